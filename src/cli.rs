@@ -1,0 +1,175 @@
+//! Command-line interface: `serve` and `token` management.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, Overrides};
+use crate::service::{Services, tokens};
+use crate::store::Store;
+use crate::store::diesel::{DieselStore, redact_url};
+
+#[derive(Debug, Parser)]
+#[command(name = "scimhub", version, about = "SCIM 2.0 identity hub")]
+pub struct Cli {
+    /// TOML configuration file (keys as in the README's configuration table).
+    #[arg(long, global = true, env = "SCIMHUB_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the SCIM server.
+    Serve {
+        /// Address to listen on [default: 127.0.0.1:8080; env SCIMHUB_LISTEN].
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Manage API bearer tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+struct DatabaseArg {
+    /// Database URL: postgres://… or sqlite://PATH or a file path
+    /// [default: sqlite://scimhub.db; env SCIMHUB_DATABASE_URL].
+    #[arg(long = "database", value_name = "URL")]
+    database: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenCommand {
+    /// Create a token; the token itself is printed alone on the last line.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: scim:read, scim:write, admin.
+        #[arg(long, default_value = "scim:read,scim:write")]
+        scopes: String,
+        /// Bind the token to a User id (its subject for /Me).
+        #[arg(long, value_name = "USER_ID")]
+        user: Option<String>,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Revoke the live token with this name.
+    Revoke {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+}
+
+fn load_config(cli: &Cli, overrides: Overrides) -> anyhow::Result<Config> {
+    let env: HashMap<String, String> = std::env::vars().collect();
+    Config::load(cli.config.as_deref(), &env, &overrides)
+}
+
+fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let store = DieselStore::open(&config.database_url, config.pool_size)?;
+    Ok(Arc::new(store))
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let db_override = |db: &DatabaseArg| Overrides {
+        database_url: db.database.clone(),
+        ..Overrides::default()
+    };
+    match &cli.command {
+        Command::Serve { listen, db } => {
+            let overrides = Overrides {
+                listen: listen.clone(),
+                database_url: db.database.clone(),
+            };
+            let config = load_config(&cli, overrides)?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            serve(&config)
+        }
+        Command::Token(cmd) => {
+            let db = match cmd {
+                TokenCommand::Create { db, .. }
+                | TokenCommand::List { db }
+                | TokenCommand::Revoke { db, .. } => db,
+            };
+            let config = load_config(&cli, db_override(db))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            token(cmd, &config)
+        }
+    }
+}
+
+fn serve(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    tracing::info!(database = %redact_url(&config.database_url), "database ready");
+    let services = Services::new(store);
+    actix_web::rt::System::new().block_on(async {
+        let (server, addr) = crate::http::bind(config, services)?;
+        tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");
+        server.await.context("server stopped with an error")?;
+        tracing::info!("scimhub stopped");
+        Ok(())
+    })
+}
+
+fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config)?;
+    match cmd {
+        TokenCommand::Create {
+            name, scopes, user, ..
+        } => {
+            let scopes = tokens::parse_scopes(scopes)?;
+            if let Some(id) = user {
+                store
+                    .get_user(id)
+                    .map_err(|_| anyhow::anyhow!("no user with id {id:?}"))?;
+            }
+            let secret = tokens::create(store.as_ref(), name, scopes.clone(), user.clone())?;
+            println!("Created token {name:?} with scopes {}.", scopes.join(" "));
+            println!("Store it now: it cannot be shown again.");
+            println!("{secret}");
+        }
+        TokenCommand::List { .. } => {
+            println!(
+                "{:<24} {:<28} {:<22} {:<22} STATUS",
+                "NAME", "SCOPES", "CREATED", "LAST USED"
+            );
+            let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+                t.map_or("-".to_string(), |t| {
+                    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+                })
+            };
+            for t in tokens::list(store.as_ref())? {
+                let status = if t.revoked.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{:<24} {:<28} {:<22} {:<22} {status}",
+                    t.name,
+                    t.scopes.join(" "),
+                    fmt(Some(t.created)),
+                    fmt(t.last_used)
+                );
+            }
+        }
+        TokenCommand::Revoke { name, .. } => {
+            tokens::revoke(store.as_ref(), name)?;
+            println!("Revoked token {name:?}.");
+        }
+    }
+    Ok(())
+}

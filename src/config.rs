@@ -1,0 +1,211 @@
+//! One typed configuration, built once at start-up from defaults, an optional
+//! TOML file, `SCIMHUB_*` environment variables and command-line flags (in
+//! that order of precedence, last wins), then passed to whoever needs it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: String,
+    /// `postgres://…` selects PostgreSQL; `sqlite://PATH` or a plain path selects SQLite.
+    pub database_url: String,
+    /// External base URL (scheme://host[:port]) used in `meta.location`; when
+    /// unset it is taken from each request's Host header.
+    pub public_url: Option<String>,
+    /// Largest accepted request body, in bytes (larger → 413).
+    pub max_body_bytes: usize,
+    /// Page size when a list request gives no `count`.
+    pub default_page_size: u64,
+    /// Largest page a list request can get (`filter.maxResults`).
+    pub max_page_size: u64,
+    /// Database connections per instance.
+    pub pool_size: u32,
+    /// HTTP worker threads (default: one per core).
+    pub workers: Option<usize>,
+    /// Seconds in-flight requests get to finish on SIGTERM / Ctrl-C.
+    pub shutdown_timeout_secs: u64,
+    pub log_format: LogFormat,
+    /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
+    pub log_filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://scimhub.db".into(),
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            default_page_size: 100,
+            max_page_size: 1000,
+            pool_size: 8,
+            workers: None,
+            shutdown_timeout_secs: 30,
+            log_format: LogFormat::Text,
+            log_filter: "info".into(),
+        }
+    }
+}
+
+/// Values given on the command line; they win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub listen: Option<String>,
+    pub database_url: Option<String>,
+}
+
+impl Config {
+    /// Builds the configuration. `env` is passed in (not read here) so the
+    /// precedence rules can be tested without touching the process.
+    pub fn load(
+        file: Option<&Path>,
+        env: &HashMap<String, String>,
+        overrides: &Overrides,
+    ) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read config file {}", path.display()))?;
+                toml::from_str(&text)
+                    .with_context(|| format!("invalid config file {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(env)?;
+        if let Some(listen) = &overrides.listen {
+            config.listen = listen.clone();
+        }
+        if let Some(url) = &overrides.database_url {
+            config.database_url = url.clone();
+        }
+        config.check()?;
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, value: &str) -> anyhow::Result<T> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("environment variable {key} has an invalid value"))
+        }
+        for (key, value) in env {
+            let Some(name) = key.strip_prefix("SCIMHUB_") else {
+                continue;
+            };
+            match name {
+                "LISTEN" => self.listen = value.clone(),
+                "DATABASE_URL" => self.database_url = value.clone(),
+                "PUBLIC_URL" => self.public_url = Some(value.clone()),
+                "MAX_BODY_BYTES" => self.max_body_bytes = parse(key, value)?,
+                "DEFAULT_PAGE_SIZE" => self.default_page_size = parse(key, value)?,
+                "MAX_PAGE_SIZE" => self.max_page_size = parse(key, value)?,
+                "POOL_SIZE" => self.pool_size = parse(key, value)?,
+                "WORKERS" => self.workers = Some(parse(key, value)?),
+                "SHUTDOWN_TIMEOUT_SECS" => self.shutdown_timeout_secs = parse(key, value)?,
+                "LOG_FORMAT" => {
+                    self.log_format = match value.to_ascii_lowercase().as_str() {
+                        "text" => LogFormat::Text,
+                        "json" => LogFormat::Json,
+                        _ => bail!("SCIMHUB_LOG_FORMAT must be text or json"),
+                    }
+                }
+                "LOG" => self.log_filter = value.clone(),
+                // Variables the tests and CI use for themselves.
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        if self.max_page_size == 0 || self.default_page_size == 0 {
+            bail!("page sizes must be at least 1");
+        }
+        if self.max_body_bytes < 1024 {
+            bail!("max_body_bytes must be at least 1024");
+        }
+        if let Some(url) = &self.public_url {
+            url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.listen
+            .parse()
+            .with_context(|| format!("listen address {:?} is not HOST:PORT", self.listen))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_then_env_then_flags() {
+        let c = Config::load(None, &env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(c.listen, "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://scimhub.db");
+
+        let e = env(&[
+            ("SCIMHUB_LISTEN", "127.0.0.1:9000"),
+            ("SCIMHUB_MAX_PAGE_SIZE", "50"),
+        ]);
+        let c = Config::load(None, &e, &Overrides::default()).unwrap();
+        assert_eq!((c.listen.as_str(), c.max_page_size), ("127.0.0.1:9000", 50));
+
+        let o = Overrides {
+            listen: Some("127.0.0.1:9100".into()),
+            database_url: Some("postgres://x/y".into()),
+        };
+        let c = Config::load(None, &e, &o).unwrap();
+        assert_eq!(
+            (c.listen.as_str(), c.database_url.as_str()),
+            ("127.0.0.1:9100", "postgres://x/y")
+        );
+    }
+
+    #[test]
+    fn file_is_read_and_unknown_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.toml");
+        std::fs::write(&good, "listen = \"127.0.0.1:7000\"\nmax_page_size = 20\n").unwrap();
+        let c = Config::load(Some(&good), &env(&[]), &Overrides::default()).unwrap();
+        assert_eq!((c.listen.as_str(), c.max_page_size), ("127.0.0.1:7000", 20));
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "lisen = \"x\"\n").unwrap();
+        assert!(Config::load(Some(&bad), &env(&[]), &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let e = env(&[("SCIMHUB_MAX_PAGE_SIZE", "many")]);
+        assert!(Config::load(None, &e, &Overrides::default()).is_err());
+        let e = env(&[("SCIMHUB_LISTEN", "nowhere")]);
+        assert!(Config::load(None, &e, &Overrides::default()).is_err());
+    }
+}

@@ -1,0 +1,47 @@
+//! The one place where errors become HTTP responses.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+
+use super::response::SCIM_CONTENT_TYPE;
+use crate::error::{AppError, AuthError};
+use crate::scim::ScimError;
+
+fn as_scim(e: &AppError) -> ScimError {
+    match e {
+        AppError::Scim(s) => s.clone(),
+        AppError::Auth(AuthError::InsufficientScope(scope)) => {
+            ScimError::new(403, None, format!("this token lacks the {scope} scope"))
+        }
+        AppError::Auth(reason) => ScimError::new(401, None, reason.to_string()),
+        AppError::Internal(_) => ScimError::new(
+            500,
+            None,
+            "internal server error; the X-Request-Id response header identifies it in the server log",
+        ),
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(as_scim(self).status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AppError::Internal(cause) = self {
+            // Full detail goes to the log (inside the request's span), never to the client.
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
+        let scim = as_scim(self);
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE));
+        if matches!(self, AppError::Auth(a) if !matches!(a, AuthError::InsufficientScope(_))) {
+            response.insert_header((
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"scimhub\""),
+            ));
+        }
+        response.body(scim.to_json().to_string())
+    }
+}

@@ -1,0 +1,95 @@
+//! Request ids and bearer authentication.
+
+use std::time::Instant;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, web};
+use tracing::Instrument;
+
+use super::AppState;
+use crate::error::{AppError, AuthError};
+use crate::service::Principal;
+use crate::service::auth::required_scope;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Gives every request an id (span field and `X-Request-Id` header) and logs
+/// its outcome.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
+    let started = Instant::now();
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            elapsed_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request finished"
+        );
+    });
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert(REQUEST_ID, v);
+    }
+    Ok(res)
+}
+
+/// Every route behind this needs a valid token carrying the scope the
+/// method needs; the caller's `Principal` is left in the request extensions.
+pub async fn require_token(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        let err = AppError::Internal(anyhow::anyhow!("application state missing"));
+        return Ok(req.error_response(err).map_into_right_body());
+    };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or_default().to_string());
+    let source = req
+        .peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    let principal = match state
+        .services
+        .auth
+        .authenticate(authorization.as_deref(), &source)
+        .await
+    {
+        Ok(p) => p,
+        Err(err) => return Ok(req.error_response(err).map_into_right_body()),
+    };
+    let scope = required_scope(req.method().as_str(), req.path());
+    if let Err(denied) = principal.require(scope) {
+        tracing::warn!(target: crate::telemetry::AUDIT, event = "auth.denied", token = %principal.name, scope, source);
+        return Ok(req
+            .error_response(AppError::from(denied))
+            .map_into_right_body());
+    }
+    req.extensions_mut().insert(principal);
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // Only routes behind `require_token` may ask for the caller.
+        std::future::ready(
+            req.extensions()
+                .get::<Principal>()
+                .cloned()
+                .ok_or(AppError::Auth(AuthError::Missing)),
+        )
+    }
+}

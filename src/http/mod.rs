@@ -1,0 +1,126 @@
+//! The HTTP front end (actix-web only). Handlers are thin: they extract,
+//! call `service`, and render; `error.rs` is the only place errors become
+//! responses.
+
+mod body;
+mod discovery;
+mod error;
+mod middleware;
+mod resources;
+mod response;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use serde_json::json;
+
+use crate::config::Config;
+use crate::error::AppError;
+use crate::scim::discovery::Capabilities;
+use crate::scim::{ResourceKind, ScimError};
+use crate::service::{Services, blocking};
+
+pub use middleware::REQUEST_ID;
+
+/// Shared, read-only state of every worker.
+pub struct AppState {
+    pub services: Services,
+    pub public_url: Option<String>,
+    pub max_body_bytes: usize,
+    pub default_page_size: u64,
+    pub max_page_size: u64,
+}
+
+impl AppState {
+    pub fn new(config: &Config, services: Services) -> Self {
+        Self {
+            services,
+            public_url: config.public_url.clone(),
+            max_body_bytes: config.max_body_bytes,
+            default_page_size: config.default_page_size,
+            max_page_size: config.max_page_size,
+        }
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            max_results: self.max_page_size,
+            max_payload_bytes: self.max_body_bytes as u64,
+        }
+    }
+}
+
+/// Registers every route. The `/scim/v2` scope sits behind bearer auth as a
+/// whole, so a route added there later cannot be reached without a token.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/healthz", web::get().to(healthz)).service(
+        web::scope("/scim/v2")
+            .wrap(from_fn(middleware::require_token))
+            .configure(discovery::configure)
+            .configure(|c| resources::configure(c, ResourceKind::User))
+            .configure(|c| resources::configure(c, ResourceKind::Group))
+            .service(web::resource("/Bulk").to(not_implemented))
+            .service(web::resource("/Me").to(not_implemented))
+            .service(web::resource("/.search").to(not_implemented))
+            .default_service(web::to(not_found)),
+    );
+}
+
+/// Binds the listener and returns the server (to await) and its address.
+pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, SocketAddr)> {
+    let addr = config.listen_addr()?;
+    let state = web::Data::new(AppState::new(config, services));
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(from_fn(middleware::request_id))
+            .configure(routes)
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(config.shutdown_timeout_secs)
+    .client_request_timeout(Duration::from_secs(10));
+    if let Some(workers) = config.workers {
+        server = server.workers(workers.max(1));
+    }
+    let server = server
+        .bind(addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    let bound = server.addrs().first().copied().unwrap_or(addr);
+    Ok((server.run(), bound))
+}
+
+async fn healthz(state: web::Data<AppState>) -> HttpResponse {
+    let store = state.services.store.clone();
+    match blocking(move || Ok(store.ping()?)).await {
+        Ok(()) => HttpResponse::Ok().json(json!({"status": "ok"})),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check failed");
+            HttpResponse::build(StatusCode::SERVICE_UNAVAILABLE)
+                .json(json!({"status": "unavailable"}))
+        }
+    }
+}
+
+type Refused = Result<HttpResponse, AppError>;
+
+async fn not_found() -> Refused {
+    Err(ScimError::not_found("no such endpoint").into())
+}
+
+async fn method_not_allowed() -> Refused {
+    Err(ScimError::new(405, None, "method not allowed on this endpoint").into())
+}
+
+/// RFC 7644 §3.12: 501 for operations the server does not support (yet).
+async fn not_implemented() -> Refused {
+    Err(ScimError::new(
+        501,
+        None,
+        "this operation is not supported by this server yet",
+    )
+    .into())
+}

@@ -1,0 +1,44 @@
+//! Successful SCIM responses.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::Value;
+
+use super::AppState;
+use crate::scim::render::ResourceMeta;
+
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+
+pub fn json(status: StatusCode, body: &Value) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
+        .body(body.to_string())
+}
+
+/// A single resource: carries its version as a weak ETag.
+pub fn resource(status: StatusCode, body: &Value, meta: &ResourceMeta) -> HttpResponse {
+    let mut response = json(status, body);
+    if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
+    if status == StatusCode::CREATED {
+        let location = body["meta"]["location"].as_str().unwrap_or_default();
+        if let Ok(v) = header::HeaderValue::from_str(location) {
+            response.headers_mut().insert(header::LOCATION, v);
+        }
+    }
+    response
+}
+
+/// The absolute SCIM base URL for links: the configured public URL, or the
+/// scheme and host the request came in on.
+pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
+    match &state.public_url {
+        Some(url) => format!("{}/scim/v2", url.trim_end_matches('/')),
+        None => {
+            let info = req.connection_info();
+            format!("{}://{}/scim/v2", info.scheme(), info.host())
+        }
+    }
+}

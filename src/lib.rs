@@ -1,0 +1,10 @@
+//! scimhub: a SCIM 2.0 service provider and outbound provisioning hub.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod scim;
+pub mod service;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,95 @@
+//! List responses and index paging (RFC 7644 §3.4.2.4).
+
+use serde_json::{Value, json};
+
+use super::error::ScimError;
+
+pub const LIST_RESPONSE_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// A requested page: 1-based `start_index`, `count` already clamped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub start_index: u64,
+    pub count: u64,
+}
+
+impl PageRequest {
+    /// Applies the RFC rules: startIndex < 1 means 1, a negative count means
+    /// 0, a missing count means the default, and count never exceeds `max`.
+    pub fn from_params(
+        start_index: Option<&str>,
+        count: Option<&str>,
+        default_count: u64,
+        max_count: u64,
+    ) -> Result<Self, ScimError> {
+        let parse = |name: &str, raw: Option<&str>| -> Result<Option<i64>, ScimError> {
+            raw.map(|s| {
+                s.trim()
+                    .parse::<i64>()
+                    .map_err(|_| ScimError::invalid_value(format!("'{name}' must be an integer")))
+            })
+            .transpose()
+        };
+        let start = parse("startIndex", start_index)?.unwrap_or(1).max(1) as u64;
+        let count = match parse("count", count)? {
+            None => default_count,
+            Some(n) => n.max(0) as u64,
+        };
+        Ok(Self {
+            start_index: start,
+            count: count.min(max_count),
+        })
+    }
+
+    /// Rows to skip.
+    pub fn offset(&self) -> u64 {
+        self.start_index - 1
+    }
+}
+
+/// A ListResponse; with `count=0` it carries no `Resources` (RFC 7644 §3.4.2.4).
+pub fn list_response(total: u64, page: PageRequest, resources: Vec<Value>) -> Value {
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE_SCHEMA],
+        "totalResults": total,
+        "startIndex": page.start_index,
+        "itemsPerPage": resources.len(),
+    });
+    if let (true, Some(map)) = (page.count > 0, body.as_object_mut()) {
+        map.insert("Resources".into(), Value::Array(resources));
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc_paging_rules() {
+        let p = PageRequest::from_params(Some("0"), Some("-5"), 100, 1000).unwrap();
+        assert_eq!(
+            p,
+            PageRequest {
+                start_index: 1,
+                count: 0
+            }
+        );
+        let p = PageRequest::from_params(None, Some("5000"), 100, 1000).unwrap();
+        assert_eq!(p.count, 1000);
+        let p = PageRequest::from_params(Some("11"), None, 100, 1000).unwrap();
+        assert_eq!((p.offset(), p.count), (10, 100));
+        assert!(PageRequest::from_params(Some("x"), None, 100, 1000).is_err());
+    }
+
+    #[test]
+    fn count_zero_has_no_resources() {
+        let p = PageRequest {
+            start_index: 1,
+            count: 0,
+        };
+        let body = list_response(42, p, vec![]);
+        assert_eq!(body["totalResults"], 42);
+        assert!(body.get("Resources").is_none());
+    }
+}

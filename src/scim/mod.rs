@@ -1,0 +1,13 @@
+//! The pure SCIM 2.0 protocol core (RFC 7643 / RFC 7644): schemas, validation,
+//! rendering, listing and discovery. No HTTP, database, async runtime or IO here.
+
+pub mod discovery;
+pub mod error;
+pub mod list;
+pub mod registry;
+pub mod render;
+pub mod resource;
+pub mod schema;
+
+pub use error::{ScimError, ScimType};
+pub use registry::ResourceKind;

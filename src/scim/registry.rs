@@ -1,0 +1,395 @@
+//! The one schema registry: RFC 7643 User, Enterprise User and Group. It drives
+//! input validation, rendering, discovery (`/Schemas`, `/ResourceTypes`) and filtering.
+
+use std::sync::LazyLock;
+
+use super::schema::{AttrType, AttributeDef as A, Mutability, Returned, SchemaDef, Uniqueness};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE_USER_SCHEMA: &str =
+    "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Which kind of resource a request is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    User,
+    Group,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::User => "User",
+            ResourceKind::Group => "Group",
+        }
+    }
+
+    pub fn endpoint(self) -> &'static str {
+        match self {
+            ResourceKind::User => "Users",
+            ResourceKind::Group => "Groups",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        if name.eq_ignore_ascii_case("User") {
+            Some(ResourceKind::User)
+        } else if name.eq_ignore_ascii_case("Group") {
+            Some(ResourceKind::Group)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ExtensionRef {
+    pub schema: &'static str,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ResourceTypeDef {
+    pub kind: ResourceKind,
+    pub description: &'static str,
+    pub schema: &'static str,
+    pub extensions: Vec<ExtensionRef>,
+}
+
+pub struct Registry {
+    pub schemas: Vec<SchemaDef>,
+    pub resource_types: Vec<ResourceTypeDef>,
+}
+
+impl Registry {
+    /// Schema URIs compare case-insensitively (RFC 7643 §2.1).
+    pub fn schema(&self, id: &str) -> Option<&SchemaDef> {
+        self.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn resource_type(&self, kind: ResourceKind) -> &ResourceTypeDef {
+        // Both kinds are defined below; the index mirrors `build()`.
+        match kind {
+            ResourceKind::User => &self.resource_types[0],
+            ResourceKind::Group => &self.resource_types[1],
+        }
+    }
+
+    /// The core schema of a resource type.
+    pub fn core_schema(&self, kind: ResourceKind) -> &SchemaDef {
+        let id = self.resource_type(kind).schema;
+        self.schemas
+            .iter()
+            .find(|s| s.id == id)
+            .unwrap_or(&self.schemas[0])
+    }
+
+    /// The extension schemas a resource type allows.
+    pub fn extensions(&self, kind: ResourceKind) -> impl Iterator<Item = &SchemaDef> {
+        self.resource_type(kind)
+            .extensions
+            .iter()
+            .filter_map(|e| self.schema(e.schema))
+    }
+}
+
+static REGISTRY: LazyLock<Registry> = LazyLock::new(build);
+
+pub fn registry() -> &'static Registry {
+    &REGISTRY
+}
+
+fn multi_valued_common(value_desc: &'static str, types: &'static [&'static str]) -> Vec<A> {
+    vec![
+        A::string("value", value_desc),
+        A::string(
+            "display",
+            "A human-readable name, primarily used for display purposes.",
+        ),
+        A::string("type", "A label indicating the attribute's function.").canonical(types),
+        A::new(
+            "primary",
+            AttrType::Boolean,
+            "Indicates the primary or preferred value.",
+        ),
+    ]
+}
+
+fn user_schema() -> SchemaDef {
+    let name = A::new(
+        "name",
+        AttrType::Complex,
+        "The components of the user's real name.",
+    )
+    .with_subs(vec![
+        A::string("formatted", "The full name, formatted for display."),
+        A::string("familyName", "The family name of the User."),
+        A::string("givenName", "The given name of the User."),
+        A::string("middleName", "The middle name(s) of the User."),
+        A::string("honorificPrefix", "The honorific prefix(es) of the User."),
+        A::string("honorificSuffix", "The honorific suffix(es) of the User."),
+    ]);
+    let address = A::new(
+        "addresses",
+        AttrType::Complex,
+        "A physical mailing address for this User.",
+    )
+    .multi()
+    .with_subs(vec![
+        A::string(
+            "formatted",
+            "The full mailing address, formatted for display.",
+        ),
+        A::string("streetAddress", "The full street address component."),
+        A::string("locality", "The city or locality component."),
+        A::string("region", "The state or region component."),
+        A::string("postalCode", "The zip code or postal code component."),
+        A::string(
+            "country",
+            "The country name component (ISO 3166-1 alpha-2).",
+        ),
+        A::string("type", "A label indicating the attribute's function.")
+            .canonical(&["work", "home", "other"]),
+        A::new(
+            "primary",
+            AttrType::Boolean,
+            "Indicates the primary address.",
+        ),
+    ]);
+    let groups = A::new(
+        "groups",
+        AttrType::Complex,
+        "Groups the user belongs to, directly or indirectly.",
+    )
+    .multi()
+    .mutability(Mutability::ReadOnly)
+    .with_subs(vec![
+        A::string("value", "The identifier of the User's group.").mutability(Mutability::ReadOnly),
+        A::new(
+            "$ref",
+            AttrType::Reference,
+            "The URI of the corresponding Group resource.",
+        )
+        .references(&["Group"])
+        .mutability(Mutability::ReadOnly),
+        A::string("display", "A human-readable name of the group.")
+            .mutability(Mutability::ReadOnly),
+        A::string("type", "direct or indirect membership.")
+            .canonical(&["direct", "indirect"])
+            .mutability(Mutability::ReadOnly),
+    ]);
+    let emails = multi_valued_common("Email address for the user.", &["work", "home", "other"]);
+    SchemaDef {
+        id: USER_SCHEMA,
+        name: "User",
+        description: "User Account",
+        attributes: vec![
+            A::string(
+                "userName",
+                "Unique identifier for the User, used to authenticate.",
+            )
+            .required()
+            .unique(Uniqueness::Server),
+            name,
+            A::string("displayName", "The name of the User, suitable for display."),
+            A::string("nickName", "The casual way to address the user."),
+            A::new(
+                "profileUrl",
+                AttrType::Reference,
+                "A URI pointing to the User's online profile.",
+            )
+            .references(&["external"]),
+            A::string("title", "The user's title, such as \"Vice President\"."),
+            A::string(
+                "userType",
+                "Identifies the relationship between the organization and the user.",
+            ),
+            A::string(
+                "preferredLanguage",
+                "The User's preferred written or spoken language.",
+            ),
+            A::string("locale", "The User's default location for localization."),
+            A::string(
+                "timezone",
+                "The User's time zone in IANA Time Zone database format.",
+            ),
+            A::new(
+                "active",
+                AttrType::Boolean,
+                "The User's administrative status.",
+            ),
+            A::string(
+                "password",
+                "The User's cleartext password, used to set a new one.",
+            )
+            .mutability(Mutability::WriteOnly)
+            .returned(Returned::Never),
+            A::new("emails", AttrType::Complex, "Email addresses for the user.")
+                .multi()
+                .with_subs(emails),
+            A::new(
+                "phoneNumbers",
+                AttrType::Complex,
+                "Phone numbers for the User.",
+            )
+            .multi()
+            .with_subs(multi_valued_common(
+                "Phone number of the User.",
+                &["work", "home", "mobile", "fax", "pager", "other"],
+            )),
+            A::new(
+                "ims",
+                AttrType::Complex,
+                "Instant messaging addresses for the User.",
+            )
+            .multi()
+            .with_subs(multi_valued_common(
+                "Instant messaging address for the User.",
+                &[],
+            )),
+            A::new("photos", AttrType::Complex, "URLs of images of the user.")
+                .multi()
+                .with_subs(multi_valued_common(
+                    "URL of a photo of the User.",
+                    &["photo", "thumbnail"],
+                )),
+            address,
+            groups,
+            A::new(
+                "entitlements",
+                AttrType::Complex,
+                "A list of entitlements for the User.",
+            )
+            .multi()
+            .with_subs(multi_valued_common("The value of an entitlement.", &[])),
+            A::new("roles", AttrType::Complex, "A list of roles for the User.")
+                .multi()
+                .with_subs(multi_valued_common("The value of a role.", &[])),
+            A::new(
+                "x509Certificates",
+                AttrType::Complex,
+                "A list of certificates issued to the User.",
+            )
+            .multi()
+            .with_subs(multi_valued_common(
+                "The value of an X.509 certificate.",
+                &[],
+            )),
+        ],
+    }
+}
+
+fn enterprise_user_schema() -> SchemaDef {
+    SchemaDef {
+        id: ENTERPRISE_USER_SCHEMA,
+        name: "EnterpriseUser",
+        description: "Enterprise User",
+        attributes: vec![
+            A::string(
+                "employeeNumber",
+                "Numeric or alphanumeric identifier assigned to a person.",
+            ),
+            A::string("costCenter", "Identifies the name of a cost center."),
+            A::string("organization", "Identifies the name of an organization."),
+            A::string("division", "Identifies the name of a division."),
+            A::string("department", "Identifies the name of a department."),
+            A::new("manager", AttrType::Complex, "The User's manager.").with_subs(vec![
+                A::string(
+                    "value",
+                    "The id of the SCIM resource representing the User's manager.",
+                ),
+                A::new(
+                    "$ref",
+                    AttrType::Reference,
+                    "The URI of the manager's User resource.",
+                )
+                .references(&["User"]),
+                A::string("displayName", "The displayName of the User's manager.")
+                    .mutability(Mutability::ReadOnly),
+            ]),
+        ],
+    }
+}
+
+fn group_schema() -> SchemaDef {
+    SchemaDef {
+        id: GROUP_SCHEMA,
+        name: "Group",
+        description: "Group",
+        attributes: vec![
+            A::string("displayName", "A human-readable name for the Group.")
+                .required()
+                .unique(Uniqueness::Server),
+            A::new(
+                "members",
+                AttrType::Complex,
+                "A list of members of the Group.",
+            )
+            .multi()
+            .with_subs(vec![
+                A::string("value", "Identifier of the member of this Group.")
+                    .mutability(Mutability::Immutable),
+                A::new(
+                    "$ref",
+                    AttrType::Reference,
+                    "The URI of the member resource.",
+                )
+                .references(&["User", "Group"])
+                .mutability(Mutability::Immutable),
+                A::string("type", "The type of the member: User or Group.")
+                    .canonical(&["User", "Group"])
+                    .mutability(Mutability::Immutable),
+                A::string("display", "A human-readable name of the member.")
+                    .mutability(Mutability::ReadOnly),
+            ]),
+        ],
+    }
+}
+
+fn build() -> Registry {
+    Registry {
+        schemas: vec![user_schema(), enterprise_user_schema(), group_schema()],
+        resource_types: vec![
+            ResourceTypeDef {
+                kind: ResourceKind::User,
+                description: "User Account",
+                schema: USER_SCHEMA,
+                extensions: vec![ExtensionRef {
+                    schema: ENTERPRISE_USER_SCHEMA,
+                    required: false,
+                }],
+            },
+            ResourceTypeDef {
+                kind: ResourceKind::Group,
+                description: "Group",
+                schema: GROUP_SCHEMA,
+                extensions: Vec::new(),
+            },
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookups_are_case_insensitive() {
+        let reg = registry();
+        assert!(reg.schema(&USER_SCHEMA.to_uppercase()).is_some());
+        let user = reg.core_schema(ResourceKind::User);
+        assert_eq!(user.attribute("USERNAME").map(|a| a.name), Some("userName"));
+        assert_eq!(reg.extensions(ResourceKind::User).count(), 1);
+        assert_eq!(reg.extensions(ResourceKind::Group).count(), 0);
+    }
+
+    #[test]
+    fn password_is_never_returned_and_groups_are_read_only() {
+        let user = registry().core_schema(ResourceKind::User);
+        let pw = user.attribute("password").map(|a| a.returned);
+        assert_eq!(pw, Some(Returned::Never));
+        let groups = user.attribute("groups").map(|a| a.mutability);
+        assert_eq!(groups, Some(Mutability::ReadOnly));
+    }
+}

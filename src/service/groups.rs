@@ -1,0 +1,115 @@
+//! Group use cases. Members are taken out of the attributes and stored as rows.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::blocking;
+use super::users::{check_body_id, not_found, validated};
+use crate::error::AppError;
+use crate::scim::ResourceKind;
+use crate::scim::ScimError;
+use crate::scim::list::PageRequest;
+use crate::scim::resource::check_immutable;
+use crate::store::{MemberKind, MemberRef, Page, PasswordWrite, ResourceWrite, Store, StoredGroup};
+use crate::telemetry::AUDIT;
+
+#[derive(Clone)]
+pub struct Groups {
+    store: Arc<dyn Store>,
+}
+
+/// Splits validated group attributes into stored attributes and member refs.
+fn split_members(mut attributes: Map<String, Value>) -> Result<ResourceWrite, AppError> {
+    let mut members = Vec::new();
+    if let Some(Value::Array(items)) = attributes.remove("members") {
+        for item in items {
+            let id = item.get("value").and_then(Value::as_str).ok_or_else(|| {
+                ScimError::invalid_value("every member needs a 'value' (the member's id)")
+            })?;
+            let kind = match item.get("type").and_then(Value::as_str) {
+                None => None,
+                Some(t) => Some(MemberKind::parse(t).ok_or_else(|| {
+                    ScimError::invalid_value(format!("member type \"{t}\" is not User or Group"))
+                })?),
+            };
+            members.push(MemberRef {
+                id: id.to_string(),
+                kind,
+            });
+        }
+    }
+    Ok(ResourceWrite {
+        attributes,
+        members,
+        password: PasswordWrite::Keep,
+    })
+}
+
+impl Groups {
+    pub fn new(store: Arc<dyn Store>) -> Self {
+        Self { store }
+    }
+
+    pub async fn create(&self, actor: &str, body: Value) -> Result<StoredGroup, AppError> {
+        let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
+        let store = self.store.clone();
+        let owner = actor.to_string();
+        let group = blocking(move || Ok(store.create_group(write, &owner)?)).await?;
+        tracing::info!(target: AUDIT, actor, operation = "create", resource_type = "Group", id = %group.id);
+        Ok(group)
+    }
+
+    pub async fn get(&self, id: &str) -> Result<StoredGroup, AppError> {
+        let store = self.store.clone();
+        let owned = id.to_string();
+        blocking(move || {
+            store
+                .get_group(&owned)
+                .map_err(not_found(ResourceKind::Group, &owned))
+        })
+        .await
+    }
+
+    pub async fn replace(
+        &self,
+        actor: &str,
+        id: &str,
+        body: Value,
+    ) -> Result<StoredGroup, AppError> {
+        check_body_id(&body, id)?;
+        let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
+        let store = self.store.clone();
+        let (owner, id) = (actor.to_string(), id.to_string());
+        let group = blocking(move || {
+            let rewrite = Box::new(move |current: &StoredGroup| {
+                check_immutable(ResourceKind::Group, &current.attributes, &write.attributes)?;
+                Ok(write)
+            });
+            store
+                .replace_group(&id, rewrite, &owner)
+                .map_err(not_found(ResourceKind::Group, &id))
+        })
+        .await?;
+        tracing::info!(target: AUDIT, actor, operation = "replace", resource_type = "Group", id = %group.id);
+        Ok(group)
+    }
+
+    pub async fn delete(&self, actor: &str, id: &str) -> Result<(), AppError> {
+        let store = self.store.clone();
+        let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
+        blocking(move || {
+            store
+                .delete_group(&id_owned, &actor_owned)
+                .map_err(not_found(ResourceKind::Group, &id_owned))
+        })
+        .await?;
+        tracing::info!(target: AUDIT, actor, operation = "delete", resource_type = "Group", id);
+        Ok(())
+    }
+
+    pub async fn list(&self, page: PageRequest) -> Result<Page<StoredGroup>, AppError> {
+        let store = self.store.clone();
+        blocking(move || Ok(store.list_groups(page)?)).await
+    }
+}

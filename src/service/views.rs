@@ -1,0 +1,71 @@
+//! Stored records rendered as SCIM JSON.
+
+use serde_json::{Map, Value, json};
+
+use crate::scim::ResourceKind;
+use crate::scim::render::{location, render};
+use crate::store::{MemberKind, StoredGroup, StoredUser};
+
+fn member_kind(kind: MemberKind) -> ResourceKind {
+    match kind {
+        MemberKind::User => ResourceKind::User,
+        MemberKind::Group => ResourceKind::Group,
+    }
+}
+
+pub fn user(u: &StoredUser, base_url: &str) -> Value {
+    let mut derived = Map::new();
+    if !u.groups.is_empty() {
+        let groups: Vec<Value> = u
+            .groups
+            .iter()
+            .map(|g| {
+                json!({
+                    "value": g.group_id,
+                    "$ref": location(base_url, ResourceKind::Group, &g.group_id),
+                    "display": g.display,
+                    "type": if g.direct { "direct" } else { "indirect" },
+                })
+            })
+            .collect();
+        derived.insert("groups".into(), Value::Array(groups));
+    }
+    render(
+        ResourceKind::User,
+        &u.id,
+        &u.attributes,
+        derived,
+        &u.meta,
+        base_url,
+    )
+}
+
+pub fn group(g: &StoredGroup, base_url: &str) -> Value {
+    let mut derived = Map::new();
+    if !g.members.is_empty() {
+        let members: Vec<Value> = g
+            .members
+            .iter()
+            .map(|m| {
+                let mut v = json!({
+                    "value": m.id,
+                    "$ref": location(base_url, member_kind(m.kind), &m.id),
+                    "type": m.kind.as_str(),
+                });
+                if let (Some(d), Some(map)) = (&m.display, v.as_object_mut()) {
+                    map.insert("display".into(), Value::String(d.clone()));
+                }
+                v
+            })
+            .collect();
+        derived.insert("members".into(), Value::Array(members));
+    }
+    render(
+        ResourceKind::Group,
+        &g.id,
+        &g.attributes,
+        derived,
+        &g.meta,
+        base_url,
+    )
+}

@@ -1,0 +1,223 @@
+//! Connections, pooling, migrations and transactions for both backends.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::{Connection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::store::{StoreError, StoreResult};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Serializes schema migrations across instances sharing one PostgreSQL.
+const MIGRATION_LOCK_KEY: i64 = 0x5c1_4b0b_0001;
+
+/// Runs the same diesel code on the concrete connection inside, for the few
+/// statements the multi-backend type cannot express (batch inserts, upserts).
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::store::diesel::DbConnection::Sqlite($c) => $body,
+            $crate::store::diesel::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use per_backend;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` / `postgresql://` select PostgreSQL; `sqlite://PATH` or a
+    /// plain path select SQLite. Returns the backend and what to open.
+    pub fn from_url(url: &str) -> (Backend, String) {
+        let lower = url.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            (Backend::Postgres, url.to_string())
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            (Backend::Sqlite, path.to_string())
+        } else {
+            (
+                Backend::Sqlite,
+                url.strip_prefix("sqlite:").unwrap_or(url).to_string(),
+            )
+        }
+    }
+}
+
+/// Opens connections of one backend (never guesses from the URL at runtime).
+#[derive(Debug, Clone)]
+pub(super) struct Manager {
+    backend: Backend,
+    target: String,
+}
+
+impl ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // WAL lets readers run beside the single writer; the busy
+                // timeout makes writers queue instead of failing.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            Backend::Postgres => PgConnection::establish(&self.target)
+                .map(DbConnection::Pg)
+                .map_err(r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
+        false
+    }
+}
+
+pub(super) type PooledConn = PooledConnection<Manager>;
+
+pub struct DieselStore {
+    pool: Pool<Manager>,
+    backend: Backend,
+}
+
+impl DieselStore {
+    /// Connects, applies the embedded migrations and builds the pool. The
+    /// first connection is made directly so a bad URL fails fast and clearly.
+    pub fn open(url: &str, pool_size: u32) -> anyhow::Result<Self> {
+        let (backend, target) = Backend::from_url(url);
+        let manager = Manager { backend, target };
+        let mut first = manager
+            .connect()
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
+        migrate(&mut first).map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
+        drop(first);
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(super) fn conn(&self) -> StoreResult<PooledConn> {
+        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+}
+
+fn migrate(conn: &mut DbConnection) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS)?;
+        }
+        DbConnection::Pg(c) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            let result = c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"))
+                .execute(c)?;
+            result?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `f` in a write transaction. SQLite takes the write lock up front
+/// (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout instead
+/// of failing when a read transaction tries to upgrade.
+pub(super) fn write_tx<T>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        DbConnection::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    let outcome = f(conn);
+    let finish = match (&outcome, &mut *conn) {
+        (Ok(_), DbConnection::Sqlite(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Ok(_), DbConnection::Pg(c)) => AnsiTransactionManager::commit_transaction(c),
+        (Err(_), DbConnection::Sqlite(c)) => AnsiTransactionManager::rollback_transaction(c),
+        (Err(_), DbConnection::Pg(c)) => AnsiTransactionManager::rollback_transaction(c),
+    };
+    match (outcome, finish) {
+        (Ok(v), Ok(())) => Ok(v),
+        (Ok(_), Err(e)) => Err(e.into()),
+        (Err(e), _) => Err(e),
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_selects_backend() {
+        assert_eq!(Backend::from_url("postgres://u@h/db").0, Backend::Postgres);
+        assert_eq!(
+            Backend::from_url("POSTGRESQL://u@h/db").0,
+            Backend::Postgres
+        );
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db"),
+            (Backend::Sqlite, "data/x.db".into())
+        );
+        assert_eq!(
+            Backend::from_url("scimhub.db"),
+            (Backend::Sqlite, "scimhub.db".into())
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+        assert_eq!(redact_url("scimhub.db"), "scimhub.db");
+    }
+}

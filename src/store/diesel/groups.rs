@@ -1,0 +1,227 @@
+//! Groups: the JSON resource (without members) plus indexed columns; the
+//! members live in `group_members` (see `members.rs`).
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use super::changelog::{self, Change, Operation};
+use super::connection::DbConnection;
+use super::schema::scim_groups;
+use super::{members, now, parse_data, unique_violation};
+use crate::scim::ScimError;
+use crate::scim::list::PageRequest;
+use crate::scim::render::ResourceMeta;
+use crate::store::{Page, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup};
+
+const RESOURCE_TYPE: &str = "Group";
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = scim_groups, treat_none_as_null = true)]
+struct GroupColumns {
+    display_name: String,
+    display_name_lower: String,
+    external_id: Option<String>,
+    data: String,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+fn columns(
+    attrs: &Map<String, Value>,
+    at: DateTime<Utc>,
+    version: i64,
+) -> StoreResult<GroupColumns> {
+    let display_name = attrs
+        .get("displayName")
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            StoreError::Rejected(ScimError::invalid_value(
+                "attribute 'displayName' is required",
+            ))
+        })?
+        .to_string();
+    Ok(GroupColumns {
+        display_name_lower: display_name.to_lowercase(),
+        display_name,
+        external_id: attrs
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        data: serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        last_modified: at.naive_utc(),
+        version,
+    })
+}
+
+fn taken(display_name: &str) -> StoreError {
+    StoreError::Rejected(ScimError::uniqueness(format!(
+        "a group named \"{display_name}\" already exists (displayName is unique, ignoring case)"
+    )))
+}
+
+fn ensure_name_free(
+    conn: &mut DbConnection,
+    display_name: &str,
+    except: Option<&str>,
+) -> StoreResult<()> {
+    let holder: Option<String> = scim_groups::table
+        .filter(scim_groups::display_name_lower.eq(display_name.to_lowercase()))
+        .select(scim_groups::id)
+        .first(conn)
+        .optional()?;
+    match holder {
+        Some(id) if Some(id.as_str()) != except => Err(taken(display_name)),
+        _ => Ok(()),
+    }
+}
+
+type GroupRow = (String, String, NaiveDateTime, NaiveDateTime, i64);
+
+const ROW: (
+    scim_groups::id,
+    scim_groups::data,
+    scim_groups::created,
+    scim_groups::last_modified,
+    scim_groups::version,
+) = (
+    scim_groups::id,
+    scim_groups::data,
+    scim_groups::created,
+    scim_groups::last_modified,
+    scim_groups::version,
+);
+
+fn from_row(conn: &mut DbConnection, row: GroupRow) -> StoreResult<StoredGroup> {
+    let (id, data, created, last_modified, version) = row;
+    Ok(StoredGroup {
+        members: members::members_of(conn, &id)?,
+        attributes: parse_data(&data)?,
+        meta: ResourceMeta {
+            created: created.and_utc(),
+            last_modified: last_modified.and_utc(),
+            version,
+        },
+        id,
+    })
+}
+
+pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredGroup> {
+    let row: Option<GroupRow> = scim_groups::table
+        .find(id)
+        .select(ROW)
+        .first(conn)
+        .optional()?;
+    from_row(conn, row.ok_or(StoreError::NotFound)?)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    id: &str,
+    write: ResourceWrite,
+    actor: &str,
+) -> StoreResult<StoredGroup> {
+    let at = now();
+    let cols = columns(&write.attributes, at, 1)?;
+    ensure_name_free(conn, &cols.display_name, None)?;
+    diesel::insert_into(scim_groups::table)
+        .values((
+            &cols,
+            scim_groups::id.eq(id),
+            scim_groups::created.eq(at.naive_utc()),
+        ))
+        .execute(conn)
+        .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
+    let resolved = members::resolve(conn, id, &write.members)?;
+    members::set_members(conn, id, &resolved)?;
+    changelog::append(
+        conn,
+        Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Create,
+            version: 1,
+            at,
+            actor,
+        },
+    )?;
+    get(conn, id)
+}
+
+pub fn replace(
+    conn: &mut DbConnection,
+    id: &str,
+    rewrite: Rewrite<'_, StoredGroup>,
+    actor: &str,
+) -> StoreResult<StoredGroup> {
+    let current = get(conn, id)?;
+    let write = rewrite(&current)?;
+    let at = now();
+    let version = current.meta.version + 1;
+    let cols = columns(&write.attributes, at, version)?;
+    ensure_name_free(conn, &cols.display_name, Some(id))?;
+    let resolved = members::resolve(conn, id, &write.members)?;
+    diesel::update(scim_groups::table.find(id))
+        .set(&cols)
+        .execute(conn)
+        .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
+    members::set_members(conn, id, &resolved)?;
+    changelog::append(
+        conn,
+        Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Replace,
+            version,
+            at,
+            actor,
+        },
+    )?;
+    get(conn, id)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str, actor: &str) -> StoreResult<()> {
+    let version: Option<i64> = scim_groups::table
+        .find(id)
+        .select(scim_groups::version)
+        .first(conn)
+        .optional()?;
+    let version = version.ok_or(StoreError::NotFound)?;
+    let at = now();
+    members::remove_member_everywhere(conn, id, actor, at)?;
+    members::set_members(conn, id, &[])?;
+    diesel::delete(scim_groups::table.find(id)).execute(conn)?;
+    changelog::append(
+        conn,
+        Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Delete,
+            version: version + 1,
+            at,
+            actor,
+        },
+    )
+}
+
+pub fn list(conn: &mut DbConnection, page: PageRequest) -> StoreResult<Page<StoredGroup>> {
+    let total: i64 = scim_groups::table.count().get_result(conn)?;
+    let rows: Vec<GroupRow> = if page.count == 0 {
+        Vec::new()
+    } else {
+        scim_groups::table
+            .order((scim_groups::created.asc(), scim_groups::id.asc()))
+            .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+            .limit(i64::try_from(page.count).unwrap_or(i64::MAX))
+            .select(ROW)
+            .load(conn)?
+    };
+    let items = rows
+        .into_iter()
+        .map(|row| from_row(conn, row))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page {
+        total: u64::try_from(total).unwrap_or(0),
+        items,
+    })
+}

@@ -1,0 +1,275 @@
+//! Group membership rows: one row per (group, member). Adding or removing a
+//! member touches only that row; `User.groups` is derived from these rows.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use super::changelog::{self, Change, Operation};
+use super::connection::{DbConnection, per_backend};
+use super::schema::{group_members, scim_groups, users};
+use crate::scim::ScimError;
+use crate::store::{GroupMembership, Member, MemberKind, MemberRef, StoreError, StoreResult};
+
+/// Keeps `IN (...)` lists well under SQLite's bound-parameter limit.
+const CHUNK: usize = 500;
+/// Nesting deeper than this is refused rather than walked.
+const MAX_NESTING: usize = 64;
+
+#[derive(Insertable)]
+#[diesel(table_name = group_members)]
+struct MemberRow<'a> {
+    group_id: &'a str,
+    member_id: &'a str,
+    member_type: &'a str,
+}
+
+/// Direct groups of a user or group, then the groups containing those
+/// (indirect), walking up the nesting.
+pub fn groups_of(conn: &mut DbConnection, member_id: &str) -> StoreResult<Vec<GroupMembership>> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut out = Vec::new();
+    let mut frontier = vec![member_id.to_string()];
+    for depth in 0..MAX_NESTING {
+        if frontier.is_empty() {
+            break;
+        }
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(CHUNK) {
+            let rows: Vec<(String, String)> = group_members::table
+                .inner_join(scim_groups::table)
+                .filter(group_members::member_id.eq_any(chunk))
+                .select((group_members::group_id, scim_groups::display_name))
+                .order(group_members::group_id.asc())
+                .load(conn)?;
+            for (group_id, display) in rows {
+                if group_id != member_id && seen.insert(group_id.clone()) {
+                    out.push(GroupMembership {
+                        group_id: group_id.clone(),
+                        display: Some(display),
+                        direct: depth == 0,
+                    });
+                    next.push(group_id);
+                }
+            }
+        }
+        frontier = next;
+    }
+    Ok(out)
+}
+
+/// All members of a group with their display names, ordered by id.
+pub fn members_of(conn: &mut DbConnection, group_id: &str) -> StoreResult<Vec<Member>> {
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let rows: Vec<Row> = group_members::table
+        .left_join(users::table.on(users::id.eq(group_members::member_id)))
+        .left_join(scim_groups::table.on(scim_groups::id.eq(group_members::member_id)))
+        .filter(group_members::group_id.eq(group_id))
+        .order(group_members::member_id.asc())
+        .select((
+            group_members::member_id,
+            group_members::member_type,
+            users::display_name.nullable(),
+            users::user_name.nullable(),
+            scim_groups::display_name.nullable(),
+        ))
+        .load(conn)?;
+    rows.into_iter()
+        .map(|(id, kind, user_display, user_name, group_display)| {
+            let kind = MemberKind::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("member type {kind:?}")))?;
+            let display = match kind {
+                MemberKind::User => user_display.or(user_name),
+                MemberKind::Group => group_display,
+            };
+            Ok(Member { id, kind, display })
+        })
+        .collect()
+}
+
+fn existing_ids(
+    conn: &mut DbConnection,
+    kind: MemberKind,
+    ids: &[&str],
+) -> StoreResult<HashSet<String>> {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(CHUNK) {
+        let rows: Vec<String> = match kind {
+            MemberKind::User => users::table
+                .filter(users::id.eq_any(chunk))
+                .select(users::id)
+                .load(conn)?,
+            MemberKind::Group => scim_groups::table
+                .filter(scim_groups::id.eq_any(chunk))
+                .select(scim_groups::id)
+                .load(conn)?,
+        };
+        found.extend(rows);
+    }
+    Ok(found)
+}
+
+/// Checks that every referenced member exists with the type it claims and
+/// that no group would end up containing itself. Duplicates collapse.
+pub fn resolve(
+    conn: &mut DbConnection,
+    group_id: &str,
+    refs: &[MemberRef],
+) -> StoreResult<Vec<(String, MemberKind)>> {
+    let ids: Vec<&str> = refs.iter().map(|r| r.id.as_str()).collect();
+    let found_users = existing_ids(conn, MemberKind::User, &ids)?;
+    let found_groups = existing_ids(conn, MemberKind::Group, &ids)?;
+    let mut resolved: Vec<(String, MemberKind)> = Vec::new();
+    let mut seen = HashSet::new();
+    for r in refs {
+        let actual = if found_users.contains(&r.id) {
+            MemberKind::User
+        } else if found_groups.contains(&r.id) {
+            MemberKind::Group
+        } else {
+            return Err(ScimError::invalid_value(format!(
+                "member \"{}\" is not an existing User or Group",
+                r.id
+            ))
+            .into());
+        };
+        if let Some(claimed) = r.kind.filter(|k| *k != actual) {
+            return Err(ScimError::invalid_value(format!(
+                "member \"{}\" is a {}, not a {}",
+                r.id,
+                actual.as_str(),
+                claimed.as_str()
+            ))
+            .into());
+        }
+        if seen.insert(r.id.clone()) {
+            resolved.push((r.id.clone(), actual));
+        }
+    }
+    for (id, kind) in &resolved {
+        if *kind == MemberKind::Group && (id == group_id || contains_group(conn, id, group_id)?) {
+            return Err(ScimError::invalid_value(format!(
+                "adding group \"{id}\" would make group \"{group_id}\" contain itself"
+            ))
+            .into());
+        }
+    }
+    Ok(resolved)
+}
+
+/// Whether `outer` contains `needle` at any nesting depth.
+fn contains_group(conn: &mut DbConnection, outer: &str, needle: &str) -> StoreResult<bool> {
+    let mut seen: HashSet<String> = HashSet::from([outer.to_string()]);
+    let mut frontier = vec![outer.to_string()];
+    for _ in 0..MAX_NESTING {
+        if frontier.is_empty() {
+            return Ok(false);
+        }
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(CHUNK) {
+            let rows: Vec<String> = group_members::table
+                .filter(group_members::group_id.eq_any(chunk))
+                .filter(group_members::member_type.eq(MemberKind::Group.as_str()))
+                .select(group_members::member_id)
+                .load(conn)?;
+            for id in rows {
+                if id == needle {
+                    return Ok(true);
+                }
+                if seen.insert(id.clone()) {
+                    next.push(id);
+                }
+            }
+        }
+        frontier = next;
+    }
+    Err(ScimError::invalid_value(format!(
+        "groups are nested deeper than {MAX_NESTING} levels"
+    ))
+    .into())
+}
+
+/// Makes the group's member rows equal `members`, touching only the rows
+/// that differ.
+pub fn set_members(
+    conn: &mut DbConnection,
+    group_id: &str,
+    members: &[(String, MemberKind)],
+) -> StoreResult<()> {
+    let current: Vec<String> = group_members::table
+        .filter(group_members::group_id.eq(group_id))
+        .select(group_members::member_id)
+        .load(conn)?;
+    let wanted: HashMap<&str, MemberKind> =
+        members.iter().map(|(id, k)| (id.as_str(), *k)).collect();
+    let current: HashSet<String> = current.into_iter().collect();
+    let removed: Vec<&String> = current
+        .iter()
+        .filter(|id| !wanted.contains_key(id.as_str()))
+        .collect();
+    for chunk in removed.chunks(CHUNK) {
+        diesel::delete(
+            group_members::table
+                .filter(group_members::group_id.eq(group_id))
+                .filter(group_members::member_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    let added: Vec<MemberRow<'_>> = members
+        .iter()
+        .filter(|(id, _)| !current.contains(id))
+        .map(|(id, kind)| MemberRow {
+            group_id,
+            member_id: id,
+            member_type: kind.as_str(),
+        })
+        .collect();
+    for chunk in added.chunks(CHUNK) {
+        per_backend!(conn, c => diesel::insert_into(group_members::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Removes a deleted user or group from every group that contains it; each
+/// such group gets a new version and a change-log row.
+pub fn remove_member_everywhere(
+    conn: &mut DbConnection,
+    member_id: &str,
+    actor: &str,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let parents: Vec<String> = group_members::table
+        .filter(group_members::member_id.eq(member_id))
+        .select(group_members::group_id)
+        .load(conn)?;
+    diesel::delete(group_members::table.filter(group_members::member_id.eq(member_id)))
+        .execute(conn)?;
+    for parent in parents {
+        let version: i64 = diesel::update(scim_groups::table.find(&parent))
+            .set((
+                scim_groups::version.eq(scim_groups::version + 1),
+                scim_groups::last_modified.eq(at.naive_utc()),
+            ))
+            .returning(scim_groups::version)
+            .get_result(conn)?;
+        changelog::append(
+            conn,
+            Change {
+                resource_type: "Group",
+                resource_id: &parent,
+                operation: Operation::Update,
+                version,
+                at,
+                actor,
+            },
+        )?;
+    }
+    Ok(())
+}

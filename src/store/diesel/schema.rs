@@ -1,0 +1,85 @@
+// Hand-kept for both backends (portable types only); mirrors migrations/*/.
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        user_name -> Text,
+        user_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        display_name_lower -> Nullable<Text>,
+        given_name_lower -> Nullable<Text>,
+        family_name_lower -> Nullable<Text>,
+        title_lower -> Nullable<Text>,
+        active -> Bool,
+        employee_number_lower -> Nullable<Text>,
+        department_lower -> Nullable<Text>,
+        cost_center_lower -> Nullable<Text>,
+        manager_id -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        data -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_emails (user_id, position) {
+        user_id -> Text,
+        position -> Integer,
+        value_lower -> Text,
+        type_lower -> Nullable<Text>,
+        is_primary -> Bool,
+    }
+}
+
+diesel::table! {
+    scim_groups (id) {
+        id -> Text,
+        display_name -> Text,
+        display_name_lower -> Text,
+        external_id -> Nullable<Text>,
+        data -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, member_id) {
+        group_id -> Text,
+        member_id -> Text,
+        member_type -> Text,
+    }
+}
+
+diesel::table! {
+    changes (seq) {
+        seq -> BigInt,
+        resource_type -> Text,
+        resource_id -> Text,
+        operation -> Text,
+        version -> BigInt,
+        changed_at -> Timestamp,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        name -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        user_id -> Nullable<Text>,
+        created -> Timestamp,
+        last_used -> Nullable<Timestamp>,
+        revoked -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(user_emails -> users (user_id));
+diesel::joinable!(group_members -> scim_groups (group_id));
+diesel::allow_tables_to_appear_in_same_query!(users, user_emails, scim_groups, group_members);

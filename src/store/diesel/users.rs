@@ -1,0 +1,292 @@
+//! Users: the JSON resource plus the indexed columns filters and sorts use.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+
+use super::changelog::{self, Change, Operation};
+use super::connection::{DbConnection, per_backend};
+use super::schema::{user_emails, users};
+use super::{members, now, parse_data, unique_violation};
+use crate::scim::ScimError;
+use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use crate::scim::render::ResourceMeta;
+use crate::store::{Page, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser};
+
+const RESOURCE_TYPE: &str = "User";
+
+/// The searchable projection of a user's attributes. `*_lower` columns hold
+/// Unicode lower-case values for attributes that are not case-exact.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+struct UserColumns {
+    user_name: String,
+    user_name_lower: String,
+    external_id: Option<String>,
+    display_name: Option<String>,
+    display_name_lower: Option<String>,
+    given_name_lower: Option<String>,
+    family_name_lower: Option<String>,
+    title_lower: Option<String>,
+    active: bool,
+    employee_number_lower: Option<String>,
+    department_lower: Option<String>,
+    cost_center_lower: Option<String>,
+    manager_id: Option<String>,
+    data: String,
+    last_modified: NaiveDateTime,
+    version: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = user_emails)]
+struct EmailRow<'a> {
+    user_id: &'a str,
+    position: i32,
+    value_lower: String,
+    type_lower: Option<String>,
+    is_primary: bool,
+}
+
+fn text(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_string)
+}
+
+fn lower(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str).map(str::to_lowercase)
+}
+
+fn columns(
+    attrs: &Map<String, Value>,
+    at: DateTime<Utc>,
+    version: i64,
+) -> StoreResult<UserColumns> {
+    let user_name = text(attrs.get("userName")).ok_or_else(|| {
+        StoreError::Rejected(ScimError::invalid_value("attribute 'userName' is required"))
+    })?;
+    let name = attrs.get("name");
+    let ext = attrs.get(ENTERPRISE_USER_SCHEMA);
+    let ext_attr = |key: &str| ext.and_then(|e| e.get(key));
+    Ok(UserColumns {
+        user_name_lower: user_name.to_lowercase(),
+        user_name,
+        external_id: text(attrs.get("externalId")),
+        display_name: text(attrs.get("displayName")),
+        display_name_lower: lower(attrs.get("displayName")),
+        given_name_lower: lower(name.and_then(|n| n.get("givenName"))),
+        family_name_lower: lower(name.and_then(|n| n.get("familyName"))),
+        title_lower: lower(attrs.get("title")),
+        active: attrs.get("active").and_then(Value::as_bool).unwrap_or(true),
+        employee_number_lower: lower(ext_attr("employeeNumber")),
+        department_lower: lower(ext_attr("department")),
+        cost_center_lower: lower(ext_attr("costCenter")),
+        manager_id: text(ext_attr("manager").and_then(|m| m.get("value"))),
+        data: serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        last_modified: at.naive_utc(),
+        version,
+    })
+}
+
+fn write_emails(conn: &mut DbConnection, id: &str, attrs: &Map<String, Value>) -> StoreResult<()> {
+    diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
+    let Some(Value::Array(emails)) = attrs.get("emails") else {
+        return Ok(());
+    };
+    let rows: Vec<EmailRow<'_>> = emails
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| {
+            Some(EmailRow {
+                user_id: id,
+                position: i32::try_from(i).ok()?,
+                value_lower: lower(e.get("value"))?,
+                type_lower: lower(e.get("type")),
+                is_primary: e.get("primary").and_then(Value::as_bool).unwrap_or(false),
+            })
+        })
+        .collect();
+    if !rows.is_empty() {
+        per_backend!(conn, c => diesel::insert_into(user_emails::table).values(&rows).execute(c))?;
+    }
+    Ok(())
+}
+
+fn ensure_user_name_free(
+    conn: &mut DbConnection,
+    user_name: &str,
+    except: Option<&str>,
+) -> StoreResult<()> {
+    let holder: Option<String> = users::table
+        .filter(users::user_name_lower.eq(user_name.to_lowercase()))
+        .select(users::id)
+        .first(conn)
+        .optional()?;
+    match holder {
+        Some(id) if Some(id.as_str()) != except => Err(taken(user_name)),
+        _ => Ok(()),
+    }
+}
+
+fn taken(user_name: &str) -> StoreError {
+    StoreError::Rejected(ScimError::uniqueness(format!(
+        "userName \"{user_name}\" is already taken (userName is unique, ignoring case)"
+    )))
+}
+
+type UserRow = (String, String, NaiveDateTime, NaiveDateTime, i64);
+
+fn from_row(conn: &mut DbConnection, row: UserRow) -> StoreResult<StoredUser> {
+    let (id, data, created, last_modified, version) = row;
+    let groups = members::groups_of(conn, &id)?;
+    Ok(StoredUser {
+        attributes: parse_data(&data)?,
+        meta: ResourceMeta {
+            created: created.and_utc(),
+            last_modified: last_modified.and_utc(),
+            version,
+        },
+        groups,
+        id,
+    })
+}
+
+const ROW: (
+    users::id,
+    users::data,
+    users::created,
+    users::last_modified,
+    users::version,
+) = (
+    users::id,
+    users::data,
+    users::created,
+    users::last_modified,
+    users::version,
+);
+
+pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredUser> {
+    let row: Option<UserRow> = users::table.find(id).select(ROW).first(conn).optional()?;
+    from_row(conn, row.ok_or(StoreError::NotFound)?)
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    id: &str,
+    write: ResourceWrite,
+    actor: &str,
+) -> StoreResult<StoredUser> {
+    let at = now();
+    let cols = columns(&write.attributes, at, 1)?;
+    ensure_user_name_free(conn, &cols.user_name, None)?;
+    let password_hash = match write.password {
+        PasswordWrite::Set(hash) => Some(hash),
+        PasswordWrite::Keep => None,
+    };
+    diesel::insert_into(users::table)
+        .values((
+            &cols,
+            users::id.eq(id),
+            users::created.eq(at.naive_utc()),
+            users::password_hash.eq(password_hash),
+        ))
+        .execute(conn)
+        .map_err(|e| unique_violation(e, || taken(&cols.user_name)))?;
+    write_emails(conn, id, &write.attributes)?;
+    changelog::append(
+        conn,
+        Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Create,
+            version: 1,
+            at,
+            actor,
+        },
+    )?;
+    get(conn, id)
+}
+
+pub fn replace(
+    conn: &mut DbConnection,
+    id: &str,
+    rewrite: crate::store::Rewrite<'_, StoredUser>,
+    actor: &str,
+) -> StoreResult<StoredUser> {
+    let current = get(conn, id)?;
+    let write = rewrite(&current)?;
+    let at = now();
+    let version = current.meta.version + 1;
+    let cols = columns(&write.attributes, at, version)?;
+    ensure_user_name_free(conn, &cols.user_name, Some(id))?;
+    diesel::update(users::table.find(id))
+        .set(&cols)
+        .execute(conn)
+        .map_err(|e| unique_violation(e, || taken(&cols.user_name)))?;
+    if let PasswordWrite::Set(hash) = write.password {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)?;
+    }
+    write_emails(conn, id, &write.attributes)?;
+    changelog::append(
+        conn,
+        Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Replace,
+            version,
+            at,
+            actor,
+        },
+    )?;
+    get(conn, id)
+}
+
+pub fn delete(conn: &mut DbConnection, id: &str, actor: &str) -> StoreResult<()> {
+    let version: Option<i64> = users::table
+        .find(id)
+        .select(users::version)
+        .first(conn)
+        .optional()?;
+    let version = version.ok_or(StoreError::NotFound)?;
+    let at = now();
+    members::remove_member_everywhere(conn, id, actor, at)?;
+    diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
+    diesel::delete(users::table.find(id)).execute(conn)?;
+    changelog::append(
+        conn,
+        Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Delete,
+            version: version + 1,
+            at,
+            actor,
+        },
+    )
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    page: crate::scim::list::PageRequest,
+) -> StoreResult<Page<StoredUser>> {
+    let total: i64 = users::table.count().get_result(conn)?;
+    let rows: Vec<UserRow> = if page.count == 0 {
+        Vec::new()
+    } else {
+        users::table
+            .order((users::created.asc(), users::id.asc()))
+            .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
+            .limit(i64::try_from(page.count).unwrap_or(i64::MAX))
+            .select(ROW)
+            .load(conn)?
+    };
+    let items = rows
+        .into_iter()
+        .map(|row| from_row(conn, row))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(Page {
+        total: u64::try_from(total).unwrap_or(0),
+        items,
+    })
+}

@@ -1,0 +1,53 @@
+//! The storage seam: a synchronous trait (callers run it off the async
+//! workers) and its diesel implementation over SQLite and PostgreSQL.
+//! Every write appends to the change log in the same transaction.
+
+pub mod diesel;
+mod error;
+mod model;
+
+pub use error::{StoreError, StoreResult};
+pub use model::*;
+
+use crate::scim::list::PageRequest;
+
+/// Computes the attributes to store from the ones currently stored; runs
+/// inside the write transaction so read-modify-write is atomic.
+pub type Rewrite<'a, T> = Box<dyn FnOnce(&T) -> StoreResult<ResourceWrite> + Send + 'a>;
+
+pub trait Store: Send + Sync + 'static {
+    /// Answers when the database answers (used by `/healthz`).
+    fn ping(&self) -> StoreResult<()>;
+
+    fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser>;
+    fn get_user(&self, id: &str) -> StoreResult<StoredUser>;
+    fn replace_user(
+        &self,
+        id: &str,
+        rewrite: Rewrite<'_, StoredUser>,
+        actor: &str,
+    ) -> StoreResult<StoredUser>;
+    fn delete_user(&self, id: &str, actor: &str) -> StoreResult<()>;
+    fn list_users(&self, page: PageRequest) -> StoreResult<Page<StoredUser>>;
+
+    fn create_group(&self, group: ResourceWrite, actor: &str) -> StoreResult<StoredGroup>;
+    fn get_group(&self, id: &str) -> StoreResult<StoredGroup>;
+    fn replace_group(
+        &self,
+        id: &str,
+        rewrite: Rewrite<'_, StoredGroup>,
+        actor: &str,
+    ) -> StoreResult<StoredGroup>;
+    fn delete_group(&self, id: &str, actor: &str) -> StoreResult<()>;
+    fn list_groups(&self, page: PageRequest) -> StoreResult<Page<StoredGroup>>;
+
+    /// Change-log rows with `seq > after`, oldest first.
+    fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>>;
+
+    fn create_token(&self, token: NewToken) -> StoreResult<()>;
+    fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>>;
+    fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>>;
+    /// Revokes the live token called `name`; false when there is none.
+    fn revoke_token(&self, name: &str) -> StoreResult<bool>;
+    fn touch_token(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> StoreResult<()>;
+}
