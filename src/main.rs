@@ -7,7 +7,12 @@ fn main() -> ExitCode {
     match scimhub::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // One line, whatever the cause printed (libpq errors span several).
+            let message = format!("{e:#}");
+            eprintln!(
+                "error: {}",
+                message.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
             ExitCode::FAILURE
         }
     }

@@ -329,6 +329,7 @@ fn group_schema() -> SchemaDef {
             .multi()
             .with_subs(vec![
                 A::string("value", "Identifier of the member of this Group.")
+                    .required()
                     .mutability(Mutability::Immutable),
                 A::new(
                     "$ref",

@@ -298,6 +298,16 @@ fn coerce_complex(
             out.insert(sub.name.into(), v);
         }
     }
+    if let Some(missing) = def
+        .sub_attributes
+        .iter()
+        .find(|s| s.required && !out.contains_key(s.name))
+    {
+        return Err(ScimError::invalid_value(format!(
+            "every value of '{path}' needs '{}'",
+            missing.name
+        )));
+    }
     Ok((!out.is_empty()).then_some(Value::Object(out)))
 }
 

@@ -1,0 +1,181 @@
+//! The `scimhub` binary itself: tokens, start-up errors, graceful shutdown.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+
+use crate::support::{Backend, TestApp};
+
+fn scimhub() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scimhub"));
+    cmd.env_remove("SCIMHUB_DATABASE_URL")
+        .env_remove("SCIMHUB_LISTEN")
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+#[tokio::test]
+async fn token_commands_create_list_and_revoke() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let out = scimhub()
+        .args([
+            "token",
+            "create",
+            "--name",
+            "okta",
+            "--scopes",
+            "scim:read,scim:write",
+            "--database",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let token = stdout.lines().last().unwrap().trim().to_string();
+    assert!(
+        token.starts_with("scimhub_") && !token.contains(' '),
+        "token alone on the last line: {stdout}"
+    );
+
+    let again = scimhub()
+        .args(["token", "create", "--name", "okta", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "a live name cannot be reused");
+
+    let list = scimhub()
+        .args(["token", "list", "--database", &db])
+        .output()
+        .unwrap();
+    let listing = String::from_utf8(list.stdout).unwrap();
+    assert!(listing.contains("okta") && listing.contains("live"));
+    assert!(!listing.contains(&token[20..]), "secrets are never listed");
+
+    // The token works against a server on the same database, until revoked.
+    let app = TestApp::start_with(Backend::Sqlite, |c| c.database_url = db.clone())
+        .await
+        .unwrap();
+    let ok = app.send(Method::GET, "/Users", Some(&token), None).await;
+    assert_eq!(ok.status, StatusCode::OK);
+    let revoke = scimhub()
+        .args(["token", "revoke", "okta", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(revoke.status.success());
+    let refused = app.send(Method::GET, "/Users", Some(&token), None).await;
+    refused.assert_error(401, None);
+    let listing = String::from_utf8(
+        scimhub()
+            .args(["token", "list", "--database", &db])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(listing.contains("revoked"));
+
+    let unknown = scimhub()
+        .args(["token", "revoke", "nobody", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    let bad_scope = scimhub()
+        .args([
+            "token",
+            "create",
+            "--name",
+            "x",
+            "--scopes",
+            "root",
+            "--database",
+            &db,
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad_scope.status.success());
+}
+
+#[test]
+fn unreachable_database_is_one_clear_line_and_a_failure() {
+    let out = scimhub()
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "postgres://scimhub:pw@127.0.0.1:1/none",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].starts_with("error: cannot open database postgres://scimhub:***@127.0.0.1:1/none"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("panicked") && !stderr.contains(":pw@"));
+
+    let out = scimhub()
+        .args(["serve", "--database", "/nonexistent-dir/sub/scimhub.db"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8(out.stderr)
+            .unwrap()
+            .starts_with("error: cannot open database")
+    );
+}
+
+#[test]
+fn serve_uses_env_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = scimhub()
+        .arg("serve")
+        .current_dir(dir.path())
+        .env("SCIMHUB_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        dir.path().join("scimhub.db").exists(),
+        "default SQLite file in the working directory"
+    );
+    let kill = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "graceful stop exits 0: {status:?}");
+}

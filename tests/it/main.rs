@@ -1,0 +1,14 @@
+//! The one integration-test binary: every test drives a real scimhub over
+//! HTTP, on SQLite and (when it can be started) PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+mod auth;
+mod bad_input;
+mod changelog;
+mod cli;
+mod discovery;
+mod groups;
+mod migrations;
+mod users;

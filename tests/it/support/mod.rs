@@ -1,0 +1,55 @@
+//! Test support: `TestApp`, the PostgreSQL launcher, request bodies, and the
+//! macro that runs each test on both backends.
+
+pub mod app;
+pub mod postgres;
+
+pub use app::{Backend, TestApp};
+use serde_json::{Value, json};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+pub fn user_body(user_name: &str) -> Value {
+    json!({
+        "schemas": [USER_SCHEMA],
+        "userName": user_name,
+        "name": {"givenName": "Test", "familyName": user_name},
+        "emails": [{"value": format!("{user_name}@example.com"), "type": "work", "primary": true}],
+    })
+}
+
+pub fn group_body(name: &str, members: &[&str]) -> Value {
+    let members: Vec<Value> = members.iter().map(|m| json!({"value": m})).collect();
+    json!({"schemas": [GROUP_SCHEMA], "displayName": name, "members": members})
+}
+
+/// Runs each listed `async fn name(app: TestApp)` once on SQLite and once
+/// on PostgreSQL, as `sqlite::name` and `postgres::name`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let app = $crate::support::TestApp::start($crate::support::Backend::Sqlite)
+                        .await
+                        .expect("SQLite always starts");
+                    super::$name(app).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(app) = $crate::support::TestApp::start($crate::support::Backend::Postgres).await {
+                        super::$name(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
