@@ -96,6 +96,54 @@ impl Registry {
 
 static REGISTRY: LazyLock<Registry> = LazyLock::new(build);
 
+/// RFC 7643 §3.1 attributes every resource has, outside any schema.
+static COMMON: LazyLock<Vec<A>> = LazyLock::new(|| {
+    let read_only =
+        |name, t, description| A::new(name, t, description).mutability(Mutability::ReadOnly);
+    vec![
+        A::string("id", "Unique identifier assigned by the service provider.")
+            .case_exact()
+            .mutability(Mutability::ReadOnly)
+            .returned(Returned::Always)
+            .unique(Uniqueness::Server),
+        A::string(
+            "externalId",
+            "An identifier for the resource as defined by the client.",
+        )
+        .case_exact(),
+        read_only("meta", AttrType::Complex, "Resource metadata.").with_subs(vec![
+            read_only(
+                "resourceType",
+                AttrType::String,
+                "The name of the resource type.",
+            )
+            .case_exact(),
+            read_only(
+                "created",
+                AttrType::DateTime,
+                "When the resource was added.",
+            ),
+            read_only(
+                "lastModified",
+                AttrType::DateTime,
+                "When the resource was last changed.",
+            ),
+            read_only("location", AttrType::Reference, "The URI of the resource.").case_exact(),
+            read_only(
+                "version",
+                AttrType::String,
+                "The version (ETag) of the resource.",
+            )
+            .case_exact(),
+        ]),
+    ]
+});
+
+/// A common attribute (`id`, `externalId`, `meta`) by name, ignoring case.
+pub fn common_attribute(name: &str) -> Option<&'static A> {
+    COMMON.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+}
+
 pub fn registry() -> &'static Registry {
     &REGISTRY
 }

@@ -1,0 +1,618 @@
+//! A nom parser for the RFC 7644 §3.4.2.2 filter grammar, with bounded
+//! length and nesting and errors that say what was expected and where.
+//! Precedence: `not` > `and` > `or`; operators and keywords ignore case.
+
+use nom::branch::alt;
+use nom::bytes::complete::{tag, tag_no_case, take_while1};
+use nom::character::complete::{char, digit1, multispace0, multispace1, one_of};
+use nom::combinator::{eof, opt, peek, recognize};
+use nom::error::{ErrorKind, ParseError};
+use nom::{Err, IResult, Parser};
+use serde_json::Number;
+
+use super::ast::{AttrPath, CompValue, CompareOp, Filter};
+use crate::scim::error::ScimError;
+
+/// Bounds on what a client may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FilterLimits {
+    pub max_length: usize,
+    pub max_depth: usize,
+}
+
+impl Default for FilterLimits {
+    fn default() -> Self {
+        Self {
+            max_length: 4096,
+            max_depth: 32,
+        }
+    }
+}
+
+/// Where parsing stopped and what it wanted there.
+#[derive(Debug, Clone, PartialEq)]
+struct Failure<'a> {
+    rest: &'a str,
+    expected: String,
+}
+
+impl<'a> ParseError<&'a str> for Failure<'a> {
+    fn from_error_kind(rest: &'a str, _: ErrorKind) -> Self {
+        Failure {
+            rest,
+            expected: "a filter expression".into(),
+        }
+    }
+    fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
+        other
+    }
+    /// Of two alternatives, report the one that got further.
+    fn or(self, other: Self) -> Self {
+        if other.rest.len() <= self.rest.len() {
+            other
+        } else {
+            self
+        }
+    }
+}
+
+type Res<'a, T> = IResult<&'a str, T, Failure<'a>>;
+
+fn fail<'a, T>(rest: &'a str, expected: impl Into<String>) -> Res<'a, T> {
+    Err(Err::Error(Failure {
+        rest,
+        expected: expected.into(),
+    }))
+}
+
+/// Like `fail`, but stops backtracking: the input is definitely wrong here.
+fn cut_fail<'a, T>(rest: &'a str, expected: impl Into<String>) -> Res<'a, T> {
+    Err(Err::Failure(Failure {
+        rest,
+        expected: expected.into(),
+    }))
+}
+
+struct Ctx {
+    limits: FilterLimits,
+}
+
+/// Parses a filter. Errors are `400 invalidFilter` with the position.
+pub fn parse_filter(input: &str, limits: FilterLimits) -> Result<Filter, ScimError> {
+    if input.len() > limits.max_length {
+        return Err(ScimError::invalid_filter(format!(
+            "the filter is longer than {} characters",
+            limits.max_length
+        )));
+    }
+    if input.trim().is_empty() {
+        return Err(ScimError::invalid_filter("the filter is empty"));
+    }
+    let ctx = Ctx { limits };
+    let result = ctx.or_expr(input, 0, false).and_then(|(rest, f)| {
+        let (rest, _) = multispace0(rest)?;
+        if rest.is_empty() {
+            Ok(f)
+        } else {
+            fail::<Filter>(rest, "'and', 'or' or the end of the filter").map(|(_, f)| f)
+        }
+    });
+    result.map_err(|e| match e {
+        Err::Error(f) | Err::Failure(f) => describe(input, &f),
+        Err::Incomplete(_) => ScimError::invalid_filter("the filter ended early"),
+    })
+}
+
+fn describe(input: &str, failure: &Failure<'_>) -> ScimError {
+    let consumed = input.len().saturating_sub(failure.rest.len());
+    let position = input[..consumed].chars().count() + 1;
+    let found = if failure.rest.is_empty() {
+        "the end of the filter".to_string()
+    } else {
+        let snippet: String = failure.rest.chars().take(24).collect();
+        format!("{snippet:?}")
+    };
+    ScimError::invalid_filter(format!(
+        "invalid filter at character {position}: expected {}, found {found}",
+        failure.expected
+    ))
+}
+
+/// A keyword (`and`, `or`) between operands: whitespace before, and
+/// whitespace or an opening parenthesis after.
+fn keyword<'a>(input: &'a str, word: &'static str) -> Res<'a, ()> {
+    let (rest, _) = (
+        multispace1,
+        tag_no_case(word),
+        alt((multispace1, peek(tag("(")), eof)),
+    )
+        .parse(input)?;
+    Ok((rest, ()))
+}
+
+/// The characters a path token can hold (URNs carry ':' and '.').
+fn path_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '_' | '-' | '$')
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(c) if c.is_ascii_alphabetic() || c == '$' => {}
+        _ => return false,
+    }
+    chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn attr_path(input: &str) -> Res<'_, AttrPath> {
+    let (rest, token) = match take_while1::<_, _, Failure<'_>>(path_char).parse(input) {
+        Ok(ok) => ok,
+        Err(_) => return fail(input, "an attribute name"),
+    };
+    let (uri, local) = match token.rfind(':') {
+        Some(i) => (Some(token[..i].to_string()), &token[i + 1..]),
+        None => (None, token),
+    };
+    let (name, sub) = match local.split_once('.') {
+        Some((n, s)) => (n, Some(s)),
+        None => (local, None),
+    };
+    let bad_uri = uri
+        .as_deref()
+        .is_some_and(|u| u.is_empty() || u.ends_with(':'));
+    if bad_uri || !valid_name(name) || sub.is_some_and(|s| !valid_name(s)) {
+        return cut_fail(
+            input,
+            "an attribute path such as userName, name.givenName or a schema URN followed by ':attribute'",
+        );
+    }
+    Ok((
+        rest,
+        AttrPath {
+            uri,
+            name: name.to_string(),
+            sub: sub.map(str::to_string),
+        },
+    ))
+}
+
+fn compare_op(input: &str) -> Res<'_, CompareOp> {
+    for op in CompareOp::ALL {
+        if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(op.as_str()).parse(input) {
+            if at_word_end(rest) {
+                return Ok((rest, op));
+            }
+        }
+    }
+    fail(
+        input,
+        "an operator (eq, ne, co, sw, ew, gt, ge, lt, le, pr)",
+    )
+}
+
+/// True when `rest` does not continue a word (so `prx` is not `pr`).
+fn at_word_end(rest: &str) -> bool {
+    !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn string_literal(input: &str) -> Res<'_, String> {
+    let mut escaped = false;
+    for (i, c) in input.char_indices().skip(1) {
+        match (escaped, c) {
+            (true, _) => escaped = false,
+            (false, '\\') => escaped = true,
+            (false, '"') => {
+                let raw = &input[..=i];
+                return match serde_json::from_str::<String>(raw) {
+                    Ok(s) => Ok((&input[i + 1..], s)),
+                    Err(_) => cut_fail(input, "a valid JSON string (check its escapes)"),
+                };
+            }
+            _ => {}
+        }
+    }
+    cut_fail(input, "a closing '\"' for this string")
+}
+
+fn number_literal(input: &str) -> Res<'_, Number> {
+    let (rest, text) = recognize((
+        opt(char('-')),
+        digit1,
+        opt((char('.'), digit1)),
+        opt((one_of("eE"), opt(one_of("+-")), digit1)),
+    ))
+    .parse(input)?;
+    match serde_json::from_str::<Number>(text) {
+        Ok(n) if at_word_end(rest) => Ok((rest, n)),
+        _ => cut_fail(input, "a valid number"),
+    }
+}
+
+fn comp_value(input: &str) -> Res<'_, CompValue> {
+    if input.starts_with('"') {
+        let (rest, s) = string_literal(input)?;
+        return Ok((rest, CompValue::String(s)));
+    }
+    for (word, value) in [
+        ("true", CompValue::Bool(true)),
+        ("false", CompValue::Bool(false)),
+        ("null", CompValue::Null),
+    ] {
+        if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(word).parse(input) {
+            if at_word_end(rest) {
+                return Ok((rest, value));
+            }
+        }
+    }
+    match number_literal(input) {
+        Ok((rest, n)) => Ok((rest, CompValue::Number(n))),
+        Err(Err::Failure(f)) => Err(Err::Failure(f)),
+        Err(_) => cut_fail(
+            input,
+            "a value: a quoted string, a number, true, false or null",
+        ),
+    }
+}
+
+impl Ctx {
+    fn deeper<'a>(&self, input: &'a str, depth: usize) -> Result<usize, Err<Failure<'a>>> {
+        if depth >= self.limits.max_depth {
+            return Err(Err::Failure(Failure {
+                rest: input,
+                expected: format!("at most {} levels of nesting", self.limits.max_depth),
+            }));
+        }
+        Ok(depth + 1)
+    }
+
+    fn or_expr<'a>(&self, input: &'a str, depth: usize, in_value: bool) -> Res<'a, Filter> {
+        let (mut input, mut left) = self.and_expr(input, depth, in_value)?;
+        while let Ok((rest, ())) = keyword(input, "or") {
+            let (rest, right) = self.and_expr(rest, depth, in_value)?;
+            left = Filter::Or(Box::new(left), Box::new(right));
+            input = rest;
+        }
+        Ok((input, left))
+    }
+
+    fn and_expr<'a>(&self, input: &'a str, depth: usize, in_value: bool) -> Res<'a, Filter> {
+        let (mut input, mut left) = self.unary(input, depth, in_value)?;
+        while let Ok((rest, ())) = keyword(input, "and") {
+            let (rest, right) = self.unary(rest, depth, in_value)?;
+            left = Filter::And(Box::new(left), Box::new(right));
+            input = rest;
+        }
+        Ok((input, left))
+    }
+
+    /// `( filter )` after the opening parenthesis was seen.
+    fn group<'a>(&self, input: &'a str, depth: usize, in_value: bool) -> Res<'a, Filter> {
+        let depth = self.deeper(input, depth)?;
+        let (rest, _) = multispace0(input)?;
+        let (rest, inner) = self.or_expr(rest, depth, in_value)?;
+        let (rest, _) = multispace0(rest)?;
+        match char::<_, Failure<'_>>(')').parse(rest) {
+            Ok((rest, _)) => Ok((rest, inner)),
+            Err(_) => cut_fail(rest, "')'"),
+        }
+    }
+
+    fn unary<'a>(&self, input: &'a str, depth: usize, in_value: bool) -> Res<'a, Filter> {
+        let (input, _) = multispace0(input)?;
+        if let Ok((rest, _)) = (
+            tag_no_case::<_, _, Failure<'_>>("not"),
+            multispace0,
+            char('('),
+        )
+            .parse(input)
+        {
+            let (rest, inner) = self.group(rest, depth, in_value)?;
+            return Ok((rest, Filter::Not(Box::new(inner))));
+        }
+        if let Ok((rest, _)) = char::<_, Failure<'_>>('(').parse(input) {
+            return self.group(rest, depth, in_value);
+        }
+        let (rest, path) = attr_path(input)?;
+        if let Ok((after, _)) = char::<_, Failure<'_>>('[').parse(rest) {
+            if in_value {
+                return cut_fail(rest, "no '[' inside a value filter");
+            }
+            return self.value_path(after, path, depth);
+        }
+        attr_exp(rest, path)
+    }
+
+    /// `attr[filter]`, optionally followed by `.sub op value` or `.sub pr`.
+    fn value_path<'a>(&self, input: &'a str, path: AttrPath, depth: usize) -> Res<'a, Filter> {
+        if path.sub.is_some() {
+            return cut_fail(input, "'[' right after a top-level attribute name");
+        }
+        let depth = self.deeper(input, depth)?;
+        let (rest, _) = multispace0(input)?;
+        let (rest, inner) = self.or_expr(rest, depth, true)?;
+        let (rest, _) = multispace0(rest)?;
+        let Ok((rest, _)) = char::<_, Failure<'_>>(']').parse(rest) else {
+            return cut_fail(rest, "']'");
+        };
+        let mut filter = inner;
+        let rest = match char::<_, Failure<'_>>('.').parse(rest) {
+            Ok((after_dot, _)) => {
+                let (after, sub) = attr_path(after_dot)?;
+                if sub.uri.is_some() || sub.sub.is_some() {
+                    return cut_fail(after_dot, "a sub-attribute name");
+                }
+                let (after, tail) = attr_exp(after, sub)?;
+                filter = Filter::And(Box::new(filter), Box::new(tail));
+                after
+            }
+            Err(_) => rest,
+        };
+        Ok((
+            rest,
+            Filter::ValuePath {
+                path,
+                filter: Box::new(filter),
+            },
+        ))
+    }
+}
+
+/// After an attribute path: ` pr` or ` op value`.
+fn attr_exp(input: &str, path: AttrPath) -> Res<'_, Filter> {
+    let Ok((rest, _)) = multispace1::<_, Failure<'_>>(input) else {
+        return cut_fail(input, "a space and an operator after the attribute name");
+    };
+    if let Ok((after, _)) = tag_no_case::<_, _, Failure<'_>>("pr").parse(rest) {
+        if at_word_end(after) {
+            return Ok((after, Filter::Present(path)));
+        }
+    }
+    let (rest, op) = match compare_op(rest) {
+        Ok(ok) => ok,
+        Err(Err::Error(f)) => return Err(Err::Failure(f)),
+        Err(e) => return Err(e),
+    };
+    let Ok((rest, _)) = multispace1::<_, Failure<'_>>(rest) else {
+        return cut_fail(rest, "a space and a value after the operator");
+    };
+    let (rest, value) = comp_value(rest)?;
+    Ok((rest, Filter::Compare { path, op, value }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Filter {
+        parse_filter(s, FilterLimits::default()).unwrap_or_else(|e| panic!("{s}: {}", e.detail))
+    }
+
+    fn cmp(name: &str, op: CompareOp, v: &str) -> Filter {
+        Filter::Compare {
+            path: AttrPath::new(name),
+            op,
+            value: CompValue::String(v.into()),
+        }
+    }
+
+    #[test]
+    fn rfc_examples_parse() {
+        for s in [
+            r#"userName Eq "john""#,
+            r#"name.familyName co "O'Malley""#,
+            r#"urn:ietf:params:scim:schemas:core:2.0:User:name.familyName co "O'Malley""#,
+            r#"meta.lastModified gt "2011-05-13T04:42:34Z""#,
+            r#"title pr and userType eq "Employee""#,
+            r#"userType eq "Employee" and (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType ne "Employee" and not (emails co "example.com" or emails.value co "example.org")"#,
+            r#"userType eq "Employee" and emails[type eq "work" and value co "@example.com"]"#,
+            r#"emails[type eq "work" and value co "@example.com"] or ims[type eq "xmpp" and value co "@foo.com"]"#,
+            r#"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq "26118915-6090-4610-87e4-49d8ca9f808d""#,
+            r#"emails[type eq "work"].value eq "a@x.org""#,
+            "active eq true and id pr",
+            "x gt -1.5e3",
+        ] {
+            parse(s);
+        }
+    }
+
+    #[test]
+    fn precedence_is_not_over_and_over_or() {
+        let f = parse(r#"a eq "1" or b eq "2" and c eq "3""#);
+        let expected = Filter::Or(
+            Box::new(cmp("a", CompareOp::Eq, "1")),
+            Box::new(Filter::And(
+                Box::new(cmp("b", CompareOp::Eq, "2")),
+                Box::new(cmp("c", CompareOp::Eq, "3")),
+            )),
+        );
+        assert_eq!(f, expected);
+    }
+
+    #[test]
+    fn sub_attribute_after_value_path_folds_into_the_filter() {
+        let f = parse(r#"emails[type eq "work"].value eq "a@x.org""#);
+        assert_eq!(
+            f,
+            Filter::ValuePath {
+                path: AttrPath::new("emails"),
+                filter: Box::new(Filter::And(
+                    Box::new(cmp("type", CompareOp::Eq, "work")),
+                    Box::new(cmp("value", CompareOp::Eq, "a@x.org")),
+                )),
+            }
+        );
+    }
+
+    #[test]
+    fn urn_paths_split_at_the_last_colon() {
+        let Filter::Present(p) =
+            parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value pr")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            p.uri.as_deref(),
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        );
+        assert_eq!(
+            (p.name.as_str(), p.sub.as_deref()),
+            ("manager", Some("value"))
+        );
+    }
+
+    #[test]
+    fn string_escapes_are_json() {
+        let Filter::Compare { value, .. } = parse(r#"displayName eq "a\"b\\c\u00e9""#) else {
+            panic!()
+        };
+        assert_eq!(value, CompValue::String("a\"b\\cé".into()));
+    }
+
+    #[test]
+    fn errors_say_what_and_where() {
+        let cases = [
+            ("userName eq", "character 12"),
+            (r#"userName xx "a""#, "operator"),
+            (r#"userName eq "a" and"#, "attribute"),
+            (r#"(userName eq "a""#, "')'"),
+            (r#"userName eq "a"#, "closing"),
+            (r#"emails[type eq "a""#, "']'"),
+            (r#"emails[x[y eq 1]]"#, "inside a value filter"),
+            (r#"userName eq "a" garbage"#, "'and', 'or'"),
+            ("userName eq bareword", "a value"),
+            ("", "empty"),
+        ];
+        for (input, needle) in cases {
+            let err = parse_filter(input, FilterLimits::default()).unwrap_err();
+            assert_eq!(err.status, 400);
+            assert_eq!(err.scim_type, Some(crate::scim::ScimType::InvalidFilter));
+            assert!(err.detail.contains(needle), "{input}: {}", err.detail);
+        }
+    }
+
+    #[test]
+    fn length_and_depth_are_bounded() {
+        let limits = FilterLimits {
+            max_length: 100,
+            max_depth: 3,
+        };
+        assert!(parse_filter(&"a pr or ".repeat(20), limits).is_err());
+        assert!(parse_filter("(((a pr)))", limits).is_ok());
+        let err = parse_filter("((((a pr))))", limits).unwrap_err();
+        assert!(err.detail.contains("nesting"), "{}", err.detail);
+        let deep = format!("{}a pr{}", "not (".repeat(10_000), ")".repeat(10_000));
+        assert!(
+            parse_filter(
+                &deep,
+                FilterLimits {
+                    max_length: usize::MAX,
+                    max_depth: 32
+                }
+            )
+            .is_err()
+        );
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("userName".to_string()),
+            Just("emails".to_string()),
+            Just("$ref".to_string()),
+            "[a-zA-Z][a-zA-Z0-9_-]{0,8}",
+        ]
+    }
+
+    fn path(relative: bool) -> impl Strategy<Value = AttrPath> {
+        let uri = prop_oneof![
+            Just(None),
+            Just(Some(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".to_string()
+            )),
+            Just(Some(
+                "urn:ietf:params:scim:schemas:core:2.0:User".to_string()
+            )),
+        ];
+        (uri, name(), proptest::option::of(name())).prop_map(move |(uri, name, sub)| {
+            if relative {
+                AttrPath {
+                    uri: None,
+                    name,
+                    sub: None,
+                }
+            } else {
+                AttrPath { uri, name, sub }
+            }
+        })
+    }
+
+    fn value() -> impl Strategy<Value = CompValue> {
+        prop_oneof![
+            Just(CompValue::Null),
+            any::<bool>().prop_map(CompValue::Bool),
+            any::<i64>().prop_map(|n| CompValue::Number(n.into())),
+            (-1.0e12f64..1.0e12)
+                .prop_filter_map("finite", |f| Number::from_f64(f).map(CompValue::Number)),
+            any::<String>().prop_map(CompValue::String),
+        ]
+    }
+
+    fn leaf(relative: bool) -> impl Strategy<Value = Filter> {
+        let op = proptest::sample::select(CompareOp::ALL.to_vec());
+        prop_oneof![
+            (path(relative), op, value()).prop_map(|(path, op, value)| Filter::Compare {
+                path,
+                op,
+                value
+            }),
+            path(relative).prop_map(Filter::Present),
+        ]
+    }
+
+    fn tree(relative: bool) -> impl Strategy<Value = Filter> {
+        leaf(relative).prop_recursive(4, 24, 2, |inner| {
+            prop_oneof![
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Filter::And(Box::new(a), Box::new(b))),
+                (inner.clone(), inner.clone())
+                    .prop_map(|(a, b)| Filter::Or(Box::new(a), Box::new(b))),
+                inner.prop_map(|f| Filter::Not(Box::new(f))),
+            ]
+        })
+    }
+
+    fn filter() -> impl Strategy<Value = Filter> {
+        prop_oneof![
+            3 => tree(false),
+            1 => (name(), tree(true)).prop_map(|(name, f)| Filter::ValuePath {
+                path: AttrPath::new(&name),
+                filter: Box::new(f),
+            }),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn printing_round_trips(f in filter()) {
+            let printed = f.to_string();
+            let limits = FilterLimits { max_length: usize::MAX, max_depth: 64 };
+            let reparsed = parse_filter(&printed, limits).map_err(|e| TestCaseError::fail(format!("{printed}: {}", e.detail)))?;
+            prop_assert_eq!(reparsed, f);
+        }
+
+        #[test]
+        fn arbitrary_input_never_panics(s in ".{0,200}") {
+            if let Err(e) = parse_filter(&s, FilterLimits::default()) {
+                prop_assert_eq!(e.status, 400);
+            }
+        }
+    }
+}
