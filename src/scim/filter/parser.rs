@@ -238,10 +238,10 @@ fn comp_value(input: &str) -> Res<'_, CompValue> {
         ("false", CompValue::Bool(false)),
         ("null", CompValue::Null),
     ] {
-        if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(word).parse(input) {
-            if at_word_end(rest) {
-                return Ok((rest, value));
-            }
+        if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(word).parse(input)
+            && at_word_end(rest)
+        {
+            return Ok((rest, value));
         }
     }
     match number_literal(input) {
@@ -362,10 +362,10 @@ fn attr_exp(input: &str, path: AttrPath) -> Res<'_, Filter> {
     let Ok((rest, _)) = multispace1::<_, Failure<'_>>(input) else {
         return cut_fail(input, "a space and an operator after the attribute name");
     };
-    if let Ok((after, _)) = tag_no_case::<_, _, Failure<'_>>("pr").parse(rest) {
-        if at_word_end(after) {
-            return Ok((after, Filter::Present(path)));
-        }
+    if let Ok((after, _)) = tag_no_case::<_, _, Failure<'_>>("pr").parse(rest)
+        && at_word_end(after)
+    {
+        return Ok((after, Filter::Present(path)));
     }
     let (rest, op) = match compare_op(rest) {
         Ok(ok) => ok,
