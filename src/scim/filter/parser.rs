@@ -178,10 +178,10 @@ fn attr_path(input: &str) -> Res<'_, AttrPath> {
 
 fn compare_op(input: &str) -> Res<'_, CompareOp> {
     for op in CompareOp::ALL {
-        if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(op.as_str()).parse(input) {
-            if at_word_end(rest) {
-                return Ok((rest, op));
-            }
+        if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(op.as_str()).parse(input)
+            && at_word_end(rest)
+        {
+            return Ok((rest, op));
         }
     }
     fail(
