@@ -114,7 +114,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config)?;
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
-    let services = Services::new(store);
+    let services = Services::new(store, config);
     actix_web::rt::System::new().block_on(async {
         let (server, addr) = crate::http::bind(config, services)?;
         tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");
@@ -133,7 +133,7 @@ fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {
             let scopes = tokens::parse_scopes(scopes)?;
             if let Some(id) = user {
                 store
-                    .get_user(id)
+                    .get_user(id, false)
                     .map_err(|_| anyhow::anyhow!("no user with id {id:?}"))?;
             }
             let secret = tokens::create(store.as_ref(), name, scopes.clone(), user.clone())?;

@@ -38,6 +38,15 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish on SIGTERM / Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Longest accepted filter, in bytes.
+    pub filter_max_length: usize,
+    /// Deepest accepted nesting of parentheses, `not` and `[...]` in a filter.
+    pub filter_max_depth: usize,
+    /// Key that signs pagination cursors. Instances behind one load balancer
+    /// must share it; when unset each process makes a random one.
+    pub cursor_secret: Option<String>,
+    /// Seconds a cursor stays valid (advertised as `cursorTimeout`).
+    pub cursor_timeout_secs: i64,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -55,6 +64,10 @@ impl Default for Config {
             pool_size: 8,
             workers: None,
             shutdown_timeout_secs: 30,
+            filter_max_length: 4096,
+            filter_max_depth: 32,
+            cursor_secret: None,
+            cursor_timeout_secs: 600,
             log_format: LogFormat::Text,
             log_filter: "info".into(),
         }
@@ -117,6 +130,10 @@ impl Config {
                 "POOL_SIZE" => self.pool_size = parse(key, value)?,
                 "WORKERS" => self.workers = Some(parse(key, value)?),
                 "SHUTDOWN_TIMEOUT_SECS" => self.shutdown_timeout_secs = parse(key, value)?,
+                "FILTER_MAX_LENGTH" => self.filter_max_length = parse(key, value)?,
+                "FILTER_MAX_DEPTH" => self.filter_max_depth = parse(key, value)?,
+                "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),
+                "CURSOR_TIMEOUT_SECS" => self.cursor_timeout_secs = parse(key, value)?,
                 "LOG_FORMAT" => {
                     self.log_format = match value.to_ascii_lowercase().as_str() {
                         "text" => LogFormat::Text,
@@ -140,10 +157,29 @@ impl Config {
         if self.max_body_bytes < 1024 {
             bail!("max_body_bytes must be at least 1024");
         }
+        if self.filter_max_length == 0
+            || self.filter_max_depth == 0
+            || self.cursor_timeout_secs <= 0
+        {
+            bail!("filter limits and cursor_timeout_secs must be positive");
+        }
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
         }
         Ok(())
+    }
+
+    /// The cursor signing key: the configured secret, or random per process.
+    pub fn cursor_key(&self) -> Vec<u8> {
+        match &self.cursor_secret {
+            Some(secret) => secret.as_bytes().to_vec(),
+            None => {
+                use rand::RngCore;
+                let mut key = vec![0u8; 32];
+                rand::rng().fill_bytes(&mut key);
+                key
+            }
+        }
     }
 
     pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {

@@ -50,6 +50,8 @@ impl AppState {
         Capabilities {
             max_results: self.max_page_size,
             max_payload_bytes: self.max_body_bytes as u64,
+            default_page_size: self.services.listing.limits().default_page_size,
+            cursor_timeout_secs: self.services.listing.cursor_timeout_secs(),
         }
     }
 }
@@ -65,7 +67,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(|c| resources::configure(c, ResourceKind::Group))
             .service(web::resource("/Bulk").to(not_implemented))
             .service(web::resource("/Me").to(not_implemented))
-            .service(web::resource("/.search").to(not_implemented))
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(resources::search_all))
+                    .default_service(web::to(method_not_allowed)),
+            )
             .default_service(web::to(not_found)),
     );
 }

@@ -9,10 +9,11 @@ use super::AppState;
 use super::body::ScimJson;
 use super::response::{self, base_url};
 use crate::error::AppError;
-use crate::scim::list::{PageRequest, list_response};
+use crate::scim::ResourceKind;
+use crate::scim::list::ListParams;
+use crate::scim::projection::Projection;
 use crate::scim::render::ResourceMeta;
-use crate::scim::{ResourceKind, ScimError};
-use crate::service::{Principal, views};
+use crate::service::Principal;
 
 type Handled = Result<HttpResponse, AppError>;
 
@@ -26,7 +27,11 @@ pub fn configure(cfg: &mut web::ServiceConfig, kind: ResourceKind) {
                     .route(web::post().to(create))
                     .default_service(web::to(super::method_not_allowed)),
             )
-            .service(web::resource("/.search").to(super::not_implemented))
+            .service(
+                web::resource("/.search")
+                    .route(web::post().to(search))
+                    .default_service(web::to(super::method_not_allowed)),
+            )
             .service(
                 web::resource("/{id}")
                     .route(web::get().to(get))
@@ -38,21 +43,46 @@ pub fn configure(cfg: &mut web::ServiceConfig, kind: ResourceKind) {
     );
 }
 
-/// Reads one resource of either kind as (JSON, meta).
+/// `attributes` / `excludedAttributes` of a request's query string.
+fn projection(req: &HttpRequest) -> Result<Projection, AppError> {
+    let params = ListParams::from_pairs(&query_pairs(req));
+    Ok(Projection::parse(
+        params.attributes.as_deref(),
+        params.excluded_attributes.as_deref(),
+    )?)
+}
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// Reads one resource of either kind as (JSON, meta), loading derived
+/// attributes only when the projection shows them.
 async fn fetch(
     state: &AppState,
     kind: ResourceKind,
     id: &str,
     base: &str,
+    projection: &Projection,
 ) -> Result<(Value, ResourceMeta), AppError> {
     Ok(match kind {
         ResourceKind::User => {
-            let u = state.services.users.get(id).await?;
-            (views::user(&u, base), u.meta)
+            let u = state
+                .services
+                .users
+                .get(id, projection.shows("groups"))
+                .await?;
+            (u.to_scim(base), u.meta)
         }
         ResourceKind::Group => {
-            let g = state.services.groups.get(id).await?;
-            (views::group(&g, base), g.meta)
+            let g = state
+                .services
+                .groups
+                .get(id, projection.shows("members"))
+                .await?;
+            (g.to_scim(base), g.meta)
         }
     })
 }
@@ -64,8 +94,13 @@ async fn get(
     req: HttpRequest,
 ) -> Handled {
     let base = base_url(&req, &state);
-    let (body, meta) = fetch(&state, **kind, &id, &base).await?;
-    Ok(response::resource(StatusCode::OK, &body, &meta))
+    let projection = projection(&req)?;
+    let (body, meta) = fetch(&state, **kind, &id, &base, &projection).await?;
+    Ok(response::resource(
+        StatusCode::OK,
+        &projection.apply(**kind, body),
+        &meta,
+    ))
 }
 
 async fn create(
@@ -79,13 +114,14 @@ async fn create(
     let (body, meta) = match **kind {
         ResourceKind::User => {
             let u = state.services.users.create(&caller.name, body).await?;
-            (views::user(&u, &base), u.meta)
+            (u.to_scim(&base), u.meta)
         }
         ResourceKind::Group => {
             let g = state.services.groups.create(&caller.name, body).await?;
-            (views::group(&g, &base), g.meta)
+            (g.to_scim(&base), g.meta)
         }
     };
+    let body = projection(&req)?.apply(**kind, body);
     Ok(response::resource(StatusCode::CREATED, &body, &meta))
 }
 
@@ -105,7 +141,7 @@ async fn replace(
                 .users
                 .replace(&caller.name, &id, body)
                 .await?;
-            (views::user(&u, &base), u.meta)
+            (u.to_scim(&base), u.meta)
         }
         ResourceKind::Group => {
             let g = state
@@ -113,9 +149,10 @@ async fn replace(
                 .groups
                 .replace(&caller.name, &id, body)
                 .await?;
-            (views::group(&g, &base), g.meta)
+            (g.to_scim(&base), g.meta)
         }
     };
+    let body = projection(&req)?.apply(**kind, body);
     Ok(response::resource(StatusCode::OK, &body, &meta))
 }
 
@@ -132,53 +169,46 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Query parameters by name, ignoring case (clients differ in spelling).
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
-}
-
 async fn list(
     state: web::Data<AppState>,
     kind: web::Data<ResourceKind>,
     req: HttpRequest,
 ) -> Handled {
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .into_owned()
-        .collect();
-    if param(&pairs, "filter").is_some() {
-        // Never answer a filter with unfiltered rows.
-        return Err(
-            ScimError::invalid_filter("filtering is not supported by this server yet").into(),
-        );
-    }
-    let page = PageRequest::from_params(
-        param(&pairs, "startIndex"),
-        param(&pairs, "count"),
-        state.default_page_size,
-        state.max_page_size,
-    )?;
-    let base = base_url(&req, &state);
-    let (total, resources) = match **kind {
-        ResourceKind::User => {
-            let p = state.services.users.list(page).await?;
-            (
-                p.total,
-                p.items.iter().map(|u| views::user(u, &base)).collect(),
-            )
-        }
-        ResourceKind::Group => {
-            let p = state.services.groups.list(page).await?;
-            (
-                p.total,
-                p.items.iter().map(|g| views::group(g, &base)).collect(),
-            )
-        }
-    };
-    Ok(response::json(
-        StatusCode::OK,
-        &list_response(total, page, resources),
-    ))
+    let params = ListParams::from_pairs(&query_pairs(&req));
+    let body = state
+        .services
+        .listing
+        .list(**kind, params, base_url(&req, &state))
+        .await?;
+    Ok(response::json(StatusCode::OK, &body))
+}
+
+async fn search(
+    state: web::Data<AppState>,
+    kind: web::Data<ResourceKind>,
+    req: HttpRequest,
+    ScimJson(body): ScimJson,
+) -> Handled {
+    let params = ListParams::from_search_request(&body)?;
+    let body = state
+        .services
+        .listing
+        .list(**kind, params, base_url(&req, &state))
+        .await?;
+    Ok(response::json(StatusCode::OK, &body))
+}
+
+/// POST `/.search` at the root, across resource types.
+pub async fn search_all(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    ScimJson(body): ScimJson,
+) -> Handled {
+    let params = ListParams::from_search_request(&body)?;
+    let body = state
+        .services
+        .listing
+        .search_all(params, base_url(&req, &state))
+        .await?;
+    Ok(response::json(StatusCode::OK, &body))
 }

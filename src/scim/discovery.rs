@@ -16,6 +16,8 @@ const SCHEMA_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 pub struct Capabilities {
     pub max_results: u64,
     pub max_payload_bytes: u64,
+    pub default_page_size: u64,
+    pub cursor_timeout_secs: i64,
 }
 
 pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
@@ -24,9 +26,17 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": false},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": caps.max_payload_bytes},
-        "filter": {"supported": false, "maxResults": caps.max_results},
+        "filter": {"supported": true, "maxResults": caps.max_results},
         "changePassword": {"supported": true},
-        "sort": {"supported": false},
+        "sort": {"supported": true},
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": caps.default_page_size,
+            "maxPageSize": caps.max_results,
+            "cursorTimeout": caps.cursor_timeout_secs,
+        },
         "etag": {"supported": false},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
@@ -127,11 +137,15 @@ mod tests {
         let caps = Capabilities {
             max_results: 500,
             max_payload_bytes: 1024,
+            default_page_size: 50,
+            cursor_timeout_secs: 60,
         };
         let spc = service_provider_config(&caps, "http://h/scim/v2");
         assert_eq!(spc["filter"]["maxResults"], 500);
         assert_eq!(spc["bulk"]["maxPayloadSize"], 1024);
         assert_eq!(spc["etag"]["supported"], false);
+        assert_eq!(spc["pagination"]["maxPageSize"], 500);
+        assert_eq!(spc["pagination"]["cursorTimeout"], 60);
     }
 
     #[test]

@@ -93,3 +93,92 @@ mod tests {
         assert!(body.get("Resources").is_none());
     }
 }
+
+/// The list parameters of a GET query string or a SearchRequest body
+/// (RFC 7644 §3.4.3), as the client sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub filter: Option<String>,
+    pub sort_by: Option<String>,
+    pub sort_order: Option<String>,
+    pub start_index: Option<String>,
+    pub count: Option<String>,
+    pub cursor: Option<String>,
+    pub attributes: Option<String>,
+    pub excluded_attributes: Option<String>,
+}
+
+pub const SEARCH_REQUEST_SCHEMA: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+impl ListParams {
+    /// From query pairs; names compare case-insensitively.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let get = |name: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        Self {
+            filter: get("filter"),
+            sort_by: get("sortBy"),
+            sort_order: get("sortOrder"),
+            start_index: get("startIndex"),
+            count: get("count"),
+            cursor: get("cursor"),
+            attributes: get("attributes"),
+            excluded_attributes: get("excludedAttributes"),
+        }
+    }
+
+    /// From a SearchRequest body.
+    pub fn from_search_request(body: &Value) -> Result<Self, ScimError> {
+        let Value::Object(map) = body else {
+            return Err(ScimError::invalid_syntax(
+                "a SearchRequest must be a JSON object",
+            ));
+        };
+        let get = |name: &str| {
+            map.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let schemas_ok = get("schemas").and_then(Value::as_array).is_some_and(|s| {
+            s.iter().any(|u| {
+                u.as_str()
+                    .is_some_and(|u| u.eq_ignore_ascii_case(SEARCH_REQUEST_SCHEMA))
+            })
+        });
+        if !schemas_ok {
+            return Err(ScimError::invalid_syntax(format!(
+                "'schemas' must include \"{SEARCH_REQUEST_SCHEMA}\""
+            )));
+        }
+        let text = |name: &str| -> Result<Option<String>, ScimError> {
+            match get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Number(n)) => Ok(Some(n.to_string())),
+                Some(Value::Array(items)) => {
+                    let names: Option<Vec<&str>> = items.iter().map(Value::as_str).collect();
+                    names.map(|n| Some(n.join(","))).ok_or_else(|| {
+                        ScimError::invalid_value(format!("'{name}' must be a list of strings"))
+                    })
+                }
+                Some(_) => Err(ScimError::invalid_value(format!(
+                    "'{name}' has the wrong type"
+                ))),
+            }
+        };
+        Ok(Self {
+            filter: text("filter")?,
+            sort_by: text("sortBy")?,
+            sort_order: text("sortOrder")?,
+            start_index: text("startIndex")?,
+            count: text("count")?,
+            cursor: text("cursor")?,
+            attributes: text("attributes")?,
+            excluded_attributes: text("excludedAttributes")?,
+        })
+    }
+}

@@ -5,10 +5,12 @@ pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod list;
+pub mod projection;
 pub mod registry;
 pub mod render;
 pub mod resource;
 pub mod schema;
+pub mod sort;
 
 pub use error::{ScimError, ScimType};
 pub use registry::ResourceKind;

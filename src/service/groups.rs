@@ -9,9 +9,8 @@ use super::users::{check_body_id, not_found, validated};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
-use crate::scim::list::PageRequest;
 use crate::scim::resource::check_immutable;
-use crate::store::{MemberKind, MemberRef, Page, PasswordWrite, ResourceWrite, Store, StoredGroup};
+use crate::store::{MemberKind, MemberRef, PasswordWrite, ResourceWrite, Store, StoredGroup};
 use crate::telemetry::AUDIT;
 
 #[derive(Clone)]
@@ -60,12 +59,13 @@ impl Groups {
         Ok(group)
     }
 
-    pub async fn get(&self, id: &str) -> Result<StoredGroup, AppError> {
+    /// `with_members: false` skips deriving what the response will not show.
+    pub async fn get(&self, id: &str, with_members: bool) -> Result<StoredGroup, AppError> {
         let store = self.store.clone();
         let owned = id.to_string();
         blocking(move || {
             store
-                .get_group(&owned)
+                .get_group(&owned, with_members)
                 .map_err(not_found(ResourceKind::Group, &owned))
         })
         .await
@@ -106,10 +106,5 @@ impl Groups {
         .await?;
         tracing::info!(target: AUDIT, actor, operation = "delete", resource_type = "Group", id);
         Ok(())
-    }
-
-    pub async fn list(&self, page: PageRequest) -> Result<Page<StoredGroup>, AppError> {
-        let store = self.store.clone();
-        blocking(move || Ok(store.list_groups(page)?)).await
     }
 }

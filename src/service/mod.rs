@@ -3,14 +3,17 @@
 
 pub mod auth;
 mod blocking;
+pub mod cursor;
 pub mod groups;
+pub mod listing;
 pub mod password;
 pub mod tokens;
 pub mod users;
-pub mod views;
 
 use std::sync::Arc;
 
+use crate::config::Config;
+use crate::scim::filter::FilterLimits;
 use crate::store::Store;
 
 pub use auth::{Authenticator, Principal};
@@ -23,11 +26,22 @@ pub struct Services {
     pub users: users::Users,
     pub groups: groups::Groups,
     pub auth: Authenticator,
+    pub listing: listing::Listing,
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>) -> Self {
+    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+        let limits = listing::ListLimits {
+            default_page_size: config.default_page_size,
+            max_page_size: config.max_page_size,
+            filter: FilterLimits {
+                max_length: config.filter_max_length,
+                max_depth: config.filter_max_depth,
+            },
+        };
+        let cursors = cursor::CursorCodec::new(config.cursor_key(), config.cursor_timeout_secs);
         Self {
+            listing: listing::Listing::new(store.clone(), limits, cursors),
             users: users::Users::new(store.clone()),
             groups: groups::Groups::new(store.clone()),
             auth: Authenticator::new(store.clone()),

@@ -8,9 +8,8 @@ use super::{blocking, password};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
-use crate::scim::list::PageRequest;
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
-use crate::store::{Page, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser};
+use crate::store::{PasswordWrite, ResourceWrite, Store, StoreError, StoredUser};
 use crate::telemetry::AUDIT;
 
 #[derive(Clone)]
@@ -77,12 +76,13 @@ impl Users {
         Ok(user)
     }
 
-    pub async fn get(&self, id: &str) -> Result<StoredUser, AppError> {
+    /// `with_groups: false` skips deriving what the response will not show.
+    pub async fn get(&self, id: &str, with_groups: bool) -> Result<StoredUser, AppError> {
         let store = self.store.clone();
         let owned = id.to_string();
         blocking(move || {
             store
-                .get_user(&owned)
+                .get_user(&owned, with_groups)
                 .map_err(not_found(ResourceKind::User, &owned))
         })
         .await
@@ -134,10 +134,5 @@ impl Users {
         .await?;
         tracing::info!(target: AUDIT, actor, operation = "delete", resource_type = "User", id);
         Ok(())
-    }
-
-    pub async fn list(&self, page: PageRequest) -> Result<Page<StoredUser>, AppError> {
-        let store = self.store.clone();
-        blocking(move || Ok(store.list_users(page)?)).await
     }
 }

@@ -5,11 +5,10 @@
 pub mod diesel;
 mod error;
 mod model;
+mod render;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
-
-use crate::scim::list::PageRequest;
 
 /// Computes the attributes to store from the ones currently stored; runs
 /// inside the write transaction so read-modify-write is atomic.
@@ -20,7 +19,8 @@ pub trait Store: Send + Sync + 'static {
     fn ping(&self) -> StoreResult<()>;
 
     fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser>;
-    fn get_user(&self, id: &str) -> StoreResult<StoredUser>;
+    /// `with_groups: false` skips deriving `groups` (the caller will not show it).
+    fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser>;
     fn replace_user(
         &self,
         id: &str,
@@ -28,10 +28,11 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
     ) -> StoreResult<StoredUser>;
     fn delete_user(&self, id: &str, actor: &str) -> StoreResult<()>;
-    fn list_users(&self, page: PageRequest) -> StoreResult<Page<StoredUser>>;
+    fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>>;
 
     fn create_group(&self, group: ResourceWrite, actor: &str) -> StoreResult<StoredGroup>;
-    fn get_group(&self, id: &str) -> StoreResult<StoredGroup>;
+    /// `with_members: false` skips loading members (the caller will not show them).
+    fn get_group(&self, id: &str, with_members: bool) -> StoreResult<StoredGroup>;
     fn replace_group(
         &self,
         id: &str,
@@ -39,7 +40,7 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
     ) -> StoreResult<StoredGroup>;
     fn delete_group(&self, id: &str, actor: &str) -> StoreResult<()>;
-    fn list_groups(&self, page: PageRequest) -> StoreResult<Page<StoredGroup>>;
+    fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>>;
 
     /// Change-log rows with `seq > after`, oldest first.
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>>;

@@ -84,12 +84,6 @@ pub struct StoredGroup {
     pub members: Vec<Member>,
 }
 
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    pub total: u64,
-    pub items: Vec<T>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeRecord {
     pub seq: i64,
@@ -120,4 +114,60 @@ pub struct TokenRecord {
     pub created: DateTime<Utc>,
     pub last_used: Option<DateTime<Utc>>,
     pub revoked: Option<DateTime<Utc>>,
+}
+
+/// Which slice of the ordered result a list request wants.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Window {
+    /// Index paging: skip `offset`, take `count`.
+    Index { offset: u64, count: u64 },
+    /// Cursor paging: the `count` items after `after` (from the start when None).
+    After {
+        after: Option<crate::scim::sort::Position>,
+        count: u64,
+    },
+    /// Cursor paging backwards: the `count` items before `before`.
+    Before {
+        before: crate::scim::sort::Position,
+        count: u64,
+    },
+}
+
+/// A list request as the store executes it.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: Option<crate::scim::filter::Filter>,
+    pub sort: Option<crate::scim::sort::SortSpec>,
+    pub window: Window,
+    /// Load group members (skipped when the response will not show them).
+    pub with_members: bool,
+    /// Derive `User.groups` (skipped when the response will not show them).
+    pub with_groups: bool,
+}
+
+impl ListQuery {
+    /// Everything, in the default order, with all derived attributes.
+    pub fn all() -> Self {
+        Self {
+            filter: None,
+            sort: None,
+            window: Window::Index {
+                offset: 0,
+                count: u64::MAX >> 1,
+            },
+            with_members: true,
+            with_groups: true,
+        }
+    }
+}
+
+/// One page of a list: `total` counts the whole filtered set; `positions`
+/// are the items' places in the order (cursor material).
+#[derive(Debug, Clone)]
+pub struct ListPage<T> {
+    pub total: u64,
+    pub items: Vec<T>,
+    pub positions: Vec<crate::scim::sort::Position>,
+    pub more_before: bool,
+    pub more_after: bool,
 }

@@ -36,6 +36,13 @@ fn case(
     }
 }
 
+fn get_case(name: &'static str, path: &str, status: u16, scim_type: Option<&'static str>) -> Case {
+    Case {
+        body: None,
+        ..case(name, Method::GET, path, Vec::new(), status, scim_type)
+    }
+}
+
 fn json_case(
     name: &'static str,
     method: Method,
@@ -380,17 +387,80 @@ fn cases(user: &str, group: &str) -> Vec<Case> {
                 None,
             )
         },
-        Case {
-            body: None,
-            ..json_case(
-                "filter before filters are supported",
-                M::GET,
-                "/Users?filter=userName%20eq%20%22x%22",
-                json!({}),
-                400,
-                Some("invalidFilter"),
-            )
-        },
+        get_case(
+            "unparseable filter",
+            "/Users?filter=userName%20eq",
+            400,
+            Some("invalidFilter"),
+        ),
+        get_case(
+            "filter on the password",
+            "/Users?filter=password%20eq%20%22guess%22",
+            400,
+            Some("invalidFilter"),
+        ),
+        get_case(
+            "ordering a boolean",
+            "/Users?filter=active%20gt%20true",
+            400,
+            Some("invalidFilter"),
+        ),
+        get_case(
+            "filter nested too deep",
+            &format!(
+                "/Users?filter={}userName%20pr{}",
+                "(".repeat(40),
+                ")".repeat(40)
+            ),
+            400,
+            Some("invalidFilter"),
+        ),
+        get_case(
+            "bad sortOrder",
+            "/Users?sortBy=userName&sortOrder=sideways",
+            400,
+            Some("invalidValue"),
+        ),
+        get_case(
+            "bad sortBy",
+            "/Users?sortBy=na%20me",
+            400,
+            Some("invalidValue"),
+        ),
+        get_case(
+            "forged cursor",
+            "/Users?cursor=abc.def",
+            400,
+            Some("invalidCursor"),
+        ),
+        get_case(
+            "negative cursor count",
+            "/Users?cursor=&count=-1",
+            400,
+            Some("invalidCount"),
+        ),
+        get_case(
+            "bad attributes list",
+            "/Users?attributes=na%20me",
+            400,
+            Some("invalidValue"),
+        ),
+        json_case(
+            "SearchRequest without its schema",
+            M::POST,
+            "/Users/.search",
+            json!({"filter": "userName pr"}),
+            400,
+            Some("invalidSyntax"),
+        ),
+        json_case(
+            "SearchRequest with a bad filter",
+            M::POST,
+            "/Groups/.search",
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "filter": "displayName eq"}),
+            400,
+            Some("invalidFilter"),
+        ),
         Case {
             body: None,
             ..json_case(

@@ -1,23 +1,25 @@
+-- Text columns use COLLATE "C" (byte order) so that ordering, comparisons and LIKE agree
+-- with SQLite and with the in-memory filter evaluator.
 -- Users: the full resource lives in `data` (JSON text, portable across backends); the attributes clients
 -- filter and sort on are copied into indexed columns. `*_lower` columns hold
 -- Unicode lower-case values (computed in Rust) for caseExact=false attributes.
 CREATE TABLE users (
-    id TEXT PRIMARY KEY NOT NULL,
-    user_name TEXT NOT NULL,
-    user_name_lower TEXT NOT NULL,
-    external_id TEXT,
-    display_name TEXT,
-    display_name_lower TEXT,
-    given_name_lower TEXT,
-    family_name_lower TEXT,
-    title_lower TEXT,
+    id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    user_name TEXT COLLATE "C" NOT NULL,
+    user_name_lower TEXT COLLATE "C" NOT NULL,
+    external_id TEXT COLLATE "C",
+    display_name TEXT COLLATE "C",
+    display_name_lower TEXT COLLATE "C",
+    given_name_lower TEXT COLLATE "C",
+    family_name_lower TEXT COLLATE "C",
+    title_lower TEXT COLLATE "C",
     active BOOLEAN NOT NULL,
-    employee_number_lower TEXT,
-    department_lower TEXT,
-    cost_center_lower TEXT,
-    manager_id TEXT,
-    password_hash TEXT,
-    data TEXT NOT NULL,
+    employee_number_lower TEXT COLLATE "C",
+    department_lower TEXT COLLATE "C",
+    cost_center_lower TEXT COLLATE "C",
+    manager_id TEXT COLLATE "C",
+    password_hash TEXT COLLATE "C",
+    data TEXT COLLATE "C" NOT NULL,
     created TIMESTAMP NOT NULL,
     last_modified TIMESTAMP NOT NULL,
     version BIGINT NOT NULL
@@ -37,21 +39,21 @@ CREATE INDEX users_last_modified ON users (last_modified);
 
 -- One row per email so `emails.value` / `emails.type` filters are indexable.
 CREATE TABLE user_emails (
-    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
-    value_lower TEXT NOT NULL,
-    type_lower TEXT,
+    value_lower TEXT COLLATE "C" NOT NULL,
+    type_lower TEXT COLLATE "C",
     is_primary BOOLEAN NOT NULL,
     PRIMARY KEY (user_id, position)
 );
 CREATE INDEX user_emails_value_lower ON user_emails (value_lower);
 
 CREATE TABLE scim_groups (
-    id TEXT PRIMARY KEY NOT NULL,
-    display_name TEXT NOT NULL,
-    display_name_lower TEXT NOT NULL,
-    external_id TEXT,
-    data TEXT NOT NULL,
+    id TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+    display_name TEXT COLLATE "C" NOT NULL,
+    display_name_lower TEXT COLLATE "C" NOT NULL,
+    external_id TEXT COLLATE "C",
+    data TEXT COLLATE "C" NOT NULL,
     created TIMESTAMP NOT NULL,
     last_modified TIMESTAMP NOT NULL,
     version BIGINT NOT NULL
@@ -64,9 +66,9 @@ CREATE INDEX scim_groups_created ON scim_groups (created, id);
 -- member_id points at a user or a group (member_type), so it carries no foreign key;
 -- the store removes rows for a deleted member explicitly.
 CREATE TABLE group_members (
-    group_id TEXT NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
-    member_id TEXT NOT NULL,
-    member_type TEXT NOT NULL,
+    group_id TEXT COLLATE "C" NOT NULL REFERENCES scim_groups (id) ON DELETE CASCADE,
+    member_id TEXT COLLATE "C" NOT NULL,
+    member_type TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (group_id, member_id)
 );
 CREATE INDEX group_members_member_id ON group_members (member_id);

@@ -7,4 +7,4 @@ pub mod parser;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter};
 pub use eval::{check, matches};
-pub use parser::{FilterLimits, parse_filter};
+pub use parser::{FilterLimits, parse_attr_path, parse_filter};

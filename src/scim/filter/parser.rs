@@ -103,6 +103,24 @@ pub fn parse_filter(input: &str, limits: FilterLimits) -> Result<Filter, ScimErr
     })
 }
 
+/// Parses a bare attribute path (`sortBy`, `attributes`), e.g.
+/// `name.givenName` or `urn:…:enterprise:2.0:User:manager.value`.
+pub fn parse_attr_path(input: &str) -> Result<AttrPath, ScimError> {
+    let trimmed = input.trim();
+    match attr_path(trimmed) {
+        Ok(("", path)) => Ok(path),
+        Ok((rest, _)) => Err(describe(
+            trimmed,
+            &Failure {
+                rest,
+                expected: "the end of the attribute path".into(),
+            },
+        )),
+        Err(Err::Error(f) | Err::Failure(f)) => Err(describe(trimmed, &f)),
+        Err(Err::Incomplete(_)) => Err(ScimError::invalid_filter("the attribute path ended early")),
+    }
+}
+
 fn describe(input: &str, failure: &Failure<'_>) -> ScimError {
     let consumed = input.len().saturating_sub(failure.rest.len());
     let position = input[..consumed].chars().count() + 1;

@@ -76,10 +76,12 @@ impl ManageConnection for Manager {
                 let mut conn = SqliteConnection::establish(&self.target)
                     .map_err(r2d2::Error::ConnectionError)?;
                 // WAL lets readers run beside the single writer; the busy
-                // timeout makes writers queue instead of failing.
+                // timeout makes writers queue instead of failing; LIKE must
+                // be case-sensitive like PostgreSQL's (columns hold folded case).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA case_sensitive_like = ON;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))

@@ -10,9 +10,8 @@ use super::connection::DbConnection;
 use super::schema::scim_groups;
 use super::{members, now, parse_data, unique_violation};
 use crate::scim::ScimError;
-use crate::scim::list::PageRequest;
 use crate::scim::render::ResourceMeta;
-use crate::store::{Page, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup};
+use crate::store::{ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup};
 
 const RESOURCE_TYPE: &str = "Group";
 
@@ -76,9 +75,9 @@ fn ensure_name_free(
     }
 }
 
-type GroupRow = (String, String, NaiveDateTime, NaiveDateTime, i64);
+type GroupRow = super::query::Row;
 
-const ROW: (
+pub const ROW: (
     scim_groups::id,
     scim_groups::data,
     scim_groups::created,
@@ -92,10 +91,19 @@ const ROW: (
     scim_groups::version,
 );
 
-fn from_row(conn: &mut DbConnection, row: GroupRow) -> StoreResult<StoredGroup> {
+/// A row as a group; `with_members: false` skips loading members.
+pub fn load_row(
+    conn: &mut DbConnection,
+    row: GroupRow,
+    with_members: bool,
+) -> StoreResult<StoredGroup> {
     let (id, data, created, last_modified, version) = row;
     Ok(StoredGroup {
-        members: members::members_of(conn, &id)?,
+        members: if with_members {
+            members::members_of(conn, &id)?
+        } else {
+            Vec::new()
+        },
         attributes: parse_data(&data)?,
         meta: ResourceMeta {
             created: created.and_utc(),
@@ -107,12 +115,16 @@ fn from_row(conn: &mut DbConnection, row: GroupRow) -> StoreResult<StoredGroup> 
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredGroup> {
+    get_with(conn, id, true)
+}
+
+pub fn get_with(conn: &mut DbConnection, id: &str, with_members: bool) -> StoreResult<StoredGroup> {
     let row: Option<GroupRow> = scim_groups::table
         .find(id)
         .select(ROW)
         .first(conn)
         .optional()?;
-    from_row(conn, row.ok_or(StoreError::NotFound)?)
+    load_row(conn, row.ok_or(StoreError::NotFound)?, with_members)
 }
 
 pub fn create(
@@ -202,26 +214,4 @@ pub fn delete(conn: &mut DbConnection, id: &str, actor: &str) -> StoreResult<()>
             actor,
         },
     )
-}
-
-pub fn list(conn: &mut DbConnection, page: PageRequest) -> StoreResult<Page<StoredGroup>> {
-    let total: i64 = scim_groups::table.count().get_result(conn)?;
-    let rows: Vec<GroupRow> = if page.count == 0 {
-        Vec::new()
-    } else {
-        scim_groups::table
-            .order((scim_groups::created.asc(), scim_groups::id.asc()))
-            .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
-            .limit(i64::try_from(page.count).unwrap_or(i64::MAX))
-            .select(ROW)
-            .load(conn)?
-    };
-    let items = rows
-        .into_iter()
-        .map(|row| from_row(conn, row))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page {
-        total: u64::try_from(total).unwrap_or(0),
-        items,
-    })
 }

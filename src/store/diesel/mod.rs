@@ -3,10 +3,15 @@
 
 mod changelog;
 mod connection;
+mod filter_sql;
+mod group_list;
 mod groups;
 mod members;
+mod query;
 mod schema;
+mod subquery;
 mod tokens;
+mod user_list;
 mod users;
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -15,16 +20,15 @@ use serde_json::{Map, Value};
 pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 
 use super::{
-    ChangeRecord, NewToken, Page, ResourceWrite, Rewrite, Store, StoreError, StoreResult,
-    StoredGroup, StoredUser, TokenRecord,
+    ChangeRecord, ListPage, ListQuery, NewToken, ResourceWrite, Rewrite, Store, StoreError,
+    StoreResult, StoredGroup, StoredUser, TokenRecord,
 };
-use crate::scim::list::PageRequest;
 use connection::write_tx;
 
-/// Now, at the microsecond precision both backends keep, so a version read
-/// back compares equal to the one written.
+/// Now, at the millisecond precision `meta` renders, so a timestamp read back
+/// equals the one written and SQL comparisons agree with the rendered value.
 fn now() -> DateTime<Utc> {
-    Utc::now().trunc_subsecs(6)
+    Utc::now().trunc_subsecs(3)
 }
 
 fn parse_data(data: &str) -> StoreResult<Map<String, Value>> {
@@ -57,8 +61,8 @@ impl Store for DieselStore {
         write_tx(&mut *self.conn()?, |c| users::create(c, &id, user, actor))
     }
 
-    fn get_user(&self, id: &str) -> StoreResult<StoredUser> {
-        users::get(&mut *self.conn()?, id)
+    fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
+        users::get_with(&mut *self.conn()?, id, with_groups)
     }
 
     fn replace_user(
@@ -76,8 +80,8 @@ impl Store for DieselStore {
         write_tx(&mut *self.conn()?, |c| users::delete(c, id, actor))
     }
 
-    fn list_users(&self, page: PageRequest) -> StoreResult<Page<StoredUser>> {
-        users::list(&mut *self.conn()?, page)
+    fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>> {
+        query::list(&mut *self.conn()?, &user_list::ops(), query)
     }
 
     fn create_group(&self, group: ResourceWrite, actor: &str) -> StoreResult<StoredGroup> {
@@ -85,8 +89,8 @@ impl Store for DieselStore {
         write_tx(&mut *self.conn()?, |c| groups::create(c, &id, group, actor))
     }
 
-    fn get_group(&self, id: &str) -> StoreResult<StoredGroup> {
-        groups::get(&mut *self.conn()?, id)
+    fn get_group(&self, id: &str, with_members: bool) -> StoreResult<StoredGroup> {
+        groups::get_with(&mut *self.conn()?, id, with_members)
     }
 
     fn replace_group(
@@ -104,8 +108,8 @@ impl Store for DieselStore {
         write_tx(&mut *self.conn()?, |c| groups::delete(c, id, actor))
     }
 
-    fn list_groups(&self, page: PageRequest) -> StoreResult<Page<StoredGroup>> {
-        groups::list(&mut *self.conn()?, page)
+    fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>> {
+        query::list(&mut *self.conn()?, &group_list::ops(), query)
     }
 
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {

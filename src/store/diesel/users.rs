@@ -11,7 +11,7 @@ use super::{members, now, parse_data, unique_violation};
 use crate::scim::ScimError;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::render::ResourceMeta;
-use crate::store::{Page, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser};
+use crate::store::{PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser};
 
 const RESOURCE_TYPE: &str = "User";
 
@@ -80,7 +80,7 @@ fn columns(
         employee_number_lower: lower(ext_attr("employeeNumber")),
         department_lower: lower(ext_attr("department")),
         cost_center_lower: lower(ext_attr("costCenter")),
-        manager_id: text(ext_attr("manager").and_then(|m| m.get("value"))),
+        manager_id: lower(ext_attr("manager").and_then(|m| m.get("value"))),
         data: serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         last_modified: at.naive_utc(),
         version,
@@ -133,11 +133,20 @@ fn taken(user_name: &str) -> StoreError {
     )))
 }
 
-type UserRow = (String, String, NaiveDateTime, NaiveDateTime, i64);
+type UserRow = super::query::Row;
 
-fn from_row(conn: &mut DbConnection, row: UserRow) -> StoreResult<StoredUser> {
+/// A row as a user; `with_groups: false` skips deriving `groups`.
+pub fn load_row(
+    conn: &mut DbConnection,
+    row: UserRow,
+    with_groups: bool,
+) -> StoreResult<StoredUser> {
     let (id, data, created, last_modified, version) = row;
-    let groups = members::groups_of(conn, &id)?;
+    let groups = if with_groups {
+        members::groups_of(conn, &id)?
+    } else {
+        Vec::new()
+    };
     Ok(StoredUser {
         attributes: parse_data(&data)?,
         meta: ResourceMeta {
@@ -150,7 +159,7 @@ fn from_row(conn: &mut DbConnection, row: UserRow) -> StoreResult<StoredUser> {
     })
 }
 
-const ROW: (
+pub const ROW: (
     users::id,
     users::data,
     users::created,
@@ -165,8 +174,12 @@ const ROW: (
 );
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredUser> {
+    get_with(conn, id, true)
+}
+
+pub fn get_with(conn: &mut DbConnection, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
     let row: Option<UserRow> = users::table.find(id).select(ROW).first(conn).optional()?;
-    from_row(conn, row.ok_or(StoreError::NotFound)?)
+    load_row(conn, row.ok_or(StoreError::NotFound)?, with_groups)
 }
 
 pub fn create(
@@ -264,29 +277,4 @@ pub fn delete(conn: &mut DbConnection, id: &str, actor: &str) -> StoreResult<()>
             actor,
         },
     )
-}
-
-pub fn list(
-    conn: &mut DbConnection,
-    page: crate::scim::list::PageRequest,
-) -> StoreResult<Page<StoredUser>> {
-    let total: i64 = users::table.count().get_result(conn)?;
-    let rows: Vec<UserRow> = if page.count == 0 {
-        Vec::new()
-    } else {
-        users::table
-            .order((users::created.asc(), users::id.asc()))
-            .offset(i64::try_from(page.offset()).unwrap_or(i64::MAX))
-            .limit(i64::try_from(page.count).unwrap_or(i64::MAX))
-            .select(ROW)
-            .load(conn)?
-    };
-    let items = rows
-        .into_iter()
-        .map(|row| from_row(conn, row))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(Page {
-        total: u64::try_from(total).unwrap_or(0),
-        items,
-    })
 }

@@ -114,7 +114,7 @@ impl TestApp {
             tokens::SCOPE_WRITE.to_string(),
         ];
         let token = tokens::create(store.as_ref(), "test-admin", scopes, None).expect("token");
-        let services = Services::new(store.clone());
+        let services = Services::new(store.clone(), &config);
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -223,12 +223,9 @@ impl TestApp {
     }
 
     pub fn snapshot(&self) -> Snapshot {
-        let all = scimhub::scim::list::PageRequest {
-            start_index: 1,
-            count: u64::MAX >> 1,
-        };
-        let users = self.store.list_users(all).expect("users");
-        let groups = self.store.list_groups(all).expect("groups");
+        let all = scimhub::store::ListQuery::all();
+        let users = self.store.list_users(&all).expect("users");
+        let groups = self.store.list_groups(&all).expect("groups");
         Snapshot {
             users: users
                 .items

@@ -1,10 +1,11 @@
-//! Stored records rendered as SCIM JSON.
+//! Stored records rendered as SCIM JSON (the store renders too, to run the
+//! filter evaluator over exactly what clients see).
 
 use serde_json::{Map, Value, json};
 
+use super::{MemberKind, StoredGroup, StoredUser};
 use crate::scim::ResourceKind;
 use crate::scim::render::{location, render};
-use crate::store::{MemberKind, StoredGroup, StoredUser};
 
 fn member_kind(kind: MemberKind) -> ResourceKind {
     match kind {
@@ -13,7 +14,19 @@ fn member_kind(kind: MemberKind) -> ResourceKind {
     }
 }
 
-pub fn user(u: &StoredUser, base_url: &str) -> Value {
+impl StoredUser {
+    pub fn to_scim(&self, base_url: &str) -> Value {
+        user(self, base_url)
+    }
+}
+
+impl StoredGroup {
+    pub fn to_scim(&self, base_url: &str) -> Value {
+        group(self, base_url)
+    }
+}
+
+fn user(u: &StoredUser, base_url: &str) -> Value {
     let mut derived = Map::new();
     if !u.groups.is_empty() {
         let groups: Vec<Value> = u
@@ -40,7 +53,7 @@ pub fn user(u: &StoredUser, base_url: &str) -> Value {
     )
 }
 
-pub fn group(g: &StoredGroup, base_url: &str) -> Value {
+fn group(g: &StoredGroup, base_url: &str) -> Value {
     let mut derived = Map::new();
     if !g.members.is_empty() {
         let members: Vec<Value> = g
