@@ -11,4 +11,6 @@ mod cli;
 mod discovery;
 mod groups;
 mod migrations;
+mod pushdown;
+mod query;
 mod users;

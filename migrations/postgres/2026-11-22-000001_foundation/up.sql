@@ -37,11 +37,12 @@ CREATE INDEX users_manager_id ON users (manager_id);
 CREATE INDEX users_created ON users (created, id);
 CREATE INDEX users_last_modified ON users (last_modified);
 
--- One row per email so `emails.value` / `emails.type` filters are indexable.
+-- One row per email (with or without a value) so `emails.value` / `emails.type`
+-- filters are indexable and a value filter binds to one element.
 CREATE TABLE user_emails (
     user_id TEXT COLLATE "C" NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     position INTEGER NOT NULL,
-    value_lower TEXT COLLATE "C" NOT NULL,
+    value_lower TEXT COLLATE "C",
     type_lower TEXT COLLATE "C",
     is_primary BOOLEAN NOT NULL,
     PRIMARY KEY (user_id, position)

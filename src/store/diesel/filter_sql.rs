@@ -233,17 +233,25 @@ pub fn user_filter(filter: &Filter) -> Option<Pred<users::table>> {
                 },
                 (false, "meta", Some("created")) => meta_time!(op, value, u::created),
                 (false, "meta", Some("lastmodified")) => meta_time!(op, value, u::last_modified),
-                (false, "emails", None | Some("value")) => {
-                    let inner = email_leaf(op, value, "value")?;
-                    Some(users_with_email(inner))
-                }
-                (false, "emails", Some("type")) => {
-                    let inner = email_leaf(op, value, "type")?;
-                    Some(users_with_email(inner))
-                }
+                (false, "emails", None | Some("value")) => any_email(op, value, "value"),
+                (false, "emails", Some("type")) => any_email(op, value, "type"),
                 _ => None,
             }
         }
+    }
+}
+
+/// Users with any email matching; `eq null` means no email has the
+/// sub-attribute present (as the evaluator reads a multi-valued attribute).
+fn any_email(op: Option<CompareOp>, value: &CompValue, sub: &str) -> Option<Pred<users::table>> {
+    match (op, value) {
+        (Some(CompareOp::Eq), CompValue::Null) => Some(Box::new(diesel::dsl::not(
+            users_with_email(email_leaf(None, value, sub)?),
+        ))),
+        (Some(CompareOp::Ne), CompValue::Null) => {
+            Some(users_with_email(email_leaf(None, value, sub)?))
+        }
+        _ => Some(users_with_email(email_leaf(op, value, sub)?)),
     }
 }
 
@@ -256,8 +264,8 @@ fn email_leaf(
 ) -> Option<Pred<user_emails::table>> {
     use user_emails::dsl as e;
     match (sub, op) {
-        ("value", Some(op)) => text_leaf!(e::value_lower.nullable(), op, value, false),
-        ("value", None) => text_present!(e::value_lower.nullable()),
+        ("value", Some(op)) => text_leaf!(e::value_lower, op, value, false),
+        ("value", None) => text_present!(e::value_lower),
         ("type", Some(op)) => text_leaf!(e::type_lower, op, value, false),
         ("type", None) => text_present!(e::type_lower),
         _ => None,
@@ -314,10 +322,16 @@ pub fn group_filter(filter: &Filter) -> Option<Pred<scim_groups::table>> {
                 ("displayname", None) => text!(g::display_name_lower.nullable(), false),
                 ("meta", Some("created")) => meta_time!(op, value, g::created),
                 ("meta", Some("lastmodified")) => meta_time!(op, value, g::last_modified),
-                ("members", None | Some("value")) => {
-                    let inner = member_leaf(op, value)?;
-                    Some(groups_with_member(inner))
-                }
+                ("members", None | Some("value")) => match (op, value) {
+                    // `eq null` on a multi-valued attribute: no value is present.
+                    (Some(CompareOp::Eq), CompValue::Null) => Some(Box::new(diesel::dsl::not(
+                        groups_with_member(member_leaf(None, value)?),
+                    ))),
+                    (Some(CompareOp::Ne), CompValue::Null) => {
+                        Some(groups_with_member(member_leaf(None, value)?))
+                    }
+                    _ => Some(groups_with_member(member_leaf(op, value)?)),
+                },
                 _ => None,
             }
         }

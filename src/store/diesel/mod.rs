@@ -45,6 +45,18 @@ fn unique_violation(e: diesel::result::Error, conflict: impl FnOnce() -> StoreEr
     }
 }
 
+/// Whether SQL alone answers `filter` (no in-memory evaluation), for tests
+/// that must know the pushdown path was taken.
+pub fn sql_answers_exactly(
+    kind: crate::scim::ResourceKind,
+    filter: &crate::scim::filter::Filter,
+) -> bool {
+    match kind {
+        crate::scim::ResourceKind::User => filter_sql::user_filter(filter).is_some(),
+        crate::scim::ResourceKind::Group => filter_sql::group_filter(filter).is_some(),
+    }
+}
+
 fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }

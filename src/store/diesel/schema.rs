@@ -28,7 +28,7 @@ diesel::table! {
     user_emails (user_id, position) {
         user_id -> Text,
         position -> Integer,
-        value_lower -> Text,
+        value_lower -> Nullable<Text>,
         type_lower -> Nullable<Text>,
         is_primary -> Bool,
     }

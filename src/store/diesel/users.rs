@@ -43,7 +43,7 @@ struct UserColumns {
 struct EmailRow<'a> {
     user_id: &'a str,
     position: i32,
-    value_lower: String,
+    value_lower: Option<String>,
     type_lower: Option<String>,
     is_primary: bool,
 }
@@ -99,7 +99,7 @@ fn write_emails(conn: &mut DbConnection, id: &str, attrs: &Map<String, Value>) -
             Some(EmailRow {
                 user_id: id,
                 position: i32::try_from(i).ok()?,
-                value_lower: lower(e.get("value"))?,
+                value_lower: lower(e.get("value")),
                 type_lower: lower(e.get("type")),
                 is_primary: e.get("primary").and_then(Value::as_bool).unwrap_or(false),
             })
