@@ -35,6 +35,25 @@ enum Command {
     /// Manage API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Run a benchmark and print its numbers.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Seed users and time the filters clients send (end to end over HTTP).
+    Query {
+        /// How many users to seed.
+        #[arg(long, default_value_t = 1_000_000)]
+        users: u64,
+        /// Sequential requests per scenario.
+        #[arg(long, default_value_t = 2000)]
+        requests: usize,
+        /// Database URL (default: a fresh SQLite file in a temp dir).
+        #[arg(long = "database", value_name = "URL")]
+        database: Option<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +116,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, overrides)?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             serve(&config)
+        }
+        Command::Bench(BenchCommand::Query { users, requests, database }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_query_bench(&crate::bench::QueryBench {
+                users: *users,
+                requests: *requests,
+                database: database.clone(),
+            })
         }
         Command::Token(cmd) => {
             let db = match cmd {

@@ -1,5 +1,6 @@
 //! scimhub: a SCIM 2.0 service provider and outbound provisioning hub.
 
+pub mod bench;
 pub mod cli;
 pub mod config;
 pub mod error;

@@ -67,6 +67,18 @@ macro_rules! order {
     };
 }
 
+/// The same for NOT NULL columns, without the null-ordering term so an
+/// index on the column can serve the order.
+macro_rules! order_not_null {
+    ($q:expr, $col:expr, $desc:expr) => {
+        if $desc {
+            $q.order_by($col.desc()).then_order_by(scim_groups::id.desc())
+        } else {
+            $q.order_by($col.asc()).then_order_by(scim_groups::id.asc())
+        }
+    };
+}
+
 fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     let Some(sort) = sort else {
         return Some(
@@ -85,11 +97,11 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     let name = p.name.to_ascii_lowercase();
     let sub = p.sub.as_ref().map(|s| s.to_ascii_lowercase());
     Some(match (name.as_str(), sub.as_deref()) {
-        ("id", None) => order!(q, scim_groups::id, d),
+        ("id", None) => order_not_null!(q, scim_groups::id, d),
         ("externalid", None) => order!(q, scim_groups::external_id, d),
-        ("displayname", None) => order!(q, scim_groups::display_name_lower, d),
-        ("meta", Some("created")) => order!(q, scim_groups::created, d),
-        ("meta", Some("lastmodified")) => order!(q, scim_groups::last_modified, d),
+        ("displayname", None) => order_not_null!(q, scim_groups::display_name_lower, d),
+        ("meta", Some("created")) => order_not_null!(q, scim_groups::created, d),
+        ("meta", Some("lastmodified")) => order_not_null!(q, scim_groups::last_modified, d),
         _ => return None,
     })
 }

@@ -61,6 +61,17 @@ fn new_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
+impl DieselStore {
+    /// Inserts many users in one transaction (seeding and benchmarks);
+    /// returns their ids.
+    pub fn insert_users(&self, users: Vec<ResourceWrite>, actor: &str) -> StoreResult<Vec<String>> {
+        let new: Vec<(String, ResourceWrite)> = users.into_iter().map(|u| (new_id(), u)).collect();
+        let ids = new.iter().map(|(id, _)| id.clone()).collect();
+        write_tx(&mut *self.conn()?, |c| users::insert_many(c, new, actor))?;
+        Ok(ids)
+    }
+}
+
 impl Store for DieselStore {
     fn ping(&self) -> StoreResult<()> {
         use diesel::connection::SimpleConnection;

@@ -68,6 +68,18 @@ macro_rules! order {
     };
 }
 
+/// The same for NOT NULL columns, without the null-ordering term so an
+/// index on the column can serve the order.
+macro_rules! order_not_null {
+    ($q:expr, $col:expr, $desc:expr) => {
+        if $desc {
+            $q.order_by($col.desc()).then_order_by(users::id.desc())
+        } else {
+            $q.order_by($col.asc()).then_order_by(users::id.asc())
+        }
+    };
+}
+
 fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     let Some(sort) = sort else {
         return Some(
@@ -86,16 +98,16 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     let name = p.name.to_ascii_lowercase();
     let sub = p.sub.as_ref().map(|s| s.to_ascii_lowercase());
     Some(match (enterprise, name.as_str(), sub.as_deref()) {
-        (false, "id", None) => order!(q, users::id, d),
+        (false, "id", None) => order_not_null!(q, users::id, d),
         (false, "externalid", None) => order!(q, users::external_id, d),
-        (false, "username", None) => order!(q, users::user_name_lower, d),
+        (false, "username", None) => order_not_null!(q, users::user_name_lower, d),
         (false, "displayname", None) => order!(q, users::display_name_lower, d),
         (false, "title", None) => order!(q, users::title_lower, d),
-        (false, "active", None) => order!(q, users::active, d),
+        (false, "active", None) => order_not_null!(q, users::active, d),
         (false, "name", Some("givenname")) => order!(q, users::given_name_lower, d),
         (false, "name", Some("familyname")) => order!(q, users::family_name_lower, d),
-        (false, "meta", Some("created")) => order!(q, users::created, d),
-        (false, "meta", Some("lastmodified")) => order!(q, users::last_modified, d),
+        (false, "meta", Some("created")) => order_not_null!(q, users::created, d),
+        (false, "meta", Some("lastmodified")) => order_not_null!(q, users::last_modified, d),
         (true, "employeenumber", None) => order!(q, users::employee_number_lower, d),
         (true, "department", None) => order!(q, users::department_lower, d),
         (true, "costcenter", None) => order!(q, users::cost_center_lower, d),

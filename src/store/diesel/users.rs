@@ -38,6 +38,17 @@ struct UserColumns {
     version: i64,
 }
 
+/// A whole new row, for batch inserts.
+#[derive(Insertable)]
+#[diesel(table_name = users)]
+struct NewUserRow {
+    id: String,
+    created: NaiveDateTime,
+    password_hash: Option<String>,
+    #[diesel(embed)]
+    cols: UserColumns,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = user_emails)]
 struct EmailRow<'a> {
@@ -217,6 +228,55 @@ pub fn create(
         },
     )?;
     get(conn, id)
+}
+
+/// Inserts many new users in the caller's transaction (seeding, bulk
+/// imports): batched statements, change-log rows included.
+pub fn insert_many(conn: &mut DbConnection, new: Vec<(String, ResourceWrite)>, actor: &str) -> StoreResult<()> {
+    let at = now();
+    let mut rows = Vec::with_capacity(new.len());
+    let mut emails: Vec<(String, Map<String, Value>)> = Vec::new();
+    for (id, write) in new {
+        let cols = columns(&write.attributes, at, 1)?;
+        let password_hash = match write.password {
+            PasswordWrite::Set(hash) => Some(hash),
+            PasswordWrite::Keep => None,
+        };
+        emails.push((id.clone(), write.attributes));
+        rows.push(NewUserRow { id, created: at.naive_utc(), password_hash, cols });
+    }
+    for chunk in rows.chunks(200) {
+        per_backend!(conn, c => diesel::insert_into(users::table).values(chunk).execute(c))
+            .map_err(|e| unique_violation(e, || taken("(one of the batch)")))?;
+    }
+    let mut email_rows = Vec::new();
+    for (id, attrs) in &emails {
+        if let Some(Value::Array(list)) = attrs.get("emails") {
+            for (i, e) in list.iter().enumerate() {
+                email_rows.push(EmailRow {
+                    user_id: id,
+                    position: i32::try_from(i).unwrap_or(i32::MAX),
+                    value_lower: lower(e.get("value")),
+                    type_lower: lower(e.get("type")),
+                    is_primary: e.get("primary").and_then(Value::as_bool).unwrap_or(false),
+                });
+            }
+        }
+    }
+    for chunk in email_rows.chunks(500) {
+        per_backend!(conn, c => diesel::insert_into(user_emails::table).values(chunk).execute(c))?;
+    }
+    for (id, _) in &emails {
+        changelog::append(conn, Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Create,
+            version: 1,
+            at,
+            actor,
+        })?;
+    }
+    Ok(())
 }
 
 pub fn replace(

@@ -1,0 +1,149 @@
+//! The query benchmark: seeds N users, then times the filters real clients
+//! send, end to end over HTTP, one request at a time (latency).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use rand::Rng;
+use serde_json::{Map, Value, json};
+
+use super::{ms, summarize};
+use crate::config::Config;
+use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use crate::service::{Services, tokens};
+use crate::store::diesel::DieselStore;
+use crate::store::{PasswordWrite, ResourceWrite, Store};
+
+#[derive(Debug, Clone)]
+pub struct QueryBench {
+    pub users: u64,
+    pub requests: usize,
+    /// A database URL; a fresh SQLite file in a temp dir when None.
+    pub database: Option<String>,
+}
+
+fn user(i: u64) -> ResourceWrite {
+    let mut attrs = Map::new();
+    attrs.insert("userName".into(), json!(format!("user{i}@example.com")));
+    attrs.insert("externalId".into(), json!(format!("ext-{i}")));
+    attrs.insert(
+        "name".into(),
+        json!({"givenName": format!("Given{i}"), "familyName": format!("Fam{}", i % 100_000)}),
+    );
+    attrs.insert("displayName".into(), json!(format!("User {i}")));
+    attrs.insert("active".into(), json!(true));
+    attrs.insert(
+        "emails".into(),
+        json!([{"value": format!("user{i}@example.com"), "type": "work", "primary": true}]),
+    );
+    attrs.insert(
+        ENTERPRISE_USER_SCHEMA.into(),
+        json!({"employeeNumber": format!("{i}"), "department": format!("Dept{}", i % 50)}),
+    );
+    ResourceWrite {
+        attributes: attrs,
+        members: Vec::new(),
+        password: PasswordWrite::Keep,
+    }
+}
+
+fn q(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = args
+        .database
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let store = Arc::new(DieselStore::open(&url, 8)?);
+    let started = Instant::now();
+    let batch = 5_000u64;
+    let mut i = 0;
+    while i < args.users {
+        let n = batch.min(args.users - i);
+        store.insert_users((i..i + n).map(user).collect(), "bench")?;
+        i += n;
+        if i % 100_000 == 0 || i == args.users {
+            eprintln!("seeded {i} users ({:.0} s)", started.elapsed().as_secs_f64());
+        }
+    }
+    let token = tokens::create(store.as_ref(), "bench", vec!["scim:read".into()], None)?;
+    let config = Config {
+        listen: "127.0.0.1:0".into(),
+        database_url: url,
+        workers: Some(2),
+        ..Config::default()
+    };
+    let services = Services::new(store.clone() as Arc<dyn Store>, &config);
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server_config = config.clone();
+    let server_thread = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            match crate::http::bind(&server_config, services) {
+                Ok((server, addr)) => {
+                    let _ = tx.send(Ok((server.handle(), addr)));
+                    let _ = server.await;
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            }
+        });
+    });
+    let (handle, addr) = rx.recv().context("server did not start")??;
+    let base = format!("http://{addr}/scim/v2");
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let users = args.users.max(1);
+    let scenarios: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
+        ("userName eq", Box::new(|i| format!("/Users?filter={}", q(&format!("userName eq \"USER{i}@example.com\""))))),
+        ("externalId eq", Box::new(|i| format!("/Users?filter={}", q(&format!("externalId eq \"ext-{i}\""))))),
+        (
+            "emails[type eq \"work\"].value eq",
+            Box::new(|i| format!("/Users?filter={}", q(&format!("emails[type eq \"work\"].value eq \"user{i}@example.com\"")))),
+        ),
+        (
+            "name.familyName sw (count=10)",
+            Box::new(|i| format!("/Users?count=10&filter={}", q(&format!("name.familyName sw \"fam{}\"", i % 100_000)))),
+        ),
+        (
+            "sortBy=userName page (count=100)",
+            Box::new(|i| format!("/Users?sortBy=userName&count=100&startIndex={}", i % 10_000 + 1)),
+        ),
+        ("GET /Users/{id}-like by userName eq, attributes=id", Box::new(|i| {
+            format!("/Users?attributes=id&filter={}", q(&format!("userName eq \"user{i}@example.com\"")))
+        })),
+    ];
+    println!("scimhub query benchmark: {} users, {} sequential requests per scenario", args.users, args.requests);
+    println!("{:<48} {:>10} {:>10} {:>10} {:>10}", "scenario", "p50 ms", "p99 ms", "mean ms", "req/s");
+    let result: anyhow::Result<()> = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let mut rng = rand::rng();
+        for (name, path) in &scenarios {
+            // Warm up, then measure.
+            for _ in 0..20 {
+                client.get(format!("{base}{}", path(rng.random_range(0..users)))).bearer_auth(&token).send().await?;
+            }
+            let mut samples: Vec<Duration> = Vec::with_capacity(args.requests);
+            for _ in 0..args.requests {
+                let url = format!("{base}{}", path(rng.random_range(0..users)));
+                let t = Instant::now();
+                let resp = client.get(url).bearer_auth(&token).send().await?;
+                let status = resp.status();
+                let body: Value = resp.json().await?;
+                samples.push(t.elapsed());
+                anyhow::ensure!(status.is_success(), "{name}: {status} {body}");
+            }
+            let total: Duration = samples.iter().sum();
+            let (p50, p99, mean) = summarize(samples);
+            let rps = args.requests as f64 / total.as_secs_f64();
+            println!("{name:<48} {:>10} {:>10} {:>10} {rps:>10.0}", ms(p50), ms(p99), ms(mean));
+        }
+        Ok(())
+    });
+    drop(handle.stop(true));
+    let _ = server_thread.join();
+    result
+}
