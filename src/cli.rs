@@ -1,4 +1,4 @@
-//! Command-line interface: `serve` and `token` management.
+//! Command-line interface: `serve`, `token` management and `conformance`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -35,6 +35,8 @@ enum Command {
     /// Manage API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Replay the shipped conformance cases against a SCIM server.
+    Conformance(crate::conformance::command::ConformanceArgs),
 }
 
 #[derive(Debug, Args)]
@@ -108,6 +110,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(config.log_format, &config.log_filter);
             token(cmd, &config)
         }
+        Command::Conformance(args) => crate::conformance::command::run(args),
     }
 }
 

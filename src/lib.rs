@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod error;
 pub mod http;
 pub mod scim;
