@@ -42,7 +42,7 @@ impl Report {
 }
 
 /// One line per case (`PASS`, `FAIL`, `SKIP`, id, time, what it proves),
-/// the reason indented under failures and skips, and a closing count.
+/// the reason's lines indented under failures and skips, and a closing count.
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = self
@@ -61,8 +61,8 @@ impl fmt::Display for Report {
             };
             let ms = format!("{} ms", r.elapsed.as_millis());
             writeln!(f, "{label:<6}  {:<width$}  {ms:>7}  {}", r.id, r.name)?;
-            if let Some(why) = reason {
-                writeln!(f, "        {why}")?;
+            for line in reason.iter().flat_map(|why| why.lines()) {
+                writeln!(f, "        {line}")?;
             }
         }
         writeln!(
@@ -92,14 +92,16 @@ mod tests {
                 case("okta/a", Outcome::Pass),
                 case(
                     "okta/b",
-                    Outcome::Fail("step 1: status: expected 201".into()),
+                    Outcome::Fail("step 1: status: expected 201\n  response 401: {}".into()),
                 ),
             ],
         };
         let table = report.to_string();
         assert!(table.contains("PASS    okta/a"), "{table}");
         assert!(table.contains("FAIL    okta/b"), "{table}");
-        assert!(table.contains("\n        step 1: status: expected 201\n"));
+        assert!(
+            table.contains("\n        step 1: status: expected 201\n          response 401: {}\n")
+        );
         assert!(table.ends_with("1 passed, 1 failed, 0 skipped\n"));
     }
 }

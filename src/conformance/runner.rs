@@ -97,7 +97,7 @@ impl Runner {
         if problems.is_empty() {
             Outcome::Pass
         } else {
-            Outcome::Fail(problems.join("\n        "))
+            Outcome::Fail(problems.join("\n"))
         }
     }
 
@@ -159,7 +159,7 @@ impl Runner {
             return Ok(());
         }
         Err(StepError::Failed(format!(
-            "{label}: {}\n          response {}: {}",
+            "{label}: {}\n  response {}: {}",
             problems.join("; "),
             response.status,
             excerpt(&response)
