@@ -1,4 +1,4 @@
-//! Command-line interface: `serve` and `token` management.
+//! Command-line interface: `serve`, `token` management and `conformance`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -35,6 +35,8 @@ enum Command {
     /// Manage API bearer tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Replay the shipped conformance cases against a SCIM server.
+    Conformance(crate::conformance::command::ConformanceArgs),
     /// Run a benchmark and print its numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -117,7 +119,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(config.log_format, &config.log_filter);
             serve(&config)
         }
-        Command::Bench(BenchCommand::Query { users, requests, database }) => {
+        Command::Bench(BenchCommand::Query {
+            users,
+            requests,
+            database,
+        }) => {
             crate::telemetry::init(crate::config::LogFormat::Text, "warn");
             crate::bench::run_query_bench(&crate::bench::QueryBench {
                 users: *users,
@@ -135,6 +141,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(config.log_format, &config.log_filter);
             token(cmd, &config)
         }
+        Command::Conformance(args) => crate::conformance::command::run(args),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod error;
 pub mod http;
 pub mod scim;

@@ -67,7 +67,10 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
         store.insert_users((i..i + n).map(user).collect(), "bench")?;
         i += n;
         if i % 100_000 == 0 || i == args.users {
-            eprintln!("seeded {i} users ({:.0} s)", started.elapsed().as_secs_f64());
+            eprintln!(
+                "seeded {i} users ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            );
         }
     }
     let token = tokens::create(store.as_ref(), "bench", vec!["scim:read".into()], None)?;
@@ -95,36 +98,82 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
     });
     let (handle, addr) = rx.recv().context("server did not start")??;
     let base = format!("http://{addr}/scim/v2");
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let users = args.users.max(1);
     let scenarios: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
-        ("userName eq", Box::new(|i| format!("/Users?filter={}", q(&format!("userName eq \"USER{i}@example.com\""))))),
-        ("externalId eq", Box::new(|i| format!("/Users?filter={}", q(&format!("externalId eq \"ext-{i}\""))))),
+        (
+            "userName eq",
+            Box::new(|i| {
+                format!(
+                    "/Users?filter={}",
+                    q(&format!("userName eq \"USER{i}@example.com\""))
+                )
+            }),
+        ),
+        (
+            "externalId eq",
+            Box::new(|i| format!("/Users?filter={}", q(&format!("externalId eq \"ext-{i}\"")))),
+        ),
         (
             "emails[type eq \"work\"].value eq",
-            Box::new(|i| format!("/Users?filter={}", q(&format!("emails[type eq \"work\"].value eq \"user{i}@example.com\"")))),
+            Box::new(|i| {
+                format!(
+                    "/Users?filter={}",
+                    q(&format!(
+                        "emails[type eq \"work\"].value eq \"user{i}@example.com\""
+                    ))
+                )
+            }),
         ),
         (
             "name.familyName sw (count=10)",
-            Box::new(|i| format!("/Users?count=10&filter={}", q(&format!("name.familyName sw \"fam{}\"", i % 100_000)))),
+            Box::new(|i| {
+                format!(
+                    "/Users?count=10&filter={}",
+                    q(&format!("name.familyName sw \"fam{}\"", i % 100_000))
+                )
+            }),
         ),
         (
             "sortBy=userName page (count=100)",
-            Box::new(|i| format!("/Users?sortBy=userName&count=100&startIndex={}", i % 10_000 + 1)),
+            Box::new(|i| {
+                format!(
+                    "/Users?sortBy=userName&count=100&startIndex={}",
+                    i % 10_000 + 1
+                )
+            }),
         ),
-        ("GET /Users/{id}-like by userName eq, attributes=id", Box::new(|i| {
-            format!("/Users?attributes=id&filter={}", q(&format!("userName eq \"user{i}@example.com\"")))
-        })),
+        (
+            "GET /Users/{id}-like by userName eq, attributes=id",
+            Box::new(|i| {
+                format!(
+                    "/Users?attributes=id&filter={}",
+                    q(&format!("userName eq \"user{i}@example.com\""))
+                )
+            }),
+        ),
     ];
-    println!("scimhub query benchmark: {} users, {} sequential requests per scenario", args.users, args.requests);
-    println!("{:<48} {:>10} {:>10} {:>10} {:>10}", "scenario", "p50 ms", "p99 ms", "mean ms", "req/s");
+    println!(
+        "scimhub query benchmark: {} users, {} sequential requests per scenario",
+        args.users, args.requests
+    );
+    println!(
+        "{:<48} {:>10} {:>10} {:>10} {:>10}",
+        "scenario", "p50 ms", "p99 ms", "mean ms", "req/s"
+    );
     let result: anyhow::Result<()> = runtime.block_on(async {
         let client = reqwest::Client::new();
         let mut rng = rand::rng();
         for (name, path) in &scenarios {
             // Warm up, then measure.
             for _ in 0..20 {
-                client.get(format!("{base}{}", path(rng.random_range(0..users)))).bearer_auth(&token).send().await?;
+                client
+                    .get(format!("{base}{}", path(rng.random_range(0..users))))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
             }
             let mut samples: Vec<Duration> = Vec::with_capacity(args.requests);
             for _ in 0..args.requests {
@@ -139,7 +188,12 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
             let total: Duration = samples.iter().sum();
             let (p50, p99, mean) = summarize(samples);
             let rps = args.requests as f64 / total.as_secs_f64();
-            println!("{name:<48} {:>10} {:>10} {:>10} {rps:>10.0}", ms(p50), ms(p99), ms(mean));
+            println!(
+                "{name:<48} {:>10} {:>10} {:>10} {rps:>10.0}",
+                ms(p50),
+                ms(p99),
+                ms(mean)
+            );
         }
         Ok(())
     });

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::blocking;
-use super::users::{check_body_id, not_found, validated};
+use super::users::{check_body_id, check_id, not_found, validated};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
@@ -61,6 +61,7 @@ impl Groups {
 
     /// `with_members: false` skips deriving what the response will not show.
     pub async fn get(&self, id: &str, with_members: bool) -> Result<StoredGroup, AppError> {
+        check_id(ResourceKind::Group, id)?;
         let store = self.store.clone();
         let owned = id.to_string();
         blocking(move || {
@@ -77,6 +78,7 @@ impl Groups {
         id: &str,
         body: Value,
     ) -> Result<StoredGroup, AppError> {
+        check_id(ResourceKind::Group, id)?;
         check_body_id(&body, id)?;
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
         let store = self.store.clone();
@@ -96,6 +98,7 @@ impl Groups {
     }
 
     pub async fn delete(&self, actor: &str, id: &str) -> Result<(), AppError> {
+        check_id(ResourceKind::Group, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
         blocking(move || {

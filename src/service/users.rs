@@ -17,6 +17,15 @@ pub struct Users {
     store: Arc<dyn Store>,
 }
 
+/// Ids are server-assigned UUIDs; anything with control characters (which
+/// PostgreSQL text cannot even hold) or of absurd length names nothing.
+pub(super) fn check_id(kind: ResourceKind, id: &str) -> Result<(), AppError> {
+    if id.len() > 256 || id.chars().any(char::is_control) {
+        return Err(ScimError::not_found(format!("{} not found", kind.as_str())).into());
+    }
+    Ok(())
+}
+
 pub(super) fn not_found(kind: ResourceKind, id: &str) -> impl FnOnce(StoreError) -> AppError {
     let detail = format!("{} \"{id}\" not found", kind.as_str());
     move |e| match e {
@@ -78,6 +87,7 @@ impl Users {
 
     /// `with_groups: false` skips deriving what the response will not show.
     pub async fn get(&self, id: &str, with_groups: bool) -> Result<StoredUser, AppError> {
+        check_id(ResourceKind::User, id)?;
         let store = self.store.clone();
         let owned = id.to_string();
         blocking(move || {
@@ -94,6 +104,7 @@ impl Users {
         id: &str,
         body: Value,
     ) -> Result<StoredUser, AppError> {
+        check_id(ResourceKind::User, id)?;
         check_body_id(&body, id)?;
         let v = validated(ResourceKind::User, &body)?;
         let store = self.store.clone();
@@ -124,6 +135,7 @@ impl Users {
     }
 
     pub async fn delete(&self, actor: &str, id: &str) -> Result<(), AppError> {
+        check_id(ResourceKind::User, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
         blocking(move || {

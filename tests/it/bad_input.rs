@@ -387,6 +387,21 @@ fn cases(user: &str, group: &str) -> Vec<Case> {
                 None,
             )
         },
+        get_case("NUL in an id", "/Users/%00abc", 404, None),
+        get_case(
+            "NUL in a filter literal",
+            "/Users?filter=userName%20eq%20%22a%5Cu0000%22",
+            400,
+            Some("invalidFilter"),
+        ),
+        case(
+            "DELETE with NUL in the id",
+            Method::DELETE,
+            "/Groups/x%00",
+            Vec::new(),
+            404,
+            None,
+        ),
         get_case(
             "unparseable filter",
             "/Users?filter=userName%20eq",

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod changelog;
 mod cli;
+mod conformance;
 mod discovery;
 mod groups;
 mod migrations;

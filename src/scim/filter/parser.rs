@@ -222,6 +222,7 @@ fn string_literal(input: &str) -> Res<'_, String> {
             (false, '"') => {
                 let raw = &input[..=i];
                 return match serde_json::from_str::<String>(raw) {
+                    Ok(s) if s.contains('\0') => cut_fail(input, "a string without NUL characters"),
                     Ok(s) => Ok((&input[i + 1..], s)),
                     Err(_) => cut_fail(input, "a valid JSON string (check its escapes)"),
                 };

@@ -60,6 +60,17 @@ fn like_pattern(op: CompareOp, s: &str) -> String {
     }
 }
 
+/// The smallest string greater than every string starting with `prefix`
+/// (byte order): the prefix with its last character incremented. None when
+/// that is impossible (empty, or ending in the last code point).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    let last = chars.pop()?;
+    let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32)?;
+    chars.push(next);
+    Some(chars.into_iter().collect())
+}
+
 /// A comparison on a text column; `present` means non-NULL and non-empty.
 macro_rules! text_leaf {
     ($col:expr, $op:expr, $value:expr, $case_exact:expr) => {{
@@ -79,6 +90,16 @@ macro_rules! text_leaf {
                     CompareOp::Ge => Box::new(col.is_not_null().and(col.ge(lit)).nullable()),
                     CompareOp::Lt => Box::new(col.is_not_null().and(col.lt(lit)).nullable()),
                     CompareOp::Le => Box::new(col.is_not_null().and(col.le(lit)).nullable()),
+                    // A prefix is a range of the index: [p, successor(p)).
+                    CompareOp::Sw if prefix_end(&lit).is_some() => {
+                        let end = prefix_end(&lit).unwrap_or_default();
+                        Box::new(
+                            col.is_not_null()
+                                .and(col.ge(lit))
+                                .and(col.lt(end))
+                                .nullable(),
+                        )
+                    }
                     op @ (CompareOp::Co | CompareOp::Sw | CompareOp::Ew) => Box::new(
                         col.is_not_null()
                             .and(col.like(like_pattern(op, &lit)).escape('\\'))

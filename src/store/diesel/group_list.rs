@@ -72,7 +72,8 @@ macro_rules! order {
 macro_rules! order_not_null {
     ($q:expr, $col:expr, $desc:expr) => {
         if $desc {
-            $q.order_by($col.desc()).then_order_by(scim_groups::id.desc())
+            $q.order_by($col.desc())
+                .then_order_by(scim_groups::id.desc())
         } else {
             $q.order_by($col.asc()).then_order_by(scim_groups::id.asc())
         }

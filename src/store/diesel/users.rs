@@ -232,7 +232,11 @@ pub fn create(
 
 /// Inserts many new users in the caller's transaction (seeding, bulk
 /// imports): batched statements, change-log rows included.
-pub fn insert_many(conn: &mut DbConnection, new: Vec<(String, ResourceWrite)>, actor: &str) -> StoreResult<()> {
+pub fn insert_many(
+    conn: &mut DbConnection,
+    new: Vec<(String, ResourceWrite)>,
+    actor: &str,
+) -> StoreResult<()> {
     let at = now();
     let mut rows = Vec::with_capacity(new.len());
     let mut emails: Vec<(String, Map<String, Value>)> = Vec::new();
@@ -243,7 +247,12 @@ pub fn insert_many(conn: &mut DbConnection, new: Vec<(String, ResourceWrite)>, a
             PasswordWrite::Keep => None,
         };
         emails.push((id.clone(), write.attributes));
-        rows.push(NewUserRow { id, created: at.naive_utc(), password_hash, cols });
+        rows.push(NewUserRow {
+            id,
+            created: at.naive_utc(),
+            password_hash,
+            cols,
+        });
     }
     for chunk in rows.chunks(200) {
         per_backend!(conn, c => diesel::insert_into(users::table).values(chunk).execute(c))
@@ -267,14 +276,17 @@ pub fn insert_many(conn: &mut DbConnection, new: Vec<(String, ResourceWrite)>, a
         per_backend!(conn, c => diesel::insert_into(user_emails::table).values(chunk).execute(c))?;
     }
     for (id, _) in &emails {
-        changelog::append(conn, Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Create,
-            version: 1,
-            at,
-            actor,
-        })?;
+        changelog::append(
+            conn,
+            Change {
+                resource_type: RESOURCE_TYPE,
+                resource_id: id,
+                operation: Operation::Create,
+                version: 1,
+                at,
+                actor,
+            },
+        )?;
     }
     Ok(())
 }

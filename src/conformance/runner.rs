@@ -1,0 +1,168 @@
+//! Runs cases against a SCIM server: steps in order until one fails, then
+//! the cleanup steps whatever happened, one case at a time (cases that
+//! count resources must not see another case's writes).
+
+use std::time::Instant;
+
+use super::case::{Auth, Case, Step};
+use super::http::{self, Exchange, Request};
+use super::report::{CaseResult, Outcome, Report};
+use super::template::Vars;
+
+/// The server under test.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The SCIM base URL, e.g. `https://host/scim/v2`.
+    pub base_url: String,
+    /// A token allowed to read and write.
+    pub token: String,
+    /// A token allowed only to read; cases that need it are skipped without it.
+    pub read_token: Option<String>,
+}
+
+pub struct Runner {
+    client: reqwest::Client,
+    target: Target,
+}
+
+/// Why a step did not pass.
+enum StepError {
+    /// A placeholder had no value (an earlier step did not save it).
+    Unresolved(String),
+    Failed(String),
+}
+
+const EXCERPT_BYTES: usize = 400;
+
+fn excerpt(response: &Exchange) -> String {
+    let text = response.text.trim();
+    if text.len() <= EXCERPT_BYTES {
+        return text.to_string();
+    }
+    let cut = (0..=EXCERPT_BYTES)
+        .rev()
+        .find(|i| text.is_char_boundary(*i))
+        .unwrap_or(0);
+    format!("{}... ({} bytes)", &text[..cut], text.len())
+}
+
+impl Runner {
+    pub fn new(target: Target) -> Result<Self, reqwest::Error> {
+        Ok(Self {
+            client: http::client()?,
+            target,
+        })
+    }
+
+    pub async fn run(&self, cases: &[Case]) -> Report {
+        let mut report = Report::default();
+        for case in cases {
+            report.results.push(self.run_case(case).await);
+        }
+        report
+    }
+
+    pub async fn run_case(&self, case: &Case) -> CaseResult {
+        let started = Instant::now();
+        let outcome = if case.needs_read_token() && self.target.read_token.is_none() {
+            Outcome::Skip("needs a read-only token (--read-token)".into())
+        } else {
+            self.outcome(case).await
+        };
+        CaseResult {
+            id: case.id.clone(),
+            name: case.name.clone(),
+            outcome,
+            elapsed: started.elapsed(),
+        }
+    }
+
+    async fn outcome(&self, case: &Case) -> Outcome {
+        let mut vars = Vars::new(&self.target.token);
+        let mut problems = Vec::new();
+        for (i, step) in case.steps.iter().enumerate() {
+            if let Err(StepError::Failed(why) | StepError::Unresolved(why)) =
+                self.step(step, &mut vars, false).await
+            {
+                problems.push(format!("step {} {why}", i + 1));
+                break;
+            }
+        }
+        for (i, step) in case.cleanup.iter().enumerate() {
+            // Cleanup of something never created (its id unsaved) is skipped.
+            if let Err(StepError::Failed(why)) = self.step(step, &mut vars, true).await {
+                problems.push(format!("cleanup {} {why}", i + 1));
+            }
+        }
+        if problems.is_empty() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail(problems.join("\n"))
+        }
+    }
+
+    fn request(&self, step: &Step, vars: &Vars, path: &str) -> Result<Request, String> {
+        let method = reqwest::Method::from_bytes(step.method.as_bytes())
+            .map_err(|_| format!("bad method {:?}", step.method))?;
+        let mut headers = Vec::new();
+        for (name, value) in &step.headers {
+            let value = value.as_str().unwrap_or_default();
+            headers.push((name.clone(), vars.render_str(value)?));
+        }
+        let body = match (&step.body, &step.raw) {
+            (Some(json), _) => Some(vars.render(json)?.to_string().into_bytes()),
+            (None, Some(raw)) => Some(vars.render_str(raw)?.into_bytes()),
+            (None, None) => None,
+        };
+        let bearer = match step.auth {
+            Auth::Token => Some(self.target.token.clone()),
+            Auth::Read => self.target.read_token.clone(),
+            Auth::None => None,
+        };
+        Ok(Request {
+            method,
+            url: format!("{}{path}", self.target.base_url.trim_end_matches('/')),
+            headers,
+            bearer,
+            body,
+        })
+    }
+
+    async fn step(&self, step: &Step, vars: &mut Vars, cleanup: bool) -> Result<(), StepError> {
+        let path = vars
+            .render_str(&step.path)
+            .map_err(|e| StepError::Unresolved(format!("{}: {e}", step.label(&step.path))))?;
+        let label = step.label(&path);
+        let request = self
+            .request(step, vars, &path)
+            .map_err(|e| StepError::Unresolved(format!("{label}: {e}")))?;
+        let response = http::send(&self.client, request)
+            .await
+            .map_err(|e| StepError::Failed(format!("{label}: {e}")))?;
+        if let Some(name) = &step.save {
+            vars.save(name, response.body.clone());
+        }
+        let problems = match &step.expect {
+            Some(expect) => expect.problems(vars, &response),
+            // Cleanup without expectations: gone now, or already gone.
+            None if cleanup
+                && ((200..300).contains(&response.status) || response.status == 404) =>
+            {
+                Vec::new()
+            }
+            None => vec![format!(
+                "status: expected 2xx or 404, got {}",
+                response.status
+            )],
+        };
+        if problems.is_empty() {
+            return Ok(());
+        }
+        Err(StepError::Failed(format!(
+            "{label}: {}\n  response {}: {}",
+            problems.join("; "),
+            response.status,
+            excerpt(&response)
+        )))
+    }
+}

@@ -1,0 +1,108 @@
+//! The shipped conformance suite against the in-process server: every case
+//! passes, twice in a row (unique names), and leaves no user or group
+//! behind (cleanup); every assertion in it can fail; and the CLI reports.
+
+use std::process::Command;
+
+use scimhub::conformance::{Outcome, Runner, Target, load, mutate};
+use scimhub::store::ListQuery;
+
+use crate::on_both_backends;
+use crate::support::{Backend, TestApp};
+
+fn target(app: &TestApp) -> Target {
+    Target {
+        base_url: format!("{}/scim/v2", app.base),
+        token: app.token.clone(),
+        read_token: Some(app.token_with("conformance-reader", &["scim:read"])),
+    }
+}
+
+/// No user or group is left in the store.
+fn assert_empty(app: &TestApp) {
+    let all = ListQuery::all();
+    let users = app.store.list_users(&all).unwrap();
+    let groups = app.store.list_groups(&all).unwrap();
+    let names: Vec<_> = users
+        .items
+        .iter()
+        .map(|u| u.attributes["userName"].to_string())
+        .chain(
+            groups
+                .items
+                .iter()
+                .map(|g| g.attributes["displayName"].to_string()),
+        )
+        .collect();
+    assert!(names.is_empty(), "left behind: {names:?}");
+}
+
+async fn every_case_passes_twice_and_cleans_up(app: TestApp) {
+    let cases = load(None).unwrap();
+    assert!(cases.len() >= 60, "only {} cases", cases.len());
+    let runner = Runner::new(target(&app)).unwrap();
+    for round in 1..=2 {
+        let report = runner.run(&cases).await;
+        assert!(
+            report.failed() == 0 && report.skipped() == 0,
+            "round {round} on {:?}:\n{report}",
+            app.backend
+        );
+        assert_empty(&app);
+    }
+}
+
+on_both_backends!(every_case_passes_twice_and_cleans_up);
+
+/// Each assertion, negated alone, makes its case fail: none is vacuous or
+/// skipped by the runner, and cleanup still runs after a failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_assertion_can_fail() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let runner = Runner::new(target(&app)).unwrap();
+    let mut mutants = 0;
+    for case in load(None).unwrap() {
+        for (what, mutant) in mutate::negations(&case) {
+            let result = runner.run_case(&mutant).await;
+            assert!(
+                matches!(result.outcome, Outcome::Fail(_)),
+                "{} still passes with {what} negated",
+                case.id
+            );
+            mutants += 1;
+        }
+    }
+    eprintln!("{mutants} assertions negated, each failed its case");
+    assert!(mutants > 300, "only {mutants} assertions");
+    assert_empty(&app);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_prints_the_table_and_fails_on_failures() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let scim = format!("{}/scim/v2", app.base);
+    let run = move |token: String| {
+        let scim = scim.clone();
+        tokio::task::spawn_blocking(move || {
+            Command::new(env!("CARGO_BIN_EXE_scimhub"))
+                .args(["conformance", "--url", &scim, "--only", "okta"])
+                .env("SCIMHUB_CONFORMANCE_TOKEN", token)
+                .output()
+                .unwrap()
+        })
+    };
+    let good = run(app.token.clone()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&good.stdout);
+    assert!(good.status.success(), "{stdout}");
+    assert!(stdout.starts_with("RESULT  CASE"), "{stdout}");
+    assert!(stdout.contains("PASS    okta/"), "{stdout}");
+    assert!(!stdout.contains("rfc7644/"), "--only okta: {stdout}");
+
+    let bad = run("not-a-token".into()).await.unwrap();
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert_eq!(bad.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL    okta/"), "{stdout}");
+    assert!(stdout.contains("got 401"), "{stdout}");
+    assert!(stderr.contains("conformance cases failed"), "{stderr}");
+}
