@@ -48,6 +48,9 @@ fn user(i: u64) -> ResourceWrite {
     }
 }
 
+/// A named request path, built from a random user number.
+type Scenario = (&'static str, Box<dyn Fn(u64) -> String>);
+
 fn q(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
@@ -102,7 +105,7 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     let users = args.users.max(1);
-    let scenarios: Vec<(&str, Box<dyn Fn(u64) -> String>)> = vec![
+    let scenarios: Vec<Scenario> = vec![
         (
             "userName eq",
             Box::new(|i| {
