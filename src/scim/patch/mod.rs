@@ -9,8 +9,14 @@
 //!   keys (`id`, `meta`, `groups`…) and `schemas` are ignored as on PUT (Okta
 //!   renames a group with `{"id": …, "displayName": …}`), unknown ones (also
 //!   keys that are no attribute name at all) are ignored and reported in
-//!   `ignored`. An explicit `path` naming a readOnly
-//!   attribute is 400 `mutability`, an unknown one 400 `invalidPath`.
+//!   `ignored`, as POST and PUT ignore unknown attributes. An explicit `path`
+//!   naming a readOnly attribute is 400 `mutability`, an unknown one 400
+//!   `invalidPath`.
+//! - Group `members` are never read: operations on them come back as
+//!   `MemberChanges`, so a PATCH costs the same at any group size.
+//! - `remove` with a `value` on a multi-valued attribute removes the values
+//!   carrying every sub-attribute given (Entra's member removal); on a
+//!   single-valued attribute the value is ignored.
 //! - `replace`/`add` through a filter that matches nothing creates the value
 //!   when the filter is `eq` conditions joined by `and` (Entra), else 400
 //!   `noTarget`. `remove` through a filter that matches nothing succeeds.
