@@ -1,10 +1,12 @@
 //! The pure SCIM 2.0 protocol core (RFC 7643 / RFC 7644): schemas, validation,
-//! rendering, listing and discovery. No HTTP, database, async runtime or IO here.
+//! rendering, listing, discovery and PATCH. No HTTP, database, async runtime or IO here.
 
 pub mod discovery;
 pub mod error;
 pub mod filter;
 pub mod list;
+pub mod patch;
+pub mod path;
 pub mod projection;
 pub mod registry;
 pub mod render;

@@ -228,6 +228,17 @@ pub fn matches(filter: &Filter, kind: ResourceKind, resource: &Value) -> bool {
     eval(filter, kind, resource, None)
 }
 
+/// Evaluates the inside of a value filter (`emails[...]`) against one element
+/// of the multi-valued complex attribute `container` (PATCH paths).
+pub fn matches_value(
+    filter: &Filter,
+    kind: ResourceKind,
+    container: &'static AttributeDef,
+    element: &Value,
+) -> bool {
+    element.is_object() && eval(filter, kind, element, Some(container))
+}
+
 fn eval(
     filter: &Filter,
     kind: ResourceKind,

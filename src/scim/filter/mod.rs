@@ -6,5 +6,5 @@ pub mod eval;
 pub mod parser;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter};
-pub use eval::{check, matches};
-pub use parser::{FilterLimits, parse_attr_path, parse_filter};
+pub use eval::{check, matches, matches_value};
+pub use parser::{FilterLimits, parse_attr_path, parse_filter, parse_path_prefix};

@@ -11,7 +11,7 @@ use nom::{Err, IResult, Parser};
 use serde_json::Number;
 
 use super::ast::{AttrPath, CompValue, CompareOp, Filter};
-use crate::scim::error::ScimError;
+use crate::scim::error::{ScimError, ScimType};
 
 /// Bounds on what a client may send.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,17 +121,57 @@ pub fn parse_attr_path(input: &str) -> Result<AttrPath, ScimError> {
     }
 }
 
+/// The start of a PATCH path (RFC 7644 §3.5.2): an attribute path and an
+/// optional `[valFilter]`, returning the unparsed rest (such as `.value`).
+/// Errors in the attribute path are `invalidPath`, in the filter `invalidFilter`.
+pub fn parse_path_prefix(
+    input: &str,
+    limits: FilterLimits,
+) -> Result<(AttrPath, Option<Filter>, &str), ScimError> {
+    if input.len() > limits.max_length {
+        return Err(ScimError::bad_request(
+            ScimType::InvalidPath,
+            format!("the path is longer than {} characters", limits.max_length),
+        ));
+    }
+    let as_path = |e: Err<Failure<'_>>| match e {
+        Err::Error(f) | Err::Failure(f) => locate(input, &f, "path", |d| {
+            ScimError::bad_request(ScimType::InvalidPath, d)
+        }),
+        Err::Incomplete(_) => ScimError::bad_request(ScimType::InvalidPath, "the path ended early"),
+    };
+    let (rest, path) = attr_path(input).map_err(as_path)?;
+    let Some(after) = rest.strip_prefix('[') else {
+        return Ok((path, None, rest));
+    };
+    let ctx = Ctx { limits };
+    let (rest, filter) = ctx.bracketed(after, &path, 0).map_err(|e| match e {
+        Err::Error(f) | Err::Failure(f) => describe(input, &f),
+        Err::Incomplete(_) => ScimError::invalid_filter("the filter ended early"),
+    })?;
+    Ok((path, Some(filter), rest))
+}
+
 fn describe(input: &str, failure: &Failure<'_>) -> ScimError {
+    locate(input, failure, "filter", ScimError::invalid_filter)
+}
+
+fn locate(
+    input: &str,
+    failure: &Failure<'_>,
+    what: &str,
+    make: impl Fn(String) -> ScimError,
+) -> ScimError {
     let consumed = input.len().saturating_sub(failure.rest.len());
     let position = input[..consumed].chars().count() + 1;
     let found = if failure.rest.is_empty() {
-        "the end of the filter".to_string()
+        format!("the end of the {what}")
     } else {
         let snippet: String = failure.rest.chars().take(24).collect();
         format!("{snippet:?}")
     };
-    ScimError::invalid_filter(format!(
-        "invalid filter at character {position}: expected {}, found {found}",
+    make(format!(
+        "invalid {what} at character {position}: expected {}, found {found}",
         failure.expected
     ))
 }
@@ -341,8 +381,8 @@ impl Ctx {
         attr_exp(rest, path)
     }
 
-    /// `attr[filter]`, optionally followed by `.sub op value` or `.sub pr`.
-    fn value_path<'a>(&self, input: &'a str, path: AttrPath, depth: usize) -> Res<'a, Filter> {
+    /// The inside of `attr[...]` and the closing bracket.
+    fn bracketed<'a>(&self, input: &'a str, path: &AttrPath, depth: usize) -> Res<'a, Filter> {
         if path.sub.is_some() {
             return cut_fail(input, "'[' right after a top-level attribute name");
         }
@@ -350,9 +390,15 @@ impl Ctx {
         let (rest, _) = multispace0(input)?;
         let (rest, inner) = self.or_expr(rest, depth, true)?;
         let (rest, _) = multispace0(rest)?;
-        let Ok((rest, _)) = char::<_, Failure<'_>>(']').parse(rest) else {
-            return cut_fail(rest, "']'");
-        };
+        match char::<_, Failure<'_>>(']').parse(rest) {
+            Ok((rest, _)) => Ok((rest, inner)),
+            Err(_) => cut_fail(rest, "']'"),
+        }
+    }
+
+    /// `attr[filter]`, optionally followed by `.sub op value` or `.sub pr`.
+    fn value_path<'a>(&self, input: &'a str, path: AttrPath, depth: usize) -> Res<'a, Filter> {
+        let (rest, inner) = self.bracketed(input, &path, depth)?;
         let mut filter = inner;
         let rest = match char::<_, Failure<'_>>('.').parse(rest) {
             Ok((after_dot, _)) => {
