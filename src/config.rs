@@ -38,6 +38,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish on SIGTERM / Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Most operations one PATCH request may carry.
+    pub max_patch_operations: usize,
     /// Longest accepted filter, in bytes.
     pub filter_max_length: usize,
     /// Deepest accepted nesting of parentheses, `not` and `[...]` in a filter.
@@ -64,6 +66,7 @@ impl Default for Config {
             pool_size: 8,
             workers: None,
             shutdown_timeout_secs: 30,
+            max_patch_operations: 1000,
             filter_max_length: 4096,
             filter_max_depth: 32,
             cursor_secret: None,
@@ -130,6 +133,7 @@ impl Config {
                 "POOL_SIZE" => self.pool_size = parse(key, value)?,
                 "WORKERS" => self.workers = Some(parse(key, value)?),
                 "SHUTDOWN_TIMEOUT_SECS" => self.shutdown_timeout_secs = parse(key, value)?,
+                "MAX_PATCH_OPERATIONS" => self.max_patch_operations = parse(key, value)?,
                 "FILTER_MAX_LENGTH" => self.filter_max_length = parse(key, value)?,
                 "FILTER_MAX_DEPTH" => self.filter_max_depth = parse(key, value)?,
                 "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),

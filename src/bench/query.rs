@@ -43,7 +43,7 @@ fn user(i: u64) -> ResourceWrite {
     );
     ResourceWrite {
         attributes: attrs,
-        members: Vec::new(),
+        members: crate::store::MembersWrite::default(),
         password: PasswordWrite::Keep,
     }
 }

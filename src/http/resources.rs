@@ -1,7 +1,7 @@
 //! `/Users` and `/Groups`: the same handlers, told apart by the
 //! `ResourceKind` each scope carries.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
@@ -9,10 +9,11 @@ use super::AppState;
 use super::body::ScimJson;
 use super::response::{self, base_url};
 use crate::error::AppError;
-use crate::scim::ResourceKind;
+use crate::scim::etag::TagList;
 use crate::scim::list::ListParams;
 use crate::scim::projection::Projection;
 use crate::scim::render::ResourceMeta;
+use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
 
 type Handled = Result<HttpResponse, AppError>;
@@ -37,7 +38,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, kind: ResourceKind) {
                     .route(web::get().to(get))
                     .route(web::put().to(replace))
                     .route(web::delete().to(delete))
-                    .route(web::patch().to(super::not_implemented))
+                    .route(web::patch().to(patch))
                     .default_service(web::to(super::method_not_allowed)),
             ),
     );
@@ -95,7 +96,15 @@ async fn get(
 ) -> Handled {
     let base = base_url(&req, &state);
     let projection = projection(&req)?;
+    let if_none_match = tags(&req, header::IF_NONE_MATCH)?;
     let (body, meta) = fetch(&state, **kind, &id, &base, &projection).await?;
+    if if_none_match.is_some_and(|t| t.matches(&meta)) {
+        let mut unchanged = HttpResponse::NotModified().finish();
+        if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
+            unchanged.headers_mut().insert(header::ETAG, v);
+        }
+        return Ok(unchanged);
+    }
     Ok(response::resource(
         StatusCode::OK,
         &projection.apply(**kind, body),
@@ -125,6 +134,19 @@ async fn create(
     Ok(response::resource(StatusCode::CREATED, &body, &meta))
 }
 
+/// An entity-tag header (`If-Match` / `If-None-Match`), if sent.
+fn tags(req: &HttpRequest, name: header::HeaderName) -> Result<Option<TagList>, AppError> {
+    match req.headers().get(name) {
+        None => Ok(None),
+        Some(v) => {
+            let text = v
+                .to_str()
+                .map_err(|_| ScimError::invalid_value("entity-tag headers must be ASCII"))?;
+            Ok(Some(TagList::parse(text)?))
+        }
+    }
+}
+
 async fn replace(
     state: web::Data<AppState>,
     kind: web::Data<ResourceKind>,
@@ -134,12 +156,13 @@ async fn replace(
     ScimJson(body): ScimJson,
 ) -> Handled {
     let base = base_url(&req, &state);
+    let if_match = tags(&req, header::IF_MATCH)?;
     let (body, meta) = match **kind {
         ResourceKind::User => {
             let u = state
                 .services
                 .users
-                .replace(&caller.name, &id, body)
+                .replace(&caller.name, &id, body, if_match)
                 .await?;
             (u.to_scim(&base), u.meta)
         }
@@ -147,7 +170,7 @@ async fn replace(
             let g = state
                 .services
                 .groups
-                .replace(&caller.name, &id, body)
+                .replace(&caller.name, &id, body, if_match)
                 .await?;
             (g.to_scim(&base), g.meta)
         }
@@ -156,15 +179,76 @@ async fn replace(
     Ok(response::resource(StatusCode::OK, &body, &meta))
 }
 
+/// PATCH answers with the resource; a Group PATCH with no `attributes` /
+/// `excludedAttributes` asked answers 204 and never loads the members.
+async fn patch(
+    state: web::Data<AppState>,
+    kind: web::Data<ResourceKind>,
+    id: web::Path<String>,
+    caller: Principal,
+    req: HttpRequest,
+    ScimJson(body): ScimJson,
+) -> Handled {
+    let base = base_url(&req, &state);
+    let if_match = tags(&req, header::IF_MATCH)?;
+    let projection = projection(&req)?;
+    let (body, meta) = match **kind {
+        ResourceKind::User => {
+            let u = state
+                .services
+                .users
+                .patch(&caller.name, &id, body, if_match)
+                .await?;
+            (u.to_scim(&base), u.meta)
+        }
+        ResourceKind::Group => {
+            let asked = projection != Projection::default();
+            let with_members = asked && projection.shows("members");
+            let g = state
+                .services
+                .groups
+                .patch(&caller.name, &id, body, if_match, with_members)
+                .await?;
+            if !asked {
+                let mut done = HttpResponse::NoContent().finish();
+                if let Ok(v) = header::HeaderValue::from_str(&g.meta.etag()) {
+                    done.headers_mut().insert(header::ETAG, v);
+                }
+                return Ok(done);
+            }
+            (g.to_scim(&base), g.meta)
+        }
+    };
+    Ok(response::resource(
+        StatusCode::OK,
+        &projection.apply(**kind, body),
+        &meta,
+    ))
+}
+
 async fn delete(
     state: web::Data<AppState>,
     kind: web::Data<ResourceKind>,
     id: web::Path<String>,
     caller: Principal,
+    req: HttpRequest,
 ) -> Handled {
+    let if_match = tags(&req, header::IF_MATCH)?;
     match **kind {
-        ResourceKind::User => state.services.users.delete(&caller.name, &id).await?,
-        ResourceKind::Group => state.services.groups.delete(&caller.name, &id).await?,
+        ResourceKind::User => {
+            state
+                .services
+                .users
+                .delete(&caller.name, &id, if_match)
+                .await?
+        }
+        ResourceKind::Group => {
+            state
+                .services
+                .groups
+                .delete(&caller.name, &id, if_match)
+                .await?
+        }
     }
     Ok(HttpResponse::NoContent().finish())
 }

@@ -24,7 +24,7 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
     json!({
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
-        "patch": {"supported": false},
+        "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": caps.max_payload_bytes},
         "filter": {"supported": true, "maxResults": caps.max_results},
         "changePassword": {"supported": true},
@@ -37,7 +37,7 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
             "maxPageSize": caps.max_results,
             "cursorTimeout": caps.cursor_timeout_secs,
         },
-        "etag": {"supported": false},
+        "etag": {"supported": true},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
@@ -143,7 +143,7 @@ mod tests {
         let spc = service_provider_config(&caps, "http://h/scim/v2");
         assert_eq!(spc["filter"]["maxResults"], 500);
         assert_eq!(spc["bulk"]["maxPayloadSize"], 1024);
-        assert_eq!(spc["etag"]["supported"], false);
+        assert_eq!(spc["etag"]["supported"], true);
         assert_eq!(spc["pagination"]["maxPageSize"], 500);
         assert_eq!(spc["pagination"]["cursorTimeout"], 60);
     }

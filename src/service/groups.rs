@@ -9,13 +9,18 @@ use super::users::{check_body_id, check_id, not_found, validated};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
+use crate::scim::etag::TagList;
+use crate::scim::patch::{MemberChanges, MemberType, apply, parse_patch_request};
 use crate::scim::resource::check_immutable;
-use crate::store::{MemberKind, MemberRef, PasswordWrite, ResourceWrite, Store, StoredGroup};
+use crate::store::{
+    MemberKind, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store, StoredGroup, WriteOp,
+};
 use crate::telemetry::AUDIT;
 
 #[derive(Clone)]
 pub struct Groups {
     store: Arc<dyn Store>,
+    max_patch_operations: usize,
 }
 
 /// Splits validated group attributes into stored attributes and member refs.
@@ -40,14 +45,37 @@ fn split_members(mut attributes: Map<String, Value>) -> Result<ResourceWrite, Ap
     }
     Ok(ResourceWrite {
         attributes,
-        members,
+        members: MembersWrite::Set(members),
         password: PasswordWrite::Keep,
     })
 }
 
+/// A PATCH's member diff in the store's terms.
+fn member_diff(changes: MemberChanges) -> MembersWrite {
+    let kind = |t: MemberType| match t {
+        MemberType::User => MemberKind::User,
+        MemberType::Group => MemberKind::Group,
+    };
+    MembersWrite::Change {
+        remove_all: changes.remove_all,
+        remove: changes.remove,
+        add: changes
+            .add
+            .into_iter()
+            .map(|m| MemberRef {
+                id: m.value,
+                kind: m.member_type.map(kind),
+            })
+            .collect(),
+    }
+}
+
 impl Groups {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
+        Self {
+            store,
+            max_patch_operations,
+        }
     }
 
     pub async fn create(&self, actor: &str, body: Value) -> Result<StoredGroup, AppError> {
@@ -77,6 +105,7 @@ impl Groups {
         actor: &str,
         id: &str,
         body: Value,
+        if_match: Option<TagList>,
     ) -> Result<StoredGroup, AppError> {
         check_id(ResourceKind::Group, id)?;
         check_body_id(&body, id)?;
@@ -85,11 +114,14 @@ impl Groups {
         let (owner, id) = (actor.to_string(), id.to_string());
         let group = blocking(move || {
             let rewrite = Box::new(move |current: &StoredGroup| {
+                if let Some(tags) = &if_match {
+                    tags.require(&current.meta)?;
+                }
                 check_immutable(ResourceKind::Group, &current.attributes, &write.attributes)?;
                 Ok(write)
             });
             store
-                .replace_group(&id, rewrite, &owner)
+                .replace_group(&id, rewrite, &owner, WriteOp::Replace, true)
                 .map_err(not_found(ResourceKind::Group, &id))
         })
         .await?;
@@ -97,13 +129,59 @@ impl Groups {
         Ok(group)
     }
 
-    pub async fn delete(&self, actor: &str, id: &str) -> Result<(), AppError> {
+    /// PATCH: member changes touch only the named member rows; the group's
+    /// other members are never loaded (unless `with_members` asks for them
+    /// in the response).
+    pub async fn patch(
+        &self,
+        actor: &str,
+        id: &str,
+        body: Value,
+        if_match: Option<TagList>,
+        with_members: bool,
+    ) -> Result<StoredGroup, AppError> {
+        check_id(ResourceKind::Group, id)?;
+        let ops = parse_patch_request(&body, self.max_patch_operations)?;
+        let store = self.store.clone();
+        let (owner, id) = (actor.to_string(), id.to_string());
+        let (group, changed) = blocking(move || {
+            let changed = std::sync::Mutex::new(Vec::new());
+            let rewrite = Box::new(|current: &StoredGroup| {
+                if let Some(tags) = &if_match {
+                    tags.require(&current.meta)?;
+                }
+                let outcome = apply(ResourceKind::Group, &current.attributes, &ops)?;
+                if let Ok(mut c) = changed.lock() {
+                    *c = outcome.changed.clone();
+                }
+                Ok(ResourceWrite {
+                    attributes: outcome.attributes,
+                    members: member_diff(outcome.members),
+                    password: PasswordWrite::Keep,
+                })
+            });
+            let group = store
+                .replace_group(&id, rewrite, &owner, WriteOp::Patch, with_members)
+                .map_err(not_found(ResourceKind::Group, &id))?;
+            Ok((group, changed.into_inner().unwrap_or_default()))
+        })
+        .await?;
+        tracing::info!(target: AUDIT, actor, operation = "patch", resource_type = "Group", id = %group.id, changed = ?changed);
+        Ok(group)
+    }
+
+    pub async fn delete(
+        &self,
+        actor: &str,
+        id: &str,
+        if_match: Option<TagList>,
+    ) -> Result<(), AppError> {
         check_id(ResourceKind::Group, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
         blocking(move || {
             store
-                .delete_group(&id_owned, &actor_owned)
+                .delete_group(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::Group, &id_owned))
         })
         .await?;

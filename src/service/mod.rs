@@ -42,8 +42,8 @@ impl Services {
         let cursors = cursor::CursorCodec::new(config.cursor_key(), config.cursor_timeout_secs);
         Self {
             listing: listing::Listing::new(store.clone(), limits, cursors),
-            users: users::Users::new(store.clone()),
-            groups: groups::Groups::new(store.clone()),
+            users: users::Users::new(store.clone(), config.max_patch_operations),
+            groups: groups::Groups::new(store.clone(), config.max_patch_operations),
             auth: Authenticator::new(store.clone()),
             store,
         }

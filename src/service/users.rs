@@ -8,13 +8,18 @@ use super::{blocking, password};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
+use crate::scim::etag::TagList;
+use crate::scim::patch::{apply, parse_patch_request};
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
-use crate::store::{PasswordWrite, ResourceWrite, Store, StoreError, StoredUser};
+use crate::store::{
+    MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, WriteOp,
+};
 use crate::telemetry::AUDIT;
 
 #[derive(Clone)]
 pub struct Users {
     store: Arc<dyn Store>,
+    max_patch_operations: usize,
 }
 
 /// Ids are server-assigned UUIDs; anything with control characters (which
@@ -62,8 +67,11 @@ fn password_write(plain: Option<String>) -> Result<PasswordWrite, AppError> {
 }
 
 impl Users {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
+        Self {
+            store,
+            max_patch_operations,
+        }
     }
 
     pub async fn create(&self, actor: &str, body: Value) -> Result<StoredUser, AppError> {
@@ -75,7 +83,7 @@ impl Users {
         let user = blocking(move || {
             let write = ResourceWrite {
                 attributes: v.attributes,
-                members: Vec::new(),
+                members: MembersWrite::default(),
                 password: password_write(v.password)?,
             };
             Ok(store.create_user(write, &owner)?)
@@ -103,6 +111,7 @@ impl Users {
         actor: &str,
         id: &str,
         body: Value,
+        if_match: Option<TagList>,
     ) -> Result<StoredUser, AppError> {
         check_id(ResourceKind::User, id)?;
         check_body_id(&body, id)?;
@@ -113,6 +122,9 @@ impl Users {
             let password = password_write(v.password)?;
             let mut attributes = v.attributes;
             let rewrite = Box::new(move |current: &StoredUser| {
+                if let Some(tags) = &if_match {
+                    tags.require(&current.meta)?;
+                }
                 check_immutable(ResourceKind::User, &current.attributes, &attributes)?;
                 // A PUT that omits `active` (Okta) must not change it.
                 if !attributes.contains_key("active") {
@@ -121,12 +133,12 @@ impl Users {
                 }
                 Ok(ResourceWrite {
                     attributes,
-                    members: Vec::new(),
+                    members: MembersWrite::default(),
                     password,
                 })
             });
             store
-                .replace_user(&id, rewrite, &owner)
+                .replace_user(&id, rewrite, &owner, WriteOp::Replace)
                 .map_err(not_found(ResourceKind::User, &id))
         })
         .await?;
@@ -134,13 +146,64 @@ impl Users {
         Ok(user)
     }
 
-    pub async fn delete(&self, actor: &str, id: &str) -> Result<(), AppError> {
+    /// PATCH: all operations apply to the current state inside one
+    /// transaction, or none does.
+    pub async fn patch(
+        &self,
+        actor: &str,
+        id: &str,
+        body: Value,
+        if_match: Option<TagList>,
+    ) -> Result<StoredUser, AppError> {
+        check_id(ResourceKind::User, id)?;
+        let ops = parse_patch_request(&body, self.max_patch_operations)?;
+        let store = self.store.clone();
+        let (owner, id) = (actor.to_string(), id.to_string());
+        let (user, changed) = blocking(move || {
+            let changed = std::sync::Mutex::new(Vec::new());
+            let rewrite = Box::new(|current: &StoredUser| {
+                if let Some(tags) = &if_match {
+                    tags.require(&current.meta)?;
+                }
+                let outcome = apply(ResourceKind::User, &current.attributes, &ops)?;
+                if !outcome.ignored.is_empty() {
+                    tracing::info!(ignored = ?outcome.ignored, "PATCH ignored unknown attributes");
+                }
+                if let Ok(mut c) = changed.lock() {
+                    *c = outcome.changed.clone();
+                }
+                let password = password_write(outcome.password).map_err(|e| match e {
+                    AppError::Scim(s) => StoreError::Rejected(s),
+                    other => StoreError::Corrupt(other.to_string()),
+                })?;
+                Ok(ResourceWrite {
+                    attributes: outcome.attributes,
+                    members: MembersWrite::default(),
+                    password,
+                })
+            });
+            let user = store
+                .replace_user(&id, rewrite, &owner, WriteOp::Patch)
+                .map_err(not_found(ResourceKind::User, &id))?;
+            Ok((user, changed.into_inner().unwrap_or_default()))
+        })
+        .await?;
+        tracing::info!(target: AUDIT, actor, operation = "patch", resource_type = "User", id = %user.id, changed = ?changed);
+        Ok(user)
+    }
+
+    pub async fn delete(
+        &self,
+        actor: &str,
+        id: &str,
+        if_match: Option<TagList>,
+    ) -> Result<(), AppError> {
         check_id(ResourceKind::User, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
         blocking(move || {
             store
-                .delete_user(&id_owned, &actor_owned)
+                .delete_user(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::User, &id_owned))
         })
         .await?;

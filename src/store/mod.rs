@@ -10,6 +10,8 @@ mod render;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 
+use crate::scim::etag::TagList;
+
 /// Computes the attributes to store from the ones currently stored; runs
 /// inside the write transaction so read-modify-write is atomic.
 pub type Rewrite<'a, T> = Box<dyn FnOnce(&T) -> StoreResult<ResourceWrite> + Send + 'a>;
@@ -21,25 +23,32 @@ pub trait Store: Send + Sync + 'static {
     fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser>;
     /// `with_groups: false` skips deriving `groups` (the caller will not show it).
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser>;
+    /// Rewrites a user from its current state (PUT or PATCH) under a row lock.
     fn replace_user(
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
         actor: &str,
+        op: WriteOp,
     ) -> StoreResult<StoredUser>;
-    fn delete_user(&self, id: &str, actor: &str) -> StoreResult<()>;
+    /// Deletes a user; with `if_match`, only while its version matches.
+    fn delete_user(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>>;
 
     fn create_group(&self, group: ResourceWrite, actor: &str) -> StoreResult<StoredGroup>;
     /// `with_members: false` skips loading members (the caller will not show them).
     fn get_group(&self, id: &str, with_members: bool) -> StoreResult<StoredGroup>;
+    /// Rewrites a group (its current state is given without members: the
+    /// rewrite must not need them); `with_members` loads them for the result.
     fn replace_group(
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredGroup>,
         actor: &str,
+        op: WriteOp,
+        with_members: bool,
     ) -> StoreResult<StoredGroup>;
-    fn delete_group(&self, id: &str, actor: &str) -> StoreResult<()>;
+    fn delete_group(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>>;
 
     /// Change-log rows with `seq > after`, oldest first.

@@ -5,13 +5,39 @@ use serde_json::{Map, Value};
 
 use crate::scim::render::ResourceMeta;
 
-/// A validated resource to store. For groups, `members` holds the member
-/// references taken out of the attributes (they are stored as rows).
+/// A validated resource to store. For groups, `members` says what happens to
+/// the member rows (members are never part of the stored attributes).
 #[derive(Debug, Clone, Default)]
 pub struct ResourceWrite {
     pub attributes: Map<String, Value>,
-    pub members: Vec<MemberRef>,
+    pub members: MembersWrite,
     pub password: PasswordWrite,
+}
+
+/// What a group write does to its member rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MembersWrite {
+    /// Exactly these members (POST, PUT).
+    Set(Vec<MemberRef>),
+    /// A diff (PATCH): touches only the named rows, never the rest.
+    Change {
+        remove_all: bool,
+        remove: Vec<String>,
+        add: Vec<MemberRef>,
+    },
+}
+
+impl Default for MembersWrite {
+    fn default() -> Self {
+        MembersWrite::Set(Vec::new())
+    }
+}
+
+/// How a write on an existing resource is recorded in the change log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOp {
+    Replace,
+    Patch,
 }
 
 /// What a write does to the stored password hash.

@@ -11,13 +11,13 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
         "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
     );
     // Only what is implemented is advertised.
-    assert_eq!(spc.body["patch"]["supported"], false);
+    assert_eq!(spc.body["patch"]["supported"], true);
     assert_eq!(spc.body["bulk"]["supported"], false);
     assert_eq!(spc.body["filter"]["supported"], true);
     assert_eq!(spc.body["sort"]["supported"], true);
     assert_eq!(spc.body["pagination"]["cursor"], true);
     assert_eq!(spc.body["pagination"]["defaultPaginationMethod"], "index");
-    assert_eq!(spc.body["etag"]["supported"], false);
+    assert_eq!(spc.body["etag"]["supported"], true);
     assert_eq!(spc.body["filter"]["maxResults"], 1000);
     assert_eq!(
         spc.body["authenticationSchemes"][0]["type"],

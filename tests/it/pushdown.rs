@@ -8,7 +8,7 @@ use scimhub::scim::ResourceKind;
 use scimhub::scim::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use scimhub::scim::resource::validate;
 use scimhub::store::diesel::sql_answers_exactly;
-use scimhub::store::{ListQuery, MemberRef, PasswordWrite, ResourceWrite};
+use scimhub::store::{ListQuery, MemberRef, MembersWrite, PasswordWrite, ResourceWrite};
 use serde_json::{Value, json};
 
 use crate::support::{Backend, ENTERPRISE, GROUP_SCHEMA, TestApp, USER_SCHEMA};
@@ -145,7 +145,7 @@ fn insert_users(app: &TestApp, users: &[Value]) -> Vec<String> {
             let v = validate(ResourceKind::User, u).unwrap();
             let write = ResourceWrite {
                 attributes: v.attributes,
-                members: vec![],
+                members: MembersWrite::default(),
                 password: PasswordWrite::Keep,
             };
             app.store.create_user(write, "proptest").unwrap().id
@@ -174,14 +174,16 @@ async fn run(backend: Backend) {
             )
             .unwrap()
             .attributes,
-            members: chunk
-                .iter()
-                .take(i)
-                .map(|id| MemberRef {
-                    id: id.clone(),
-                    kind: None,
-                })
-                .collect(),
+            members: MembersWrite::Set(
+                chunk
+                    .iter()
+                    .take(i)
+                    .map(|id| MemberRef {
+                        id: id.clone(),
+                        kind: None,
+                    })
+                    .collect(),
+            ),
             password: PasswordWrite::Keep,
         };
         app.store.create_group(write, "proptest").unwrap();

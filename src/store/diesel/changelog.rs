@@ -15,8 +15,18 @@ const CHANGELOG_LOCK_KEY: i64 = 0x5c1_4b0b_0002;
 pub enum Operation {
     Create,
     Replace,
+    Patch,
     Update,
     Delete,
+}
+
+impl From<crate::store::WriteOp> for Operation {
+    fn from(op: crate::store::WriteOp) -> Self {
+        match op {
+            crate::store::WriteOp::Replace => Operation::Replace,
+            crate::store::WriteOp::Patch => Operation::Patch,
+        }
+    }
 }
 
 impl Operation {
@@ -24,6 +34,7 @@ impl Operation {
         match self {
             Operation::Create => "create",
             Operation::Replace => "replace",
+            Operation::Patch => "patch",
             Operation::Update => "update",
             Operation::Delete => "delete",
         }

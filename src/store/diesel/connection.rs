@@ -182,6 +182,18 @@ pub(super) fn write_tx<T>(
     }
 }
 
+/// Locks a row for the rest of the transaction on PostgreSQL, so concurrent
+/// read-modify-writes of one resource serialize (SQLite's write transaction
+/// is already exclusive). `table` is one of our own table names.
+pub(super) fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> StoreResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+            .bind::<diesel::sql_types::Text, _>(id)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// The URL with any password replaced, for messages and logs.
 pub fn redact_url(url: &str) -> String {
     match url::Url::parse(url) {

@@ -6,12 +6,15 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
-use super::connection::DbConnection;
+use super::connection::{DbConnection, lock_row};
 use super::schema::scim_groups;
 use super::{members, now, parse_data, unique_violation};
 use crate::scim::ScimError;
+use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
-use crate::store::{ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup};
+use crate::store::{
+    MembersWrite, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup, WriteOp,
+};
 
 const RESOURCE_TYPE: &str = "Group";
 
@@ -144,8 +147,10 @@ pub fn create(
         ))
         .execute(conn)
         .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
-    let resolved = members::resolve(conn, id, &write.members)?;
-    members::set_members(conn, id, &resolved)?;
+    if let MembersWrite::Set(refs) = &write.members {
+        let resolved = members::resolve(conn, id, refs)?;
+        members::set_members(conn, id, &resolved)?;
+    }
     changelog::append(
         conn,
         Change {
@@ -165,40 +170,59 @@ pub fn replace(
     id: &str,
     rewrite: Rewrite<'_, StoredGroup>,
     actor: &str,
+    op: WriteOp,
+    with_members: bool,
 ) -> StoreResult<StoredGroup> {
-    let current = get(conn, id)?;
+    lock_row(conn, "scim_groups", id)?;
+    let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
     let at = now();
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
     ensure_name_free(conn, &cols.display_name, Some(id))?;
-    let resolved = members::resolve(conn, id, &write.members)?;
+    match &write.members {
+        MembersWrite::Set(refs) => {
+            let resolved = members::resolve(conn, id, refs)?;
+            members::set_members(conn, id, &resolved)?;
+        }
+        MembersWrite::Change {
+            remove_all,
+            remove,
+            add,
+        } => {
+            members::change_members(conn, id, *remove_all, remove, add)?;
+        }
+    }
     diesel::update(scim_groups::table.find(id))
         .set(&cols)
         .execute(conn)
         .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
-    members::set_members(conn, id, &resolved)?;
     changelog::append(
         conn,
         Change {
             resource_type: RESOURCE_TYPE,
             resource_id: id,
-            operation: Operation::Replace,
+            operation: op.into(),
             version,
             at,
             actor,
         },
     )?;
-    get(conn, id)
+    get_with(conn, id, with_members)
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str, actor: &str) -> StoreResult<()> {
-    let version: Option<i64> = scim_groups::table
-        .find(id)
-        .select(scim_groups::version)
-        .first(conn)
-        .optional()?;
-    let version = version.ok_or(StoreError::NotFound)?;
+pub fn delete(
+    conn: &mut DbConnection,
+    id: &str,
+    actor: &str,
+    if_match: Option<&TagList>,
+) -> StoreResult<()> {
+    lock_row(conn, "scim_groups", id)?;
+    let current = get_with(conn, id, false)?;
+    if let Some(tags) = if_match {
+        tags.require(&current.meta)?;
+    }
+    let version = current.meta.version;
     let at = now();
     members::remove_member_everywhere(conn, id, actor, at)?;
     members::set_members(conn, id, &[])?;

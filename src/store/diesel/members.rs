@@ -237,6 +237,53 @@ pub fn set_members(
     Ok(())
 }
 
+/// Applies a member diff (PATCH): only the named rows are read or written,
+/// so the cost does not depend on the size of the group.
+pub fn change_members(
+    conn: &mut DbConnection,
+    group_id: &str,
+    remove_all: bool,
+    remove: &[String],
+    add: &[MemberRef],
+) -> StoreResult<()> {
+    if remove_all {
+        diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
+            .execute(conn)?;
+    }
+    for chunk in remove.chunks(CHUNK) {
+        diesel::delete(
+            group_members::table
+                .filter(group_members::group_id.eq(group_id))
+                .filter(group_members::member_id.eq_any(chunk)),
+        )
+        .execute(conn)?;
+    }
+    let resolved = resolve(conn, group_id, add)?;
+    for chunk in resolved.chunks(CHUNK) {
+        let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
+        let present: HashSet<String> = group_members::table
+            .filter(group_members::group_id.eq(group_id))
+            .filter(group_members::member_id.eq_any(&ids))
+            .select(group_members::member_id)
+            .load::<String>(conn)?
+            .into_iter()
+            .collect();
+        let rows: Vec<MemberRow<'_>> = chunk
+            .iter()
+            .filter(|(id, _)| !present.contains(id))
+            .map(|(id, kind)| MemberRow {
+                group_id,
+                member_id: id,
+                member_type: kind.as_str(),
+            })
+            .collect();
+        if !rows.is_empty() {
+            per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes a deleted user or group from every group that contains it; each
 /// such group gets a new version and a change-log row.
 pub fn remove_member_everywhere(

@@ -21,8 +21,9 @@ pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 
 use super::{
     ChangeRecord, ListPage, ListQuery, NewToken, ResourceWrite, Rewrite, Store, StoreError,
-    StoreResult, StoredGroup, StoredUser, TokenRecord,
+    StoreResult, StoredGroup, StoredUser, TokenRecord, WriteOp,
 };
+use crate::scim::etag::TagList;
 use connection::write_tx;
 
 /// Now, at the millisecond precision `meta` renders, so a timestamp read back
@@ -93,14 +94,17 @@ impl Store for DieselStore {
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
         actor: &str,
+        op: WriteOp,
     ) -> StoreResult<StoredUser> {
         write_tx(&mut *self.conn()?, |c| {
-            users::replace(c, id, rewrite, actor)
+            users::replace(c, id, rewrite, actor, op)
         })
     }
 
-    fn delete_user(&self, id: &str, actor: &str) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| users::delete(c, id, actor))
+    fn delete_user(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            users::delete(c, id, actor, if_match)
+        })
     }
 
     fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>> {
@@ -121,14 +125,18 @@ impl Store for DieselStore {
         id: &str,
         rewrite: Rewrite<'_, StoredGroup>,
         actor: &str,
+        op: WriteOp,
+        with_members: bool,
     ) -> StoreResult<StoredGroup> {
         write_tx(&mut *self.conn()?, |c| {
-            groups::replace(c, id, rewrite, actor)
+            groups::replace(c, id, rewrite, actor, op, with_members)
         })
     }
 
-    fn delete_group(&self, id: &str, actor: &str) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| groups::delete(c, id, actor))
+    fn delete_group(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            groups::delete(c, id, actor, if_match)
+        })
     }
 
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>> {

@@ -5,13 +5,14 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
-use super::connection::{DbConnection, per_backend};
+use super::connection::{DbConnection, lock_row, per_backend};
 use super::schema::{user_emails, users};
 use super::{members, now, parse_data, unique_violation};
 use crate::scim::ScimError;
+use crate::scim::etag::TagList;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::render::ResourceMeta;
-use crate::store::{PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser};
+use crate::store::{PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser, WriteOp};
 
 const RESOURCE_TYPE: &str = "User";
 
@@ -296,8 +297,10 @@ pub fn replace(
     id: &str,
     rewrite: crate::store::Rewrite<'_, StoredUser>,
     actor: &str,
+    op: WriteOp,
 ) -> StoreResult<StoredUser> {
-    let current = get(conn, id)?;
+    lock_row(conn, "users", id)?;
+    let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
     let at = now();
     let version = current.meta.version + 1;
@@ -318,7 +321,7 @@ pub fn replace(
         Change {
             resource_type: RESOURCE_TYPE,
             resource_id: id,
-            operation: Operation::Replace,
+            operation: op.into(),
             version,
             at,
             actor,
@@ -327,13 +330,18 @@ pub fn replace(
     get(conn, id)
 }
 
-pub fn delete(conn: &mut DbConnection, id: &str, actor: &str) -> StoreResult<()> {
-    let version: Option<i64> = users::table
-        .find(id)
-        .select(users::version)
-        .first(conn)
-        .optional()?;
-    let version = version.ok_or(StoreError::NotFound)?;
+pub fn delete(
+    conn: &mut DbConnection,
+    id: &str,
+    actor: &str,
+    if_match: Option<&TagList>,
+) -> StoreResult<()> {
+    lock_row(conn, "users", id)?;
+    let current = get_with(conn, id, false)?;
+    if let Some(tags) = if_match {
+        tags.require(&current.meta)?;
+    }
+    let version = current.meta.version;
     let at = now();
     members::remove_member_everywhere(conn, id, actor, at)?;
     diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
