@@ -44,7 +44,7 @@ impl TagList {
             TagList::Any => true,
             TagList::Tags(tags) => {
                 let current = opaque(&meta.etag());
-                tags.iter().any(|t| *t == current)
+                tags.contains(&current)
             }
         }
     }
