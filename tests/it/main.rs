@@ -12,6 +12,7 @@ mod conformance;
 mod discovery;
 mod groups;
 mod migrations;
+mod patch;
 mod pushdown;
 mod query;
 mod users;
