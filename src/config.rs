@@ -38,6 +38,8 @@ pub struct Config {
     pub workers: Option<usize>,
     /// Seconds in-flight requests get to finish on SIGTERM / Ctrl-C.
     pub shutdown_timeout_secs: u64,
+    /// Most operations one /Bulk request may carry (advertised `maxOperations`).
+    pub bulk_max_operations: usize,
     /// Most operations one PATCH request may carry.
     pub max_patch_operations: usize,
     /// Longest accepted filter, in bytes.
@@ -66,6 +68,7 @@ impl Default for Config {
             pool_size: 8,
             workers: None,
             shutdown_timeout_secs: 30,
+            bulk_max_operations: 1000,
             max_patch_operations: 1000,
             filter_max_length: 4096,
             filter_max_depth: 32,
@@ -133,6 +136,7 @@ impl Config {
                 "POOL_SIZE" => self.pool_size = parse(key, value)?,
                 "WORKERS" => self.workers = Some(parse(key, value)?),
                 "SHUTDOWN_TIMEOUT_SECS" => self.shutdown_timeout_secs = parse(key, value)?,
+                "BULK_MAX_OPERATIONS" => self.bulk_max_operations = parse(key, value)?,
                 "MAX_PATCH_OPERATIONS" => self.max_patch_operations = parse(key, value)?,
                 "FILTER_MAX_LENGTH" => self.filter_max_length = parse(key, value)?,
                 "FILTER_MAX_DEPTH" => self.filter_max_depth = parse(key, value)?,

@@ -5,6 +5,7 @@
 mod body;
 mod discovery;
 mod error;
+mod me;
 mod middleware;
 mod resources;
 mod response;
@@ -51,6 +52,7 @@ impl AppState {
             max_results: self.max_page_size,
             max_payload_bytes: self.max_body_bytes as u64,
             default_page_size: self.services.listing.limits().default_page_size,
+            bulk_max_operations: self.services.bulk.max_operations as u64,
             cursor_timeout_secs: self.services.listing.cursor_timeout_secs(),
         }
     }
@@ -65,8 +67,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(discovery::configure)
             .configure(|c| resources::configure(c, ResourceKind::User))
             .configure(|c| resources::configure(c, ResourceKind::Group))
-            .service(web::resource("/Bulk").to(not_implemented))
-            .service(web::resource("/Me").to(not_implemented))
+            .service(
+                web::resource("/Bulk")
+                    .route(web::post().to(bulk))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .configure(me::configure)
             .service(
                 web::resource("/.search")
                     .route(web::post().to(resources::search_all))
@@ -99,6 +105,17 @@ pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, Sock
     Ok((server.run(), bound))
 }
 
+async fn bulk(
+    state: web::Data<AppState>,
+    caller: crate::service::Principal,
+    req: actix_web::HttpRequest,
+    body::ScimJson(body): body::ScimJson,
+) -> Result<HttpResponse, AppError> {
+    let base = response::base_url(&req, &state);
+    let result = state.services.bulk.run(&caller.name, &body, &base).await?;
+    Ok(response::json(StatusCode::OK, &result))
+}
+
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {
     let store = state.services.store.clone();
     match blocking(move || Ok(store.ping()?)).await {
@@ -119,14 +136,4 @@ async fn not_found() -> Refused {
 
 async fn method_not_allowed() -> Refused {
     Err(ScimError::new(405, None, "method not allowed on this endpoint").into())
-}
-
-/// RFC 7644 §3.12: 501 for operations the server does not support (yet).
-async fn not_implemented() -> Refused {
-    Err(ScimError::new(
-        501,
-        None,
-        "this operation is not supported by this server yet",
-    )
-    .into())
 }

@@ -94,10 +94,19 @@ async fn get(
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Handled {
-    let base = base_url(&req, &state);
-    let projection = projection(&req)?;
-    let if_none_match = tags(&req, header::IF_NONE_MATCH)?;
-    let (body, meta) = fetch(&state, **kind, &id, &base, &projection).await?;
+    get_one(&state, **kind, &id, &req).await
+}
+
+pub(super) async fn get_one(
+    state: &AppState,
+    kind: ResourceKind,
+    id: &str,
+    req: &HttpRequest,
+) -> Handled {
+    let base = base_url(req, state);
+    let projection = projection(req)?;
+    let if_none_match = tags(req, header::IF_NONE_MATCH)?;
+    let (body, meta) = fetch(state, kind, id, &base, &projection).await?;
     if if_none_match.is_some_and(|t| t.matches(&meta)) {
         let mut unchanged = HttpResponse::NotModified().finish();
         if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
@@ -107,7 +116,7 @@ async fn get(
     }
     Ok(response::resource(
         StatusCode::OK,
-        &projection.apply(**kind, body),
+        &projection.apply(kind, body),
         &meta,
     ))
 }
@@ -155,14 +164,25 @@ async fn replace(
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
-    let base = base_url(&req, &state);
-    let if_match = tags(&req, header::IF_MATCH)?;
-    let (body, meta) = match **kind {
+    replace_one(&state, **kind, &id, &caller, &req, body).await
+}
+
+pub(super) async fn replace_one(
+    state: &AppState,
+    kind: ResourceKind,
+    id: &str,
+    caller: &Principal,
+    req: &HttpRequest,
+    body: Value,
+) -> Handled {
+    let base = base_url(req, state);
+    let if_match = tags(req, header::IF_MATCH)?;
+    let (body, meta) = match kind {
         ResourceKind::User => {
             let u = state
                 .services
                 .users
-                .replace(&caller.name, &id, body, if_match)
+                .replace(&caller.name, id, body, if_match)
                 .await?;
             (u.to_scim(&base), u.meta)
         }
@@ -170,12 +190,12 @@ async fn replace(
             let g = state
                 .services
                 .groups
-                .replace(&caller.name, &id, body, if_match)
+                .replace(&caller.name, id, body, if_match)
                 .await?;
             (g.to_scim(&base), g.meta)
         }
     };
-    let body = projection(&req)?.apply(**kind, body);
+    let body = projection(req)?.apply(kind, body);
     Ok(response::resource(StatusCode::OK, &body, &meta))
 }
 
@@ -189,15 +209,26 @@ async fn patch(
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
-    let base = base_url(&req, &state);
-    let if_match = tags(&req, header::IF_MATCH)?;
-    let projection = projection(&req)?;
-    let (body, meta) = match **kind {
+    patch_one(&state, **kind, &id, &caller, &req, body).await
+}
+
+pub(super) async fn patch_one(
+    state: &AppState,
+    kind: ResourceKind,
+    id: &str,
+    caller: &Principal,
+    req: &HttpRequest,
+    body: Value,
+) -> Handled {
+    let base = base_url(req, state);
+    let if_match = tags(req, header::IF_MATCH)?;
+    let projection = projection(req)?;
+    let (body, meta) = match kind {
         ResourceKind::User => {
             let u = state
                 .services
                 .users
-                .patch(&caller.name, &id, body, if_match)
+                .patch(&caller.name, id, body, if_match)
                 .await?;
             (u.to_scim(&base), u.meta)
         }
@@ -207,7 +238,7 @@ async fn patch(
             let g = state
                 .services
                 .groups
-                .patch(&caller.name, &id, body, if_match, with_members)
+                .patch(&caller.name, id, body, if_match, with_members)
                 .await?;
             if !asked {
                 let mut done = HttpResponse::NoContent().finish();
@@ -221,7 +252,7 @@ async fn patch(
     };
     Ok(response::resource(
         StatusCode::OK,
-        &projection.apply(**kind, body),
+        &projection.apply(kind, body),
         &meta,
     ))
 }

@@ -18,6 +18,7 @@ pub struct Capabilities {
     pub max_payload_bytes: u64,
     pub default_page_size: u64,
     pub cursor_timeout_secs: i64,
+    pub bulk_max_operations: u64,
 }
 
 pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
@@ -25,7 +26,7 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": caps.max_payload_bytes},
+        "bulk": {"supported": true, "maxOperations": caps.bulk_max_operations, "maxPayloadSize": caps.max_payload_bytes},
         "filter": {"supported": true, "maxResults": caps.max_results},
         "changePassword": {"supported": true},
         "sort": {"supported": true},
@@ -139,10 +140,12 @@ mod tests {
             max_payload_bytes: 1024,
             default_page_size: 50,
             cursor_timeout_secs: 60,
+            bulk_max_operations: 7,
         };
         let spc = service_provider_config(&caps, "http://h/scim/v2");
         assert_eq!(spc["filter"]["maxResults"], 500);
         assert_eq!(spc["bulk"]["maxPayloadSize"], 1024);
+        assert_eq!(spc["bulk"]["maxOperations"], 7);
         assert_eq!(spc["etag"]["supported"], true);
         assert_eq!(spc["pagination"]["maxPageSize"], 500);
         assert_eq!(spc["pagination"]["cursorTimeout"], 60);

@@ -3,6 +3,7 @@
 
 pub mod auth;
 mod blocking;
+pub mod bulk;
 pub mod cursor;
 pub mod groups;
 pub mod listing;
@@ -27,6 +28,7 @@ pub struct Services {
     pub groups: groups::Groups,
     pub auth: Authenticator,
     pub listing: listing::Listing,
+    pub bulk: bulk::Bulk,
 }
 
 impl Services {
@@ -40,10 +42,13 @@ impl Services {
             },
         };
         let cursors = cursor::CursorCodec::new(config.cursor_key(), config.cursor_timeout_secs);
+        let users = users::Users::new(store.clone(), config.max_patch_operations);
+        let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         Self {
             listing: listing::Listing::new(store.clone(), limits, cursors),
-            users: users::Users::new(store.clone(), config.max_patch_operations),
-            groups: groups::Groups::new(store.clone(), config.max_patch_operations),
+            bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
+            users,
+            groups,
             auth: Authenticator::new(store.clone()),
             store,
         }

@@ -12,7 +12,7 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
     );
     // Only what is implemented is advertised.
     assert_eq!(spc.body["patch"]["supported"], true);
-    assert_eq!(spc.body["bulk"]["supported"], false);
+    assert_eq!(spc.body["bulk"]["supported"], true);
     assert_eq!(spc.body["filter"]["supported"], true);
     assert_eq!(spc.body["sort"]["supported"], true);
     assert_eq!(spc.body["pagination"]["cursor"], true);

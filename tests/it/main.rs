@@ -6,6 +6,7 @@ mod support;
 
 mod auth;
 mod bad_input;
+mod bulk;
 mod changelog;
 mod cli;
 mod conformance;

@@ -1,0 +1,220 @@
+//! `/Bulk`: runs the operations of a BulkRequest in dependency order, each
+//! in its own transaction (RFC 7644 §3.7 is not atomic), and reports each.
+
+use std::collections::HashMap;
+
+use serde_json::{Value, json};
+
+use super::groups::Groups;
+use super::users::Users;
+use crate::error::AppError;
+use crate::scim::bulk::{
+    BULK_RESPONSE, BulkMethod, BulkOp, execution_order, parse_bulk_request, parse_target,
+    substitute,
+};
+use crate::scim::etag::TagList;
+use crate::scim::render::{ResourceMeta, location};
+use crate::scim::{ResourceKind, ScimError};
+
+#[derive(Clone)]
+pub struct Bulk {
+    users: Users,
+    groups: Groups,
+    pub max_operations: usize,
+}
+
+/// What one operation produced.
+struct Done {
+    status: u16,
+    id: Option<String>,
+    meta: Option<ResourceMeta>,
+}
+
+impl Bulk {
+    pub fn new(users: Users, groups: Groups, max_operations: usize) -> Self {
+        Self {
+            users,
+            groups,
+            max_operations,
+        }
+    }
+
+    pub async fn run(&self, actor: &str, body: &Value, base_url: &str) -> Result<Value, AppError> {
+        let request = parse_bulk_request(body, self.max_operations)?;
+        let (order, cyclic) = execution_order(&request.ops);
+        let mut results: Vec<Option<Value>> = vec![None; request.ops.len()];
+        for i in cyclic {
+            let err = ScimError::new(
+                409,
+                None,
+                "this operation is part of a circular bulkId reference",
+            );
+            results[i] = Some(report(&request.ops[i], Err(err.into()), base_url));
+        }
+        let mut created: HashMap<String, String> = HashMap::new();
+        let mut errors = results.iter().filter(|r| r.is_some()).count() as u64;
+        for i in order {
+            if request.fail_on_errors.is_some_and(|limit| errors >= limit) {
+                break;
+            }
+            let op = &request.ops[i];
+            let outcome = self.execute(actor, op, &created).await;
+            if let (Ok(done), Some(bulk_id)) = (&outcome, &op.bulk_id)
+                && let Some(id) = &done.id
+            {
+                created.insert(bulk_id.clone(), id.clone());
+            }
+            if outcome.is_err() {
+                errors += 1;
+            }
+            results[i] = Some(report(op, outcome, base_url));
+        }
+        let operations: Vec<Value> = results.into_iter().flatten().collect();
+        Ok(json!({"schemas": [BULK_RESPONSE], "Operations": operations}))
+    }
+
+    async fn execute(
+        &self,
+        actor: &str,
+        op: &BulkOp,
+        created: &HashMap<String, String>,
+    ) -> Result<Done, AppError> {
+        let unresolved = |id: String| -> AppError {
+            ScimError::new(
+                409,
+                Some(crate::scim::ScimType::InvalidValue),
+                format!("bulkId \"{id}\" was not created in this request"),
+            )
+            .into()
+        };
+        let mut data = op.data.clone().unwrap_or(Value::Null);
+        substitute(&mut data, created).map_err(unresolved)?;
+        // Only the id segment of a path can be a reference (`/Users/bulkId:x`).
+        let path = match op.path.rsplit_once('/') {
+            Some((head, last)) => {
+                let mut segment = Value::String(last.to_string());
+                substitute(&mut segment, created).map_err(unresolved)?;
+                format!("{head}/{}", segment.as_str().unwrap_or_default())
+            }
+            None => op.path.clone(),
+        };
+        let (kind, id) = parse_target(&path)?;
+        let if_match = op.version.as_deref().map(TagList::parse).transpose()?;
+        let need_id = || {
+            id.clone().ok_or_else(|| {
+                AppError::from(ScimError::bad_request(
+                    crate::scim::ScimType::InvalidPath,
+                    format!("{} needs a resource id in its path", op.method.as_str()),
+                ))
+            })
+        };
+        let (status, stored) = match (op.method, kind) {
+            (BulkMethod::Post, _) if id.is_some() => {
+                return Err(ScimError::bad_request(
+                    crate::scim::ScimType::InvalidPath,
+                    "POST goes to /Users or /Groups",
+                )
+                .into());
+            }
+            (BulkMethod::Post, ResourceKind::User) => {
+                (201, meta_of_user(self.users.create(actor, data).await?))
+            }
+            (BulkMethod::Post, ResourceKind::Group) => {
+                (201, meta_of_group(self.groups.create(actor, data).await?))
+            }
+            (BulkMethod::Put, ResourceKind::User) => (
+                200,
+                meta_of_user(
+                    self.users
+                        .replace(actor, &need_id()?, data, if_match)
+                        .await?,
+                ),
+            ),
+            (BulkMethod::Put, ResourceKind::Group) => (
+                200,
+                meta_of_group(
+                    self.groups
+                        .replace(actor, &need_id()?, data, if_match)
+                        .await?,
+                ),
+            ),
+            (BulkMethod::Patch, ResourceKind::User) => (
+                200,
+                meta_of_user(self.users.patch(actor, &need_id()?, data, if_match).await?),
+            ),
+            (BulkMethod::Patch, ResourceKind::Group) => (
+                200,
+                meta_of_group(
+                    self.groups
+                        .patch(actor, &need_id()?, data, if_match, false)
+                        .await?,
+                ),
+            ),
+            (BulkMethod::Delete, ResourceKind::User) => {
+                let id = need_id()?;
+                self.users.delete(actor, &id, if_match).await?;
+                return Ok(Done {
+                    status: 204,
+                    id: Some(id),
+                    meta: None,
+                });
+            }
+            (BulkMethod::Delete, ResourceKind::Group) => {
+                let id = need_id()?;
+                self.groups.delete(actor, &id, if_match).await?;
+                return Ok(Done {
+                    status: 204,
+                    id: Some(id),
+                    meta: None,
+                });
+            }
+        };
+        Ok(Done {
+            status,
+            id: Some(stored.0),
+            meta: Some(stored.1),
+        })
+    }
+}
+
+fn meta_of_user(u: crate::store::StoredUser) -> (String, ResourceMeta) {
+    (u.id, u.meta)
+}
+
+fn meta_of_group(g: crate::store::StoredGroup) -> (String, ResourceMeta) {
+    (g.id, g.meta)
+}
+
+/// One entry of the BulkResponse.
+fn report(op: &BulkOp, outcome: Result<Done, AppError>, base_url: &str) -> Value {
+    let mut entry = json!({"method": op.method.as_str()});
+    let map = entry.as_object_mut();
+    let Some(map) = map else { return entry };
+    if let Some(b) = &op.bulk_id {
+        map.insert("bulkId".into(), json!(b));
+    }
+    match outcome {
+        Ok(done) => {
+            if let (Some(id), Ok((kind, _))) = (&done.id, parse_target(&op.path)) {
+                map.insert("location".into(), json!(location(base_url, kind, id)));
+            }
+            if let Some(meta) = &done.meta {
+                map.insert("version".into(), json!(meta.etag()));
+            }
+            map.insert("status".into(), json!(done.status.to_string()));
+        }
+        Err(e) => {
+            let scim = match e {
+                AppError::Scim(s) => s,
+                AppError::Auth(a) => ScimError::new(403, None, a.to_string()),
+                AppError::Internal(cause) => {
+                    tracing::error!(error = format!("{cause:#}"), "bulk operation failed");
+                    ScimError::new(500, None, "internal server error")
+                }
+            };
+            map.insert("status".into(), json!(scim.status.to_string()));
+            map.insert("response".into(), scim.to_json());
+        }
+    }
+    entry
+}
