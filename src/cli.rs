@@ -56,6 +56,18 @@ enum BenchCommand {
         #[arg(long = "database", value_name = "URL")]
         database: Option<String>,
     },
+    /// Time member add/remove at several group sizes and /Bulk imports.
+    Writes {
+        /// Group sizes, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "100,10000,100000")]
+        sizes: Vec<u64>,
+        /// Add/remove pairs per size.
+        #[arg(long, default_value_t = 500)]
+        changes: usize,
+        /// 1,000-user /Bulk requests.
+        #[arg(long, default_value_t = 5)]
+        bulk_rounds: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -129,6 +141,18 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 users: *users,
                 requests: *requests,
                 database: database.clone(),
+            })
+        }
+        Command::Bench(BenchCommand::Writes {
+            sizes,
+            changes,
+            bulk_rounds,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_write_bench(&crate::bench::WriteBench {
+                sizes: sizes.clone(),
+                changes: *changes,
+                bulk_rounds: *bulk_rounds,
             })
         }
         Command::Token(cmd) => {

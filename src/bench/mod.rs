@@ -2,10 +2,66 @@
 //! the real server in-process on loopback over a fresh database.
 
 mod query;
+mod writes;
 
 pub use query::{QueryBench, run_query_bench};
+pub use writes::{WriteBench, run_write_bench};
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
+
+use anyhow::Context;
+
+use crate::config::Config;
+use crate::service::Services;
+use crate::store::Store;
+use crate::store::diesel::DieselStore;
+
+/// The real HTTP server on a loopback port, on its own thread.
+pub struct Server {
+    pub addr: SocketAddr,
+    handle: actix_web::dev::ServerHandle,
+    thread: JoinHandle<()>,
+}
+
+impl Server {
+    pub fn start(store: Arc<DieselStore>, url: &str) -> anyhow::Result<Self> {
+        let config = Config {
+            listen: "127.0.0.1:0".into(),
+            database_url: url.to_string(),
+            workers: Some(2),
+            ..Config::default()
+        };
+        let services = Services::new(store as Arc<dyn Store>, &config);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let thread = std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                match crate::http::bind(&config, services) {
+                    Ok((server, addr)) => {
+                        let _ = tx.send(Ok((server.handle(), addr)));
+                        let _ = server.await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            });
+        });
+        let (handle, addr) = rx.recv().context("server did not start")??;
+        Ok(Self {
+            addr,
+            handle,
+            thread,
+        })
+    }
+
+    pub fn stop(self) {
+        drop(self.handle.stop(true));
+        let _ = self.thread.join();
+    }
+}
 
 /// p50 / p99 / mean of latencies.
 pub fn summarize(mut samples: Vec<Duration>) -> (Duration, Duration, Duration) {

@@ -4,16 +4,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use rand::Rng;
 use serde_json::{Map, Value, json};
 
 use super::{ms, summarize};
-use crate::config::Config;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
-use crate::service::{Services, tokens};
+use crate::service::tokens;
 use crate::store::diesel::DieselStore;
-use crate::store::{PasswordWrite, ResourceWrite, Store};
+use crate::store::{PasswordWrite, ResourceWrite};
 
 #[derive(Debug, Clone)]
 pub struct QueryBench {
@@ -23,7 +21,7 @@ pub struct QueryBench {
     pub database: Option<String>,
 }
 
-fn user(i: u64) -> ResourceWrite {
+pub(super) fn user(i: u64) -> ResourceWrite {
     let mut attrs = Map::new();
     attrs.insert("userName".into(), json!(format!("user{i}@example.com")));
     attrs.insert("externalId".into(), json!(format!("ext-{i}")));
@@ -51,7 +49,7 @@ fn user(i: u64) -> ResourceWrite {
 /// A named request path, built from a random user number.
 type Scenario = (&'static str, Box<dyn Fn(u64) -> String>);
 
-fn q(s: &str) -> String {
+pub(super) fn q(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -77,29 +75,8 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
         }
     }
     let token = tokens::create(store.as_ref(), "bench", vec!["scim:read".into()], None)?;
-    let config = Config {
-        listen: "127.0.0.1:0".into(),
-        database_url: url,
-        workers: Some(2),
-        ..Config::default()
-    };
-    let services = Services::new(store.clone() as Arc<dyn Store>, &config);
-    let (tx, rx) = std::sync::mpsc::channel();
-    let server_config = config.clone();
-    let server_thread = std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            match crate::http::bind(&server_config, services) {
-                Ok((server, addr)) => {
-                    let _ = tx.send(Ok((server.handle(), addr)));
-                    let _ = server.await;
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-            }
-        });
-    });
-    let (handle, addr) = rx.recv().context("server did not start")??;
+    let server = super::Server::start(store.clone(), &url)?;
+    let addr = server.addr;
     let base = format!("http://{addr}/scim/v2");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -200,7 +177,6 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
         }
         Ok(())
     });
-    drop(handle.stop(true));
-    let _ = server_thread.join();
+    server.stop();
     result
 }

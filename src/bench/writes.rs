@@ -1,0 +1,127 @@
+//! Write benchmarks: single-member add/remove at several group sizes (the
+//! cost must not grow with the group), a 1,000-member add in one PATCH,
+//! and 1,000-operation /Bulk user imports.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use super::query::user;
+use super::{Server, ms, summarize};
+use crate::service::tokens;
+use crate::store::diesel::DieselStore;
+use crate::store::{MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store};
+
+#[derive(Debug, Clone)]
+pub struct WriteBench {
+    /// Group sizes to measure single-member changes at.
+    pub sizes: Vec<u64>,
+    /// Add/remove pairs timed per size.
+    pub changes: usize,
+    /// /Bulk requests of 1,000 user creations.
+    pub bulk_rounds: usize,
+}
+
+const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+
+fn members_op(op: &str, ids: &[String]) -> Value {
+    let values: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
+    json!({"schemas": [PATCH_OP], "Operations": [{"op": op, "path": "members", "value": values}]})
+}
+
+pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Arc::new(DieselStore::open(&url, 8)?);
+    let largest = args.sizes.iter().copied().max().unwrap_or(0);
+    // The members, plus spare users to add and remove.
+    let spare = 2_000u64;
+    let mut ids = Vec::new();
+    let mut i = 0;
+    while i < largest + spare {
+        let n = 5_000.min(largest + spare - i);
+        ids.extend(store.insert_users((i..i + n).map(user).collect(), "bench")?);
+        i += n;
+    }
+    let (members, extra) = ids.split_at(largest as usize);
+    let mut groups = Vec::new();
+    for size in &args.sizes {
+        let write = ResourceWrite {
+            attributes: serde_json::from_value(json!({"displayName": format!("Size {size}")}))?,
+            members: MembersWrite::Set(
+                members[..*size as usize]
+                    .iter()
+                    .map(|id| MemberRef {
+                        id: id.clone(),
+                        kind: None,
+                    })
+                    .collect(),
+            ),
+            password: PasswordWrite::Keep,
+        };
+        groups.push((*size, store.create_group(write, "bench")?.id));
+    }
+    let token = tokens::create(
+        store.as_ref(),
+        "bench",
+        vec!["scim:read".into(), "scim:write".into()],
+        None,
+    )?;
+    let server = Server::start(store.clone(), &url)?;
+    let base = format!("http://{}/scim/v2", server.addr);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let result: anyhow::Result<()> = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let send = |path: String, body: Value| {
+            let req = client.patch(format!("{base}{path}")).bearer_auth(&token).json(&body);
+            async move {
+                let t = Instant::now();
+                let r = req.send().await?;
+                anyhow::ensure!(r.status().is_success(), "{}: {}", r.status(), r.text().await.unwrap_or_default());
+                Ok::<Duration, anyhow::Error>(t.elapsed())
+            }
+        };
+        println!("scimhub write benchmark (SQLite, sequential requests over loopback)");
+        println!("{:<44} {:>10} {:>10} {:>10}", "scenario", "p50 ms", "p99 ms", "mean ms");
+        for (size, group) in &groups {
+            let (mut adds, mut removes) = (Vec::new(), Vec::new());
+            for k in 0..args.changes {
+                let who = vec![extra[k % extra.len()].clone()];
+                adds.push(send(format!("/Groups/{group}"), members_op("add", &who)).await?);
+                removes.push(send(format!("/Groups/{group}"), members_op("remove", &who)).await?);
+            }
+            for (name, samples) in [("add", adds), ("remove", removes)] {
+                let (p50, p99, mean) = summarize(samples);
+                println!("{:<44} {:>10} {:>10} {:>10}", format!("member {name}, group of {size}"), ms(p50), ms(p99), ms(mean));
+            }
+        }
+        if let Some((size, group)) = groups.last() {
+            let thousand: Vec<String> = extra[..1_000.min(extra.len())].to_vec();
+            let took = send(format!("/Groups/{group}"), members_op("add", &thousand)).await?;
+            println!("{:<44} {:>10}", format!("1,000 members in one PATCH (group of {size})"), ms(took));
+        }
+        let mut rates = Vec::new();
+        for round in 0..args.bulk_rounds {
+            let ops: Vec<Value> = (0..1_000)
+                .map(|k| json!({"method": "POST", "bulkId": format!("b{k}"), "path": "/Users",
+                    "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("bulk-{round}-{k}@example.com")}}))
+                .collect();
+            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
+            let t = Instant::now();
+            let r = client.post(format!("{base}/Bulk")).bearer_auth(&token).json(&body).send().await?;
+            anyhow::ensure!(r.status().is_success(), "bulk: {}", r.status());
+            let _: Value = r.json().await?;
+            rates.push(1_000.0 / t.elapsed().as_secs_f64());
+        }
+        rates.sort_by(f64::total_cmp);
+        if let Some(median) = rates.get(rates.len() / 2) {
+            println!("{:<44} {:>10.0}", "/Bulk 1,000-user import, users/s (median)", median);
+        }
+        Ok(())
+    });
+    server.stop();
+    result
+}
