@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::groups::Groups;
 use super::users::Users;
 use crate::error::AppError;
+use crate::scim::bulk::references;
 use crate::scim::bulk::{
     BULK_RESPONSE, BulkMethod, BulkOp, execution_order, parse_bulk_request, parse_target,
     substitute,
@@ -53,9 +54,44 @@ impl Bulk {
         }
         let mut created: HashMap<String, String> = HashMap::new();
         let mut errors = results.iter().filter(|r| r.is_some()).count() as u64;
-        for i in order {
+        let mut pending = order.into_iter().peekable();
+        while let Some(i) = pending.next() {
             if request.fail_on_errors.is_some_and(|limit| errors >= limit) {
                 break;
+            }
+            // Consecutive reference-free user creations run as one batch.
+            if request.fail_on_errors.is_none() && batchable(&request.ops[i]) {
+                let mut batch = vec![i];
+                while batch.len() < BATCH
+                    && let Some(&next) = pending.peek()
+                    && batchable(&request.ops[next])
+                {
+                    batch.push(next);
+                    pending.next();
+                }
+                let bodies = batch
+                    .iter()
+                    .map(|&k| request.ops[k].data.clone().unwrap_or(Value::Null))
+                    .collect();
+                let outcomes = self.users.create_many(actor, bodies).await?;
+                for (k, outcome) in batch.into_iter().zip(outcomes) {
+                    let op = &request.ops[k];
+                    let outcome = outcome.map(|(id, meta)| Done {
+                        status: 201,
+                        id: Some(id),
+                        meta: Some(meta),
+                    });
+                    if let (Ok(done), Some(bulk_id)) = (&outcome, &op.bulk_id)
+                        && let Some(id) = &done.id
+                    {
+                        created.insert(bulk_id.clone(), id.clone());
+                    }
+                    if outcome.is_err() {
+                        errors += 1;
+                    }
+                    results[k] = Some(report(op, outcome, base_url));
+                }
+                continue;
             }
             let op = &request.ops[i];
             let outcome = self.execute(actor, op, &created).await;
@@ -175,6 +211,16 @@ impl Bulk {
             meta: Some(stored.1),
         })
     }
+}
+
+/// Most user creations one batch transaction carries.
+const BATCH: usize = 1000;
+
+/// A `POST /Users` whose data refers to no other operation.
+fn batchable(op: &BulkOp) -> bool {
+    op.method == BulkMethod::Post
+        && matches!(parse_target(&op.path), Ok((ResourceKind::User, None)))
+        && references(op).is_empty()
 }
 
 fn meta_of_user(u: crate::store::StoredUser) -> (String, ResourceMeta) {

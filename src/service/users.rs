@@ -10,6 +10,7 @@ use crate::scim::ResourceKind;
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::patch::{apply, parse_patch_request};
+use crate::scim::render::ResourceMeta;
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
 use crate::store::{
     MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, WriteOp,
@@ -91,6 +92,55 @@ impl Users {
         .await?;
         tracing::info!(target: AUDIT, actor, operation = "create", resource_type = "User", id = %user.id);
         Ok(user)
+    }
+
+    /// Creates many users in one transaction (bulk imports); each body gets
+    /// its own outcome, so one bad user does not sink the others.
+    pub async fn create_many(
+        &self,
+        actor: &str,
+        bodies: Vec<Value>,
+    ) -> Result<Vec<Result<(String, ResourceMeta), AppError>>, AppError> {
+        let prepared: Vec<Result<ValidatedResource, AppError>> = bodies
+            .iter()
+            .map(|b| {
+                let mut v = validated(ResourceKind::User, b)?;
+                v.attributes.entry("active").or_insert(Value::Bool(true));
+                Ok(v)
+            })
+            .collect();
+        let store = self.store.clone();
+        let owner = actor.to_string();
+        let results = blocking(move || {
+            let mut results: Vec<Option<Result<(String, ResourceMeta), AppError>>> = Vec::new();
+            let mut slots = Vec::new();
+            let mut writes = Vec::new();
+            for (i, p) in prepared.into_iter().enumerate() {
+                results.push(None);
+                match p.and_then(|v| {
+                    Ok(ResourceWrite {
+                        attributes: v.attributes,
+                        members: MembersWrite::default(),
+                        password: password_write(v.password)?,
+                    })
+                }) {
+                    Ok(w) => {
+                        slots.push(i);
+                        writes.push(w);
+                    }
+                    Err(e) => results[i] = Some(Err(e)),
+                }
+            }
+            for (slot, outcome) in slots.into_iter().zip(store.create_users(writes, &owner)?) {
+                results[slot] = Some(outcome.map_err(AppError::from));
+            }
+            Ok(results.into_iter().flatten().collect::<Vec<_>>())
+        })
+        .await?;
+        for (id, _) in results.iter().flatten() {
+            tracing::info!(target: AUDIT, actor, operation = "create", resource_type = "User", id = %id);
+        }
+        Ok(results)
     }
 
     /// `with_groups: false` skips deriving what the response will not show.

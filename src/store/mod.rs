@@ -21,6 +21,13 @@ pub trait Store: Send + Sync + 'static {
     fn ping(&self) -> StoreResult<()>;
 
     fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser>;
+    /// Creates many users in one transaction (bulk imports). Each gets its
+    /// own outcome: its id and meta, or why it was refused (a taken userName).
+    fn create_users(
+        &self,
+        batch: Vec<ResourceWrite>,
+        actor: &str,
+    ) -> StoreResult<Vec<Result<(String, crate::scim::render::ResourceMeta), crate::scim::ScimError>>>;
     /// `with_groups: false` skips deriving `groups` (the caller will not show it).
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser>;
     /// Rewrites a user from its current state (PUT or PATCH) under a row lock.

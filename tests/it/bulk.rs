@@ -119,6 +119,28 @@ async fn bulk_fail_on_errors_and_limits(app: TestApp) {
     );
 }
 
+async fn batched_creations_report_each_operation(app: TestApp) {
+    app.create_user("taken").await;
+    let user = |b: &str, name: Option<&str>| {
+        let mut data = json!({"schemas": [USER_SCHEMA]});
+        if let Some(n) = name {
+            data["userName"] = json!(n);
+        }
+        json!({"method": "POST", "bulkId": b, "path": "/Users", "data": data})
+    };
+    let body = json!({"schemas": [BULK], "Operations": [
+        user("a", Some("fresh")), user("b", None), user("c", Some("FRESH")), user("d", Some("second")), user("e", Some("Taken")),
+    ]});
+    let before = app.store.list_users(&scimhub::store::ListQuery::all()).unwrap().total;
+    let r = app.post("/Bulk", &body).await;
+    let got: Vec<String> = statuses(&r.body).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(got, vec!["201", "400", "409", "201", "409"], "{}", r.text);
+    let after = app.store.list_users(&scimhub::store::ListQuery::all()).unwrap().total;
+    assert_eq!(after, before + 2);
+    let changes = app.store.changes_after(0, 1000).unwrap();
+    assert_eq!(changes.iter().filter(|c| c.operation == "create").count() as u64, after);
+}
+
 async fn me_serves_the_bound_user(app: TestApp) {
     let user = app.create_user("myself").await["id"]
         .as_str()
@@ -156,5 +178,6 @@ async fn me_serves_the_bound_user(app: TestApp) {
 on_both_backends!(
     bulk_resolves_references_in_any_order,
     bulk_fail_on_errors_and_limits,
-    me_serves_the_bound_user
+    batched_creations_report_each_operation,
+    me_serves_the_bound_user,
 );

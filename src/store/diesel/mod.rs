@@ -23,7 +23,9 @@ use super::{
     ChangeRecord, ListPage, ListQuery, NewToken, ResourceWrite, Rewrite, Store, StoreError,
     StoreResult, StoredGroup, StoredUser, TokenRecord, WriteOp,
 };
+use crate::scim::ScimError;
 use crate::scim::etag::TagList;
+use crate::scim::render::ResourceMeta;
 use connection::write_tx;
 
 /// Now, at the millisecond precision `meta` renders, so a timestamp read back
@@ -68,7 +70,9 @@ impl DieselStore {
     pub fn insert_users(&self, users: Vec<ResourceWrite>, actor: &str) -> StoreResult<Vec<String>> {
         let new: Vec<(String, ResourceWrite)> = users.into_iter().map(|u| (new_id(), u)).collect();
         let ids = new.iter().map(|(id, _)| id.clone()).collect();
-        write_tx(&mut *self.conn()?, |c| users::insert_many(c, new, actor))?;
+        write_tx(&mut *self.conn()?, |c| {
+            users::insert_many(c, new, actor).map(|_| ())
+        })?;
         Ok(ids)
     }
 }
@@ -78,6 +82,62 @@ impl Store for DieselStore {
         use diesel::connection::SimpleConnection;
         self.conn()?.batch_execute("SELECT 1")?;
         Ok(())
+    }
+
+    fn create_users(
+        &self,
+        batch: Vec<ResourceWrite>,
+        actor: &str,
+    ) -> StoreResult<Vec<Result<(String, ResourceMeta), ScimError>>> {
+        write_tx(&mut *self.conn()?, |c| {
+            let names: Vec<Option<String>> = batch
+                .iter()
+                .map(|w| {
+                    w.attributes
+                        .get("userName")
+                        .and_then(Value::as_str)
+                        .map(str::to_lowercase)
+                })
+                .collect();
+            let known: Vec<String> = names.iter().flatten().cloned().collect();
+            let mut taken = users::taken_names(c, &known)?;
+            let mut outcome = Vec::with_capacity(batch.len());
+            let mut insert = Vec::new();
+            for (write, name) in batch.into_iter().zip(names) {
+                let Some(name) = name else {
+                    outcome.push(Err(ScimError::invalid_value(
+                        "attribute 'userName' is required",
+                    )));
+                    continue;
+                };
+                if !taken.insert(name) {
+                    let shown = write
+                        .attributes
+                        .get("userName")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    outcome.push(match users::taken(&shown) {
+                        StoreError::Rejected(e) => Err(e),
+                        _ => Err(ScimError::uniqueness("userName is already taken")),
+                    });
+                    continue;
+                }
+                let id = new_id();
+                outcome.push(Ok((id.clone(), None)));
+                insert.push((id, write));
+            }
+            let at = users::insert_many(c, insert, actor)?;
+            let meta = ResourceMeta {
+                created: at,
+                last_modified: at,
+                version: 1,
+            };
+            Ok(outcome
+                .into_iter()
+                .map(|r| r.map(|(id, _): (String, Option<()>)| (id, meta.clone())))
+                .collect())
+        })
     }
 
     fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser> {

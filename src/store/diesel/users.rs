@@ -139,7 +139,7 @@ fn ensure_user_name_free(
     }
 }
 
-fn taken(user_name: &str) -> StoreError {
+pub fn taken(user_name: &str) -> StoreError {
     StoreError::Rejected(ScimError::uniqueness(format!(
         "userName \"{user_name}\" is already taken (userName is unique, ignoring case)"
     )))
@@ -237,7 +237,7 @@ pub fn insert_many(
     conn: &mut DbConnection,
     new: Vec<(String, ResourceWrite)>,
     actor: &str,
-) -> StoreResult<()> {
+) -> StoreResult<DateTime<Utc>> {
     let at = now();
     let mut rows = Vec::with_capacity(new.len());
     let mut emails: Vec<(String, Map<String, Value>)> = Vec::new();
@@ -289,7 +289,23 @@ pub fn insert_many(
             },
         )?;
     }
-    Ok(())
+    Ok(at)
+}
+
+/// Of these user names (already lower-cased), the ones taken in the store.
+pub fn taken_names(
+    conn: &mut DbConnection,
+    lower_names: &[String],
+) -> StoreResult<std::collections::HashSet<String>> {
+    let mut taken = std::collections::HashSet::new();
+    for chunk in lower_names.chunks(500) {
+        let rows: Vec<String> = users::table
+            .filter(users::user_name_lower.eq_any(chunk))
+            .select(users::user_name_lower)
+            .load(conn)?;
+        taken.extend(rows);
+    }
+    Ok(taken)
 }
 
 pub fn replace(
