@@ -81,6 +81,28 @@ pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
     Ok(())
 }
 
+/// Appends many rows at once (bulk imports), in order.
+pub fn append_many(conn: &mut DbConnection, batch: &[Change<'_>]) -> StoreResult<()> {
+    if let DbConnection::Pg(pg) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({CHANGELOG_LOCK_KEY})")).execute(pg)?;
+    }
+    let rows: Vec<NewChange<'_>> = batch
+        .iter()
+        .map(|c| NewChange {
+            resource_type: c.resource_type,
+            resource_id: c.resource_id,
+            operation: c.operation.as_str(),
+            version: c.version,
+            changed_at: c.at.naive_utc(),
+            actor: c.actor,
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        super::connection::per_backend!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
 type ChangeRow = (i64, String, String, String, i64, NaiveDateTime, String);
 
 pub fn after(conn: &mut DbConnection, seq: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {

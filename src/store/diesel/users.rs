@@ -276,19 +276,19 @@ pub fn insert_many(
     for chunk in email_rows.chunks(500) {
         per_backend!(conn, c => diesel::insert_into(user_emails::table).values(chunk).execute(c))?;
     }
-    for (id, _) in &emails {
-        changelog::append(
-            conn,
-            Change {
-                resource_type: RESOURCE_TYPE,
-                resource_id: id,
-                operation: Operation::Create,
-                version: 1,
-                at,
-                actor,
-            },
-        )?;
-    }
+    let changes: Vec<Change<'_>> = emails
+        .iter()
+        .map(|(id, _)| Change {
+            resource_type: RESOURCE_TYPE,
+            resource_id: id,
+            operation: Operation::Create,
+            version: 1,
+            at,
+            actor,
+        })
+        .collect();
+    changelog::append_many(conn, &changes)?;
+
     Ok(at)
 }
 
