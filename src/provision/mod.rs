@@ -1,0 +1,5 @@
+//! The outbound sync center: provisioning downstream SCIM apps from the
+//! store. `mapping` and `plan` are pure; the rest does IO through the
+//! `store::` seam (never `http::`).
+
+pub mod mapping;
