@@ -3,3 +3,4 @@
 //! `store::` seam (never `http::`).
 
 pub mod mapping;
+pub mod plan;
