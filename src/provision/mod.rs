@@ -2,5 +2,7 @@
 //! store. `mapping` and `plan` are pure; the rest does IO through the
 //! `store::` seam (never `http::`).
 
+pub mod crypto;
 pub mod mapping;
 pub mod plan;
+pub mod target;

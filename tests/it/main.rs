@@ -14,4 +14,5 @@ mod groups;
 mod migrations;
 mod pushdown;
 mod query;
+mod targets;
 mod users;

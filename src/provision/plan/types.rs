@@ -1,6 +1,6 @@
 //! The inputs and the outcome of planning a full sync.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// A local resource in scope, already mapped. `members` holds the local ids
@@ -28,7 +28,7 @@ pub struct Link {
     pub hash: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeprovisionMode {
     /// PATCH `active=false` (users; groups cannot be deactivated and are deleted).
