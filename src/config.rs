@@ -51,6 +51,9 @@ pub struct Config {
     pub cursor_secret: Option<String>,
     /// Seconds a cursor stays valid (advertised as `cursorTimeout`).
     pub cursor_timeout_secs: i64,
+    /// Key (32 bytes, as 64 hex digits or base64) that encrypts sync-target
+    /// credentials at rest. Never logged; required to add or use a target.
+    pub secret_key: Option<SecretKey>,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -74,9 +77,45 @@ impl Default for Config {
             filter_max_depth: 32,
             cursor_secret: None,
             cursor_timeout_secs: 600,
+            secret_key: None,
             log_format: LogFormat::Text,
             log_filter: "info".into(),
         }
+    }
+}
+
+/// A 256-bit key whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(redacted)")
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        use base64::Engine;
+        let s = s.trim();
+        let bytes = hex::decode(s)
+            .ok()
+            .filter(|b| b.len() == 32)
+            .or_else(|| base64::engine::general_purpose::STANDARD.decode(s).ok())
+            .ok_or("expected 32 bytes as 64 hex digits or base64")?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "expected 32 bytes as 64 hex digits or base64")?;
+        Ok(SecretKey(key))
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -141,6 +180,11 @@ impl Config {
                 "FILTER_MAX_LENGTH" => self.filter_max_length = parse(key, value)?,
                 "FILTER_MAX_DEPTH" => self.filter_max_depth = parse(key, value)?,
                 "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),
+                "SECRET_KEY" => {
+                    self.secret_key = Some(value.parse().map_err(|e| {
+                        anyhow::anyhow!("environment variable {key} has an invalid value: {e}")
+                    })?)
+                }
                 "CURSOR_TIMEOUT_SECS" => self.cursor_timeout_secs = parse(key, value)?,
                 "LOG_FORMAT" => {
                     self.log_format = match value.to_ascii_lowercase().as_str() {

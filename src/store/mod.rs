@@ -6,9 +6,11 @@ pub mod diesel;
 mod error;
 mod model;
 mod render;
+mod sync;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use sync::{FailureRecord, LinkRecord, RunRecord, SyncStore, TargetRecord};
 
 use crate::scim::etag::TagList;
 

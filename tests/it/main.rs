@@ -16,4 +16,5 @@ mod migrations;
 mod patch;
 mod pushdown;
 mod query;
+mod targets;
 mod users;

@@ -80,6 +80,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sync_targets (id) {
+        id -> Text,
+        name -> Text,
+        base_url -> Text,
+        credentials -> Text,
+        settings -> Text,
+        mapping -> Nullable<Text>,
+        scope -> Nullable<Text>,
+        change_cursor -> BigInt,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_links (target_id, resource_type, local_id) {
+        target_id -> Text,
+        resource_type -> Text,
+        local_id -> Text,
+        remote_id -> Text,
+        state_hash -> Text,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_runs (id) {
+        id -> Text,
+        target_id -> Text,
+        status -> Text,
+        dry_run -> Bool,
+        started -> Timestamp,
+        finished -> Nullable<Timestamp>,
+        counts -> Text,
+        pending -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sync_failures (id) {
+        id -> Text,
+        run_id -> Text,
+        resource_type -> Text,
+        local_id -> Text,
+        action -> Text,
+        status -> Nullable<Integer>,
+        detail -> Text,
+    }
+}
+
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(group_members -> scim_groups (group_id));
 diesel::allow_tables_to_appear_in_same_query!(users, user_emails, scim_groups, group_members);

@@ -1,0 +1,568 @@
+//! Attribute mapping (pure): per resource type, a list of rules
+//! `target attribute path ← expression over the source resource`.
+//!
+//! File format (TOML, or the same shape in JSON); a missing section maps
+//! that resource type with the identity mapping:
+//!
+//! ```toml
+//! [users]
+//! base = "identity"          # start from the SCIM→SCIM copy ("none": rules only)
+//! exclude = ["phoneNumbers"] # targets dropped from the base
+//! [[users.rules]]            # later rules win over the base and earlier rules
+//! target = "userName"
+//! value = "lower(userName)"
+//! [[users.rules]]
+//! target = 'emails[type eq "work"].value'
+//! value = 'coalesce(emails[type eq "work"].value, userName)'
+//! ```
+
+pub mod eval;
+pub mod expr;
+pub mod path;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::scim::ResourceKind;
+use crate::scim::registry::registry;
+use crate::scim::schema::{Mutability, Returned};
+use expr::Expr;
+use path::TargetPath;
+
+/// One `target ← value` rule, compiled.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub target: TargetPath,
+    pub expr: Expr,
+    /// The expression as written (shown back to people).
+    pub source: String,
+}
+
+/// The compiled rules for one resource type.
+#[derive(Debug, Clone)]
+pub struct ResourceMapping {
+    pub kind: ResourceKind,
+    pub rules: Vec<Rule>,
+}
+
+/// A whole, validated mapping for one target.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub users: ResourceMapping,
+    pub groups: ResourceMapping,
+}
+
+/// The file format (see the module documentation).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MappingFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub users: Option<SectionFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub groups: Option<SectionFile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionFile {
+    #[serde(default)]
+    pub base: Base,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleFile>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Base {
+    #[default]
+    Identity,
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    pub target: String,
+    pub value: String,
+}
+
+/// One problem found while validating a mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MappingError {
+    /// `users` or `groups`.
+    pub section: &'static str,
+    /// 1-based rule number; `None` for section-level problems.
+    pub rule: Option<usize>,
+    pub message: String,
+}
+
+impl fmt::Display for MappingError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.rule {
+            Some(n) => write!(f, "{} rule {n}: {}", self.section, self.message),
+            None => write!(f, "{}: {}", self.section, self.message),
+        }
+    }
+}
+
+/// Every problem in a mapping, so they can be fixed in one go.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct MappingErrors(pub Vec<MappingError>);
+
+impl fmt::Display for MappingErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "invalid mapping: {}", lines.join("; "))
+    }
+}
+
+fn section_name(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "users",
+        ResourceKind::Group => "groups",
+    }
+}
+
+/// Attributes that are never mapped: the target sets them, or (group
+/// members) the planner syncs them through the id map.
+fn unmapped(kind: ResourceKind, name: &str) -> bool {
+    kind == ResourceKind::Group && name.eq_ignore_ascii_case("members")
+}
+
+/// The SCIM→SCIM copy: every writable, returned attribute to itself.
+pub fn identity_rules(kind: ResourceKind) -> Vec<RuleFile> {
+    let reg = registry();
+    let copyable = |d: &&crate::scim::schema::AttributeDef| {
+        d.mutability != Mutability::ReadOnly && d.returned != Returned::Never
+    };
+    let mut names = vec!["externalId".to_string()];
+    names.extend(
+        reg.core_schema(kind)
+            .attributes
+            .iter()
+            .filter(copyable)
+            .filter(|d| !unmapped(kind, d.name))
+            .map(|d| d.name.to_string()),
+    );
+    for ext in reg.extensions(kind) {
+        names.extend(
+            ext.attributes
+                .iter()
+                .filter(copyable)
+                .map(|d| format!("{}:{}", ext.id, d.name)),
+        );
+    }
+    names
+        .into_iter()
+        .map(|n| RuleFile {
+            target: n.clone(),
+            value: n,
+        })
+        .collect()
+}
+
+fn compile_rule(kind: ResourceKind, rule: &RuleFile) -> Result<Rule, String> {
+    let target = path::parse_target(kind, &rule.target)
+        .map_err(|m| format!("target {:?}: {m}", rule.target))?;
+    if unmapped(kind, &target.name) && target.uri.is_none() {
+        return Err(format!(
+            "target {:?}: group members are synced from the id map, not mapped",
+            rule.target
+        ));
+    }
+    let expr = expr::parse(&rule.value).map_err(|e| {
+        format!(
+            "value {:?} at character {}: {}",
+            rule.value, e.position, e.message
+        )
+    })?;
+    for p in expr.paths() {
+        let shown = &p.attr;
+        match path::definition(kind, &p.attr) {
+            None => {
+                return Err(format!(
+                    "value {:?}: '{shown}' is not a {} attribute scimhub stores",
+                    rule.value,
+                    kind.as_str()
+                ));
+            }
+            Some(d) if d.returned == Returned::Never => {
+                return Err(format!(
+                    "value {:?}: '{shown}' is never readable",
+                    rule.value
+                ));
+            }
+            Some(d) => {
+                let sub_ok = p.sub().is_none_or(|sub| d.sub_attribute(sub).is_some());
+                if !sub_ok {
+                    return Err(format!(
+                        "value {:?}: '{}' has no sub-attribute '{}'",
+                        rule.value,
+                        d.name,
+                        p.sub().unwrap_or_default()
+                    ));
+                }
+            }
+        }
+    }
+    Ok(Rule {
+        target,
+        expr,
+        source: rule.value.clone(),
+    })
+}
+
+impl ResourceMapping {
+    pub fn identity(kind: ResourceKind) -> Self {
+        let file = SectionFile {
+            base: Base::Identity,
+            exclude: Vec::new(),
+            rules: Vec::new(),
+        };
+        // The identity rules are built from the registry and always compile.
+        Self::compile(kind, &file).unwrap_or(ResourceMapping {
+            kind,
+            rules: Vec::new(),
+        })
+    }
+
+    /// Validates and compiles one section; later rules replace earlier ones
+    /// (and base rules) for the same target.
+    pub fn compile(kind: ResourceKind, file: &SectionFile) -> Result<Self, Vec<MappingError>> {
+        let section = section_name(kind);
+        let mut errors = Vec::new();
+        let mut rules: Vec<Rule> = Vec::new();
+        if file.base == Base::Identity {
+            for r in identity_rules(kind) {
+                if file
+                    .exclude
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case(&r.target))
+                {
+                    continue;
+                }
+                match compile_rule(kind, &r) {
+                    Ok(rule) => rules.push(rule),
+                    Err(message) => errors.push(MappingError {
+                        section,
+                        rule: None,
+                        message,
+                    }),
+                }
+            }
+        }
+        for (i, r) in file.rules.iter().enumerate() {
+            match compile_rule(kind, r) {
+                Ok(rule) => {
+                    rules.retain(|old| old.target != rule.target);
+                    rules.push(rule);
+                }
+                Err(message) => errors.push(MappingError {
+                    section,
+                    rule: Some(i + 1),
+                    message,
+                }),
+            }
+        }
+        if errors.is_empty() && rules.is_empty() {
+            errors.push(MappingError {
+                section,
+                rule: None,
+                message: "maps nothing (base = \"none\" and no rules)".into(),
+            });
+        }
+        let required = match kind {
+            ResourceKind::User => "userName",
+            ResourceKind::Group => "displayName",
+        };
+        if errors.is_empty()
+            && !rules
+                .iter()
+                .any(|r| r.target.uri.is_none() && r.target.name.eq_ignore_ascii_case(required))
+        {
+            errors.push(MappingError {
+                section,
+                rule: None,
+                message: format!("no rule sets '{required}', which every target requires"),
+            });
+        }
+        if errors.is_empty() {
+            Ok(Self { kind, rules })
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Maps one source resource to what the target should hold. Null
+    /// values leave their target attribute out.
+    pub fn apply(&self, source: &Value) -> Value {
+        let reg = registry();
+        let mut out = Map::new();
+        for rule in &self.rules {
+            let v = eval::eval(&rule.expr, self.kind, source);
+            if !v.is_null() {
+                path::write(&mut out, &rule.target, v);
+            }
+        }
+        let mut schemas = vec![Value::String(reg.core_schema(self.kind).id.to_string())];
+        for ext in reg.extensions(self.kind) {
+            if out.keys().any(|k| k.eq_ignore_ascii_case(ext.id)) {
+                schemas.push(Value::String(ext.id.to_string()));
+            }
+        }
+        let mut with_schemas = Map::new();
+        with_schemas.insert("schemas".into(), Value::Array(schemas));
+        with_schemas.extend(out);
+        Value::Object(with_schemas)
+    }
+}
+
+impl Mapping {
+    pub fn identity() -> Self {
+        Self {
+            users: ResourceMapping::identity(ResourceKind::User),
+            groups: ResourceMapping::identity(ResourceKind::Group),
+        }
+    }
+
+    pub fn compile(file: &MappingFile) -> Result<Self, MappingErrors> {
+        let identity = SectionFile {
+            base: Base::Identity,
+            exclude: Vec::new(),
+            rules: Vec::new(),
+        };
+        let users =
+            ResourceMapping::compile(ResourceKind::User, file.users.as_ref().unwrap_or(&identity));
+        let groups = ResourceMapping::compile(
+            ResourceKind::Group,
+            file.groups.as_ref().unwrap_or(&identity),
+        );
+        match (users, groups) {
+            (Ok(users), Ok(groups)) => Ok(Self { users, groups }),
+            (u, g) => Err(MappingErrors(
+                u.err()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(g.err().unwrap_or_default())
+                    .collect(),
+            )),
+        }
+    }
+
+    pub fn for_kind(&self, kind: ResourceKind) -> &ResourceMapping {
+        match kind {
+            ResourceKind::User => &self.users,
+            ResourceKind::Group => &self.groups,
+        }
+    }
+}
+
+impl MappingFile {
+    /// Reads TOML (or JSON when the text starts with `{`).
+    pub fn parse(text: &str) -> Result<Self, MappingErrors> {
+        let parsed = if text.trim_start().starts_with('{') {
+            serde_json::from_str(text).map_err(|e| e.to_string())
+        } else {
+            toml::from_str(text).map_err(|e| e.to_string())
+        };
+        parsed.map_err(|message| {
+            MappingErrors(vec![MappingError {
+                section: "file",
+                rule: None,
+                message,
+            }])
+        })
+    }
+
+    /// Parses and validates, returning both (the file is what gets stored).
+    pub fn load(text: &str) -> Result<(Self, Mapping), MappingErrors> {
+        let file = Self::parse(text)?;
+        let mapping = Mapping::compile(&file)?;
+        Ok((file, mapping))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const ENT: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    fn source_user() -> Value {
+        json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
+            "id": "u1", "externalId": "e1", "userName": "Ann@Example.com", "active": true,
+            "name": {"givenName": "Ann", "familyName": "Lee"},
+            "emails": [{"value": "ann@example.com", "type": "work", "primary": true}],
+            "groups": [{"value": "g1"}],
+            "meta": {"resourceType": "User", "version": "W/\"3\""},
+            ENT: {"department": "R&D", "manager": {"value": "m1"}}
+        })
+    }
+
+    #[test]
+    fn identity_copies_writable_attributes_only() {
+        let m = Mapping::identity();
+        let out = m.users.apply(&source_user());
+        assert_eq!(
+            out,
+            json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
+                "externalId": "e1", "userName": "Ann@Example.com",
+                "name": {"givenName": "Ann", "familyName": "Lee"},
+                "active": true,
+                "emails": [{"value": "ann@example.com", "type": "work", "primary": true}],
+                ENT: {"department": "R&D", "manager": {"value": "m1"}}
+            })
+        );
+        let g = m
+            .groups
+            .apply(&json!({"id": "g", "displayName": "Eng", "members": [{"value": "u1"}]}));
+        assert_eq!(
+            g,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Eng"})
+        );
+    }
+
+    #[test]
+    fn a_toml_file_overrides_and_excludes() {
+        let text = r#"
+            [users]
+            exclude = ["emails", "name"]
+            [[users.rules]]
+            target = "userName"
+            value = "lower(userName)"
+            [[users.rules]]
+            target = 'emails[type eq "work"].value'
+            value = "lower(userName)"
+            [[users.rules]]
+            target = "displayName"
+            value = 'concat(name.givenName, " ", name.familyName)'
+        "#;
+        let (_, m) = MappingFile::load(text).unwrap();
+        let out = m.users.apply(&source_user());
+        assert_eq!(out["userName"], json!("ann@example.com"));
+        assert_eq!(out["displayName"], json!("Ann Lee"));
+        assert_eq!(
+            out["emails"],
+            json!([{"type": "work", "value": "ann@example.com"}])
+        );
+        assert!(out.get("name").is_none());
+        // The group section is absent: identity.
+        assert_eq!(
+            m.groups.rules.len(),
+            ResourceMapping::identity(ResourceKind::Group).rules.len()
+        );
+    }
+
+    #[test]
+    fn json_files_have_the_same_shape() {
+        let text =
+            r#"{"users": {"base": "none", "rules": [{"target": "userName", "value": "id"}]}}"#;
+        let (file, m) = MappingFile::load(text).unwrap();
+        assert_eq!(file.users.as_ref().map(|s| s.base), Some(Base::None));
+        assert_eq!(
+            m.users.apply(&source_user()),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "u1"})
+        );
+    }
+
+    #[test]
+    fn validation_reports_every_problem_with_its_rule() {
+        let text = r#"
+            [users]
+            base = "none"
+            [[users.rules]]
+            target = "userName"
+            value = "lowr(userName)"
+            [[users.rules]]
+            target = "id"
+            value = "userName"
+            [[users.rules]]
+            target = "title"
+            value = "password"
+            [[users.rules]]
+            target = "title"
+            value = "nickname.x"
+            [[users.rules]]
+            target = "nickName"
+            value = "userNmae"
+            [groups]
+            [[groups.rules]]
+            target = "members"
+            value = "displayName"
+        "#;
+        let errs = MappingFile::load(text).unwrap_err().0;
+        let shown: Vec<String> = errs.iter().map(ToString::to_string).collect();
+        assert_eq!(shown.len(), 6, "{shown:#?}");
+        assert!(
+            shown[0].starts_with(
+                "users rule 1: value \"lowr(userName)\" at character 1: unknown function 'lowr'"
+            ),
+            "{}",
+            shown[0]
+        );
+        assert_eq!(
+            shown[1],
+            "users rule 2: target \"id\": 'id' is set by the target, it cannot be mapped"
+        );
+        assert_eq!(
+            shown[2],
+            "users rule 3: value \"password\": 'password' is never readable"
+        );
+        assert!(shown[3].starts_with("users rule 4:"), "{}", shown[3]);
+        assert_eq!(
+            shown[4],
+            "users rule 5: value \"userNmae\": 'userNmae' is not a User attribute scimhub stores"
+        );
+        assert_eq!(
+            shown[5],
+            "groups rule 1: target \"members\": group members are synced from the id map, not mapped"
+        );
+    }
+
+    #[test]
+    fn sections_must_set_the_required_attribute_and_map_something() {
+        let e = MappingFile::load("[users]\nbase = \"none\"\n")
+            .unwrap_err()
+            .0;
+        assert_eq!(e[0].message, "maps nothing (base = \"none\" and no rules)");
+        let e = MappingFile::load("[groups]\nexclude = [\"displayName\"]\n")
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            e[0].to_string(),
+            "groups: no rule sets 'displayName', which every target requires"
+        );
+        let e = MappingFile::load("[users]\nbogus = 1\n").unwrap_err();
+        assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn null_results_leave_the_target_out() {
+        let text = r#"
+            [users]
+            base = "none"
+            [[users.rules]]
+            target = "userName"
+            value = "userName"
+            [[users.rules]]
+            target = "nickName"
+            value = "nickName"
+            [[users.rules]]
+            target = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
+            value = "upper(urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department)"
+        "#;
+        let (_, m) = MappingFile::load(text).unwrap();
+        assert_eq!(
+            m.users.apply(&source_user()),
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENT],
+                   "userName": "Ann@Example.com", ENT: {"costCenter": "R&D"}})
+        );
+    }
+}

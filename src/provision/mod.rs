@@ -1,0 +1,8 @@
+//! The outbound sync center: provisioning downstream SCIM apps from the
+//! store. `mapping` and `plan` are pure; the rest does IO through the
+//! `store::` seam (never `http::`).
+
+pub mod crypto;
+pub mod mapping;
+pub mod plan;
+pub mod target;

@@ -1,0 +1,157 @@
+//! The inputs and the outcome of planning a full sync.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A local resource in scope, already mapped. `members` holds the local ids
+/// of a group's direct members (empty for users).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Source {
+    pub local_id: String,
+    pub resource: Value,
+    pub members: Vec<String>,
+}
+
+/// A resource as the target holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Remote {
+    pub id: String,
+    pub resource: Value,
+}
+
+/// An id-map row: a local resource pushed to (or found on) the target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    pub local_id: String,
+    pub remote_id: String,
+    /// `compare::state_hash` of the last pushed state.
+    pub hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeprovisionMode {
+    /// PATCH `active=false` (users; groups cannot be deactivated and are deleted).
+    Deactivate,
+    Delete,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeprovisionReason {
+    /// Deleted here.
+    Gone,
+    /// Still here but outside the target's scope.
+    OutOfScope,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum Action {
+    /// POST `resource` (users: without a manager that does not exist yet).
+    Create {
+        local_id: String,
+        resource: Value,
+        hash: String,
+    },
+    /// Make the target match `resource`; `changed` names what differs.
+    /// `newly_linked`: matched by the matching attribute, not in the id map.
+    Update {
+        local_id: String,
+        remote_id: String,
+        resource: Value,
+        changed: Vec<String>,
+        hash: String,
+        newly_linked: bool,
+    },
+    NoOp {
+        local_id: String,
+        remote_id: String,
+        hash: String,
+        newly_linked: bool,
+    },
+    Deprovision {
+        local_id: String,
+        remote_id: String,
+        mode: DeprovisionMode,
+        reason: DeprovisionReason,
+    },
+    /// Gone on both sides: only the id-map row goes.
+    Unlink {
+        local_id: String,
+        remote_id: String,
+    },
+    Skip {
+        local_id: String,
+        reason: String,
+    },
+}
+
+impl Action {
+    pub fn local_id(&self) -> &str {
+        match self {
+            Action::Create { local_id, .. }
+            | Action::Update { local_id, .. }
+            | Action::NoOp { local_id, .. }
+            | Action::Deprovision { local_id, .. }
+            | Action::Unlink { local_id, .. }
+            | Action::Skip { local_id, .. } => local_id,
+        }
+    }
+}
+
+/// Second pass: set a user's manager once both exist on the target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ManagerUpdate {
+    pub local_id: String,
+    pub manager_local_id: String,
+}
+
+/// One PATCH of a group's members. `add` holds local ids (resolved through
+/// the id map when applied, after this run's creates); `remove` remote ids.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemberPatch {
+    pub group_local_id: String,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanStatus {
+    Ready,
+    /// The deletion guard tripped: nothing may be deprovisioned until approved.
+    AwaitingApproval,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    pub create: usize,
+    pub update: usize,
+    pub no_op: usize,
+    pub deprovision: usize,
+    pub unlink: usize,
+    pub skip: usize,
+    pub linked: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub status: PlanStatus,
+    /// Users in apply order (managers before their reports).
+    pub users: Vec<Action>,
+    pub managers: Vec<ManagerUpdate>,
+    pub groups: Vec<Action>,
+    pub members: Vec<MemberPatch>,
+    pub warnings: Vec<String>,
+    pub counts: Counts,
+}
+
+impl Plan {
+    pub fn deprovisions(&self) -> impl Iterator<Item = &Action> {
+        self.users
+            .iter()
+            .chain(&self.groups)
+            .filter(|a| matches!(a, Action::Deprovision { .. }))
+    }
+}

@@ -1,0 +1,232 @@
+//! Downstream targets: adding (validated, credentials sealed), listing,
+//! showing (never the credentials) and removing, over `SyncStore`.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use chrono::{SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::crypto;
+use super::mapping::MappingFile;
+use super::plan::{DeletionGuard, DeprovisionMode, MatchKey};
+use crate::config::SecretKey;
+use crate::scim::ResourceKind;
+use crate::scim::filter::{self, FilterLimits};
+use crate::store::{StoreError, SyncStore, TargetRecord};
+
+/// How scimhub authenticates to the target (sealed as JSON).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Credentials {
+    Bearer { token: String },
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Bearer { .. } => f.write_str("Bearer(redacted)"),
+        }
+    }
+}
+
+impl Credentials {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credentials::Bearer { .. } => "bearer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AllowedActions {
+    pub create: bool,
+    pub update: bool,
+    pub deactivate: bool,
+    pub delete: bool,
+}
+
+impl Default for AllowedActions {
+    fn default() -> Self {
+        Self {
+            create: true,
+            update: true,
+            deactivate: true,
+            delete: false,
+        }
+    }
+}
+
+/// Everything about a target that is not secret (stored as JSON).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TargetSettings {
+    pub auth: String,
+    pub resource_types: Vec<String>,
+    pub actions: AllowedActions,
+    pub deprovision: DeprovisionMode,
+    /// The matching attribute that links existing accounts.
+    pub matching: String,
+    pub guard: DeletionGuard,
+    pub timeout_secs: u64,
+    pub max_concurrency: usize,
+    /// Extra non-secret request headers.
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Default for TargetSettings {
+    fn default() -> Self {
+        Self {
+            auth: "bearer".into(),
+            resource_types: vec!["Users".into(), "Groups".into()],
+            actions: AllowedActions::default(),
+            deprovision: DeprovisionMode::Deactivate,
+            matching: "userName".into(),
+            guard: DeletionGuard::default(),
+            timeout_secs: 30,
+            max_concurrency: 4,
+            headers: BTreeMap::new(),
+        }
+    }
+}
+
+/// What `target add` gets.
+#[derive(Debug, Clone)]
+pub struct NewTarget {
+    pub name: String,
+    pub base_url: String,
+    pub credentials: Credentials,
+    /// The mapping file's text (TOML or JSON); `None` is the identity mapping.
+    pub mapping: Option<String>,
+    pub scope: Option<String>,
+    pub settings: TargetSettings,
+}
+
+/// A target as shown to people and the admin API: no credentials.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetView {
+    pub name: String,
+    pub base_url: String,
+    pub scope: Option<String>,
+    pub mapping: Option<MappingFile>,
+    pub settings: TargetSettings,
+    pub change_cursor: i64,
+    pub created: String,
+}
+
+fn check_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !ok {
+        bail!("target names are 1-64 letters, digits, '-', '_' or '.'");
+    }
+    Ok(())
+}
+
+fn check_url(base_url: &str) -> anyhow::Result<String> {
+    let url = url::Url::parse(base_url).with_context(|| format!("{base_url:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        bail!("the target URL must be http(s)://host/…, got {base_url:?}");
+    }
+    Ok(base_url.trim_end_matches('/').to_string())
+}
+
+/// Validates everything, seals the credentials and stores the target.
+pub fn add(
+    store: &dyn SyncStore,
+    key: Option<&SecretKey>,
+    new: NewTarget,
+) -> anyhow::Result<TargetView> {
+    let key = key.context(
+        "SCIMHUB_SECRET_KEY (secret_key) must be set to store target credentials: \
+         32 random bytes as hex, e.g. from `openssl rand -hex 32`",
+    )?;
+    check_name(&new.name)?;
+    let base_url = check_url(&new.base_url)?;
+    let Credentials::Bearer { token } = &new.credentials;
+    if token.trim().is_empty() {
+        bail!("the token is empty");
+    }
+    let mapping = match &new.mapping {
+        Some(text) => {
+            let (file, _) = MappingFile::load(text)?;
+            Some(serde_json::to_string(&file)?)
+        }
+        None => None,
+    };
+    if let Some(scope) = &new.scope {
+        let f = filter::parse_filter(scope, FilterLimits::default())
+            .map_err(|e| anyhow::anyhow!("invalid scope: {}", e.detail))?;
+        filter::check(&f, ResourceKind::User)
+            .map_err(|e| anyhow::anyhow!("invalid scope: {}", e.detail))?;
+    }
+    MatchKey::parse(&new.settings.matching)
+        .map_err(|m| anyhow::anyhow!("invalid matching attribute: {m}"))?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let plaintext = serde_json::to_vec(&new.credentials)?;
+    let credentials = crypto::seal(key, &plaintext, &id)?;
+    let now = Utc::now().trunc_subsecs(3);
+    let record = TargetRecord {
+        id,
+        name: new.name,
+        base_url,
+        credentials,
+        settings: serde_json::to_string(&new.settings)?,
+        mapping,
+        scope: new.scope,
+        change_cursor: 0,
+        created: now,
+        updated: now,
+    };
+    store.create_target(record.clone()).map_err(|e| match e {
+        StoreError::Rejected(s) => anyhow::anyhow!(s.detail),
+        other => other.into(),
+    })?;
+    tracing::info!(target: "audit", name = %record.name, url = %record.base_url, "sync target added");
+    view(&record)
+}
+
+pub fn view(r: &TargetRecord) -> anyhow::Result<TargetView> {
+    let mapping = match &r.mapping {
+        Some(m) => Some(serde_json::from_str(m).context("stored mapping is corrupt")?),
+        None => None,
+    };
+    Ok(TargetView {
+        name: r.name.clone(),
+        base_url: r.base_url.clone(),
+        scope: r.scope.clone(),
+        mapping,
+        settings: serde_json::from_str(&r.settings).context("stored settings are corrupt")?,
+        change_cursor: r.change_cursor,
+        created: crate::scim::render::format_time(&r.created),
+    })
+}
+
+pub fn list(store: &dyn SyncStore) -> anyhow::Result<Vec<TargetView>> {
+    store.list_targets()?.iter().map(view).collect()
+}
+
+pub fn show(store: &dyn SyncStore, name: &str) -> anyhow::Result<TargetView> {
+    let r = store
+        .find_target(name)?
+        .with_context(|| format!("no target named {name:?}"))?;
+    view(&r)
+}
+
+pub fn remove(store: &dyn SyncStore, name: &str) -> anyhow::Result<()> {
+    if !store.delete_target(name)? {
+        bail!("no target named {name:?}");
+    }
+    tracing::info!(target: "audit", name, "sync target removed");
+    Ok(())
+}
+
+/// The target's credentials in the clear, for the outbound client only.
+pub fn credentials(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<Credentials> {
+    let plain = crypto::open(key, &r.credentials, &r.id)?;
+    serde_json::from_slice(&plain).context("stored credentials are corrupt")
+}

@@ -1,0 +1,73 @@
+//! The id map of each target.
+
+use diesel::prelude::*;
+
+use super::connection::DbConnection;
+use super::now;
+use super::schema::sync_links as l;
+use crate::store::{LinkRecord, StoreResult};
+
+pub fn list(conn: &mut DbConnection, target: &str, kind: &str) -> StoreResult<Vec<LinkRecord>> {
+    let rows: Vec<(String, String, String)> = l::table
+        .filter(l::target_id.eq(target))
+        .filter(l::resource_type.eq(kind))
+        .order(l::local_id.asc())
+        .select((l::local_id, l::remote_id, l::state_hash))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(local_id, remote_id, state_hash)| LinkRecord {
+            local_id,
+            remote_id,
+            state_hash,
+        })
+        .collect())
+}
+
+/// Delete-then-insert: the enum connection cannot express an upsert, and
+/// a remote id now held by another local id (re-linked) is freed first.
+pub fn put(
+    conn: &mut DbConnection,
+    target: &str,
+    kind: &str,
+    link: &LinkRecord,
+) -> StoreResult<()> {
+    let mine = l::table
+        .filter(l::target_id.eq(target))
+        .filter(l::resource_type.eq(kind));
+    diesel::delete(
+        mine.filter(
+            l::local_id
+                .eq(&link.local_id)
+                .or(l::remote_id.eq(&link.remote_id)),
+        ),
+    )
+    .execute(conn)?;
+    diesel::insert_into(l::table)
+        .values((
+            l::target_id.eq(target),
+            l::resource_type.eq(kind),
+            l::local_id.eq(&link.local_id),
+            l::remote_id.eq(&link.remote_id),
+            l::state_hash.eq(&link.state_hash),
+            l::updated.eq(now().naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn remove(
+    conn: &mut DbConnection,
+    target: &str,
+    kind: &str,
+    local_id: &str,
+) -> StoreResult<()> {
+    diesel::delete(
+        l::table
+            .filter(l::target_id.eq(target))
+            .filter(l::resource_type.eq(kind))
+            .filter(l::local_id.eq(local_id)),
+    )
+    .execute(conn)?;
+    Ok(())
+}

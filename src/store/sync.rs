@@ -1,0 +1,79 @@
+//! The sync center's storage seam: targets, the id map and run reports.
+//! Kept apart from `Store` so the inbound SCIM path never sees it.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+
+/// A downstream target as stored. `credentials` is sealed (see
+/// `provision::crypto`); the store never sees it in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TargetRecord {
+    pub id: String,
+    pub name: String,
+    pub base_url: String,
+    pub credentials: String,
+    /// JSON of `provision::target::TargetSettings`.
+    pub settings: String,
+    /// JSON of a `provision::mapping::MappingFile`; `None` is the identity mapping.
+    pub mapping: Option<String>,
+    /// A SCIM filter choosing the users in scope; `None` is everyone.
+    pub scope: Option<String>,
+    /// Last change-log `seq` this target has consumed.
+    pub change_cursor: i64,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+/// One id-map row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRecord {
+    pub local_id: String,
+    pub remote_id: String,
+    pub state_hash: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRecord {
+    pub id: String,
+    pub target_id: String,
+    pub status: String,
+    pub dry_run: bool,
+    pub started: DateTime<Utc>,
+    pub finished: Option<DateTime<Utc>>,
+    /// JSON counts per action.
+    pub counts: String,
+    /// JSON of what awaits approval (the held deprovisions).
+    pub pending: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailureRecord {
+    pub resource_type: String,
+    pub local_id: String,
+    pub action: String,
+    /// The target's HTTP status, when it answered.
+    pub status: Option<i32>,
+    pub detail: String,
+}
+
+pub trait SyncStore: Send + Sync + 'static {
+    /// Fails with a `uniqueness` rejection when the name is taken.
+    fn create_target(&self, target: TargetRecord) -> StoreResult<()>;
+    fn find_target(&self, name: &str) -> StoreResult<Option<TargetRecord>>;
+    fn list_targets(&self) -> StoreResult<Vec<TargetRecord>>;
+    /// Removes the target with its id map and runs; false when there is none.
+    fn delete_target(&self, name: &str) -> StoreResult<bool>;
+
+    fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>>;
+    /// Inserts or replaces the row for `link.local_id`.
+    fn put_link(&self, target_id: &str, resource_type: &str, link: &LinkRecord) -> StoreResult<()>;
+    fn remove_link(&self, target_id: &str, resource_type: &str, local_id: &str) -> StoreResult<()>;
+
+    fn create_run(&self, run: &RunRecord) -> StoreResult<()>;
+    /// Records the end state of a run (status, finish time, counts, pending).
+    fn update_run(&self, run: &RunRecord) -> StoreResult<()>;
+    fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>>;
+    fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()>;
+    fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>>;
+}
