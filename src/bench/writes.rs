@@ -98,6 +98,20 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
                 println!("{:<44} {:>10} {:>10} {:>10}", format!("member {name}, group of {size}"), ms(p50), ms(p99), ms(mean));
             }
         }
+        for (size, group) in &groups {
+            let mut samples = Vec::new();
+            for _ in 0..args.changes {
+                let url = format!("{base}/Groups/{group}?excludedAttributes=members");
+                let t = Instant::now();
+                let r = client.get(url).bearer_auth(&token).send().await?;
+                anyhow::ensure!(r.status().is_success(), "GET group: {}", r.status());
+                let _: Value = r.json().await?;
+                samples.push(t.elapsed());
+            }
+            let (p50, p99, mean) = summarize(samples);
+            let name = format!("GET group of {size}, excludedAttributes=members");
+            println!("{name:<44} {:>10} {:>10} {:>10}", ms(p50), ms(p99), ms(mean));
+        }
         if let Some((size, group)) = groups.last() {
             let thousand: Vec<String> = extra[..1_000.min(extra.len())].to_vec();
             let took = send(format!("/Groups/{group}"), members_op("add", &thousand)).await?;

@@ -131,14 +131,25 @@ async fn batched_creations_report_each_operation(app: TestApp) {
     let body = json!({"schemas": [BULK], "Operations": [
         user("a", Some("fresh")), user("b", None), user("c", Some("FRESH")), user("d", Some("second")), user("e", Some("Taken")),
     ]});
-    let before = app.store.list_users(&scimhub::store::ListQuery::all()).unwrap().total;
+    let before = app
+        .store
+        .list_users(&scimhub::store::ListQuery::all())
+        .unwrap()
+        .total;
     let r = app.post("/Bulk", &body).await;
     let got: Vec<String> = statuses(&r.body).into_iter().map(|(_, s)| s).collect();
     assert_eq!(got, vec!["201", "400", "409", "201", "409"], "{}", r.text);
-    let after = app.store.list_users(&scimhub::store::ListQuery::all()).unwrap().total;
+    let after = app
+        .store
+        .list_users(&scimhub::store::ListQuery::all())
+        .unwrap()
+        .total;
     assert_eq!(after, before + 2);
     let changes = app.store.changes_after(0, 1000).unwrap();
-    assert_eq!(changes.iter().filter(|c| c.operation == "create").count() as u64, after);
+    assert_eq!(
+        changes.iter().filter(|c| c.operation == "create").count() as u64,
+        after
+    );
 }
 
 async fn me_serves_the_bound_user(app: TestApp) {

@@ -84,7 +84,10 @@ pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
 /// Appends many rows at once (bulk imports), in order.
 pub fn append_many(conn: &mut DbConnection, batch: &[Change<'_>]) -> StoreResult<()> {
     if let DbConnection::Pg(pg) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({CHANGELOG_LOCK_KEY})")).execute(pg)?;
+        diesel::sql_query(format!(
+            "SELECT pg_advisory_xact_lock({CHANGELOG_LOCK_KEY})"
+        ))
+        .execute(pg)?;
     }
     let rows: Vec<NewChange<'_>> = batch
         .iter()
