@@ -45,3 +45,38 @@ impl ResponseError for AppError {
         response.body(scim.to_json().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::body::MessageBody;
+
+    fn body_of(e: &AppError) -> (u16, String) {
+        let r = e.error_response();
+        let status = r.status().as_u16();
+        let bytes = r.into_body().try_into_bytes().unwrap_or_default();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    #[test]
+    fn internal_errors_are_generic_and_leak_nothing() {
+        let e = AppError::Internal(anyhow::anyhow!(
+            "password authentication failed for user \"scimhub\" at db.internal:5432"
+        ));
+        let (status, body) = body_of(&e);
+        assert_eq!(status, 500);
+        assert!(body.contains("\"status\":\"500\""));
+        assert!(body.contains("X-Request-Id"));
+        assert!(!body.contains("db.internal") && !body.contains("password authentication"));
+    }
+
+    #[test]
+    fn auth_errors_carry_the_challenge_except_for_scope() {
+        let r = AppError::Auth(AuthError::Revoked).error_response();
+        assert_eq!(r.status().as_u16(), 401);
+        assert!(r.headers().contains_key(header::WWW_AUTHENTICATE));
+        let r = AppError::Auth(AuthError::InsufficientScope("scim:write")).error_response();
+        assert_eq!(r.status().as_u16(), 403);
+        assert!(!r.headers().contains_key(header::WWW_AUTHENTICATE));
+    }
+}
