@@ -229,7 +229,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(config: &Config) -> anyhow::Result<()> {
     let store = open_store(config)?;
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
-    let services = Services::new(store, config);
+    let services = Services::new(store, config)?;
     actix_web::rt::System::new().block_on(async {
         let (server, addr) = crate::http::bind(config, services)?;
         tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");

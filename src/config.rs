@@ -16,6 +16,73 @@ pub enum LogFormat {
     Json,
 }
 
+/// A trusted issuer of external JWT bearer tokens (`[[jwt_issuers]]` in the
+/// config file).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtIssuerConfig {
+    /// Must equal the token's `iss`.
+    pub issuer: String,
+    /// The token's `aud` must contain one of these.
+    pub audiences: Vec<String>,
+    /// Allowed `alg` values, e.g. ["RS256"]; HMAC and public-key ones never mix.
+    pub algorithms: Vec<String>,
+    /// PEM public keys (RSA, EC or Ed25519).
+    #[serde(default)]
+    pub key_files: Vec<String>,
+    /// A JWKS document (keys chosen by `kid`).
+    #[serde(default)]
+    pub jwks_file: Option<String>,
+    /// For HS256: the environment variable holding the secret…
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// …or a file holding it.
+    #[serde(default)]
+    pub secret_file: Option<String>,
+    /// Clock skew allowed on `exp` / `nbf`, in seconds.
+    #[serde(default = "default_leeway")]
+    pub leeway_secs: u64,
+    /// How `sub` names a User for /Me: "id", "userName", "externalId" (default: none).
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+fn default_leeway() -> u64 {
+    30
+}
+
+impl std::fmt::Debug for JwtIssuerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets stay out of debug output; only where they come from shows.
+        f.debug_struct("JwtIssuerConfig")
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("algorithms", &self.algorithms)
+            .field("key_files", &self.key_files)
+            .field("jwks_file", &self.jwks_file)
+            .field("secret_env", &self.secret_env)
+            .field("secret_file", &self.secret_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtIssuerConfig {
+    /// The HMAC secret from the environment or a file, if configured.
+    pub fn hmac_secret(&self) -> anyhow::Result<Option<String>> {
+        if let Some(var) = &self.secret_env {
+            let value = std::env::var(var)
+                .map_err(|_| anyhow::anyhow!("environment variable {var} is not set"))?;
+            return Ok(Some(value));
+        }
+        if let Some(path) = &self.secret_file {
+            let value =
+                std::fs::read_to_string(path).with_context(|| format!("cannot read {path}"))?;
+            return Ok(Some(value.trim().to_string()));
+        }
+        Ok(None)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -54,6 +121,8 @@ pub struct Config {
     /// Key (32 bytes, as 64 hex digits or base64) that encrypts sync-target
     /// credentials at rest. Never logged; required to add or use a target.
     pub secret_key: Option<SecretKey>,
+    /// Trusted issuers of external JWT bearer tokens.
+    pub jwt_issuers: Vec<JwtIssuerConfig>,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -77,6 +146,7 @@ impl Default for Config {
             filter_max_depth: 32,
             cursor_secret: None,
             cursor_timeout_secs: 600,
+            jwt_issuers: Vec::new(),
             secret_key: None,
             log_format: LogFormat::Text,
             log_filter: "info".into(),
@@ -287,6 +357,24 @@ mod tests {
         let bad = dir.path().join("bad.toml");
         std::fs::write(&bad, "lisen = \"x\"\n").unwrap();
         assert!(Config::load(Some(&bad), &env(&[]), &Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn jwt_issuers_come_from_the_file_and_never_print_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("jwt.toml");
+        std::fs::write(
+            &file,
+            "[[jwt_issuers]]\nissuer = \"https://idp\"\naudiences = [\"scimhub\"]\nalgorithms = [\"HS256\"]\nsecret_env = \"MY_SECRET\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), &env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(c.jwt_issuers.len(), 1);
+        assert_eq!(c.jwt_issuers[0].leeway_secs, 30);
+        assert!(
+            !format!("{:?}", c.jwt_issuers[0]).contains("leeway"),
+            "debug output is limited"
+        );
     }
 
     #[test]

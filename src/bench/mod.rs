@@ -34,7 +34,7 @@ impl Server {
             workers: Some(2),
             ..Config::default()
         };
-        let services = Services::new(store as Arc<dyn Store>, &config);
+        let services = Services::new(store as Arc<dyn Store>, &config)?;
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use chrono::{Duration, Utc};
 
 use super::blocking;
+use super::jwt::{JwtVerifier, SubjectIs};
 use super::tokens::{self, SCOPE_READ, SCOPE_WRITE};
 use crate::error::{AppError, AuthError};
-use crate::store::Store;
+use crate::store::{ListQuery, Store, Window};
 use crate::telemetry::AUDIT;
 
 /// `last_used` is written at most this often per token, so reads stay reads.
@@ -47,11 +48,12 @@ pub fn required_scope(method: &str, path: &str) -> &'static str {
 #[derive(Clone)]
 pub struct Authenticator {
     store: Arc<dyn Store>,
+    jwt: JwtVerifier,
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, jwt: JwtVerifier) -> Self {
+        Self { store, jwt }
     }
 
     /// Checks an `Authorization` header value. `source` (the peer address)
@@ -78,7 +80,11 @@ impl Authenticator {
         if !scheme.eq_ignore_ascii_case("Bearer") || credential.trim().is_empty() {
             return Err(AuthError::Malformed.into());
         }
-        let parts = tokens::parse(credential.trim()).ok_or(AuthError::Unknown)?;
+        let credential = credential.trim();
+        if !credential.starts_with("scimhub_") && self.jwt.is_enabled() {
+            return self.verify_jwt(credential).await;
+        }
+        let parts = tokens::parse(credential).ok_or(AuthError::Unknown)?;
         let (id, secret) = (parts.id.to_string(), parts.secret.to_string());
         let store = self.store.clone();
         blocking(move || {
@@ -103,6 +109,48 @@ impl Authenticator {
             })
         })
         .await
+    }
+}
+
+impl Authenticator {
+    async fn verify_jwt(&self, credential: &str) -> Result<Principal, AppError> {
+        let verified = self.jwt.verify(credential).ok_or(AuthError::Unknown)?;
+        let store = self.store.clone();
+        let subject = verified.subject.clone();
+        let user_id = match verified.subject_is {
+            SubjectIs::None => None,
+            SubjectIs::UserId => Some(subject),
+            kind => {
+                blocking(move || {
+                    let text = match kind {
+                        SubjectIs::UserName => {
+                            format!("userName eq {}", serde_json::Value::String(subject))
+                        }
+                        _ => format!("externalId eq {}", serde_json::Value::String(subject)),
+                    };
+                    let filter = crate::scim::filter::parse_filter(&text, Default::default())?;
+                    let query = ListQuery {
+                        filter: Some(filter),
+                        sort: None,
+                        window: Window::Index {
+                            offset: 0,
+                            count: 2,
+                        },
+                        with_members: false,
+                        with_groups: false,
+                    };
+                    let page = store.list_users(&query)?;
+                    // A subject that names no single user maps to none.
+                    Ok((page.items.len() == 1).then(|| page.items[0].id.clone()))
+                })
+                .await?
+            }
+        };
+        Ok(Principal {
+            name: format!("jwt:{}:{}", verified.issuer, verified.subject),
+            scopes: verified.scopes,
+            user_id,
+        })
     }
 }
 

@@ -6,6 +6,7 @@ mod blocking;
 pub mod bulk;
 pub mod cursor;
 pub mod groups;
+pub mod jwt;
 pub mod listing;
 pub mod password;
 pub mod tokens;
@@ -32,7 +33,8 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(store: Arc<dyn Store>, config: &Config) -> Self {
+    /// Builds every service; fails on a bad JWT issuer configuration.
+    pub fn new(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Self> {
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
             max_page_size: config.max_page_size,
@@ -44,13 +46,16 @@ impl Services {
         let cursors = cursor::CursorCodec::new(config.cursor_key(), config.cursor_timeout_secs);
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
-        Self {
+        Ok(Self {
             listing: listing::Listing::new(store.clone(), limits, cursors),
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,
-            auth: Authenticator::new(store.clone()),
+            auth: Authenticator::new(
+                store.clone(),
+                jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
+            ),
             store,
-        }
+        })
     }
 }

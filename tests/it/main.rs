@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod discovery;
 mod groups;
+mod jwt;
 mod migrations;
 mod patch;
 mod pushdown;

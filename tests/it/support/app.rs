@@ -114,7 +114,7 @@ impl TestApp {
             tokens::SCOPE_WRITE.to_string(),
         ];
         let token = tokens::create(store.as_ref(), "test-admin", scopes, None).expect("token");
-        let services = Services::new(store.clone(), &config);
+        let services = Services::new(store.clone(), &config).expect("services");
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
