@@ -83,7 +83,7 @@ impl JwtIssuerConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the HTTP server binds.
@@ -121,6 +121,10 @@ pub struct Config {
     /// Key (32 bytes, as 64 hex digits or base64) that encrypts sync-target
     /// credentials at rest. Never logged; required to add or use a target.
     pub secret_key: Option<SecretKey>,
+    /// Requests per second one credential may make (0 = unlimited)…
+    pub rate_limit_per_second: f64,
+    /// …with bursts up to this many.
+    pub rate_limit_burst: f64,
     /// Trusted issuers of external JWT bearer tokens.
     pub jwt_issuers: Vec<JwtIssuerConfig>,
     pub log_format: LogFormat,
@@ -146,6 +150,8 @@ impl Default for Config {
             filter_max_depth: 32,
             cursor_secret: None,
             cursor_timeout_secs: 600,
+            rate_limit_per_second: 2000.0,
+            rate_limit_burst: 4000.0,
             jwt_issuers: Vec::new(),
             secret_key: None,
             log_format: LogFormat::Text,
@@ -249,6 +255,8 @@ impl Config {
                 "MAX_PATCH_OPERATIONS" => self.max_patch_operations = parse(key, value)?,
                 "FILTER_MAX_LENGTH" => self.filter_max_length = parse(key, value)?,
                 "FILTER_MAX_DEPTH" => self.filter_max_depth = parse(key, value)?,
+                "RATE_LIMIT_PER_SECOND" => self.rate_limit_per_second = parse(key, value)?,
+                "RATE_LIMIT_BURST" => self.rate_limit_burst = parse(key, value)?,
                 "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),
                 "SECRET_KEY" => {
                     self.secret_key = Some(value.parse().map_err(|e| {

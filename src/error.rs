@@ -26,6 +26,9 @@ pub enum AppError {
     Scim(#[from] ScimError),
     #[error(transparent)]
     Auth(#[from] AuthError),
+    /// Over the per-credential request rate: 429 with `Retry-After`.
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
     /// Anything the client did not cause: logged in full, answered generically.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),

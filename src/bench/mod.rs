@@ -32,6 +32,8 @@ impl Server {
             listen: "127.0.0.1:0".into(),
             database_url: url.to_string(),
             workers: Some(2),
+            // Benchmarks measure the server, not the limiter.
+            rate_limit_per_second: 0.0,
             ..Config::default()
         };
         let services = Services::new(store as Arc<dyn Store>, &config)?;

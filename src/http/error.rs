@@ -15,6 +15,11 @@ fn as_scim(e: &AppError) -> ScimError {
             ScimError::new(403, None, format!("this token lacks the {scope} scope"))
         }
         AppError::Auth(reason) => ScimError::new(401, None, reason.to_string()),
+        AppError::RateLimited { retry_after_secs } => ScimError::new(
+            429,
+            None,
+            format!("too many requests for this credential; retry after {retry_after_secs} s"),
+        ),
         AppError::Internal(_) => ScimError::new(
             500,
             None,
@@ -41,6 +46,9 @@ impl ResponseError for AppError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"scimhub\""),
             ));
+        }
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
         }
         response.body(scim.to_json().to_string())
     }

@@ -73,6 +73,13 @@ pub async fn require_token(
             .error_response(AppError::from(denied))
             .map_into_right_body());
     }
+    if let Err(wait) = state.rate_limiter.check(&principal.name) {
+        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        tracing::warn!(target: crate::telemetry::AUDIT, event = "rate_limited", token = %principal.name, source);
+        return Ok(req
+            .error_response(AppError::RateLimited { retry_after_secs })
+            .map_into_right_body());
+    }
     req.extensions_mut().insert(principal);
     next.call(req)
         .await

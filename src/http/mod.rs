@@ -7,6 +7,7 @@ mod discovery;
 mod error;
 mod me;
 mod middleware;
+mod rate_limit;
 mod resources;
 mod response;
 
@@ -34,6 +35,7 @@ pub struct AppState {
     pub max_body_bytes: usize,
     pub default_page_size: u64,
     pub max_page_size: u64,
+    pub rate_limiter: rate_limit::RateLimiter,
 }
 
 impl AppState {
@@ -44,6 +46,10 @@ impl AppState {
             max_body_bytes: config.max_body_bytes,
             default_page_size: config.default_page_size,
             max_page_size: config.max_page_size,
+            rate_limiter: rate_limit::RateLimiter::new(
+                config.rate_limit_per_second,
+                config.rate_limit_burst,
+            ),
         }
     }
 

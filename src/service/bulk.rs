@@ -253,6 +253,7 @@ fn report(op: &BulkOp, outcome: Result<Done, AppError>, base_url: &str) -> Value
             let scim = match e {
                 AppError::Scim(s) => s,
                 AppError::Auth(a) => ScimError::new(403, None, a.to_string()),
+                AppError::RateLimited { .. } => ScimError::new(429, None, "too many requests"),
                 AppError::Internal(cause) => {
                     tracing::error!(error = format!("{cause:#}"), "bulk operation failed");
                     ScimError::new(500, None, "internal server error")

@@ -151,7 +151,30 @@ async fn health_needs_no_token(app: TestApp) {
     assert!(r.header("x-request-id").is_some());
 }
 
+async fn each_credential_is_rate_limited(default: TestApp) {
+    let app = TestApp::start_with(default.backend, |c| {
+        c.rate_limit_per_second = 0.5;
+        c.rate_limit_burst = 2.0;
+    })
+    .await
+    .unwrap();
+    let other = app.token_with("other", &["scim:read"]);
+    assert_eq!(app.get("/Users").await.status, StatusCode::OK);
+    assert_eq!(app.get("/Users").await.status, StatusCode::OK);
+    let limited = app.get("/Users").await;
+    limited.assert_error(429, None);
+    let retry: u64 = limited.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    let r = app.send(Method::GET, "/Users", Some(&other), None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "another credential has its own budget"
+    );
+}
+
 on_both_backends!(
+    each_credential_is_rate_limited,
     every_route_refuses_missing_and_bad_credentials,
     scopes_separate_reads_from_writes,
     tokens_record_last_use,
