@@ -40,6 +40,11 @@ enum Command {
     Target(TargetCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
+    /// Read the audit trail (newest first).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run a benchmark and print its numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -70,6 +75,26 @@ enum BenchCommand {
         /// 1,000-user /Bulk requests.
         #[arg(long, default_value_t = 5)]
         bulk_rounds: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// List audit events, newest first.
+    List {
+        /// Only events at or after this time (RFC 3339, e.g. 2026-11-22T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events by this actor (a token name, or jwt:ISS:SUB).
+        #[arg(long)]
+        actor: Option<String>,
+        /// Only events about this resource id.
+        #[arg(long)]
+        resource: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[command(flatten)]
+        db: DatabaseArg,
     },
 }
 
@@ -200,6 +225,59 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 changes: *changes,
                 bulk_rounds: *bulk_rounds,
             })
+        }
+        Command::Audit {
+            command:
+                AuditCommand::List {
+                    since,
+                    actor,
+                    resource,
+                    limit,
+                    db,
+                },
+        } => {
+            let config = load_config(&cli, db_override(db))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            let since = since
+                .as_deref()
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&chrono::Utc))
+                })
+                .transpose()
+                .map_err(|_| {
+                    anyhow::anyhow!("--since must be an RFC 3339 time such as 2026-11-22T00:00:00Z")
+                })?;
+            let store = open_store(&config)?;
+            let rows = store.audit(&crate::store::AuditQuery {
+                since,
+                actor: actor.clone(),
+                resource_id: resource.clone(),
+                limit: *limit,
+            })?;
+            println!(
+                "{:<24} {:<18} {:<28} {:<34} {:<15} ATTRIBUTES / DETAIL",
+                "TIME", "EVENT", "ACTOR", "RESOURCE", "SOURCE"
+            );
+            for r in rows {
+                let resource = match (&r.resource_type, &r.resource_id) {
+                    (Some(t), Some(id)) => format!("{t}/{id}"),
+                    _ => "-".into(),
+                };
+                let what = if r.attributes.is_empty() {
+                    r.detail.clone().unwrap_or_default()
+                } else {
+                    r.attributes.join(",")
+                };
+                println!(
+                    "{:<24} {:<18} {:<28} {:<34} {:<15} {what}",
+                    r.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
+                    r.event,
+                    r.actor,
+                    resource,
+                    r.source.as_deref().unwrap_or("-"),
+                );
+            }
+            Ok(())
         }
         Command::Token(cmd) => {
             let db = match cmd {

@@ -65,7 +65,10 @@ pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
     let mut i = 0;
     while i < args.users {
         let n = batch.min(args.users - i);
-        store.insert_users((i..i + n).map(user).collect(), "bench")?;
+        store.insert_users(
+            (i..i + n).map(user).collect(),
+            &crate::store::Actor::system("bench"),
+        )?;
         i += n;
         if i % 100_000 == 0 || i == args.users {
             eprintln!(

@@ -41,7 +41,10 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
     let mut i = 0;
     while i < largest + spare {
         let n = 5_000.min(largest + spare - i);
-        ids.extend(store.insert_users((i..i + n).map(user).collect(), "bench")?);
+        ids.extend(store.insert_users(
+            (i..i + n).map(user).collect(),
+            &crate::store::Actor::system("bench"),
+        )?);
         i += n;
     }
     let (members, extra) = ids.split_at(largest as usize);
@@ -60,7 +63,12 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
             ),
             password: PasswordWrite::Keep,
         };
-        groups.push((*size, store.create_group(write, "bench")?.id));
+        groups.push((
+            *size,
+            store
+                .create_group(write, &crate::store::Actor::system("bench"))?
+                .id,
+        ));
     }
     let token = tokens::create(
         store.as_ref(),

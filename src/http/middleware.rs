@@ -13,8 +13,23 @@ use super::AppState;
 use crate::error::{AppError, AuthError};
 use crate::service::Principal;
 use crate::service::auth::required_scope;
+use crate::store::Actor;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The request's id, left in the extensions for the audit trail.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// The actor of a change made by this request: the caller, the request id
+/// and the peer address.
+pub fn actor_of(caller: &Principal, req: &HttpRequest) -> Actor {
+    Actor {
+        name: caller.name.clone(),
+        request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
+        source: req.peer_addr().map(|a| a.ip().to_string()),
+    }
+}
 
 /// Gives every request an id (span field and `X-Request-Id` header) and logs
 /// its outcome.
@@ -25,6 +40,7 @@ pub async fn request_id(
     let id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
+    req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.call(req).instrument(span.clone()).await?;
     span.in_scope(|| {
         tracing::info!(

@@ -118,7 +118,11 @@ async fn bulk(
     body::ScimJson(body): body::ScimJson,
 ) -> Result<HttpResponse, AppError> {
     let base = response::base_url(&req, &state);
-    let result = state.services.bulk.run(&caller.name, &body, &base).await?;
+    let result = state
+        .services
+        .bulk
+        .run(&middleware::actor_of(&caller, &req), &body, &base)
+        .await?;
     Ok(response::json(StatusCode::OK, &result))
 }
 

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::body::ScimJson;
+use super::middleware::actor_of;
 use super::response::{self, base_url};
 use crate::error::AppError;
 use crate::scim::etag::TagList;
@@ -131,11 +132,19 @@ async fn create(
     let base = base_url(&req, &state);
     let (body, meta) = match **kind {
         ResourceKind::User => {
-            let u = state.services.users.create(&caller.name, body).await?;
+            let u = state
+                .services
+                .users
+                .create(&actor_of(&caller, &req), body)
+                .await?;
             (u.to_scim(&base), u.meta)
         }
         ResourceKind::Group => {
-            let g = state.services.groups.create(&caller.name, body).await?;
+            let g = state
+                .services
+                .groups
+                .create(&actor_of(&caller, &req), body)
+                .await?;
             (g.to_scim(&base), g.meta)
         }
     };
@@ -182,7 +191,7 @@ pub(super) async fn replace_one(
             let u = state
                 .services
                 .users
-                .replace(&caller.name, id, body, if_match)
+                .replace(&actor_of(caller, req), id, body, if_match)
                 .await?;
             (u.to_scim(&base), u.meta)
         }
@@ -190,7 +199,7 @@ pub(super) async fn replace_one(
             let g = state
                 .services
                 .groups
-                .replace(&caller.name, id, body, if_match)
+                .replace(&actor_of(caller, req), id, body, if_match)
                 .await?;
             (g.to_scim(&base), g.meta)
         }
@@ -228,7 +237,7 @@ pub(super) async fn patch_one(
             let u = state
                 .services
                 .users
-                .patch(&caller.name, id, body, if_match)
+                .patch(&actor_of(caller, req), id, body, if_match)
                 .await?;
             (u.to_scim(&base), u.meta)
         }
@@ -238,7 +247,7 @@ pub(super) async fn patch_one(
             let g = state
                 .services
                 .groups
-                .patch(&caller.name, id, body, if_match, with_members)
+                .patch(&actor_of(caller, req), id, body, if_match, with_members)
                 .await?;
             if !asked {
                 let mut done = HttpResponse::NoContent().finish();
@@ -270,14 +279,14 @@ async fn delete(
             state
                 .services
                 .users
-                .delete(&caller.name, &id, if_match)
+                .delete(&actor_of(&caller, &req), &id, if_match)
                 .await?
         }
         ResourceKind::Group => {
             state
                 .services
                 .groups
-                .delete(&caller.name, &id, if_match)
+                .delete(&actor_of(&caller, &req), &id, if_match)
                 .await?
         }
     }

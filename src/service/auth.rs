@@ -9,7 +9,7 @@ use super::blocking;
 use super::jwt::{JwtVerifier, SubjectIs};
 use super::tokens::{self, SCOPE_READ, SCOPE_WRITE};
 use crate::error::{AppError, AuthError};
-use crate::store::{ListQuery, Store, Window};
+use crate::store::{Actor, AuditEvent, ListQuery, Store, Window};
 use crate::telemetry::AUDIT;
 
 /// `last_used` is written at most this often per token, so reads stay reads.
@@ -67,7 +67,23 @@ impl Authenticator {
         match &result {
             Ok(p) => tracing::debug!(target: AUDIT, event = "auth.ok", token = %p.name, source),
             Err(AppError::Auth(reason)) => {
-                tracing::warn!(target: AUDIT, event = "auth.failed", reason = %reason, source)
+                tracing::warn!(target: AUDIT, event = "auth.failed", reason = %reason, source);
+                let event = AuditEvent {
+                    event: "auth.failed".into(),
+                    actor: Actor {
+                        name: "-".into(),
+                        request_id: None,
+                        source: Some(source.to_string()),
+                    },
+                    detail: Some(reason.to_string()),
+                };
+                let store = self.store.clone();
+                // Best effort: a failing audit write must not turn a 401 into a 500.
+                let _ = blocking(move || Ok(store.record_audit(event)?))
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(error = %e, "could not record an authentication failure");
+                    });
             }
             Err(_) => {}
         }

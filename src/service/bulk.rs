@@ -16,6 +16,7 @@ use crate::scim::bulk::{
 use crate::scim::etag::TagList;
 use crate::scim::render::{ResourceMeta, location};
 use crate::scim::{ResourceKind, ScimError};
+use crate::store::Actor;
 
 #[derive(Clone)]
 pub struct Bulk {
@@ -40,7 +41,12 @@ impl Bulk {
         }
     }
 
-    pub async fn run(&self, actor: &str, body: &Value, base_url: &str) -> Result<Value, AppError> {
+    pub async fn run(
+        &self,
+        actor: &Actor,
+        body: &Value,
+        base_url: &str,
+    ) -> Result<Value, AppError> {
         let request = parse_bulk_request(body, self.max_operations)?;
         let (order, cyclic) = execution_order(&request.ops);
         let mut results: Vec<Option<Value>> = vec![None; request.ops.len()];
@@ -111,7 +117,7 @@ impl Bulk {
 
     async fn execute(
         &self,
-        actor: &str,
+        actor: &Actor,
         op: &BulkOp,
         created: &HashMap<String, String>,
     ) -> Result<Done, AppError> {

@@ -12,6 +12,7 @@ use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::patch::{MemberChanges, MemberType, apply, parse_patch_request};
 use crate::scim::resource::check_immutable;
+use crate::store::Actor;
 use crate::store::{
     MemberKind, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store, StoredGroup, WriteOp,
 };
@@ -78,12 +79,12 @@ impl Groups {
         }
     }
 
-    pub async fn create(&self, actor: &str, body: Value) -> Result<StoredGroup, AppError> {
+    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredGroup, AppError> {
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
         let store = self.store.clone();
-        let owner = actor.to_string();
+        let owner = actor.clone();
         let group = blocking(move || Ok(store.create_group(write, &owner)?)).await?;
-        tracing::info!(target: AUDIT, actor, operation = "create", resource_type = "Group", id = %group.id);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "Group", id = %group.id);
         Ok(group)
     }
 
@@ -102,7 +103,7 @@ impl Groups {
 
     pub async fn replace(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         body: Value,
         if_match: Option<TagList>,
@@ -111,7 +112,7 @@ impl Groups {
         check_body_id(&body, id)?;
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
         let store = self.store.clone();
-        let (owner, id) = (actor.to_string(), id.to_string());
+        let (owner, id) = (actor.clone(), id.to_string());
         let group = blocking(move || {
             let rewrite = Box::new(move |current: &StoredGroup| {
                 if let Some(tags) = &if_match {
@@ -125,7 +126,7 @@ impl Groups {
                 .map_err(not_found(ResourceKind::Group, &id))
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "replace", resource_type = "Group", id = %group.id);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "replace", resource_type = "Group", id = %group.id);
         Ok(group)
     }
 
@@ -134,7 +135,7 @@ impl Groups {
     /// in the response).
     pub async fn patch(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         body: Value,
         if_match: Option<TagList>,
@@ -143,7 +144,7 @@ impl Groups {
         check_id(ResourceKind::Group, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
         let store = self.store.clone();
-        let (owner, id) = (actor.to_string(), id.to_string());
+        let (owner, id) = (actor.clone(), id.to_string());
         let (group, changed) = blocking(move || {
             let changed = std::sync::Mutex::new(Vec::new());
             let rewrite = Box::new(|current: &StoredGroup| {
@@ -166,26 +167,26 @@ impl Groups {
             Ok((group, changed.into_inner().unwrap_or_default()))
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "patch", resource_type = "Group", id = %group.id, changed = ?changed);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "patch", resource_type = "Group", id = %group.id, changed = ?changed);
         Ok(group)
     }
 
     pub async fn delete(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         if_match: Option<TagList>,
     ) -> Result<(), AppError> {
         check_id(ResourceKind::Group, id)?;
         let store = self.store.clone();
-        let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
+        let (actor_owned, id_owned) = (actor.clone(), id.to_string());
         blocking(move || {
             store
                 .delete_group(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::Group, &id_owned))
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "delete", resource_type = "Group", id);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "delete", resource_type = "Group", id);
         Ok(())
     }
 }

@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 use crate::error::AppError;
 use crate::scim::ScimError;
-use crate::store::{NewToken, Store, TokenRecord};
+use crate::store::{Actor, AuditEvent, NewToken, Store, TokenRecord};
 use crate::telemetry::AUDIT;
 
 pub const SCOPE_READ: &str = "scim:read";
@@ -112,6 +112,11 @@ pub fn create(
         user_id,
     })?;
     tracing::info!(target: AUDIT, operation = "token.create", token = name, scopes = %scopes.join(" "));
+    store.record_audit(AuditEvent {
+        event: "token.create".into(),
+        actor: Actor::system("cli"),
+        detail: Some(format!("token {name:?} with scopes {}", scopes.join(" "))),
+    })?;
     Ok(format!("{PREFIX}{id}_{secret}"))
 }
 
@@ -124,6 +129,11 @@ pub fn revoke(store: &dyn Store, name: &str) -> Result<(), AppError> {
         return Err(ScimError::not_found(format!("no live token named \"{name}\"")).into());
     }
     tracing::info!(target: AUDIT, operation = "token.revoke", token = name);
+    store.record_audit(AuditEvent {
+        event: "token.revoke".into(),
+        actor: Actor::system("cli"),
+        detail: Some(format!("token {name:?}")),
+    })?;
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use crate::scim::etag::TagList;
 use crate::scim::patch::{apply, parse_patch_request};
 use crate::scim::render::ResourceMeta;
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
+use crate::store::Actor;
 use crate::store::{
     MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, WriteOp,
 };
@@ -75,12 +76,12 @@ impl Users {
         }
     }
 
-    pub async fn create(&self, actor: &str, body: Value) -> Result<StoredUser, AppError> {
+    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredUser, AppError> {
         let mut v = validated(ResourceKind::User, &body)?;
         // An account is active unless the client says otherwise.
         v.attributes.entry("active").or_insert(Value::Bool(true));
         let store = self.store.clone();
-        let owner = actor.to_string();
+        let owner = actor.clone();
         let user = blocking(move || {
             let write = ResourceWrite {
                 attributes: v.attributes,
@@ -90,7 +91,7 @@ impl Users {
             Ok(store.create_user(write, &owner)?)
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "create", resource_type = "User", id = %user.id);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "User", id = %user.id);
         Ok(user)
     }
 
@@ -98,7 +99,7 @@ impl Users {
     /// its own outcome, so one bad user does not sink the others.
     pub async fn create_many(
         &self,
-        actor: &str,
+        actor: &Actor,
         bodies: Vec<Value>,
     ) -> Result<Vec<Result<(String, ResourceMeta), AppError>>, AppError> {
         let prepared: Vec<Result<ValidatedResource, AppError>> = bodies
@@ -110,7 +111,7 @@ impl Users {
             })
             .collect();
         let store = self.store.clone();
-        let owner = actor.to_string();
+        let owner = actor.clone();
         let results = blocking(move || {
             let mut results: Vec<Option<Result<(String, ResourceMeta), AppError>>> = Vec::new();
             let mut slots = Vec::new();
@@ -138,7 +139,7 @@ impl Users {
         })
         .await?;
         for (id, _) in results.iter().flatten() {
-            tracing::info!(target: AUDIT, actor, operation = "create", resource_type = "User", id = %id);
+            tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "User", id = %id);
         }
         Ok(results)
     }
@@ -158,7 +159,7 @@ impl Users {
 
     pub async fn replace(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         body: Value,
         if_match: Option<TagList>,
@@ -167,7 +168,7 @@ impl Users {
         check_body_id(&body, id)?;
         let v = validated(ResourceKind::User, &body)?;
         let store = self.store.clone();
-        let (owner, id) = (actor.to_string(), id.to_string());
+        let (owner, id) = (actor.clone(), id.to_string());
         let user = blocking(move || {
             let password = password_write(v.password)?;
             let mut attributes = v.attributes;
@@ -192,7 +193,7 @@ impl Users {
                 .map_err(not_found(ResourceKind::User, &id))
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "replace", resource_type = "User", id = %user.id);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "replace", resource_type = "User", id = %user.id);
         Ok(user)
     }
 
@@ -200,7 +201,7 @@ impl Users {
     /// transaction, or none does.
     pub async fn patch(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         body: Value,
         if_match: Option<TagList>,
@@ -208,7 +209,7 @@ impl Users {
         check_id(ResourceKind::User, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
         let store = self.store.clone();
-        let (owner, id) = (actor.to_string(), id.to_string());
+        let (owner, id) = (actor.clone(), id.to_string());
         let (user, changed) = blocking(move || {
             let changed = std::sync::Mutex::new(Vec::new());
             let rewrite = Box::new(|current: &StoredUser| {
@@ -238,26 +239,26 @@ impl Users {
             Ok((user, changed.into_inner().unwrap_or_default()))
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "patch", resource_type = "User", id = %user.id, changed = ?changed);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "patch", resource_type = "User", id = %user.id, changed = ?changed);
         Ok(user)
     }
 
     pub async fn delete(
         &self,
-        actor: &str,
+        actor: &Actor,
         id: &str,
         if_match: Option<TagList>,
     ) -> Result<(), AppError> {
         check_id(ResourceKind::User, id)?;
         let store = self.store.clone();
-        let (actor_owned, id_owned) = (actor.to_string(), id.to_string());
+        let (actor_owned, id_owned) = (actor.clone(), id.to_string());
         blocking(move || {
             store
                 .delete_user(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::User, &id_owned))
         })
         .await?;
-        tracing::info!(target: AUDIT, actor, operation = "delete", resource_type = "User", id);
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "delete", resource_type = "User", id);
         Ok(())
     }
 }

@@ -22,13 +22,13 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the database answers (used by `/healthz`).
     fn ping(&self) -> StoreResult<()>;
 
-    fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser>;
+    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser>;
     /// Creates many users in one transaction (bulk imports). Each gets its
     /// own outcome: its id and meta, or why it was refused (a taken userName).
     fn create_users(
         &self,
         batch: Vec<ResourceWrite>,
-        actor: &str,
+        actor: &Actor,
     ) -> StoreResult<Vec<Result<(String, crate::scim::render::ResourceMeta), crate::scim::ScimError>>>;
     /// `with_groups: false` skips deriving `groups` (the caller will not show it).
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser>;
@@ -37,14 +37,14 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
-        actor: &str,
+        actor: &Actor,
         op: WriteOp,
     ) -> StoreResult<StoredUser>;
     /// Deletes a user; with `if_match`, only while its version matches.
-    fn delete_user(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()>;
+    fn delete_user(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>>;
 
-    fn create_group(&self, group: ResourceWrite, actor: &str) -> StoreResult<StoredGroup>;
+    fn create_group(&self, group: ResourceWrite, actor: &Actor) -> StoreResult<StoredGroup>;
     /// `with_members: false` skips loading members (the caller will not show them).
     fn get_group(&self, id: &str, with_members: bool) -> StoreResult<StoredGroup>;
     /// Rewrites a group (its current state is given without members: the
@@ -53,12 +53,17 @@ pub trait Store: Send + Sync + 'static {
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredGroup>,
-        actor: &str,
+        actor: &Actor,
         op: WriteOp,
         with_members: bool,
     ) -> StoreResult<StoredGroup>;
-    fn delete_group(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()>;
+    fn delete_group(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>>;
+
+    /// Records an audit event that is not a resource change.
+    fn record_audit(&self, event: AuditEvent) -> StoreResult<()>;
+    /// Audit rows, newest first.
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>>;
 
     /// Change-log rows with `seq > after`, oldest first.
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>>;

@@ -197,3 +197,57 @@ pub struct ListPage<T> {
     pub more_before: bool,
     pub more_after: bool,
 }
+
+/// Who makes a change, for the change log and the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    /// The credential's name (token name, or `jwt:ISS:SUB`).
+    pub name: String,
+    pub request_id: Option<String>,
+    /// The peer address.
+    pub source: Option<String>,
+}
+
+impl Actor {
+    /// An actor that is the system itself (a CLI command, seeding, a test).
+    pub fn system(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            request_id: None,
+            source: None,
+        }
+    }
+}
+
+/// An audit event that is not a resource change (those are recorded with
+/// the change itself): authentication failures, token management.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub event: String,
+    pub actor: Actor,
+    pub detail: Option<String>,
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub source: Option<String>,
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub attributes: Vec<String>,
+    pub detail: Option<String>,
+}
+
+/// Which audit rows to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub since: Option<DateTime<Utc>>,
+    pub actor: Option<String>,
+    pub resource_id: Option<String>,
+    pub limit: u32,
+}

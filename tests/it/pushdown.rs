@@ -148,7 +148,10 @@ fn insert_users(app: &TestApp, users: &[Value]) -> Vec<String> {
                 members: MembersWrite::default(),
                 password: PasswordWrite::Keep,
             };
-            app.store.create_user(write, "proptest").unwrap().id
+            app.store
+                .create_user(write, &scimhub::store::Actor::system("proptest"))
+                .unwrap()
+                .id
         })
         .collect()
 }
@@ -186,7 +189,9 @@ async fn run(backend: Backend) {
             ),
             password: PasswordWrite::Keep,
         };
-        app.store.create_group(write, "proptest").unwrap();
+        app.store
+            .create_group(write, &scimhub::store::Actor::system("proptest"))
+            .unwrap();
     }
     let all_users: Vec<Value> = app
         .store

@@ -4,8 +4,8 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::changes;
-use crate::store::{ChangeRecord, StoreResult};
+use super::schema::{audit_events, changes};
+use crate::store::{Actor, AuditEvent, ChangeRecord, StoreResult};
 
 /// Held until commit so that PostgreSQL commits change-log rows in `seq`
 /// order: a consumer reading past `seq = n` can never miss a row below `n`.
@@ -30,7 +30,7 @@ impl From<crate::store::WriteOp> for Operation {
 }
 
 impl Operation {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Operation::Create => "create",
             Operation::Replace => "replace",
@@ -58,7 +58,88 @@ pub struct Change<'a> {
     pub operation: Operation,
     pub version: i64,
     pub at: DateTime<Utc>,
-    pub actor: &'a str,
+    pub actor: &'a Actor,
+    /// Names of the attributes the change touched (never their values).
+    pub attributes: Vec<String>,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_events)]
+struct NewAudit<'a> {
+    at: NaiveDateTime,
+    event: String,
+    actor: &'a str,
+    request_id: Option<&'a str>,
+    source: Option<&'a str>,
+    resource_type: Option<&'a str>,
+    resource_id: Option<&'a str>,
+    attributes: Option<String>,
+    detail: Option<&'a str>,
+}
+
+fn audit_row<'a>(change: &'a Change<'a>) -> NewAudit<'a> {
+    NewAudit {
+        at: change.at.naive_utc(),
+        event: format!("resource.{}", change.operation.as_str()),
+        actor: &change.actor.name,
+        request_id: change.actor.request_id.as_deref(),
+        source: change.actor.source.as_deref(),
+        resource_type: Some(change.resource_type),
+        resource_id: Some(change.resource_id),
+        attributes: Some(change.attributes.join(",")),
+        detail: None,
+    }
+}
+
+/// Names of the attributes that differ between two states (extension
+/// attributes as `URN:name`); values are never recorded.
+pub fn changed_names(
+    old: Option<&serde_json::Map<String, serde_json::Value>>,
+    new: &serde_json::Map<String, serde_json::Value>,
+) -> Vec<String> {
+    let empty = serde_json::Map::new();
+    let old = old.unwrap_or(&empty);
+    let mut keys: Vec<&String> = old.keys().chain(new.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut names = Vec::new();
+    for key in keys {
+        let (a, b) = (old.get(key), new.get(key));
+        if a == b {
+            continue;
+        }
+        match (a, b) {
+            (Some(serde_json::Value::Object(x)), Some(serde_json::Value::Object(y)))
+                if key.starts_with("urn:") =>
+            {
+                names.extend(
+                    changed_names(Some(x), y)
+                        .into_iter()
+                        .map(|n| format!("{key}:{n}")),
+                );
+            }
+            _ => names.push(key.clone()),
+        }
+    }
+    names
+}
+
+/// Records an event that is not a resource change.
+pub fn record(conn: &mut DbConnection, event: &AuditEvent, at: DateTime<Utc>) -> StoreResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values(NewAudit {
+            at: at.naive_utc(),
+            event: event.event.clone(),
+            actor: &event.actor.name,
+            request_id: event.actor.request_id.as_deref(),
+            source: event.actor.source.as_deref(),
+            resource_type: None,
+            resource_id: None,
+            attributes: None,
+            detail: event.detail.as_deref(),
+        })
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
@@ -75,8 +156,11 @@ pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
             operation: change.operation.as_str(),
             version: change.version,
             changed_at: change.at.naive_utc(),
-            actor: change.actor,
+            actor: &change.actor.name,
         })
+        .execute(conn)?;
+    diesel::insert_into(audit_events::table)
+        .values(audit_row(&change))
         .execute(conn)?;
     Ok(())
 }
@@ -97,11 +181,15 @@ pub fn append_many(conn: &mut DbConnection, batch: &[Change<'_>]) -> StoreResult
             operation: c.operation.as_str(),
             version: c.version,
             changed_at: c.at.naive_utc(),
-            actor: c.actor,
+            actor: &c.actor.name,
         })
         .collect();
+    let audits: Vec<NewAudit<'_>> = batch.iter().map(audit_row).collect();
     for chunk in rows.chunks(500) {
         super::connection::per_backend!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
+    }
+    for chunk in audits.chunks(500) {
+        super::connection::per_backend!(conn, c => diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
 use crate::store::{
-    MembersWrite, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup, WriteOp,
+    Actor, MembersWrite, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup, WriteOp,
 };
 
 const RESOURCE_TYPE: &str = "Group";
@@ -134,8 +134,12 @@ pub fn create(
     conn: &mut DbConnection,
     id: &str,
     write: ResourceWrite,
-    actor: &str,
+    actor: &Actor,
 ) -> StoreResult<StoredGroup> {
+    let mut names = changelog::changed_names(None, &write.attributes);
+    if matches!(&write.members, MembersWrite::Set(m) if !m.is_empty()) {
+        names.push("members".into());
+    }
     let at = now();
     let cols = columns(&write.attributes, at, 1)?;
     ensure_name_free(conn, &cols.display_name, None)?;
@@ -160,6 +164,7 @@ pub fn create(
             version: 1,
             at,
             actor,
+            attributes: names,
         },
     )?;
     get(conn, id)
@@ -169,13 +174,15 @@ pub fn replace(
     conn: &mut DbConnection,
     id: &str,
     rewrite: Rewrite<'_, StoredGroup>,
-    actor: &str,
+    actor: &Actor,
     op: WriteOp,
     with_members: bool,
 ) -> StoreResult<StoredGroup> {
     lock_row(conn, "scim_groups", id)?;
     let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
+    let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
+    names.push("members".into());
     let at = now();
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
@@ -206,6 +213,7 @@ pub fn replace(
             version,
             at,
             actor,
+            attributes: names.clone(),
         },
     )?;
     get_with(conn, id, with_members)
@@ -214,7 +222,7 @@ pub fn replace(
 pub fn delete(
     conn: &mut DbConnection,
     id: &str,
-    actor: &str,
+    actor: &Actor,
     if_match: Option<&TagList>,
 ) -> StoreResult<()> {
     lock_row(conn, "scim_groups", id)?;
@@ -236,6 +244,7 @@ pub fn delete(
             version: version + 1,
             at,
             actor,
+            attributes: Vec::new(),
         },
     )
 }

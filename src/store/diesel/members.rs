@@ -10,7 +10,9 @@ use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, per_backend};
 use super::schema::{group_members, scim_groups, users};
 use crate::scim::ScimError;
-use crate::store::{GroupMembership, Member, MemberKind, MemberRef, StoreError, StoreResult};
+use crate::store::{
+    Actor, GroupMembership, Member, MemberKind, MemberRef, StoreError, StoreResult,
+};
 
 /// Keeps `IN (...)` lists well under SQLite's bound-parameter limit.
 const CHUNK: usize = 500;
@@ -289,7 +291,7 @@ pub fn change_members(
 pub fn remove_member_everywhere(
     conn: &mut DbConnection,
     member_id: &str,
-    actor: &str,
+    actor: &Actor,
     at: DateTime<Utc>,
 ) -> StoreResult<()> {
     let parents: Vec<String> = group_members::table
@@ -315,6 +317,7 @@ pub fn remove_member_everywhere(
                 version,
                 at,
                 actor,
+                attributes: vec!["members".to_string()],
             },
         )?;
     }

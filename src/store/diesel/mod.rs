@@ -1,6 +1,7 @@
 //! The diesel store: one codebase over SQLite (embedded default) and
 //! PostgreSQL, chosen by the database URL.
 
+mod audit;
 mod changelog;
 mod connection;
 mod filter_sql;
@@ -24,8 +25,9 @@ use serde_json::{Map, Value};
 pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 
 use super::{
-    ChangeRecord, ListPage, ListQuery, NewToken, ResourceWrite, Rewrite, Store, StoreError,
-    StoreResult, StoredGroup, StoredUser, TokenRecord, WriteOp,
+    Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, NewToken,
+    ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser, TokenRecord,
+    WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -71,7 +73,11 @@ fn new_id() -> String {
 impl DieselStore {
     /// Inserts many users in one transaction (seeding and benchmarks);
     /// returns their ids.
-    pub fn insert_users(&self, users: Vec<ResourceWrite>, actor: &str) -> StoreResult<Vec<String>> {
+    pub fn insert_users(
+        &self,
+        users: Vec<ResourceWrite>,
+        actor: &Actor,
+    ) -> StoreResult<Vec<String>> {
         let new: Vec<(String, ResourceWrite)> = users.into_iter().map(|u| (new_id(), u)).collect();
         let ids = new.iter().map(|(id, _)| id.clone()).collect();
         write_tx(&mut *self.conn()?, |c| {
@@ -91,7 +97,7 @@ impl Store for DieselStore {
     fn create_users(
         &self,
         batch: Vec<ResourceWrite>,
-        actor: &str,
+        actor: &Actor,
     ) -> StoreResult<Vec<Result<(String, ResourceMeta), ScimError>>> {
         write_tx(&mut *self.conn()?, |c| {
             let names: Vec<Option<String>> = batch
@@ -144,7 +150,7 @@ impl Store for DieselStore {
         })
     }
 
-    fn create_user(&self, user: ResourceWrite, actor: &str) -> StoreResult<StoredUser> {
+    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser> {
         let id = new_id();
         write_tx(&mut *self.conn()?, |c| users::create(c, &id, user, actor))
     }
@@ -157,7 +163,7 @@ impl Store for DieselStore {
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
-        actor: &str,
+        actor: &Actor,
         op: WriteOp,
     ) -> StoreResult<StoredUser> {
         write_tx(&mut *self.conn()?, |c| {
@@ -165,7 +171,7 @@ impl Store for DieselStore {
         })
     }
 
-    fn delete_user(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()> {
+    fn delete_user(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()> {
         write_tx(&mut *self.conn()?, |c| {
             users::delete(c, id, actor, if_match)
         })
@@ -175,7 +181,7 @@ impl Store for DieselStore {
         query::list(&mut *self.conn()?, &user_list::ops(), query)
     }
 
-    fn create_group(&self, group: ResourceWrite, actor: &str) -> StoreResult<StoredGroup> {
+    fn create_group(&self, group: ResourceWrite, actor: &Actor) -> StoreResult<StoredGroup> {
         let id = new_id();
         write_tx(&mut *self.conn()?, |c| groups::create(c, &id, group, actor))
     }
@@ -188,7 +194,7 @@ impl Store for DieselStore {
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredGroup>,
-        actor: &str,
+        actor: &Actor,
         op: WriteOp,
         with_members: bool,
     ) -> StoreResult<StoredGroup> {
@@ -197,7 +203,7 @@ impl Store for DieselStore {
         })
     }
 
-    fn delete_group(&self, id: &str, actor: &str, if_match: Option<&TagList>) -> StoreResult<()> {
+    fn delete_group(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()> {
         write_tx(&mut *self.conn()?, |c| {
             groups::delete(c, id, actor, if_match)
         })
@@ -205,6 +211,14 @@ impl Store for DieselStore {
 
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>> {
         query::list(&mut *self.conn()?, &group_list::ops(), query)
+    }
+
+    fn record_audit(&self, event: AuditEvent) -> StoreResult<()> {
+        changelog::record(&mut *self.conn()?, &event, now())
+    }
+
+    fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
+        audit::read(&mut *self.conn()?, query)
     }
 
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {

@@ -134,3 +134,18 @@ diesel::table! {
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(group_members -> scim_groups (group_id));
 diesel::allow_tables_to_appear_in_same_query!(users, user_emails, scim_groups, group_members);
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        event -> Text,
+        actor -> Text,
+        request_id -> Nullable<Text>,
+        source -> Nullable<Text>,
+        resource_type -> Nullable<Text>,
+        resource_id -> Nullable<Text>,
+        attributes -> Nullable<Text>,
+        detail -> Nullable<Text>,
+    }
+}

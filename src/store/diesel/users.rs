@@ -12,7 +12,9 @@ use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::render::ResourceMeta;
-use crate::store::{PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser, WriteOp};
+use crate::store::{
+    Actor, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser, WriteOp,
+};
 
 const RESOURCE_TYPE: &str = "User";
 
@@ -198,8 +200,12 @@ pub fn create(
     conn: &mut DbConnection,
     id: &str,
     write: ResourceWrite,
-    actor: &str,
+    actor: &Actor,
 ) -> StoreResult<StoredUser> {
+    let mut names = changelog::changed_names(None, &write.attributes);
+    if matches!(write.password, PasswordWrite::Set(_)) {
+        names.push("password".into());
+    }
     let at = now();
     let cols = columns(&write.attributes, at, 1)?;
     ensure_user_name_free(conn, &cols.user_name, None)?;
@@ -226,6 +232,7 @@ pub fn create(
             version: 1,
             at,
             actor,
+            attributes: names,
         },
     )?;
     get(conn, id)
@@ -236,7 +243,7 @@ pub fn create(
 pub fn insert_many(
     conn: &mut DbConnection,
     new: Vec<(String, ResourceWrite)>,
-    actor: &str,
+    actor: &Actor,
 ) -> StoreResult<DateTime<Utc>> {
     let at = now();
     let mut rows = Vec::with_capacity(new.len());
@@ -278,13 +285,14 @@ pub fn insert_many(
     }
     let changes: Vec<Change<'_>> = emails
         .iter()
-        .map(|(id, _)| Change {
+        .map(|(id, attrs)| Change {
             resource_type: RESOURCE_TYPE,
             resource_id: id,
             operation: Operation::Create,
             version: 1,
             at,
             actor,
+            attributes: changelog::changed_names(None, attrs),
         })
         .collect();
     changelog::append_many(conn, &changes)?;
@@ -312,12 +320,16 @@ pub fn replace(
     conn: &mut DbConnection,
     id: &str,
     rewrite: crate::store::Rewrite<'_, StoredUser>,
-    actor: &str,
+    actor: &Actor,
     op: WriteOp,
 ) -> StoreResult<StoredUser> {
     lock_row(conn, "users", id)?;
     let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
+    let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
+    if matches!(write.password, PasswordWrite::Set(_)) {
+        names.push("password".into());
+    }
     let at = now();
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
@@ -341,6 +353,7 @@ pub fn replace(
             version,
             at,
             actor,
+            attributes: names.clone(),
         },
     )?;
     get(conn, id)
@@ -349,7 +362,7 @@ pub fn replace(
 pub fn delete(
     conn: &mut DbConnection,
     id: &str,
-    actor: &str,
+    actor: &Actor,
     if_match: Option<&TagList>,
 ) -> StoreResult<()> {
     lock_row(conn, "users", id)?;
@@ -371,6 +384,7 @@ pub fn delete(
             version: version + 1,
             at,
             actor,
+            attributes: Vec::new(),
         },
     )
 }
