@@ -84,7 +84,6 @@ pub struct MemberRef {
 pub struct Member {
     pub id: String,
     pub kind: MemberKind,
-    pub display: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -61,37 +61,18 @@ pub fn groups_of(conn: &mut DbConnection, member_id: &str) -> StoreResult<Vec<Gr
     Ok(out)
 }
 
-/// All members of a group with their display names, ordered by id.
+/// All members of a group, ordered by id (rows only: no joins).
 pub fn members_of(conn: &mut DbConnection, group_id: &str) -> StoreResult<Vec<Member>> {
-    type Row = (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-    );
-    let rows: Vec<Row> = group_members::table
-        .left_join(users::table.on(users::id.eq(group_members::member_id)))
-        .left_join(scim_groups::table.on(scim_groups::id.eq(group_members::member_id)))
+    let rows: Vec<(String, String)> = group_members::table
         .filter(group_members::group_id.eq(group_id))
         .order(group_members::member_id.asc())
-        .select((
-            group_members::member_id,
-            group_members::member_type,
-            users::display_name.nullable(),
-            users::user_name.nullable(),
-            scim_groups::display_name.nullable(),
-        ))
+        .select((group_members::member_id, group_members::member_type))
         .load(conn)?;
     rows.into_iter()
-        .map(|(id, kind, user_display, user_name, group_display)| {
+        .map(|(id, kind)| {
             let kind = MemberKind::parse(&kind)
                 .ok_or_else(|| StoreError::Corrupt(format!("member type {kind:?}")))?;
-            let display = match kind {
-                MemberKind::User => user_display.or(user_name),
-                MemberKind::Group => group_display,
-            };
-            Ok(Member { id, kind, display })
+            Ok(Member { id, kind })
         })
         .collect()
 }
