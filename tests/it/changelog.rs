@@ -6,8 +6,12 @@ async fn every_write_appends_a_change_in_order(app: TestApp) {
         .as_str()
         .unwrap()
         .to_string();
-    app.put(&format!("/Users/{user}"), &user_body("logged"))
-        .await;
+    app.put(&format!("/Users/{user}"), &{
+        let mut b = user_body("logged");
+        b["title"] = serde_json::json!("Changed");
+        b
+    })
+    .await;
     let group = app.create_group("Logged", &[&user]).await["id"]
         .as_str()
         .unwrap()

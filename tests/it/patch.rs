@@ -73,6 +73,14 @@ async fn entra_user_patches(app: TestApp) {
         ),
         ("patch", 2, user.as_str())
     );
+    // A PATCH that changes nothing keeps the version.
+    let noop = patch(
+        &app,
+        &format!("/Users/{user}"),
+        &ops(json!([{"op": "remove", "path": "emails[type eq \"fax\"]"}])),
+    )
+    .await;
+    assert_eq!(noop.header("etag"), Some("W/\"2\""), "{}", noop.text);
     // Okta's deactivation and the password.
     let r = patch(
         &app,
@@ -179,10 +187,18 @@ async fn group_member_patches(app: TestApp) {
     let r = patch(&app, &path, &add).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     assert_eq!(r.header("etag"), Some("W/\"2\""));
-    // Adding existing members is idempotent.
+    // Adding existing members is idempotent: no new version, no change-log row.
+    let changes_before = app.store.changes_after(0, 1000).unwrap().len();
+    let again = patch(&app, &path, &add).await;
+    assert_eq!(again.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        patch(&app, &path, &add).await.status,
-        StatusCode::NO_CONTENT
+        again.header("etag"),
+        Some("W/\"2\""),
+        "nothing changed, so the version stays"
+    );
+    assert_eq!(
+        app.store.changes_after(0, 1000).unwrap().len(),
+        changes_before
     );
     let members = |v: &Value| -> Vec<String> {
         let mut m: Vec<String> = v["members"]

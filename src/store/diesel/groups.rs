@@ -182,23 +182,28 @@ pub fn replace(
     let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
     let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
-    names.push("members".into());
     let at = now();
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
     ensure_name_free(conn, &cols.display_name, Some(id))?;
-    match &write.members {
+    let members_changed = match &write.members {
         MembersWrite::Set(refs) => {
             let resolved = members::resolve(conn, id, refs)?;
-            members::set_members(conn, id, &resolved)?;
+            members::set_members(conn, id, &resolved)?
         }
         MembersWrite::Change {
             remove_all,
             remove,
             add,
-        } => {
-            members::change_members(conn, id, *remove_all, remove, add)?;
-        }
+        } => members::change_members(conn, id, *remove_all, remove, add)?,
+    };
+    if members_changed {
+        names.push("members".into());
+    }
+    // A write that changes nothing keeps the version (an idempotent member
+    // add from Entra must not churn the ETag or the change log).
+    if names.is_empty() {
+        return get_with(conn, id, with_members);
     }
     diesel::update(scim_groups::table.find(id))
         .set(&cols)

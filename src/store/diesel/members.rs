@@ -185,7 +185,7 @@ pub fn set_members(
     conn: &mut DbConnection,
     group_id: &str,
     members: &[(String, MemberKind)],
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     let current: Vec<String> = group_members::table
         .filter(group_members::group_id.eq(group_id))
         .select(group_members::member_id)
@@ -217,7 +217,7 @@ pub fn set_members(
     for chunk in added.chunks(CHUNK) {
         per_backend!(conn, c => diesel::insert_into(group_members::table).values(chunk).execute(c))?;
     }
-    Ok(())
+    Ok(!removed.is_empty() || !added.is_empty())
 }
 
 /// Applies a member diff (PATCH): only the named rows are read or written,
@@ -228,13 +228,15 @@ pub fn change_members(
     remove_all: bool,
     remove: &[String],
     add: &[MemberRef],
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
+    let mut touched = 0;
     if remove_all {
-        diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
-            .execute(conn)?;
+        touched +=
+            diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
+                .execute(conn)?;
     }
     for chunk in remove.chunks(CHUNK) {
-        diesel::delete(
+        touched += diesel::delete(
             group_members::table
                 .filter(group_members::group_id.eq(group_id))
                 .filter(group_members::member_id.eq_any(chunk)),
@@ -261,10 +263,10 @@ pub fn change_members(
             })
             .collect();
         if !rows.is_empty() {
-            per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
+            touched += per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
         }
     }
-    Ok(())
+    Ok(touched > 0)
 }
 
 /// Removes a deleted user or group from every group that contains it; each

@@ -330,6 +330,10 @@ pub fn replace(
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());
     }
+    // A write that changes nothing keeps the version (no ETag churn, nothing to sync).
+    if names.is_empty() {
+        return get(conn, id);
+    }
     let at = now();
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
