@@ -103,6 +103,14 @@ pub struct Config {
     pub pool_size: u32,
     /// HTTP worker threads (default: one per core).
     pub workers: Option<usize>,
+    /// Seconds a client has to send a request's head (then 408).
+    pub request_timeout_secs: u64,
+    /// Seconds an idle keep-alive connection stays open.
+    pub idle_timeout_secs: u64,
+    /// Longest accepted request target (path and query), in bytes (then 414).
+    pub max_url_bytes: usize,
+    /// Largest accepted total of request header bytes (then 431).
+    pub max_header_bytes: usize,
     /// Seconds in-flight requests get to finish on SIGTERM / Ctrl-C.
     pub shutdown_timeout_secs: u64,
     /// Most operations one /Bulk request may carry (advertised `maxOperations`).
@@ -144,6 +152,10 @@ impl Default for Config {
             pool_size: 8,
             workers: None,
             shutdown_timeout_secs: 30,
+            request_timeout_secs: 10,
+            idle_timeout_secs: 5,
+            max_url_bytes: 8192,
+            max_header_bytes: 16384,
             bulk_max_operations: 1000,
             max_patch_operations: 1000,
             filter_max_length: 4096,
@@ -251,6 +263,10 @@ impl Config {
                 "POOL_SIZE" => self.pool_size = parse(key, value)?,
                 "WORKERS" => self.workers = Some(parse(key, value)?),
                 "SHUTDOWN_TIMEOUT_SECS" => self.shutdown_timeout_secs = parse(key, value)?,
+                "REQUEST_TIMEOUT_SECS" => self.request_timeout_secs = parse(key, value)?,
+                "IDLE_TIMEOUT_SECS" => self.idle_timeout_secs = parse(key, value)?,
+                "MAX_URL_BYTES" => self.max_url_bytes = parse(key, value)?,
+                "MAX_HEADER_BYTES" => self.max_header_bytes = parse(key, value)?,
                 "BULK_MAX_OPERATIONS" => self.bulk_max_operations = parse(key, value)?,
                 "MAX_PATCH_OPERATIONS" => self.max_patch_operations = parse(key, value)?,
                 "FILTER_MAX_LENGTH" => self.filter_max_length = parse(key, value)?,
@@ -258,6 +274,12 @@ impl Config {
                 "RATE_LIMIT_PER_SECOND" => self.rate_limit_per_second = parse(key, value)?,
                 "RATE_LIMIT_BURST" => self.rate_limit_burst = parse(key, value)?,
                 "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),
+                // Secrets may also come from a file (a mounted secret).
+                "CURSOR_SECRET_FILE" => {
+                    let text = std::fs::read_to_string(value)
+                        .with_context(|| format!("cannot read {key}"))?;
+                    self.cursor_secret = Some(text.trim().to_string());
+                }
                 "SECRET_KEY" => {
                     self.secret_key = Some(value.parse().map_err(|e| {
                         anyhow::anyhow!("environment variable {key} has an invalid value: {e}")

@@ -31,17 +31,54 @@ pub fn actor_of(caller: &Principal, req: &HttpRequest) -> Actor {
     }
 }
 
+/// 414 / 431 for a request target or headers over the configured bounds.
+fn oversized_head(req: &ServiceRequest) -> Option<AppError> {
+    let state = req.app_data::<web::Data<AppState>>()?;
+    let target = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if target > state.max_url_bytes {
+        let detail = format!(
+            "the request target is longer than {} bytes",
+            state.max_url_bytes
+        );
+        return Some(crate::scim::ScimError::new(414, None, detail).into());
+    }
+    let headers: usize = req
+        .headers()
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len() + 4)
+        .sum();
+    if headers > state.max_header_bytes {
+        let detail = format!(
+            "the request headers are larger than {} bytes",
+            state.max_header_bytes
+        );
+        return Some(crate::scim::ScimError::new(431, None, detail).into());
+    }
+    None
+}
+
 /// Gives every request an id (span field and `X-Request-Id` header) and logs
 /// its outcome.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Some(too_big) = oversized_head(&req) {
+        let mut res = req.error_response(too_big).map_into_right_body();
+        if let Ok(v) = HeaderValue::from_str(&id) {
+            res.headers_mut().insert(REQUEST_ID, v);
+        }
+        return Ok(res);
+    }
+    let mut res = next
+        .call(req)
+        .instrument(span.clone())
+        .await?
+        .map_into_left_body();
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub default_page_size: u64,
     pub max_page_size: u64,
     pub rate_limiter: rate_limit::RateLimiter,
+    pub max_url_bytes: usize,
+    pub max_header_bytes: usize,
 }
 
 impl AppState {
@@ -50,6 +52,8 @@ impl AppState {
                 config.rate_limit_per_second,
                 config.rate_limit_burst,
             ),
+            max_url_bytes: config.max_url_bytes,
+            max_header_bytes: config.max_header_bytes,
         }
     }
 
@@ -100,7 +104,8 @@ pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, Sock
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(config.shutdown_timeout_secs)
-    .client_request_timeout(Duration::from_secs(10));
+    .client_request_timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
+    .keep_alive(Duration::from_secs(config.idle_timeout_secs.max(1)));
     if let Some(workers) = config.workers {
         server = server.workers(workers.max(1));
     }

@@ -254,3 +254,104 @@ fn sigterm_lets_in_flight_requests_finish() {
     };
     assert!(status.success());
 }
+
+/// A debug-level run that sets passwords and presents good and bad tokens
+/// leaves no secret in the server's log.
+#[tokio::test]
+async fn no_secret_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let out = scimhub()
+        .args(["token", "create", "--name", "logged", "--database", &db])
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+    let log_path = dir.path().join("server.log");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = scimhub()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &db,
+        ])
+        .env("SCIMHUB_LOG", "debug")
+        .env("SCIMHUB_LOG_FORMAT", "json")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}/scim/v2");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client
+        .get(format!("http://127.0.0.1:{port}/healthz"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let user = serde_json::json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "logged", "password": "Zz-Logged-Secret-1"});
+    let created: serde_json::Value = client
+        .post(format!("{base}/Users"))
+        .bearer_auth(&token)
+        .json(&user)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let patch = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "replace", "value": {"password": "Zz-Logged-Secret-2", "shoeSize": 3}}]});
+    client
+        .patch(format!("{base}/Users/{id}"))
+        .bearer_auth(&token)
+        .json(&patch)
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{base}/Users"))
+        .bearer_auth("scimhub_00000000deadbeef_TotallySecretPart")
+        .send()
+        .await
+        .unwrap();
+    client
+        .get(format!("{base}/Users"))
+        .bearer_auth("not-even-a-token-Sekrit")
+        .send()
+        .await
+        .unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    child.wait().unwrap();
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("auth.failed"), "the run was logged at all");
+    let own_secret = token.splitn(3, '_').nth(2).unwrap();
+    for secret in [
+        "Zz-Logged-Secret-1",
+        "Zz-Logged-Secret-2",
+        "TotallySecretPart",
+        "Sekrit",
+        own_secret,
+    ] {
+        assert!(!log.contains(secret), "a secret reached the log");
+    }
+}

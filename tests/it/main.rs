@@ -14,6 +14,7 @@ mod conformance;
 mod discovery;
 mod groups;
 mod jwt;
+mod limits;
 mod migrations;
 mod patch;
 mod pushdown;
