@@ -40,6 +40,11 @@ enum Command {
     Target(TargetCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
+    /// Maintain the change log behind the pull API.
+    Changes {
+        #[command(subcommand)]
+        command: ChangesCommand,
+    },
     /// Read the audit trail (newest first).
     Audit {
         #[command(subcommand)]
@@ -75,6 +80,17 @@ enum BenchCommand {
         /// 1,000-user /Bulk requests.
         #[arg(long, default_value_t = 5)]
         bulk_rounds: usize,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ChangesCommand {
+    /// Delete change-log rows older than N days; pull cursors before them get 410.
+    Prune {
+        #[arg(long, value_name = "DAYS")]
+        older_than_days: u32,
+        #[command(flatten)]
+        db: DatabaseArg,
     },
 }
 
@@ -225,6 +241,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 changes: *changes,
                 bulk_rounds: *bulk_rounds,
             })
+        }
+        Command::Changes {
+            command:
+                ChangesCommand::Prune {
+                    older_than_days,
+                    db,
+                },
+        } => {
+            let config = load_config(&cli, db_override(db))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            let store = open_store(&config)?;
+            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(*older_than_days));
+            let removed = store.prune_changes(before)?;
+            println!("Removed {removed} change-log rows older than {older_than_days} days.");
+            Ok(())
         }
         Command::Audit {
             command:

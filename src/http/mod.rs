@@ -84,6 +84,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .configure(me::configure)
             .service(
+                web::resource("/Changes")
+                    .route(web::get().to(changes))
+                    .default_service(web::to(method_not_allowed)),
+            )
+            .service(
                 web::resource("/.search")
                     .route(web::post().to(resources::search_all))
                     .default_service(web::to(method_not_allowed)),
@@ -129,6 +134,29 @@ async fn bulk(
         .run(&middleware::actor_of(&caller, &req), &body, &base)
         .await?;
     Ok(response::json(StatusCode::OK, &result))
+}
+
+/// `GET /Changes?since=CURSOR&count=N`: the downstream pull API.
+async fn changes(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, AppError> {
+    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .into_owned()
+        .collect();
+    let get = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let base = response::base_url(&req, &state);
+    let body = state
+        .services
+        .changes
+        .pull(get("since").as_deref(), get("count").as_deref(), base)
+        .await?;
+    Ok(response::json(StatusCode::OK, &body))
 }
 
 async fn healthz(state: web::Data<AppState>) -> HttpResponse {

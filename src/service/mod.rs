@@ -4,6 +4,7 @@
 pub mod auth;
 mod blocking;
 pub mod bulk;
+pub mod changes;
 pub mod cursor;
 pub mod groups;
 pub mod jwt;
@@ -30,6 +31,7 @@ pub struct Services {
     pub auth: Authenticator,
     pub listing: listing::Listing,
     pub bulk: bulk::Bulk,
+    pub changes: changes::ChangeFeed,
 }
 
 impl Services {
@@ -48,6 +50,7 @@ impl Services {
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         Ok(Self {
             listing: listing::Listing::new(store.clone(), limits, cursors),
+            changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,

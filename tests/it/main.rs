@@ -9,6 +9,7 @@ mod auth;
 mod bad_input;
 mod bulk;
 mod changelog;
+mod changes;
 mod cli;
 mod conformance;
 mod discovery;

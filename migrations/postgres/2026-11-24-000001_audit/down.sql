@@ -1,1 +1,2 @@
+DROP TABLE change_log_state;
 DROP TABLE audit_events;

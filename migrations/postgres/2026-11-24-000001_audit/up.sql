@@ -16,3 +16,10 @@ CREATE TABLE audit_events (
 CREATE INDEX audit_events_at ON audit_events (at);
 CREATE INDEX audit_events_actor ON audit_events (actor);
 CREATE INDEX audit_events_resource ON audit_events (resource_id);
+
+-- How far the change log has been pruned: a pull cursor below this is gone.
+CREATE TABLE change_log_state (
+    id INTEGER PRIMARY KEY NOT NULL,
+    pruned_through BIGINT NOT NULL
+);
+INSERT INTO change_log_state (id, pruned_through) VALUES (1, 0);

@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
-use super::schema::{audit_events, changes};
+use super::schema::{audit_events, change_log_state, changes};
 use crate::store::{Actor, AuditEvent, ChangeRecord, StoreResult};
 
 /// Held until commit so that PostgreSQL commits change-log rows in `seq`
@@ -225,4 +225,35 @@ pub fn after(conn: &mut DbConnection, seq: i64, limit: u32) -> StoreResult<Vec<C
             },
         )
         .collect())
+}
+
+/// The last sequence number pruned away (0 when nothing was).
+pub fn pruned_through(conn: &mut DbConnection) -> StoreResult<i64> {
+    let value: Option<i64> = change_log_state::table
+        .select(change_log_state::pruned_through)
+        .first(conn)
+        .optional()?;
+    Ok(value.unwrap_or(0))
+}
+
+/// Deletes change-log rows older than `before`, remembering how far it went.
+pub fn prune(conn: &mut DbConnection, before: DateTime<Utc>) -> StoreResult<u64> {
+    let last: Option<i64> = changes::table
+        .filter(changes::changed_at.lt(before.naive_utc()))
+        .select(diesel::dsl::max(changes::seq))
+        .first(conn)?;
+    let Some(last) = last else { return Ok(0) };
+    let removed = diesel::delete(changes::table.filter(changes::seq.le(last))).execute(conn)?;
+    diesel::update(change_log_state::table)
+        .set(change_log_state::pruned_through.eq(last))
+        .execute(conn)?;
+    Ok(removed as u64)
+}
+
+/// The newest sequence number (0 when the log is empty).
+pub fn latest(conn: &mut DbConnection) -> StoreResult<i64> {
+    let last: Option<i64> = changes::table
+        .select(diesel::dsl::max(changes::seq))
+        .first(conn)?;
+    Ok(last.unwrap_or(0).max(pruned_through(conn)?))
 }

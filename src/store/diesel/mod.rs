@@ -221,6 +221,18 @@ impl Store for DieselStore {
         audit::read(&mut *self.conn()?, query)
     }
 
+    fn latest_change(&self) -> StoreResult<i64> {
+        changelog::latest(&mut *self.conn()?)
+    }
+
+    fn changes_pruned_through(&self) -> StoreResult<i64> {
+        changelog::pruned_through(&mut *self.conn()?)
+    }
+
+    fn prune_changes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        write_tx(&mut *self.conn()?, |c| changelog::prune(c, before))
+    }
+
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {
         changelog::after(&mut *self.conn()?, after, limit)
     }

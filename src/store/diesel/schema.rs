@@ -149,3 +149,10 @@ diesel::table! {
         detail -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    change_log_state (id) {
+        id -> Integer,
+        pruned_through -> BigInt,
+    }
+}
