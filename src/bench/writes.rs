@@ -1,6 +1,8 @@
-//! Write benchmarks: single-member add/remove at several group sizes (the
-//! cost must not grow with the group), a 1,000-member add in one PATCH,
-//! and 1,000-operation /Bulk user imports.
+//! Write benchmarks: /Bulk user imports (into a fresh store, and again into
+//! one holding 100,000 more users), single-member add/remove at several group
+//! sizes (interleaved, so machine noise hits every size alike; the cost must
+//! not grow with the group), group reads without members, and a 1,000-member
+//! add in one PATCH.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +13,7 @@ use super::query::user;
 use super::{Server, ms, summarize};
 use crate::service::tokens;
 use crate::store::diesel::DieselStore;
-use crate::store::{MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store};
+use crate::store::{Actor, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store};
 
 #[derive(Debug, Clone)]
 pub struct WriteBench {
@@ -19,7 +21,7 @@ pub struct WriteBench {
     pub sizes: Vec<u64>,
     /// Add/remove pairs timed per size.
     pub changes: usize,
-    /// /Bulk requests of 1,000 user creations.
+    /// /Bulk requests of 1,000 user creations per phase.
     pub bulk_rounds: usize,
 }
 
@@ -30,59 +32,65 @@ fn members_op(op: &str, ids: &[String]) -> Value {
     json!({"schemas": [PATCH_OP], "Operations": [{"op": op, "path": "members", "value": values}]})
 }
 
-pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
-    let store = Arc::new(DieselStore::open(&url, 8)?);
-    let largest = args.sizes.iter().copied().max().unwrap_or(0);
+fn seed(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<(Vec<(u64, String)>, Vec<String>)> {
+    let largest = sizes.iter().copied().max().unwrap_or(0);
     // The members, plus spare users to add and remove.
     let spare = 2_000u64;
     let mut ids = Vec::new();
     let mut i = 0;
     while i < largest + spare {
         let n = 5_000.min(largest + spare - i);
-        ids.extend(store.insert_users(
-            (i..i + n).map(user).collect(),
-            &crate::store::Actor::system("bench"),
-        )?);
+        ids.extend(store.insert_users((i..i + n).map(user).collect(), &Actor::system("bench"))?);
         i += n;
     }
     let (members, extra) = ids.split_at(largest as usize);
     let mut groups = Vec::new();
-    for size in &args.sizes {
+    for size in sizes {
+        let refs = members[..*size as usize].iter().map(|id| MemberRef { id: id.clone(), kind: None }).collect();
         let write = ResourceWrite {
             attributes: serde_json::from_value(json!({"displayName": format!("Size {size}")}))?,
-            members: MembersWrite::Set(
-                members[..*size as usize]
-                    .iter()
-                    .map(|id| MemberRef {
-                        id: id.clone(),
-                        kind: None,
-                    })
-                    .collect(),
-            ),
+            members: MembersWrite::Set(refs),
             password: PasswordWrite::Keep,
         };
-        groups.push((
-            *size,
-            store
-                .create_group(write, &crate::store::Actor::system("bench"))?
-                .id,
-        ));
+        groups.push((*size, store.create_group(write, &Actor::system("bench"))?.id));
     }
-    let token = tokens::create(
-        store.as_ref(),
-        "bench",
-        vec!["scim:read".into(), "scim:write".into()],
-        None,
-    )?;
+    Ok((groups, extra.to_vec()))
+}
+
+async fn bulk_rate(client: &reqwest::Client, base: &str, token: &str, label: &str, rounds: usize) -> anyhow::Result<f64> {
+    let mut rates = Vec::new();
+    for round in 0..rounds {
+        let ops: Vec<Value> = (0..1_000)
+            .map(|k| {
+                json!({"method": "POST", "bulkId": format!("b{k}"), "path": "/Users",
+                    "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("bulk-{label}-{round}-{k}@example.com")}})
+            })
+            .collect();
+        let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
+        let t = Instant::now();
+        let r = client.post(format!("{base}/Bulk")).bearer_auth(token).json(&body).send().await?;
+        anyhow::ensure!(r.status().is_success(), "bulk: {}", r.status());
+        let _: Value = r.json().await?;
+        rates.push(1_000.0 / t.elapsed().as_secs_f64());
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(rates.get(rates.len() / 2).copied().unwrap_or(0.0))
+}
+
+pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Arc::new(DieselStore::open(&url, 8)?);
+    let token = tokens::create(store.as_ref(), "bench", vec!["scim:read".into(), "scim:write".into()], None)?;
     let server = Server::start(store.clone(), &url)?;
     let base = format!("http://{}/scim/v2", server.addr);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let result: anyhow::Result<()> = runtime.block_on(async {
-        let client = reqwest::Client::new();
+        // Idle pooled connections are dropped before the server's idle timeout closes them.
+        let client = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(2)).build()?;
+        println!("scimhub write benchmark (SQLite, sequential requests over loopback)");
+        let fresh = bulk_rate(&client, &base, &token, "fresh", args.bulk_rounds).await?;
+        let (groups, extra) = seed(&store, &args.sizes)?;
         let send = |path: String, body: Value| {
             let req = client.patch(format!("{base}{path}")).bearer_auth(&token).json(&body);
             async move {
@@ -92,56 +100,36 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
                 Ok::<Duration, anyhow::Error>(t.elapsed())
             }
         };
-        println!("scimhub write benchmark (SQLite, sequential requests over loopback)");
-        println!("{:<44} {:>10} {:>10} {:>10}", "scenario", "p50 ms", "p99 ms", "mean ms");
-        for (size, group) in &groups {
-            let (mut adds, mut removes) = (Vec::new(), Vec::new());
-            for k in 0..args.changes {
-                let who = vec![extra[k % extra.len()].clone()];
-                adds.push(send(format!("/Groups/{group}"), members_op("add", &who)).await?);
-                removes.push(send(format!("/Groups/{group}"), members_op("remove", &who)).await?);
-            }
-            for (name, samples) in [("add", adds), ("remove", removes)] {
-                let (p50, p99, mean) = summarize(samples);
-                println!("{:<44} {:>10} {:>10} {:>10}", format!("member {name}, group of {size}"), ms(p50), ms(p99), ms(mean));
-            }
-        }
-        for (size, group) in &groups {
-            let mut samples = Vec::new();
-            for _ in 0..args.changes {
-                let url = format!("{base}/Groups/{group}?excludedAttributes=members");
+        let mut adds = vec![Vec::new(); groups.len()];
+        let mut removes = vec![Vec::new(); groups.len()];
+        let mut reads = vec![Vec::new(); groups.len()];
+        for k in 0..args.changes {
+            let who = vec![extra[k % extra.len()].clone()];
+            for (g, (_, group)) in groups.iter().enumerate() {
+                adds[g].push(send(format!("/Groups/{group}"), members_op("add", &who)).await?);
+                removes[g].push(send(format!("/Groups/{group}"), members_op("remove", &who)).await?);
                 let t = Instant::now();
-                let r = client.get(url).bearer_auth(&token).send().await?;
+                let r = client.get(format!("{base}/Groups/{group}?excludedAttributes=members")).bearer_auth(&token).send().await?;
                 anyhow::ensure!(r.status().is_success(), "GET group: {}", r.status());
                 let _: Value = r.json().await?;
-                samples.push(t.elapsed());
+                reads[g].push(t.elapsed());
             }
-            let (p50, p99, mean) = summarize(samples);
-            let name = format!("GET group of {size}, excludedAttributes=members");
-            println!("{name:<44} {:>10} {:>10} {:>10}", ms(p50), ms(p99), ms(mean));
+        }
+        println!("{:<48} {:>10} {:>10} {:>10}", "scenario", "p50 ms", "p99 ms", "mean ms");
+        for (g, (size, _)) in groups.iter().enumerate() {
+            for (name, samples) in [("member add", &adds[g]), ("member remove", &removes[g]), ("GET, excludedAttributes=members", &reads[g])] {
+                let (p50, p99, mean) = summarize(samples.clone());
+                println!("{:<48} {:>10} {:>10} {:>10}", format!("{name}, group of {size}"), ms(p50), ms(p99), ms(mean));
+            }
         }
         if let Some((size, group)) = groups.last() {
             let thousand: Vec<String> = extra[..1_000.min(extra.len())].to_vec();
             let took = send(format!("/Groups/{group}"), members_op("add", &thousand)).await?;
-            println!("{:<44} {:>10}", format!("1,000 members in one PATCH (group of {size})"), ms(took));
+            println!("{:<48} {:>10}", format!("1,000 members in one PATCH (group of {size})"), ms(took));
         }
-        let mut rates = Vec::new();
-        for round in 0..args.bulk_rounds {
-            let ops: Vec<Value> = (0..1_000)
-                .map(|k| json!({"method": "POST", "bulkId": format!("b{k}"), "path": "/Users",
-                    "data": {"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": format!("bulk-{round}-{k}@example.com")}}))
-                .collect();
-            let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
-            let t = Instant::now();
-            let r = client.post(format!("{base}/Bulk")).bearer_auth(&token).json(&body).send().await?;
-            anyhow::ensure!(r.status().is_success(), "bulk: {}", r.status());
-            let _: Value = r.json().await?;
-            rates.push(1_000.0 / t.elapsed().as_secs_f64());
-        }
-        rates.sort_by(f64::total_cmp);
-        if let Some(median) = rates.get(rates.len() / 2) {
-            println!("{:<44} {:>10.0}", "/Bulk 1,000-user import, users/s (median)", median);
-        }
+        let loaded = bulk_rate(&client, &base, &token, "loaded", args.bulk_rounds).await?;
+        println!("{:<48} {:>10.0}", "/Bulk 1,000-user import into a fresh store, users/s", fresh);
+        println!("{:<48} {:>10.0}", "/Bulk 1,000-user import, 100k users stored, users/s", loaded);
         Ok(())
     });
     server.stop();
