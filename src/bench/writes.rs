@@ -46,18 +46,33 @@ fn seed(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<(Vec<(u64, String)
     let (members, extra) = ids.split_at(largest as usize);
     let mut groups = Vec::new();
     for size in sizes {
-        let refs = members[..*size as usize].iter().map(|id| MemberRef { id: id.clone(), kind: None }).collect();
+        let refs = members[..*size as usize]
+            .iter()
+            .map(|id| MemberRef {
+                id: id.clone(),
+                kind: None,
+            })
+            .collect();
         let write = ResourceWrite {
             attributes: serde_json::from_value(json!({"displayName": format!("Size {size}")}))?,
             members: MembersWrite::Set(refs),
             password: PasswordWrite::Keep,
         };
-        groups.push((*size, store.create_group(write, &Actor::system("bench"))?.id));
+        groups.push((
+            *size,
+            store.create_group(write, &Actor::system("bench"))?.id,
+        ));
     }
     Ok((groups, extra.to_vec()))
 }
 
-async fn bulk_rate(client: &reqwest::Client, base: &str, token: &str, label: &str, rounds: usize) -> anyhow::Result<f64> {
+async fn bulk_rate(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    label: &str,
+    rounds: usize,
+) -> anyhow::Result<f64> {
     let mut rates = Vec::new();
     for round in 0..rounds {
         let ops: Vec<Value> = (0..1_000)
@@ -68,7 +83,12 @@ async fn bulk_rate(client: &reqwest::Client, base: &str, token: &str, label: &st
             .collect();
         let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": ops});
         let t = Instant::now();
-        let r = client.post(format!("{base}/Bulk")).bearer_auth(token).json(&body).send().await?;
+        let r = client
+            .post(format!("{base}/Bulk"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await?;
         anyhow::ensure!(r.status().is_success(), "bulk: {}", r.status());
         let _: Value = r.json().await?;
         rates.push(1_000.0 / t.elapsed().as_secs_f64());
@@ -81,22 +101,39 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = Arc::new(DieselStore::open(&url, 8)?);
-    let token = tokens::create(store.as_ref(), "bench", vec!["scim:read".into(), "scim:write".into()], None)?;
+    let token = tokens::create(
+        store.as_ref(),
+        "bench",
+        vec!["scim:read".into(), "scim:write".into()],
+        None,
+    )?;
     let server = Server::start(store.clone(), &url)?;
     let base = format!("http://{}/scim/v2", server.addr);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let result: anyhow::Result<()> = runtime.block_on(async {
         // Idle pooled connections are dropped before the server's idle timeout closes them.
-        let client = reqwest::Client::builder().pool_idle_timeout(Duration::from_secs(2)).build()?;
+        let client = reqwest::Client::builder()
+            .pool_idle_timeout(Duration::from_secs(2))
+            .build()?;
         println!("scimhub write benchmark (SQLite, sequential requests over loopback)");
         let fresh = bulk_rate(&client, &base, &token, "fresh", args.bulk_rounds).await?;
         let (groups, extra) = seed(&store, &args.sizes)?;
         let send = |path: String, body: Value| {
-            let req = client.patch(format!("{base}{path}")).bearer_auth(&token).json(&body);
+            let req = client
+                .patch(format!("{base}{path}"))
+                .bearer_auth(&token)
+                .json(&body);
             async move {
                 let t = Instant::now();
                 let r = req.send().await?;
-                anyhow::ensure!(r.status().is_success(), "{}: {}", r.status(), r.text().await.unwrap_or_default());
+                anyhow::ensure!(
+                    r.status().is_success(),
+                    "{}: {}",
+                    r.status(),
+                    r.text().await.unwrap_or_default()
+                );
                 Ok::<Duration, anyhow::Error>(t.elapsed())
             }
         };
@@ -107,29 +144,57 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
             let who = vec![extra[k % extra.len()].clone()];
             for (g, (_, group)) in groups.iter().enumerate() {
                 adds[g].push(send(format!("/Groups/{group}"), members_op("add", &who)).await?);
-                removes[g].push(send(format!("/Groups/{group}"), members_op("remove", &who)).await?);
+                removes[g]
+                    .push(send(format!("/Groups/{group}"), members_op("remove", &who)).await?);
                 let t = Instant::now();
-                let r = client.get(format!("{base}/Groups/{group}?excludedAttributes=members")).bearer_auth(&token).send().await?;
+                let r = client
+                    .get(format!("{base}/Groups/{group}?excludedAttributes=members"))
+                    .bearer_auth(&token)
+                    .send()
+                    .await?;
                 anyhow::ensure!(r.status().is_success(), "GET group: {}", r.status());
                 let _: Value = r.json().await?;
                 reads[g].push(t.elapsed());
             }
         }
-        println!("{:<48} {:>10} {:>10} {:>10}", "scenario", "p50 ms", "p99 ms", "mean ms");
+        println!(
+            "{:<48} {:>10} {:>10} {:>10}",
+            "scenario", "p50 ms", "p99 ms", "mean ms"
+        );
         for (g, (size, _)) in groups.iter().enumerate() {
-            for (name, samples) in [("member add", &adds[g]), ("member remove", &removes[g]), ("GET, excludedAttributes=members", &reads[g])] {
+            for (name, samples) in [
+                ("member add", &adds[g]),
+                ("member remove", &removes[g]),
+                ("GET, excludedAttributes=members", &reads[g]),
+            ] {
                 let (p50, p99, mean) = summarize(samples.clone());
-                println!("{:<48} {:>10} {:>10} {:>10}", format!("{name}, group of {size}"), ms(p50), ms(p99), ms(mean));
+                println!(
+                    "{:<48} {:>10} {:>10} {:>10}",
+                    format!("{name}, group of {size}"),
+                    ms(p50),
+                    ms(p99),
+                    ms(mean)
+                );
             }
         }
         if let Some((size, group)) = groups.last() {
             let thousand: Vec<String> = extra[..1_000.min(extra.len())].to_vec();
             let took = send(format!("/Groups/{group}"), members_op("add", &thousand)).await?;
-            println!("{:<48} {:>10}", format!("1,000 members in one PATCH (group of {size})"), ms(took));
+            println!(
+                "{:<48} {:>10}",
+                format!("1,000 members in one PATCH (group of {size})"),
+                ms(took)
+            );
         }
         let loaded = bulk_rate(&client, &base, &token, "loaded", args.bulk_rounds).await?;
-        println!("{:<48} {:>10.0}", "/Bulk 1,000-user import into a fresh store, users/s", fresh);
-        println!("{:<48} {:>10.0}", "/Bulk 1,000-user import, 100k users stored, users/s", loaded);
+        println!(
+            "{:<48} {:>10.0}",
+            "/Bulk 1,000-user import into a fresh store, users/s", fresh
+        );
+        println!(
+            "{:<48} {:>10.0}",
+            "/Bulk 1,000-user import, 100k users stored, users/s", loaded
+        );
         Ok(())
     });
     server.stop();
