@@ -32,7 +32,10 @@ fn members_op(op: &str, ids: &[String]) -> Value {
     json!({"schemas": [PATCH_OP], "Operations": [{"op": op, "path": "members", "value": values}]})
 }
 
-fn seed(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<(Vec<(u64, String)>, Vec<String>)> {
+/// Groups by size (size, id), and spare user ids to add and remove.
+type Seeded = (Vec<(u64, String)>, Vec<String>);
+
+fn seed(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<Seeded> {
     let largest = sizes.iter().copied().max().unwrap_or(0);
     // The members, plus spare users to add and remove.
     let spare = 2_000u64;
