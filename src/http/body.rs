@@ -78,9 +78,12 @@ impl FromRequest for ScimJson {
             if buf.iter().all(u8::is_ascii_whitespace) {
                 return Err(ScimError::invalid_syntax("the request body is empty").into());
             }
-            serde_json::from_slice(&buf).map(ScimJson).map_err(|e| {
-                ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")).into()
-            })
+            serde_json::from_slice::<super::strict_json::Strict>(&buf)
+                .map(|v| ScimJson(v.0))
+                .map_err(|e| {
+                    ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
+                        .into()
+                })
         })
     }
 }

@@ -10,6 +10,7 @@ mod middleware;
 mod rate_limit;
 mod resources;
 mod response;
+mod strict_json;
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -388,6 +388,58 @@ fn cases(user: &str, group: &str) -> Vec<Case> {
             )
         },
         get_case("NUL in an id", "/Users/%00abc", 404, None),
+        case(
+            "duplicate JSON keys",
+            M::POST,
+            "/Users",
+            [
+                b"{\"schemas\":[\"",
+                USER_SCHEMA.as_bytes(),
+                b"\"],\"userName\":\"a\",\"userName\":\"b\"}",
+            ]
+            .concat(),
+            400,
+            Some("invalidSyntax"),
+        ),
+        case(
+            "a number beyond any range",
+            M::POST,
+            "/Users",
+            [
+                b"{\"schemas\":[\"",
+                USER_SCHEMA.as_bytes(),
+                b"\"],\"userName\":\"n\",\"title\":1e400}",
+            ]
+            .concat(),
+            400,
+            Some("invalidSyntax"),
+        ),
+        json_case(
+            "a huge integer where a string belongs",
+            M::POST,
+            "/Users",
+            with(user_body("x"), "title", json!(u64::MAX)),
+            400,
+            Some("invalidValue"),
+        ),
+        get_case(
+            "SQL in sortBy",
+            "/Users?sortBy=userName%3B%20DROP%20TABLE%20users",
+            400,
+            Some("invalidValue"),
+        ),
+        get_case(
+            "SQL in attributes",
+            "/Users?attributes=userName')%20--",
+            400,
+            Some("invalidValue"),
+        ),
+        get_case(
+            "SQL in excludedAttributes",
+            "/Users?excludedAttributes=x%22%3B--",
+            400,
+            Some("invalidValue"),
+        ),
         get_case(
             "NUL in a filter literal",
             "/Users?filter=userName%20eq%20%22a%5Cu0000%22",
