@@ -7,6 +7,7 @@ mod connection;
 mod filter_sql;
 mod group_list;
 mod groups;
+mod list_sql;
 mod members;
 mod query;
 mod schema;

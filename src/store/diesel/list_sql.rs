@@ -1,0 +1,145 @@
+//! The SQL side of listing, shared by the users and groups tables: each
+//! table module invokes `list_fns!` and supplies its own `ordered` (which
+//! columns `sortBy` can use).
+
+/// Orders by a nullable column: missing values last ascending, first
+/// descending, ties by id, all reversed when descending (as `scim::sort` does).
+macro_rules! order {
+    ($q:expr, $col:expr, $id:expr, $desc:expr) => {
+        if $desc {
+            $q.order_by($col.is_null().desc())
+                .then_order_by($col.desc())
+                .then_order_by($id.desc())
+        } else {
+            $q.order_by($col.is_null().asc())
+                .then_order_by($col.asc())
+                .then_order_by($id.asc())
+        }
+    };
+}
+
+/// The same for NOT NULL columns, without the null-ordering term so an
+/// index on the column can serve the order.
+macro_rules! order_not_null {
+    ($q:expr, $col:expr, $id:expr, $desc:expr) => {
+        if $desc {
+            $q.order_by($col.desc()).then_order_by($id.desc())
+        } else {
+            $q.order_by($col.asc()).then_order_by($id.asc())
+        }
+    };
+}
+
+/// `base`, `exact`, `count`, `page`, `keyset` and `scan` for one table
+/// (`$table` is its schema module; `$translate` its filter translation).
+/// The invoking module defines `fn ordered(Query, Option<&SortSpec>) -> Option<Query>`.
+macro_rules! list_fns {
+    ($table:ident, $translate:path) => {
+        type Query = $table::BoxedQuery<
+            'static,
+            MultiBackend,
+            (
+                diesel::sql_types::Text,
+                diesel::sql_types::Text,
+                diesel::sql_types::Timestamp,
+                diesel::sql_types::Timestamp,
+                diesel::sql_types::BigInt,
+            ),
+        >;
+
+        fn and(a: Pred<$table::table>, b: Pred<$table::table>) -> Pred<$table::table> {
+            Box::new(a.and(b))
+        }
+
+        fn base(filter: Option<&Filter>) -> (Query, bool) {
+            let q = $table::table.select(ROW).into_boxed::<MultiBackend>();
+            match filter.map(|f| plan(f, $translate, and)) {
+                None => (q, true),
+                Some(Pushdown::Exact(p)) => (q.filter(p), true),
+                Some(Pushdown::Narrowed(p)) => (q.filter(p), false),
+                Some(Pushdown::Nothing) => (q, false),
+            }
+        }
+
+        fn exact(filter: Option<&Filter>) -> bool {
+            filter.is_none_or(|f| $translate(f).is_some())
+        }
+
+        fn count(conn: &mut DbConnection, filter: Option<&Filter>) -> StoreResult<i64> {
+            let mut q = $table::table.count().into_boxed::<MultiBackend>();
+            if let Some(p) = filter.and_then($translate) {
+                q = q.filter(p);
+            }
+            Ok(q.get_result(conn)?)
+        }
+
+        fn page(
+            conn: &mut DbConnection,
+            filter: Option<&Filter>,
+            sort: Option<&SortSpec>,
+            offset: i64,
+            limit: i64,
+        ) -> StoreResult<Option<Vec<Row>>> {
+            let (q, _) = base(filter);
+            let Some(q) = ordered(q, sort) else {
+                return Ok(None);
+            };
+            Ok(Some(q.offset(offset).limit(limit).load(conn)?))
+        }
+
+        /// Rows after (`forward`) or before a position in the default order.
+        fn keyset(
+            conn: &mut DbConnection,
+            filter: Option<&Filter>,
+            at: &Position,
+            forward: bool,
+            limit: i64,
+        ) -> StoreResult<Vec<Row>> {
+            let SortValue::Time(ms) = at.value else {
+                return Ok(Vec::new());
+            };
+            let Some(t) = DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc()) else {
+                return Ok(Vec::new());
+            };
+            let (q, _) = base(filter);
+            let id = at.id.clone();
+            let rows = if forward {
+                q.filter(
+                    $table::created
+                        .gt(t)
+                        .or($table::created.eq(t).and($table::id.gt(id))),
+                )
+                .order_by($table::created.asc())
+                .then_order_by($table::id.asc())
+                .limit(limit)
+                .load(conn)?
+            } else {
+                q.filter(
+                    $table::created
+                        .lt(t)
+                        .or($table::created.eq(t).and($table::id.lt(id))),
+                )
+                .order_by($table::created.desc())
+                .then_order_by($table::id.desc())
+                .limit(limit)
+                .load(conn)?
+            };
+            Ok(rows)
+        }
+
+        fn scan(
+            conn: &mut DbConnection,
+            filter: Option<&Filter>,
+            after: &str,
+            limit: i64,
+        ) -> StoreResult<Vec<Row>> {
+            let (q, _) = base(filter);
+            Ok(q.filter($table::id.gt(after.to_string()))
+                .order_by($table::id.asc())
+                .limit(limit)
+                .load(conn)?)
+        }
+    };
+}
+
+pub(super) use {list_fns, order, order_not_null};
