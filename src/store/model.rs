@@ -187,7 +187,8 @@ impl ListQuery {
 }
 
 /// One page of a list: `total` counts the whole filtered set; `positions`
-/// are the items' places in the order (cursor material).
+/// are the items' places in the order (cursor material, filled for cursor
+/// windows only).
 #[derive(Debug, Clone)]
 pub struct ListPage<T> {
     pub total: u64,

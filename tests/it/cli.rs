@@ -15,6 +15,30 @@ fn scimhub() -> Command {
     cmd
 }
 
+/// A connection to the server on `port`, once it listens (30 s at most).
+fn connect_when_up(port: u16) -> std::net::TcpStream {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The child's exit status, once it exits (30 s at most).
+fn exit_status(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "server did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[tokio::test]
 async fn token_commands_create_list_and_revoke() {
     let dir = tempfile::tempdir().unwrap();
@@ -152,14 +176,7 @@ fn serve_uses_env_and_stops_cleanly_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            break;
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    connect_when_up(port);
     assert!(
         dir.path().join("scimhub.db").exists(),
         "default SQLite file in the working directory"
@@ -169,14 +186,7 @@ fn serve_uses_env_and_stops_cleanly_on_sigterm() {
         .status()
         .unwrap();
     assert!(kill.success());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = exit_status(&mut child);
     assert!(status.success(), "graceful stop exits 0: {status:?}");
 }
 
@@ -214,14 +224,7 @@ fn sigterm_lets_in_flight_requests_finish() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut stream = loop {
-        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut stream = connect_when_up(port);
     let body =
         r#"{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"in-flight"}"#;
     let head = format!(
@@ -244,15 +247,7 @@ fn sigterm_lets_in_flight_requests_finish() {
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success());
+    assert!(exit_status(&mut child).success());
 }
 
 /// A debug-level run that sets passwords and presents good and bad tokens

@@ -48,23 +48,21 @@ pub struct Ops<T> {
     pub id: fn(&T) -> &str,
 }
 
-/// The default order is creation time, then id.
-fn default_position(kind: ResourceKind, rendered: &Value, id: &str) -> Position {
-    let created = crate::scim::filter::AttrPath::with_sub("meta", "created");
+/// Where a rendered item stands: under `sort`, or in the default order
+/// (creation time, then id).
+fn position_of(
+    kind: ResourceKind,
+    sort: Option<&SortSpec>,
+    rendered: &Value,
+    id: &str,
+) -> Position {
+    let path = match sort {
+        Some(s) => s.path.clone(),
+        None => crate::scim::filter::AttrPath::with_sub("meta", "created"),
+    };
     Position {
-        value: sort_value(kind, rendered, &created),
+        value: sort_value(kind, rendered, &path),
         id: id.to_string(),
-    }
-}
-
-fn position<T>(ops: &Ops<T>, sort: Option<&SortSpec>, item: &T) -> Position {
-    let rendered = (ops.render)(item);
-    match sort {
-        Some(s) => Position {
-            value: sort_value(ops.kind, &rendered, &s.path),
-            id: (ops.id)(item).to_string(),
-        },
-        None => default_position(ops.kind, &rendered, (ops.id)(item)),
     }
 }
 
@@ -86,16 +84,9 @@ pub fn list<T>(conn: &mut DbConnection, ops: &Ops<T>, q: &ListQuery) -> StoreRes
                     (ops.page)(conn, filter, sort, clamp(*offset), clamp(*count))?
                 };
                 if let Some(rows) = rows {
-                    return finish(
-                        conn,
-                        ops,
-                        sort,
-                        rows,
-                        total,
-                        *offset > 0,
-                        offset + count < total as u64,
-                        flag,
-                    );
+                    // Index paging needs no positions (they are cursor material).
+                    let more = (*offset > 0, offset + count < total as u64);
+                    return finish(conn, ops, None, rows, total, more, flag);
                 }
             }
             Window::After { after, count } if sort.is_none() => {
@@ -112,7 +103,15 @@ pub fn list<T>(conn: &mut DbConnection, ops: &Ops<T>, q: &ListQuery) -> StoreRes
                     Some(p) => !(ops.keyset)(conn, filter, p, false, 1)?.is_empty(),
                     None => false,
                 };
-                return finish(conn, ops, sort, rows, total, more_before, more_after, flag);
+                return finish(
+                    conn,
+                    ops,
+                    Some(sort),
+                    rows,
+                    total,
+                    (more_before, more_after),
+                    flag,
+                );
             }
             Window::Before { before, count } if sort.is_none() => {
                 let total = (ops.count)(conn, filter)?;
@@ -122,7 +121,15 @@ pub fn list<T>(conn: &mut DbConnection, ops: &Ops<T>, q: &ListQuery) -> StoreRes
                 rows.reverse();
                 let more_after = !(ops.keyset)(conn, filter, before, true, 1)?.is_empty()
                     || rows.iter().any(|r| r.0 == before.id);
-                return finish(conn, ops, sort, rows, total, more_before, more_after, flag);
+                return finish(
+                    conn,
+                    ops,
+                    Some(sort),
+                    rows,
+                    total,
+                    (more_before, more_after),
+                    flag,
+                );
             }
             _ => {}
         }
@@ -130,22 +137,28 @@ pub fn list<T>(conn: &mut DbConnection, ops: &Ops<T>, q: &ListQuery) -> StoreRes
     in_memory(conn, ops, q)
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Loads the page's items; `positions_under` (the sort, for cursor pages)
+/// asks for their positions too.
 fn finish<T>(
     conn: &mut DbConnection,
     ops: &Ops<T>,
-    sort: Option<&SortSpec>,
+    positions_under: Option<Option<&SortSpec>>,
     rows: Vec<Row>,
     total: i64,
-    more_before: bool,
-    more_after: bool,
+    (more_before, more_after): (bool, bool),
     with_derived: bool,
 ) -> StoreResult<ListPage<T>> {
     let items = rows
         .into_iter()
         .map(|r| (ops.load)(conn, r, with_derived))
         .collect::<StoreResult<Vec<T>>>()?;
-    let positions = items.iter().map(|i| position(ops, sort, i)).collect();
+    let positions = match positions_under {
+        Some(sort) => items
+            .iter()
+            .map(|i| position_of(ops.kind, sort, &(ops.render)(i), (ops.id)(i)))
+            .collect(),
+        None => Vec::new(),
+    };
     Ok(ListPage {
         total: u64::try_from(total).unwrap_or(0),
         items,
@@ -174,13 +187,7 @@ fn in_memory<T>(conn: &mut DbConnection, ops: &Ops<T>, q: &ListQuery) -> StoreRe
             let item = (ops.load)(conn, row, needs_derived)?;
             let rendered = (ops.render)(&item);
             if filter.is_none_or(|f| matches(f, ops.kind, &rendered)) {
-                positions.push(match sort {
-                    Some(s) => Position {
-                        value: sort_value(ops.kind, &rendered, &s.path),
-                        id: (ops.id)(&item).to_string(),
-                    },
-                    None => default_position(ops.kind, &rendered, (ops.id)(&item)),
-                });
+                positions.push(position_of(ops.kind, sort, &rendered, (ops.id)(&item)));
             }
         }
         if done {
