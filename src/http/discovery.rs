@@ -1,30 +1,30 @@
 //! `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas` (GET only).
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::AppState;
 use super::response::{self, base_url};
+use super::routes::Endpoint;
 use crate::error::AppError;
 use crate::scim::{ScimError, discovery};
+use crate::service::tokens::SCOPE_READ;
 
-fn get_only<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args>,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler))
-        .default_service(web::to(super::method_not_allowed))
-}
-
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_only("/ServiceProviderConfig", service_provider_config))
-        .service(get_only("/ResourceTypes", resource_types))
-        .service(get_only("/ResourceTypes/{id}", resource_type))
-        .service(get_only("/Schemas", schemas))
-        .service(get_only("/Schemas/{id}", schema));
+/// Discovery documents, GET only, with `scim:read`.
+pub fn endpoints() -> Vec<Endpoint> {
+    let read = Some(SCOPE_READ);
+    vec![
+        Endpoint::new(
+            Method::GET,
+            "/ServiceProviderConfig",
+            read,
+            service_provider_config,
+        ),
+        Endpoint::new(Method::GET, "/ResourceTypes", read, resource_types),
+        Endpoint::new(Method::GET, "/ResourceTypes/{id}", read, resource_type),
+        Endpoint::new(Method::GET, "/Schemas", read, schemas),
+        Endpoint::new(Method::GET, "/Schemas/{id}", read, schema),
+    ]
 }
 
 async fn service_provider_config(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {

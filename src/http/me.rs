@@ -1,25 +1,26 @@
 //! `/Me` (RFC 7644 §3.11): the User the credential is bound to
 //! (`scimhub token create --user ID`); 501 when it is bound to none.
 
+use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 
 use super::AppState;
 use super::body::ScimJson;
 use super::resources::{get_one, patch_one, replace_one};
+use super::routes::Endpoint;
 use crate::error::AppError;
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
+use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
 
 type Handled = Result<actix_web::HttpResponse, AppError>;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/Me")
-            .route(web::get().to(get))
-            .route(web::put().to(replace))
-            .route(web::patch().to(patch))
-            .default_service(web::to(super::method_not_allowed)),
-    );
+pub fn endpoints() -> Vec<Endpoint> {
+    vec![
+        Endpoint::new(Method::GET, "/Me", Some(SCOPE_READ), get),
+        Endpoint::new(Method::PUT, "/Me", Some(SCOPE_WRITE), replace),
+        Endpoint::new(Method::PATCH, "/Me", Some(SCOPE_WRITE), patch),
+    ]
 }
 
 fn subject(caller: &Principal) -> Result<&str, AppError> {

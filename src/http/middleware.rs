@@ -13,6 +13,7 @@ use super::AppState;
 use crate::error::{AppError, AuthError};
 use crate::service::Principal;
 use crate::service::auth::required_scope;
+use crate::service::tokens::SCOPE_ADMIN;
 use crate::store::Actor;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -92,11 +93,30 @@ pub async fn request_id(
     Ok(res)
 }
 
-/// Every route behind this needs a valid token carrying the scope the
-/// method needs; the caller's `Principal` is left in the request extensions.
+/// Guards `/scim/v2`: a valid token carrying the scope the method needs
+/// (`service::auth::required_scope`); the caller's `Principal` is left in
+/// the request extensions.
 pub async fn require_token(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    let scope = required_scope(req.method().as_str(), req.path());
+    authorize(req, next, scope).await
+}
+
+/// Guards `/admin/v1`: every route there needs the `admin` scope.
+pub async fn require_admin(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
+    authorize(req, next, SCOPE_ADMIN).await
+}
+
+/// Authenticates the bearer token, checks `scope` and the rate limit.
+async fn authorize(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+    scope: &'static str,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
         let err = AppError::Internal(anyhow::anyhow!("application state missing"));
@@ -119,7 +139,6 @@ pub async fn require_token(
         Ok(p) => p,
         Err(err) => return Ok(req.error_response(err).map_into_right_body()),
     };
-    let scope = required_scope(req.method().as_str(), req.path());
     if let Err(denied) = principal.require(scope) {
         tracing::warn!(target: crate::telemetry::AUDIT, event = "auth.denied", token = %principal.name, scope, source);
         return Ok(req

@@ -2,6 +2,7 @@
 //! call `service`, and render; `error.rs` is the only place errors become
 //! responses.
 
+mod admin;
 mod body;
 mod discovery;
 mod error;
@@ -10,22 +11,25 @@ mod middleware;
 mod rate_limit;
 mod resources;
 mod response;
+mod routes;
 mod strict_json;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use actix_web::dev::Server;
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::scim::ScimError;
 use crate::scim::discovery::Capabilities;
-use crate::scim::{ResourceKind, ScimError};
+use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
 use crate::service::{Services, blocking};
+use routes::Endpoint;
 
 pub use middleware::REQUEST_ID;
 
@@ -69,33 +73,59 @@ impl AppState {
     }
 }
 
-/// Registers every route. The `/scim/v2` scope sits behind bearer auth as a
-/// whole, so a route added there later cannot be reached without a token.
+pub use routes::RouteRule;
+
+/// Where the SCIM API and the admin API are mounted.
+pub const SCIM_BASE: &str = "/scim/v2";
+pub const ADMIN_BASE: &str = "/admin/v1";
+
+fn public_endpoints() -> Vec<Endpoint> {
+    vec![Endpoint::new(Method::GET, "/healthz", None, healthz)]
+}
+
+fn scim_endpoints() -> Vec<Endpoint> {
+    let (read, write) = (Some(SCOPE_READ), Some(SCOPE_WRITE));
+    let mut all = discovery::endpoints();
+    all.extend(resources::endpoints::<resources::Users>());
+    all.extend(resources::endpoints::<resources::Groups>());
+    all.push(Endpoint::new(Method::POST, "/Bulk", write, bulk));
+    all.extend(me::endpoints());
+    all.push(Endpoint::new(Method::GET, "/Changes", read, changes));
+    all.push(Endpoint::new(
+        Method::POST,
+        "/.search",
+        read,
+        resources::search_all,
+    ));
+    all
+}
+
+/// Registers every route. `/scim/v2` and `/admin/v1` each sit behind bearer
+/// auth as a whole, so a route added there later cannot be reached without
+/// a token carrying the scope its guard asks for.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/healthz", web::get().to(healthz)).service(
-        web::scope("/scim/v2")
+    routes::mount(cfg, public_endpoints());
+    cfg.service(
+        web::scope(SCIM_BASE)
             .wrap(from_fn(middleware::require_token))
-            .configure(discovery::configure)
-            .configure(|c| resources::configure(c, ResourceKind::User))
-            .configure(|c| resources::configure(c, ResourceKind::Group))
-            .service(
-                web::resource("/Bulk")
-                    .route(web::post().to(bulk))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .configure(me::configure)
-            .service(
-                web::resource("/Changes")
-                    .route(web::get().to(changes))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/.search")
-                    .route(web::post().to(resources::search_all))
-                    .default_service(web::to(method_not_allowed)),
-            )
+            .configure(|c| routes::mount(c, scim_endpoints()))
+            .default_service(web::to(not_found)),
+    )
+    .service(
+        web::scope(ADMIN_BASE)
+            .wrap(from_fn(middleware::require_admin))
+            .configure(|c| routes::mount(c, admin::endpoints()))
             .default_service(web::to(not_found)),
     );
+}
+
+/// Every registered route with the scope it needs, from the same
+/// declarations `routes` mounts (for the access tests and the README).
+pub fn route_table() -> Vec<RouteRule> {
+    let mut all = routes::rules("", public_endpoints());
+    all.extend(routes::rules(SCIM_BASE, scim_endpoints()));
+    all.extend(routes::rules(ADMIN_BASE, admin::endpoints()));
+    all
 }
 
 /// Binds the listener and returns the server (to await) and its address.

@@ -1,7 +1,7 @@
 //! `/Users` and `/Groups`: the same handlers, told apart by the
 //! `ResourceKind` each scope carries.
 
-use actix_web::http::{StatusCode, header};
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 
@@ -9,6 +9,7 @@ use super::AppState;
 use super::body::ScimJson;
 use super::middleware::actor_of;
 use super::response::{self, base_url};
+use super::routes::Endpoint;
 use crate::error::AppError;
 use crate::scim::etag::TagList;
 use crate::scim::list::ListParams;
@@ -16,33 +17,40 @@ use crate::scim::projection::Projection;
 use crate::scim::render::ResourceMeta;
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
+use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
 
 type Handled = Result<HttpResponse, AppError>;
 
-pub fn configure(cfg: &mut web::ServiceConfig, kind: ResourceKind) {
-    cfg.service(
-        web::scope(&format!("/{}", kind.endpoint()))
-            .app_data(web::Data::new(kind))
-            .service(
-                web::resource("")
-                    .route(web::get().to(list))
-                    .route(web::post().to(create))
-                    .default_service(web::to(super::method_not_allowed)),
-            )
-            .service(
-                web::resource("/.search")
-                    .route(web::post().to(search))
-                    .default_service(web::to(super::method_not_allowed)),
-            )
-            .service(
-                web::resource("/{id}")
-                    .route(web::get().to(get))
-                    .route(web::put().to(replace))
-                    .route(web::delete().to(delete))
-                    .route(web::patch().to(patch))
-                    .default_service(web::to(super::method_not_allowed)),
-            ),
-    );
+/// Ties a handler to its resource type at compile time.
+pub trait Kind {
+    const KIND: ResourceKind;
+}
+
+pub struct Users;
+pub struct Groups;
+
+impl Kind for Users {
+    const KIND: ResourceKind = ResourceKind::User;
+}
+
+impl Kind for Groups {
+    const KIND: ResourceKind = ResourceKind::Group;
+}
+
+/// `/Users` or `/Groups`: reads need `scim:read` (a `.search` POST is a
+/// read), changes `scim:write`.
+pub fn endpoints<K: Kind + 'static>() -> Vec<Endpoint> {
+    let base = format!("/{}", K::KIND.endpoint());
+    let (read, write) = (Some(SCOPE_READ), Some(SCOPE_WRITE));
+    vec![
+        Endpoint::new(Method::GET, &base, read, list::<K>),
+        Endpoint::new(Method::POST, &base, write, create::<K>),
+        Endpoint::new(Method::POST, format!("{base}/.search"), read, search::<K>),
+        Endpoint::new(Method::GET, format!("{base}/{{id}}"), read, get::<K>),
+        Endpoint::new(Method::PUT, format!("{base}/{{id}}"), write, replace::<K>),
+        Endpoint::new(Method::PATCH, format!("{base}/{{id}}"), write, patch::<K>),
+        Endpoint::new(Method::DELETE, format!("{base}/{{id}}"), write, delete::<K>),
+    ]
 }
 
 /// `attributes` / `excludedAttributes` of a request's query string.
@@ -89,13 +97,12 @@ async fn fetch(
     })
 }
 
-async fn get(
+async fn get<K: Kind>(
     state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
     id: web::Path<String>,
     req: HttpRequest,
 ) -> Handled {
-    get_one(&state, **kind, &id, &req).await
+    get_one(&state, K::KIND, &id, &req).await
 }
 
 pub(super) async fn get_one(
@@ -122,15 +129,14 @@ pub(super) async fn get_one(
     ))
 }
 
-async fn create(
+async fn create<K: Kind>(
     state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
     caller: Principal,
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
     let base = base_url(&req, &state);
-    let (body, meta) = match **kind {
+    let (body, meta) = match K::KIND {
         ResourceKind::User => {
             let u = state
                 .services
@@ -148,7 +154,7 @@ async fn create(
             (g.to_scim(&base), g.meta)
         }
     };
-    let body = projection(&req)?.apply(**kind, body);
+    let body = projection(&req)?.apply(K::KIND, body);
     Ok(response::resource(StatusCode::CREATED, &body, &meta))
 }
 
@@ -165,15 +171,14 @@ fn tags(req: &HttpRequest, name: header::HeaderName) -> Result<Option<TagList>, 
     }
 }
 
-async fn replace(
+async fn replace<K: Kind>(
     state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
     id: web::Path<String>,
     caller: Principal,
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
-    replace_one(&state, **kind, &id, &caller, &req, body).await
+    replace_one(&state, K::KIND, &id, &caller, &req, body).await
 }
 
 pub(super) async fn replace_one(
@@ -210,15 +215,14 @@ pub(super) async fn replace_one(
 
 /// PATCH answers with the resource; a Group PATCH with no `attributes` /
 /// `excludedAttributes` asked answers 204 and never loads the members.
-async fn patch(
+async fn patch<K: Kind>(
     state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
     id: web::Path<String>,
     caller: Principal,
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
-    patch_one(&state, **kind, &id, &caller, &req, body).await
+    patch_one(&state, K::KIND, &id, &caller, &req, body).await
 }
 
 pub(super) async fn patch_one(
@@ -266,15 +270,14 @@ pub(super) async fn patch_one(
     ))
 }
 
-async fn delete(
+async fn delete<K: Kind>(
     state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
     id: web::Path<String>,
     caller: Principal,
     req: HttpRequest,
 ) -> Handled {
     let if_match = tags(&req, header::IF_MATCH)?;
-    match **kind {
+    match K::KIND {
         ResourceKind::User => {
             state
                 .services
@@ -293,23 +296,18 @@ async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
-    req: HttpRequest,
-) -> Handled {
+async fn list<K: Kind>(state: web::Data<AppState>, req: HttpRequest) -> Handled {
     let params = ListParams::from_pairs(&query_pairs(&req));
     let body = state
         .services
         .listing
-        .list(**kind, params, base_url(&req, &state))
+        .list(K::KIND, params, base_url(&req, &state))
         .await?;
     Ok(response::json(StatusCode::OK, &body))
 }
 
-async fn search(
+async fn search<K: Kind>(
     state: web::Data<AppState>,
-    kind: web::Data<ResourceKind>,
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
@@ -317,7 +315,7 @@ async fn search(
     let body = state
         .services
         .listing
-        .list(**kind, params, base_url(&req, &state))
+        .list(K::KIND, params, base_url(&req, &state))
         .await?;
     Ok(response::json(StatusCode::OK, &body))
 }

@@ -10,6 +10,7 @@ pub mod groups;
 pub mod jwt;
 pub mod listing;
 pub mod password;
+pub mod token_admin;
 pub mod tokens;
 pub mod users;
 
@@ -32,6 +33,7 @@ pub struct Services {
     pub listing: listing::Listing,
     pub bulk: bulk::Bulk,
     pub changes: changes::ChangeFeed,
+    pub tokens: token_admin::TokenAdmin,
 }
 
 impl Services {
@@ -51,6 +53,7 @@ impl Services {
         Ok(Self {
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
+            tokens: token_admin::TokenAdmin::new(store.clone()),
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,

@@ -84,13 +84,26 @@ pub fn parse_scopes(list: &str) -> Result<Vec<String>, AppError> {
     Ok(scopes)
 }
 
-/// Creates a token and returns its one and only cleartext copy.
+/// Creates a token (from the command line) and returns its one and only
+/// cleartext copy.
 pub fn create(
     store: &dyn Store,
     name: &str,
     scopes: Vec<String>,
     user_id: Option<String>,
 ) -> Result<String, AppError> {
+    create_by(store, &Actor::system("cli"), name, scopes, user_id).map(|(_, token)| token)
+}
+
+/// Creates a token on behalf of `actor`; returns its id and its one and only
+/// cleartext copy.
+pub fn create_by(
+    store: &dyn Store,
+    actor: &Actor,
+    name: &str,
+    scopes: Vec<String>,
+    user_id: Option<String>,
+) -> Result<(String, String), AppError> {
     if !valid_name(name) {
         return Err(ScimError::invalid_value(
             "a token name is 1-64 characters of letters, digits, '.', '_', '-' or '@'",
@@ -111,13 +124,14 @@ pub fn create(
         scopes: scopes.clone(),
         user_id,
     })?;
-    tracing::info!(target: AUDIT, operation = "token.create", token = name, scopes = %scopes.join(" "));
+    tracing::info!(target: AUDIT, operation = "token.create", token = name, scopes = %scopes.join(" "), actor = %actor.name);
     store.record_audit(AuditEvent {
         event: "token.create".into(),
-        actor: Actor::system("cli"),
+        actor: actor.clone(),
         detail: Some(format!("token {name:?} with scopes {}", scopes.join(" "))),
     })?;
-    Ok(format!("{PREFIX}{id}_{secret}"))
+    let token = format!("{PREFIX}{id}_{secret}");
+    Ok((id, token))
 }
 
 pub fn list(store: &dyn Store) -> Result<Vec<TokenRecord>, AppError> {
@@ -133,6 +147,21 @@ pub fn revoke(store: &dyn Store, name: &str) -> Result<(), AppError> {
         event: "token.revoke".into(),
         actor: Actor::system("cli"),
         detail: Some(format!("token {name:?}")),
+    })?;
+    Ok(())
+}
+
+/// Revokes the live token with this id on behalf of `actor`.
+pub fn revoke_id(store: &dyn Store, actor: &Actor, id: &str) -> Result<(), AppError> {
+    if !store.revoke_token_id(id)? {
+        return Err(ScimError::not_found(format!("no live token with id \"{id}\"")).into());
+    }
+    let name = store.find_token(id)?.map(|t| t.name).unwrap_or_default();
+    tracing::info!(target: AUDIT, operation = "token.revoke", token = %name, token_id = id, actor = %actor.name);
+    store.record_audit(AuditEvent {
+        event: "token.revoke".into(),
+        actor: actor.clone(),
+        detail: Some(format!("token {name:?} (id {id})")),
     })?;
     Ok(())
 }

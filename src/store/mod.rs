@@ -80,5 +80,7 @@ pub trait Store: Send + Sync + 'static {
     fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>>;
     /// Revokes the live token called `name`; false when there is none.
     fn revoke_token(&self, name: &str) -> StoreResult<bool>;
+    /// Revokes the live token with this id; false when there is none.
+    fn revoke_token_id(&self, id: &str) -> StoreResult<bool>;
     fn touch_token(&self, id: &str, at: chrono::DateTime<chrono::Utc>) -> StoreResult<()>;
 }

@@ -254,6 +254,10 @@ impl Store for DieselStore {
         write_tx(&mut *self.conn()?, |c| tokens::revoke(c, name))
     }
 
+    fn revoke_token_id(&self, id: &str) -> StoreResult<bool> {
+        write_tx(&mut *self.conn()?, |c| tokens::revoke_id(c, id))
+    }
+
     fn touch_token(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
         write_tx(&mut *self.conn()?, |c| tokens::touch(c, id, at))
     }

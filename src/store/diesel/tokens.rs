@@ -115,6 +115,17 @@ pub fn revoke(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     Ok(n > 0)
 }
 
+pub fn revoke_id(conn: &mut DbConnection, id: &str) -> StoreResult<bool> {
+    let n = diesel::update(
+        api_tokens::table
+            .find(id)
+            .filter(api_tokens::revoked.is_null()),
+    )
+    .set(api_tokens::revoked.eq(now().naive_utc()))
+    .execute(conn)?;
+    Ok(n > 0)
+}
+
 pub fn touch(conn: &mut DbConnection, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
     diesel::update(api_tokens::table.find(id))
         .set(api_tokens::last_used.eq(at.naive_utc()))

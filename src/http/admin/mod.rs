@@ -1,0 +1,11 @@
+//! The admin API under `/admin/v1`. The whole scope sits behind
+//! `middleware::require_admin`, so every route listed here needs the
+//! `admin` scope; add a module's endpoints to `endpoints` to mount them.
+
+mod tokens;
+
+use super::routes::Endpoint;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    tokens::endpoints()
+}
