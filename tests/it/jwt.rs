@@ -1,97 +1,13 @@
 //! External JWT bearer tokens: accepted only from a configured issuer, for
 //! its audience, with its algorithm and key, inside their lifetime.
 
-use std::process::Command;
-
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::{Method, StatusCode};
 use scimhub::config::JwtIssuerConfig;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::on_both_backends;
+use crate::support::jwt::{HMAC_ISSUER, RSA_ISSUER, claims, hs256, keys, now, rs256};
 use crate::support::{TestApp, user_body};
-
-const RSA_ISSUER: &str = "https://idp.example.test";
-const HMAC_ISSUER: &str = "https://scripts.example.test";
-
-struct Keys {
-    _dir: tempfile::TempDir,
-    private_pem: Vec<u8>,
-    public_pem: Vec<u8>,
-    public_path: String,
-    secret_path: String,
-}
-
-fn keys() -> Keys {
-    let dir = tempfile::tempdir().unwrap();
-    let private = dir.path().join("private.pem");
-    let public = dir.path().join("public.pem");
-    let ok = Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-            "-out",
-        ])
-        .arg(&private)
-        .output()
-        .unwrap()
-        .status
-        .success();
-    assert!(ok, "openssl genpkey");
-    let ok = Command::new("openssl")
-        .arg("pkey")
-        .arg("-in")
-        .arg(&private)
-        .arg("-pubout")
-        .arg("-out")
-        .arg(&public)
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "openssl pkey");
-    let secret = dir.path().join("hmac.secret");
-    std::fs::write(&secret, "a-long-random-hmac-secret-for-tests-only\n").unwrap();
-    Keys {
-        private_pem: std::fs::read(&private).unwrap(),
-        public_pem: std::fs::read(&public).unwrap(),
-        public_path: public.display().to_string(),
-        secret_path: secret.display().to_string(),
-        _dir: dir,
-    }
-}
-
-fn now() -> i64 {
-    chrono::Utc::now().timestamp()
-}
-
-fn claims(iss: &str, aud: &str, sub: &str, exp: i64, extra: Value) -> Value {
-    let mut c = json!({"iss": iss, "aud": aud, "sub": sub, "exp": exp, "iat": now()});
-    if let (Some(map), Value::Object(more)) = (c.as_object_mut(), extra) {
-        map.extend(more);
-    }
-    c
-}
-
-fn rs256(keys: &Keys, claims: &Value) -> String {
-    encode(
-        &Header::new(Algorithm::RS256),
-        claims,
-        &EncodingKey::from_rsa_pem(&keys.private_pem).unwrap(),
-    )
-    .unwrap()
-}
-
-fn hs256(secret: &[u8], claims: &Value) -> String {
-    encode(
-        &Header::new(Algorithm::HS256),
-        claims,
-        &EncodingKey::from_secret(secret),
-    )
-    .unwrap()
-}
 
 async fn jwts_are_checked_fully(default: TestApp) {
     let keys = keys();

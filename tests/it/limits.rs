@@ -81,7 +81,12 @@ async fn nothing_answers_without_a_token(app: TestApp) {
     let paths = [
         "/",
         "/admin",
+        "/admin/v1",
+        "/admin/v1/",
         "/admin/v1/targets",
+        "/admin/v1/tokens",
+        "/admin/v1/tokens/0000000000000000",
+        "/ADMIN/V1/tokens",
         "/metrics",
         "/scim",
         "/scim/v1/Users",
@@ -114,7 +119,8 @@ async fn nothing_answers_without_a_token(app: TestApp) {
                 r.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
                 "{method} {path}"
             );
-            if path.starts_with("/scim/v2") && !path.contains("..") {
+            let guarded = path.starts_with("/scim/v2") || path.starts_with("/admin/v1");
+            if guarded && !path.contains("..") {
                 assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}");
             }
         }

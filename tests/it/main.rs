@@ -4,6 +4,8 @@
 
 mod support;
 
+mod access;
+mod admin;
 mod audit;
 mod auth;
 mod bad_input;

@@ -144,7 +144,9 @@ impl TestApp {
     }
 
     pub fn url(&self, path: &str) -> String {
-        if path.starts_with('/') && !path.starts_with("/scim") && path != "/healthz" {
+        // Paths not naming their API are SCIM paths.
+        let full = path.starts_with("/scim") || path.starts_with("/admin") || path == "/healthz";
+        if path.starts_with('/') && !full {
             format!("{}/scim/v2{path}", self.base)
         } else {
             format!("{}{path}", self.base)
