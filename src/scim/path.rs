@@ -239,11 +239,15 @@ mod properties {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(1024))]
 
+        // A fuzz_ property: `PROPTEST_CASES=1000000 cargo test --release --lib fuzz_`.
         #[test]
-        fn arbitrary_paths_never_panic(s in r#"[a-zA-Z0-9:.\[\]" $_-]{0,60}|.{0,80}"#) {
-            if let Err(e) = parse_path(&s) {
-                prop_assert_eq!(e.status, 400);
-                prop_assert!(matches!(e.scim_type, Some(ScimType::InvalidPath | ScimType::InvalidFilter)));
+        fn fuzz_path_arbitrary_text(s in r#"[a-zA-Z0-9:.\[\]" $_-]{0,60}|.{0,80}"#) {
+            match parse_path(&s) {
+                Ok(p) => prop_assert_eq!(parse_path(&p.to_string()), Ok(p), "{}", s),
+                Err(e) => {
+                    prop_assert_eq!(e.status, 400);
+                    prop_assert!(matches!(e.scim_type, Some(ScimType::InvalidPath | ScimType::InvalidFilter)));
+                }
             }
         }
 

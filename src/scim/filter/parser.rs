@@ -662,6 +662,91 @@ mod properties {
         ]
     }
 
+    /// Filter words, operators and punctuation in any order: reaches the
+    /// parser's deeper states far more often than arbitrary text does.
+    fn token_soup() -> impl Strategy<Value = String> {
+        const TOKENS: &[&str] = &[
+            "userName",
+            "emails",
+            "value",
+            "type",
+            "members",
+            "meta.created",
+            "name.givenName",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+            "urn:ietf:params:scim:schemas:core:2.0:User:",
+            "eq",
+            "ne",
+            "co",
+            "sw",
+            "ew",
+            "gt",
+            "ge",
+            "lt",
+            "le",
+            "pr",
+            "and",
+            "or",
+            "not",
+            "AND",
+            "Or",
+            "(",
+            ")",
+            "[",
+            "]",
+            ".",
+            "\"",
+            "\"a\"",
+            "\"\\u00e9\\\"\"",
+            "true",
+            "false",
+            "null",
+            "1",
+            "-2.5e3",
+            "1e999",
+            "\"2026-11-22T00:00:00Z\"",
+            " ",
+            "  ",
+            "\t",
+            "$ref",
+            "ü",
+            "\\",
+        ];
+        let token = prop_oneof![
+            9 => proptest::sample::select(TOKENS).prop_map(str::to_string),
+            1 => ".{0,3}",
+        ];
+        prop::collection::vec(token, 0..40).prop_map(|parts| {
+            parts.iter().fold(String::new(), |mut out, p| {
+                if !out.is_empty() && p.len() > 1 {
+                    out.push(' ');
+                }
+                out.push_str(p);
+                out
+            })
+        })
+    }
+
+    /// Any input either parses or is refused as a 400 SCIM error; a parsed
+    /// filter prints to text that parses back to it.
+    fn parses_or_refuses(s: &str) -> Result<(), TestCaseError> {
+        match parse_filter(s, FilterLimits::default()) {
+            Ok(f) => {
+                let limits = FilterLimits {
+                    max_length: usize::MAX,
+                    max_depth: 64,
+                };
+                prop_assert_eq!(parse_filter(&f.to_string(), limits), Ok(f), "{}", s);
+            }
+            Err(e) => {
+                prop_assert_eq!(e.status, 400, "{}", s);
+                prop_assert!(e.scim_type.is_some(), "{}: {:?}", s, e);
+                prop_assert!(!e.detail.is_empty());
+            }
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -673,11 +758,15 @@ mod properties {
             prop_assert_eq!(reparsed, f);
         }
 
+        // The fuzz_ properties: `PROPTEST_CASES=1000000 cargo test --release --lib fuzz_`.
         #[test]
-        fn arbitrary_input_never_panics(s in ".{0,200}") {
-            if let Err(e) = parse_filter(&s, FilterLimits::default()) {
-                prop_assert_eq!(e.status, 400);
-            }
+        fn fuzz_filter_arbitrary_text(s in ".{0,200}") {
+            parses_or_refuses(&s)?;
+        }
+
+        #[test]
+        fn fuzz_filter_token_soup(s in token_soup()) {
+            parses_or_refuses(&s)?;
         }
     }
 }

@@ -1,5 +1,6 @@
-//! Fuzzing: arbitrary PATCH bodies never panic, fail only with a 4xx, and a
-//! success always leaves attributes in the canonical form `validate` makes.
+//! Fuzzing: arbitrary PATCH bodies (generated JSON, and client text) never
+//! panic, fail only with a 4xx SCIM error, and a success always leaves
+//! attributes in the canonical form `validate` makes.
 
 use proptest::prelude::*;
 use serde_json::json;
@@ -191,12 +192,42 @@ fn check(kind: ResourceKind, current: &Value, body: &Value) -> Result<(), TestCa
     Ok(())
 }
 
+/// A generated body as JSON text with a few characters deleted, replaced
+/// or inserted: mostly broken JSON, sometimes JSON of a surprising shape.
+fn mutated_text() -> impl Strategy<Value = String> {
+    let edit = (any::<prop::sample::Index>(), any::<char>(), 0..3u8);
+    (body(), prop::collection::vec(edit, 0..4)).prop_map(|(body, edits)| {
+        let mut chars: Vec<char> = body.to_string().chars().collect();
+        for (at, c, kind) in edits {
+            let i = at.index(chars.len() + 1);
+            match kind {
+                0 if i < chars.len() => {
+                    chars.remove(i);
+                }
+                1 if i < chars.len() => chars[i] = c,
+                _ => chars.insert(i, c),
+            }
+        }
+        chars.into_iter().collect()
+    })
+}
+
+// The fuzz_ properties: `PROPTEST_CASES=1000000 cargo test --release --lib fuzz_`.
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(4000))]
 
     #[test]
-    fn arbitrary_bodies_never_panic_and_stay_canonical(body in body()) {
+    fn fuzz_patch_arbitrary_bodies(body in body()) {
         check(ResourceKind::User, &ann(), &body)?;
         check(ResourceKind::Group, &group(), &body)?;
+    }
+
+    /// Text as a client sends it: what is JSON goes through the engine.
+    #[test]
+    fn fuzz_patch_arbitrary_text(text in prop_oneof![3 => mutated_text(), 1 => ".{0,200}"]) {
+        if let Ok(body) = serde_json::from_str::<Value>(&text) {
+            check(ResourceKind::User, &ann(), &body)?;
+            check(ResourceKind::Group, &group(), &body)?;
+        }
     }
 }
