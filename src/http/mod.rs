@@ -32,6 +32,7 @@ use crate::service::{Services, blocking};
 use routes::Endpoint;
 
 pub use middleware::REQUEST_ID;
+pub use routes::RouteRule;
 
 /// Shared, read-only state of every worker.
 pub struct AppState {
@@ -72,8 +73,6 @@ impl AppState {
         }
     }
 }
-
-pub use routes::RouteRule;
 
 /// Where the SCIM API and the admin API are mounted.
 pub const SCIM_BASE: &str = "/scim/v2";
