@@ -246,7 +246,10 @@ pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
     match cmd {
         TargetCommand::Add(args) => add(&store, config, args)?,
         TargetCommand::List { .. } => {
-            println!("{:<20} {:<44} {:<10} SCOPE", "NAME", "URL", "MAPPING");
+            println!(
+                "{:<20} {:<44} {:<7} {:<10} SCOPE",
+                "NAME", "URL", "AUTH", "MAPPING"
+            );
             for t in targets::list(&store)? {
                 let mapping = if t.mapping.is_some() {
                     "custom"
@@ -254,9 +257,10 @@ pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
                     "identity"
                 };
                 println!(
-                    "{:<20} {:<44} {:<10} {}",
+                    "{:<20} {:<44} {:<7} {:<10} {}",
                     t.name,
                     t.base_url,
+                    t.settings.auth,
                     mapping,
                     t.scope.as_deref().unwrap_or("all users")
                 );

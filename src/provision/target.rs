@@ -7,10 +7,11 @@ use anyhow::{Context, bail};
 use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::client::{self, ClientOptions};
+use super::crypto;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode};
 use super::target_check::{check_filter, check_settings};
-use super::{client, crypto};
 use crate::config::SecretKey;
 use crate::scim::ResourceKind;
 use crate::store::{StoreError, SyncStore, TargetRecord};
@@ -276,8 +277,72 @@ pub fn remove(store: &dyn SyncStore, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The outbound client's options for a stored target (credentials opened,
+/// default retry policy).
+pub fn client_options(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<ClientOptions> {
+    let settings: TargetSettings =
+        serde_json::from_str(&r.settings).context("stored settings are corrupt")?;
+    Ok(ClientOptions::for_target(
+        &r.base_url,
+        credentials(key, r)?,
+        &settings,
+    ))
+}
+
 /// The target's credentials in the clear, for the outbound client only.
 pub fn credentials(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<Credentials> {
     let plain = crypto::open(key, &r.credentials, &r.id)?;
     serde_json::from_slice(&plain).context("stored credentials are corrupt")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn client_options_open_the_credentials_and_carry_the_settings() {
+        let key = SecretKey([3; 32]);
+        let credentials = Credentials::OAuth2 {
+            token_url: "https://login.example/token".into(),
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            scope: None,
+        };
+        let settings = TargetSettings {
+            timeout_secs: 7,
+            headers: BTreeMap::from([("X-Tenant".into(), "acme".into())]),
+            ..TargetSettings::default()
+        };
+        let now = Utc::now();
+        let record = TargetRecord {
+            id: "t1".into(),
+            name: "app".into(),
+            base_url: "https://app.example/scim".into(),
+            credentials: crypto::seal(&key, &serde_json::to_vec(&credentials).unwrap(), "t1")
+                .unwrap(),
+            settings: serde_json::to_string(&settings).unwrap(),
+            mapping: None,
+            scope: None,
+            change_cursor: 0,
+            created: now,
+            updated: now,
+        };
+        let opts = client_options(&key, &record).unwrap();
+        assert_eq!(opts.credentials, credentials);
+        assert_eq!(opts.base_url, "https://app.example/scim");
+        assert_eq!(opts.timeout, Duration::from_secs(7));
+        assert_eq!(opts.headers, settings.headers);
+        assert!(client_options(&SecretKey([4; 32]), &record).is_err());
+        assert_eq!(format!("{credentials:?}"), "OAuth2(redacted)");
+    }
+
+    #[test]
+    fn settings_stored_before_the_scope_options_still_read() {
+        let old = r#"{"auth":"bearer","resource_types":["Users"],"matching":"userName"}"#;
+        let settings: TargetSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(settings.group_scope, None);
+        assert!(settings.scope_groups.is_empty());
+    }
 }
