@@ -159,9 +159,7 @@ impl OAuth2 {
         })
     }
 
-    /// POSTs the client-credentials grant (retrying transient failures);
-    /// returns 2xx and 4xx replies.
-    async fn request(&self, transport: &Transport, in_form: bool) -> Result<Reply, ClientError> {
+    fn form(&self, in_form: bool) -> String {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         if let Some(scope) = &self.scope {
@@ -171,7 +169,13 @@ impl OAuth2 {
             form.append_pair("client_id", &self.client_id);
             form.append_pair("client_secret", &self.client_secret);
         }
-        let body = form.finish();
+        form.finish()
+    }
+
+    /// POSTs the client-credentials grant (retrying transient failures);
+    /// returns 2xx and 4xx replies.
+    async fn request(&self, transport: &Transport, in_form: bool) -> Result<Reply, ClientError> {
+        let body = self.form(in_form);
         let client_auth = if in_form {
             None
         } else {
@@ -180,26 +184,35 @@ impl OAuth2 {
                 &form_encode(&self.client_secret),
             )?)
         };
-        with_retries(&transport.retry, self.token_url.path(), async || {
-            let mut request = transport
-                .http
-                .post(self.token_url.clone())
-                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(ACCEPT, "application/json")
-                .body(body.clone());
-            if let Some(header) = &client_auth {
-                request = request.header(AUTHORIZATION, header.clone());
-            }
-            let reply = transport.send(request).await?;
-            if reply.is_transient() {
-                return Err(reply.transient());
-            }
-            if (300..400).contains(&reply.status) {
-                return Err(Attempt::Fatal(reply.redirect()));
-            }
-            Ok(reply)
+        with_retries(&transport.retry, self.token_url.path(), || {
+            self.post(transport, &body, client_auth.as_ref())
         })
         .await
+    }
+
+    async fn post(
+        &self,
+        transport: &Transport,
+        body: &str,
+        client_auth: Option<&HeaderValue>,
+    ) -> Result<Reply, Attempt> {
+        let mut request = transport
+            .http
+            .post(self.token_url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(ACCEPT, "application/json")
+            .body(body.to_string());
+        if let Some(header) = client_auth {
+            request = request.header(AUTHORIZATION, header.clone());
+        }
+        let reply = transport.send(request).await?;
+        if reply.is_transient() {
+            return Err(reply.transient());
+        }
+        if (300..400).contains(&reply.status) {
+            return Err(Attempt::Fatal(reply.redirect()));
+        }
+        Ok(reply)
     }
 }
 

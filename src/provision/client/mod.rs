@@ -13,6 +13,7 @@ mod transport;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use reqwest::Method;
@@ -245,38 +246,52 @@ impl ScimClient {
             .transpose()
             .map_err(|e| ClientError::Config(format!("cannot encode the request body: {e}")))?;
         let path = url.path().to_string();
-        let mut refreshed = false;
-        with_retries(&inner.transport.retry, &path, async || {
-            let authorization = inner.auth.header(&inner.transport).await?;
-            let mut request = inner
-                .transport
-                .http
-                .request(method.clone(), url.clone())
-                .headers(inner.headers.clone())
-                .header(AUTHORIZATION, authorization.clone())
-                .header(ACCEPT, ACCEPT_SCIM);
-            if let Some(body) = &body {
-                request = request.header(CONTENT_TYPE, SCIM_JSON).body(body.clone());
-            }
-            let reply = inner.transport.send(request).await?;
-            tracing::debug!(%method, path, status = reply.status, "target answered");
-            match reply.status {
-                200..=299 | 404 => Ok(reply),
-                401 if !refreshed && inner.auth.refused(&authorization).await => {
-                    refreshed = true;
-                    tracing::info!(path, "target refused the access token; fetching a new one");
-                    Err(Attempt::Reauthenticate)
-                }
-                401 | 403 => {
-                    tracing::warn!(%method, path, status = reply.status, "target refused the credentials");
-                    Err(ClientError::unauthorized(reply.status, &reply.body).into())
-                }
-                _ if reply.is_transient() => Err(reply.transient()),
-                300..=399 => Err(reply.redirect().into()),
-                status => Err(ClientError::rejected(status, &reply.body).into()),
-            }
+        let refreshed = AtomicBool::new(false);
+        with_retries(&inner.transport.retry, &path, || {
+            self.attempt(&method, &url, body.as_deref(), &refreshed)
         })
         .await
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &url::Url,
+        body: Option<&[u8]>,
+        refreshed: &AtomicBool,
+    ) -> Result<Reply, Attempt> {
+        let inner = &*self.inner;
+        let path = url.path();
+        let authorization = inner.auth.header(&inner.transport).await?;
+        let mut request = inner
+            .transport
+            .http
+            .request(method.clone(), url.clone())
+            .headers(inner.headers.clone())
+            .header(AUTHORIZATION, authorization.clone())
+            .header(ACCEPT, ACCEPT_SCIM);
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, SCIM_JSON).body(body.to_vec());
+        }
+        let reply = inner.transport.send(request).await?;
+        tracing::debug!(%method, path, status = reply.status, "target answered");
+        match reply.status {
+            200..=299 | 404 => Ok(reply),
+            // One fresh token per request: a second 401 means the credentials are refused.
+            401 if !refreshed.swap(true, Ordering::Relaxed)
+                && inner.auth.refused(&authorization).await =>
+            {
+                tracing::info!(path, "target refused the access token; fetching a new one");
+                Err(Attempt::Reauthenticate)
+            }
+            401 | 403 => {
+                tracing::warn!(%method, path, status = reply.status, "target refused the credentials");
+                Err(ClientError::unauthorized(reply.status, &reply.body).into())
+            }
+            _ if reply.is_transient() => Err(reply.transient()),
+            300..=399 => Err(reply.redirect().into()),
+            status => Err(ClientError::rejected(status, &reply.body).into()),
+        }
     }
 }
 

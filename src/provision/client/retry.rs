@@ -69,11 +69,17 @@ impl From<ClientError> for Attempt {
 
 /// Runs `op` until it succeeds, fails for good or uses up the attempts.
 /// `path` names the request in logs (never a query string or a secret).
-pub(crate) async fn with_retries<T>(
+/// (`op` is a plain closure returning a future, not an async closure, so
+/// the whole future stays `Send` for spawned tasks.)
+pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     path: &str,
-    mut op: impl AsyncFnMut() -> Result<T, Attempt>,
-) -> Result<T, ClientError> {
+    mut op: F,
+) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, Attempt>>,
+{
     let max_attempts = policy.max_attempts.max(1);
     let mut attempt = 1;
     loop {

@@ -369,3 +369,26 @@ async fn bad_options_are_refused_before_any_request() {
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_on_spawned_tasks_share_one_token_fetch() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth/token"))
+        .respond_with(token("shared", 3600).set_delay(Duration::from_millis(50)))
+        .mount(&server)
+        .await;
+    user_ok(&server).await;
+    let c = ScimClient::new(oauth(&server)).unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get(ResourceKind::User, "u1").await })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap().unwrap();
+    }
+    assert_eq!(hits(&server, "/oauth/token").await, 1);
+    assert_eq!(auth_headers(&server, USER).await, vec!["Bearer shared"; 8]);
+}

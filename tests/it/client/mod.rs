@@ -57,3 +57,31 @@ pub async fn hits(server: &MockServer, path: &str) -> usize {
         .filter(|r| r.url.path() == path)
         .count()
 }
+
+/// The executor runs calls on spawned tasks: every future must be `Send`.
+#[test]
+fn every_call_can_run_on_a_spawned_task() {
+    fn send<T: Send>(_: T) {}
+    let c = ScimClient::new(ClientOptions {
+        base_url: "http://127.0.0.1:9/scim".into(),
+        credentials: Credentials::Bearer {
+            token: TOKEN.into(),
+        },
+        headers: BTreeMap::new(),
+        timeout: Duration::from_secs(1),
+        retry: RetryPolicy::default(),
+    })
+    .unwrap();
+    let kind = scimhub::scim::ResourceKind::User;
+    let body = user("u1");
+    send(c.discover());
+    send(c.list_all(kind, 10));
+    send(c.search(kind, "userName eq \"a\""));
+    send(c.get(kind, "u1"));
+    send(c.create(kind, &body));
+    send(c.replace(kind, "u1", &body));
+    send(c.patch(kind, "u1", vec![]));
+    send(c.delete(kind, "u1"));
+    fn shared<T: Send + Sync + Clone>(_: &T) {}
+    shared(&c);
+}
