@@ -147,14 +147,14 @@ impl OAuth2 {
                 detail: format!("OAuth token endpoint: {detail}"),
             });
         }
-        let token = parse_token(&reply.body)?;
-        tracing::debug!(%host, expires_in = ?token.1, "fetched an OAuth access token");
-        let renew_at = token.1.map(|lifetime| {
+        let (access_token, expires_in) = parse_token(&reply.body)?;
+        tracing::debug!(%host, ?expires_in, "fetched an OAuth access token");
+        let renew_at = expires_in.map(|lifetime| {
             let margin = RENEW_BEFORE.min(lifetime / 10);
             Instant::now() + lifetime.saturating_sub(margin)
         });
         Ok(CachedToken {
-            header: secret_header(format!("Bearer {}", token.0))?,
+            header: secret_header(format!("Bearer {access_token}"))?,
             renew_at,
         })
     }

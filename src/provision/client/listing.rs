@@ -14,7 +14,6 @@ const MAX_PAGE_SIZE: usize = 1000;
 struct Page {
     resources: Vec<Value>,
     total: Option<usize>,
-    start_index: Option<usize>,
 }
 
 impl Page {
@@ -29,7 +28,6 @@ impl Page {
                 .and_then(|n| usize::try_from(n).ok())
         };
         let total = number(body.get("totalResults"));
-        let start_index = number(body.get("startIndex"));
         // An empty list may leave "Resources" out (RFC 7644 §3.4.2).
         let resources = match body.remove("Resources") {
             None | Some(Value::Null) => Vec::new(),
@@ -43,11 +41,7 @@ impl Page {
         for resource in &resources {
             check_resource(resource)?;
         }
-        Ok(Self {
-            resources,
-            total,
-            start_index,
-        })
+        Ok(Self { resources, total })
     }
 }
 
@@ -79,12 +73,6 @@ impl ScimClient {
             if page.resources.is_empty() {
                 return Ok(all);
             }
-            if page.start_index.is_some_and(|s| s != start) {
-                return Err(ClientError::Protocol(format!(
-                    "asked for startIndex {start}, got a page starting at {}",
-                    page.start_index.unwrap_or_default()
-                )));
-            }
             let first = page.resources[0].get("id").cloned();
             if previous_first.is_some() && previous_first == first {
                 return Err(ClientError::Protocol(format!(
@@ -95,7 +83,8 @@ impl ScimClient {
             let count = page.resources.len();
             all.extend(page.resources);
             start += count;
-            // A target may cap the page below what was asked: trust totalResults when given.
+            // A target may cap the page below what was asked (its itemsPerPage):
+            // trust totalResults when given.
             let done = match page.total {
                 Some(total) => start > total,
                 None => count < page_size,

@@ -104,7 +104,7 @@ async fn list_all_stops_on_a_short_or_empty_page_without_total_results() {
 #[tokio::test]
 async fn targets_that_ignore_start_index_or_never_end_are_cut_off() {
     let server = MockServer::start().await;
-    // Always the first page, honestly labelled.
+    // Always the first page.
     Mock::given(method("GET"))
         .and(path(USERS))
         .respond_with(list(Some(1_000_000), 1, &["a", "b"]))
@@ -115,7 +115,7 @@ async fn targets_that_ignore_start_index_or_never_end_are_cut_off() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Protocol(m) if m.contains("asked for startIndex 3")),
+        matches!(&err, ClientError::Protocol(m) if m.contains("startIndex 3 repeats the previous one")),
         "{err:?}"
     );
 
