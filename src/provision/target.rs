@@ -74,7 +74,7 @@ impl Credentials {
                 client_secret,
                 scope,
             } => {
-                client::check_base_url(token_url).map_err(|e| format!("OAuth token URL: {e}"))?;
+                client::check_http_url(token_url).map_err(|e| format!("OAuth token URL: {e}"))?;
                 if blank(client_id) {
                     return Err("the OAuth client id is empty".into());
                 }

@@ -73,8 +73,7 @@ impl Auth {
                 client_secret,
                 scope,
             } => Auth::OAuth2(Box::new(OAuth2 {
-                token_url: url::Url::parse(token_url)
-                    .map_err(|_| ClientError::Config("the OAuth token URL is not a URL".into()))?,
+                token_url: super::check_http_url(token_url).map_err(ClientError::Config)?,
                 client_id: client_id.clone(),
                 client_secret: client_secret.clone(),
                 scope: scope.clone(),

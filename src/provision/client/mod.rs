@@ -91,10 +91,9 @@ struct Inner {
     headers: HeaderMap,
 }
 
-/// An http(s) URL without credentials, query or fragment (trailing slashes dropped).
-pub fn check_base_url(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text.trim_end_matches('/'))
-        .map_err(|_| format!("{text:?} is not a URL"))?;
+/// An http(s) URL without credentials in it.
+pub fn check_http_url(text: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(text).map_err(|_| format!("{text:?} is not a URL"))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(format!("the URL must be http(s)://host/…, got {text:?}"));
     }
@@ -103,6 +102,13 @@ pub fn check_base_url(text: &str) -> Result<url::Url, String> {
             "{text:?}: credentials belong in the auth options, not in the URL"
         ));
     }
+    Ok(url)
+}
+
+/// A SCIM base URL: http(s), no credentials, query or fragment; trailing
+/// slashes dropped.
+pub fn check_base_url(text: &str) -> Result<url::Url, String> {
+    let url = check_http_url(text.trim_end_matches('/'))?;
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
             "{text:?}: the URL must not have a query or fragment"
