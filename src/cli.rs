@@ -12,6 +12,8 @@ use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
 
+mod target;
+
 #[derive(Debug, Parser)]
 #[command(name = "scimhub", version, about = "SCIM 2.0 identity hub")]
 pub struct Cli {
@@ -37,7 +39,7 @@ enum Command {
     Token(TokenCommand),
     /// Manage downstream SCIM targets of the sync center.
     #[command(subcommand)]
-    Target(TargetCommand),
+    Target(target::TargetCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
     /// Maintain the change log behind the pull API.
@@ -144,49 +146,6 @@ enum TokenCommand {
     },
     /// Revoke the live token with this name.
     Revoke {
-        name: String,
-        #[command(flatten)]
-        db: DatabaseArg,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum TargetCommand {
-    /// Add a target (its token is stored encrypted with SCIMHUB_SECRET_KEY).
-    Add {
-        #[arg(long)]
-        name: String,
-        /// The target's SCIM base URL, e.g. https://app.example.com/scim/v2.
-        #[arg(long, value_name = "BASE_URL")]
-        url: String,
-        /// Bearer token for the target (env SCIMHUB_TARGET_TOKEN keeps it out of shell history).
-        #[arg(long, env = "SCIMHUB_TARGET_TOKEN", hide_env_values = true)]
-        token: String,
-        /// Attribute mapping file (TOML or JSON; see the README). Default: identity.
-        #[arg(long, value_name = "FILE")]
-        mapping: Option<PathBuf>,
-        /// SCIM filter choosing the users to provision. Default: all users.
-        #[arg(long, value_name = "FILTER")]
-        scope: Option<String>,
-        /// Attribute that links existing target accounts.
-        #[arg(long, default_value = "userName")]
-        matching: String,
-        #[command(flatten)]
-        db: DatabaseArg,
-    },
-    /// List targets.
-    List {
-        #[command(flatten)]
-        db: DatabaseArg,
-    },
-    /// Show one target's settings and mapping (never its credentials).
-    Show {
-        name: String,
-        #[command(flatten)]
-        db: DatabaseArg,
-    },
-    /// Remove a target with its id map and run history.
-    Remove {
         name: String,
         #[command(flatten)]
         db: DatabaseArg,
@@ -321,15 +280,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             token(cmd, &config)
         }
         Command::Target(cmd) => {
-            let db = match cmd {
-                TargetCommand::Add { db, .. }
-                | TargetCommand::List { db }
-                | TargetCommand::Show { db, .. }
-                | TargetCommand::Remove { db, .. } => db,
-            };
-            let config = load_config(&cli, db_override(db))?;
+            let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
-            target(cmd, &config)
+            target::run(cmd, &config)
         }
         Command::Conformance(args) => crate::conformance::command::run(args),
     }
@@ -393,71 +346,6 @@ fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {
         TokenCommand::Revoke { name, .. } => {
             tokens::revoke(store.as_ref(), name)?;
             println!("Revoked token {name:?}.");
-        }
-    }
-    Ok(())
-}
-
-fn target(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
-    use crate::provision::target as targets;
-    let store = DieselStore::open(&config.database_url, config.pool_size)?;
-    match cmd {
-        TargetCommand::Add {
-            name,
-            url,
-            token,
-            mapping,
-            scope,
-            matching,
-            ..
-        } => {
-            let mapping = match mapping {
-                Some(path) => Some(
-                    std::fs::read_to_string(path)
-                        .with_context(|| format!("cannot read mapping file {}", path.display()))?,
-                ),
-                None => None,
-            };
-            let new = targets::NewTarget {
-                name: name.clone(),
-                base_url: url.clone(),
-                credentials: targets::Credentials::Bearer {
-                    token: token.clone(),
-                },
-                mapping,
-                scope: scope.clone(),
-                settings: targets::TargetSettings {
-                    matching: matching.clone(),
-                    ..targets::TargetSettings::default()
-                },
-            };
-            let view = targets::add(&store, config.secret_key.as_ref(), new)?;
-            println!("Added target {:?} ({}).", view.name, view.base_url);
-        }
-        TargetCommand::List { .. } => {
-            println!("{:<20} {:<44} {:<10} SCOPE", "NAME", "URL", "MAPPING");
-            for t in targets::list(&store)? {
-                let mapping = if t.mapping.is_some() {
-                    "custom"
-                } else {
-                    "identity"
-                };
-                println!(
-                    "{:<20} {:<44} {:<10} {}",
-                    t.name,
-                    t.base_url,
-                    mapping,
-                    t.scope.as_deref().unwrap_or("all users")
-                );
-            }
-        }
-        TargetCommand::Show { name, .. } => {
-            let t = targets::show(&store, name)?;
-            println!("{}", serde_json::to_string_pretty(&t)?);
-        }
-        TargetCommand::Remove { name, .. } => {
-            targets::remove(&store, name)?;
-            println!("Removed target {name:?}.");
         }
     }
     Ok(())

@@ -2,7 +2,9 @@
 //! store. `mapping` and `plan` are pure; the rest does IO through the
 //! `store::` seam (never `http::`).
 
+pub mod client;
 pub mod crypto;
 pub mod mapping;
 pub mod plan;
 pub mod target;
+pub mod target_check;

@@ -7,25 +7,43 @@ use anyhow::{Context, bail};
 use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::client::{self, ClientOptions};
 use super::crypto;
 use super::mapping::MappingFile;
-use super::plan::{DeletionGuard, DeprovisionMode, MatchKey};
+use super::plan::{DeletionGuard, DeprovisionMode};
+use super::target_check::{check_filter, check_settings};
 use crate::config::SecretKey;
 use crate::scim::ResourceKind;
-use crate::scim::filter::{self, FilterLimits};
 use crate::store::{StoreError, SyncStore, TargetRecord};
 
 /// How scimhub authenticates to the target (sealed as JSON).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Credentials {
-    Bearer { token: String },
+    Bearer {
+        token: String,
+    },
+    /// HTTP basic (RFC 7617).
+    Basic {
+        username: String,
+        password: String,
+    },
+    /// OAuth 2.0 client credentials grant (RFC 6749 §4.4).
+    #[serde(rename = "oauth2")]
+    OAuth2 {
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        scope: Option<String>,
+    },
 }
 
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Credentials::Bearer { .. } => f.write_str("Bearer(redacted)"),
+            Credentials::Basic { .. } => f.write_str("Basic(redacted)"),
+            Credentials::OAuth2 { .. } => f.write_str("OAuth2(redacted)"),
         }
     }
 }
@@ -34,6 +52,41 @@ impl Credentials {
     pub fn kind(&self) -> &'static str {
         match self {
             Credentials::Bearer { .. } => "bearer",
+            Credentials::Basic { .. } => "basic",
+            Credentials::OAuth2 { .. } => "oauth2",
+        }
+    }
+
+    /// Why these credentials cannot work (never quoting a secret).
+    pub fn check(&self) -> Result<(), String> {
+        let blank = |s: &str| s.trim().is_empty();
+        match self {
+            Credentials::Bearer { token } if blank(token) => Err("the token is empty".into()),
+            Credentials::Basic { username, .. } if blank(username) => {
+                Err("the basic-auth user name is empty".into())
+            }
+            Credentials::Basic { username, .. } if username.contains(':') => {
+                Err("the basic-auth user name cannot contain ':' (RFC 7617)".into())
+            }
+            Credentials::OAuth2 {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            } => {
+                client::check_http_url(token_url).map_err(|e| format!("OAuth token URL: {e}"))?;
+                if blank(client_id) {
+                    return Err("the OAuth client id is empty".into());
+                }
+                if blank(client_secret) {
+                    return Err("the OAuth client secret is empty".into());
+                }
+                if scope.as_deref().is_some_and(blank) {
+                    return Err("the OAuth scope is empty (leave it out instead)".into());
+                }
+                Ok(())
+            }
+            Credentials::Bearer { .. } | Credentials::Basic { .. } => Ok(()),
         }
     }
 }
@@ -73,6 +126,10 @@ pub struct TargetSettings {
     pub max_concurrency: usize,
     /// Extra non-secret request headers.
     pub headers: BTreeMap<String, String>,
+    /// A SCIM filter choosing the groups in scope; `None` is every group.
+    pub group_scope: Option<String>,
+    /// Only users who are members of these groups (display names); empty is no restriction.
+    pub scope_groups: Vec<String>,
 }
 
 impl Default for TargetSettings {
@@ -87,6 +144,8 @@ impl Default for TargetSettings {
             timeout_secs: 30,
             max_concurrency: 4,
             headers: BTreeMap::new(),
+            group_scope: None,
+            scope_groups: Vec::new(),
         }
     }
 }
@@ -128,11 +187,8 @@ fn check_name(name: &str) -> anyhow::Result<()> {
 }
 
 fn check_url(base_url: &str) -> anyhow::Result<String> {
-    let url = url::Url::parse(base_url).with_context(|| format!("{base_url:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        bail!("the target URL must be http(s)://host/…, got {base_url:?}");
-    }
-    Ok(base_url.trim_end_matches('/').to_string())
+    let url = client::check_base_url(base_url).map_err(anyhow::Error::msg)?;
+    Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
 /// Validates everything, seals the credentials and stores the target.
@@ -147,10 +203,7 @@ pub fn add(
     )?;
     check_name(&new.name)?;
     let base_url = check_url(&new.base_url)?;
-    let Credentials::Bearer { token } = &new.credentials;
-    if token.trim().is_empty() {
-        bail!("the token is empty");
-    }
+    new.credentials.check().map_err(anyhow::Error::msg)?;
     let mapping = match &new.mapping {
         Some(text) => {
             let (file, _) = MappingFile::load(text)?;
@@ -159,13 +212,12 @@ pub fn add(
         None => None,
     };
     if let Some(scope) = &new.scope {
-        let f = filter::parse_filter(scope, FilterLimits::default())
-            .map_err(|e| anyhow::anyhow!("invalid scope: {}", e.detail))?;
-        filter::check(&f, ResourceKind::User)
-            .map_err(|e| anyhow::anyhow!("invalid scope: {}", e.detail))?;
+        check_filter(scope, ResourceKind::User, "scope")?;
     }
-    MatchKey::parse(&new.settings.matching)
-        .map_err(|m| anyhow::anyhow!("invalid matching attribute: {m}"))?;
+    let settings = TargetSettings {
+        auth: new.credentials.kind().to_string(),
+        ..check_settings(&new.settings)?
+    };
     let id = uuid::Uuid::new_v4().to_string();
     let plaintext = serde_json::to_vec(&new.credentials)?;
     let credentials = crypto::seal(key, &plaintext, &id)?;
@@ -175,7 +227,7 @@ pub fn add(
         name: new.name,
         base_url,
         credentials,
-        settings: serde_json::to_string(&new.settings)?,
+        settings: serde_json::to_string(&settings)?,
         mapping,
         scope: new.scope,
         change_cursor: 0,
@@ -225,8 +277,72 @@ pub fn remove(store: &dyn SyncStore, name: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The outbound client's options for a stored target (credentials opened,
+/// default retry policy).
+pub fn client_options(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<ClientOptions> {
+    let settings: TargetSettings =
+        serde_json::from_str(&r.settings).context("stored settings are corrupt")?;
+    Ok(ClientOptions::for_target(
+        &r.base_url,
+        credentials(key, r)?,
+        &settings,
+    ))
+}
+
 /// The target's credentials in the clear, for the outbound client only.
 pub fn credentials(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<Credentials> {
     let plain = crypto::open(key, &r.credentials, &r.id)?;
     serde_json::from_slice(&plain).context("stored credentials are corrupt")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn client_options_open_the_credentials_and_carry_the_settings() {
+        let key = SecretKey([3; 32]);
+        let credentials = Credentials::OAuth2 {
+            token_url: "https://login.example/token".into(),
+            client_id: "id".into(),
+            client_secret: "secret".into(),
+            scope: None,
+        };
+        let settings = TargetSettings {
+            timeout_secs: 7,
+            headers: BTreeMap::from([("X-Tenant".into(), "acme".into())]),
+            ..TargetSettings::default()
+        };
+        let now = Utc::now();
+        let record = TargetRecord {
+            id: "t1".into(),
+            name: "app".into(),
+            base_url: "https://app.example/scim".into(),
+            credentials: crypto::seal(&key, &serde_json::to_vec(&credentials).unwrap(), "t1")
+                .unwrap(),
+            settings: serde_json::to_string(&settings).unwrap(),
+            mapping: None,
+            scope: None,
+            change_cursor: 0,
+            created: now,
+            updated: now,
+        };
+        let opts = client_options(&key, &record).unwrap();
+        assert_eq!(opts.credentials, credentials);
+        assert_eq!(opts.base_url, "https://app.example/scim");
+        assert_eq!(opts.timeout, Duration::from_secs(7));
+        assert_eq!(opts.headers, settings.headers);
+        assert!(client_options(&SecretKey([4; 32]), &record).is_err());
+        assert_eq!(format!("{credentials:?}"), "OAuth2(redacted)");
+    }
+
+    #[test]
+    fn settings_stored_before_the_scope_options_still_read() {
+        let old = r#"{"auth":"bearer","resource_types":["Users"],"matching":"userName"}"#;
+        let settings: TargetSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(settings.group_scope, None);
+        assert!(settings.scope_groups.is_empty());
+    }
 }

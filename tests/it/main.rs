@@ -13,6 +13,7 @@ mod bulk;
 mod changelog;
 mod changes;
 mod cli;
+mod client;
 mod conformance;
 mod discovery;
 mod groups;

@@ -1,0 +1,109 @@
+//! What a target can do, read from its `/ServiceProviderConfig`
+//! (RFC 7643 §5), with conservative answers for what it does not say.
+
+use serde_json::Value;
+
+/// Page size asked for when the target does not announce a smaller maximum.
+pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetLimits {
+    pub patch: bool,
+    pub bulk: bool,
+    pub bulk_max_operations: usize,
+    pub filter: bool,
+    /// The page size to use (at most the target's `filter.maxResults`).
+    pub max_results: usize,
+    pub etag: bool,
+}
+
+impl Default for TargetLimits {
+    /// For a target without a ServiceProviderConfig: PUT instead of PATCH,
+    /// no bulk, no filters (match by listing), no ETags.
+    fn default() -> Self {
+        Self {
+            patch: false,
+            bulk: false,
+            bulk_max_operations: 0,
+            filter: false,
+            max_results: DEFAULT_PAGE_SIZE,
+            etag: false,
+        }
+    }
+}
+
+impl TargetLimits {
+    /// Reads a ServiceProviderConfig; a missing or malformed feature counts
+    /// as unsupported.
+    pub fn from_service_provider_config(spc: &Value) -> Self {
+        let supported = |feature: &str| spc[feature]["supported"].as_bool() == Some(true);
+        let number = |feature: &str, key: &str| {
+            spc[feature][key]
+                .as_u64()
+                .and_then(|n| usize::try_from(n).ok())
+                .filter(|n| *n > 0)
+        };
+        let bulk_max_operations = if supported("bulk") {
+            number("bulk", "maxOperations").unwrap_or(0)
+        } else {
+            0
+        };
+        let filter = supported("filter");
+        let max_results = number("filter", "maxResults")
+            .map_or(DEFAULT_PAGE_SIZE, |max| max.min(DEFAULT_PAGE_SIZE));
+        Self {
+            patch: supported("patch"),
+            bulk: bulk_max_operations > 0,
+            bulk_max_operations,
+            filter,
+            max_results,
+            etag: supported("etag"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn reads_features_and_caps_the_page_size() {
+        let spc = json!({
+            "patch": {"supported": true},
+            "bulk": {"supported": true, "maxOperations": 50, "maxPayloadSize": 1048576},
+            "filter": {"supported": true, "maxResults": 25},
+            "etag": {"supported": false},
+        });
+        assert_eq!(
+            TargetLimits::from_service_provider_config(&spc),
+            TargetLimits {
+                patch: true,
+                bulk: true,
+                bulk_max_operations: 50,
+                filter: true,
+                max_results: 25,
+                etag: false,
+            }
+        );
+        let big = json!({"filter": {"supported": true, "maxResults": 10000}});
+        assert_eq!(
+            TargetLimits::from_service_provider_config(&big).max_results,
+            DEFAULT_PAGE_SIZE
+        );
+    }
+
+    #[test]
+    fn missing_or_odd_features_are_unsupported() {
+        let spc = json!({
+            "patch": {"supported": "yes"},
+            "bulk": {"supported": true, "maxOperations": 0},
+            "filter": {"maxResults": -1},
+        });
+        assert_eq!(
+            TargetLimits::from_service_provider_config(&spc),
+            TargetLimits::default()
+        );
+    }
+}

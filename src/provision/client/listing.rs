@@ -1,0 +1,125 @@
+//! Reading many resources: paging through a whole endpoint and one-page
+//! filtered searches, with guards against targets that page forever.
+
+use reqwest::Method;
+use serde_json::Value;
+
+use super::{ClientError, DEFAULT_PAGE_SIZE, ScimClient, check_resource, found, json_body};
+use crate::scim::ResourceKind;
+
+/// Largest page size asked for, whatever the caller passes.
+const MAX_PAGE_SIZE: usize = 1000;
+
+/// One ListResponse (RFC 7644 §3.4.2).
+struct Page {
+    resources: Vec<Value>,
+    total: Option<usize>,
+}
+
+impl Page {
+    fn parse(body: Value) -> Result<Self, ClientError> {
+        let Value::Object(mut body) = body else {
+            return Err(ClientError::Protocol(
+                "a list response that is not an object".into(),
+            ));
+        };
+        let number = |v: Option<&Value>| {
+            v.and_then(Value::as_u64)
+                .and_then(|n| usize::try_from(n).ok())
+        };
+        let total = number(body.get("totalResults"));
+        // An empty list may leave "Resources" out (RFC 7644 §3.4.2).
+        let resources = match body.remove("Resources") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(items)) => items,
+            Some(_) => {
+                return Err(ClientError::Protocol(
+                    "\"Resources\" is not an array".into(),
+                ));
+            }
+        };
+        for resource in &resources {
+            check_resource(resource)?;
+        }
+        Ok(Self { resources, total })
+    }
+}
+
+impl ScimClient {
+    /// Pages through GET /Users or /Groups (startIndex/count, page size from limits), returning every resource.
+    pub async fn list_all(
+        &self,
+        kind: ResourceKind,
+        page_size: usize,
+    ) -> Result<Vec<Value>, ClientError> {
+        let page_size = if page_size == 0 {
+            DEFAULT_PAGE_SIZE
+        } else {
+            page_size.min(MAX_PAGE_SIZE)
+        };
+        let mut all = Vec::new();
+        let mut start = 1;
+        let mut previous_first: Option<Value> = None;
+        for _ in 0..self.max_pages {
+            let page = self
+                .page(
+                    kind,
+                    &[
+                        ("startIndex", start.to_string()),
+                        ("count", page_size.to_string()),
+                    ],
+                )
+                .await?;
+            if page.resources.is_empty() {
+                return Ok(all);
+            }
+            let first = page.resources[0].get("id").cloned();
+            if previous_first.is_some() && previous_first == first {
+                return Err(ClientError::Protocol(format!(
+                    "the page at startIndex {start} repeats the previous one (startIndex ignored?)"
+                )));
+            }
+            previous_first = first;
+            let count = page.resources.len();
+            all.extend(page.resources);
+            start += count;
+            // A target may cap the page below what was asked (its itemsPerPage):
+            // trust totalResults when given.
+            let done = match page.total {
+                Some(total) => start > total,
+                None => count < page_size,
+            };
+            if done {
+                return Ok(all);
+            }
+        }
+        Err(ClientError::Protocol(format!(
+            "still paging after {} pages of {page_size}; giving up",
+            self.max_pages
+        )))
+    }
+
+    /// GET /{Users|Groups}?filter=… (one page, for matching lookups).
+    pub async fn search(
+        &self,
+        kind: ResourceKind,
+        filter: &str,
+    ) -> Result<Vec<Value>, ClientError> {
+        Ok(self
+            .page(kind, &[("filter", filter.to_string())])
+            .await?
+            .resources)
+    }
+
+    async fn page(
+        &self,
+        kind: ResourceKind,
+        query: &[(&str, String)],
+    ) -> Result<Page, ClientError> {
+        let mut url = self.url(&[kind.endpoint()]);
+        url.query_pairs_mut().extend_pairs(query);
+        let reply = self.execute(Method::GET, url, None).await?;
+        found(&reply)?;
+        Page::parse(json_body(&reply)?)
+    }
+}
