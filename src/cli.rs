@@ -12,6 +12,7 @@ use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
 
+mod sync;
 mod target;
 
 #[derive(Debug, Parser)]
@@ -40,6 +41,9 @@ enum Command {
     /// Manage downstream SCIM targets of the sync center.
     #[command(subcommand)]
     Target(target::TargetCommand),
+    /// Run the sync center: full syncs, dry runs, approvals.
+    #[command(subcommand)]
+    Sync(sync::SyncCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
     /// Maintain the change log behind the pull API.
@@ -283,6 +287,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             target::run(cmd, &config)
+        }
+        Command::Sync(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            sync::run(cmd, &config)
         }
         Command::Conformance(args) => crate::conformance::command::run(args),
     }

@@ -6,5 +6,6 @@ pub mod client;
 pub mod crypto;
 pub mod mapping;
 pub mod plan;
+pub mod sync;
 pub mod target;
 pub mod target_check;

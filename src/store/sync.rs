@@ -45,6 +45,8 @@ pub struct RunRecord {
     pub counts: String,
     /// JSON of what awaits approval (the held deprovisions).
     pub pending: Option<String>,
+    /// JSON of the run's warnings, dry-run plan and error.
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +63,7 @@ pub trait SyncStore: Send + Sync + 'static {
     /// Fails with a `uniqueness` rejection when the name is taken.
     fn create_target(&self, target: TargetRecord) -> StoreResult<()>;
     fn find_target(&self, name: &str) -> StoreResult<Option<TargetRecord>>;
+    fn find_target_by_id(&self, id: &str) -> StoreResult<Option<TargetRecord>>;
     fn list_targets(&self) -> StoreResult<Vec<TargetRecord>>;
     /// Removes the target with its id map and runs; false when there is none.
     fn delete_target(&self, name: &str) -> StoreResult<bool>;

@@ -23,5 +23,7 @@ mod migrations;
 mod patch;
 mod pushdown;
 mod query;
+mod sync;
+mod sync_faults;
 mod targets;
 mod users;

@@ -116,6 +116,7 @@ diesel::table! {
         finished -> Nullable<Timestamp>,
         counts -> Text,
         pending -> Nullable<Text>,
+        summary -> Nullable<Text>,
     }
 }
 

@@ -13,6 +13,10 @@ impl SyncStore for DieselStore {
         sync_targets::find(&mut *self.conn()?, name)
     }
 
+    fn find_target_by_id(&self, id: &str) -> StoreResult<Option<TargetRecord>> {
+        sync_targets::find_by_id(&mut *self.conn()?, id)
+    }
+
     fn list_targets(&self) -> StoreResult<Vec<TargetRecord>> {
         sync_targets::list(&mut *self.conn()?)
     }

@@ -17,6 +17,7 @@ type Row = (
     Option<NaiveDateTime>,
     String,
     Option<String>,
+    Option<String>,
 );
 
 pub fn create(conn: &mut DbConnection, run: &RunRecord) -> StoreResult<()> {
@@ -30,6 +31,7 @@ pub fn create(conn: &mut DbConnection, run: &RunRecord) -> StoreResult<()> {
             r::finished.eq(run.finished.map(|t| t.naive_utc())),
             r::counts.eq(&run.counts),
             r::pending.eq(&run.pending),
+            r::summary.eq(&run.summary),
         ))
         .execute(conn)?;
     Ok(())
@@ -42,6 +44,7 @@ pub fn update(conn: &mut DbConnection, run: &RunRecord) -> StoreResult<()> {
             r::finished.eq(run.finished.map(|t| t.naive_utc())),
             r::counts.eq(&run.counts),
             r::pending.eq(&run.pending),
+            r::summary.eq(&run.summary),
         ))
         .execute(conn)?;
     Ok(())
@@ -59,11 +62,12 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRecord>> 
             r::finished,
             r::counts,
             r::pending,
+            r::summary,
         ))
         .first(conn)
         .optional()?;
     Ok(row.map(
-        |(id, target_id, status, dry_run, started, finished, counts, pending)| RunRecord {
+        |(id, target_id, status, dry_run, started, finished, counts, pending, summary)| RunRecord {
             id,
             target_id,
             status,
@@ -72,6 +76,7 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRecord>> 
             finished: finished.map(|t| t.and_utc()),
             counts,
             pending,
+            summary,
         },
     ))
 }

@@ -114,6 +114,11 @@ pub fn find(conn: &mut DbConnection, name: &str) -> StoreResult<Option<TargetRec
     Ok(row.map(from_row))
 }
 
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> StoreResult<Option<TargetRecord>> {
+    let row: Option<Row> = t::table.find(id).select(ROW).first(conn).optional()?;
+    Ok(row.map(from_row))
+}
+
 pub fn list(conn: &mut DbConnection) -> StoreResult<Vec<TargetRecord>> {
     let rows: Vec<Row> = t::table.order(t::name.asc()).select(ROW).load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())

@@ -1,0 +1,649 @@
+//! Applying a plan to the target with bounded concurrency: users (managers
+//! first), then the second-pass manager updates, then groups, then member
+//! PATCHes resolved through the id map. One object's failure is recorded
+//! and never stops the others; refused credentials stop the run.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use futures_util::stream::{self, StreamExt};
+use serde_json::{Map, Value, json};
+
+use super::report::{ActionCounts, HeldDeprovision, ObjectFailure};
+use crate::provision::client::{ClientError, ScimClient};
+use crate::provision::plan::compare::{changed_attributes, state_hash};
+use crate::provision::plan::managers::{ENTERPRISE, set_manager};
+use crate::provision::plan::{Action, DeprovisionMode, ManagerUpdate, MatchKey, MemberPatch};
+use crate::provision::target::AllowedActions;
+use crate::scim::ResourceKind;
+use crate::store::{LinkRecord, SyncStore};
+
+/// Reports progress: one call per finished unit of work.
+pub type Progress = Arc<dyn Fn(&'static str, usize, usize) + Send + Sync>;
+
+#[derive(Default)]
+struct Tally {
+    counts: ActionCounts,
+    failures: Vec<ObjectFailure>,
+    held: Vec<HeldDeprovision>,
+    /// local id → remote id, per kind, as it stands after this run's writes.
+    users: HashMap<String, String>,
+    groups: HashMap<String, String>,
+    /// Users created without their manager: the pushed state, for the hash.
+    created: HashMap<String, Value>,
+    /// Set when the target refused our credentials: nothing more is sent.
+    aborted: Option<String>,
+}
+
+pub struct Applier {
+    pub client: ScimClient,
+    pub sync: Arc<dyn SyncStore>,
+    pub target_id: String,
+    pub actions: AllowedActions,
+    /// The target supports PATCH (else users are replaced with PUT).
+    pub patch: bool,
+    pub concurrency: usize,
+    /// Stored link hashes (local id → hash), to skip rewriting equal rows.
+    pub user_hashes: HashMap<String, String>,
+    pub group_hashes: HashMap<String, String>,
+    pub progress: Progress,
+    /// How an account the target already holds is found after a 409.
+    pub matching: Option<(MatchKey, MatchKey)>,
+    tally: Mutex<Tally>,
+}
+
+pub struct Outcome {
+    pub counts: ActionCounts,
+    pub failures: Vec<ObjectFailure>,
+    pub held: Vec<HeldDeprovision>,
+    pub aborted: Option<String>,
+}
+
+fn kind_name(kind: ResourceKind) -> &'static str {
+    kind.as_str()
+}
+
+fn action_name(a: &Action) -> &'static str {
+    match a {
+        Action::Create { .. } => "create",
+        Action::Update { .. } => "update",
+        Action::NoOp { .. } => "link",
+        Action::Deprovision {
+            mode: DeprovisionMode::Deactivate,
+            ..
+        } => "deactivate",
+        Action::Deprovision { .. } => "delete",
+        Action::Unlink { .. } => "unlink",
+        Action::Skip { .. } => "skip",
+    }
+}
+
+/// A SCIM filter string literal (JSON string escaping is the same).
+fn literal(s: &str) -> String {
+    Value::String(s.to_string()).to_string()
+}
+
+impl Applier {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        client: ScimClient,
+        sync: Arc<dyn SyncStore>,
+        target_id: String,
+        actions: AllowedActions,
+        patch: bool,
+        concurrency: usize,
+        user_hashes: HashMap<String, String>,
+        group_hashes: HashMap<String, String>,
+        progress: Progress,
+    ) -> Self {
+        Self {
+            client,
+            sync,
+            target_id,
+            actions,
+            patch,
+            concurrency: concurrency.max(1),
+            user_hashes,
+            group_hashes,
+            progress,
+            matching: None,
+            tally: Mutex::new(Tally::default()),
+        }
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Tally) -> T) -> T {
+        f(&mut self.tally.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn aborted(&self) -> bool {
+        self.with(|t| t.aborted.is_some())
+    }
+
+    fn fail(&self, kind: ResourceKind, local_id: &str, action: &str, error: &ClientError) {
+        tracing::warn!(target: "audit", target_id = %self.target_id, kind = kind.as_str(), local_id, action, %error, "sync write failed");
+        self.with(|t| {
+            if let ClientError::Unauthorized { status, detail } = error {
+                t.aborted.get_or_insert_with(|| {
+                    format!("the target refused the credentials ({status}): {detail}")
+                });
+            }
+            t.counts.failed += 1;
+            t.failures.push(ObjectFailure {
+                resource_type: kind_name(kind).to_string(),
+                local_id: local_id.to_string(),
+                action: action.to_string(),
+                status: error.status(),
+                detail: error.to_string(),
+            });
+        });
+    }
+
+    fn fail_local(&self, kind: ResourceKind, local_id: &str, action: &str, detail: String) {
+        self.with(|t| {
+            t.counts.failed += 1;
+            t.failures.push(ObjectFailure {
+                resource_type: kind_name(kind).to_string(),
+                local_id: local_id.to_string(),
+                action: action.to_string(),
+                status: None,
+                detail,
+            });
+        });
+    }
+
+    fn remember(&self, kind: ResourceKind, local_id: &str, remote_id: &str) {
+        self.with(|t| {
+            let map = match kind {
+                ResourceKind::User => &mut t.users,
+                ResourceKind::Group => &mut t.groups,
+            };
+            map.insert(local_id.to_string(), remote_id.to_string());
+        });
+    }
+
+    fn remote_of(&self, kind: ResourceKind, local_id: &str) -> Option<String> {
+        self.with(|t| match kind {
+            ResourceKind::User => t.users.get(local_id).cloned(),
+            ResourceKind::Group => t.groups.get(local_id).cloned(),
+        })
+    }
+
+    async fn store_link(&self, kind: ResourceKind, link: LinkRecord) {
+        let sync = self.sync.clone();
+        let target = self.target_id.clone();
+        let local = link.local_id.clone();
+        let written =
+            tokio::task::spawn_blocking(move || sync.put_link(&target, kind_name(kind), &link))
+                .await;
+        match written {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => self.fail_local(kind, &local, "link", format!("id map write: {e}")),
+            Err(e) => self.fail_local(kind, &local, "link", format!("id map write: {e}")),
+        }
+    }
+
+    async fn drop_link(&self, kind: ResourceKind, local_id: &str) {
+        let sync = self.sync.clone();
+        let target = self.target_id.clone();
+        let local = local_id.to_string();
+        let removed =
+            tokio::task::spawn_blocking(move || sync.remove_link(&target, kind_name(kind), &local))
+                .await;
+        if !matches!(removed, Ok(Ok(()))) {
+            self.fail_local(kind, local_id, "unlink", "id map write failed".into());
+        }
+    }
+
+    fn stored_hash(&self, kind: ResourceKind, local_id: &str) -> Option<&String> {
+        match kind {
+            ResourceKind::User => self.user_hashes.get(local_id),
+            ResourceKind::Group => self.group_hashes.get(local_id),
+        }
+    }
+
+    fn skip(&self) {
+        self.with(|t| t.counts.skipped += 1);
+    }
+
+    /// Applies `actions` concurrently; deprovisions are held back (not
+    /// applied) when `hold_deprovisions`.
+    pub async fn apply(&self, kind: ResourceKind, actions: Vec<Action>, hold_deprovisions: bool) {
+        let total = actions.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        stream::iter(actions)
+            .for_each_concurrent(self.concurrency, |action| {
+                let done = &done;
+                async move {
+                    if !self.aborted() {
+                        self.apply_one(kind, action, hold_deprovisions).await;
+                    }
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    (self.progress)(phase(kind), n, total);
+                }
+            })
+            .await;
+    }
+
+    async fn apply_one(&self, kind: ResourceKind, action: Action, hold: bool) {
+        let name = action_name(&action);
+        match action {
+            Action::Create {
+                local_id,
+                resource,
+                hash,
+            } => {
+                if !self.actions.create {
+                    return self.skip();
+                }
+                match self.client.create(kind, &resource).await {
+                    Ok(created) => match created.get("id").and_then(Value::as_str) {
+                        Some(remote_id) => {
+                            self.remember(kind, &local_id, remote_id);
+                            self.with(|t| {
+                                t.counts.created += 1;
+                                t.created.insert(local_id.clone(), resource);
+                            });
+                            self.store_link(
+                                kind,
+                                LinkRecord {
+                                    local_id,
+                                    remote_id: remote_id.to_string(),
+                                    state_hash: hash,
+                                },
+                            )
+                            .await;
+                        }
+                        None => self.fail(
+                            kind,
+                            &local_id,
+                            name,
+                            &ClientError::Protocol("the created resource has no id".into()),
+                        ),
+                    },
+                    // Already there (e.g. a retried POST that had succeeded):
+                    // adopt the account instead of failing.
+                    Err(e @ ClientError::Rejected { status: 409, .. }) => {
+                        if !self.adopt(kind, &local_id, &resource, &hash).await {
+                            self.fail(kind, &local_id, name, &e);
+                        }
+                    }
+                    Err(e) => self.fail(kind, &local_id, name, &e),
+                }
+            }
+            Action::Update {
+                local_id,
+                remote_id,
+                resource,
+                changed,
+                hash,
+                newly_linked,
+            } => {
+                self.remember(kind, &local_id, &remote_id);
+                if newly_linked {
+                    self.with(|t| t.counts.linked += 1);
+                }
+                if !self.actions.update {
+                    self.skip();
+                } else {
+                    match self.update(kind, &remote_id, &resource, &changed).await {
+                        Ok(()) => self.with(|t| t.counts.updated += 1),
+                        Err(e) => return self.fail(kind, &local_id, name, &e),
+                    }
+                }
+                self.store_link(
+                    kind,
+                    LinkRecord {
+                        local_id,
+                        remote_id,
+                        state_hash: hash,
+                    },
+                )
+                .await;
+            }
+            Action::NoOp {
+                local_id,
+                remote_id,
+                hash,
+                newly_linked,
+            } => {
+                self.remember(kind, &local_id, &remote_id);
+                self.with(|t| {
+                    t.counts.unchanged += 1;
+                    t.counts.linked += usize::from(newly_linked);
+                });
+                if self.stored_hash(kind, &local_id) != Some(&hash) {
+                    self.store_link(
+                        kind,
+                        LinkRecord {
+                            local_id,
+                            remote_id,
+                            state_hash: hash,
+                        },
+                    )
+                    .await;
+                }
+            }
+            Action::Deprovision {
+                local_id,
+                remote_id,
+                mode,
+                reason,
+            } => {
+                if hold {
+                    return self.with(|t| {
+                        t.held.push(HeldDeprovision {
+                            resource_type: kind_name(kind).to_string(),
+                            local_id,
+                            remote_id,
+                            mode,
+                            reason: HeldDeprovision::reason_text(reason).to_string(),
+                        })
+                    });
+                }
+                self.deprovision(kind, &local_id, &remote_id, mode).await;
+            }
+            Action::Unlink { local_id, .. } => self.drop_link(kind, &local_id).await,
+            Action::Skip { .. } => self.skip(),
+        }
+    }
+
+    /// Links the one unclaimed target account matching `resource` and
+    /// brings it up to date; false when there is no such single account.
+    async fn adopt(
+        &self,
+        kind: ResourceKind,
+        local_id: &str,
+        resource: &Value,
+        hash: &str,
+    ) -> bool {
+        let Some((user_key, group_key)) = &self.matching else {
+            return false;
+        };
+        let key = match kind {
+            ResourceKind::User => user_key,
+            ResourceKind::Group => group_key,
+        };
+        let Some(filter) = key.key(kind, resource).and_then(|k| match_filter(key, &k)) else {
+            return false;
+        };
+        let Ok(found) = self.client.search(kind, &filter).await else {
+            return false;
+        };
+        let [remote] = found.as_slice() else {
+            return false;
+        };
+        let Some(remote_id) = remote.get("id").and_then(Value::as_str) else {
+            return false;
+        };
+        let claimed = self.with(|t| {
+            let map = match kind {
+                ResourceKind::User => &t.users,
+                ResourceKind::Group => &t.groups,
+            };
+            map.values().any(|r| r == remote_id)
+        });
+        if claimed {
+            return false;
+        }
+        let changed = changed_attributes(kind, resource, remote);
+        if !changed.is_empty() {
+            if let Err(e) = self.update(kind, remote_id, resource, &changed).await {
+                self.fail(kind, local_id, "update", &e);
+                return true;
+            }
+            self.with(|t| t.counts.updated += 1);
+        }
+        self.remember(kind, local_id, remote_id);
+        self.with(|t| {
+            t.counts.linked += 1;
+            t.created.insert(local_id.to_string(), resource.clone());
+        });
+        self.store_link(
+            kind,
+            LinkRecord {
+                local_id: local_id.to_string(),
+                remote_id: remote_id.to_string(),
+                state_hash: hash.to_string(),
+            },
+        )
+        .await;
+        true
+    }
+
+    async fn update(
+        &self,
+        kind: ResourceKind,
+        remote_id: &str,
+        resource: &Value,
+        changed: &[String],
+    ) -> Result<(), ClientError> {
+        if self.patch {
+            let values: Map<String, Value> = changed
+                .iter()
+                .filter_map(|k| resource.get(k).map(|v| (k.clone(), v.clone())))
+                .collect();
+            let op = json!({"op": "replace", "value": values});
+            self.client.patch(kind, remote_id, vec![op]).await.map(drop)
+        } else {
+            self.client
+                .replace(kind, remote_id, resource)
+                .await
+                .map(drop)
+        }
+    }
+
+    /// Deactivates or deletes one linked account (allowed actions permitting).
+    pub async fn deprovision(
+        &self,
+        kind: ResourceKind,
+        local_id: &str,
+        remote_id: &str,
+        mode: DeprovisionMode,
+    ) {
+        let deactivate = mode == DeprovisionMode::Deactivate && kind == ResourceKind::User;
+        let allowed = if deactivate {
+            self.actions.deactivate
+        } else {
+            self.actions.delete
+        };
+        if !allowed {
+            return self.skip();
+        }
+        if deactivate {
+            match self.deactivate(remote_id).await {
+                Ok(()) => self.with(|t| t.counts.deactivated += 1),
+                Err(e) => self.fail(kind, local_id, "deactivate", &e),
+            }
+        } else {
+            match self.client.delete(kind, remote_id).await {
+                Ok(()) => {
+                    self.with(|t| t.counts.deleted += 1);
+                    self.drop_link(kind, local_id).await;
+                }
+                Err(e) => self.fail(kind, local_id, "delete", &e),
+            }
+        }
+    }
+
+    async fn deactivate(&self, remote_id: &str) -> Result<(), ClientError> {
+        let kind = ResourceKind::User;
+        if self.patch {
+            let op = json!({"op": "replace", "value": {"active": false}});
+            return self.client.patch(kind, remote_id, vec![op]).await.map(drop);
+        }
+        let Some(mut current) = self.client.get(kind, remote_id).await? else {
+            return Ok(());
+        };
+        if let Some(o) = current.as_object_mut() {
+            o.insert("active".into(), Value::Bool(false));
+            o.remove("meta");
+        }
+        self.client
+            .replace(kind, remote_id, &current)
+            .await
+            .map(drop)
+    }
+
+    /// Second pass: managers created in this run are set on their reports.
+    pub async fn set_managers(&self, updates: Vec<ManagerUpdate>) {
+        let total = updates.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        stream::iter(updates)
+            .for_each_concurrent(self.concurrency, |u| {
+                let done = &done;
+                async move {
+                    if !self.aborted() {
+                        self.set_manager(u).await;
+                    }
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    (self.progress)("managers", n, total);
+                }
+            })
+            .await;
+    }
+
+    async fn set_manager(&self, u: ManagerUpdate) {
+        let kind = ResourceKind::User;
+        let (Some(remote), Some(manager)) = (
+            self.remote_of(kind, &u.local_id),
+            self.remote_of(kind, &u.manager_local_id),
+        ) else {
+            // The user or its manager failed to be created: already recorded.
+            return;
+        };
+        let op = json!({
+            "op": "replace",
+            "path": format!("{ENTERPRISE}:manager"),
+            "value": {"value": manager},
+        });
+        match if self.patch {
+            self.client.patch(kind, &remote, vec![op]).await.map(drop)
+        } else {
+            self.replace_manager(&remote, &manager).await
+        } {
+            Ok(()) => {
+                self.with(|t| t.counts.manager_updates += 1);
+                let pushed = self.with(|t| t.created.get(&u.local_id).cloned());
+                if let Some(mut state) = pushed {
+                    set_manager(&mut state, Some(&manager));
+                    self.store_link(
+                        kind,
+                        LinkRecord {
+                            local_id: u.local_id,
+                            remote_id: remote,
+                            state_hash: state_hash(&state),
+                        },
+                    )
+                    .await;
+                }
+            }
+            Err(e) => self.fail(kind, &u.local_id, "set_manager", &e),
+        }
+    }
+
+    async fn replace_manager(&self, remote: &str, manager: &str) -> Result<(), ClientError> {
+        let kind = ResourceKind::User;
+        let Some(mut current) = self.client.get(kind, remote).await? else {
+            return Ok(());
+        };
+        if let Some(o) = current.as_object_mut() {
+            o.remove("meta");
+            let ext = o
+                .entry(ENTERPRISE)
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(ext) = ext.as_object_mut() {
+                ext.insert("manager".into(), json!({"value": manager}));
+            }
+        }
+        self.client.replace(kind, remote, &current).await.map(drop)
+    }
+
+    /// Member PATCHes, with this run's new users and groups resolved.
+    pub async fn patch_members(&self, patches: Vec<MemberPatch>) {
+        let total = patches.len();
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        stream::iter(patches)
+            .for_each_concurrent(self.concurrency, |p| {
+                let done = &done;
+                async move {
+                    if !self.aborted() {
+                        self.patch_group(p).await;
+                    }
+                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    (self.progress)("memberships", n, total);
+                }
+            })
+            .await;
+    }
+
+    async fn patch_group(&self, p: MemberPatch) {
+        let kind = ResourceKind::Group;
+        let Some(group) = self.remote_of(kind, &p.group_local_id) else {
+            return;
+        };
+        if !self.patch {
+            let e = ClientError::Protocol("the target does not support PATCH".into());
+            return self.fail(kind, &p.group_local_id, "members", &e);
+        }
+        let added: Vec<Value> = p
+            .add
+            .iter()
+            .filter_map(|local| {
+                self.remote_of(ResourceKind::User, local)
+                    .or_else(|| self.remote_of(ResourceKind::Group, local))
+            })
+            .map(|remote| json!({"value": remote}))
+            .collect();
+        let mut ops: Vec<Value> = p
+            .remove
+            .iter()
+            .map(|remote| {
+                json!({"op": "remove", "path": format!("members[value eq {}]", literal(remote))})
+            })
+            .collect();
+        if !added.is_empty() {
+            ops.push(json!({"op": "add", "path": "members", "value": added}));
+        }
+        if ops.is_empty() || !self.actions.update {
+            return;
+        }
+        match self.client.patch(kind, &group, ops).await {
+            Ok(_) => self.with(|t| t.counts.member_patches += 1),
+            Err(e) => self.fail(kind, &p.group_local_id, "members", &e),
+        }
+    }
+
+    pub fn finish(self) -> Outcome {
+        let t = self
+            .tally
+            .into_inner()
+            .unwrap_or_else(PoisonError::into_inner);
+        Outcome {
+            counts: t.counts,
+            failures: t.failures,
+            held: t.held,
+            aborted: t.aborted,
+        }
+    }
+}
+
+/// The SCIM filter that finds a target account by its matching key.
+fn match_filter(key: &MatchKey, value: &str) -> Option<String> {
+    let path = &key.path;
+    match (&path.filter, &path.sub_after) {
+        (None, _) => Some(format!("{} eq {}", path.attr, literal(value))),
+        (Some(f), Some(sub)) => Some(format!(
+            "{}[{f} and {sub} eq {}]",
+            path.attr,
+            literal(value)
+        )),
+        (Some(_), None) => None,
+    }
+}
+
+fn phase(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "users",
+        ResourceKind::Group => "groups",
+    }
+}

@@ -1,0 +1,592 @@
+//! The sync engine: one full run of a target, and the approval or
+//! rejection of a run the deletion guard held.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::apply::{Applier, Progress};
+use super::error::SyncError;
+use super::loaded::LoadedTarget;
+use super::persist::{self, now};
+use super::report::{ActionCounts, HeldDeprovision, PlannedChange, RunReport, RunStatus};
+use super::source::{self, LocalState};
+use crate::config::SecretKey;
+use crate::provision::client::{ClientError, ScimClient, TargetLimits};
+use crate::provision::plan::{
+    self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
+};
+use crate::scim::ResourceKind;
+use crate::scim::render::format_time;
+use crate::store::{LinkRecord, Store, SyncStore, TargetRecord};
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Compute and report the plan without writing to the target.
+    pub dry_run: bool,
+}
+
+#[derive(Clone)]
+pub struct SyncEngine {
+    store: Arc<dyn Store>,
+    sync: Arc<dyn SyncStore>,
+    key: Option<SecretKey>,
+}
+
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SyncError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}
+
+/// The remote side as read from the target.
+struct RemoteState {
+    limits: TargetLimits,
+    users: Vec<Remote>,
+    groups: Vec<Remote>,
+}
+
+fn remotes(resources: Vec<serde_json::Value>) -> Vec<Remote> {
+    resources
+        .into_iter()
+        .filter_map(|r| {
+            let id = r.get("id")?.as_str()?.to_string();
+            Some(Remote { id, resource: r })
+        })
+        .collect()
+}
+
+fn links(records: Vec<LinkRecord>) -> Vec<Link> {
+    records
+        .into_iter()
+        .map(|l| Link {
+            local_id: l.local_id,
+            remote_id: l.remote_id,
+            hash: l.state_hash,
+        })
+        .collect()
+}
+
+fn no_progress() -> Progress {
+    Arc::new(|_, _, _| {})
+}
+
+/// Most member operations per PATCH: the target's bulk limit when it
+/// states one, else a size every server we know accepts.
+fn max_member_ops(limits: &TargetLimits) -> usize {
+    if limits.bulk && limits.bulk_max_operations > 0 {
+        limits.bulk_max_operations.min(1000)
+    } else {
+        100
+    }
+}
+
+impl SyncEngine {
+    pub fn new(store: Arc<dyn Store>, sync: Arc<dyn SyncStore>, key: Option<SecretKey>) -> Self {
+        Self { store, sync, key }
+    }
+
+    async fn target(&self, name: &str) -> Result<LoadedTarget, SyncError> {
+        let sync = self.sync.clone();
+        let owned = name.to_string();
+        let record = blocking(move || Ok(sync.find_target(&owned)?)).await?;
+        let record = record.ok_or_else(|| SyncError::UnknownTarget(name.to_string()))?;
+        Ok(LoadedTarget::load(record)?)
+    }
+
+    async fn save(
+        &self,
+        report: &RunReport,
+        target_id: &str,
+        started: DateTime<Utc>,
+        finished: Option<DateTime<Utc>>,
+        failures_from: usize,
+        create: bool,
+    ) -> Result<(), SyncError> {
+        let record = persist::to_record(report, target_id, started, finished)?;
+        let new_failures: Vec<_> = report.failures[failures_from..]
+            .iter()
+            .map(persist::failure_record)
+            .collect();
+        let sync = self.sync.clone();
+        blocking(move || {
+            if create {
+                sync.create_run(&record)?;
+            } else {
+                sync.update_run(&record)?;
+            }
+            for f in &new_failures {
+                sync.add_failure(&record.id, f)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// One full run of `target_name`. Failures of the target itself end the
+    /// run in status `failed` (an `Ok` report); `Err` is for unknown targets
+    /// and internal errors.
+    pub async fn run(
+        &self,
+        target_name: &str,
+        options: RunOptions,
+        progress: Option<Progress>,
+    ) -> Result<RunReport, SyncError> {
+        let target = self.target(target_name).await?;
+        let started = now();
+        let mut report = RunReport {
+            id: uuid::Uuid::new_v4().to_string(),
+            target: target.record.name.clone(),
+            status: RunStatus::Running,
+            dry_run: options.dry_run,
+            started: format_time(&started),
+            finished: None,
+            counts: ActionCounts::default(),
+            failures: Vec::new(),
+            pending: Vec::new(),
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            error: None,
+        };
+        self.save(&report, &target.record.id, started, None, 0, true)
+            .await?;
+        tracing::info!(target: "audit", run = %report.id, target = %report.target, dry_run = options.dry_run, "sync run started");
+        let progress = progress.unwrap_or_else(no_progress);
+        match self.execute(&target, &mut report, progress).await {
+            Ok(()) => {}
+            Err(RunFailure::Target(e)) => {
+                report.status = RunStatus::Failed;
+                report.error = Some(e);
+            }
+            Err(RunFailure::Internal(e)) => {
+                tracing::error!(run = %report.id, error = %e, "sync run failed");
+                report.status = RunStatus::Failed;
+                report.error = Some("internal error; see the server log".into());
+            }
+        }
+        let finished = now();
+        report.finished = Some(format_time(&finished));
+        self.save(
+            &report,
+            &target.record.id,
+            started,
+            Some(finished),
+            0,
+            false,
+        )
+        .await?;
+        tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
+        Ok(report)
+    }
+
+    async fn read_remote(
+        &self,
+        target: &LoadedTarget,
+        client: &ScimClient,
+    ) -> Result<RemoteState, ClientError> {
+        let limits = client.discover().await?;
+        let page = limits.max_results.clamp(1, 1000);
+        let users = if target.syncs("Users") {
+            remotes(client.list_all(ResourceKind::User, page).await?)
+        } else {
+            Vec::new()
+        };
+        let groups = if target.syncs("Groups") {
+            remotes(client.list_all(ResourceKind::Group, page).await?)
+        } else {
+            Vec::new()
+        };
+        Ok(RemoteState {
+            limits,
+            users,
+            groups,
+        })
+    }
+
+    async fn execute(
+        &self,
+        target: &LoadedTarget,
+        report: &mut RunReport,
+        progress: Progress,
+    ) -> Result<(), RunFailure> {
+        let client = target
+            .client(self.key.as_ref())
+            .map_err(|e| RunFailure::Target(e.to_string()))?;
+        let remote = self
+            .read_remote(target, &client)
+            .await
+            .map_err(|e| RunFailure::Target(format!("reading the target: {e}")))?;
+        let (local, user_links, group_links, all_ids) = self.read_local(target).await?;
+        let options = target
+            .plan_options(max_member_ops(&remote.limits))
+            .map_err(RunFailure::Internal)?;
+        let all: HashSet<&str> = all_ids.iter().map(String::as_str).collect();
+        let plan = plan::plan(
+            PlanInput {
+                users: &local.users,
+                groups: &local.groups,
+                remote_users: &remote.users,
+                remote_groups: &remote.groups,
+                user_links: &user_links,
+                group_links: &group_links,
+            },
+            &all,
+            &options,
+        );
+        report.warnings = plan.warnings.clone();
+        let hold = plan.status == PlanStatus::AwaitingApproval;
+        if report.dry_run {
+            report.changes = planned_changes(&plan);
+            report.counts = planned_counts(&plan);
+            report.pending = if hold { held(&plan) } else { Vec::new() };
+            report.status = RunStatus::Planned;
+            return Ok(());
+        }
+        let hashes = |links: &[Link]| -> HashMap<String, String> {
+            links
+                .iter()
+                .map(|l| (l.local_id.clone(), l.hash.clone()))
+                .collect()
+        };
+        let mut applier = Applier::new(
+            client,
+            self.sync.clone(),
+            target.record.id.clone(),
+            target.settings.actions,
+            remote.limits.patch,
+            target.settings.max_concurrency,
+            hashes(&user_links),
+            hashes(&group_links),
+            progress,
+        );
+        applier.matching = Some((options.user_match.clone(), options.group_match.clone()));
+        applier.apply(ResourceKind::User, plan.users, hold).await;
+        applier.set_managers(plan.managers).await;
+        applier.apply(ResourceKind::Group, plan.groups, hold).await;
+        applier.patch_members(plan.members).await;
+        let outcome = applier.finish();
+        report.counts = outcome.counts;
+        report.failures = outcome.failures;
+        report.pending = outcome.held;
+        report.status = if let Some(reason) = outcome.aborted {
+            report.error = Some(reason);
+            RunStatus::Failed
+        } else if !report.pending.is_empty() {
+            RunStatus::AwaitingApproval
+        } else if report.failures.is_empty() {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::CompletedWithFailures
+        };
+        if report.status == RunStatus::AwaitingApproval {
+            tracing::warn!(target: "audit", run = %report.id, target = %report.target, held = report.pending.len(), "deletion guard tripped; deprovisions await approval");
+        }
+        Ok(())
+    }
+
+    /// Local sources, the id map, and every local id the id map names that
+    /// still exists (in scope or not).
+    async fn read_local(
+        &self,
+        target: &LoadedTarget,
+    ) -> Result<(LocalState, Vec<Link>, Vec<Link>, HashSet<String>), RunFailure> {
+        let store = self.store.clone();
+        let sync = self.sync.clone();
+        let record: TargetRecord = target.record.clone();
+        let loaded = LoadedTarget::load(record.clone()).map_err(RunFailure::Internal)?;
+        blocking(move || {
+            let local = source::load(store.as_ref(), &loaded)?;
+            let user_links = links(sync.links(&record.id, ResourceKind::User.as_str())?);
+            let group_links = links(sync.links(&record.id, ResourceKind::Group.as_str())?);
+            let mut all: HashSet<String> = HashSet::new();
+            for (kind, links) in [
+                (ResourceKind::User, &user_links),
+                (ResourceKind::Group, &group_links),
+            ] {
+                let in_scope = local.in_scope(kind);
+                all.extend(in_scope.iter().map(|s| s.to_string()));
+                let leftovers = links
+                    .iter()
+                    .filter(|l| !in_scope.contains(l.local_id.as_str()))
+                    .map(|l| l.local_id.clone());
+                all.extend(source::existing(store.as_ref(), kind, leftovers)?);
+            }
+            Ok((local, user_links, group_links, all))
+        })
+        .await
+        .map_err(|e| RunFailure::Internal(anyhow::anyhow!(e)))
+    }
+
+    /// The stored report of a run.
+    pub async fn report(&self, run_id: &str) -> Result<RunReport, SyncError> {
+        let sync = self.sync.clone();
+        let id = run_id.to_string();
+        let found = blocking(move || {
+            let Some(run) = sync.get_run(&id)? else {
+                return Ok(None);
+            };
+            let failures = sync.failures(&id)?;
+            Ok(Some(persist::from_record(&run, failures)?))
+        })
+        .await?;
+        found.ok_or_else(|| SyncError::UnknownRun(run_id.to_string()))
+    }
+
+    async fn held_run(
+        &self,
+        run_id: &str,
+    ) -> Result<(RunReport, TargetRecord, DateTime<Utc>), SyncError> {
+        let report = self.report(run_id).await?;
+        if report.status != RunStatus::AwaitingApproval {
+            return Err(SyncError::Conflict(format!(
+                "run {run_id} is {}, not awaiting approval",
+                report.status.as_str()
+            )));
+        }
+        let sync = self.sync.clone();
+        let id = run_id.to_string();
+        let (record, started) = blocking(move || {
+            let run = sync
+                .get_run(&id)?
+                .ok_or_else(|| SyncError::UnknownRun(id.clone()))?;
+            let target = sync
+                .find_target_by_id(&run.target_id)?
+                .ok_or_else(|| SyncError::Conflict("the run's target no longer exists".into()))?;
+            Ok((target, run.started))
+        })
+        .await?;
+        Ok((report, record, started))
+    }
+
+    /// Applies the deprovisions a run held back — except those whose
+    /// resource is back in scope since — and finishes the run.
+    pub async fn approve(
+        &self,
+        run_id: &str,
+        actor: &str,
+        progress: Option<Progress>,
+    ) -> Result<RunReport, SyncError> {
+        let (mut report, record, started) = self.held_run(run_id).await?;
+        let target = LoadedTarget::load(record.clone())?;
+        tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions approved");
+        let client = target.client(self.key.as_ref())?;
+        let limits = match client.discover().await {
+            Ok(l) => l,
+            Err(e) => {
+                return Err(SyncError::Conflict(format!(
+                    "the target cannot be reached, nothing was deprovisioned: {e}"
+                )));
+            }
+        };
+        let (local, ..) = self.read_local(&target).await.map_err(|e| match e {
+            RunFailure::Internal(e) => SyncError::Internal(e),
+            RunFailure::Target(m) => SyncError::Conflict(m),
+        })?;
+        let failures_before = report.failures.len();
+        let applier = Applier::new(
+            client,
+            self.sync.clone(),
+            record.id.clone(),
+            target.settings.actions,
+            limits.patch,
+            target.settings.max_concurrency,
+            HashMap::new(),
+            HashMap::new(),
+            progress.unwrap_or_else(no_progress),
+        );
+        let held = std::mem::take(&mut report.pending);
+        let (users_in, groups_in) = (
+            local.in_scope(ResourceKind::User),
+            local.in_scope(ResourceKind::Group),
+        );
+        for h in &held {
+            let (kind, back) = if h.resource_type == ResourceKind::User.as_str() {
+                (ResourceKind::User, users_in.contains(h.local_id.as_str()))
+            } else {
+                (ResourceKind::Group, groups_in.contains(h.local_id.as_str()))
+            };
+            if back {
+                report.warnings.push(format!(
+                    "{} {} is back in scope; not deprovisioned",
+                    h.resource_type, h.local_id
+                ));
+                continue;
+            }
+            applier
+                .deprovision(kind, &h.local_id, &h.remote_id, h.mode)
+                .await;
+        }
+        let outcome = applier.finish();
+        add_counts(&mut report.counts, &outcome.counts);
+        report.failures.extend(outcome.failures);
+        report.status = if let Some(reason) = outcome.aborted {
+            report.error = Some(reason);
+            report.pending = held;
+            RunStatus::Failed
+        } else if report.failures.is_empty() {
+            RunStatus::Succeeded
+        } else {
+            RunStatus::CompletedWithFailures
+        };
+        let finished = now();
+        report.finished = Some(format_time(&finished));
+        self.save(
+            &report,
+            &record.id,
+            started,
+            Some(finished),
+            failures_before,
+            false,
+        )
+        .await?;
+        Ok(report)
+    }
+
+    /// Refuses a held run's deprovisions: nothing is removed downstream.
+    pub async fn reject(&self, run_id: &str, actor: &str) -> Result<RunReport, SyncError> {
+        let (mut report, record, started) = self.held_run(run_id).await?;
+        tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions rejected");
+        report.status = RunStatus::Rejected;
+        let finished = now();
+        report.finished = Some(format_time(&finished));
+        let failures = report.failures.len();
+        self.save(
+            &report,
+            &record.id,
+            started,
+            Some(finished),
+            failures,
+            false,
+        )
+        .await?;
+        Ok(report)
+    }
+}
+
+enum RunFailure {
+    /// The target could not be read or used: shown in the report.
+    Target(String),
+    /// Our own fault: logged, reported generically.
+    Internal(anyhow::Error),
+}
+
+impl From<SyncError> for RunFailure {
+    fn from(e: SyncError) -> Self {
+        RunFailure::Internal(anyhow::anyhow!(e))
+    }
+}
+
+fn add_counts(into: &mut ActionCounts, more: &ActionCounts) {
+    into.created += more.created;
+    into.updated += more.updated;
+    into.deactivated += more.deactivated;
+    into.deleted += more.deleted;
+    into.linked += more.linked;
+    into.unchanged += more.unchanged;
+    into.skipped += more.skipped;
+    into.failed += more.failed;
+    into.member_patches += more.member_patches;
+    into.manager_updates += more.manager_updates;
+}
+
+fn held(plan: &Plan) -> Vec<HeldDeprovision> {
+    let kinds = plan
+        .users
+        .iter()
+        .map(|a| (ResourceKind::User, a))
+        .chain(plan.groups.iter().map(|a| (ResourceKind::Group, a)));
+    kinds
+        .filter_map(|(kind, a)| match a {
+            Action::Deprovision {
+                local_id,
+                remote_id,
+                mode,
+                reason,
+            } => Some(HeldDeprovision {
+                resource_type: kind.as_str().to_string(),
+                local_id: local_id.clone(),
+                remote_id: remote_id.clone(),
+                mode: *mode,
+                reason: HeldDeprovision::reason_text(*reason).to_string(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+fn planned_counts(plan: &Plan) -> ActionCounts {
+    let mut c = ActionCounts {
+        created: plan.counts.create,
+        updated: plan.counts.update,
+        unchanged: plan.counts.no_op,
+        skipped: plan.counts.skip,
+        linked: plan.counts.linked,
+        member_patches: plan.members.len(),
+        manager_updates: plan.managers.len(),
+        ..ActionCounts::default()
+    };
+    for a in plan.deprovisions() {
+        if let Action::Deprovision { mode, .. } = a {
+            match mode {
+                DeprovisionMode::Deactivate => c.deactivated += 1,
+                DeprovisionMode::Delete => c.deleted += 1,
+            }
+        }
+    }
+    c
+}
+
+fn planned_changes(plan: &Plan) -> Vec<PlannedChange> {
+    let kinds = plan
+        .users
+        .iter()
+        .map(|a| (ResourceKind::User, a))
+        .chain(plan.groups.iter().map(|a| (ResourceKind::Group, a)));
+    kinds
+        .filter_map(|(kind, a)| {
+            let change = |action: &str,
+                          remote: Option<&String>,
+                          changed: Vec<String>,
+                          reason: Option<String>| PlannedChange {
+                resource_type: kind.as_str().to_string(),
+                local_id: a.local_id().to_string(),
+                action: action.to_string(),
+                remote_id: remote.cloned(),
+                changed,
+                reason,
+            };
+            match a {
+                Action::Create { .. } => Some(change("create", None, Vec::new(), None)),
+                Action::Update {
+                    remote_id, changed, ..
+                } => Some(change("update", Some(remote_id), changed.clone(), None)),
+                Action::NoOp {
+                    remote_id,
+                    newly_linked: true,
+                    ..
+                } => Some(change("link", Some(remote_id), Vec::new(), None)),
+                Action::NoOp { .. } | Action::Unlink { .. } => None,
+                Action::Deprovision {
+                    remote_id,
+                    mode,
+                    reason,
+                    ..
+                } => Some(change(
+                    match mode {
+                        DeprovisionMode::Deactivate => "deactivate",
+                        DeprovisionMode::Delete => "delete",
+                    },
+                    Some(remote_id),
+                    Vec::new(),
+                    Some(HeldDeprovision::reason_text(*reason).to_string()),
+                )),
+                Action::Skip { reason, .. } => {
+                    Some(change("skip", None, Vec::new(), Some(reason.clone())))
+                }
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,135 @@
+//! A run's report: what it did per action, what failed with the target's
+//! error, and what awaits approval. Persisted as the run row and returned
+//! by the CLI and the admin API alike.
+
+use serde::{Deserialize, Serialize};
+
+use crate::provision::plan::{DeprovisionMode, DeprovisionReason};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    /// Everything applied.
+    Succeeded,
+    /// Applied, but some objects failed (see `failures`).
+    CompletedWithFailures,
+    /// The run could not proceed (target unreachable, credentials refused…).
+    Failed,
+    /// The deletion guard held the deprovisions back; see `pending`.
+    AwaitingApproval,
+    /// An admin refused the held deprovisions.
+    Rejected,
+    /// A dry run: the plan only, nothing written.
+    Planned,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::CompletedWithFailures => "completed_with_failures",
+            RunStatus::Failed => "failed",
+            RunStatus::AwaitingApproval => "awaiting_approval",
+            RunStatus::Rejected => "rejected",
+            RunStatus::Planned => "planned",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(s.to_string())).ok()
+    }
+
+    /// Whether the CLI exits non-zero for it.
+    pub fn is_unsuccessful(self) -> bool {
+        matches!(
+            self,
+            RunStatus::Failed | RunStatus::CompletedWithFailures | RunStatus::AwaitingApproval
+        )
+    }
+}
+
+/// Counts per action. `linked`: existing target accounts adopted by the
+/// matching attribute; `unchanged`: nothing to write.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ActionCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub deactivated: usize,
+    pub deleted: usize,
+    pub linked: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Group membership PATCHes sent.
+    pub member_patches: usize,
+    /// Second-pass manager updates sent.
+    pub manager_updates: usize,
+}
+
+/// One object that could not be written, with the target's answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectFailure {
+    pub resource_type: String,
+    pub local_id: String,
+    pub action: String,
+    pub status: Option<u16>,
+    pub detail: String,
+}
+
+/// A deprovision the deletion guard held back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldDeprovision {
+    pub resource_type: String,
+    pub local_id: String,
+    pub remote_id: String,
+    pub mode: DeprovisionMode,
+    pub reason: String,
+}
+
+impl HeldDeprovision {
+    pub fn reason_text(reason: DeprovisionReason) -> &'static str {
+        match reason {
+            DeprovisionReason::Gone => "deleted",
+            DeprovisionReason::OutOfScope => "out_of_scope",
+        }
+    }
+}
+
+/// What a dry run would do to one object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedChange {
+    pub resource_type: String,
+    pub local_id: String,
+    pub action: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_id: Option<String>,
+    /// Attributes that differ (updates) or the reason (skips, deprovisions).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub changed: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub id: String,
+    pub target: String,
+    pub status: RunStatus,
+    pub dry_run: bool,
+    pub started: String,
+    pub finished: Option<String>,
+    pub counts: ActionCounts,
+    pub failures: Vec<ObjectFailure>,
+    /// Deprovisions awaiting approval (the deletion guard tripped).
+    pub pending: Vec<HeldDeprovision>,
+    /// Dry runs: every change the run would make.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub changes: Vec<PlannedChange>,
+    pub warnings: Vec<String>,
+    /// Why the run failed as a whole, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}

@@ -1,0 +1,79 @@
+//! The report as people read it on a terminal.
+
+use std::fmt::Write;
+
+use super::report::RunReport;
+
+pub fn render(r: &RunReport) -> String {
+    let mut out = String::new();
+    let kind = if r.dry_run { "Dry run" } else { "Run" };
+    let _ = writeln!(
+        out,
+        "{kind} {} of target {:?}: {}",
+        r.id,
+        r.target,
+        r.status.as_str()
+    );
+    let _ = writeln!(
+        out,
+        "  started {}  finished {}",
+        r.started,
+        r.finished.as_deref().unwrap_or("-")
+    );
+    let c = &r.counts;
+    let _ = writeln!(
+        out,
+        "  created {}  updated {}  deactivated {}  deleted {}  linked {}  unchanged {}  skipped {}  failed {}",
+        c.created, c.updated, c.deactivated, c.deleted, c.linked, c.unchanged, c.skipped, c.failed
+    );
+    let _ = writeln!(
+        out,
+        "  membership patches {}  manager updates {}",
+        c.member_patches, c.manager_updates
+    );
+    if let Some(e) = &r.error {
+        let _ = writeln!(out, "  error: {e}");
+    }
+    for change in &r.changes {
+        let _ = write!(
+            out,
+            "  {:<10} {:<5} {}",
+            change.action, change.resource_type, change.local_id
+        );
+        if !change.changed.is_empty() {
+            let _ = write!(out, " [{}]", change.changed.join(", "));
+        }
+        if let Some(reason) = &change.reason {
+            let _ = write!(out, " ({reason})");
+        }
+        out.push('\n');
+    }
+    if !r.pending.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} deprovision(s) await approval (scimhub sync approve {} | reject {}):",
+            r.pending.len(),
+            r.id,
+            r.id
+        );
+        for h in &r.pending {
+            let _ = writeln!(
+                out,
+                "    {} {} → {} ({})",
+                h.resource_type, h.local_id, h.remote_id, h.reason
+            );
+        }
+    }
+    for f in &r.failures {
+        let status = f.status.map_or("-".to_string(), |s| s.to_string());
+        let _ = writeln!(
+            out,
+            "  failed {} {} {} [{status}]: {}",
+            f.action, f.resource_type, f.local_id, f.detail
+        );
+    }
+    for w in &r.warnings {
+        let _ = writeln!(out, "  warning: {w}");
+    }
+    out
+}
