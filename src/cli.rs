@@ -12,6 +12,7 @@ use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
 
+mod failures;
 mod sync;
 mod target;
 
@@ -44,6 +45,9 @@ enum Command {
     /// Run the sync center: full syncs, dry runs, approvals.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
+    /// The incremental sync's failure queue.
+    #[command(subcommand)]
+    Failures(failures::FailuresCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
     /// Maintain the change log behind the pull API.
@@ -288,6 +292,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(config.log_format, &config.log_filter);
             target::run(cmd, &config)
         }
+        Command::Failures(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            failures::run(cmd, &config)
+        }
         Command::Sync(cmd) => {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
@@ -298,16 +307,31 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(config: &Config) -> anyhow::Result<()> {
-    let store = open_store(config)?;
+    let db = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
-    let services = Services::new(store, config)?;
-    actix_web::rt::System::new().block_on(async {
+    let services = Services::new(db.clone(), config)?;
+    // Incremental sync runs beside the server and stops after it.
+    let workers = if config.sync.enabled {
+        let ctx = crate::provision::worker::WorkerContext::new(
+            db.clone(),
+            db,
+            config.secret_key.clone(),
+            config.sync.clone(),
+        );
+        Some(crate::provision::worker::Workers::start(ctx)?)
+    } else {
+        None
+    };
+    let served = actix_web::rt::System::new().block_on(async {
         let (server, addr) = crate::http::bind(config, services)?;
         tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");
-        server.await.context("server stopped with an error")?;
-        tracing::info!("scimhub stopped");
-        Ok(())
-    })
+        server.await.context("server stopped with an error")
+    });
+    if let Some(w) = workers {
+        w.stop();
+    }
+    tracing::info!("scimhub stopped");
+    served
 }
 
 fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {

@@ -135,6 +135,8 @@ pub struct Config {
     pub rate_limit_burst: f64,
     /// Trusted issuers of external JWT bearer tokens.
     pub jwt_issuers: Vec<JwtIssuerConfig>,
+    /// The incremental sync workers (`[sync]` in the file).
+    pub sync: SyncWorkerConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -166,8 +168,52 @@ impl Default for Config {
             rate_limit_burst: 4000.0,
             jwt_issuers: Vec::new(),
             secret_key: None,
+            sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
+        }
+    }
+}
+
+/// Incremental sync: how workers pace themselves, retry and quarantine.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SyncWorkerConfig {
+    /// Run a worker per target in `serve` (off: only manual runs).
+    pub enabled: bool,
+    /// How often an idle worker looks for new changes, in milliseconds.
+    pub poll_ms: u64,
+    /// Wait after the first new change so a burst becomes one write, in ms.
+    pub coalesce_ms: u64,
+    /// Most change-log entries one worker pass reads.
+    pub batch: u32,
+    /// Seconds a worker's lease on its target lasts without renewal.
+    pub lease_secs: u64,
+    /// Seconds between probes of a quarantined target.
+    pub probe_secs: u64,
+    /// First retry delay of a failed object, doubled per attempt…
+    pub retry_base_secs: u64,
+    /// …up to this.
+    pub retry_cap_secs: u64,
+    /// Quarantine a target when more than this share of its recent writes failed…
+    pub quarantine_failure_share: f64,
+    /// …once at least this many writes were made.
+    pub quarantine_min_writes: usize,
+}
+
+impl Default for SyncWorkerConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            poll_ms: 200,
+            coalesce_ms: 50,
+            batch: 500,
+            lease_secs: 30,
+            probe_secs: 30,
+            retry_base_secs: 5,
+            retry_cap_secs: 3600,
+            quarantine_failure_share: 0.5,
+            quarantine_min_writes: 20,
         }
     }
 }
@@ -294,6 +340,20 @@ impl Config {
                     }
                 }
                 "LOG" => self.log_filter = value.clone(),
+                "SYNC_ENABLED" => self.sync.enabled = parse(key, value)?,
+                "SYNC_POLL_MS" => self.sync.poll_ms = parse(key, value)?,
+                "SYNC_COALESCE_MS" => self.sync.coalesce_ms = parse(key, value)?,
+                "SYNC_BATCH" => self.sync.batch = parse(key, value)?,
+                "SYNC_LEASE_SECS" => self.sync.lease_secs = parse(key, value)?,
+                "SYNC_PROBE_SECS" => self.sync.probe_secs = parse(key, value)?,
+                "SYNC_RETRY_BASE_SECS" => self.sync.retry_base_secs = parse(key, value)?,
+                "SYNC_RETRY_CAP_SECS" => self.sync.retry_cap_secs = parse(key, value)?,
+                "SYNC_QUARANTINE_FAILURE_SHARE" => {
+                    self.sync.quarantine_failure_share = parse(key, value)?
+                }
+                "SYNC_QUARANTINE_MIN_WRITES" => {
+                    self.sync.quarantine_min_writes = parse(key, value)?
+                }
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -314,6 +374,13 @@ impl Config {
             || self.cursor_timeout_secs <= 0
         {
             bail!("filter limits and cursor_timeout_secs must be positive");
+        }
+        let sync = &self.sync;
+        if sync.poll_ms == 0 || sync.batch == 0 || sync.lease_secs == 0 || sync.probe_secs == 0 {
+            bail!("sync poll_ms, batch, lease_secs and probe_secs must be positive");
+        }
+        if !(0.0..=1.0).contains(&sync.quarantine_failure_share) {
+            bail!("sync quarantine_failure_share must be between 0 and 1");
         }
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;

@@ -39,6 +39,12 @@ pub(super) enum TargetCommand {
         #[command(flatten)]
         db: DatabaseArg,
     },
+    /// Release a quarantined target now (its worker resumes from its cursor).
+    Release {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
 }
 
 /// One auth kind: `--token`, `--basic-user` + password, or `--oauth-token-url` + client.
@@ -93,6 +99,9 @@ pub(super) struct AddArgs {
     /// Requests in flight at once [default: 4].
     #[arg(long, value_name = "N")]
     max_concurrency: Option<usize>,
+    /// Run a full reconcile (drift repair) every SECS seconds while serving.
+    #[arg(long, value_name = "SECS")]
+    reconcile_every: Option<u64>,
     /// Resource types to sync [default: Users,Groups].
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     resource_types: Vec<String>,
@@ -127,7 +136,8 @@ impl TargetCommand {
             TargetCommand::Add(args) => &args.db,
             TargetCommand::List { db }
             | TargetCommand::Show { db, .. }
-            | TargetCommand::Remove { db, .. } => db,
+            | TargetCommand::Remove { db, .. }
+            | TargetCommand::Release { db, .. } => db,
         }
     }
 }
@@ -213,6 +223,7 @@ fn settings(a: &AddArgs) -> anyhow::Result<TargetSettings> {
         max_concurrency: a.max_concurrency.unwrap_or(d.max_concurrency),
         headers: headers(&a.headers)?,
         group_scope: a.group_scope.clone(),
+        reconcile_secs: a.reconcile_every,
         scope_groups: a.group_members_of.clone(),
     })
 }
@@ -273,6 +284,13 @@ pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
         TargetCommand::Remove { name, .. } => {
             targets::remove(&store, name)?;
             println!("Removed target {name:?}.");
+        }
+        TargetCommand::Release { name, .. } => {
+            if targets::release(&store, name)? {
+                println!("Released target {name:?} from quarantine.");
+            } else {
+                println!("Target {name:?} was not quarantined.");
+            }
         }
     }
     Ok(())

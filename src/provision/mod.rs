@@ -9,3 +9,5 @@ pub mod plan;
 pub mod sync;
 pub mod target;
 pub mod target_check;
+pub mod worker;
+pub mod writes;

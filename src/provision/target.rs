@@ -130,6 +130,8 @@ pub struct TargetSettings {
     pub group_scope: Option<String>,
     /// Only users who are members of these groups (display names); empty is no restriction.
     pub scope_groups: Vec<String>,
+    /// Seconds between scheduled full reconciles (drift repair); none when unset.
+    pub reconcile_secs: Option<u64>,
 }
 
 impl Default for TargetSettings {
@@ -146,6 +148,7 @@ impl Default for TargetSettings {
             headers: BTreeMap::new(),
             group_scope: None,
             scope_groups: Vec::new(),
+            reconcile_secs: None,
         }
     }
 }
@@ -287,6 +290,19 @@ pub fn client_options(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<Clien
         credentials(key, r)?,
         &settings,
     ))
+}
+
+/// Ends a target's quarantine; false when it was not quarantined.
+pub fn release(store: &dyn SyncStore, name: &str) -> anyhow::Result<bool> {
+    let r = store
+        .find_target(name)?
+        .with_context(|| format!("no target named {name:?}"))?;
+    if store.quarantine(&r.id)?.is_none() {
+        return Ok(false);
+    }
+    store.set_quarantine(&r.id, None)?;
+    tracing::info!(target: "audit", name, "sync target released from quarantine by an admin");
+    Ok(true)
 }
 
 /// The target's credentials in the clear, for the outbound client only.

@@ -10,7 +10,9 @@ mod sync;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
-pub use sync::{FailureRecord, LinkRecord, RunRecord, SyncStore, TargetRecord};
+pub use sync::{
+    FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, SyncStore, TargetRecord,
+};
 
 use crate::scim::etag::TagList;
 

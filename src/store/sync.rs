@@ -59,6 +59,33 @@ pub struct FailureRecord {
     pub detail: String,
 }
 
+/// One object in a target's failure queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueRecord {
+    pub id: String,
+    pub target_id: String,
+    pub resource_type: String,
+    pub local_id: String,
+    /// What was attempted: create, update, deactivate, delete, members…
+    pub operation: String,
+    /// JSON of what was sent last, for people to read (retries recompute it).
+    pub payload: Option<String>,
+    /// `retrying` (automatic) or `permanent` (waits for an admin).
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt: DateTime<Utc>,
+    pub last_status: Option<i32>,
+    pub last_error: String,
+    pub created: DateTime<Utc>,
+    pub updated: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRecord {
+    pub reason: String,
+    pub since: DateTime<Utc>,
+}
+
 pub trait SyncStore: Send + Sync + 'static {
     /// Fails with a `uniqueness` rejection when the name is taken.
     fn create_target(&self, target: TargetRecord) -> StoreResult<()>;
@@ -79,4 +106,51 @@ pub trait SyncStore: Send + Sync + 'static {
     fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>>;
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()>;
     fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>>;
+
+    fn link(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_id: &str,
+    ) -> StoreResult<Option<LinkRecord>>;
+    /// Moves the target's change-log cursor (never backwards).
+    fn set_cursor(&self, target_id: &str, seq: i64) -> StoreResult<()>;
+
+    /// Inserts or replaces the entry for the entry's object.
+    fn queue_put(&self, entry: &QueueRecord) -> StoreResult<()>;
+    fn queue_find(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_id: &str,
+    ) -> StoreResult<Option<QueueRecord>>;
+    /// `retrying` entries whose next attempt is due, oldest first.
+    fn queue_due(
+        &self,
+        target_id: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<QueueRecord>>;
+    fn queue_list(&self, target_id: Option<&str>) -> StoreResult<Vec<QueueRecord>>;
+    fn queue_get(&self, id: &str) -> StoreResult<Option<QueueRecord>>;
+    /// Removes an object's entry (it was written); false when there was none.
+    fn queue_remove(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_id: &str,
+    ) -> StoreResult<bool>;
+    fn queue_remove_id(&self, id: &str) -> StoreResult<bool>;
+    /// Makes entries due now and `retrying` again: one (`id`) or all of a
+    /// target (or of every target); returns how many.
+    fn queue_retry(&self, id: Option<&str>, target_id: Option<&str>) -> StoreResult<usize>;
+
+    /// Takes or renews the lease `name` for `ttl`; false when another
+    /// holder's lease has not expired.
+    fn try_lease(&self, name: &str, holder: &str, ttl: chrono::Duration) -> StoreResult<bool>;
+    fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+
+    fn quarantine(&self, target_id: &str) -> StoreResult<Option<QuarantineRecord>>;
+    /// Quarantines (`Some(reason)`) or releases (`None`) a target.
+    fn set_quarantine(&self, target_id: &str, reason: Option<&str>) -> StoreResult<()>;
 }

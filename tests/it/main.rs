@@ -23,6 +23,7 @@ mod migrations;
 mod patch;
 mod pushdown;
 mod query;
+mod realtime;
 mod sync;
 mod sync_faults;
 mod targets;

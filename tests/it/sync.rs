@@ -19,18 +19,28 @@ use crate::support::{Backend, TestApp};
 
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 
-fn key() -> SecretKey {
+pub fn key() -> SecretKey {
     SecretKey([7; 32])
 }
 
 /// A target scimhub and the source's engine with `target` registered.
-struct Rig {
-    source: TestApp,
-    target: TestApp,
-    engine: SyncEngine,
+pub struct Rig {
+    pub source: TestApp,
+    pub target: TestApp,
+    pub engine: SyncEngine,
+    pub db: Arc<DieselStore>,
 }
 
 async fn rig(source: TestApp, mapping: Option<&str>, settings: TargetSettings) -> Rig {
+    rig_with(source, mapping, None, settings).await
+}
+
+pub async fn rig_with(
+    source: TestApp,
+    mapping: Option<&str>,
+    scope: Option<&str>,
+    settings: TargetSettings,
+) -> Rig {
     let target = TestApp::start(Backend::Sqlite).await.unwrap();
     let db = Arc::new(DieselStore::open(&source.database_url, 2).unwrap());
     target::add(
@@ -43,16 +53,17 @@ async fn rig(source: TestApp, mapping: Option<&str>, settings: TargetSettings) -
                 token: target.token.clone(),
             },
             mapping: mapping.map(str::to_string),
-            scope: None,
+            scope: scope.map(str::to_string),
             settings,
         },
     )
     .unwrap();
-    let engine = SyncEngine::new(db.clone() as Arc<dyn Store>, db, Some(key()));
+    let engine = SyncEngine::new(db.clone() as Arc<dyn Store>, db.clone(), Some(key()));
     Rig {
         source,
         target,
         engine,
+        db,
     }
 }
 
@@ -65,7 +76,7 @@ impl Rig {
     }
 
     /// Every resource of a kind on the target, by id.
-    async fn remote(&self, path: &str) -> HashMap<String, Value> {
+    pub async fn remote(&self, path: &str) -> HashMap<String, Value> {
         let r = self.target.get(&format!("{path}?count=10000")).await;
         r.body["Resources"]
             .as_array()
@@ -76,7 +87,7 @@ impl Rig {
     }
 }
 
-async fn create_user(app: &TestApp, name: &str, manager: Option<&str>) -> String {
+pub async fn create_user(app: &TestApp, name: &str, manager: Option<&str>) -> String {
     let mut body = crate::support::user_body(name);
     body["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
     body[ENTERPRISE] = json!({"employeeNumber": name});

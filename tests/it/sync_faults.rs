@@ -16,13 +16,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{Backend, TestApp};
 
-fn scim(status: u16, body: Value) -> ResponseTemplate {
+pub fn scim(status: u16, body: Value) -> ResponseTemplate {
     ResponseTemplate::new(status)
         .insert_header("content-type", "application/scim+json")
         .set_body_json(body)
 }
 
-fn error(status: u16, scim_type: &str, detail: &str) -> ResponseTemplate {
+pub fn error(status: u16, scim_type: &str, detail: &str) -> ResponseTemplate {
     scim(
         status,
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
@@ -30,12 +30,12 @@ fn error(status: u16, scim_type: &str, detail: &str) -> ResponseTemplate {
     )
 }
 
-fn empty_list() -> Value {
+pub fn empty_list() -> Value {
     json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
         "totalResults": 0, "startIndex": 1, "itemsPerPage": 0, "Resources": []})
 }
 
-async fn mock_target() -> MockServer {
+pub async fn mock_target() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/scim/v2/ServiceProviderConfig"))

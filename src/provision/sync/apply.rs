@@ -15,6 +15,7 @@ use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{ENTERPRISE, set_manager};
 use crate::provision::plan::{Action, DeprovisionMode, ManagerUpdate, MatchKey, MemberPatch};
 use crate::provision::target::AllowedActions;
+use crate::provision::writes;
 use crate::scim::ResourceKind;
 use crate::store::{LinkRecord, SyncStore};
 
@@ -76,11 +77,6 @@ fn action_name(a: &Action) -> &'static str {
         Action::Unlink { .. } => "unlink",
         Action::Skip { .. } => "skip",
     }
-}
-
-/// A SCIM filter string literal (JSON string escaping is the same).
-fn literal(s: &str) -> String {
-    Value::String(s.to_string()).to_string()
 }
 
 impl Applier {
@@ -363,7 +359,10 @@ impl Applier {
             ResourceKind::User => user_key,
             ResourceKind::Group => group_key,
         };
-        let Some(filter) = key.key(kind, resource).and_then(|k| match_filter(key, &k)) else {
+        let Some(filter) = key
+            .key(kind, resource)
+            .and_then(|k| writes::match_filter(key, &k))
+        else {
             return false;
         };
         let Ok(found) = self.client.search(kind, &filter).await else {
@@ -417,19 +416,15 @@ impl Applier {
         resource: &Value,
         changed: &[String],
     ) -> Result<(), ClientError> {
-        if self.patch {
-            let values: Map<String, Value> = changed
-                .iter()
-                .filter_map(|k| resource.get(k).map(|v| (k.clone(), v.clone())))
-                .collect();
-            let op = json!({"op": "replace", "value": values});
-            self.client.patch(kind, remote_id, vec![op]).await.map(drop)
-        } else {
-            self.client
-                .replace(kind, remote_id, resource)
-                .await
-                .map(drop)
-        }
+        writes::update(
+            &self.client,
+            self.patch,
+            kind,
+            remote_id,
+            resource,
+            Some(changed),
+        )
+        .await
     }
 
     /// Deactivates or deletes one linked account (allowed actions permitting).
@@ -450,7 +445,7 @@ impl Applier {
             return self.skip();
         }
         if deactivate {
-            match self.deactivate(remote_id).await {
+            match writes::deactivate(&self.client, self.patch, remote_id).await {
                 Ok(()) => self.with(|t| t.counts.deactivated += 1),
                 Err(e) => self.fail(kind, local_id, "deactivate", &e),
             }
@@ -463,25 +458,6 @@ impl Applier {
                 Err(e) => self.fail(kind, local_id, "delete", &e),
             }
         }
-    }
-
-    async fn deactivate(&self, remote_id: &str) -> Result<(), ClientError> {
-        let kind = ResourceKind::User;
-        if self.patch {
-            let op = json!({"op": "replace", "value": {"active": false}});
-            return self.client.patch(kind, remote_id, vec![op]).await.map(drop);
-        }
-        let Some(mut current) = self.client.get(kind, remote_id).await? else {
-            return Ok(());
-        };
-        if let Some(o) = current.as_object_mut() {
-            o.insert("active".into(), Value::Bool(false));
-            o.remove("meta");
-        }
-        self.client
-            .replace(kind, remote_id, &current)
-            .await
-            .map(drop)
     }
 
     /// Second pass: managers created in this run are set on their reports.
@@ -585,25 +561,15 @@ impl Applier {
             let e = ClientError::Protocol("the target does not support PATCH".into());
             return self.fail(kind, &p.group_local_id, "members", &e);
         }
-        let added: Vec<Value> = p
+        let added: Vec<String> = p
             .add
             .iter()
             .filter_map(|local| {
                 self.remote_of(ResourceKind::User, local)
                     .or_else(|| self.remote_of(ResourceKind::Group, local))
             })
-            .map(|remote| json!({"value": remote}))
             .collect();
-        let mut ops: Vec<Value> = p
-            .remove
-            .iter()
-            .map(|remote| {
-                json!({"op": "remove", "path": format!("members[value eq {}]", literal(remote))})
-            })
-            .collect();
-        if !added.is_empty() {
-            ops.push(json!({"op": "add", "path": "members", "value": added}));
-        }
+        let ops = writes::member_ops(&added, &p.remove);
         if ops.is_empty() || !self.actions.update {
             return;
         }
@@ -624,20 +590,6 @@ impl Applier {
             held: t.held,
             aborted: t.aborted,
         }
-    }
-}
-
-/// The SCIM filter that finds a target account by its matching key.
-fn match_filter(key: &MatchKey, value: &str) -> Option<String> {
-    let path = &key.path;
-    match (&path.filter, &path.sub_after) {
-        (None, _) => Some(format!("{} eq {}", path.attr, literal(value))),
-        (Some(f), Some(sub)) => Some(format!(
-            "{}[{f} and {sub} eq {}]",
-            path.attr,
-            literal(value)
-        )),
-        (Some(_), None) => None,
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::apply::{Applier, Progress};
+use super::blocking;
 use super::error::SyncError;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
@@ -32,14 +33,6 @@ pub struct SyncEngine {
     store: Arc<dyn Store>,
     sync: Arc<dyn SyncStore>,
     key: Option<SecretKey>,
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
-) -> Result<T, SyncError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| SyncError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
 }
 
 /// The remote side as read from the target.
@@ -318,6 +311,34 @@ impl SyncEngine {
         })
         .await
         .map_err(|e| RunFailure::Internal(anyhow::anyhow!(e)))
+    }
+
+    /// Records deprovisions the incremental worker held back (deletion
+    /// guard) as a run awaiting approval; `approve` applies them.
+    pub async fn hold(
+        &self,
+        target: &TargetRecord,
+        held: Vec<HeldDeprovision>,
+    ) -> Result<RunReport, SyncError> {
+        let at = now();
+        let report = RunReport {
+            id: uuid::Uuid::new_v4().to_string(),
+            target: target.name.clone(),
+            status: RunStatus::AwaitingApproval,
+            dry_run: false,
+            started: format_time(&at),
+            finished: Some(format_time(&at)),
+            counts: ActionCounts::default(),
+            failures: Vec::new(),
+            pending: held,
+            changes: Vec::new(),
+            warnings: vec!["held by the incremental worker's deletion guard".into()],
+            error: None,
+        };
+        self.save(&report, &target.id, at, Some(at), 0, true)
+            .await?;
+        tracing::warn!(target: "audit", run = %report.id, target = %report.target, held = report.pending.len(), "deletion guard tripped on incremental sync; deprovisions await approval");
+        Ok(report)
     }
 
     /// The stored report of a run.

@@ -9,7 +9,7 @@ mod error;
 mod loaded;
 mod persist;
 pub mod report;
-mod source;
+pub(crate) mod source;
 mod text;
 
 pub use apply::Progress;
@@ -17,3 +17,12 @@ pub use engine::{RunOptions, SyncEngine};
 pub use error::SyncError;
 pub use loaded::LoadedTarget;
 pub use report::{RunReport, RunStatus};
+
+/// Runs store work on the blocking pool (diesel is blocking).
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
+) -> Result<T, SyncError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| SyncError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+}

@@ -29,7 +29,7 @@ impl LocalState {
 }
 
 /// Ids of the groups named in `scope_groups` (by displayName).
-fn scope_group_ids(store: &dyn Store, names: &[String]) -> Result<HashSet<String>, StoreError> {
+pub fn scope_group_ids(store: &dyn Store, names: &[String]) -> Result<HashSet<String>, StoreError> {
     let mut ids = HashSet::new();
     for name in names {
         let query = ListQuery {
@@ -111,4 +111,59 @@ pub fn existing(
         }
     }
     Ok(found)
+}
+
+/// One local resource as a target sees it.
+pub enum LocalOne {
+    InScope(Source),
+    OutOfScope,
+    Gone,
+}
+
+/// Reads one resource and decides whether it belongs on the target;
+/// `scope_groups` are the ids of `settings.scope_groups`.
+pub fn load_one(
+    store: &dyn Store,
+    target: &LoadedTarget,
+    kind: ResourceKind,
+    id: &str,
+    scope_groups: &HashSet<String>,
+) -> Result<LocalOne, StoreError> {
+    let needs_groups = !target.settings.scope_groups.is_empty();
+    let (scim, members, in_groups) = match kind {
+        ResourceKind::User => match store.get_user(id, needs_groups) {
+            Ok(u) => {
+                let member =
+                    !needs_groups || u.groups.iter().any(|g| scope_groups.contains(&g.group_id));
+                (u.to_scim(RENDER_BASE), Vec::new(), member)
+            }
+            Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+            Err(e) => return Err(e),
+        },
+        ResourceKind::Group => match store.get_group(id, true) {
+            Ok(g) => {
+                let members = g.members.iter().map(|m| m.id.clone()).collect();
+                (g.to_scim(RENDER_BASE), members, true)
+            }
+            Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+            Err(e) => return Err(e),
+        },
+    };
+    let (synced, scope) = match kind {
+        ResourceKind::User => (target.syncs("Users"), &target.user_scope),
+        ResourceKind::Group => (target.syncs("Groups"), &target.group_scope),
+    };
+    let in_scope = synced
+        && in_groups
+        && scope
+            .as_ref()
+            .is_none_or(|f| crate::scim::filter::matches(f, kind, &scim));
+    if !in_scope {
+        return Ok(LocalOne::OutOfScope);
+    }
+    Ok(LocalOne::InScope(Source {
+        local_id: id.to_string(),
+        resource: target.mapping.for_kind(kind).apply(&scim),
+        members,
+    }))
 }

@@ -157,3 +157,37 @@ diesel::table! {
         pruned_through -> BigInt,
     }
 }
+
+diesel::table! {
+    sync_queue (id) {
+        id -> Text,
+        target_id -> Text,
+        resource_type -> Text,
+        local_id -> Text,
+        operation -> Text,
+        payload -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt -> Timestamp,
+        last_status -> Nullable<Integer>,
+        last_error -> Text,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sync_quarantine (target_id) {
+        target_id -> Text,
+        reason -> Text,
+        since -> Timestamp,
+    }
+}

@@ -1,8 +1,13 @@
 //! `SyncStore` over the diesel connection pool.
 
 use super::connection::write_tx;
-use super::{DieselStore, sync_links, sync_runs, sync_targets};
-use crate::store::{FailureRecord, LinkRecord, RunRecord, StoreResult, SyncStore, TargetRecord};
+use super::{DieselStore, sync_leases, sync_links, sync_queue, sync_runs, sync_targets};
+use chrono::{DateTime, Duration, Utc};
+
+use crate::store::{
+    FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, StoreResult, SyncStore,
+    TargetRecord,
+};
 
 impl SyncStore for DieselStore {
     fn create_target(&self, target: TargetRecord) -> StoreResult<()> {
@@ -61,5 +66,91 @@ impl SyncStore for DieselStore {
 
     fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>> {
         sync_runs::failures(&mut *self.conn()?, run_id)
+    }
+
+    fn link(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_id: &str,
+    ) -> StoreResult<Option<LinkRecord>> {
+        sync_links::get(&mut *self.conn()?, target_id, resource_type, local_id)
+    }
+
+    fn set_cursor(&self, target_id: &str, seq: i64) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            sync_targets::set_cursor(c, target_id, seq)
+        })
+    }
+
+    fn queue_put(&self, entry: &QueueRecord) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| sync_queue::put(c, entry))
+    }
+
+    fn queue_find(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_id: &str,
+    ) -> StoreResult<Option<QueueRecord>> {
+        sync_queue::find(&mut *self.conn()?, target_id, resource_type, local_id)
+    }
+
+    fn queue_due(
+        &self,
+        target_id: &str,
+        now: DateTime<Utc>,
+        limit: i64,
+    ) -> StoreResult<Vec<QueueRecord>> {
+        sync_queue::due(&mut *self.conn()?, target_id, now, limit)
+    }
+
+    fn queue_list(&self, target_id: Option<&str>) -> StoreResult<Vec<QueueRecord>> {
+        sync_queue::list(&mut *self.conn()?, target_id)
+    }
+
+    fn queue_get(&self, id: &str) -> StoreResult<Option<QueueRecord>> {
+        sync_queue::get(&mut *self.conn()?, id)
+    }
+
+    fn queue_remove(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_id: &str,
+    ) -> StoreResult<bool> {
+        write_tx(&mut *self.conn()?, |c| {
+            sync_queue::remove(c, target_id, resource_type, local_id)
+        })
+    }
+
+    fn queue_remove_id(&self, id: &str) -> StoreResult<bool> {
+        write_tx(&mut *self.conn()?, |c| sync_queue::remove_id(c, id))
+    }
+
+    fn queue_retry(&self, id: Option<&str>, target_id: Option<&str>) -> StoreResult<usize> {
+        write_tx(&mut *self.conn()?, |c| sync_queue::retry(c, id, target_id))
+    }
+
+    fn try_lease(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
+        write_tx(&mut *self.conn()?, |c| {
+            sync_leases::try_lease(c, name, holder, ttl)
+        })
+    }
+
+    fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            sync_leases::release(c, name, holder)
+        })
+    }
+
+    fn quarantine(&self, target_id: &str) -> StoreResult<Option<QuarantineRecord>> {
+        sync_leases::quarantine(&mut *self.conn()?, target_id)
+    }
+
+    fn set_quarantine(&self, target_id: &str, reason: Option<&str>) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            sync_leases::set_quarantine(c, target_id, reason)
+        })
     }
 }

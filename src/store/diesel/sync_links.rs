@@ -71,3 +71,23 @@ pub fn remove(
     .execute(conn)?;
     Ok(())
 }
+
+pub fn get(
+    conn: &mut DbConnection,
+    target: &str,
+    kind: &str,
+    local_id: &str,
+) -> StoreResult<Option<LinkRecord>> {
+    let row: Option<(String, String, String)> = l::table
+        .filter(l::target_id.eq(target))
+        .filter(l::resource_type.eq(kind))
+        .filter(l::local_id.eq(local_id))
+        .select((l::local_id, l::remote_id, l::state_hash))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(local_id, remote_id, state_hash)| LinkRecord {
+        local_id,
+        remote_id,
+        state_hash,
+    }))
+}

@@ -127,7 +127,9 @@ pub fn list(conn: &mut DbConnection) -> StoreResult<Vec<TargetRecord>> {
 /// Children go first: SQLite only cascades with `foreign_keys` on, and
 /// being explicit costs nothing.
 pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
-    use super::schema::{sync_failures as f, sync_links as l, sync_runs as r};
+    use super::schema::{
+        sync_failures as f, sync_links as l, sync_quarantine as qt, sync_queue as q, sync_runs as r,
+    };
     let Some(id) = t::table
         .filter(t::name.eq(name))
         .select(t::id)
@@ -143,6 +145,16 @@ pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     diesel::delete(f::table.filter(f::run_id.eq_any(&runs))).execute(conn)?;
     diesel::delete(r::table.filter(r::target_id.eq(&id))).execute(conn)?;
     diesel::delete(l::table.filter(l::target_id.eq(&id))).execute(conn)?;
+    diesel::delete(q::table.filter(q::target_id.eq(&id))).execute(conn)?;
+    diesel::delete(qt::table.filter(qt::target_id.eq(&id))).execute(conn)?;
     diesel::delete(t::table.filter(t::id.eq(&id))).execute(conn)?;
     Ok(true)
+}
+
+/// Only forwards: two writers racing never move a cursor back.
+pub fn set_cursor(conn: &mut DbConnection, id: &str, seq: i64) -> StoreResult<()> {
+    diesel::update(t::table.find(id).filter(t::change_cursor.lt(seq)))
+        .set(t::change_cursor.eq(seq))
+        .execute(conn)?;
+    Ok(())
 }

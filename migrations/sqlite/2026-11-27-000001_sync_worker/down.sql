@@ -1,0 +1,3 @@
+DROP TABLE sync_quarantine;
+DROP TABLE sync_leases;
+DROP TABLE sync_queue;

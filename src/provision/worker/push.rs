@@ -1,0 +1,345 @@
+//! Pushing one changed resource to a target, from its current state: the
+//! incremental counterpart of a full run's plan for a single object.
+//! Unchanged state (same hash as last pushed) writes nothing.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::provision::client::{ClientError, ScimClient, TargetLimits};
+use crate::provision::plan::compare::{changed_attributes, state_hash};
+use crate::provision::plan::managers::{manager_of, set_manager};
+use crate::provision::plan::members::{diff, remote_members};
+use crate::provision::plan::{DeprovisionMode, MatchKey, Source};
+use crate::provision::sync::source::{self, LocalOne};
+use crate::provision::sync::{LoadedTarget, SyncError, blocking};
+use crate::provision::writes;
+use crate::scim::ResourceKind;
+use crate::store::{LinkRecord, Store, SyncStore};
+
+/// What pushing one object did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pushed {
+    Created,
+    Linked,
+    Updated,
+    Deactivated,
+    Deleted,
+    Unchanged,
+    /// Not on the target and not wanted there, or the action is not allowed.
+    Nothing,
+}
+
+/// A write the target refused or could not take.
+#[derive(Debug)]
+pub struct PushFailure {
+    pub operation: &'static str,
+    pub payload: Option<Value>,
+    pub error: ClientError,
+}
+
+#[derive(Debug)]
+pub enum PushError {
+    Target(PushFailure),
+    Internal(SyncError),
+}
+
+impl From<SyncError> for PushError {
+    fn from(e: SyncError) -> Self {
+        PushError::Internal(e)
+    }
+}
+
+fn failed(operation: &'static str, payload: Option<&Value>, error: ClientError) -> PushError {
+    PushError::Target(PushFailure {
+        operation,
+        payload: payload.cloned(),
+        error,
+    })
+}
+
+/// One worker pass's view of a target.
+pub struct Session {
+    pub target: Arc<LoadedTarget>,
+    pub client: ScimClient,
+    pub limits: TargetLimits,
+    pub store: Arc<dyn Store>,
+    pub sync: Arc<dyn SyncStore>,
+    pub user_match: MatchKey,
+    pub group_match: MatchKey,
+    pub scope_groups: Arc<HashSet<String>>,
+}
+
+impl Session {
+    fn id(&self) -> String {
+        self.target.record.id.clone()
+    }
+
+    async fn link(
+        &self,
+        kind: ResourceKind,
+        local_id: &str,
+    ) -> Result<Option<LinkRecord>, SyncError> {
+        let (sync, target, local) = (self.sync.clone(), self.id(), local_id.to_string());
+        blocking(move || Ok(sync.link(&target, kind.as_str(), &local)?)).await
+    }
+
+    async fn put_link(&self, kind: ResourceKind, link: LinkRecord) -> Result<(), SyncError> {
+        let (sync, target) = (self.sync.clone(), self.id());
+        blocking(move || Ok(sync.put_link(&target, kind.as_str(), &link)?)).await
+    }
+
+    async fn drop_link(&self, kind: ResourceKind, local_id: &str) -> Result<(), SyncError> {
+        let (sync, target, local) = (self.sync.clone(), self.id(), local_id.to_string());
+        blocking(move || Ok(sync.remove_link(&target, kind.as_str(), &local)?)).await
+    }
+
+    /// Reads `local_id` now and makes the target agree with it.
+    pub async fn push(&self, kind: ResourceKind, local_id: &str) -> Result<Pushed, PushError> {
+        let store = self.store.clone();
+        let target = self.target.clone();
+        let scope_groups = self.scope_groups.clone();
+        let id = local_id.to_string();
+        let local = blocking(move || {
+            Ok(source::load_one(
+                store.as_ref(),
+                &target,
+                kind,
+                &id,
+                &scope_groups,
+            )?)
+        })
+        .await?;
+        let link = self.link(kind, local_id).await?;
+        match (local, link) {
+            (LocalOne::InScope(source), link) => self.upsert(kind, source, link).await,
+            (LocalOne::OutOfScope | LocalOne::Gone, Some(link)) => {
+                self.deprovision(kind, link).await
+            }
+            (LocalOne::OutOfScope | LocalOne::Gone, None) => Ok(Pushed::Nothing),
+        }
+    }
+
+    async fn upsert(
+        &self,
+        kind: ResourceKind,
+        source: Source,
+        link: Option<LinkRecord>,
+    ) -> Result<Pushed, PushError> {
+        let mut desired = source.resource;
+        if kind == ResourceKind::User
+            && let Some(manager) = manager_of(&desired)
+        {
+            let remote = self
+                .link(ResourceKind::User, &manager)
+                .await?
+                .map(|l| l.remote_id);
+            set_manager(&mut desired, remote.as_deref());
+        }
+        let hash = state_hash(&desired);
+        let actions = self.target.settings.actions;
+        let (remote_id, pushed) = match link {
+            Some(l) if l.state_hash == hash => (l.remote_id, Pushed::Unchanged),
+            Some(l) => {
+                if !actions.update {
+                    return Ok(Pushed::Nothing);
+                }
+                writes::update(
+                    &self.client,
+                    self.limits.patch,
+                    kind,
+                    &l.remote_id,
+                    &desired,
+                    None,
+                )
+                .await
+                .map_err(|e| failed("update", Some(&desired), e))?;
+                (l.remote_id, Pushed::Updated)
+            }
+            None => match self.adopt(kind, &desired).await? {
+                Some(remote_id) => (remote_id, Pushed::Linked),
+                None => {
+                    if !actions.create {
+                        return Ok(Pushed::Nothing);
+                    }
+                    let created = self
+                        .client
+                        .create(kind, &desired)
+                        .await
+                        .map_err(|e| failed("create", Some(&desired), e))?;
+                    let Some(id) = created.get("id").and_then(Value::as_str) else {
+                        let e = ClientError::Protocol("the created resource has no id".into());
+                        return Err(failed("create", Some(&desired), e));
+                    };
+                    (id.to_string(), Pushed::Created)
+                }
+            },
+        };
+        if pushed != Pushed::Unchanged {
+            self.put_link(
+                kind,
+                LinkRecord {
+                    local_id: source.local_id.clone(),
+                    remote_id: remote_id.clone(),
+                    state_hash: hash,
+                },
+            )
+            .await?;
+        }
+        if kind == ResourceKind::Group && actions.update {
+            let members_changed = self
+                .sync_members(&source.local_id, &remote_id, &source.members)
+                .await?;
+            if members_changed && pushed == Pushed::Unchanged {
+                return Ok(Pushed::Updated);
+            }
+        }
+        Ok(pushed)
+    }
+
+    /// Finds the target's existing account by the matching key (on targets
+    /// that filter) and brings it up to date.
+    async fn adopt(
+        &self,
+        kind: ResourceKind,
+        desired: &Value,
+    ) -> Result<Option<String>, PushError> {
+        let key = match kind {
+            ResourceKind::User => &self.user_match,
+            ResourceKind::Group => &self.group_match,
+        };
+        if !self.limits.filter {
+            return Ok(None);
+        }
+        let Some(filter) = key
+            .key(kind, desired)
+            .and_then(|k| writes::match_filter(key, &k))
+        else {
+            return Ok(None);
+        };
+        let found = self
+            .client
+            .search(kind, &filter)
+            .await
+            .map_err(|e| failed("match", None, e))?;
+        let [remote] = found.as_slice() else {
+            return Ok(None);
+        };
+        let Some(remote_id) = remote.get("id").and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        let changed = changed_attributes(kind, desired, remote);
+        if !changed.is_empty() && self.target.settings.actions.update {
+            writes::update(
+                &self.client,
+                self.limits.patch,
+                kind,
+                remote_id,
+                desired,
+                Some(&changed),
+            )
+            .await
+            .map_err(|e| failed("update", Some(desired), e))?;
+        }
+        Ok(Some(remote_id.to_string()))
+    }
+
+    /// Member PATCHes from the target's actual members; true when sent.
+    async fn sync_members(
+        &self,
+        group_local: &str,
+        group_remote: &str,
+        members: &[String],
+    ) -> Result<bool, PushError> {
+        let kind = ResourceKind::Group;
+        let Some(remote) = self
+            .client
+            .get(kind, group_remote)
+            .await
+            .map_err(|e| failed("members", None, e))?
+        else {
+            return Ok(false);
+        };
+        let current = remote_members(&remote);
+        let (sync, target) = (self.sync.clone(), self.id());
+        let (users, groups) = blocking(move || {
+            Ok((
+                sync.links(&target, ResourceKind::User.as_str())?,
+                sync.links(&target, ResourceKind::Group.as_str())?,
+            ))
+        })
+        .await?;
+        let remote_of: HashMap<&str, &str> = users
+            .iter()
+            .chain(&groups)
+            .map(|l| (l.local_id.as_str(), l.remote_id.as_str()))
+            .collect();
+        // Members not on the target (out of scope, not yet pushed) are left out.
+        let desired: Vec<String> = members
+            .iter()
+            .filter(|m| remote_of.contains_key(m.as_str()))
+            .cloned()
+            .collect();
+        let max_ops = if self.limits.bulk && self.limits.bulk_max_operations > 0 {
+            self.limits.bulk_max_operations.min(1000)
+        } else {
+            100
+        };
+        let patches = diff(group_local, &desired, &current, &remote_of, max_ops);
+        let mut sent = false;
+        for p in patches {
+            let add: Vec<String> = p
+                .add
+                .iter()
+                .filter_map(|l| remote_of.get(l.as_str()).map(|r| r.to_string()))
+                .collect();
+            let ops = writes::member_ops(&add, &p.remove);
+            if ops.is_empty() {
+                continue;
+            }
+            self.client
+                .patch(kind, group_remote, ops)
+                .await
+                .map_err(|e| failed("members", None, e))?;
+            sent = true;
+        }
+        Ok(sent)
+    }
+
+    async fn deprovision(&self, kind: ResourceKind, link: LinkRecord) -> Result<Pushed, PushError> {
+        let settings = &self.target.settings;
+        let deactivate =
+            kind == ResourceKind::User && settings.deprovision == DeprovisionMode::Deactivate;
+        if deactivate {
+            if !settings.actions.deactivate {
+                return Ok(Pushed::Nothing);
+            }
+            const DEACTIVATED: &str = "deactivated";
+            if link.state_hash == DEACTIVATED {
+                return Ok(Pushed::Unchanged);
+            }
+            writes::deactivate(&self.client, self.limits.patch, &link.remote_id)
+                .await
+                .map_err(|e| failed("deactivate", None, e))?;
+            self.put_link(
+                kind,
+                LinkRecord {
+                    state_hash: DEACTIVATED.into(),
+                    ..link
+                },
+            )
+            .await?;
+            return Ok(Pushed::Deactivated);
+        }
+        if !settings.actions.delete {
+            return Ok(Pushed::Nothing);
+        }
+        self.client
+            .delete(kind, &link.remote_id)
+            .await
+            .map_err(|e| failed("delete", None, e))?;
+        self.drop_link(kind, &link.local_id).await?;
+        Ok(Pushed::Deleted)
+    }
+}

@@ -1,0 +1,189 @@
+//! Starts a worker per target (and the scheduled full reconciles) on a
+//! runtime of their own, and stops them on shutdown.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinHandle as Task;
+
+use super::pass::{PassResult, TargetWorker};
+use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
+use crate::store::{Store, SyncStore, TargetRecord};
+
+/// What every worker shares.
+pub struct WorkerContext {
+    pub store: Arc<dyn Store>,
+    pub sync: Arc<dyn SyncStore>,
+    pub key: Option<SecretKey>,
+    pub config: SyncWorkerConfig,
+    pub engine: SyncEngine,
+    /// This process, as lease holder.
+    pub instance: String,
+}
+
+impl WorkerContext {
+    pub fn new(
+        store: Arc<dyn Store>,
+        sync: Arc<dyn SyncStore>,
+        key: Option<SecretKey>,
+        config: SyncWorkerConfig,
+    ) -> Self {
+        Self {
+            engine: SyncEngine::new(store.clone(), sync.clone(), key.clone()),
+            store,
+            sync,
+            key,
+            config,
+            instance: uuid::Uuid::new_v4().to_string(),
+        }
+    }
+
+    /// A target entered (`Some(reason)`) or left (`None`) quarantine.
+    pub fn alert(&self, target: &TargetRecord, quarantined: Option<&str>) {
+        match quarantined {
+            Some(reason) => {
+                tracing::error!(target: "audit", target = %target.name, reason, "alert: target quarantined")
+            }
+            None => {
+                tracing::info!(target: "audit", target = %target.name, "alert: target released")
+            }
+        }
+    }
+}
+
+/// The running workers; `stop` ends them and waits.
+pub struct Workers {
+    stop: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Workers {
+    pub fn start(ctx: WorkerContext) -> anyhow::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("scimhub-sync")
+            .enable_all()
+            .build()?;
+        let (stop, stopped) = watch::channel(false);
+        let ctx = Arc::new(ctx);
+        let thread = std::thread::Builder::new()
+            .name("scimhub-sync".into())
+            .spawn(move || runtime.block_on(supervise(ctx, stopped)))?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Sleeps `wait` unless stopped first; true when stopped.
+async fn pause(wait: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
+    if *stopped.borrow() {
+        return true;
+    }
+    tokio::select! {
+        _ = tokio::time::sleep(wait) => *stopped.borrow(),
+        _ = stopped.changed() => true,
+    }
+}
+
+async fn supervise(ctx: Arc<WorkerContext>, mut stopped: watch::Receiver<bool>) {
+    let mut running: HashMap<String, Task<()>> = HashMap::new();
+    let every = Duration::from_millis(ctx.config.poll_ms.saturating_mul(10).clamp(500, 5000));
+    loop {
+        let sync = ctx.sync.clone();
+        match blocking(move || Ok(sync.list_targets()?)).await {
+            Ok(targets) => {
+                running.retain(|_, t| !t.is_finished());
+                for t in targets {
+                    schedule_reconcile(&ctx, &t).await;
+                    if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(t.id) {
+                        let id = slot.key().clone();
+                        slot.insert(tokio::spawn(work(ctx.clone(), id, stopped.clone())));
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "sync supervisor cannot list targets"),
+        }
+        if pause(every, &mut stopped).await {
+            break;
+        }
+    }
+    for (_, task) in running {
+        let _ = task.await;
+    }
+}
+
+/// Starts a full reconcile when the target's interval has passed. The
+/// lease (a fresh holder each time) is won at most once per interval
+/// across every instance on the database.
+async fn schedule_reconcile(ctx: &Arc<WorkerContext>, record: &TargetRecord) {
+    let Ok(target) = LoadedTarget::load(record.clone()) else {
+        return;
+    };
+    let Some(secs) = target.settings.reconcile_secs.filter(|s| *s > 0) else {
+        return;
+    };
+    let (sync, name) = (ctx.sync.clone(), format!("reconcile:{}", record.id));
+    let ttl = chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000));
+    let holder = uuid::Uuid::new_v4().to_string();
+    let won = blocking(move || Ok(sync.try_lease(&name, &holder, ttl)?)).await;
+    if matches!(won, Ok(true)) {
+        let (engine, target_name) = (ctx.engine.clone(), record.name.clone());
+        tokio::spawn(async move {
+            match engine.run(&target_name, RunOptions::default(), None).await {
+                Ok(r) => {
+                    tracing::info!(target = %target_name, run = %r.id, status = r.status.as_str(), "scheduled reconcile finished")
+                }
+                Err(e) => {
+                    tracing::warn!(target = %target_name, error = %e, "scheduled reconcile did not run")
+                }
+            }
+        });
+    }
+}
+
+async fn work(ctx: Arc<WorkerContext>, target_id: String, mut stopped: watch::Receiver<bool>) {
+    let mut worker = TargetWorker::new(ctx.clone(), target_id.clone());
+    let poll = Duration::from_millis(ctx.config.poll_ms);
+    loop {
+        let wait = match worker.pass().await {
+            Ok(PassResult::Busy) => Duration::ZERO,
+            Ok(PassResult::Idle) => poll,
+            Ok(PassResult::NotMine) => {
+                Duration::from_secs(ctx.config.lease_secs.div_ceil(3).max(1))
+            }
+            Ok(PassResult::Quarantined) => poll.max(Duration::from_millis(500)),
+            Ok(PassResult::Gone) => break,
+            Err(e) => {
+                tracing::error!(target_id = %target_id, error = %e, "sync worker pass failed");
+                poll * 10
+            }
+        };
+        if pause(wait, &mut stopped).await {
+            break;
+        }
+    }
+    worker.release().await;
+}
