@@ -361,6 +361,8 @@ fn target_options_are_stored_and_shown() {
             "3",
             "--guard-max",
             "50",
+            "--reconcile-every",
+            "3600",
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -381,6 +383,7 @@ fn target_options_are_stored_and_shown() {
             "headers": {"X-Region": "eu", "X-Tenant": "acme"},
             "group_scope": "displayName sw \"hr-\"",
             "scope_groups": ["Staff", "Contractors"],
+            "reconcile_secs": 3600,
         })
     );
 }
