@@ -91,6 +91,19 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         bulk_rounds: usize,
     },
+    /// Full sync into a second scimhub, a no-change re-run, and change → target latency.
+    Sync {
+        #[arg(long, default_value_t = 10_000)]
+        users: u64,
+        #[arg(long, default_value_t = 100)]
+        groups: u64,
+        /// Members per group.
+        #[arg(long, default_value_t = 200)]
+        members: u64,
+        /// Source writes timed until they reach the target.
+        #[arg(long, default_value_t = 50)]
+        samples: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -208,6 +221,21 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 changes: *changes,
                 bulk_rounds: *bulk_rounds,
             })
+        }
+        Command::Bench(BenchCommand::Sync {
+            users,
+            groups,
+            members,
+            samples,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_sync_bench(&crate::bench::SyncBench {
+                users: *users,
+                groups: *groups,
+                members: *members,
+                propagation_samples: *samples,
+            })
+            .map(drop)
         }
         Command::Changes {
             command:

@@ -2,9 +2,11 @@
 //! the real server in-process on loopback over a fresh database.
 
 mod query;
+mod sync;
 mod writes;
 
 pub use query::{QueryBench, run_query_bench};
+pub use sync::{SyncBench, SyncNumbers, run_sync_bench};
 pub use writes::{WriteBench, run_write_bench};
 
 use std::net::SocketAddr;

@@ -392,3 +392,18 @@ async fn unknown_targets_and_runs_are_errors() {
     assert!(e.to_string().contains("no target named"), "{e}");
     assert!(rig.engine.report("missing").await.is_err());
 }
+
+/// `scimhub bench sync` end to end at a tiny scale: both runs succeed (the
+/// bench refuses anything else) and every change arrives.
+#[test]
+fn the_sync_benchmark_runs_end_to_end() {
+    let numbers = scimhub::bench::run_sync_bench(&scimhub::bench::SyncBench {
+        users: 60,
+        groups: 3,
+        members: 10,
+        propagation_samples: 3,
+    })
+    .unwrap();
+    assert!(numbers.full > std::time::Duration::ZERO);
+    assert!(numbers.propagation_p50 <= numbers.propagation_p99);
+}
