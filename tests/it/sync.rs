@@ -407,3 +407,39 @@ fn the_sync_benchmark_runs_end_to_end() {
     assert!(numbers.full > std::time::Duration::ZERO);
     assert!(numbers.propagation_p50 <= numbers.propagation_p99);
 }
+
+/// A run of the target in progress elsewhere (its lease is held): another
+/// run is refused, a dry run still plans.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_of_one_target_never_overlap() {
+    use scimhub::store::SyncStore;
+    let source = TestApp::start(Backend::Sqlite).await.unwrap();
+    create_user(&source, "solo", None).await;
+    let rig = rig(source, None, TargetSettings::default()).await;
+    let id = rig.db.find_target("downstream").unwrap().unwrap().id;
+    assert!(
+        rig.db
+            .try_lease(
+                &format!("run:{id}"),
+                "another-instance",
+                chrono::Duration::seconds(60)
+            )
+            .unwrap()
+    );
+    let refused = rig
+        .engine
+        .run("downstream", RunOptions::default(), None)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("already in progress"),
+        "{refused}"
+    );
+    assert_eq!(rig.run(true).await.status, RunStatus::Planned);
+    rig.db
+        .release_lease(&format!("run:{id}"), "another-instance")
+        .unwrap();
+    assert_eq!(rig.run(false).await.status, RunStatus::Succeeded);
+    // The lease is released after a run.
+    assert_eq!(rig.run(false).await.status, RunStatus::Succeeded);
+}

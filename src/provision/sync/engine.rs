@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::apply::{Applier, Progress};
 use super::blocking;
 use super::error::SyncError;
+use super::lease::RunLease;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
 use super::report::{ActionCounts, HeldDeprovision, PlannedChange, RunReport, RunStatus};
@@ -129,9 +130,23 @@ impl SyncEngine {
         progress: Option<Progress>,
     ) -> Result<RunReport, SyncError> {
         let target = self.target(target_name).await?;
+        let run_id = uuid::Uuid::new_v4().to_string();
+        let lease = if options.dry_run {
+            None
+        } else {
+            Some(
+                RunLease::acquire(
+                    self.sync.clone(),
+                    &target.record.id,
+                    &target.record.name,
+                    &run_id,
+                )
+                .await?,
+            )
+        };
         let started = now();
         let mut report = RunReport {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: run_id,
             target: target.record.name.clone(),
             status: RunStatus::Running,
             dry_run: options.dry_run,
@@ -162,15 +177,20 @@ impl SyncEngine {
         }
         let finished = now();
         report.finished = Some(format_time(&finished));
-        self.save(
-            &report,
-            &target.record.id,
-            started,
-            Some(finished),
-            0,
-            false,
-        )
-        .await?;
+        let saved = self
+            .save(
+                &report,
+                &target.record.id,
+                started,
+                Some(finished),
+                0,
+                false,
+            )
+            .await;
+        if let Some(lease) = lease {
+            lease.release().await;
+        }
+        saved?;
         tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
         Ok(report)
     }

@@ -6,6 +6,7 @@ mod apply;
 pub mod command;
 mod engine;
 mod error;
+mod lease;
 mod loaded;
 mod persist;
 pub mod report;
