@@ -191,6 +191,9 @@ pub struct SyncWorkerConfig {
     pub lease_secs: u64,
     /// Seconds between probes of a quarantined target.
     pub probe_secs: u64,
+    /// Seconds a full run's lease lasts without renewal: how long a crashed
+    /// run blocks the next run of its target.
+    pub run_lease_secs: u64,
     /// First retry delay of a failed object, doubled per attempt…
     pub retry_base_secs: u64,
     /// …up to this.
@@ -210,6 +213,7 @@ impl Default for SyncWorkerConfig {
             batch: 500,
             lease_secs: 30,
             probe_secs: 30,
+            run_lease_secs: 60,
             retry_base_secs: 5,
             retry_cap_secs: 3600,
             quarantine_failure_share: 0.5,
@@ -346,6 +350,7 @@ impl Config {
                 "SYNC_BATCH" => self.sync.batch = parse(key, value)?,
                 "SYNC_LEASE_SECS" => self.sync.lease_secs = parse(key, value)?,
                 "SYNC_PROBE_SECS" => self.sync.probe_secs = parse(key, value)?,
+                "SYNC_RUN_LEASE_SECS" => self.sync.run_lease_secs = parse(key, value)?,
                 "SYNC_RETRY_BASE_SECS" => self.sync.retry_base_secs = parse(key, value)?,
                 "SYNC_RETRY_CAP_SECS" => self.sync.retry_cap_secs = parse(key, value)?,
                 "SYNC_QUARANTINE_FAILURE_SHARE" => {
@@ -376,8 +381,15 @@ impl Config {
             bail!("filter limits and cursor_timeout_secs must be positive");
         }
         let sync = &self.sync;
-        if sync.poll_ms == 0 || sync.batch == 0 || sync.lease_secs == 0 || sync.probe_secs == 0 {
-            bail!("sync poll_ms, batch, lease_secs and probe_secs must be positive");
+        if sync.poll_ms == 0
+            || sync.batch == 0
+            || sync.lease_secs == 0
+            || sync.probe_secs == 0
+            || sync.run_lease_secs == 0
+        {
+            bail!(
+                "sync poll_ms, batch, lease_secs, probe_secs and run_lease_secs must be positive"
+            );
         }
         if !(0.0..=1.0).contains(&sync.quarantine_failure_share) {
             bail!("sync quarantine_failure_share must be between 0 and 1");

@@ -96,6 +96,7 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
         ),
     };
     let store = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
-    let engine = SyncEngine::new(store.clone(), store, config.secret_key.clone());
+    let engine = SyncEngine::new(store.clone(), store, config.secret_key.clone())
+        .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs));
     command::run(engine, action, json)
 }

@@ -34,6 +34,8 @@ fn sync_run(database_url: &str) -> Command {
     cmd.env_remove("SCIMHUB_DATABASE_URL")
         .env("SCIMHUB_SECRET_KEY", hex::encode(key().0))
         .env("SCIMHUB_LOG", "warn")
+        // The killed run's lease must expire before the rerun may start.
+        .env("SCIMHUB_SYNC_RUN_LEASE_SECS", "2")
         .args([
             "sync",
             "run",
@@ -84,6 +86,12 @@ async fn a_killed_sync_run_resumes_without_duplicates() {
         "killed too late to prove anything ({at_kill})"
     );
 
+    // At once, the dead run's lease still holds the target…
+    let early = sync_run(&rig.source.database_url).output().unwrap();
+    assert!(!early.status.success());
+    assert!(String::from_utf8_lossy(&early.stderr).contains("already in progress"));
+    // …until it expires.
+    tokio::time::sleep(Duration::from_secs(3)).await;
     let out = sync_run(&rig.source.database_url).output().unwrap();
     assert!(
         out.status.success(),

@@ -34,6 +34,8 @@ pub struct SyncEngine {
     store: Arc<dyn Store>,
     sync: Arc<dyn SyncStore>,
     key: Option<SecretKey>,
+    /// How long a crashed run blocks the next one of its target.
+    run_lease: std::time::Duration,
 }
 
 /// The remote side as read from the target.
@@ -80,7 +82,18 @@ fn max_member_ops(limits: &TargetLimits) -> usize {
 
 impl SyncEngine {
     pub fn new(store: Arc<dyn Store>, sync: Arc<dyn SyncStore>, key: Option<SecretKey>) -> Self {
-        Self { store, sync, key }
+        Self {
+            store,
+            sync,
+            key,
+            run_lease: std::time::Duration::from_secs(60),
+        }
+    }
+
+    /// Sets the run lease (`sync.run_lease_secs`).
+    pub fn with_run_lease(mut self, lease: std::time::Duration) -> Self {
+        self.run_lease = lease;
+        self
     }
 
     async fn target(&self, name: &str) -> Result<LoadedTarget, SyncError> {
@@ -140,6 +153,7 @@ impl SyncEngine {
                     &target.record.id,
                     &target.record.name,
                     &run_id,
+                    self.run_lease,
                 )
                 .await?,
             )

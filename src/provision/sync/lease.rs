@@ -8,9 +8,6 @@ use std::time::Duration;
 use super::{SyncError, blocking};
 use crate::store::SyncStore;
 
-const TTL_SECS: i64 = 120;
-const RENEW_EVERY: Duration = Duration::from_secs(30);
-
 pub struct RunLease {
     sync: Arc<dyn SyncStore>,
     name: String,
@@ -24,9 +21,11 @@ impl RunLease {
         target_id: &str,
         target_name: &str,
         holder: &str,
+        lease: Duration,
     ) -> Result<Self, SyncError> {
         let name = format!("run:{target_id}");
-        let ttl = chrono::Duration::seconds(TTL_SECS);
+        let ttl = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
+        let renew_every = (lease / 3).max(Duration::from_millis(100));
         let (s, n, h) = (sync.clone(), name.clone(), holder.to_string());
         if !blocking(move || Ok(s.try_lease(&n, &h, ttl)?)).await? {
             return Err(SyncError::Conflict(format!(
@@ -36,7 +35,7 @@ impl RunLease {
         let (s, n, h) = (sync.clone(), name.clone(), holder.to_string());
         let renewer = tokio::spawn(async move {
             loop {
-                tokio::time::sleep(RENEW_EVERY).await;
+                tokio::time::sleep(renew_every).await;
                 let (s, n, h) = (s.clone(), n.clone(), h.clone());
                 let _ = blocking(move || Ok(s.try_lease(&n, &h, ttl)?)).await;
             }

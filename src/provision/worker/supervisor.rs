@@ -33,7 +33,8 @@ impl WorkerContext {
         config: SyncWorkerConfig,
     ) -> Self {
         Self {
-            engine: SyncEngine::new(store.clone(), sync.clone(), key.clone()),
+            engine: SyncEngine::new(store.clone(), sync.clone(), key.clone())
+                .with_run_lease(std::time::Duration::from_secs(config.run_lease_secs)),
             store,
             sync,
             key,
