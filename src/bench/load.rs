@@ -57,6 +57,9 @@ pub struct Load {
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     pub per_second: f64,
+    /// Process CPU time (server and load generator) per request, warm-up
+    /// included; less sensitive than req/s to other work on the machine.
+    pub cpu_us_per_request: Option<f64>,
     pub p50: Duration,
     pub p99: Duration,
 }
@@ -64,6 +67,7 @@ pub struct Outcome {
 /// Runs the load and fails on the first non-2xx answer (a benchmark of
 /// errors would be meaningless).
 pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
+    let cpu_before = super::machine::process_cpu_seconds();
     let start = Instant::now();
     let record_from = start + load.warmup;
     let stop = record_from + load.duration;
@@ -74,15 +78,21 @@ pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
             run_worker(&load, worker, &make, record_from, stop).await
         }));
     }
-    let mut samples = Vec::new();
+    let (mut samples, mut sent) = (Vec::new(), 0u64);
     for w in workers {
-        samples.extend(w.await.context("load worker panicked")??);
+        let (timed, all) = w.await.context("load worker panicked")??;
+        samples.extend(timed);
+        sent += all;
     }
     let elapsed = Instant::now().saturating_duration_since(record_from);
+    let cpu = super::machine::process_cpu_seconds()
+        .zip(cpu_before)
+        .map(|(after, before)| (after - before) * 1e6 / sent.max(1) as f64);
     let requests = samples.len() as f64;
     let (p50, p99, _) = summarize(samples);
     Ok(Outcome {
         per_second: requests / elapsed.as_secs_f64().max(1e-9),
+        cpu_us_per_request: cpu,
         p50,
         p99,
     })
@@ -94,14 +104,14 @@ async fn run_worker(
     make: &MakeRequest,
     record_from: Instant,
     stop: Instant,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<(Vec<Duration>, u64)> {
     let mut conn = Connection::open(load.addr).await?;
     let mut samples = Vec::new();
     let mut seq = 0u64;
     loop {
         let sent = Instant::now();
         if sent >= stop {
-            return Ok(samples);
+            return Ok((samples, seq));
         }
         let request = make(worker, seq);
         seq += 1;

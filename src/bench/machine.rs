@@ -46,6 +46,18 @@ pub fn peak_rss_mib() -> Option<f64> {
     kib_field(&read("/proc/self/status"), "VmHWM:").map(|k| k as f64 / 1024.0)
 }
 
+/// CPU time (user + system) this process has used so far, in seconds:
+/// fields 14 and 15 of `/proc/self/stat`, in USER_HZ (100 per second on Linux).
+pub fn process_cpu_seconds() -> Option<f64> {
+    let stat = read("/proc/self/stat");
+    // The command name (field 2) may hold spaces; fields after it do not.
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    Some((user + system) as f64 / 100.0)
+}
+
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
@@ -67,5 +79,16 @@ mod tests {
         let status = "Name:\tscimhub\nVmHWM:\t  204800 kB\nVmRSS:\t1 kB\n";
         assert_eq!(kib_field(status, "VmHWM:"), Some(204_800));
         assert_eq!(kib_field(status, "VmPeak:"), None);
+    }
+
+    #[test]
+    fn cpu_time_grows_with_work() {
+        let before = process_cpu_seconds().unwrap();
+        let started = std::time::Instant::now();
+        let mut x = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(50) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(process_cpu_seconds().unwrap() >= before + 0.02);
     }
 }

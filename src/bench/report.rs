@@ -64,6 +64,7 @@ impl Row {
             p50_ms: durations(|m| m.p50),
             p99_ms: durations(|m| m.p99),
             vs_ceiling: median(self.ratios.iter().copied()),
+            cpu_us_per_request: median(self.runs.iter().filter_map(|m| m.cpu_us)),
             runs: self.runs.len(),
             note: self.note,
         }
@@ -92,6 +93,7 @@ struct RowSummary {
     p50_ms: Option<f64>,
     p99_ms: Option<f64>,
     vs_ceiling: Option<f64>,
+    cpu_us_per_request: Option<f64>,
     runs: usize,
     note: Option<&'static str>,
 }
@@ -156,8 +158,8 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "{:<58} {:>10} {:<8} {:>9} {:>9} {:>9}",
-            "scenario", "rate", "unit", "p50 ms", "p99 ms", "×ceiling"
+            "{:<58} {:>10} {:<8} {:>9} {:>9} {:>9} {:>10}",
+            "scenario", "rate", "unit", "p50 ms", "p99 ms", "×ceiling", "CPU µs/req"
         )?;
         let num = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
         for r in &self.rows {
@@ -167,13 +169,14 @@ impl fmt::Display for Report {
             }
             writeln!(
                 f,
-                "{:<58} {:>10} {:<8} {:>9} {:>9} {:>9}",
+                "{:<58} {:>10} {:<8} {:>9} {:>9} {:>9} {:>10}",
                 r.scenario,
                 num(r.value, if r.unit == Some("MiB") { 1 } else { 0 }),
                 r.unit.unwrap_or("-"),
                 num(r.p50_ms, 3),
                 num(r.p99_ms, 3),
                 num(r.vs_ceiling, 2),
+                num(r.cpu_us_per_request, 0),
             )?;
         }
         Ok(())

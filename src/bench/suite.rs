@@ -38,6 +38,7 @@ pub struct Measurement {
     pub unit: &'static str,
     pub p50: Option<Duration>,
     pub p99: Option<Duration>,
+    pub cpu_us: Option<f64>,
 }
 
 impl From<load::Outcome> for Measurement {
@@ -47,6 +48,7 @@ impl From<load::Outcome> for Measurement {
             unit: "req/s",
             p50: Some(o.p50),
             p99: Some(o.p99),
+            cpu_us: o.cpu_us_per_request,
         }
     }
 }
@@ -119,7 +121,14 @@ fn scenarios(seeded: &Seeded, run: usize, concurrency: usize) -> Vec<(String, us
         let id = &users[pick(w, s, users.len())];
         Request::json("PATCH", format!("/scim/v2/Users/{id}"), &body)
     });
+    let auth_only: MakeRequest =
+        Arc::new(|_, _| Request::get("/scim/v2/ServiceProviderConfig".into()));
     let mut rows: Vec<(String, usize, MakeRequest)> = vec![
+        (
+            "GET /ServiceProviderConfig (token check only)".into(),
+            concurrency,
+            auth_only,
+        ),
         ("GET /Users/{id}".into(), concurrency, by_id),
         (
             "GET /Users?filter=userName eq".into(),
@@ -184,6 +193,7 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
             unit: "MiB",
             p50: None,
             p99: None,
+            cpu_us: None,
         }),
     ));
     let report = Report::new(args, &url, rows);
@@ -249,6 +259,7 @@ async fn measure(
                 unit: "users/s",
                 p50: None,
                 p99: None,
+                cpu_us: None,
             },
             None,
         );
