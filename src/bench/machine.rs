@@ -41,9 +41,10 @@ impl Machine {
     }
 }
 
-/// Peak resident set size of this process (`VmHWM`), in MiB.
-pub fn peak_rss_mib() -> Option<f64> {
-    kib_field(&read("/proc/self/status"), "VmHWM:").map(|k| k as f64 / 1024.0)
+/// A memory field of this process's `/proc/self/status` in MiB: `VmHWM:`
+/// (peak resident set), `RssAnon:` (heap, now), `RssFile:` (mapped files, now).
+pub fn memory_mib(field: &str) -> Option<f64> {
+    kib_field(&read("/proc/self/status"), field).map(|k| k as f64 / 1024.0)
 }
 
 /// CPU time (user + system) this process has used so far, in seconds:

@@ -53,6 +53,12 @@ impl From<load::Outcome> for Measurement {
     }
 }
 
+const RSS_ROWS: [&str; 3] = [
+    "peak RSS (whole process: server, load generator, seeding)",
+    "  RSS after the runs: heap and other anonymous memory",
+    "  RSS after the runs: mapped files (SQLite maps per connection)",
+];
+
 pub const NOT_YET: &str = "not measured yet (sync center pending)";
 
 /// The seeded data the request builders pick from.
@@ -184,18 +190,28 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
         token,
     };
     let result = runtime.block_on(measure(args, &seeded, &bench));
+    // The server runs in this process, so its memory is this process's; read
+    // while it still holds its pooled connections and their memory maps.
+    let memory = [
+        (RSS_ROWS[0], "VmHWM:"),
+        (RSS_ROWS[1], "RssAnon:"),
+        (RSS_ROWS[2], "RssFile:"),
+    ]
+    .map(|(name, field)| {
+        Row::single(
+            name,
+            machine::memory_mib(field).map(|mib| Measurement {
+                value: mib,
+                unit: "MiB",
+                p50: None,
+                p99: None,
+                cpu_us: None,
+            }),
+        )
+    });
     server.stop();
     let mut rows = result?;
-    rows.push(Row::single(
-        "peak RSS (whole process: server, load generator, seeding)",
-        machine::peak_rss_mib().map(|mib| Measurement {
-            value: mib,
-            unit: "MiB",
-            p50: None,
-            p99: None,
-            cpu_us: None,
-        }),
-    ));
+    rows.extend(memory);
     let report = Report::new(args, &url, rows);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
