@@ -56,7 +56,7 @@ impl From<load::Outcome> for Measurement {
 const RSS_ROWS: [&str; 3] = [
     "peak RSS (whole process: server, load generator, seeding)",
     "  RSS after the runs: heap and other anonymous memory",
-    "  RSS after the runs: mapped files (SQLite maps per connection)",
+    "  RSS after the runs: mapped files (SQLite mmap)",
 ];
 
 pub const NOT_YET: &str = "not measured yet (sync center pending)";

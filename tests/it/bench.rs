@@ -24,7 +24,7 @@ const BULK_ROW: &str = "/Bulk import, 1,000 users per request";
 const RSS_ROWS: &[&str] = &[
     "peak RSS (whole process: server, load generator, seeding)",
     "  RSS after the runs: heap and other anonymous memory",
-    "  RSS after the runs: mapped files (SQLite maps per connection)",
+    "  RSS after the runs: mapped files (SQLite mmap)",
 ];
 
 fn suite(extra: &[&str]) -> String {
