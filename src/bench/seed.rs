@@ -50,7 +50,7 @@ pub fn users(store: &DieselStore, range: Range<u64>) -> anyhow::Result<Vec<Strin
         let n = 5_000.min(range.end - i);
         ids.extend(store.insert_users((i..i + n).map(user).collect(), &Actor::system("bench"))?);
         i += n;
-        if i % 100_000 == 0 {
+        if i.is_multiple_of(100_000) {
             eprintln!(
                 "seeded {i} users ({:.0} s)",
                 started.elapsed().as_secs_f64()

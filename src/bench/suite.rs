@@ -153,7 +153,7 @@ fn scenarios(seeded: &Seeded, run: usize, concurrency: usize) -> Vec<(String, us
         let (spares, path) = (seeded.spares.clone(), format!("/scim/v2/Groups/{group}"));
         // Each worker adds, then removes, its own spare user: the size holds.
         let member: MakeRequest = Arc::new(move |w, s| {
-            let op = if s % 2 == 0 { "add" } else { "remove" };
+            let op = if s.is_multiple_of(2) { "add" } else { "remove" };
             let who = [spares[w % spares.len()].clone()];
             Request::json("PATCH", path.clone(), &members_op(op, &who))
         });
