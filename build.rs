@@ -2,12 +2,14 @@
 //! binary as a generated list of `include_str!`s, so `scimhub conformance`
 //! works without the source tree. `include_str!` makes the compiler track
 //! each file's content; the directory watch below catches added files.
+//! It also records the compiler's version for `scimhub bench suite`.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
 fn main() -> io::Result<()> {
+    record_rustc_version();
     let manifest = std::env::var("CARGO_MANIFEST_DIR").map_err(io::Error::other)?;
     let root = PathBuf::from(manifest).join("conformance");
     println!("cargo:rerun-if-changed={}", root.display());
@@ -45,4 +47,17 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<(String, String)>) -> io::Re
         }
     }
     Ok(())
+}
+
+/// `SCIMHUB_RUSTC_VERSION`: the `rustc -V` of the compiler building this crate.
+fn record_rustc_version() {
+    let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
+    let version = std::process::Command::new(rustc)
+        .arg("-V")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    println!("cargo:rustc-env=SCIMHUB_RUSTC_VERSION={version}");
 }

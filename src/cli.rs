@@ -104,6 +104,34 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         samples: usize,
     },
+    /// Issue #8's table: every scenario under concurrent load, as a ratio
+    /// to a static route of the same server, medians over runs.
+    Suite {
+        /// Users to seed (lookups pick among them).
+        #[arg(long, default_value_t = 100_000)]
+        users: u64,
+        /// Runs of every scenario; the table shows medians.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Concurrent keep-alive connections.
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
+        /// Seconds each scenario is timed per run (after a short warm-up).
+        #[arg(long, default_value_t = 5.0)]
+        duration: f64,
+        /// Database URL of an empty database (default: a fresh SQLite file).
+        #[arg(long = "database", value_name = "URL")]
+        database: Option<String>,
+        /// Group sizes for member add/remove, comma-separated.
+        #[arg(long, value_delimiter = ',', default_value = "100,10000,100000")]
+        member_sizes: Vec<u64>,
+        /// 1,000-user /Bulk requests per run.
+        #[arg(long, default_value_t = 3)]
+        bulk_rounds: usize,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +264,32 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 propagation_samples: *samples,
             })
             .map(drop)
+        }
+        Command::Bench(BenchCommand::Suite {
+            users,
+            runs,
+            concurrency,
+            duration,
+            database,
+            member_sizes,
+            bulk_rounds,
+            json,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            anyhow::ensure!(
+                duration.is_finite() && *duration > 0.0,
+                "--duration must be a positive number of seconds"
+            );
+            crate::bench::run_suite_bench(&crate::bench::SuiteBench {
+                users: *users,
+                runs: *runs,
+                concurrency: *concurrency,
+                duration: std::time::Duration::from_secs_f64(*duration),
+                database: database.clone(),
+                member_sizes: member_sizes.clone(),
+                bulk_rounds: *bulk_rounds,
+                json: *json,
+            })
         }
         Command::Changes {
             command:

@@ -1,11 +1,18 @@
 //! `scimhub bench …`: reproducible benchmarks that print numbers. They run
 //! the real server in-process on loopback over a fresh database.
 
+mod load;
+mod machine;
 mod query;
+mod report;
+mod seed;
+mod suite;
 mod sync;
+mod sync_hooks;
 mod writes;
 
 pub use query::{QueryBench, run_query_bench};
+pub use suite::{SuiteBench, run_suite_bench};
 pub use sync::{SyncBench, SyncNumbers, run_sync_bench};
 pub use writes::{WriteBench, run_write_bench};
 

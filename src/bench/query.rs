@@ -5,13 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rand::Rng;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
-use super::{ms, summarize};
-use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use super::{ms, seed, summarize};
 use crate::service::tokens;
 use crate::store::diesel::DieselStore;
-use crate::store::{PasswordWrite, ResourceWrite};
 
 #[derive(Debug, Clone)]
 pub struct QueryBench {
@@ -19,31 +17,6 @@ pub struct QueryBench {
     pub requests: usize,
     /// A database URL; a fresh SQLite file in a temp dir when None.
     pub database: Option<String>,
-}
-
-pub(super) fn user(i: u64) -> ResourceWrite {
-    let mut attrs = Map::new();
-    attrs.insert("userName".into(), json!(format!("user{i}@example.com")));
-    attrs.insert("externalId".into(), json!(format!("ext-{i}")));
-    attrs.insert(
-        "name".into(),
-        json!({"givenName": format!("Given{i}"), "familyName": format!("Fam{}", i % 100_000)}),
-    );
-    attrs.insert("displayName".into(), json!(format!("User {i}")));
-    attrs.insert("active".into(), json!(true));
-    attrs.insert(
-        "emails".into(),
-        json!([{"value": format!("user{i}@example.com"), "type": "work", "primary": true}]),
-    );
-    attrs.insert(
-        ENTERPRISE_USER_SCHEMA.into(),
-        json!({"employeeNumber": format!("{i}"), "department": format!("Dept{}", i % 50)}),
-    );
-    ResourceWrite {
-        attributes: attrs,
-        members: crate::store::MembersWrite::default(),
-        password: PasswordWrite::Keep,
-    }
 }
 
 /// A named request path, built from a random user number.
@@ -55,28 +28,9 @@ pub(super) fn q(s: &str) -> String {
 
 pub fn run_query_bench(args: &QueryBench) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let url = args
-        .database
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let url = seed::database_url(args.database.as_deref(), &dir);
     let store = Arc::new(DieselStore::open(&url, 8)?);
-    let started = Instant::now();
-    let batch = 5_000u64;
-    let mut i = 0;
-    while i < args.users {
-        let n = batch.min(args.users - i);
-        store.insert_users(
-            (i..i + n).map(user).collect(),
-            &crate::store::Actor::system("bench"),
-        )?;
-        i += n;
-        if i % 100_000 == 0 || i == args.users {
-            eprintln!(
-                "seeded {i} users ({:.0} s)",
-                started.elapsed().as_secs_f64()
-            );
-        }
-    }
+    seed::users(&store, 0..args.users)?;
     let token = tokens::create(store.as_ref(), "bench", vec!["scim:read".into()], None)?;
     let server = super::Server::start(store.clone(), &url)?;
     let addr = server.addr;

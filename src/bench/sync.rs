@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use super::query::user;
+use super::seed::user;
 use super::{Server, ms, summarize};
 use crate::config::{SecretKey, SyncWorkerConfig};
 use crate::provision::sync::{RunOptions, RunStatus, SyncEngine};

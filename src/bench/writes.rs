@@ -9,11 +9,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::query::user;
-use super::{Server, ms, summarize};
+use super::{Server, ms, seed, summarize};
 use crate::service::tokens;
 use crate::store::diesel::DieselStore;
-use crate::store::{Actor, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store};
 
 #[derive(Debug, Clone)]
 pub struct WriteBench {
@@ -25,9 +23,9 @@ pub struct WriteBench {
     pub bulk_rounds: usize,
 }
 
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub(super) const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
-fn members_op(op: &str, ids: &[String]) -> Value {
+pub(super) fn members_op(op: &str, ids: &[String]) -> Value {
     let values: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();
     json!({"schemas": [PATCH_OP], "Operations": [{"op": op, "path": "members", "value": values}]})
 }
@@ -35,41 +33,17 @@ fn members_op(op: &str, ids: &[String]) -> Value {
 /// Groups by size (size, id), and spare user ids to add and remove.
 type Seeded = (Vec<(u64, String)>, Vec<String>);
 
-fn seed(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<Seeded> {
+fn seed_groups(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<Seeded> {
     let largest = sizes.iter().copied().max().unwrap_or(0);
     // The members, plus spare users to add and remove.
-    let spare = 2_000u64;
-    let mut ids = Vec::new();
-    let mut i = 0;
-    while i < largest + spare {
-        let n = 5_000.min(largest + spare - i);
-        ids.extend(store.insert_users((i..i + n).map(user).collect(), &Actor::system("bench"))?);
-        i += n;
-    }
+    let ids = seed::users(store, 0..largest + 2_000)?;
     let (members, extra) = ids.split_at(largest as usize);
-    let mut groups = Vec::new();
-    for size in sizes {
-        let refs = members[..*size as usize]
-            .iter()
-            .map(|id| MemberRef {
-                id: id.clone(),
-                kind: None,
-            })
-            .collect();
-        let write = ResourceWrite {
-            attributes: serde_json::from_value(json!({"displayName": format!("Size {size}")}))?,
-            members: MembersWrite::Set(refs),
-            password: PasswordWrite::Keep,
-        };
-        groups.push((
-            *size,
-            store.create_group(write, &Actor::system("bench"))?.id,
-        ));
-    }
-    Ok((groups, extra.to_vec()))
+    Ok((seed::groups(store, members, sizes)?, extra.to_vec()))
 }
 
-async fn bulk_rate(
+/// Median users/s of `rounds` sequential /Bulk requests of 1,000 user
+/// creations each; `label` keeps the userNames of different calls apart.
+pub(super) async fn bulk_rate(
     client: &reqwest::Client,
     base: &str,
     token: &str,
@@ -122,7 +96,7 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
             .build()?;
         println!("scimhub write benchmark (SQLite, sequential requests over loopback)");
         let fresh = bulk_rate(&client, &base, &token, "fresh", args.bulk_rounds).await?;
-        let (groups, extra) = seed(&store, &args.sizes)?;
+        let (groups, extra) = seed_groups(&store, &args.sizes)?;
         let send = |path: String, body: Value| {
             let req = client
                 .patch(format!("{base}{path}"))

@@ -62,6 +62,10 @@ async fn health_needs_no_token(app: TestApp) {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["status"], "ok");
     assert!(r.header("x-request-id").is_some());
+    let live = app.send(Method::GET, "/livez", None, None).await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert_eq!(live.body, serde_json::json!({"status": "ok"}));
+    assert!(live.header("x-request-id").is_some());
 }
 
 async fn each_credential_is_rate_limited(default: TestApp) {

@@ -9,6 +9,7 @@ mod admin;
 mod audit;
 mod auth;
 mod bad_input;
+mod bench;
 mod bulk;
 mod changelog;
 mod changes;

@@ -123,9 +123,13 @@ impl DieselStore {
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
         migrate(&mut first).map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
         drop(first);
+        // r2d2 checks a connection with `SELECT 1` at every check-out by
+        // default: an extra statement per store call (a round trip on
+        // PostgreSQL, where a connection can break). A SQLite file cannot.
         let pool = Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(1))
+            .test_on_check_out(backend == Backend::Postgres)
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;

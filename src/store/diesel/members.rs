@@ -39,13 +39,7 @@ pub fn groups_of(conn: &mut DbConnection, member_id: &str) -> StoreResult<Vec<Gr
         }
         let mut next = Vec::new();
         for chunk in frontier.chunks(CHUNK) {
-            let rows: Vec<(String, String)> = group_members::table
-                .inner_join(scim_groups::table)
-                .filter(group_members::member_id.eq_any(chunk))
-                .select((group_members::group_id, scim_groups::display_name))
-                .order(group_members::group_id.asc())
-                .load(conn)?;
-            for (group_id, display) in rows {
+            for (group_id, display) in parents(conn, chunk)? {
                 if group_id != member_id && seen.insert(group_id.clone()) {
                     out.push(GroupMembership {
                         group_id: group_id.clone(),
@@ -59,6 +53,27 @@ pub fn groups_of(conn: &mut DbConnection, member_id: &str) -> StoreResult<Vec<Gr
         frontier = next;
     }
     Ok(out)
+}
+
+/// (group id, display name) of the groups holding any of `ids`, by group id.
+fn parents(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
+    let joined = group_members::table.inner_join(scim_groups::table);
+    let columns = (group_members::group_id, scim_groups::display_name);
+    let order = group_members::group_id.asc();
+    // One id (every user read starts so) as `=`: diesel caches that prepared
+    // statement, while an `IN` list of varying length is parsed anew each time.
+    Ok(match ids {
+        [one] => joined
+            .filter(group_members::member_id.eq(one))
+            .select(columns)
+            .order(order)
+            .load(conn)?,
+        _ => joined
+            .filter(group_members::member_id.eq_any(ids))
+            .select(columns)
+            .order(order)
+            .load(conn)?,
+    })
 }
 
 /// All members of a group, ordered by id (rows only: no joins).

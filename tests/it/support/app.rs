@@ -145,7 +145,10 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         // Paths not naming their API are SCIM paths.
-        let full = path.starts_with("/scim") || path.starts_with("/admin") || path == "/healthz";
+        let full = path.starts_with("/scim")
+            || path.starts_with("/admin")
+            || path == "/healthz"
+            || path == "/livez";
         if path.starts_with('/') && !full {
             format!("{}/scim/v2{path}", self.base)
         } else {

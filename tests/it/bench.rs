@@ -1,0 +1,135 @@
+//! `scimhub bench suite` at a tiny scale: every row is measured (or marked
+//! as pending) end to end. A behaviour check, not a timing one.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+const LOAD_ROWS: &[&str] = &[
+    "static JSON GET /livez (ceiling)",
+    "GET /ServiceProviderConfig (token check only)",
+    "GET /Users/{id}",
+    "GET /Users?filter=userName eq",
+    "  the same, 1 client (latency)",
+    "POST /Users",
+    "PATCH /Users/{id} replace displayName",
+    "group member add/remove, 10 members",
+    "group member add/remove, 20 members",
+];
+const PENDING_ROWS: &[&str] = &[
+    "outbound full sync 10k users",
+    "change → downstream latency",
+];
+const BULK_ROW: &str = "/Bulk import, 1,000 users per request";
+const RSS_ROWS: &[&str] = &[
+    "peak RSS (whole process: server, load generator, seeding)",
+    "  RSS after the runs: heap and other anonymous memory",
+    "  RSS after the runs: mapped files (SQLite mmap)",
+];
+
+fn suite(extra: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_scimhub"))
+        .env_remove("SCIMHUB_DATABASE_URL")
+        .args([
+            "bench",
+            "suite",
+            "--users",
+            "50",
+            "--runs",
+            "1",
+            "--duration",
+            "0.5",
+            "--concurrency",
+            "4",
+            "--member-sizes",
+            "10,20",
+            "--bulk-rounds",
+            "1",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Checks the JSON report: every load row has a rate, latencies and a ratio
+/// to the ceiling; /Bulk a users/s rate; the sync rows say they are pending.
+fn check_report(report: &Value, backend: &str) {
+    assert_eq!(report["settings"]["backend"], backend);
+    assert_eq!(report["settings"]["concurrency"], 4);
+    for fact in ["cpu", "os", "rustc", "profile"] {
+        assert!(
+            report["machine"][fact]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{fact}"
+        );
+    }
+    assert!(report["machine"]["cores"].as_u64().unwrap() >= 1);
+    let rows = report["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["scenario"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = LOAD_ROWS.to_vec();
+    expected.push(BULK_ROW);
+    expected.extend(PENDING_ROWS);
+    expected.extend(RSS_ROWS);
+    assert_eq!(names, expected);
+    let row = |name: &str| rows.iter().find(|r| r["scenario"] == name).unwrap();
+    for name in LOAD_ROWS {
+        let r = row(name);
+        assert_eq!(r["unit"], "req/s", "{name}");
+        assert!(r["value"].as_f64().unwrap() > 0.0, "{name}: {r}");
+        assert!(r["p50_ms"].as_f64().unwrap() > 0.0, "{name}: {r}");
+        assert!(r["p99_ms"].as_f64().unwrap() >= r["p50_ms"].as_f64().unwrap());
+        assert!(r["vs_ceiling"].as_f64().unwrap() > 0.0, "{name}: {r}");
+        assert_eq!(r["runs"], 1);
+    }
+    assert_eq!(row(LOAD_ROWS[0])["vs_ceiling"], 1.0);
+    assert_eq!(row(BULK_ROW)["unit"], "users/s");
+    assert!(row(BULK_ROW)["value"].as_f64().unwrap() > 0.0);
+    for name in PENDING_ROWS {
+        assert_eq!(row(name)["note"], "not measured yet (sync center pending)");
+        assert!(row(name)["value"].is_null());
+    }
+    for name in RSS_ROWS {
+        assert_eq!(row(name)["unit"], "MiB", "{name}");
+        assert!(row(name)["value"].as_f64().unwrap() >= 0.0, "{name}");
+    }
+    assert!(row(RSS_ROWS[0])["value"].as_f64().unwrap() > 1.0);
+}
+
+#[test]
+fn suite_prints_every_row_on_sqlite() {
+    let table = suite(&[]);
+    let mut names: Vec<&str> = LOAD_ROWS.to_vec();
+    names.push(BULK_ROW);
+    names.extend(RSS_ROWS);
+    names.extend(PENDING_ROWS);
+    for name in names {
+        let line = table
+            .lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("no row {name:?} in\n{table}"));
+        assert!(!line[name.len()..].trim().is_empty(), "{line}");
+    }
+    assert!(table.contains("machine: "), "{table}");
+    let report: Value = serde_json::from_str(&suite(&["--json"])).unwrap();
+    check_report(&report, "SQLite");
+}
+
+#[test]
+fn suite_runs_on_postgres() {
+    let Some(server) = crate::support::postgres::server() else {
+        return;
+    };
+    let url = server.fresh_database();
+    let report: Value = serde_json::from_str(&suite(&["--json", "--database", &url])).unwrap();
+    check_report(&report, "PostgreSQL");
+}
