@@ -128,6 +128,9 @@ enum BenchCommand {
         /// 1,000-user /Bulk requests per run.
         #[arg(long, default_value_t = 3)]
         bulk_rounds: usize,
+        /// Users in the outbound full-sync row (with 100 groups of 200 members).
+        #[arg(long, default_value_t = 10_000)]
+        sync_users: u64,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -262,6 +265,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 groups: *groups,
                 members: *members,
                 propagation_samples: *samples,
+                print: true,
             })
             .map(drop)
         }
@@ -273,6 +277,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             database,
             member_sizes,
             bulk_rounds,
+            sync_users,
             json,
         }) => {
             crate::telemetry::init(crate::config::LogFormat::Text, "warn");
@@ -288,6 +293,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 database: database.clone(),
                 member_sizes: member_sizes.clone(),
                 bulk_rounds: *bulk_rounds,
+                sync_users: *sync_users,
                 json: *json,
             })
         }

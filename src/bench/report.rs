@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::machine::Machine;
-use super::suite::{Measurement, NOT_YET, SuiteBench};
+use super::suite::{Measurement, SuiteBench};
 
 /// One scenario across the runs.
 pub struct Row {
@@ -15,7 +15,6 @@ pub struct Row {
     runs: Vec<Measurement>,
     /// Per run: req/s divided by that run's ceiling.
     ratios: Vec<f64>,
-    note: Option<&'static str>,
 }
 
 impl Row {
@@ -24,7 +23,6 @@ impl Row {
             name: name.to_string(),
             runs: Vec::new(),
             ratios: Vec::new(),
-            note: None,
         }
     }
 
@@ -38,14 +36,6 @@ impl Row {
     pub fn push(&mut self, m: Measurement, ratio: Option<f64>) {
         self.runs.push(m);
         self.ratios.extend(ratio);
-    }
-
-    /// A sync hook's answer; `None` marks the row as not measured yet.
-    pub fn push_hook(&mut self, m: Option<Measurement>) {
-        match m {
-            Some(m) => self.push(m, None),
-            None => self.note = Some(NOT_YET),
-        }
     }
 
     fn summary(&self) -> RowSummary {
@@ -66,7 +56,6 @@ impl Row {
             vs_ceiling: median(self.ratios.iter().copied()),
             cpu_us_per_request: median(self.runs.iter().filter_map(|m| m.cpu_us)),
             runs: self.runs.len(),
-            note: self.note,
         }
     }
 }
@@ -95,7 +84,6 @@ struct RowSummary {
     vs_ceiling: Option<f64>,
     cpu_us_per_request: Option<f64>,
     runs: usize,
-    note: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -163,10 +151,6 @@ impl fmt::Display for Report {
         )?;
         let num = |v: Option<f64>, digits: usize| v.map_or("-".into(), |v| format!("{v:.digits$}"));
         for r in &self.rows {
-            if let Some(note) = r.note {
-                writeln!(f, "{:<58} {note}", r.scenario)?;
-                continue;
-            }
             writeln!(
                 f,
                 "{:<58} {:>10} {:<8} {:>9} {:>9} {:>9} {:>10}",

@@ -28,6 +28,8 @@ pub struct SuiteBench {
     pub member_sizes: Vec<u64>,
     /// 1,000-user /Bulk requests per run.
     pub bulk_rounds: usize,
+    /// Users in the outbound full-sync row.
+    pub sync_users: u64,
     pub json: bool,
 }
 
@@ -58,8 +60,6 @@ const RSS_ROWS: [&str; 3] = [
     "  RSS after the runs: heap and other anonymous memory",
     "  RSS after the runs: mapped files (SQLite mmap)",
 ];
-
-pub const NOT_YET: &str = "not measured yet (sync center pending)";
 
 /// The seeded data the request builders pick from.
 struct Seeded {
@@ -188,6 +188,7 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
     let bench = HookTarget {
         addr: server.addr,
         token,
+        sync_users: args.sync_users,
     };
     let result = runtime.block_on(measure(args, &seeded, &bench));
     // The server runs in this process, so its memory is this process's; read
@@ -279,8 +280,8 @@ async fn measure(
             },
             None,
         );
-        full_sync.push_hook(sync_hooks::full_sync_10k(bench).await?);
-        downstream.push_hook(sync_hooks::change_to_downstream(bench).await?);
+        full_sync.push(sync_hooks::full_sync_10k(bench).await?, None);
+        downstream.push(sync_hooks::change_to_downstream(bench).await?, None);
     }
     let mut all = vec![ceiling];
     all.extend(rows);

@@ -28,6 +28,8 @@ pub struct SyncBench {
     pub members: u64,
     /// Source writes timed until they appear on the target.
     pub propagation_samples: usize,
+    /// Print progress and results (off inside the suite, which prints a table).
+    pub print: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +68,12 @@ fn seed(store: &DieselStore, args: &SyncBench) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn say(print: bool, line: String) {
+    if print {
+        println!("{line}");
+    }
+}
+
 fn found(target: &DieselStore, user_name: &str) -> anyhow::Result<bool> {
     let query = ListQuery {
         filter: Some(Filter::Compare {
@@ -88,12 +96,15 @@ pub fn run_sync_bench(args: &SyncBench) -> anyhow::Result<SyncNumbers> {
     let target = Arc::new(DieselStore::open(&target_url, 8)?);
     let started = Instant::now();
     seed(&source, args)?;
-    println!(
-        "seeded {} users and {} groups of {} members in {:.1} s",
-        args.users,
-        args.groups,
-        args.members,
-        started.elapsed().as_secs_f64()
+    say(
+        args.print,
+        format!(
+            "seeded {} users and {} groups of {} members in {:.1} s",
+            args.users,
+            args.groups,
+            args.members,
+            started.elapsed().as_secs_f64()
+        ),
     );
     let scopes = vec![
         tokens::SCOPE_READ.to_string(),
@@ -140,19 +151,31 @@ pub fn run_sync_bench(args: &SyncBench) -> anyhow::Result<SyncNumbers> {
                 .or_else(|| report.failures.first().map(|f| f.detail.clone()))
         );
         let c = report.counts;
-        println!(
-            "{label:<22} {:>8.2} s   created {} updated {} unchanged {} member patches {}",
-            took.as_secs_f64(),
-            c.created,
-            c.updated,
-            c.unchanged,
-            c.member_patches
+        say(
+            args.print,
+            format!(
+                "{label:<22} {:>8.2} s   created {} updated {} unchanged {} member patches {}",
+                took.as_secs_f64(),
+                c.created,
+                c.updated,
+                c.unchanged,
+                c.member_patches
+            ),
         );
         Ok(took)
     };
     let full = timed("full sync")?;
     let rerun = timed("no-change re-run")?;
 
+    if args.propagation_samples == 0 {
+        target_server.stop();
+        return Ok(SyncNumbers {
+            full,
+            rerun,
+            propagation_p50: Duration::ZERO,
+            propagation_p99: Duration::ZERO,
+        });
+    }
     // Propagation: the source serves SCIM, its worker follows the log.
     let source_server = Server::start(source.clone(), &source_url)?;
     let source_token = tokens::create(source.as_ref(), "bench-writer", scopes, None)?;
@@ -195,13 +218,16 @@ pub fn run_sync_bench(args: &SyncBench) -> anyhow::Result<SyncNumbers> {
     source_server.stop();
     target_server.stop();
     let (p50, p99, _) = summarize(samples);
-    println!(
-        "change → target        p50 {} ms   p99 {} ms   ({} samples; poll {} ms, coalesce {} ms)",
-        ms(p50),
-        ms(p99),
-        args.propagation_samples,
-        SyncWorkerConfig::default().poll_ms,
-        SyncWorkerConfig::default().coalesce_ms
+    say(
+        args.print,
+        format!(
+            "change → target        p50 {} ms   p99 {} ms   ({} samples; poll {} ms, coalesce {} ms)",
+            ms(p50),
+            ms(p99),
+            args.propagation_samples,
+            SyncWorkerConfig::default().poll_ms,
+            SyncWorkerConfig::default().coalesce_ms
+        ),
     );
     Ok(SyncNumbers {
         full,

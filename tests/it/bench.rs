@@ -1,5 +1,5 @@
-//! `scimhub bench suite` at a tiny scale: every row is measured (or marked
-//! as pending) end to end. A behaviour check, not a timing one.
+//! `scimhub bench suite` at a tiny scale: every row is measured end to end
+//! (the sync rows with 100 users). A behaviour check, not a timing one.
 
 use std::process::Command;
 
@@ -16,7 +16,7 @@ const LOAD_ROWS: &[&str] = &[
     "group member add/remove, 10 members",
     "group member add/remove, 20 members",
 ];
-const PENDING_ROWS: &[&str] = &[
+const SYNC_ROWS: &[&str] = &[
     "outbound full sync 10k users",
     "change → downstream latency",
 ];
@@ -45,6 +45,8 @@ fn suite(extra: &[&str]) -> String {
             "10,20",
             "--bulk-rounds",
             "1",
+            "--sync-users",
+            "100",
         ])
         .args(extra)
         .output()
@@ -58,7 +60,7 @@ fn suite(extra: &[&str]) -> String {
 }
 
 /// Checks the JSON report: every load row has a rate, latencies and a ratio
-/// to the ceiling; /Bulk a users/s rate; the sync rows say they are pending.
+/// to the ceiling; /Bulk and the full sync a users/s rate; propagation a p50.
 fn check_report(report: &Value, backend: &str) {
     assert_eq!(report["settings"]["backend"], backend);
     assert_eq!(report["settings"]["concurrency"], 4);
@@ -78,7 +80,7 @@ fn check_report(report: &Value, backend: &str) {
         .collect();
     let mut expected: Vec<&str> = LOAD_ROWS.to_vec();
     expected.push(BULK_ROW);
-    expected.extend(PENDING_ROWS);
+    expected.extend(SYNC_ROWS);
     expected.extend(RSS_ROWS);
     assert_eq!(names, expected);
     let row = |name: &str| rows.iter().find(|r| r["scenario"] == name).unwrap();
@@ -94,10 +96,10 @@ fn check_report(report: &Value, backend: &str) {
     assert_eq!(row(LOAD_ROWS[0])["vs_ceiling"], 1.0);
     assert_eq!(row(BULK_ROW)["unit"], "users/s");
     assert!(row(BULK_ROW)["value"].as_f64().unwrap() > 0.0);
-    for name in PENDING_ROWS {
-        assert_eq!(row(name)["note"], "not measured yet (sync center pending)");
-        assert!(row(name)["value"].is_null());
+    for name in SYNC_ROWS {
+        assert!(row(name)["value"].as_f64().unwrap() > 0.0, "{name}");
     }
+    assert_eq!(row(SYNC_ROWS[0])["unit"], "users/s");
     for name in RSS_ROWS {
         assert_eq!(row(name)["unit"], "MiB", "{name}");
         assert!(row(name)["value"].as_f64().unwrap() >= 0.0, "{name}");
@@ -111,7 +113,7 @@ fn suite_prints_every_row_on_sqlite() {
     let mut names: Vec<&str> = LOAD_ROWS.to_vec();
     names.push(BULK_ROW);
     names.extend(RSS_ROWS);
-    names.extend(PENDING_ROWS);
+    names.extend(SYNC_ROWS);
     for name in names {
         let line = table
             .lines()

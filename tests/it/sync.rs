@@ -402,6 +402,7 @@ fn the_sync_benchmark_runs_end_to_end() {
         groups: 3,
         members: 10,
         propagation_samples: 3,
+        print: false,
     })
     .unwrap();
     assert!(numbers.full > std::time::Duration::ZERO);
