@@ -25,7 +25,6 @@ use anyhow::Context;
 
 use crate::config::Config;
 use crate::service::Services;
-use crate::store::Store;
 use crate::store::diesel::DieselStore;
 
 /// The real HTTP server on a loopback port, on its own thread.
@@ -45,7 +44,7 @@ impl Server {
             rate_limit_per_second: 0.0,
             ..Config::default()
         };
-        let services = Services::new(store as Arc<dyn Store>, &config)?;
+        let services = Services::new(store, &config)?;
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -46,44 +46,69 @@ fn check_media_type(req: &HttpRequest) -> Result<(), AppError> {
     }
 }
 
+/// A JSON body that may be absent (no bytes, or only whitespace); the
+/// same limits and media types as `ScimJson` otherwise.
+pub struct OptionalJson(pub Option<Value>);
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, AppError>>>>;
+
+/// Reads the body within the size limit; `None` when it is empty.
+fn read_json(req: &HttpRequest, payload: &mut Payload) -> Extracted<Option<Value>> {
+    let limit = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(FALLBACK_LIMIT, |s| s.max_body_bytes);
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let early = check_media_type(req).and_then(|()| match declared {
+        Some(n) if n > limit => Err(too_large(limit)),
+        _ => Ok(()),
+    });
+    let mut payload = payload.take();
+    Box::pin(async move {
+        early?;
+        let mut buf = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk = chunk
+                .map_err(|_| ScimError::invalid_syntax("the request body could not be read"))?;
+            if buf.len() + chunk.len() > limit {
+                return Err(too_large(limit));
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        if buf.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        serde_json::from_slice::<super::strict_json::Strict>(&buf)
+            .map(|v| Some(v.0))
+            .map_err(|e| {
+                ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}")).into()
+            })
+    })
+}
+
 impl FromRequest for ScimJson {
     type Error = AppError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req
-            .app_data::<web::Data<AppState>>()
-            .map_or(FALLBACK_LIMIT, |s| s.max_body_bytes);
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let early = check_media_type(req).and_then(|()| match declared {
-            Some(n) if n > limit => Err(too_large(limit)),
-            _ => Ok(()),
-        });
-        let mut payload = payload.take();
+        let body = read_json(req, payload);
         Box::pin(async move {
-            early?;
-            let mut buf = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| ScimError::invalid_syntax("the request body could not be read"))?;
-                if buf.len() + chunk.len() > limit {
-                    return Err(too_large(limit));
-                }
-                buf.extend_from_slice(&chunk);
-            }
-            if buf.iter().all(u8::is_ascii_whitespace) {
-                return Err(ScimError::invalid_syntax("the request body is empty").into());
-            }
-            serde_json::from_slice::<super::strict_json::Strict>(&buf)
-                .map(|v| ScimJson(v.0))
-                .map_err(|e| {
-                    ScimError::invalid_syntax(format!("the request body is not valid JSON: {e}"))
-                        .into()
-                })
+            body.await?
+                .map(ScimJson)
+                .ok_or_else(|| ScimError::invalid_syntax("the request body is empty").into())
         })
+    }
+}
+
+impl FromRequest for OptionalJson {
+    type Error = AppError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_json(req, payload);
+        Box::pin(async move { body.await.map(OptionalJson) })
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,9 +16,39 @@ use crate::config::SecretKey;
 use crate::scim::ResourceKind;
 use crate::store::{StoreError, SyncStore, TargetRecord};
 
+/// Why a target use case failed; the front ends map each kind to their
+/// own answer (exit message, HTTP status).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// Bad input: nothing was stored.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Duplicate(String),
+    #[error("no target named {0:?}")]
+    Unknown(String),
+    #[error(
+        "SCIMHUB_SECRET_KEY (secret_key) must be set to store target credentials: \
+         32 random bytes as hex, e.g. from `openssl rand -hex 32`"
+    )]
+    NoSecretKey,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for TargetError {
+    fn from(e: StoreError) -> Self {
+        TargetError::Internal(e.into())
+    }
+}
+
+fn invalid(e: impl std::fmt::Display) -> TargetError {
+    TargetError::Invalid(format!("{e:#}"))
+}
+
 /// How scimhub authenticates to the target (sealed as JSON).
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Credentials {
     Bearer {
         token: String,
@@ -177,20 +207,22 @@ pub struct TargetView {
     pub created: String,
 }
 
-fn check_name(name: &str) -> anyhow::Result<()> {
+fn check_name(name: &str) -> Result<(), TargetError> {
     let ok = !name.is_empty()
         && name.len() <= 64
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
     if !ok {
-        bail!("target names are 1-64 letters, digits, '-', '_' or '.'");
+        return Err(TargetError::Invalid(
+            "target names are 1-64 letters, digits, '-', '_' or '.'".into(),
+        ));
     }
     Ok(())
 }
 
-fn check_url(base_url: &str) -> anyhow::Result<String> {
-    let url = client::check_base_url(base_url).map_err(anyhow::Error::msg)?;
+fn check_url(base_url: &str) -> Result<String, TargetError> {
+    let url = client::check_base_url(base_url).map_err(TargetError::Invalid)?;
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
@@ -199,38 +231,35 @@ pub fn add(
     store: &dyn SyncStore,
     key: Option<&SecretKey>,
     new: NewTarget,
-) -> anyhow::Result<TargetView> {
-    let key = key.context(
-        "SCIMHUB_SECRET_KEY (secret_key) must be set to store target credentials: \
-         32 random bytes as hex, e.g. from `openssl rand -hex 32`",
-    )?;
+) -> Result<TargetView, TargetError> {
+    let key = key.ok_or(TargetError::NoSecretKey)?;
     check_name(&new.name)?;
     let base_url = check_url(&new.base_url)?;
-    new.credentials.check().map_err(anyhow::Error::msg)?;
+    new.credentials.check().map_err(TargetError::Invalid)?;
     let mapping = match &new.mapping {
         Some(text) => {
-            let (file, _) = MappingFile::load(text)?;
-            Some(serde_json::to_string(&file)?)
+            let (file, _) = MappingFile::load(text).map_err(invalid)?;
+            Some(serde_json::to_string(&file).context("encoding the mapping")?)
         }
         None => None,
     };
     if let Some(scope) = &new.scope {
-        check_filter(scope, ResourceKind::User, "scope")?;
+        check_filter(scope, ResourceKind::User, "scope").map_err(invalid)?;
     }
     let settings = TargetSettings {
         auth: new.credentials.kind().to_string(),
-        ..check_settings(&new.settings)?
+        ..check_settings(&new.settings).map_err(invalid)?
     };
     let id = uuid::Uuid::new_v4().to_string();
-    let plaintext = serde_json::to_vec(&new.credentials)?;
-    let credentials = crypto::seal(key, &plaintext, &id)?;
+    let plaintext = serde_json::to_vec(&new.credentials).context("encoding the credentials")?;
+    let credentials = crypto::seal(key, &plaintext, &id).context("sealing the credentials")?;
     let now = Utc::now().trunc_subsecs(3);
     let record = TargetRecord {
         id,
         name: new.name,
         base_url,
         credentials,
-        settings: serde_json::to_string(&settings)?,
+        settings: serde_json::to_string(&settings).context("encoding the settings")?,
         mapping,
         scope: new.scope,
         change_cursor: 0,
@@ -238,11 +267,11 @@ pub fn add(
         updated: now,
     };
     store.create_target(record.clone()).map_err(|e| match e {
-        StoreError::Rejected(s) => anyhow::anyhow!(s.detail),
+        StoreError::Rejected(s) => TargetError::Duplicate(s.detail),
         other => other.into(),
     })?;
     tracing::info!(target: "audit", name = %record.name, url = %record.base_url, "sync target added");
-    view(&record)
+    Ok(view(&record)?)
 }
 
 pub fn view(r: &TargetRecord) -> anyhow::Result<TargetView> {
@@ -261,20 +290,24 @@ pub fn view(r: &TargetRecord) -> anyhow::Result<TargetView> {
     })
 }
 
-pub fn list(store: &dyn SyncStore) -> anyhow::Result<Vec<TargetView>> {
-    store.list_targets()?.iter().map(view).collect()
+pub fn list(store: &dyn SyncStore) -> Result<Vec<TargetView>, TargetError> {
+    Ok(store
+        .list_targets()?
+        .iter()
+        .map(view)
+        .collect::<anyhow::Result<_>>()?)
 }
 
-pub fn show(store: &dyn SyncStore, name: &str) -> anyhow::Result<TargetView> {
+pub fn show(store: &dyn SyncStore, name: &str) -> Result<TargetView, TargetError> {
     let r = store
         .find_target(name)?
-        .with_context(|| format!("no target named {name:?}"))?;
-    view(&r)
+        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    Ok(view(&r)?)
 }
 
-pub fn remove(store: &dyn SyncStore, name: &str) -> anyhow::Result<()> {
+pub fn remove(store: &dyn SyncStore, name: &str) -> Result<(), TargetError> {
     if !store.delete_target(name)? {
-        bail!("no target named {name:?}");
+        return Err(TargetError::Unknown(name.to_string()));
     }
     tracing::info!(target: "audit", name, "sync target removed");
     Ok(())

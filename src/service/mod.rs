@@ -10,6 +10,7 @@ pub mod groups;
 pub mod jwt;
 pub mod listing;
 pub mod password;
+pub mod sync_admin;
 pub mod token_admin;
 pub mod tokens;
 pub mod users;
@@ -18,7 +19,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::Store;
+use crate::store::{Store, SyncStore};
 
 pub use auth::{Authenticator, Principal};
 pub use blocking::blocking;
@@ -34,11 +35,15 @@ pub struct Services {
     pub bulk: bulk::Bulk,
     pub changes: changes::ChangeFeed,
     pub tokens: token_admin::TokenAdmin,
+    pub sync: sync_admin::SyncAdmin,
 }
 
 impl Services {
-    /// Builds every service; fails on a bad JWT issuer configuration.
-    pub fn new(store: Arc<dyn Store>, config: &Config) -> anyhow::Result<Self> {
+    /// Builds every service (the sync center's over the same database);
+    /// fails on a bad JWT issuer configuration.
+    pub fn new<S: Store + SyncStore>(store: Arc<S>, config: &Config) -> anyhow::Result<Self> {
+        let sync: Arc<dyn SyncStore> = store.clone();
+        let store: Arc<dyn Store> = store;
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
             max_page_size: config.max_page_size,
@@ -54,6 +59,7 @@ impl Services {
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
             tokens: token_admin::TokenAdmin::new(store.clone()),
+            sync: sync_admin::SyncAdmin::new(store.clone(), sync, config.secret_key.clone()),
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,

@@ -104,6 +104,8 @@ pub trait SyncStore: Send + Sync + 'static {
     /// Records the end state of a run (status, finish time, counts, pending).
     fn update_run(&self, run: &RunRecord) -> StoreResult<()>;
     fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>>;
+    /// A target's runs, newest first, at most `limit`.
+    fn list_runs(&self, target_id: &str, limit: u32) -> StoreResult<Vec<RunRecord>>;
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()>;
     fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>>;
 

@@ -2,10 +2,15 @@
 //! `middleware::require_admin`, so every route listed here needs the
 //! `admin` scope; add a module's endpoints to `endpoints` to mount them.
 
+mod runs;
+mod targets;
 mod tokens;
 
 use super::routes::Endpoint;
 
 pub fn endpoints() -> Vec<Endpoint> {
-    tokens::endpoints()
+    let mut all = tokens::endpoints();
+    all.extend(targets::endpoints());
+    all.extend(runs::endpoints());
+    all
 }

@@ -38,6 +38,15 @@ pub struct SyncEngine {
     run_lease: std::time::Duration,
 }
 
+/// A stored run (status `running`) holding its target's run lease (dry
+/// runs hold none).
+struct StartedRun {
+    target: LoadedTarget,
+    report: RunReport,
+    started: DateTime<Utc>,
+    lease: Option<RunLease>,
+}
+
 /// The remote side as read from the target.
 struct RemoteState {
     limits: TargetLimits,
@@ -134,14 +143,39 @@ impl SyncEngine {
     }
 
     /// One full run of `target_name`. Failures of the target itself end the
-    /// run in status `failed` (an `Ok` report); `Err` is for unknown targets
-    /// and internal errors.
+    /// run in status `failed` (an `Ok` report); `Err` is for unknown targets,
+    /// a run of the target already in progress, and internal errors.
     pub async fn run(
         &self,
         target_name: &str,
         options: RunOptions,
         progress: Option<Progress>,
     ) -> Result<RunReport, SyncError> {
+        let run = self.start(target_name, options).await?;
+        self.finish(run, progress).await
+    }
+
+    /// Starts a run and carries it out on a spawned task; returns the
+    /// report as stored at the start (status `running`).
+    pub async fn spawn(
+        &self,
+        target_name: &str,
+        options: RunOptions,
+    ) -> Result<RunReport, SyncError> {
+        let run = self.start(target_name, options).await?;
+        let report = run.report.clone();
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let id = run.report.id.clone();
+            if let Err(e) = engine.finish(run, None).await {
+                tracing::error!(run = %id, error = %e, "the end of a sync run could not be saved");
+            }
+        });
+        Ok(report)
+    }
+
+    /// Takes the target's run lease and stores the new run (status `running`).
+    async fn start(&self, target_name: &str, options: RunOptions) -> Result<StartedRun, SyncError> {
         let target = self.target(target_name).await?;
         let run_id = uuid::Uuid::new_v4().to_string();
         let lease = if options.dry_run {
@@ -159,7 +193,7 @@ impl SyncEngine {
             )
         };
         let started = now();
-        let mut report = RunReport {
+        let report = RunReport {
             id: run_id,
             target: target.record.name.clone(),
             status: RunStatus::Running,
@@ -176,6 +210,26 @@ impl SyncEngine {
         self.save(&report, &target.record.id, started, None, 0, true)
             .await?;
         tracing::info!(target: "audit", run = %report.id, target = %report.target, dry_run = options.dry_run, "sync run started");
+        Ok(StartedRun {
+            target,
+            report,
+            started,
+            lease,
+        })
+    }
+
+    /// Carries out a started run, stores its end state and releases the lease.
+    async fn finish(
+        &self,
+        run: StartedRun,
+        progress: Option<Progress>,
+    ) -> Result<RunReport, SyncError> {
+        let StartedRun {
+            target,
+            mut report,
+            started,
+            lease,
+        } = run;
         let progress = progress.unwrap_or_else(no_progress);
         match self.execute(&target, &mut report, progress).await {
             Ok(()) => {}

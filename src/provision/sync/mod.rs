@@ -6,6 +6,7 @@ mod apply;
 pub mod command;
 mod engine;
 mod error;
+pub mod history;
 mod lease;
 mod loaded;
 mod persist;

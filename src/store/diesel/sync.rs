@@ -58,6 +58,10 @@ impl SyncStore for DieselStore {
         sync_runs::get(&mut *self.conn()?, id)
     }
 
+    fn list_runs(&self, target_id: &str, limit: u32) -> StoreResult<Vec<RunRecord>> {
+        sync_runs::list(&mut *self.conn()?, target_id, limit)
+    }
+
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()> {
         write_tx(&mut *self.conn()?, |c| {
             sync_runs::add_failure(c, run_id, failure)

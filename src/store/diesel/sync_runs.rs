@@ -50,35 +50,57 @@ pub fn update(conn: &mut DbConnection, run: &RunRecord) -> StoreResult<()> {
     Ok(())
 }
 
+const COLUMNS: (
+    r::id,
+    r::target_id,
+    r::status,
+    r::dry_run,
+    r::started,
+    r::finished,
+    r::counts,
+    r::pending,
+    r::summary,
+) = (
+    r::id,
+    r::target_id,
+    r::status,
+    r::dry_run,
+    r::started,
+    r::finished,
+    r::counts,
+    r::pending,
+    r::summary,
+);
+
+fn from_row(row: Row) -> RunRecord {
+    let (id, target_id, status, dry_run, started, finished, counts, pending, summary) = row;
+    RunRecord {
+        id,
+        target_id,
+        status,
+        dry_run,
+        started: started.and_utc(),
+        finished: finished.map(|t| t.and_utc()),
+        counts,
+        pending,
+        summary,
+    }
+}
+
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRecord>> {
-    let row: Option<Row> = r::table
-        .find(id)
-        .select((
-            r::id,
-            r::target_id,
-            r::status,
-            r::dry_run,
-            r::started,
-            r::finished,
-            r::counts,
-            r::pending,
-            r::summary,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(
-        |(id, target_id, status, dry_run, started, finished, counts, pending, summary)| RunRecord {
-            id,
-            target_id,
-            status,
-            dry_run,
-            started: started.and_utc(),
-            finished: finished.map(|t| t.and_utc()),
-            counts,
-            pending,
-            summary,
-        },
-    ))
+    let row: Option<Row> = r::table.find(id).select(COLUMNS).first(conn).optional()?;
+    Ok(row.map(from_row))
+}
+
+/// Newest first; runs started in the same millisecond in id order.
+pub fn list(conn: &mut DbConnection, target_id: &str, limit: u32) -> StoreResult<Vec<RunRecord>> {
+    let rows: Vec<Row> = r::table
+        .filter(r::target_id.eq(target_id))
+        .order((r::started.desc(), r::id.desc()))
+        .limit(i64::from(limit))
+        .select(COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
 }
 
 pub fn add_failure(conn: &mut DbConnection, run_id: &str, x: &FailureRecord) -> StoreResult<()> {

@@ -106,15 +106,16 @@ impl TestApp {
             ..Config::default()
         };
         customize(&mut config);
-        let store: Arc<dyn Store> = Arc::new(
+        let db = Arc::new(
             DieselStore::open(&config.database_url, config.pool_size).expect("open store"),
         );
+        let store: Arc<dyn Store> = db.clone();
         let scopes = vec![
             tokens::SCOPE_READ.to_string(),
             tokens::SCOPE_WRITE.to_string(),
         ];
         let token = tokens::create(store.as_ref(), "test-admin", scopes, None).expect("token");
-        let services = Services::new(store.clone(), &config).expect("services");
+        let services = Services::new(db, &config).expect("services");
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

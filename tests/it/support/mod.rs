@@ -27,15 +27,17 @@ pub fn group_body(name: &str, members: &[&str]) -> Value {
 }
 
 /// Runs each listed `async fn name(app: TestApp)` once on SQLite and once
-/// on PostgreSQL, as `sqlite::name` and `postgres::name`.
+/// on PostgreSQL, as `sqlite::name` and `postgres::name`. With
+/// `config = f;` first, each server's `Config` is passed through `f` before
+/// it starts.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
+    (config = $configure:expr; $($name:ident),* $(,)?) => {
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let app = $crate::support::TestApp::start($crate::support::Backend::Sqlite)
+                    let app = $crate::support::TestApp::start_with($crate::support::Backend::Sqlite, $configure)
                         .await
                         .expect("SQLite always starts");
                     super::$name(app).await;
@@ -46,11 +48,14 @@ macro_rules! on_both_backends {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    if let Some(app) = $crate::support::TestApp::start($crate::support::Backend::Postgres).await {
+                    if let Some(app) = $crate::support::TestApp::start_with($crate::support::Backend::Postgres, $configure).await {
                         super::$name(app).await;
                     }
                 }
             )*
         }
+    };
+    ($($name:ident),* $(,)?) => {
+        $crate::on_both_backends!(config = |_| {}; $($name),*);
     };
 }

@@ -1,0 +1,175 @@
+//! The sync center for the admin API: targets (add, list, show, remove) and
+//! runs (start in the background, read, list, approve, reject). The same
+//! use cases as `scimhub target …` / `scimhub sync …`, with the caller as
+//! the audit actor.
+
+mod request;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::blocking;
+use crate::config::SecretKey;
+use crate::error::AppError;
+use crate::provision::sync::history::{self, RunSummary};
+use crate::provision::sync::{RunReport, SyncEngine, SyncError};
+use crate::provision::target::{self, TargetError, TargetView};
+use crate::scim::ScimError;
+use crate::store::{Actor, AuditEvent, Store, SyncStore};
+use crate::telemetry::AUDIT;
+
+/// Runs listed when the request names no `limit`, and the most it may name.
+pub const DEFAULT_RUNS: u32 = 20;
+pub const MAX_RUNS: u32 = 100;
+
+const NO_KEY_FOR_RUNS: &str = "SCIMHUB_SECRET_KEY (secret_key) is not set on this server: \
+     target credentials cannot be opened, so no run can start";
+
+fn no_key(detail: impl Into<String>) -> AppError {
+    ScimError::new(503, None, detail).into()
+}
+
+impl From<TargetError> for AppError {
+    fn from(e: TargetError) -> Self {
+        match e {
+            TargetError::Invalid(m) => ScimError::invalid_value(m).into(),
+            TargetError::Duplicate(m) => ScimError::uniqueness(m).into(),
+            e @ TargetError::Unknown(_) => ScimError::not_found(e.to_string()).into(),
+            e @ TargetError::NoSecretKey => no_key(e.to_string()),
+            TargetError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<SyncError> for AppError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            e @ (SyncError::UnknownTarget(_) | SyncError::UnknownRun(_)) => {
+                ScimError::not_found(e.to_string()).into()
+            }
+            SyncError::Conflict(m) => ScimError::new(409, None, m).into(),
+            SyncError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct SyncAdmin {
+    store: Arc<dyn Store>,
+    sync: Arc<dyn SyncStore>,
+    engine: SyncEngine,
+    key: Option<SecretKey>,
+}
+
+impl SyncAdmin {
+    pub fn new(store: Arc<dyn Store>, sync: Arc<dyn SyncStore>, key: Option<SecretKey>) -> Self {
+        Self {
+            engine: SyncEngine::new(store.clone(), sync.clone(), key.clone()),
+            store,
+            sync,
+            key,
+        }
+    }
+
+    /// Logs and stores one audit event.
+    async fn audit(&self, event: &str, actor: &Actor, detail: String) -> Result<(), AppError> {
+        tracing::info!(target: AUDIT, operation = event, actor = %actor.name, detail = %detail);
+        let store = self.store.clone();
+        let event = AuditEvent {
+            event: event.to_string(),
+            actor: actor.clone(),
+            detail: Some(detail),
+        };
+        blocking(move || Ok(store.record_audit(event)?)).await
+    }
+
+    pub async fn targets(&self) -> Result<Vec<TargetView>, AppError> {
+        let sync = self.sync.clone();
+        blocking(move || Ok(target::list(sync.as_ref())?)).await
+    }
+
+    pub async fn target(&self, name: &str) -> Result<TargetView, AppError> {
+        let (sync, name) = (self.sync.clone(), name.to_string());
+        blocking(move || Ok(target::show(sync.as_ref(), &name)?)).await
+    }
+
+    /// Checks the whole request before anything is stored.
+    pub async fn add_target(&self, actor: &Actor, body: Value) -> Result<TargetView, AppError> {
+        let new = request::new_target(body)?;
+        let (sync, key) = (self.sync.clone(), self.key.clone());
+        let view = blocking(move || Ok(target::add(sync.as_ref(), key.as_ref(), new)?)).await?;
+        let detail = format!("target {:?} ({})", view.name, view.base_url);
+        self.audit("sync.target.add", actor, detail).await?;
+        Ok(view)
+    }
+
+    pub async fn remove_target(&self, actor: &Actor, name: &str) -> Result<(), AppError> {
+        let (sync, owned) = (self.sync.clone(), name.to_string());
+        blocking(move || Ok(target::remove(sync.as_ref(), &owned)?)).await?;
+        self.audit("sync.target.remove", actor, format!("target {name:?}"))
+            .await
+    }
+
+    /// Starts a run on a background task; the report says `running`.
+    pub async fn start_run(
+        &self,
+        actor: &Actor,
+        name: &str,
+        body: Option<Value>,
+    ) -> Result<RunReport, AppError> {
+        let options = request::run_options(body)?;
+        if self.key.is_none() {
+            return Err(no_key(NO_KEY_FOR_RUNS));
+        }
+        let report = self.engine.spawn(name, options).await?;
+        let kind = if report.dry_run { "dry run" } else { "run" };
+        let detail = format!("{kind} {} of target {name:?}", report.id);
+        self.audit("sync.run.start", actor, detail).await?;
+        Ok(report)
+    }
+
+    /// A target's runs, newest first; `limit` is 1 to `MAX_RUNS`.
+    pub async fn runs(&self, name: &str, limit: Option<&str>) -> Result<Vec<RunSummary>, AppError> {
+        let limit = match limit {
+            None => DEFAULT_RUNS,
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=MAX_RUNS).contains(n))
+                .ok_or_else(|| {
+                    ScimError::invalid_value(format!("limit is a number from 1 to {MAX_RUNS}"))
+                })?,
+        };
+        let (sync, name) = (self.sync.clone(), name.to_string());
+        blocking(move || Ok(history::recent(sync.as_ref(), &name, limit)?)).await
+    }
+
+    pub async fn report(&self, run_id: &str) -> Result<RunReport, AppError> {
+        Ok(self.engine.report(run_id).await?)
+    }
+
+    /// Applies a held run's deprovisions (in this request).
+    pub async fn approve(&self, actor: &Actor, run_id: &str) -> Result<RunReport, AppError> {
+        if self.key.is_none() {
+            // An unknown run is still a 404.
+            self.engine.report(run_id).await?;
+            return Err(no_key(NO_KEY_FOR_RUNS));
+        }
+        let report = self.engine.approve(run_id, &actor.name, None).await?;
+        let detail = format!(
+            "run {run_id} of target {:?}: {}",
+            report.target,
+            report.status.as_str()
+        );
+        self.audit("sync.run.approve", actor, detail).await?;
+        Ok(report)
+    }
+
+    pub async fn reject(&self, actor: &Actor, run_id: &str) -> Result<RunReport, AppError> {
+        let report = self.engine.reject(run_id, &actor.name).await?;
+        let detail = format!("run {run_id} of target {:?}", report.target);
+        self.audit("sync.run.reject", actor, detail).await?;
+        Ok(report)
+    }
+}
