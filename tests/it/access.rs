@@ -40,7 +40,7 @@ fn concrete(rule: &RouteRule, ids: &Ids) -> String {
     } else {
         "x"
     };
-    rule.path.replace("{id}", id)
+    rule.path.replace("{id}", id).replace("{name}", "x")
 }
 
 fn method(rule: &RouteRule) -> Method {

@@ -509,9 +509,16 @@ async fn runs_of_one_target_do_not_overlap(app: TestApp) {
     let started = admin.call(Method::POST, &runs, None).await;
     assert_eq!(started.status, StatusCode::ACCEPTED, "{}", started.text);
     let id = started.body["id"].as_str().unwrap().to_string();
-    admin.call(Method::POST, &runs, None).await.assert_error(409, None);
+    admin
+        .call(Method::POST, &runs, None)
+        .await
+        .assert_error(409, None);
     let listed = admin.get(&runs).await;
-    assert_eq!(listed.body["runs"].as_array().unwrap().len(), 1, "no second run");
+    assert_eq!(
+        listed.body["runs"].as_array().unwrap().len(),
+        1,
+        "no second run"
+    );
     assert_eq!(listed.body["runs"][0]["status"], "running");
 
     let done = admin.finished(&format!("/admin/v1/runs/{id}")).await;
