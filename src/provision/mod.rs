@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod crypto;
+pub mod failures;
 pub mod mapping;
 pub mod plan;
 pub mod sync;

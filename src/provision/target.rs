@@ -27,6 +27,9 @@ pub enum TargetError {
     Duplicate(String),
     #[error("no target named {0:?}")]
     Unknown(String),
+    /// Something else the request names does not exist.
+    #[error("{0}")]
+    Missing(String),
     #[error(
         "SCIMHUB_SECRET_KEY (secret_key) must be set to store target credentials: \
          32 random bytes as hex, e.g. from `openssl rand -hex 32`"
@@ -326,14 +329,21 @@ pub fn client_options(key: &SecretKey, r: &TargetRecord) -> anyhow::Result<Clien
 }
 
 /// Ends a target's quarantine; false when it was not quarantined.
-pub fn release(store: &dyn SyncStore, name: &str) -> anyhow::Result<bool> {
+pub fn release(store: &dyn SyncStore, name: &str) -> Result<bool, TargetError> {
     let r = store
-        .find_target(name)?
-        .with_context(|| format!("no target named {name:?}"))?;
-    if store.quarantine(&r.id)?.is_none() {
+        .find_target(name)
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    if store
+        .quarantine(&r.id)
+        .map_err(anyhow::Error::from)?
+        .is_none()
+    {
         return Ok(false);
     }
-    store.set_quarantine(&r.id, None)?;
+    store
+        .set_quarantine(&r.id, None)
+        .map_err(anyhow::Error::from)?;
     tracing::info!(target: "audit", name, "sync target released from quarantine by an admin");
     Ok(true)
 }

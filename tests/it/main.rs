@@ -6,6 +6,7 @@ mod support;
 
 mod access;
 mod admin;
+mod admin_failures;
 mod admin_sync;
 mod audit;
 mod auth;

@@ -2,6 +2,7 @@
 //! `middleware::require_admin`, so every route listed here needs the
 //! `admin` scope; add a module's endpoints to `endpoints` to mount them.
 
+mod failures;
 mod runs;
 mod targets;
 mod tokens;
@@ -12,5 +13,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     let mut all = tokens::endpoints();
     all.extend(targets::endpoints());
     all.extend(runs::endpoints());
+    all.extend(failures::endpoints());
     all
 }

@@ -3,6 +3,7 @@
 //! use cases as `scimhub target …` / `scimhub sync …`, with the caller as
 //! the audit actor.
 
+mod failures;
 mod request;
 
 use std::sync::Arc;
@@ -35,7 +36,9 @@ impl From<TargetError> for AppError {
         match e {
             TargetError::Invalid(m) => ScimError::invalid_value(m).into(),
             TargetError::Duplicate(m) => ScimError::uniqueness(m).into(),
-            e @ TargetError::Unknown(_) => ScimError::not_found(e.to_string()).into(),
+            e @ (TargetError::Unknown(_) | TargetError::Missing(_)) => {
+                ScimError::not_found(e.to_string()).into()
+            }
             e @ TargetError::NoSecretKey => no_key(e.to_string()),
             TargetError::Internal(e) => AppError::Internal(e),
         }
