@@ -11,3 +11,4 @@ pub mod target;
 pub mod target_check;
 pub mod worker;
 pub mod writes;
+pub mod webhook;

@@ -32,3 +32,4 @@ mod sync;
 mod sync_faults;
 mod targets;
 mod users;
+mod webhooks;

@@ -173,6 +173,16 @@ diesel::table! {
         last_error -> Text,
         created -> Timestamp,
         updated -> Timestamp,
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint -> Text,
+        event -> Text,
+        body -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        status -> Text,
+        created -> Timestamp,
     }
 }
 
@@ -189,5 +199,14 @@ diesel::table! {
         target_id -> Text,
         reason -> Text,
         since -> Timestamp,
+    webhook_subscriptions (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        secret -> Text,
+        resource_types -> Text,
+        change_cursor -> BigInt,
+        last_error -> Nullable<Text>,
+        created -> Timestamp,
     }
 }
