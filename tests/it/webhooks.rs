@@ -227,6 +227,19 @@ async fn endpoints_get_only_the_events_they_filter_for(default: TestApp) {
     )
     .await;
     assert!(app.hooks.list_deliveries(10).unwrap().is_empty());
+    notify(
+        &app,
+        Notification::RunFailed {
+            target: "crm".into(),
+            run_id: "r1".into(),
+            error: Some("unreachable".into()),
+            counts: Default::default(),
+        },
+    )
+    .await;
+    let queued = app.hooks.list_deliveries(10).unwrap();
+    assert_eq!(queued.len(), 1);
+    assert_eq!(queued[0].event, "sync.run.failed");
 }
 
 /// A sync run that fails (the target refuses the credentials) notifies
@@ -332,7 +345,9 @@ async fn acknowledged(server: &MockServer, secret: &str) -> Vec<Value> {
         );
         let body: Value = serde_json::from_slice(&req.body).unwrap();
         let batch = body["events"].as_array().unwrap().clone();
-        assert_eq!(body["nextCursor"], batch.last().unwrap()["cursor"]);
+        // Past the last event sent (and past any filtered out after it).
+        let cursor = |v: &Value| v.as_str().unwrap().parse::<i64>().unwrap();
+        assert!(cursor(&body["nextCursor"]) >= cursor(&batch.last().unwrap()["cursor"]));
         events.push((req, batch));
     }
     events.into_iter().flat_map(|(_, b)| b).collect()
@@ -390,7 +405,11 @@ async fn a_subscription_receives_created_users_in_order(default: TestApp) {
         .await;
     assert_eq!(pulled.body["changes"][0], events[0]);
     // The cursor is past the group too (filtered out, not pending).
-    assert_eq!(cursor_of(&app), app.store.latest_change().unwrap());
+    let latest = app.store.latest_change().unwrap();
+    let sent: Value =
+        serde_json::from_slice(&server.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(sent["nextCursor"], latest.to_string());
+    assert_eq!(cursor_of(&app), latest);
     worker.run_once().await.unwrap();
     assert_eq!(
         server.received_requests().await.unwrap().len(),
