@@ -189,3 +189,89 @@ pub fn check_endpoints(endpoints: &[NotifyEndpoint], known_events: &[&str]) -> a
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use crate::config::{Config, Overrides};
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, toml)?;
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(Some(&file), &env, &Overrides::default())
+    }
+
+    #[test]
+    fn notify_endpoints_load_and_never_print_their_secret() {
+        let c = load(
+            "[[notify]]\nurl = \"https://ops.example/hook\"\nsecret = \"hush-hush-hush\"\nevents = [\"sync.run.failed\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.notify.len(), 1);
+        assert_eq!(c.notify[0].secret_bytes().unwrap(), b"hush-hush-hush");
+        assert!(c.notify[0].wants("sync.run.failed"));
+        assert!(!c.notify[0].wants("target.released"));
+        assert!(!format!("{c:?}").contains("hush"));
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused_at_load() {
+        let bad = [
+            "[[notify]]\nurl = \"ftp://x\"\nsecret = \"s\"\n",
+            "[[notify]]\nurl = \"https://x\"\n",
+            "[[notify]]\nurl = \"https://x\"\nsecret = \"s\"\nsecret_file = \"/f\"\n",
+            "[[notify]]\nurl = \"https://x\"\nsecret = \"s\"\nevents = [\"sync.run.exploded\"]\n",
+            "[[notify]]\nurl = \"https://x\"\nsecret = \"s\"\n[[notify]]\nurl = \"https://x\"\nsecret = \"t\"\n",
+            "[webhooks]\nmax_attempts = 0\n",
+            "[webhooks]\nretry_base_ms = 10\nretry_max_ms = 5\n",
+        ];
+        for text in bad {
+            assert!(load(text, &[]).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn secret_files_are_read_and_timing_comes_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("s");
+        std::fs::write(&secret, "from-a-file\n").unwrap();
+        let text = format!(
+            "[[notify]]\nurl = \"https://x\"\nsecret_file = \"{}\"\n",
+            secret.display()
+        );
+        let c = load(
+            &text,
+            &[
+                ("SCIMHUB_WEBHOOK_MAX_ATTEMPTS", "4"),
+                ("SCIMHUB_WEBHOOK_SUBSCRIPTION_BATCH", "7"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.notify[0].secret_bytes().unwrap(), b"from-a-file");
+        assert_eq!(
+            (c.webhooks.max_attempts, c.webhooks.subscription_batch),
+            (4, 7)
+        );
+        assert!(load("", &[("SCIMHUB_WEBHOOK_TIMEOUT_MS", "soon")]).is_err());
+    }
+
+    #[test]
+    fn default_backoff_runs_from_a_second_to_an_hour() {
+        let policy = super::WebhookConfig::default().retry_policy();
+        assert_eq!(policy.window(1), Duration::from_secs(1));
+        assert_eq!(policy.window(2), Duration::from_secs(2));
+        assert_eq!(policy.window(13), Duration::from_secs(3600));
+        assert_eq!(policy.window(40), Duration::from_secs(3600));
+        for failed in 1..20 {
+            assert!(policy.backoff(failed) <= policy.window(failed));
+        }
+    }
+}
