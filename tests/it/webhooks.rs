@@ -554,3 +554,88 @@ on_both_backends!(
     subscriptions_are_managed_through_the_admin_api,
     the_workers_deliver_and_stop,
 );
+
+/// `scimhub subscription add|list|remove`: the generated secret is printed
+/// once, never listed; a given secret (from the environment) is not echoed.
+#[test]
+fn subscription_commands_add_list_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("cli.db").display());
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_scimhub"));
+        cmd.env_remove("SCIMHUB_DATABASE_URL")
+            .env_remove("SCIMHUB_SUBSCRIPTION_SECRET")
+            .env("SCIMHUB_SECRET_KEY", "11".repeat(32))
+            .args(args)
+            .args(["--database", &db]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + "\n"
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, text) = run(
+        &[
+            "subscription",
+            "add",
+            "--name",
+            "crm",
+            "--url",
+            "https://crm.example/hook",
+            "--types",
+            "Users",
+        ],
+        &[],
+    );
+    assert!(ok, "{text}");
+    let secret = text
+        .lines()
+        .find(|l| l.starts_with("whsec_"))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(text.matches(&secret).count(), 1, "printed once: {text}");
+    assert!(secret.starts_with("whsec_"), "{text}");
+    let (ok, text) = run(
+        &[
+            "subscription",
+            "add",
+            "--name",
+            "hr",
+            "--url",
+            "https://hr.example/hook",
+        ],
+        &[("SCIMHUB_SUBSCRIPTION_SECRET", "from-the-environment-1234")],
+    );
+    assert!(
+        ok && !text.contains("from-the-environment") && !text.contains("whsec_"),
+        "{text}"
+    );
+    let (ok, bad) = run(
+        &[
+            "subscription",
+            "add",
+            "--name",
+            "x",
+            "--url",
+            "https://x.example",
+            "--types",
+            "Widgets",
+        ],
+        &[],
+    );
+    assert!(!ok && bad.contains("Widgets"), "{bad}");
+
+    let (ok, listed) = run(&["subscription", "list"], &[]);
+    assert!(ok, "{listed}");
+    assert!(listed.contains("crm") && listed.contains("hr") && !listed.contains(" x "));
+    assert!(!listed.contains(&secret) && !listed.contains("from-the-environment"));
+    let (ok, text) = run(&["subscription", "remove", "crm"], &[]);
+    assert!(ok, "{text}");
+    let (_, listed) = run(&["subscription", "list"], &[]);
+    assert!(!listed.contains("crm") && listed.contains("hr"), "{listed}");
+    let (ok, _) = run(&["subscription", "remove", "crm"], &[]);
+    assert!(!ok, "already gone");
+}
