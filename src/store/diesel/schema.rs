@@ -173,16 +173,6 @@ diesel::table! {
         last_error -> Text,
         created -> Timestamp,
         updated -> Timestamp,
-    webhook_deliveries (id) {
-        id -> Text,
-        endpoint -> Text,
-        event -> Text,
-        body -> Text,
-        attempts -> Integer,
-        next_attempt_at -> Timestamp,
-        last_error -> Nullable<Text>,
-        status -> Text,
-        created -> Timestamp,
     }
 }
 
@@ -199,6 +189,24 @@ diesel::table! {
         target_id -> Text,
         reason -> Text,
         since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint -> Text,
+        event -> Text,
+        body -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        status -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
     webhook_subscriptions (id) {
         id -> Text,
         name -> Text,
