@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
+use crate::provision::webhook::Notifier;
 use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
@@ -415,7 +416,8 @@ fn serve(config: &Config) -> anyhow::Result<()> {
             db.clone(),
             config.secret_key.clone(),
             config.sync.clone(),
-        );
+        )
+        .with_notifier(Notifier::new(db.clone(), config.notify.clone()));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
         None

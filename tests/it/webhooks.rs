@@ -13,8 +13,9 @@ use scimhub::provision::webhook::deliverer::Deliverer;
 use scimhub::provision::webhook::signing::{self, verify};
 use scimhub::provision::webhook::subscription_worker::SubscriptionWorker;
 use scimhub::provision::webhook::{Notification, Notifier, Workers};
+use scimhub::provision::worker::WorkerContext;
 use scimhub::store::diesel::DieselStore;
-use scimhub::store::{DeliveryStatus, Store};
+use scimhub::store::{DeliveryStatus, Store, SyncStore};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -285,6 +286,55 @@ async fn a_failed_sync_run_is_notified(default: TestApp) {
     assert!(body["data"]["error"].is_string(), "{body}");
 }
 
+/// The sync workers' quarantine alerts go out as notifications.
+async fn quarantine_alerts_are_notified(default: TestApp) {
+    let receiver = MockServer::start().await;
+    mount(&receiver, 200, None).await;
+    let app = start(&default, |c| c.notify = vec![endpoint(&receiver)]).await;
+    let db = Arc::new(DieselStore::open(&app.database_url, 2).unwrap());
+    let key = SecretKey([5; 32]);
+    target::add(
+        db.as_ref(),
+        Some(&key),
+        NewTarget {
+            name: "crm".into(),
+            base_url: "https://crm.example/scim/v2".into(),
+            credentials: Credentials::Bearer { token: "t".into() },
+            mapping: None,
+            scope: None,
+            settings: TargetSettings::default(),
+        },
+    )
+    .unwrap();
+    let record = db.find_target("crm").unwrap().unwrap();
+    let ctx = WorkerContext::new(db.clone(), db, Some(key), app.config.sync.clone())
+        .with_notifier(Notifier::new(app.hooks.clone(), app.config.notify.clone()));
+    ctx.alert(&record, Some("credentials refused")).await;
+    ctx.alert(&record, None).await;
+    assert_eq!(deliverer(&app).run_once().await.unwrap(), 2);
+    let mut got: Vec<(String, String)> = receiver
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            (
+                body["type"].as_str().unwrap().to_string(),
+                body["data"]["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("target.quarantined".to_string(), "crm".to_string()),
+            ("target.released".to_string(), "crm".to_string())
+        ]
+    );
+}
+
 /// Creates a subscription through the admin API; returns (id, secret).
 async fn subscribe(app: &TestApp, server: &MockServer, types: Value) -> (String, String) {
     let admin = app.token_with("admin", &["admin"]);
@@ -549,6 +599,7 @@ on_both_backends!(
     a_failing_receiver_goes_dead_after_max_attempts,
     endpoints_get_only_the_events_they_filter_for,
     a_failed_sync_run_is_notified,
+    quarantine_alerts_are_notified,
     a_subscription_receives_created_users_in_order,
     a_failing_subscriber_loses_nothing,
     subscriptions_are_managed_through_the_admin_api,
