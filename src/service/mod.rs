@@ -10,8 +10,8 @@ pub mod groups;
 pub mod jwt;
 pub mod listing;
 pub mod password;
-pub mod sync_admin;
 pub mod subscription_admin;
+pub mod sync_admin;
 pub mod token_admin;
 pub mod tokens;
 pub mod users;
@@ -43,7 +43,10 @@ pub struct Services {
 impl Services {
     /// Builds every service (the sync center's over the same database);
     /// fails on a bad JWT issuer configuration.
-    pub fn new<S: Store + SyncStore + WebhookStore>(store: Arc<S>, config: &Config) -> anyhow::Result<Self> {
+    pub fn new<S: Store + SyncStore + WebhookStore>(
+        store: Arc<S>,
+        config: &Config,
+    ) -> anyhow::Result<Self> {
         let sync: Arc<dyn SyncStore> = store.clone();
         let hooks: Arc<dyn WebhookStore> = store.clone();
         let store: Arc<dyn Store> = store;

@@ -1,0 +1,18 @@
+//! The admin API under `/admin/v1`. The whole scope sits behind
+//! `middleware::require_admin`, so every route listed here needs the
+//! `admin` scope; add a module's endpoints to `endpoints` to mount them.
+
+mod runs;
+mod subscriptions;
+mod targets;
+mod tokens;
+
+use super::routes::Endpoint;
+
+pub fn endpoints() -> Vec<Endpoint> {
+    let mut all = tokens::endpoints();
+    all.extend(targets::endpoints());
+    all.extend(runs::endpoints());
+    all.extend(subscriptions::endpoints());
+    all
+}
