@@ -41,9 +41,7 @@ async fn create(
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
-    let created = admin(&state)
-        .create(&actor_of(&caller, &req), body)
-        .await?;
+    let created = admin(&state).create(&actor_of(&caller, &req), body).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         // The answer may carry a secret: no cache may keep it.
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
