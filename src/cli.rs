@@ -8,11 +8,13 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
+use crate::provision::webhook::Notifier;
 use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
 
 mod failures;
+mod subscription;
 mod sync;
 mod target;
 
@@ -48,6 +50,9 @@ enum Command {
     /// The incremental sync's failure queue.
     #[command(subcommand)]
     Failures(failures::FailuresCommand),
+    /// Manage change-event webhook subscriptions.
+    #[command(subcommand)]
+    Subscription(subscription::SubscriptionCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
     /// Maintain the change log behind the pull API.
@@ -390,6 +395,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(config.log_format, &config.log_filter);
             sync::run(cmd, &config)
         }
+        Command::Subscription(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            subscription::run(cmd, &config)
+        }
         Command::Conformance(args) => crate::conformance::command::run(args),
     }
 }
@@ -397,23 +407,34 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 fn serve(config: &Config) -> anyhow::Result<()> {
     let db = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
+    let store: Arc<dyn Store> = db.clone();
     let services = Services::new(db.clone(), config)?;
     // Incremental sync runs beside the server and stops after it.
     let workers = if config.sync.enabled {
         let ctx = crate::provision::worker::WorkerContext::new(
             db.clone(),
-            db,
+            db.clone(),
             config.secret_key.clone(),
             config.sync.clone(),
-        );
+        )
+        .with_notifier(Notifier::new(db.clone(), config.notify.clone()));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
         None
     };
     let served = actix_web::rt::System::new().block_on(async {
-        let (server, addr) = crate::http::bind(config, services)?;
-        tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");
-        server.await.context("server stopped with an error")
+        // Started before the listener, so a signal that arrives as soon as
+        // the port answers finds the server's handlers in place.
+        let webhooks = crate::provision::webhook::Workers::start(store, db, config)?;
+        let served = match crate::http::bind(config, services) {
+            Ok((server, addr)) => {
+                tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");
+                server.await.context("server stopped with an error")
+            }
+            Err(e) => Err(e),
+        };
+        webhooks.stop().await;
+        served
     });
     if let Some(w) = workers {
         w.stop();

@@ -9,6 +9,9 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+mod webhooks;
+pub use webhooks::{NotifyEndpoint, WebhookConfig};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -137,6 +140,10 @@ pub struct Config {
     pub jwt_issuers: Vec<JwtIssuerConfig>,
     /// The incremental sync workers (`[sync]` in the file).
     pub sync: SyncWorkerConfig,
+    /// Webhook URLs that receive operator notifications (`[[notify]]`).
+    pub notify: Vec<NotifyEndpoint>,
+    /// Webhook delivery timing (`[webhooks]`).
+    pub webhooks: WebhookConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -167,6 +174,8 @@ impl Default for Config {
             rate_limit_per_second: 2000.0,
             rate_limit_burst: 4000.0,
             jwt_issuers: Vec::new(),
+            notify: Vec::new(),
+            webhooks: WebhookConfig::default(),
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
@@ -359,6 +368,7 @@ impl Config {
                 "SYNC_QUARANTINE_MIN_WRITES" => {
                     self.sync.quarantine_min_writes = parse(key, value)?
                 }
+                n if n.starts_with("WEBHOOK_") => self.webhooks.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -394,6 +404,8 @@ impl Config {
         if !(0.0..=1.0).contains(&sync.quarantine_failure_share) {
             bail!("sync quarantine_failure_share must be between 0 and 1");
         }
+        self.webhooks.check()?;
+        webhooks::check_endpoints(&self.notify, crate::provision::webhook::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
         }

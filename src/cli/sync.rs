@@ -8,6 +8,7 @@ use super::DatabaseArg;
 use crate::config::Config;
 use crate::provision::sync::SyncEngine;
 use crate::provision::sync::command::{self, SyncAction};
+use crate::provision::webhook::Notifier;
 use crate::store::diesel::DieselStore;
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +97,9 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
         ),
     };
     let store = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
+    let notifier = Notifier::new(store.clone(), config.notify.clone());
     let engine = SyncEngine::new(store.clone(), store, config.secret_key.clone())
-        .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs));
+        .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
+        .with_notifier(notifier);
     command::run(engine, action, json)
 }

@@ -10,5 +10,6 @@ pub mod plan;
 pub mod sync;
 pub mod target;
 pub mod target_check;
+pub mod webhook;
 pub mod worker;
 pub mod writes;

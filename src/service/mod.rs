@@ -10,6 +10,7 @@ pub mod groups;
 pub mod jwt;
 pub mod listing;
 pub mod password;
+pub mod subscription_admin;
 pub mod sync_admin;
 pub mod token_admin;
 pub mod tokens;
@@ -19,7 +20,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::{Store, SyncStore};
+use crate::store::{Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
 pub use blocking::blocking;
@@ -36,13 +37,18 @@ pub struct Services {
     pub changes: changes::ChangeFeed,
     pub tokens: token_admin::TokenAdmin,
     pub sync: sync_admin::SyncAdmin,
+    pub subscriptions: subscription_admin::SubscriptionAdmin,
 }
 
 impl Services {
     /// Builds every service (the sync center's over the same database);
     /// fails on a bad JWT issuer configuration.
-    pub fn new<S: Store + SyncStore>(store: Arc<S>, config: &Config) -> anyhow::Result<Self> {
+    pub fn new<S: Store + SyncStore + WebhookStore>(
+        store: Arc<S>,
+        config: &Config,
+    ) -> anyhow::Result<Self> {
         let sync: Arc<dyn SyncStore> = store.clone();
+        let hooks: Arc<dyn WebhookStore> = store.clone();
         let store: Arc<dyn Store> = store;
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
@@ -60,6 +66,11 @@ impl Services {
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
             tokens: token_admin::TokenAdmin::new(store.clone()),
             sync: sync_admin::SyncAdmin::new(store.clone(), sync, config.secret_key.clone()),
+            subscriptions: subscription_admin::SubscriptionAdmin::new(
+                store.clone(),
+                hooks,
+                config.secret_key.clone(),
+            ),
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,

@@ -7,11 +7,15 @@ mod error;
 mod model;
 mod render;
 mod sync;
+mod webhooks;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sync::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, SyncStore, TargetRecord,
+};
+pub use webhooks::{
+    DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,
 };
 
 use crate::scim::etag::TagList;

@@ -33,3 +33,4 @@ mod sync;
 mod sync_faults;
 mod targets;
 mod users;
+mod webhooks;

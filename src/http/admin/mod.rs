@@ -4,6 +4,7 @@
 
 mod failures;
 mod runs;
+mod subscriptions;
 mod targets;
 mod tokens;
 
@@ -14,5 +15,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(targets::endpoints());
     all.extend(runs::endpoints());
     all.extend(failures::endpoints());
+    all.extend(subscriptions::endpoints());
     all
 }

@@ -19,6 +19,7 @@ use crate::provision::client::{ClientError, ScimClient, TargetLimits};
 use crate::provision::plan::{
     self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
 };
+use crate::provision::webhook::Notifier;
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
 use crate::store::{LinkRecord, Store, SyncStore, TargetRecord};
@@ -36,6 +37,7 @@ pub struct SyncEngine {
     key: Option<SecretKey>,
     /// How long a crashed run blocks the next one of its target.
     run_lease: std::time::Duration,
+    notifier: Option<Notifier>,
 }
 
 /// A stored run (status `running`) holding its target's run lease (dry
@@ -96,6 +98,7 @@ impl SyncEngine {
             sync,
             key,
             run_lease: std::time::Duration::from_secs(60),
+            notifier: None,
         }
     }
 
@@ -103,6 +106,19 @@ impl SyncEngine {
     pub fn with_run_lease(mut self, lease: std::time::Duration) -> Self {
         self.run_lease = lease;
         self
+    }
+
+    /// Runs that end failed, with failures or held by the deletion guard
+    /// are notified through `notifier` (webhooks).
+    pub fn with_notifier(mut self, notifier: Notifier) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    async fn notify_run_ended(&self, report: &RunReport) {
+        if let Some(notifier) = &self.notifier {
+            notifier.sync_run_ended(report).await;
+        }
     }
 
     async fn target(&self, name: &str) -> Result<LoadedTarget, SyncError> {
@@ -260,6 +276,7 @@ impl SyncEngine {
         }
         saved?;
         tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
+        self.notify_run_ended(&report).await;
         Ok(report)
     }
 
@@ -551,6 +568,7 @@ impl SyncEngine {
             false,
         )
         .await?;
+        self.notify_run_ended(&report).await;
         Ok(report)
     }
 

@@ -356,7 +356,7 @@ impl TargetWorker {
         let (sync, id, why) = (self.ctx.sync.clone(), record.id.clone(), reason.to_string());
         blocking(move || Ok(sync.set_quarantine(&id, Some(&why))?)).await?;
         tracing::error!(target: "audit", target = %record.name, reason, "target quarantined");
-        self.ctx.alert(record, Some(reason));
+        self.ctx.alert(record, Some(reason)).await;
         self.outcomes.clear();
         self.last_probe = Some(Instant::now());
         Ok(())
@@ -386,7 +386,7 @@ impl TargetWorker {
         let (sync, id) = (self.ctx.sync.clone(), record.id.clone());
         blocking(move || Ok(sync.set_quarantine(&id, None)?)).await?;
         tracing::info!(target: "audit", target = %record.name, "target released from quarantine (probe succeeded)");
-        self.ctx.alert(record, None);
+        self.ctx.alert(record, None).await;
         self.session = None;
         Ok(PassResult::Busy)
     }

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle as Task;
 use super::pass::{PassResult, TargetWorker};
 use crate::config::{SecretKey, SyncWorkerConfig};
 use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
+use crate::provision::webhook::{Notification, Notifier};
 use crate::store::{Store, SyncStore, TargetRecord};
 
 /// What every worker shares.
@@ -23,6 +24,8 @@ pub struct WorkerContext {
     pub engine: SyncEngine,
     /// This process, as lease holder.
     pub instance: String,
+    /// Where quarantine alerts (and run outcomes) go as webhooks.
+    pub notifier: Option<Notifier>,
 }
 
 impl WorkerContext {
@@ -40,11 +43,19 @@ impl WorkerContext {
             key,
             config,
             instance: uuid::Uuid::new_v4().to_string(),
+            notifier: None,
         }
     }
 
+    /// Alerts and scheduled runs' outcomes also go out as webhooks.
+    pub fn with_notifier(mut self, notifier: Notifier) -> Self {
+        self.engine = self.engine.with_notifier(notifier.clone());
+        self.notifier = Some(notifier);
+        self
+    }
+
     /// A target entered (`Some(reason)`) or left (`None`) quarantine.
-    pub fn alert(&self, target: &TargetRecord, quarantined: Option<&str>) {
+    pub async fn alert(&self, target: &TargetRecord, quarantined: Option<&str>) {
         match quarantined {
             Some(reason) => {
                 tracing::error!(target: "audit", target = %target.name, reason, "alert: target quarantined")
@@ -52,6 +63,19 @@ impl WorkerContext {
             None => {
                 tracing::info!(target: "audit", target = %target.name, "alert: target released")
             }
+        }
+        if let Some(notifier) = &self.notifier {
+            let event = match quarantined {
+                Some(reason) => Notification::TargetQuarantined {
+                    target: target.name.clone(),
+                    reason: reason.to_string(),
+                },
+                None => Notification::TargetReleased {
+                    target: target.name.clone(),
+                    reason: Some("probe succeeded".into()),
+                },
+            };
+            notifier.notify_async(event).await;
         }
     }
 }

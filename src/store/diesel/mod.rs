@@ -21,6 +21,9 @@ mod sync_targets;
 mod tokens;
 mod user_list;
 mod users;
+mod webhook_deliveries;
+mod webhook_subscriptions;
+mod webhooks;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};

@@ -191,3 +191,30 @@ diesel::table! {
         since -> Timestamp,
     }
 }
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint -> Text,
+        event -> Text,
+        body -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        status -> Text,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        secret -> Text,
+        resource_types -> Text,
+        change_cursor -> BigInt,
+        last_error -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}

@@ -9,7 +9,7 @@ use reqwest::{Method, StatusCode};
 use scimhub::config::Config;
 use scimhub::service::{Services, tokens};
 use scimhub::store::diesel::DieselStore;
-use scimhub::store::{ChangeRecord, Store};
+use scimhub::store::{ChangeRecord, Store, WebhookStore};
 use serde_json::Value;
 
 use super::postgres;
@@ -25,6 +25,9 @@ pub struct TestApp {
     pub base: String,
     pub token: String,
     pub store: Arc<dyn Store>,
+    pub hooks: Arc<dyn WebhookStore>,
+    /// The configuration the server runs with.
+    pub config: Config,
     pub database_url: String,
     client: reqwest::Client,
     handle: ServerHandle,
@@ -110,12 +113,14 @@ impl TestApp {
             DieselStore::open(&config.database_url, config.pool_size).expect("open store"),
         );
         let store: Arc<dyn Store> = db.clone();
+        let hooks: Arc<dyn WebhookStore> = db.clone();
         let scopes = vec![
             tokens::SCOPE_READ.to_string(),
             tokens::SCOPE_WRITE.to_string(),
         ];
         let token = tokens::create(store.as_ref(), "test-admin", scopes, None).expect("token");
         let services = Services::new(db, &config).expect("services");
+        let kept = config.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -130,6 +135,8 @@ impl TestApp {
             base: format!("http://{addr}"),
             token,
             store,
+            hooks,
+            config: kept,
             database_url,
             client: reqwest::Client::new(),
             handle,

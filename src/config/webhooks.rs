@@ -1,0 +1,277 @@
+//! Webhook settings: notification endpoints (`[[notify]]`) and the
+//! delivery timing (`[webhooks]`, `SCIMHUB_WEBHOOK_*`).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// A URL that receives operator notifications.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyEndpoint {
+    pub url: String,
+    /// The signing secret itself…
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// …or a file holding it (a mounted secret).
+    #[serde(default)]
+    pub secret_file: Option<String>,
+    /// Event types to send (e.g. `sync.run.failed`); empty is all.
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+impl std::fmt::Debug for NotifyEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifyEndpoint")
+            .field("url", &self.url)
+            .field("secret_file", &self.secret_file)
+            .field("events", &self.events)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NotifyEndpoint {
+    /// The signing secret, read from the file when configured that way.
+    pub fn secret_bytes(&self) -> anyhow::Result<Vec<u8>> {
+        let secret = match (&self.secret, &self.secret_file) {
+            (Some(s), None) => s.clone(),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .with_context(|| {
+                    format!(
+                        "cannot read the secret_file of notify endpoint {}",
+                        self.url
+                    )
+                })?
+                .trim()
+                .to_string(),
+            _ => bail!(
+                "notify endpoint {}: set exactly one of secret and secret_file",
+                self.url
+            ),
+        };
+        if secret.is_empty() {
+            bail!("notify endpoint {}: the secret is empty", self.url);
+        }
+        Ok(secret.into_bytes())
+    }
+
+    /// Whether this endpoint wants `event`.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == event)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// How often the deliverer looks for due notifications.
+    pub poll_interval_ms: u64,
+    /// Attempts per notification, the first included; then it is `dead`.
+    pub max_attempts: u32,
+    /// The first retry waits up to this long; the window doubles per attempt…
+    pub retry_base_ms: u64,
+    /// …up to this cap (also for subscriptions and `Retry-After`).
+    pub retry_max_ms: u64,
+    /// Per request: connecting, sending and reading the answer.
+    pub timeout_ms: u64,
+    /// How often subscriptions look for new changes.
+    pub subscription_poll_interval_ms: u64,
+    /// Most change events in one subscription request.
+    pub subscription_batch: u32,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 1000,
+            max_attempts: 12,
+            retry_base_ms: 1000,
+            retry_max_ms: 3_600_000,
+            timeout_ms: 10_000,
+            subscription_poll_interval_ms: 1000,
+            subscription_batch: 100,
+        }
+    }
+}
+
+impl WebhookConfig {
+    /// `name` is the variable without `SCIMHUB_`; unknown ones are ignored.
+    pub fn apply_env(&mut self, key: &str, name: &str, value: &str) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, value: &str) -> anyhow::Result<T> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("environment variable {key} has an invalid value"))
+        }
+        match name {
+            "WEBHOOK_POLL_INTERVAL_MS" => self.poll_interval_ms = parse(key, value)?,
+            "WEBHOOK_MAX_ATTEMPTS" => self.max_attempts = parse(key, value)?,
+            "WEBHOOK_RETRY_BASE_MS" => self.retry_base_ms = parse(key, value)?,
+            "WEBHOOK_RETRY_MAX_MS" => self.retry_max_ms = parse(key, value)?,
+            "WEBHOOK_TIMEOUT_MS" => self.timeout_ms = parse(key, value)?,
+            "WEBHOOK_SUBSCRIPTION_POLL_INTERVAL_MS" => {
+                self.subscription_poll_interval_ms = parse(key, value)?
+            }
+            "WEBHOOK_SUBSCRIPTION_BATCH" => self.subscription_batch = parse(key, value)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.poll_interval_ms == 0
+            || self.subscription_poll_interval_ms == 0
+            || self.timeout_ms == 0
+            || self.retry_base_ms == 0
+        {
+            bail!("webhook intervals, retry_base_ms and timeout_ms must be positive");
+        }
+        if self.max_attempts == 0 || self.subscription_batch == 0 {
+            bail!("webhooks.max_attempts and webhooks.subscription_batch must be at least 1");
+        }
+        if self.retry_max_ms < self.retry_base_ms {
+            bail!("webhooks.retry_max_ms must be at least retry_base_ms");
+        }
+        Ok(())
+    }
+
+    pub fn poll_interval(&self) -> Duration {
+        Duration::from_millis(self.poll_interval_ms)
+    }
+
+    pub fn subscription_poll_interval(&self) -> Duration {
+        Duration::from_millis(self.subscription_poll_interval_ms)
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_millis(self.timeout_ms)
+    }
+
+    /// The backoff between attempts (exponential with full jitter, capped).
+    pub fn retry_policy(&self) -> crate::provision::client::RetryPolicy {
+        crate::provision::client::RetryPolicy {
+            max_attempts: self.max_attempts,
+            base_delay: Duration::from_millis(self.retry_base_ms),
+            max_delay: Duration::from_millis(self.retry_max_ms),
+        }
+    }
+}
+
+/// Refuses endpoints that cannot work, at start-up rather than at the
+/// first notification.
+pub fn check_endpoints(endpoints: &[NotifyEndpoint], known_events: &[&str]) -> anyhow::Result<()> {
+    let mut seen = std::collections::HashSet::new();
+    for e in endpoints {
+        crate::provision::client::check_http_url(&e.url)
+            .map_err(|m| anyhow::anyhow!("notify endpoint: {m}"))?;
+        if !seen.insert(e.url.as_str()) {
+            bail!("notify endpoint {} is configured twice", e.url);
+        }
+        if e.secret.is_some() == e.secret_file.is_some() {
+            bail!(
+                "notify endpoint {}: set exactly one of secret and secret_file",
+                e.url
+            );
+        }
+        if let Some(unknown) = e
+            .events
+            .iter()
+            .find(|ev| !known_events.contains(&ev.as_str()))
+        {
+            bail!(
+                "notify endpoint {}: unknown event {unknown:?} (known: {})",
+                e.url,
+                known_events.join(", ")
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::time::Duration;
+
+    use crate::config::{Config, Overrides};
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, toml)?;
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(Some(&file), &env, &Overrides::default())
+    }
+
+    #[test]
+    fn notify_endpoints_load_and_never_print_their_secret() {
+        let c = load(
+            "[[notify]]\nurl = \"https://ops.example/hook\"\nsecret = \"hush-hush-hush\"\nevents = [\"sync.run.failed\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(c.notify.len(), 1);
+        assert_eq!(c.notify[0].secret_bytes().unwrap(), b"hush-hush-hush");
+        assert!(c.notify[0].wants("sync.run.failed"));
+        assert!(!c.notify[0].wants("target.released"));
+        assert!(!format!("{c:?}").contains("hush"));
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused_at_load() {
+        let bad = [
+            "[[notify]]\nurl = \"ftp://x\"\nsecret = \"s\"\n",
+            "[[notify]]\nurl = \"https://x\"\n",
+            "[[notify]]\nurl = \"https://x\"\nsecret = \"s\"\nsecret_file = \"/f\"\n",
+            "[[notify]]\nurl = \"https://x\"\nsecret = \"s\"\nevents = [\"sync.run.exploded\"]\n",
+            "[[notify]]\nurl = \"https://x\"\nsecret = \"s\"\n[[notify]]\nurl = \"https://x\"\nsecret = \"t\"\n",
+            "[webhooks]\nmax_attempts = 0\n",
+            "[webhooks]\nretry_base_ms = 10\nretry_max_ms = 5\n",
+        ];
+        for text in bad {
+            assert!(load(text, &[]).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn secret_files_are_read_and_timing_comes_from_env() {
+        let dir = tempfile::tempdir().unwrap();
+        let secret = dir.path().join("s");
+        std::fs::write(&secret, "from-a-file\n").unwrap();
+        let text = format!(
+            "[[notify]]\nurl = \"https://x\"\nsecret_file = \"{}\"\n",
+            secret.display()
+        );
+        let c = load(
+            &text,
+            &[
+                ("SCIMHUB_WEBHOOK_MAX_ATTEMPTS", "4"),
+                ("SCIMHUB_WEBHOOK_SUBSCRIPTION_BATCH", "7"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.notify[0].secret_bytes().unwrap(), b"from-a-file");
+        assert_eq!(
+            (c.webhooks.max_attempts, c.webhooks.subscription_batch),
+            (4, 7)
+        );
+        assert!(load("", &[("SCIMHUB_WEBHOOK_TIMEOUT_MS", "soon")]).is_err());
+    }
+
+    #[test]
+    fn default_backoff_runs_from_a_second_to_an_hour() {
+        let policy = super::WebhookConfig::default().retry_policy();
+        assert_eq!(policy.window(1), Duration::from_secs(1));
+        assert_eq!(policy.window(2), Duration::from_secs(2));
+        assert_eq!(policy.window(13), Duration::from_secs(3600));
+        assert_eq!(policy.window(40), Duration::from_secs(3600));
+        for failed in 1..20 {
+            assert!(policy.backoff(failed) <= policy.window(failed));
+        }
+    }
+}

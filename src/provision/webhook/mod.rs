@@ -1,0 +1,16 @@
+//! Signed webhooks: operator notifications through a durable outbox
+//! (`notifier` → `webhook_deliveries` → `deliverer`) and change-event
+//! subscriptions pushed from the change log (`subscription_worker`).
+
+pub mod deliverer;
+pub mod notification;
+pub mod notifier;
+pub mod signing;
+pub mod subscription_worker;
+pub mod subscriptions;
+pub mod transport;
+pub mod workers;
+
+pub use notification::{EVENT_TYPES, Notification};
+pub use notifier::Notifier;
+pub use workers::Workers;

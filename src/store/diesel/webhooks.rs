@@ -1,0 +1,64 @@
+//! `WebhookStore` over the diesel connection pool.
+
+use chrono::{DateTime, Utc};
+
+use super::connection::write_tx;
+use super::{DieselStore, webhook_deliveries, webhook_subscriptions};
+use crate::store::{DeliveryRecord, DeliveryUpdate, StoreResult, SubscriptionRecord, WebhookStore};
+
+impl WebhookStore for DieselStore {
+    fn enqueue_delivery(&self, delivery: &DeliveryRecord) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_deliveries::insert(c, delivery)
+        })
+    }
+
+    fn claim_due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRecord>> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_deliveries::claim_due(c, now, lease_until, limit)
+        })
+    }
+
+    fn update_delivery(&self, id: &str, update: &DeliveryUpdate) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_deliveries::update(c, id, update)
+        })
+    }
+
+    fn list_deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryRecord>> {
+        webhook_deliveries::list(&mut *self.conn()?, limit)
+    }
+
+    fn create_subscription(&self, subscription: &SubscriptionRecord) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_subscriptions::create(c, subscription)
+        })
+    }
+
+    fn list_subscriptions(&self) -> StoreResult<Vec<SubscriptionRecord>> {
+        webhook_subscriptions::list(&mut *self.conn()?)
+    }
+
+    fn delete_subscription(&self, id_or_name: &str) -> StoreResult<bool> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_subscriptions::delete(c, id_or_name)
+        })
+    }
+
+    fn advance_subscription(&self, id: &str, from: i64, to: i64) -> StoreResult<bool> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_subscriptions::advance(c, id, from, to)
+        })
+    }
+
+    fn set_subscription_error(&self, id: &str, error: Option<&str>) -> StoreResult<()> {
+        write_tx(&mut *self.conn()?, |c| {
+            webhook_subscriptions::set_error(c, id, error)
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! Webhook storage seam: the notification outbox and change-event
+//! subscriptions. Kept apart from `Store` like `SyncStore`.
+
+use chrono::{DateTime, Utc};
+
+use super::StoreResult;
+
+/// Where an outbox row stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Delivered,
+    /// Refused for good or out of attempts; kept for inspection.
+    Dead,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Delivered => "delivered",
+            DeliveryStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(DeliveryStatus::Pending),
+            "delivered" => Some(DeliveryStatus::Delivered),
+            "dead" => Some(DeliveryStatus::Dead),
+            _ => None,
+        }
+    }
+}
+
+/// One notification on its way to one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// Also the `X-Scimhub-Delivery` header: the same on every retry.
+    pub id: String,
+    /// The endpoint's configured URL (its secret stays in the config).
+    pub endpoint: String,
+    pub event: String,
+    /// The JSON body, sent byte for byte as stored (it is what is signed).
+    pub body: String,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+    pub status: DeliveryStatus,
+    pub created: DateTime<Utc>,
+}
+
+/// The outcome of one attempt, written back to the outbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryUpdate {
+    pub status: DeliveryStatus,
+    pub attempts: i32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+/// A change-event subscription. `secret` is sealed (see `provision::crypto`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRecord {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub secret: String,
+    /// Resource types to send (`User`, `Group`); empty is all.
+    pub resource_types: Vec<String>,
+    /// Last change-log `seq` the receiver acknowledged with a 2xx.
+    pub change_cursor: i64,
+    pub last_error: Option<String>,
+    pub created: DateTime<Utc>,
+}
+
+pub trait WebhookStore: Send + Sync + 'static {
+    fn enqueue_delivery(&self, delivery: &DeliveryRecord) -> StoreResult<()>;
+    /// Pending deliveries due at `now` (oldest first, at most `limit`), each
+    /// leased until `lease_until` so another instance does not send it too.
+    fn claim_due_deliveries(
+        &self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DeliveryRecord>>;
+    fn update_delivery(&self, id: &str, update: &DeliveryUpdate) -> StoreResult<()>;
+    /// Newest first.
+    fn list_deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryRecord>>;
+
+    /// Fails with a `uniqueness` rejection when the name is taken.
+    fn create_subscription(&self, subscription: &SubscriptionRecord) -> StoreResult<()>;
+    /// By name.
+    fn list_subscriptions(&self) -> StoreResult<Vec<SubscriptionRecord>>;
+    /// Removes the subscription with this id or name; false when there is none.
+    fn delete_subscription(&self, id_or_name: &str) -> StoreResult<bool>;
+    /// Moves the cursor from `from` to `to` only if it is still at `from`
+    /// (a removed or concurrently advanced subscription is left alone);
+    /// clears `last_error`. True when it moved.
+    fn advance_subscription(&self, id: &str, from: i64, to: i64) -> StoreResult<bool>;
+    fn set_subscription_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
+}
