@@ -65,7 +65,20 @@ impl Services {
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
             tokens: token_admin::TokenAdmin::new(store.clone()),
-            sync: sync_admin::SyncAdmin::new(store.clone(), sync, config.secret_key.clone()),
+            sync: sync_admin::SyncAdmin::new(
+                store.clone(),
+                sync,
+                config.secret_key.clone(),
+                // Runs started over HTTP lease and notify like every other run.
+                |engine| {
+                    engine
+                        .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
+                        .with_notifier(crate::provision::webhook::Notifier::new(
+                            hooks.clone(),
+                            config.notify.clone(),
+                        ))
+                },
+            ),
             subscriptions: subscription_admin::SubscriptionAdmin::new(
                 store.clone(),
                 hooks,

@@ -66,9 +66,15 @@ pub struct SyncAdmin {
 }
 
 impl SyncAdmin {
-    pub fn new(store: Arc<dyn Store>, sync: Arc<dyn SyncStore>, key: Option<SecretKey>) -> Self {
+    /// `configure` finishes the engine (run lease, notifier).
+    pub fn new(
+        store: Arc<dyn Store>,
+        sync: Arc<dyn SyncStore>,
+        key: Option<SecretKey>,
+        configure: impl FnOnce(SyncEngine) -> SyncEngine,
+    ) -> Self {
         Self {
-            engine: SyncEngine::new(store.clone(), sync.clone(), key.clone()),
+            engine: configure(SyncEngine::new(store.clone(), sync.clone(), key.clone())),
             store,
             sync,
             key,
