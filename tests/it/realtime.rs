@@ -358,3 +358,30 @@ on_both_backends!(
     bursts_coalesce_into_one_write,
     two_instances_deliver_each_change_once,
 );
+
+/// An instance died holding the target's worker lease: nothing is pushed
+/// until the lease expires, then a live instance takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_instances_lease_expires_and_another_takes_over() {
+    let server = mock_target().await;
+    mount_echo(&server).await;
+    let source = TestApp::start(Backend::Sqlite).await.unwrap();
+    let (source, db, target_id) = source_with_mock(source, &server).await;
+    let lease = format!("worker:{target_id}");
+    assert!(
+        db.try_lease(&lease, "crashed-instance", chrono::Duration::seconds(3))
+            .unwrap()
+    );
+    let running = workers(&db);
+    source.create_user("waiting").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        db.links(&target_id, "User").unwrap().is_empty(),
+        "pushed under another's lease"
+    );
+    eventually("delivery after the lease expired", || async {
+        (db.links(&target_id, "User").unwrap().len() == 1).then_some(())
+    })
+    .await;
+    running.stop();
+}
