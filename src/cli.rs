@@ -136,6 +136,10 @@ enum BenchCommand {
         /// Users in the outbound full-sync row (with 100 groups of 200 members).
         #[arg(long, default_value_t = 10_000)]
         sync_users: u64,
+        /// Only the rows whose name contains this text (case-insensitive);
+        /// the ceiling is always measured.
+        #[arg(long, value_name = "TEXT")]
+        only: Option<String>,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -283,6 +287,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             member_sizes,
             bulk_rounds,
             sync_users,
+            only,
             json,
         }) => {
             crate::telemetry::init(crate::config::LogFormat::Text, "warn");
@@ -299,6 +304,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 member_sizes: member_sizes.clone(),
                 bulk_rounds: *bulk_rounds,
                 sync_users: *sync_users,
+                only: only.clone(),
                 json: *json,
             })
         }

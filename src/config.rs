@@ -136,6 +136,10 @@ pub struct Config {
     pub rate_limit_per_second: f64,
     /// …with bursts up to this many.
     pub rate_limit_burst: f64,
+    /// Seconds a verified API token is trusted without reading the database
+    /// again (0 = always read). Revocations through this instance's admin API
+    /// apply at once; those made elsewhere (CLI, other instances) within this.
+    pub token_cache_secs: u64,
     /// Trusted issuers of external JWT bearer tokens.
     pub jwt_issuers: Vec<JwtIssuerConfig>,
     /// The incremental sync workers (`[sync]` in the file).
@@ -173,6 +177,7 @@ impl Default for Config {
             cursor_timeout_secs: 600,
             rate_limit_per_second: 2000.0,
             rate_limit_burst: 4000.0,
+            token_cache_secs: 5,
             jwt_issuers: Vec::new(),
             notify: Vec::new(),
             webhooks: WebhookConfig::default(),
@@ -332,6 +337,7 @@ impl Config {
                 "FILTER_MAX_DEPTH" => self.filter_max_depth = parse(key, value)?,
                 "RATE_LIMIT_PER_SECOND" => self.rate_limit_per_second = parse(key, value)?,
                 "RATE_LIMIT_BURST" => self.rate_limit_burst = parse(key, value)?,
+                "TOKEN_CACHE_SECS" => self.token_cache_secs = parse(key, value)?,
                 "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),
                 // Secrets may also come from a file (a mounted secret).
                 "CURSOR_SECRET_FILE" => {

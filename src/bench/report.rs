@@ -11,7 +11,7 @@ use super::suite::{Measurement, SuiteBench};
 
 /// One scenario across the runs.
 pub struct Row {
-    name: String,
+    pub name: String,
     runs: Vec<Measurement>,
     /// Per run: req/s divided by that run's ceiling.
     ratios: Vec<f64>,

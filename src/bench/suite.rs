@@ -30,7 +30,17 @@ pub struct SuiteBench {
     pub bulk_rounds: usize,
     /// Users in the outbound full-sync row.
     pub sync_users: u64,
+    /// Only rows whose name contains this (case-insensitive).
+    pub only: Option<String>,
     pub json: bool,
+}
+
+impl SuiteBench {
+    fn wants(&self, row: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| row.to_lowercase().contains(&only.to_lowercase()))
+    }
 }
 
 /// One run's number for one row.
@@ -54,6 +64,10 @@ impl From<load::Outcome> for Measurement {
         }
     }
 }
+
+const BULK_ROW: &str = "/Bulk import, 1,000 users per request";
+const FULL_SYNC_ROW: &str = "outbound full sync 10k users";
+const DOWNSTREAM_ROW: &str = "change → downstream latency";
 
 const RSS_ROWS: [&str; 3] = [
     "peak RSS (whole process: server, load generator, seeding)",
@@ -241,17 +255,17 @@ async fn measure(
     let static_route: MakeRequest = Arc::new(|_, _| Request::get("/livez".into()));
     let mut ceiling = Row::new("static JSON GET /livez (ceiling)");
     let mut rows: Vec<Row> = Vec::new();
-    let mut bulk = Row::new("/Bulk import, 1,000 users per request");
-    let mut full_sync = Row::new("outbound full sync 10k users");
-    let mut downstream = Row::new("change → downstream latency");
+    let mut bulk = Row::new(BULK_ROW);
+    let mut full_sync = Row::new(FULL_SYNC_ROW);
+    let mut downstream = Row::new(DOWNSTREAM_ROW);
     for run in 0..args.runs {
         eprintln!("run {} of {}", run + 1, args.runs);
         let top = load::drive(&load, static_route.clone()).await?;
         ceiling.push(top.into(), Some(1.0));
-        for (i, (name, concurrency, make)) in scenarios(seeded, run, args.concurrency)
+        let chosen = scenarios(seeded, run, args.concurrency)
             .into_iter()
-            .enumerate()
-        {
+            .filter(|(name, _, _)| args.wants(name));
+        for (i, (name, concurrency, make)) in chosen.enumerate() {
             let load = Load {
                 concurrency,
                 ..load.clone()
@@ -262,29 +276,39 @@ async fn measure(
             }
             rows[i].push(outcome.into(), Some(outcome.per_second / top.per_second));
         }
-        let rate = bulk_rate(
-            &client,
-            &base,
-            &bench.token,
-            &format!("suite{run}"),
-            args.bulk_rounds,
-        )
-        .await?;
-        bulk.push(
-            Measurement {
-                value: rate,
-                unit: "users/s",
-                p50: None,
-                p99: None,
-                cpu_us: None,
-            },
-            None,
-        );
-        full_sync.push(sync_hooks::full_sync_10k(bench).await?, None);
-        downstream.push(sync_hooks::change_to_downstream(bench).await?, None);
+        if args.wants(BULK_ROW) {
+            let rate = bulk_rate(
+                &client,
+                &base,
+                &bench.token,
+                &format!("suite{run}"),
+                args.bulk_rounds,
+            )
+            .await?;
+            bulk.push(
+                Measurement {
+                    value: rate,
+                    unit: "users/s",
+                    p50: None,
+                    p99: None,
+                    cpu_us: None,
+                },
+                None,
+            );
+        }
+        if args.wants(FULL_SYNC_ROW) {
+            full_sync.push(sync_hooks::full_sync_10k(bench).await?, None);
+        }
+        if args.wants(DOWNSTREAM_ROW) {
+            downstream.push(sync_hooks::change_to_downstream(bench).await?, None);
+        }
     }
     let mut all = vec![ceiling];
     all.extend(rows);
-    all.extend([bulk, full_sync, downstream]);
+    all.extend(
+        [bulk, full_sync, downstream]
+            .into_iter()
+            .filter(|row| args.wants(&row.name)),
+    );
     Ok(all)
 }

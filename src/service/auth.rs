@@ -7,6 +7,7 @@ use chrono::{Duration, Utc};
 
 use super::blocking;
 use super::jwt::{JwtVerifier, SubjectIs};
+use super::token_cache::{Cached, TokenCache, Verified};
 use super::tokens::{self, SCOPE_READ, SCOPE_WRITE};
 use crate::error::{AppError, AuthError};
 use crate::store::{Actor, AuditEvent, ListQuery, Store, Window};
@@ -49,11 +50,12 @@ pub fn required_scope(method: &str, path: &str) -> &'static str {
 pub struct Authenticator {
     store: Arc<dyn Store>,
     jwt: JwtVerifier,
+    cache: TokenCache,
 }
 
 impl Authenticator {
-    pub fn new(store: Arc<dyn Store>, jwt: JwtVerifier) -> Self {
-        Self { store, jwt }
+    pub fn new(store: Arc<dyn Store>, jwt: JwtVerifier, cache: TokenCache) -> Self {
+        Self { store, jwt, cache }
     }
 
     /// Checks an `Authorization` header value. `source` (the peer address)
@@ -101,13 +103,31 @@ impl Authenticator {
             return self.verify_jwt(credential).await;
         }
         let parts = tokens::parse(credential).ok_or(AuthError::Unknown)?;
+        match self.cache.lookup(parts.id, parts.secret) {
+            Cached::Valid(principal) => return Ok(principal),
+            Cached::Revoked => return Err(AuthError::Revoked.into()),
+            Cached::Ask => {}
+        }
         let (id, secret) = (parts.id.to_string(), parts.secret.to_string());
-        let store = self.store.clone();
+        let (store, cache) = (self.store.clone(), self.cache.clone());
         blocking(move || {
             let record = store.find_token(&id)?.ok_or(AuthError::Unknown)?;
             if !tokens::secret_matches(&secret, &record.secret_hash) {
                 return Err(AuthError::Unknown.into());
             }
+            let principal = Principal {
+                name: record.name,
+                scopes: record.scopes,
+                user_id: record.user_id,
+            };
+            cache.remember(
+                &id,
+                Verified {
+                    secret_hash: record.secret_hash,
+                    revoked: record.revoked.is_some(),
+                    principal: principal.clone(),
+                },
+            );
             if record.revoked.is_some() {
                 return Err(AuthError::Revoked.into());
             }
@@ -118,11 +138,7 @@ impl Authenticator {
             {
                 store.touch_token(&record.id, now)?;
             }
-            Ok(Principal {
-                name: record.name,
-                scopes: record.scopes,
-                user_id: record.user_id,
-            })
+            Ok(principal)
         })
         .await
     }

@@ -13,6 +13,7 @@ pub mod password;
 pub mod subscription_admin;
 pub mod sync_admin;
 pub mod token_admin;
+pub mod token_cache;
 pub mod tokens;
 pub mod users;
 
@@ -59,12 +60,14 @@ impl Services {
             },
         };
         let cursors = cursor::CursorCodec::new(config.cursor_key(), config.cursor_timeout_secs);
+        let verified_tokens =
+            token_cache::TokenCache::new(std::time::Duration::from_secs(config.token_cache_secs));
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         Ok(Self {
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
-            tokens: token_admin::TokenAdmin::new(store.clone()),
+            tokens: token_admin::TokenAdmin::new(store.clone(), verified_tokens.clone()),
             sync: sync_admin::SyncAdmin::new(
                 store.clone(),
                 sync,
@@ -90,6 +93,7 @@ impl Services {
             auth: Authenticator::new(
                 store.clone(),
                 jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
+                verified_tokens,
             ),
             store,
         })

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::blocking;
+use super::token_cache::TokenCache;
 use super::tokens;
 use crate::error::AppError;
 use crate::scim::ScimError;
@@ -61,11 +62,13 @@ pub struct CreatedToken {
 #[derive(Clone)]
 pub struct TokenAdmin {
     store: Arc<dyn Store>,
+    /// Revocations here reach this process's authenticator at once.
+    verified: TokenCache,
 }
 
 impl TokenAdmin {
-    pub fn new(store: Arc<dyn Store>) -> Self {
-        Self { store }
+    pub fn new(store: Arc<dyn Store>, verified: TokenCache) -> Self {
+        Self { store, verified }
     }
 
     pub async fn list(&self) -> Result<Vec<TokenView>, AppError> {
@@ -104,7 +107,9 @@ impl TokenAdmin {
     }
 
     pub async fn revoke(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
-        let (store, actor, id) = (self.store.clone(), actor.clone(), id.to_string());
-        blocking(move || tokens::revoke_id(store.as_ref(), &actor, &id)).await
+        let (store, actor, token) = (self.store.clone(), actor.clone(), id.to_string());
+        let revoked = blocking(move || tokens::revoke_id(store.as_ref(), &actor, &token)).await;
+        self.verified.forget(id);
+        revoked
     }
 }

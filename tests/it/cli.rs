@@ -83,9 +83,14 @@ async fn token_commands_create_list_and_revoke() {
     assert!(!listing.contains(&token[20..]), "secrets are never listed");
 
     // The token works against a server on the same database, until revoked.
-    let app = TestApp::start_with(Backend::Sqlite, |c| c.database_url = db.clone())
-        .await
-        .unwrap();
+    // A revocation from another process reaches the server when its
+    // verified-token cache entry expires (one second here).
+    let app = TestApp::start_with(Backend::Sqlite, |c| {
+        c.database_url = db.clone();
+        c.token_cache_secs = 1;
+    })
+    .await
+    .unwrap();
     let ok = app.send(Method::GET, "/Users", Some(&token), None).await;
     assert_eq!(ok.status, StatusCode::OK);
     let revoke = scimhub()
@@ -93,7 +98,14 @@ async fn token_commands_create_list_and_revoke() {
         .output()
         .unwrap();
     assert!(revoke.status.success());
-    let refused = app.send(Method::GET, "/Users", Some(&token), None).await;
+    let revoked_at = Instant::now();
+    let refused = loop {
+        let r = app.send(Method::GET, "/Users", Some(&token), None).await;
+        if r.status != StatusCode::OK || revoked_at.elapsed() > Duration::from_secs(3) {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     refused.assert_error(401, None);
     let listing = String::from_utf8(
         scimhub()

@@ -1,10 +1,11 @@
 //! Connections, pooling, migrations and transactions for both backends.
 
+use std::sync::Mutex;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -84,7 +85,7 @@ impl ManageConnection for Manager {
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                      PRAGMA case_sensitive_like = ON; PRAGMA cache_size = -16384; \
-                     PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
+                     PRAGMA temp_store = MEMORY;",
                 )
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConnection::Sqlite(conn))
@@ -100,8 +101,10 @@ impl ManageConnection for Manager {
             .map_err(r2d2::Error::QueryError)
     }
 
-    fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+    /// A connection dropped by a panic may hold an open transaction: never
+    /// hand it out again.
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        std::thread::panicking() || R2D2Connection::is_broken(conn)
     }
 }
 
@@ -110,6 +113,11 @@ pub(super) type PooledConn = PooledConnection<Manager>;
 pub struct DieselStore {
     pool: Pool<Manager>,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process take turns
+    /// here, so they never meet SQLite's busy handler, which sleeps in
+    /// growing steps (1, 2, 5, 10 … ms) and wastes the lock's idle time.
+    /// Other processes (the CLI) still queue on the busy timeout.
+    writer_turn: Option<Mutex<()>>,
 }
 
 impl DieselStore {
@@ -133,7 +141,12 @@ impl DieselStore {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
-        Ok(Self { pool, backend })
+        let writer_turn = (backend == Backend::Sqlite).then(|| Mutex::new(()));
+        Ok(Self {
+            pool,
+            backend,
+            writer_turn,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -142,6 +155,22 @@ impl DieselStore {
 
     pub(super) fn conn(&self) -> StoreResult<PooledConn> {
         self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+    }
+
+    /// Runs `f` in a write transaction, after this process's earlier writers
+    /// (SQLite). The turn is taken before the connection, so waiting writers
+    /// leave the pool to readers.
+    pub(super) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        // A panicking writer's connection is discarded by the pool
+        // (`has_broken`), so a poisoned turn is still a valid turn.
+        let _turn = self
+            .writer_turn
+            .as_ref()
+            .map(|turn| turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        write_tx(&mut *self.conn()?, f)
     }
 }
 
@@ -165,7 +194,7 @@ fn migrate(conn: &mut DbConnection) -> Result<(), Box<dyn std::error::Error + Se
 /// Runs `f` in a write transaction. SQLite takes the write lock up front
 /// (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout instead
 /// of failing when a read transaction tries to upgrade.
-pub(super) fn write_tx<T>(
+fn write_tx<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
 ) -> StoreResult<T> {

@@ -38,7 +38,6 @@ use super::{
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
-use connection::write_tx;
 
 /// Now, at the millisecond precision `meta` renders, so a timestamp read back
 /// equals the one written and SQL comparisons agree with the rendered value.
@@ -86,9 +85,7 @@ impl DieselStore {
     ) -> StoreResult<Vec<String>> {
         let new: Vec<(String, ResourceWrite)> = users.into_iter().map(|u| (new_id(), u)).collect();
         let ids = new.iter().map(|(id, _)| id.clone()).collect();
-        write_tx(&mut *self.conn()?, |c| {
-            users::insert_many(c, new, actor).map(|_| ())
-        })?;
+        self.write(|c| users::insert_many(c, new, actor).map(|_| ()))?;
         Ok(ids)
     }
 }
@@ -105,7 +102,7 @@ impl Store for DieselStore {
         batch: Vec<ResourceWrite>,
         actor: &Actor,
     ) -> StoreResult<Vec<Result<(String, ResourceMeta), ScimError>>> {
-        write_tx(&mut *self.conn()?, |c| {
+        self.write(|c| {
             let names: Vec<Option<String>> = batch
                 .iter()
                 .map(|w| {
@@ -158,7 +155,7 @@ impl Store for DieselStore {
 
     fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser> {
         let id = new_id();
-        write_tx(&mut *self.conn()?, |c| users::create(c, &id, user, actor))
+        self.write(|c| users::create(c, &id, user, actor))
     }
 
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
@@ -172,15 +169,11 @@ impl Store for DieselStore {
         actor: &Actor,
         op: WriteOp,
     ) -> StoreResult<StoredUser> {
-        write_tx(&mut *self.conn()?, |c| {
-            users::replace(c, id, rewrite, actor, op)
-        })
+        self.write(|c| users::replace(c, id, rewrite, actor, op))
     }
 
     fn delete_user(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            users::delete(c, id, actor, if_match)
-        })
+        self.write(|c| users::delete(c, id, actor, if_match))
     }
 
     fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>> {
@@ -189,7 +182,7 @@ impl Store for DieselStore {
 
     fn create_group(&self, group: ResourceWrite, actor: &Actor) -> StoreResult<StoredGroup> {
         let id = new_id();
-        write_tx(&mut *self.conn()?, |c| groups::create(c, &id, group, actor))
+        self.write(|c| groups::create(c, &id, group, actor))
     }
 
     fn get_group(&self, id: &str, with_members: bool) -> StoreResult<StoredGroup> {
@@ -204,15 +197,11 @@ impl Store for DieselStore {
         op: WriteOp,
         with_members: bool,
     ) -> StoreResult<StoredGroup> {
-        write_tx(&mut *self.conn()?, |c| {
-            groups::replace(c, id, rewrite, actor, op, with_members)
-        })
+        self.write(|c| groups::replace(c, id, rewrite, actor, op, with_members))
     }
 
     fn delete_group(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            groups::delete(c, id, actor, if_match)
-        })
+        self.write(|c| groups::delete(c, id, actor, if_match))
     }
 
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>> {
@@ -220,7 +209,7 @@ impl Store for DieselStore {
     }
 
     fn record_audit(&self, event: AuditEvent) -> StoreResult<()> {
-        changelog::record(&mut *self.conn()?, &event, now())
+        self.write(|c| changelog::record(c, &event, now()))
     }
 
     fn audit(&self, query: &AuditQuery) -> StoreResult<Vec<AuditRecord>> {
@@ -236,7 +225,7 @@ impl Store for DieselStore {
     }
 
     fn prune_changes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        write_tx(&mut *self.conn()?, |c| changelog::prune(c, before))
+        self.write(|c| changelog::prune(c, before))
     }
 
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {
@@ -244,7 +233,7 @@ impl Store for DieselStore {
     }
 
     fn create_token(&self, token: NewToken) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| tokens::create(c, token))
+        self.write(|c| tokens::create(c, token))
     }
 
     fn find_token(&self, id: &str) -> StoreResult<Option<TokenRecord>> {
@@ -256,14 +245,14 @@ impl Store for DieselStore {
     }
 
     fn revoke_token(&self, name: &str) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| tokens::revoke(c, name))
+        self.write(|c| tokens::revoke(c, name))
     }
 
     fn revoke_token_id(&self, id: &str) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| tokens::revoke_id(c, id))
+        self.write(|c| tokens::revoke_id(c, id))
     }
 
     fn touch_token(&self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| tokens::touch(c, id, at))
+        self.write(|c| tokens::touch(c, id, at))
     }
 }

@@ -1,6 +1,5 @@
 //! `SyncStore` over the diesel connection pool.
 
-use super::connection::write_tx;
 use super::{DieselStore, sync_leases, sync_links, sync_queue, sync_runs, sync_targets};
 use chrono::{DateTime, Duration, Utc};
 
@@ -11,7 +10,7 @@ use crate::store::{
 
 impl SyncStore for DieselStore {
     fn create_target(&self, target: TargetRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| sync_targets::create(c, target))
+        self.write(|c| sync_targets::create(c, target))
     }
 
     fn find_target(&self, name: &str) -> StoreResult<Option<TargetRecord>> {
@@ -27,7 +26,7 @@ impl SyncStore for DieselStore {
     }
 
     fn delete_target(&self, name: &str) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| sync_targets::delete(c, name))
+        self.write(|c| sync_targets::delete(c, name))
     }
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>> {
@@ -35,23 +34,19 @@ impl SyncStore for DieselStore {
     }
 
     fn put_link(&self, target_id: &str, resource_type: &str, link: &LinkRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_links::put(c, target_id, resource_type, link)
-        })
+        self.write(|c| sync_links::put(c, target_id, resource_type, link))
     }
 
     fn remove_link(&self, target_id: &str, resource_type: &str, local_id: &str) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_links::remove(c, target_id, resource_type, local_id)
-        })
+        self.write(|c| sync_links::remove(c, target_id, resource_type, local_id))
     }
 
     fn create_run(&self, run: &RunRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| sync_runs::create(c, run))
+        self.write(|c| sync_runs::create(c, run))
     }
 
     fn update_run(&self, run: &RunRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| sync_runs::update(c, run))
+        self.write(|c| sync_runs::update(c, run))
     }
 
     fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>> {
@@ -63,9 +58,7 @@ impl SyncStore for DieselStore {
     }
 
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_runs::add_failure(c, run_id, failure)
-        })
+        self.write(|c| sync_runs::add_failure(c, run_id, failure))
     }
 
     fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>> {
@@ -82,13 +75,11 @@ impl SyncStore for DieselStore {
     }
 
     fn set_cursor(&self, target_id: &str, seq: i64) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_targets::set_cursor(c, target_id, seq)
-        })
+        self.write(|c| sync_targets::set_cursor(c, target_id, seq))
     }
 
     fn queue_put(&self, entry: &QueueRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| sync_queue::put(c, entry))
+        self.write(|c| sync_queue::put(c, entry))
     }
 
     fn queue_find(
@@ -123,29 +114,23 @@ impl SyncStore for DieselStore {
         resource_type: &str,
         local_id: &str,
     ) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_queue::remove(c, target_id, resource_type, local_id)
-        })
+        self.write(|c| sync_queue::remove(c, target_id, resource_type, local_id))
     }
 
     fn queue_remove_id(&self, id: &str) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| sync_queue::remove_id(c, id))
+        self.write(|c| sync_queue::remove_id(c, id))
     }
 
     fn queue_retry(&self, id: Option<&str>, target_id: Option<&str>) -> StoreResult<usize> {
-        write_tx(&mut *self.conn()?, |c| sync_queue::retry(c, id, target_id))
+        self.write(|c| sync_queue::retry(c, id, target_id))
     }
 
     fn try_lease(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_leases::try_lease(c, name, holder, ttl)
-        })
+        self.write(|c| sync_leases::try_lease(c, name, holder, ttl))
     }
 
     fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_leases::release(c, name, holder)
-        })
+        self.write(|c| sync_leases::release(c, name, holder))
     }
 
     fn quarantine(&self, target_id: &str) -> StoreResult<Option<QuarantineRecord>> {
@@ -153,8 +138,6 @@ impl SyncStore for DieselStore {
     }
 
     fn set_quarantine(&self, target_id: &str, reason: Option<&str>) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            sync_leases::set_quarantine(c, target_id, reason)
-        })
+        self.write(|c| sync_leases::set_quarantine(c, target_id, reason))
     }
 }

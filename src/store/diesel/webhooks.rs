@@ -2,15 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::connection::write_tx;
 use super::{DieselStore, webhook_deliveries, webhook_subscriptions};
 use crate::store::{DeliveryRecord, DeliveryUpdate, StoreResult, SubscriptionRecord, WebhookStore};
 
 impl WebhookStore for DieselStore {
     fn enqueue_delivery(&self, delivery: &DeliveryRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_deliveries::insert(c, delivery)
-        })
+        self.write(|c| webhook_deliveries::insert(c, delivery))
     }
 
     fn claim_due_deliveries(
@@ -19,15 +16,11 @@ impl WebhookStore for DieselStore {
         lease_until: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<DeliveryRecord>> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_deliveries::claim_due(c, now, lease_until, limit)
-        })
+        self.write(|c| webhook_deliveries::claim_due(c, now, lease_until, limit))
     }
 
     fn update_delivery(&self, id: &str, update: &DeliveryUpdate) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_deliveries::update(c, id, update)
-        })
+        self.write(|c| webhook_deliveries::update(c, id, update))
     }
 
     fn list_deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryRecord>> {
@@ -35,9 +28,7 @@ impl WebhookStore for DieselStore {
     }
 
     fn create_subscription(&self, subscription: &SubscriptionRecord) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_subscriptions::create(c, subscription)
-        })
+        self.write(|c| webhook_subscriptions::create(c, subscription))
     }
 
     fn list_subscriptions(&self) -> StoreResult<Vec<SubscriptionRecord>> {
@@ -45,20 +36,14 @@ impl WebhookStore for DieselStore {
     }
 
     fn delete_subscription(&self, id_or_name: &str) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_subscriptions::delete(c, id_or_name)
-        })
+        self.write(|c| webhook_subscriptions::delete(c, id_or_name))
     }
 
     fn advance_subscription(&self, id: &str, from: i64, to: i64) -> StoreResult<bool> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_subscriptions::advance(c, id, from, to)
-        })
+        self.write(|c| webhook_subscriptions::advance(c, id, from, to))
     }
 
     fn set_subscription_error(&self, id: &str, error: Option<&str>) -> StoreResult<()> {
-        write_tx(&mut *self.conn()?, |c| {
-            webhook_subscriptions::set_error(c, id, error)
-        })
+        self.write(|c| webhook_subscriptions::set_error(c, id, error))
     }
 }
