@@ -15,6 +15,10 @@ pub enum StoreError {
     Database(#[from] ::diesel::result::Error),
     #[error("connection pool error: {0}")]
     Pool(String),
+    /// The write succeeded but the transaction it shared with others could
+    /// not commit: nothing of it was stored.
+    #[error("the transaction holding this write could not commit")]
+    Aborted,
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }

@@ -1,6 +1,5 @@
 //! Connections, pooling, migrations and transactions for both backends.
 
-use std::sync::Mutex;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -10,6 +9,7 @@ use diesel::sqlite::SqliteConnection;
 use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
+use super::group_commit::GroupCommit;
 use crate::store::{StoreError, StoreResult};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -67,6 +67,12 @@ pub(super) struct Manager {
     target: String,
 }
 
+impl Manager {
+    pub(super) fn new(backend: Backend, target: String) -> Self {
+        Self { backend, target }
+    }
+}
+
 impl ManageConnection for Manager {
     type Connection = DbConnection;
     type Error = r2d2::Error;
@@ -113,11 +119,10 @@ pub(super) type PooledConn = PooledConnection<Manager>;
 pub struct DieselStore {
     pool: Pool<Manager>,
     backend: Backend,
-    /// SQLite has one writer at a time. Writers of this process take turns
-    /// here, so they never meet SQLite's busy handler, which sleeps in
-    /// growing steps (1, 2, 5, 10 … ms) and wastes the lock's idle time.
-    /// Other processes (the CLI) still queue on the busy timeout.
-    writer_turn: Option<Mutex<()>>,
+    /// SQLite's writes of this process, batched into shared commits. They
+    /// never meet SQLite's busy handler (which sleeps in growing steps);
+    /// other processes (the CLI) still queue on the busy timeout.
+    group_commit: Option<GroupCommit>,
 }
 
 impl DieselStore {
@@ -125,7 +130,8 @@ impl DieselStore {
     /// first connection is made directly so a bad URL fails fast and clearly.
     pub fn open(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         let (backend, target) = Backend::from_url(url);
-        let manager = Manager { backend, target };
+        let manager = Manager::new(backend, target);
+        let group_commit = (backend == Backend::Sqlite).then(|| GroupCommit::new(manager.clone()));
         let mut first = manager
             .connect()
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
@@ -141,11 +147,10 @@ impl DieselStore {
             .connection_timeout(Duration::from_secs(10))
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
-        let writer_turn = (backend == Backend::Sqlite).then(|| Mutex::new(()));
         Ok(Self {
             pool,
             backend,
-            writer_turn,
+            group_commit,
         })
     }
 
@@ -157,20 +162,16 @@ impl DieselStore {
         self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
     }
 
-    /// Runs `f` in a write transaction, after this process's earlier writers
-    /// (SQLite). The turn is taken before the connection, so waiting writers
-    /// leave the pool to readers.
+    /// Runs `f` in a write transaction: all of it is stored or none of it.
+    /// Must not be called from inside `f`.
     pub(super) fn write<T>(
         &self,
         f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
     ) -> StoreResult<T> {
-        // A panicking writer's connection is discarded by the pool
-        // (`has_broken`), so a poisoned turn is still a valid turn.
-        let _turn = self
-            .writer_turn
-            .as_ref()
-            .map(|turn| turn.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        write_tx(&mut *self.conn()?, f)
+        match &self.group_commit {
+            Some(group) => group.write(f),
+            None => write_tx(&mut *self.conn()?, f),
+        }
     }
 }
 
@@ -191,9 +192,9 @@ fn migrate(conn: &mut DbConnection) -> Result<(), Box<dyn std::error::Error + Se
     Ok(())
 }
 
-/// Runs `f` in a write transaction. SQLite takes the write lock up front
-/// (`BEGIN IMMEDIATE`) so concurrent writers queue on the busy timeout instead
-/// of failing when a read transaction tries to upgrade.
+/// Runs `f` in a write transaction of its own (PostgreSQL; SQLite's writes
+/// share transactions through `GroupCommit`). SQLite would take the write
+/// lock up front (`BEGIN IMMEDIATE`) rather than fail to upgrade a read.
 fn write_tx<T>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,

@@ -5,6 +5,7 @@ mod audit;
 mod changelog;
 mod connection;
 mod filter_sql;
+mod group_commit;
 mod group_list;
 mod groups;
 mod list_sql;
