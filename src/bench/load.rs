@@ -51,23 +51,34 @@ pub struct Load {
     /// Requests before this are sent but not recorded.
     pub warmup: Duration,
     pub duration: Duration,
+    /// The server's process when it is not this one: its CPU counts too.
+    pub server_pid: Option<u32>,
 }
 
 /// What one timed phase measured.
 #[derive(Debug, Clone, Copy)]
 pub struct Outcome {
     pub per_second: f64,
-    /// Process CPU time (server and load generator) per request, warm-up
+    /// CPU time of the server and the load generator per request, warm-up
     /// included; less sensitive than req/s to other work on the machine.
     pub cpu_us_per_request: Option<f64>,
     pub p50: Duration,
     pub p99: Duration,
 }
 
+/// CPU seconds of this process and the server's, if it runs apart.
+fn cpu_seconds(server_pid: Option<u32>) -> Option<f64> {
+    let own = super::machine::cpu_seconds(None)?;
+    match server_pid {
+        Some(pid) => Some(own + super::machine::cpu_seconds(Some(pid))?),
+        None => Some(own),
+    }
+}
+
 /// Runs the load and fails on the first non-2xx answer (a benchmark of
 /// errors would be meaningless).
 pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
-    let cpu_before = super::machine::process_cpu_seconds();
+    let cpu_before = cpu_seconds(load.server_pid);
     let start = Instant::now();
     let record_from = start + load.warmup;
     let stop = record_from + load.duration;
@@ -85,7 +96,7 @@ pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
         sent += all;
     }
     let elapsed = Instant::now().saturating_duration_since(record_from);
-    let cpu = super::machine::process_cpu_seconds()
+    let cpu = cpu_seconds(load.server_pid)
         .zip(cpu_before)
         .map(|(after, before)| (after - before) * 1e6 / sent.max(1) as f64);
     let requests = samples.len() as f64;

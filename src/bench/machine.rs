@@ -41,16 +41,23 @@ impl Machine {
     }
 }
 
-/// A memory field of this process's `/proc/self/status` in MiB: `VmHWM:`
-/// (peak resident set), `RssAnon:` (heap, now), `RssFile:` (mapped files, now).
-pub fn memory_mib(field: &str) -> Option<f64> {
-    kib_field(&read("/proc/self/status"), field).map(|k| k as f64 / 1024.0)
+/// `/proc/self` or `/proc/PID`.
+fn proc_dir(pid: Option<u32>) -> String {
+    pid.map_or("/proc/self".into(), |pid| format!("/proc/{pid}"))
 }
 
-/// CPU time (user + system) this process has used so far, in seconds:
-/// fields 14 and 15 of `/proc/self/stat`, in USER_HZ (100 per second on Linux).
-pub fn process_cpu_seconds() -> Option<f64> {
-    let stat = read("/proc/self/stat");
+/// A memory field of a process's `/proc/…/status` (this one when `pid` is
+/// None) in MiB: `VmHWM:` (peak resident set), `RssAnon:` (heap, now),
+/// `RssFile:` (mapped files, now).
+pub fn memory_mib(pid: Option<u32>, field: &str) -> Option<f64> {
+    kib_field(&read(&format!("{}/status", proc_dir(pid))), field).map(|k| k as f64 / 1024.0)
+}
+
+/// CPU time (user + system) a process (this one when `pid` is None) has used
+/// so far, in seconds: fields 14 and 15 of `/proc/…/stat`, in USER_HZ (100
+/// per second on Linux).
+pub fn cpu_seconds(pid: Option<u32>) -> Option<f64> {
+    let stat = read(&format!("{}/stat", proc_dir(pid)));
     // The command name (field 2) may hold spaces; fields after it do not.
     let rest = stat.rsplit_once(')')?.1;
     let mut fields = rest.split_whitespace().skip(11);
@@ -84,12 +91,12 @@ mod tests {
 
     #[test]
     fn cpu_time_grows_with_work() {
-        let before = process_cpu_seconds().unwrap();
+        let before = cpu_seconds(None).unwrap();
         let started = std::time::Instant::now();
         let mut x = 0u64;
         while started.elapsed() < std::time::Duration::from_millis(50) {
             x = std::hint::black_box(x.wrapping_add(1));
         }
-        assert!(process_cpu_seconds().unwrap() >= before + 0.02);
+        assert!(cpu_seconds(None).unwrap() >= before + 0.02);
     }
 }

@@ -1,8 +1,10 @@
 //! `scimhub bench …`: reproducible benchmarks that print numbers. They run
-//! the real server in-process on loopback over a fresh database.
+//! the real server on loopback over a fresh database: in-process, or as a
+//! process of its own where its memory is measured (`bench suite`).
 
 mod load;
 mod machine;
+mod process;
 mod query;
 mod report;
 mod seed;

@@ -1,8 +1,9 @@
 //! `scimhub bench suite`: one command for issue #8's table. Seeds a fresh
-//! database, starts the real server in-process, and per run drives every
-//! scenario with `concurrency` keep-alive connections for `duration`,
-//! starting with a static JSON route of the same server (the ceiling each
-//! scenario is divided by). Rows report medians over the runs.
+//! database, starts the real server (`scimhub serve`) as a process of its
+//! own, and per run drives every scenario with `concurrency` keep-alive
+//! connections for `duration`, starting with a static JSON route of the same
+//! server (the ceiling each scenario is divided by). Rows report medians
+//! over the runs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +11,11 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::load::{self, Load, MakeRequest, Request};
+use super::process::ServerProcess;
 use super::report::{Report, Row};
+use super::seed;
 use super::sync_hooks::{self, HookTarget};
 use super::writes::{PATCH_OP, bulk_rate, members_op};
-use super::{Server, machine, seed};
 use crate::service::tokens;
 use crate::store::diesel::DieselStore;
 
@@ -70,9 +72,9 @@ const FULL_SYNC_ROW: &str = "outbound full sync 10k users";
 const DOWNSTREAM_ROW: &str = "change → downstream latency";
 
 const RSS_ROWS: [&str; 3] = [
-    "peak RSS (whole process: server, load generator, seeding)",
-    "  RSS after the runs: heap and other anonymous memory",
-    "  RSS after the runs: mapped files (SQLite mmap)",
+    "peak RSS of the server process",
+    "  server RSS after the runs: heap and other anonymous memory",
+    "  server RSS after the runs: mapped files",
 ];
 
 /// The seeded data the request builders pick from.
@@ -187,15 +189,14 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
     );
     let dir = tempfile::tempdir()?;
     let url = seed::database_url(args.database.as_deref(), &dir);
-    let store = Arc::new(DieselStore::open(&url, 8)?);
-    let seeded = seed_all(&store, args)?;
-    let token = tokens::create(
-        store.as_ref(),
-        "bench",
-        vec!["scim:read".into(), "scim:write".into()],
-        None,
-    )?;
-    let server = Server::start(store.clone(), &url)?;
+    let (seeded, token) = {
+        let store = DieselStore::open(&url, 8)?;
+        let seeded = seed_all(&store, args)?;
+        let scopes = vec!["scim:read".into(), "scim:write".into()];
+        (seeded, tokens::create(&store, "bench", scopes, None)?)
+    };
+    // Seeding's memory and connections are gone before the server starts.
+    let server = ServerProcess::start(&url)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -204,9 +205,8 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
         token,
         sync_users: args.sync_users,
     };
-    let result = runtime.block_on(measure(args, &seeded, &bench));
-    // The server runs in this process, so its memory is this process's; read
-    // while it still holds its pooled connections and their memory maps.
+    let result = runtime.block_on(measure(args, &seeded, &bench, server.pid()));
+    // Read while the server still holds its pooled connections.
     let memory = [
         (RSS_ROWS[0], "VmHWM:"),
         (RSS_ROWS[1], "RssAnon:"),
@@ -215,7 +215,7 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
     .map(|(name, field)| {
         Row::single(
             name,
-            machine::memory_mib(field).map(|mib| Measurement {
+            server.memory_mib(field).map(|mib| Measurement {
                 value: mib,
                 unit: "MiB",
                 p50: None,
@@ -240,6 +240,7 @@ async fn measure(
     args: &SuiteBench,
     seeded: &Seeded,
     bench: &HookTarget,
+    server_pid: u32,
 ) -> anyhow::Result<Vec<Row>> {
     let load = Load {
         addr: bench.addr,
@@ -247,6 +248,7 @@ async fn measure(
         concurrency: args.concurrency,
         warmup: (args.duration / 5).min(Duration::from_secs(1)),
         duration: args.duration,
+        server_pid: Some(server_pid),
     };
     let client = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(2))

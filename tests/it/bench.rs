@@ -22,9 +22,9 @@ const SYNC_ROWS: &[&str] = &[
 ];
 const BULK_ROW: &str = "/Bulk import, 1,000 users per request";
 const RSS_ROWS: &[&str] = &[
-    "peak RSS (whole process: server, load generator, seeding)",
-    "  RSS after the runs: heap and other anonymous memory",
-    "  RSS after the runs: mapped files (SQLite mmap)",
+    "peak RSS of the server process",
+    "  server RSS after the runs: heap and other anonymous memory",
+    "  server RSS after the runs: mapped files",
 ];
 
 fn suite(extra: &[&str]) -> String {

@@ -361,8 +361,8 @@ async fn per_object_failures_carry_the_target_error(source: TestApp) {
         RunStatus::CompletedWithFailures,
         "{report:#?}"
     );
-    assert_eq!(report.counts.created, 1);
-    assert_eq!(report.counts.failed, 4);
+    assert_eq!(report.counts.created, 1, "{report:#?}");
+    assert_eq!(report.counts.failed, 4, "{report:#?}");
     assert!(
         report.failures.iter().all(|f| f.status == Some(409)
             && f.action == "create"

@@ -53,6 +53,14 @@ pub struct Applier {
     tally: Mutex<Tally>,
 }
 
+/// A create the target answered with 409: matched after the pass.
+struct RefusedCreate {
+    local_id: String,
+    resource: Value,
+    hash: String,
+    error: ClientError,
+}
+
 pub struct Outcome {
     pub counts: ActionCounts,
     pub failures: Vec<ObjectFailure>,
@@ -202,25 +210,55 @@ impl Applier {
     }
 
     /// Applies `actions` concurrently; deprovisions are held back (not
-    /// applied) when `hold_deprovisions`.
+    /// applied) when `hold_deprovisions`. Creates the target refused as
+    /// duplicates are matched afterwards, one at a time, once every create
+    /// of this pass has claimed what it made: so an account this run just
+    /// created is never adopted by another source object as well.
     pub async fn apply(&self, kind: ResourceKind, actions: Vec<Action>, hold_deprovisions: bool) {
         let total = actions.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
+        let refused = Mutex::new(Vec::new());
         stream::iter(actions)
             .for_each_concurrent(self.concurrency, |action| {
-                let done = &done;
+                let (done, refused) = (&done, &refused);
                 async move {
                     if !self.aborted() {
-                        self.apply_one(kind, action, hold_deprovisions).await;
+                        self.apply_one(kind, action, hold_deprovisions, refused)
+                            .await;
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     (self.progress)(phase(kind), n, total);
                 }
             })
             .await;
+        let refused = refused.into_inner().unwrap_or_else(PoisonError::into_inner);
+        for duplicate in refused {
+            if self.aborted() {
+                break;
+            }
+            if !self
+                .adopt(
+                    kind,
+                    &duplicate.local_id,
+                    &duplicate.resource,
+                    &duplicate.hash,
+                )
+                .await
+            {
+                self.fail(kind, &duplicate.local_id, "create", &duplicate.error);
+            }
+        }
     }
 
-    async fn apply_one(&self, kind: ResourceKind, action: Action, hold: bool) {
+    /// Applies one action; a create the target refused as a duplicate goes
+    /// to `refused`, for matching.
+    async fn apply_one(
+        &self,
+        kind: ResourceKind,
+        action: Action,
+        hold: bool,
+        refused: &Mutex<Vec<RefusedCreate>>,
+    ) {
         let name = action_name(&action);
         match action {
             Action::Create {
@@ -258,10 +296,15 @@ impl Applier {
                     },
                     // Already there (e.g. a retried POST that had succeeded):
                     // adopt the account instead of failing.
-                    Err(e @ ClientError::Rejected { status: 409, .. }) => {
-                        if !self.adopt(kind, &local_id, &resource, &hash).await {
-                            self.fail(kind, &local_id, name, &e);
-                        }
+                    Err(error @ ClientError::Rejected { status: 409, .. }) => {
+                        refused.lock().unwrap_or_else(PoisonError::into_inner).push(
+                            RefusedCreate {
+                                local_id,
+                                resource,
+                                hash,
+                                error,
+                            },
+                        );
                     }
                     Err(e) => self.fail(kind, &local_id, name, &e),
                 }

@@ -231,7 +231,7 @@ pub fn after(conn: &mut DbConnection, seq: i64, limit: u32) -> StoreResult<Vec<C
 pub fn pruned_through(conn: &mut DbConnection) -> StoreResult<i64> {
     let value: Option<i64> = change_log_state::table
         .select(change_log_state::pruned_through)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(value.unwrap_or(0))
 }
@@ -241,7 +241,7 @@ pub fn prune(conn: &mut DbConnection, before: DateTime<Utc>) -> StoreResult<u64>
     let last: Option<i64> = changes::table
         .filter(changes::changed_at.lt(before.naive_utc()))
         .select(diesel::dsl::max(changes::seq))
-        .first(conn)?;
+        .get_result(conn)?;
     let Some(last) = last else { return Ok(0) };
     let removed = diesel::delete(changes::table.filter(changes::seq.le(last))).execute(conn)?;
     diesel::update(change_log_state::table)
@@ -254,6 +254,6 @@ pub fn prune(conn: &mut DbConnection, before: DateTime<Utc>) -> StoreResult<u64>
 pub fn latest(conn: &mut DbConnection) -> StoreResult<i64> {
     let last: Option<i64> = changes::table
         .select(diesel::dsl::max(changes::seq))
-        .first(conn)?;
+        .get_result(conn)?;
     Ok(last.unwrap_or(0).max(pruned_through(conn)?))
 }

@@ -104,22 +104,26 @@ impl GroupCommit {
         batch.writes += 1;
         if !batch_intact {
             self.abandon(&mut batch);
-            return settle(result, false);
-        }
-        if self.queued.load(Ordering::SeqCst) == 0 || batch.writes >= MAX_BATCH {
-            let committed = self.commit(&mut batch);
-            return match committed {
-                Ok(()) => settle(result, true),
-                Err(e) => match settle(result, false) {
-                    Ok(_) => Err(e),
-                    failed => failed,
-                },
+            return match result {
+                Err(panic) => resume_unwind(panic),
+                Ok(Ok(_)) => Err(StoreError::Aborted),
+                Ok(Err(e)) => Err(e),
             };
         }
-        if let Ok(Err(e)) = result {
-            // Nothing of this writer is in the batch: no need to wait for it.
-            return Err(e);
+        if self.queued.load(Ordering::SeqCst) == 0 || batch.writes >= MAX_BATCH {
+            return match self.commit(&mut batch) {
+                Ok(()) => settle(result, true),
+                Err(e) => {
+                    if let Err(panic) = result {
+                        resume_unwind(panic);
+                    }
+                    Err(e)
+                }
+            };
         }
+        // A failed writer waits too: its error may come from writes of this
+        // batch (a name another writer just took), and must not reach its
+        // client before they are stored.
         let batch = self
             .finished
             .wait_while(batch, |b| b.open && b.number == mine)
@@ -219,11 +223,12 @@ fn in_savepoint<T>(
 }
 
 /// A writer's result once its batch is settled: a panic resumes in the
-/// writer's own thread; a success is only a success if the batch committed.
+/// writer's own thread; an outcome only stands if the batch committed (a
+/// refusal may rest on another writer's rolled-back write).
 fn settle<T>(attempt: Attempt<T>, committed: bool) -> StoreResult<T> {
     match attempt {
         Err(panic) => resume_unwind(panic),
-        Ok(Ok(_)) if !committed => Err(StoreError::Aborted),
+        Ok(_) if !committed => Err(StoreError::Aborted),
         Ok(result) => result,
     }
 }
@@ -339,6 +344,35 @@ mod tests {
         ));
         assert!(fine.join().unwrap().is_ok());
         assert_eq!(names(&group), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_refused_writer_answers_after_the_write_that_refused_it_is_stored() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = group(&dir);
+        let first = holder(&group, 2, |c| insert(c, "a"));
+        let duplicate = writer(&group, "a");
+        let slow = {
+            let group = group.clone();
+            std::thread::spawn(move || {
+                group.write(|c| {
+                    std::thread::sleep(Duration::from_millis(100));
+                    insert(c, "b")
+                })
+            })
+        };
+        assert!(duplicate.join().unwrap().is_err());
+        // Seen from another connection: "a" is already committed.
+        let path = dir.path().join("g.db").display().to_string();
+        let mut outside = Manager::new(Backend::Sqlite, path).connect().unwrap();
+        let count: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM item WHERE name = 'a')",
+        ))
+        .get_result(&mut outside)
+        .unwrap();
+        assert_eq!(count, 1);
+        assert!(first.join().unwrap().is_ok());
+        assert!(slow.join().unwrap().is_ok());
     }
 
     #[test]

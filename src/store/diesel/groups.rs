@@ -70,7 +70,7 @@ fn ensure_name_free(
     let holder: Option<String> = scim_groups::table
         .filter(scim_groups::display_name_lower.eq(display_name.to_lowercase()))
         .select(scim_groups::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match holder {
         Some(id) if Some(id.as_str()) != except => Err(taken(display_name)),
@@ -125,7 +125,7 @@ pub fn get_with(conn: &mut DbConnection, id: &str, with_members: bool) -> StoreR
     let row: Option<GroupRow> = scim_groups::table
         .find(id)
         .select(ROW)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     load_row(conn, row.ok_or(StoreError::NotFound)?, with_members)
 }

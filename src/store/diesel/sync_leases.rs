@@ -56,7 +56,7 @@ pub fn quarantine(conn: &mut DbConnection, target: &str) -> StoreResult<Option<Q
     let row: Option<(String, chrono::NaiveDateTime)> = qt::table
         .find(target)
         .select((qt::reason, qt::since))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(|(reason, since)| QuarantineRecord {
         reason,

@@ -83,7 +83,7 @@ pub fn get(
         .filter(l::resource_type.eq(kind))
         .filter(l::local_id.eq(local_id))
         .select((l::local_id, l::remote_id, l::state_hash))
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(|(local_id, remote_id, state_hash)| LinkRecord {
         local_id,

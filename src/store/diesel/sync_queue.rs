@@ -123,7 +123,7 @@ pub fn find(
         .filter(q::resource_type.eq(kind))
         .filter(q::local_id.eq(local_id))
         .select(ROW)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(from_row))
 }
@@ -155,7 +155,7 @@ pub fn list(conn: &mut DbConnection, target: Option<&str>) -> StoreResult<Vec<Qu
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<QueueRecord>> {
-    let row: Option<Row> = q::table.find(id).select(ROW).first(conn).optional()?;
+    let row: Option<Row> = q::table.find(id).select(ROW).get_result(conn).optional()?;
     Ok(row.map(from_row))
 }
 

@@ -88,7 +88,11 @@ fn from_row(row: Row) -> RunRecord {
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRecord>> {
-    let row: Option<Row> = r::table.find(id).select(COLUMNS).first(conn).optional()?;
+    let row: Option<Row> = r::table
+        .find(id)
+        .select(COLUMNS)
+        .get_result(conn)
+        .optional()?;
     Ok(row.map(from_row))
 }
 

@@ -109,13 +109,13 @@ pub fn find(conn: &mut DbConnection, name: &str) -> StoreResult<Option<TargetRec
     let row: Option<Row> = t::table
         .filter(t::name.eq(name))
         .select(ROW)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(from_row))
 }
 
 pub fn find_by_id(conn: &mut DbConnection, id: &str) -> StoreResult<Option<TargetRecord>> {
-    let row: Option<Row> = t::table.find(id).select(ROW).first(conn).optional()?;
+    let row: Option<Row> = t::table.find(id).select(ROW).get_result(conn).optional()?;
     Ok(row.map(from_row))
 }
 
@@ -133,7 +133,7 @@ pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     let Some(id) = t::table
         .filter(t::name.eq(name))
         .select(t::id)
-        .first::<String>(conn)
+        .get_result::<String>(conn)
         .optional()?
     else {
         return Ok(false);

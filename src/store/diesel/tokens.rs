@@ -91,7 +91,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<TokenRecord
     let row: Option<TokenRow> = api_tokens::table
         .find(id)
         .select(ROW)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     Ok(row.map(from_row))
 }

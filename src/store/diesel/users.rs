@@ -133,7 +133,7 @@ fn ensure_user_name_free(
     let holder: Option<String> = users::table
         .filter(users::user_name_lower.eq(user_name.to_lowercase()))
         .select(users::id)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     match holder {
         Some(id) if Some(id.as_str()) != except => Err(taken(user_name)),
@@ -192,7 +192,11 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredUser> {
 }
 
 pub fn get_with(conn: &mut DbConnection, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
-    let row: Option<UserRow> = users::table.find(id).select(ROW).first(conn).optional()?;
+    let row: Option<UserRow> = users::table
+        .find(id)
+        .select(ROW)
+        .get_result(conn)
+        .optional()?;
     load_row(conn, row.ok_or(StoreError::NotFound)?, with_groups)
 }
 
