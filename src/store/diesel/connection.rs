@@ -71,6 +71,11 @@ impl Manager {
     pub(super) fn new(backend: Backend, target: String) -> Self {
         Self { backend, target }
     }
+
+    /// The database file (SQLite) or URL (PostgreSQL).
+    pub(super) fn target(&self) -> &str {
+        &self.target
+    }
 }
 
 impl ManageConnection for Manager {
@@ -85,12 +90,12 @@ impl ManageConnection for Manager {
                 // WAL lets readers run beside the single writer; the busy
                 // timeout makes writers queue instead of failing; LIKE must
                 // be case-sensitive like PostgreSQL's (columns hold folded case);
-                // a 16 MiB page cache per connection plus a shared 256 MiB memory
-                // map keep large indexes out of the read() path.
+                // a 16 MiB page cache per connection keeps hot index pages
+                // out of the read() path.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                     PRAGMA case_sensitive_like = ON; PRAGMA cache_size = -16384; \
+                     PRAGMA case_sensitive_like = ON; PRAGMA cache_size = -4096; \
                      PRAGMA temp_store = MEMORY;",
                 )
                 .map_err(r2d2::Error::QueryError)?;

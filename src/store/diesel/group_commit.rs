@@ -19,6 +19,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{ManageConnection, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
 
+use super::checkpoint::Checkpointer;
 use super::connection::{DbConnection, Manager};
 use crate::store::{StoreError, StoreResult};
 
@@ -30,6 +31,7 @@ const REMEMBERED_BATCHES: usize = 1024;
 
 pub(super) struct GroupCommit {
     manager: Manager,
+    checkpointer: Checkpointer,
     batch: Mutex<Batch>,
     finished: Condvar,
     /// Writers waiting for `batch`: while any are, the holder does not commit.
@@ -68,6 +70,7 @@ impl Batch {
 impl GroupCommit {
     pub(super) fn new(manager: Manager) -> Self {
         Self {
+            checkpointer: Checkpointer::start(manager.clone(), manager.target().to_string()),
             manager,
             batch: Mutex::new(Batch {
                 conn: None,
@@ -136,11 +139,7 @@ impl GroupCommit {
     fn begin(&self, batch: &mut Batch) -> StoreResult<()> {
         let conn = match &mut batch.conn {
             Some(conn) => conn,
-            slot => slot.insert(
-                self.manager
-                    .connect()
-                    .map_err(|e| StoreError::Pool(e.to_string()))?,
-            ),
+            slot => slot.insert(self.connect()?),
         };
         let DbConnection::Sqlite(sqlite) = conn else {
             return Err(StoreError::Pool("group commit is for SQLite".into()));
@@ -155,6 +154,20 @@ impl GroupCommit {
         Ok(())
     }
 
+    fn connect(&self) -> StoreResult<DbConnection> {
+        let mut conn = self
+            .manager
+            .connect()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        if self.checkpointer.running() {
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                "PRAGMA wal_autocheckpoint = 0",
+            )?;
+        }
+        Ok(conn)
+    }
+
     fn commit(&self, batch: &mut Batch) -> StoreResult<()> {
         let outcome = match batch.conn.as_mut() {
             Some(DbConnection::Sqlite(c)) => {
@@ -162,8 +175,9 @@ impl GroupCommit {
             }
             _ => Err(StoreError::Pool("the writer connection is gone".into())),
         };
-        if outcome.is_err() {
-            self.roll_back(batch);
+        match outcome {
+            Ok(()) => self.checkpointer.committed(),
+            Err(_) => self.roll_back(batch),
         }
         batch.finish(outcome.is_ok());
         self.finished.notify_all();
@@ -373,6 +387,25 @@ mod tests {
         assert_eq!(count, 1);
         assert!(first.join().unwrap().is_ok());
         assert!(slow.join().unwrap().is_ok());
+    }
+
+    #[test]
+    fn commits_reach_the_database_file_through_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = group(&dir);
+        let file = dir.path().join("g.db");
+        let before = std::fs::metadata(&file).unwrap().len();
+        for i in 0..200 {
+            // About 1 MB in all: far below SQLite's own checkpoint threshold.
+            group
+                .write(|c| insert(c, &format!("{i:05}{}", "x".repeat(5000))))
+                .unwrap();
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while std::fs::metadata(&file).unwrap().len() < before + 1_000_000 {
+            assert!(std::time::Instant::now() < deadline, "never checkpointed");
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     #[test]

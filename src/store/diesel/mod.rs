@@ -3,6 +3,7 @@
 
 mod audit;
 mod changelog;
+mod checkpoint;
 mod connection;
 mod filter_sql;
 mod group_commit;
