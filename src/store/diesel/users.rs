@@ -239,7 +239,18 @@ pub fn create(
             attributes: names,
         },
     )?;
-    get(conn, id)
+    // What was just stored, without reading it back: a new user is in no
+    // group yet, and `data` is exactly these attributes.
+    Ok(StoredUser {
+        id: id.to_string(),
+        attributes: write.attributes,
+        meta: ResourceMeta {
+            created: at,
+            last_modified: at,
+            version: 1,
+        },
+        groups: Vec::new(),
+    })
 }
 
 /// Inserts many new users in the caller's transaction (seeding, bulk
