@@ -148,10 +148,14 @@ enum BenchCommand {
 
 #[derive(Debug, Subcommand)]
 enum ChangesCommand {
-    /// Delete change-log rows older than N days; pull cursors before them get 410.
+    /// Delete change-log rows older than N days; pull cursors before them get
+    /// 410. Rows a sync target or webhook subscription has not read yet stay.
     Prune {
         #[arg(long, value_name = "DAYS")]
         older_than_days: u32,
+        /// Remove them anyway: those consumers never see the removed changes.
+        #[arg(long)]
+        force: bool,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -312,6 +316,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             command:
                 ChangesCommand::Prune {
                     older_than_days,
+                    force,
                     db,
                 },
         } => {
@@ -319,8 +324,17 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::telemetry::init(config.log_format, &config.log_filter);
             let store = open_store(&config)?;
             let before = chrono::Utc::now() - chrono::Duration::days(i64::from(*older_than_days));
-            let removed = store.prune_changes(before)?;
-            println!("Removed {removed} change-log rows older than {older_than_days} days.");
+            let pruned = store.prune_changes(before, *force)?;
+            println!(
+                "Removed {} change-log rows older than {older_than_days} days.",
+                pruned.removed
+            );
+            if !pruned.kept_for.is_empty() {
+                println!(
+                    "Kept older changes not yet read by: {}. They go once read (or with --force, unread).",
+                    pruned.kept_for.join(", ")
+                );
+            }
             Ok(())
         }
         Command::Audit {

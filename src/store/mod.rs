@@ -75,8 +75,13 @@ pub trait Store: Send + Sync + 'static {
     fn latest_change(&self) -> StoreResult<i64>;
     /// The last change-log sequence number pruned away (0 if none).
     fn changes_pruned_through(&self) -> StoreResult<i64>;
-    /// Removes change-log rows older than `before`; returns how many.
-    fn prune_changes(&self, before: chrono::DateTime<chrono::Utc>) -> StoreResult<u64>;
+    /// Removes change-log rows older than `before`, except (unless `force`)
+    /// rows a sync target or webhook subscription has not read yet.
+    fn prune_changes(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+        force: bool,
+    ) -> StoreResult<Pruned>;
 
     /// Change-log rows with `seq > after`, oldest first.
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>>;

@@ -251,3 +251,11 @@ pub struct AuditQuery {
     pub resource_id: Option<String>,
     pub limit: u32,
 }
+
+/// What a change-log prune removed, and who kept it from removing more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pruned {
+    pub removed: u64,
+    /// Sync targets and webhook subscriptions whose unread changes were kept.
+    pub kept_for: Vec<String>,
+}

@@ -592,7 +592,46 @@ async fn the_workers_deliver_and_stop(default: TestApp) {
         .expect("stops promptly");
 }
 
+/// A prune keeps the changes a subscriber has not read (and says so); once
+/// read they go; `force` removes them unread.
+async fn pruning_keeps_what_a_subscriber_has_not_read(default: TestApp) {
+    let server = MockServer::start().await;
+    let app = start(&default, |_| {}).await;
+    app.create_user("before").await;
+    let (_, secret) = subscribe(&app, &server, json!([])).await;
+    let from = cursor_of(&app);
+    for name in ["ann", "bob"] {
+        app.create_user(name).await;
+    }
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let pruned = app.store.prune_changes(later, false).unwrap();
+    assert_eq!(pruned.kept_for, ["webhook subscription crm"]);
+    assert_eq!(app.store.changes_pruned_through().unwrap(), from);
+
+    mount(&server, 200, None).await;
+    worker(&app).run_once().await.unwrap();
+    let names: Vec<String> = acknowledged(&server, &secret)
+        .await
+        .iter()
+        .map(|e| e["resource"]["userName"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["ann", "bob"], "nothing lost to the prune");
+
+    let read = app.store.prune_changes(later, false).unwrap();
+    assert!(read.kept_for.is_empty(), "{read:?}");
+    assert!(read.removed >= 2, "{read:?}");
+    app.create_user("cyd").await;
+    let later = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let forced = app.store.prune_changes(later, true).unwrap();
+    assert_eq!((forced.removed, forced.kept_for.len()), (1, 0));
+    assert_eq!(
+        app.store.changes_pruned_through().unwrap(),
+        app.store.latest_change().unwrap()
+    );
+}
+
 on_both_backends!(
+    pruning_keeps_what_a_subscriber_has_not_read,
     a_notification_is_delivered_signed,
     a_500_is_retried_and_delivered_once,
     a_400_goes_dead_after_one_try,

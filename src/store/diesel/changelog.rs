@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::connection::DbConnection;
 use super::schema::{audit_events, change_log_state, changes};
-use crate::store::{Actor, AuditEvent, ChangeRecord, StoreResult};
+use crate::store::{Actor, AuditEvent, ChangeRecord, Pruned, StoreResult};
 
 /// Held until commit so that PostgreSQL commits change-log rows in `seq`
 /// order: a consumer reading past `seq = n` can never miss a row below `n`.
@@ -237,17 +237,60 @@ pub fn pruned_through(conn: &mut DbConnection) -> StoreResult<i64> {
 }
 
 /// Deletes change-log rows older than `before`, remembering how far it went.
-pub fn prune(conn: &mut DbConnection, before: DateTime<Utc>) -> StoreResult<u64> {
-    let last: Option<i64> = changes::table
+/// Unless `force`, rows a sync target or webhook subscription has not read
+/// yet stay: its cursor bounds the prune, and it is named in the result.
+pub fn prune(conn: &mut DbConnection, before: DateTime<Utc>, force: bool) -> StoreResult<Pruned> {
+    use super::schema::{sync_targets, webhook_subscriptions};
+    let by_age: Option<i64> = changes::table
         .filter(changes::changed_at.lt(before.naive_utc()))
         .select(diesel::dsl::max(changes::seq))
         .get_result(conn)?;
-    let Some(last) = last else { return Ok(0) };
+    let Some(mut last) = by_age else {
+        return Ok(Pruned::default());
+    };
+    let mut kept_for = Vec::new();
+    if !force {
+        let targets: Vec<(String, i64)> = sync_targets::table
+            .filter(sync_targets::change_cursor.lt(last))
+            .select((sync_targets::name, sync_targets::change_cursor))
+            .order(sync_targets::name.asc())
+            .load(conn)?;
+        let subscriptions: Vec<(String, i64)> = webhook_subscriptions::table
+            .filter(webhook_subscriptions::change_cursor.lt(last))
+            .select((
+                webhook_subscriptions::name,
+                webhook_subscriptions::change_cursor,
+            ))
+            .order(webhook_subscriptions::name.asc())
+            .load(conn)?;
+        let consumers = targets
+            .into_iter()
+            .map(|(name, at)| (format!("sync target {name}"), at))
+            .chain(
+                subscriptions
+                    .into_iter()
+                    .map(|(name, at)| (format!("webhook subscription {name}"), at)),
+            );
+        for (consumer, read_through) in consumers {
+            last = last.min(read_through);
+            kept_for.push(consumer);
+        }
+    }
+    let done = pruned_through(conn)?;
+    if last <= done {
+        return Ok(Pruned {
+            removed: 0,
+            kept_for,
+        });
+    }
     let removed = diesel::delete(changes::table.filter(changes::seq.le(last))).execute(conn)?;
     diesel::update(change_log_state::table)
         .set(change_log_state::pruned_through.eq(last))
         .execute(conn)?;
-    Ok(removed as u64)
+    Ok(Pruned {
+        removed: removed as u64,
+        kept_for,
+    })
 }
 
 /// The newest sequence number (0 when the log is empty).

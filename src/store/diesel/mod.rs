@@ -226,8 +226,12 @@ impl Store for DieselStore {
         changelog::pruned_through(&mut *self.conn()?)
     }
 
-    fn prune_changes(&self, before: DateTime<Utc>) -> StoreResult<u64> {
-        self.write(|c| changelog::prune(c, before))
+    fn prune_changes(
+        &self,
+        before: DateTime<Utc>,
+        force: bool,
+    ) -> StoreResult<crate::store::Pruned> {
+        self.write(|c| changelog::prune(c, before, force))
     }
 
     fn changes_after(&self, after: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {
