@@ -84,7 +84,9 @@ macro_rules! list_fns {
             let Some(q) = ordered(q, sort) else {
                 return Ok(None);
             };
-            Ok(Some(q.offset(offset).limit(limit).load(conn)?))
+            Ok(Some(
+                $crate::store::diesel::page_window::page_window(q, offset, limit).load(conn)?,
+            ))
         }
 
         /// Rows after (`forward`) or before a position in the default order.
@@ -103,7 +105,7 @@ macro_rules! list_fns {
             };
             let (q, _) = base(filter);
             let id = at.id.clone();
-            let rows = if forward {
+            let ordered = if forward {
                 q.filter(
                     $table::created
                         .gt(t)
@@ -111,8 +113,6 @@ macro_rules! list_fns {
                 )
                 .order_by($table::created.asc())
                 .then_order_by($table::id.asc())
-                .limit(limit)
-                .load(conn)?
             } else {
                 q.filter(
                     $table::created
@@ -121,9 +121,9 @@ macro_rules! list_fns {
                 )
                 .order_by($table::created.desc())
                 .then_order_by($table::id.desc())
-                .limit(limit)
-                .load(conn)?
             };
+            let rows =
+                $crate::store::diesel::page_window::page_window(ordered, 0, limit).load(conn)?;
             Ok(rows)
         }
 
@@ -134,10 +134,10 @@ macro_rules! list_fns {
             limit: i64,
         ) -> StoreResult<Vec<Row>> {
             let (q, _) = base(filter);
-            Ok(q.filter($table::id.gt(after.to_string()))
-                .order_by($table::id.asc())
-                .limit(limit)
-                .load(conn)?)
+            let ordered = q
+                .filter($table::id.gt(after.to_string()))
+                .order_by($table::id.asc());
+            Ok($crate::store::diesel::page_window::page_window(ordered, 0, limit).load(conn)?)
         }
     };
 }

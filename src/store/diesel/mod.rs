@@ -11,6 +11,7 @@ mod group_list;
 mod groups;
 mod list_sql;
 mod members;
+pub(crate) mod page_window;
 mod query;
 mod schema;
 mod subquery;
