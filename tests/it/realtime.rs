@@ -3,7 +3,6 @@
 //! failures for retry, quarantine a target that refuses credentials and
 //! deliver what waited after release, and share targets across instances.
 
-use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use crate::on_both_backends;
-use crate::support::{Backend, TestApp};
+use crate::support::{Backend, TestApp, eventually};
 use crate::sync::{Rig, create_user, key, rig_with};
 use crate::sync_faults::{empty_list, error, mock_target, scim};
 
@@ -37,25 +36,6 @@ fn fast() -> SyncWorkerConfig {
 fn workers(db: &Arc<DieselStore>) -> Workers {
     let ctx = WorkerContext::new(db.clone(), db.clone(), Some(key()), fast());
     Workers::start(ctx).unwrap()
-}
-
-/// Polls `check` until it yields a value (15 s at most).
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let start = Instant::now();
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "timed out waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 async fn remote_user(app: &TestApp, user_name: &str) -> Option<Value> {

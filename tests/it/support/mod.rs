@@ -3,9 +3,12 @@
 
 pub mod app;
 pub mod jwt;
+pub mod live;
+pub mod poll;
 pub mod postgres;
 
 pub use app::{Backend, TestApp};
+pub use poll::{eventually, eventually_blocking};
 use serde_json::{Value, json};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
