@@ -9,7 +9,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use super::DatabaseArg;
 use crate::config::Config;
-use crate::provision::plan::{DeletionGuard, DeprovisionMode};
+use crate::provision::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use crate::provision::target::{self as targets, Credentials, NewTarget, TargetSettings};
 use crate::provision::target_check::parse_actions;
 use crate::store::diesel::DieselStore;
@@ -120,8 +120,20 @@ pub(super) struct AddArgs {
     /// Hold a run deprovisioning more than N accounts whatever the share.
     #[arg(long, value_name = "N")]
     guard_max: Option<usize>,
+    /// Target accounts no local user or group accounts for: report (default) or deprovision.
+    #[arg(long, value_enum)]
+    orphans: Option<Orphans>,
+    /// Deprovisions of real-time sync and runs add up over this many seconds [default: 3600].
+    #[arg(long, value_name = "SECS")]
+    guard_window: Option<u64>,
     #[command(flatten)]
     db: DatabaseArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Orphans {
+    Report,
+    Deprovision,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -218,6 +230,7 @@ fn settings(a: &AddArgs) -> anyhow::Result<TargetSettings> {
             max_percent: a.guard_percent.unwrap_or(d.guard.max_percent),
             min_count: a.guard_min.unwrap_or(d.guard.min_count),
             max_count: a.guard_max.or(d.guard.max_count),
+            window_secs: a.guard_window.unwrap_or(d.guard.window_secs),
         },
         timeout_secs: a.timeout.unwrap_or(d.timeout_secs),
         max_concurrency: a.max_concurrency.unwrap_or(d.max_concurrency),
@@ -225,6 +238,11 @@ fn settings(a: &AddArgs) -> anyhow::Result<TargetSettings> {
         group_scope: a.group_scope.clone(),
         reconcile_secs: a.reconcile_every,
         scope_groups: a.group_members_of.clone(),
+        orphans: match a.orphans {
+            None => d.orphans,
+            Some(Orphans::Report) => OrphanPolicy::Report,
+            Some(Orphans::Deprovision) => OrphanPolicy::Deprovision,
+        },
     })
 }
 

@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use super::client::{self, ClientOptions};
 use super::crypto;
 use super::mapping::MappingFile;
-use super::plan::{DeletionGuard, DeprovisionMode};
+use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
 use crate::config::SecretKey;
 use crate::scim::ResourceKind;
-use crate::store::{StoreError, SyncStore, TargetRecord};
+use crate::store::{StoreError, SyncStore, TargetRecord, TargetState};
 
 /// Why a target use case failed; the front ends map each kind to their
 /// own answer (exit message, HTTP status).
@@ -165,6 +165,8 @@ pub struct TargetSettings {
     pub scope_groups: Vec<String>,
     /// Seconds between scheduled full reconciles (drift repair); none when unset.
     pub reconcile_secs: Option<u64>,
+    /// Target accounts no local resource accounts for: reported, or deprovisioned.
+    pub orphans: OrphanPolicy,
 }
 
 impl Default for TargetSettings {
@@ -182,6 +184,7 @@ impl Default for TargetSettings {
             group_scope: None,
             scope_groups: Vec::new(),
             reconcile_secs: None,
+            orphans: OrphanPolicy::Report,
         }
     }
 }
@@ -206,8 +209,39 @@ pub struct TargetView {
     pub scope: Option<String>,
     pub mapping: Option<MappingFile>,
     pub settings: TargetSettings,
+    /// `new` (nothing pushed until the initial full run), `active`, `paused`.
+    pub state: TargetState,
     pub change_cursor: i64,
     pub created: String,
+    pub updated: String,
+}
+
+/// What `target update` changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct TargetChanges {
+    pub base_url: Option<String>,
+    pub credentials: Option<Credentials>,
+    /// `Some(None)` goes back to the identity mapping.
+    pub mapping: Option<Option<String>>,
+    /// `Some(None)` is every user.
+    pub scope: Option<Option<String>>,
+    /// The whole new settings (the caller merged its changes in).
+    pub settings: Option<TargetSettings>,
+}
+
+impl TargetChanges {
+    /// Changes that alter who or what is provisioned: existing accounts
+    /// follow only through a reconcile.
+    pub fn needs_reconcile(&self, before: &TargetView) -> bool {
+        self.mapping.is_some()
+            || self.scope.is_some()
+            || self.settings.as_ref().is_some_and(|s| {
+                s.resource_types != before.settings.resource_types
+                    || s.group_scope != before.settings.group_scope
+                    || s.scope_groups != before.settings.scope_groups
+                    || s.matching != before.settings.matching
+            })
+    }
 }
 
 fn check_name(name: &str) -> Result<(), TargetError> {
@@ -239,41 +273,146 @@ pub fn add(
     check_name(&new.name)?;
     let base_url = check_url(&new.base_url)?;
     new.credentials.check().map_err(TargetError::Invalid)?;
-    let mapping = match &new.mapping {
-        Some(text) => {
-            let (file, _) = MappingFile::load(text).map_err(invalid)?;
-            Some(serde_json::to_string(&file).context("encoding the mapping")?)
-        }
-        None => None,
-    };
-    if let Some(scope) = &new.scope {
-        check_filter(scope, ResourceKind::User, "scope").map_err(invalid)?;
-    }
-    let settings = TargetSettings {
-        auth: new.credentials.kind().to_string(),
-        ..check_settings(&new.settings).map_err(invalid)?
-    };
+    let mapping = compile_mapping(new.mapping.as_deref())?;
+    check_scope(new.scope.as_deref())?;
+    let settings = settings_for(&new.settings, &new.credentials)?;
     let id = uuid::Uuid::new_v4().to_string();
-    let plaintext = serde_json::to_vec(&new.credentials).context("encoding the credentials")?;
-    let credentials = crypto::seal(key, &plaintext, &id).context("sealing the credentials")?;
+    let credentials = seal(key, &new.credentials, &id)?;
     let now = Utc::now().trunc_subsecs(3);
     let record = TargetRecord {
         id,
         name: new.name,
         base_url,
         credentials,
-        settings: serde_json::to_string(&settings).context("encoding the settings")?,
+        settings,
         mapping,
         scope: new.scope,
         change_cursor: 0,
         created: now,
         updated: now,
+        state: TargetState::New,
     };
     store.create_target(record.clone()).map_err(|e| match e {
         StoreError::Rejected(s) => TargetError::Duplicate(s.detail),
         other => other.into(),
     })?;
     tracing::info!(target: "audit", name = %record.name, url = %record.base_url, "sync target added");
+    Ok(view(&record)?)
+}
+
+fn compile_mapping(text: Option<&str>) -> Result<Option<String>, TargetError> {
+    match text {
+        Some(text) => {
+            let (file, _) = MappingFile::load(text).map_err(invalid)?;
+            Ok(Some(
+                serde_json::to_string(&file).context("encoding the mapping")?,
+            ))
+        }
+        None => Ok(None),
+    }
+}
+
+fn check_scope(scope: Option<&str>) -> Result<(), TargetError> {
+    if let Some(scope) = scope {
+        check_filter(scope, ResourceKind::User, "scope").map_err(invalid)?;
+    }
+    Ok(())
+}
+
+/// The settings checked, with the auth kind of `credentials`, as stored.
+fn settings_for(
+    settings: &TargetSettings,
+    credentials: &Credentials,
+) -> Result<String, TargetError> {
+    let settings = TargetSettings {
+        auth: credentials.kind().to_string(),
+        ..check_settings(settings).map_err(invalid)?
+    };
+    Ok(serde_json::to_string(&settings).context("encoding the settings")?)
+}
+
+fn seal(key: &SecretKey, credentials: &Credentials, id: &str) -> Result<String, TargetError> {
+    let plaintext = serde_json::to_vec(credentials).context("encoding the credentials")?;
+    Ok(crypto::seal(key, &plaintext, id).context("sealing the credentials")?)
+}
+
+/// Changes a target in place: its id map, runs, queue, held approvals and
+/// cursor stay. Everything is checked before anything is stored.
+pub fn update(
+    store: &dyn SyncStore,
+    key: Option<&SecretKey>,
+    name: &str,
+    changes: TargetChanges,
+) -> Result<TargetView, TargetError> {
+    let mut record = store
+        .find_target(name)?
+        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    if let Some(url) = &changes.base_url {
+        record.base_url = check_url(url)?;
+    }
+    let credentials = match changes.credentials {
+        Some(c) => {
+            c.check().map_err(TargetError::Invalid)?;
+            let key = key.ok_or(TargetError::NoSecretKey)?;
+            record.credentials = seal(key, &c, &record.id)?;
+            Some(c)
+        }
+        None => None,
+    };
+    if let Some(mapping) = &changes.mapping {
+        record.mapping = compile_mapping(mapping.as_deref())?;
+    }
+    if let Some(scope) = changes.scope {
+        check_scope(scope.as_deref())?;
+        record.scope = scope;
+    }
+    let current: TargetSettings =
+        serde_json::from_str(&record.settings).context("stored settings are corrupt")?;
+    let settings = changes.settings.unwrap_or_else(|| current.clone());
+    let auth = match &credentials {
+        Some(c) => c.kind().to_string(),
+        None => current.auth.clone(),
+    };
+    let checked = TargetSettings {
+        auth,
+        ..check_settings(&settings).map_err(invalid)?
+    };
+    record.settings = serde_json::to_string(&checked).context("encoding the settings")?;
+    record.updated = Utc::now().trunc_subsecs(3);
+    store.update_target(&record)?;
+    tracing::info!(target: "audit", name, url = %record.base_url, "sync target updated");
+    Ok(view(&record)?)
+}
+
+/// Stops the real-time worker pushing to the target; changes wait behind
+/// its cursor.
+pub fn pause(store: &dyn SyncStore, name: &str) -> Result<TargetView, TargetError> {
+    let mut record = store
+        .find_target(name)?
+        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    if record.state == TargetState::New {
+        return Err(TargetError::Invalid(format!(
+            "target {name:?} has not been synced yet, so nothing is pushed to it: run              `scimhub sync run {name}` (after `--dry-run`) or `scimhub target resume {name}`"
+        )));
+    }
+    store.set_target_state(&record.id, TargetState::Paused, None)?;
+    record.state = TargetState::Paused;
+    Ok(view(&record)?)
+}
+
+/// Lets the worker push again. A paused target continues from its cursor
+/// (what changed meanwhile is delivered); a new, never synced one starts
+/// from `head` — its existing accounts follow only with a full run.
+pub fn resume(store: &dyn SyncStore, name: &str, head: i64) -> Result<TargetView, TargetError> {
+    let mut record = store
+        .find_target(name)?
+        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    let cursor = (record.state == TargetState::New).then_some(head);
+    store.set_target_state(&record.id, TargetState::Active, cursor)?;
+    record.state = TargetState::Active;
+    if let Some(c) = cursor {
+        record.change_cursor = record.change_cursor.max(c);
+    }
     Ok(view(&record)?)
 }
 
@@ -288,8 +427,10 @@ pub fn view(r: &TargetRecord) -> anyhow::Result<TargetView> {
         scope: r.scope.clone(),
         mapping,
         settings: serde_json::from_str(&r.settings).context("stored settings are corrupt")?,
+        state: r.state,
         change_cursor: r.change_cursor,
         created: crate::scim::render::format_time(&r.created),
+        updated: crate::scim::render::format_time(&r.updated),
     })
 }
 
@@ -387,6 +528,7 @@ mod tests {
             change_cursor: 0,
             created: now,
             updated: now,
+            state: TargetState::Active,
         };
         let opts = client_options(&key, &record).unwrap();
         assert_eq!(opts.credentials, credentials);

@@ -13,6 +13,7 @@ pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sync::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, SyncStore, TargetRecord,
+    TargetState,
 };
 pub use webhooks::{
     DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,

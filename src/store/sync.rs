@@ -23,6 +23,38 @@ pub struct TargetRecord {
     pub change_cursor: i64,
     pub created: DateTime<Utc>,
     pub updated: DateTime<Utc>,
+    pub state: TargetState,
+}
+
+/// Whether the real-time worker pushes to a target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TargetState {
+    /// Added, never synced: nothing is pushed until its initial full run
+    /// (or an explicit resume).
+    New,
+    Active,
+    /// Paused by an admin: changes wait behind the cursor.
+    Paused,
+}
+
+impl TargetState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetState::New => "new",
+            TargetState::Active => "active",
+            TargetState::Paused => "paused",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "new" => Some(TargetState::New),
+            "active" => Some(TargetState::Active),
+            "paused" => Some(TargetState::Paused),
+            _ => None,
+        }
+    }
 }
 
 /// One id-map row.
@@ -94,6 +126,34 @@ pub trait SyncStore: Send + Sync + 'static {
     fn list_targets(&self) -> StoreResult<Vec<TargetRecord>>;
     /// Removes the target with its id map and runs; false when there is none.
     fn delete_target(&self, name: &str) -> StoreResult<bool>;
+    /// Replaces a target's URL, credentials, settings, mapping and scope
+    /// (and `updated`), keeping its id map, runs, queue and cursor.
+    fn update_target(&self, target: &TargetRecord) -> StoreResult<()>;
+    /// Sets the state; with `cursor`, also moves the cursor forward to it.
+    fn set_target_state(
+        &self,
+        target_id: &str,
+        state: TargetState,
+        cursor: Option<i64>,
+    ) -> StoreResult<()>;
+    /// After a target's initial full run: `new` becomes `active` following
+    /// the change log from `cursor` (the head when the run started). False
+    /// when the target was no longer `new`.
+    fn finish_initial_sync(&self, target_id: &str, cursor: i64) -> StoreResult<bool>;
+
+    /// Records deprovisions applied without approval (the guard's window).
+    fn record_deprovisions(
+        &self,
+        target_id: &str,
+        objects: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Deprovisions recorded for the target since `since`.
+    fn deprovisions_since(&self, target_id: &str, since: DateTime<Utc>) -> StoreResult<usize>;
+    /// Forgets the target's recorded deprovisions (an admin approved them).
+    fn clear_deprovisions(&self, target_id: &str) -> StoreResult<()>;
+    /// Rows in the change log after `seq` (a target's lag).
+    fn changes_pending(&self, after_seq: i64) -> StoreResult<i64>;
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>>;
     /// Inserts or replaces the row for `link.local_id`.
@@ -106,6 +166,13 @@ pub trait SyncStore: Send + Sync + 'static {
     fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>>;
     /// A target's runs, newest first, at most `limit`.
     fn list_runs(&self, target_id: &str, limit: u32) -> StoreResult<Vec<RunRecord>>;
+    /// Runs of one target (or all) with one status (or any), newest first.
+    fn find_runs(
+        &self,
+        target_id: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<RunRecord>>;
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()>;
     fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>>;
 

@@ -27,6 +27,8 @@ fn add_target(db: &DieselStore, name: &str) -> String {
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db, name, 0).unwrap();
     db.find_target(name).unwrap().unwrap().id
 }
 

@@ -147,6 +147,8 @@ async fn a_flaky_target_converges_without_loss() {
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db.as_ref(), "flaky", 0).unwrap();
     let config = SyncWorkerConfig {
         poll_ms: 20,
         coalesce_ms: 20,

@@ -4,7 +4,7 @@
 //! deliver what waited after release, and share targets across instances.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use reqwest::Method;
 use scimhub::config::SyncWorkerConfig;
@@ -184,6 +184,8 @@ async fn source_with_mock(
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db.as_ref(), "mock", 0).unwrap();
     let id = db.find_target("mock").unwrap().unwrap().id;
     (source, db, id)
 }

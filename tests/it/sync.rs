@@ -58,6 +58,8 @@ pub async fn rig_with(
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db.as_ref(), "downstream", 0).unwrap();
     let engine = SyncEngine::new(db.clone() as Arc<dyn Store>, db.clone(), Some(key()));
     Rig {
         source,

@@ -74,6 +74,8 @@ async fn engine_for(source: &TestApp, server: &MockServer) -> (SyncEngine, Arc<D
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db.as_ref(), "mock", 0).unwrap();
     let engine = SyncEngine::new(db.clone() as Arc<dyn Store>, db.clone(), Some(key));
     (engine, db)
 }

@@ -269,6 +269,8 @@ async fn a_failed_sync_run_is_notified(default: TestApp) {
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db.as_ref(), "crm", 0).unwrap();
     let engine = SyncEngine::new(db.clone() as Arc<dyn Store>, db.clone(), Some(key))
         .with_notifier(Notifier::new(app.hooks.clone(), app.config.notify.clone()));
     let report = engine
@@ -306,6 +308,8 @@ async fn quarantine_alerts_are_notified(default: TestApp) {
         },
     )
     .unwrap();
+    // Worker tests follow the change log from its start.
+    target::resume(db.as_ref(), "crm", 0).unwrap();
     let record = db.find_target("crm").unwrap().unwrap();
     let ctx = WorkerContext::new(db.clone(), db, Some(key), app.config.sync.clone())
         .with_notifier(Notifier::new(app.hooks.clone(), app.config.notify.clone()));

@@ -12,6 +12,8 @@ pub struct DeletionGuard {
     pub min_count: usize,
     /// Trips above this many whatever the share.
     pub max_count: Option<usize>,
+    /// The window over which real-time and run deprovisions add up.
+    pub window_secs: u64,
 }
 
 impl Default for DeletionGuard {
@@ -20,6 +22,7 @@ impl Default for DeletionGuard {
             max_percent: 20.0,
             min_count: 10,
             max_count: None,
+            window_secs: 3600,
         }
     }
 }

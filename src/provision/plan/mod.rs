@@ -34,6 +34,7 @@ pub struct PlanOptions {
     pub guard: DeletionGuard,
     /// Most member operations in one PATCH (the target's limit).
     pub max_member_ops: usize,
+    pub orphans: OrphanPolicy,
 }
 
 impl Default for PlanOptions {
@@ -51,6 +52,7 @@ impl Default for PlanOptions {
             deprovision: DeprovisionMode::Deactivate,
             guard: DeletionGuard::default(),
             max_member_ops: 100,
+            orphans: OrphanPolicy::Report,
         }
     }
 }
@@ -204,15 +206,75 @@ fn leftovers(
                 hash: l.hash.clone(),
                 newly_linked: false,
             },
-            Some(_) => Action::Deprovision {
+            Some(r) => Action::Deprovision {
                 local_id: l.local_id.clone(),
                 remote_id: l.remote_id.clone(),
                 mode,
                 reason,
+                name: display_name(side.kind, &r.resource),
             },
         });
     }
     out
+}
+
+/// userName (users) or displayName (groups) of a resource.
+pub fn display_name(kind: ResourceKind, resource: &Value) -> Option<String> {
+    let key = match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    };
+    resource
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| v.as_str())
+        .map(str::to_string)
+}
+
+/// Target accounts neither in the id map nor matched by a local resource;
+/// deprovision actions for them when the policy says so. Users already
+/// inactive are no orphans worth reporting.
+fn orphans(
+    side: &Side<'_>,
+    res: &[Resolution<'_>],
+    mode: DeprovisionMode,
+    policy: OrphanPolicy,
+) -> (Vec<Orphan>, Vec<Action>) {
+    let mut known: HashSet<&str> = side.links.iter().map(|l| l.remote_id.as_str()).collect();
+    for r in res {
+        if let Resolution::Linked(r) | Resolution::Matched(r) = r {
+            known.insert(r.id.as_str());
+        }
+    }
+    let mode = if side.kind == ResourceKind::Group {
+        DeprovisionMode::Delete
+    } else {
+        mode
+    };
+    let mut found = Vec::new();
+    let mut actions = Vec::new();
+    for r in side.remotes {
+        if known.contains(r.id.as_str()) || is_inactive(r) {
+            continue;
+        }
+        let name = display_name(side.kind, &r.resource);
+        found.push(Orphan {
+            resource_type: side.kind.as_str().to_string(),
+            remote_id: r.id.clone(),
+            name: name.clone(),
+        });
+        if policy == OrphanPolicy::Deprovision {
+            actions.push(Action::Deprovision {
+                local_id: String::new(),
+                remote_id: r.id.clone(),
+                mode,
+                reason: DeprovisionReason::Orphan,
+                name,
+            });
+        }
+    }
+    (found, actions)
 }
 
 fn remote_of<'a>(
@@ -290,6 +352,9 @@ pub fn plan(input: PlanInput<'_>, all_local_ids: &HashSet<&str>, opts: &PlanOpti
         all_local_ids,
         opts.deprovision,
     ));
+    let (mut orphan_list, orphan_actions) =
+        orphans(&user_side, &user_res, opts.deprovision, opts.orphans);
+    user_actions.extend(orphan_actions);
 
     // Groups, after users; memberships against the target's actual members.
     let groups: Vec<&Source> = input.groups.iter().collect();
@@ -349,6 +414,10 @@ pub fn plan(input: PlanInput<'_>, all_local_ids: &HashSet<&str>, opts: &PlanOpti
         all_local_ids,
         opts.deprovision,
     ));
+    let (group_orphans, orphan_actions) =
+        orphans(&group_side, &group_res, opts.deprovision, opts.orphans);
+    orphan_list.extend(group_orphans);
+    group_actions.extend(orphan_actions);
 
     let mut plan = Plan {
         status: PlanStatus::Ready,
@@ -356,6 +425,7 @@ pub fn plan(input: PlanInput<'_>, all_local_ids: &HashSet<&str>, opts: &PlanOpti
         managers: manager_updates,
         groups: group_actions,
         members: member_patches,
+        orphans: orphan_list,
         warnings,
         counts: Counts::default(),
     };

@@ -43,6 +43,8 @@ pub enum DeprovisionReason {
     Gone,
     /// Still here but outside the target's scope.
     OutOfScope,
+    /// On the target, unknown to the id map, and matching nothing here.
+    Orphan,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,11 +72,14 @@ pub enum Action {
         hash: String,
         newly_linked: bool,
     },
+    /// `local_id` is empty for an orphan (no local counterpart).
     Deprovision {
         local_id: String,
         remote_id: String,
         mode: DeprovisionMode,
         reason: DeprovisionReason,
+        /// userName / displayName as the target holds it, for people.
+        name: Option<String>,
     },
     /// Gone on both sides: only the id-map row goes.
     Unlink {
@@ -116,6 +121,28 @@ pub struct MemberPatch {
     pub remove: Vec<String>,
 }
 
+/// What a full run does with target accounts that the id map does not
+/// know and that match no local resource.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrphanPolicy {
+    /// List them in every run's report; leave them alone.
+    #[default]
+    Report,
+    /// Deprovision them (deactivate or delete, as for users leaving scope),
+    /// behind the deletion guard.
+    Deprovision,
+}
+
+/// A target account with no local counterpart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Orphan {
+    pub resource_type: String,
+    pub remote_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlanStatus {
@@ -143,6 +170,8 @@ pub struct Plan {
     pub managers: Vec<ManagerUpdate>,
     pub groups: Vec<Action>,
     pub members: Vec<MemberPatch>,
+    /// Active target accounts nothing here accounts for.
+    pub orphans: Vec<Orphan>,
     pub warnings: Vec<String>,
     pub counts: Counts,
 }

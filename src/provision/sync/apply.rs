@@ -17,6 +17,7 @@ use crate::provision::plan::{Action, DeprovisionMode, ManagerUpdate, MatchKey, M
 use crate::provision::target::AllowedActions;
 use crate::provision::writes;
 use crate::scim::ResourceKind;
+use crate::scim::render::format_time;
 use crate::store::{LinkRecord, SyncStore};
 
 /// Reports progress: one call per finished unit of work.
@@ -367,8 +368,10 @@ impl Applier {
                 remote_id,
                 mode,
                 reason,
+                name,
             } => {
                 if hold {
+                    let held_at = Some(format_time(&chrono::Utc::now()));
                     return self.with(|t| {
                         t.held.push(HeldDeprovision {
                             resource_type: kind_name(kind).to_string(),
@@ -376,6 +379,8 @@ impl Applier {
                             remote_id,
                             mode,
                             reason: HeldDeprovision::reason_text(reason).to_string(),
+                            name,
+                            held_at,
                         })
                     });
                 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use super::apply::{Applier, Progress};
 use super::blocking;
 use super::error::SyncError;
+use super::guard_window;
 use super::lease::RunLease;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
@@ -22,7 +23,7 @@ use crate::provision::plan::{
 use crate::provision::webhook::Notifier;
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
-use crate::store::{LinkRecord, Store, SyncStore, TargetRecord};
+use crate::store::{LinkRecord, Store, SyncStore, TargetRecord, TargetState};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -47,6 +48,9 @@ struct StartedRun {
     report: RunReport,
     started: DateTime<Utc>,
     lease: Option<RunLease>,
+    /// The change-log head before anything was read: a new target's
+    /// worker follows from here after its initial run.
+    head: i64,
 }
 
 /// The remote side as read from the target.
@@ -193,6 +197,8 @@ impl SyncEngine {
     /// Takes the target's run lease and stores the new run (status `running`).
     async fn start(&self, target_name: &str, options: RunOptions) -> Result<StartedRun, SyncError> {
         let target = self.target(target_name).await?;
+        let store = self.store.clone();
+        let head = blocking(move || Ok(store.latest_change()?)).await?;
         let run_id = uuid::Uuid::new_v4().to_string();
         let lease = if options.dry_run {
             None
@@ -219,6 +225,7 @@ impl SyncEngine {
             counts: ActionCounts::default(),
             failures: Vec::new(),
             pending: Vec::new(),
+            orphans: Vec::new(),
             changes: Vec::new(),
             warnings: Vec::new(),
             error: None,
@@ -231,6 +238,7 @@ impl SyncEngine {
             report,
             started,
             lease,
+            head,
         })
     }
 
@@ -245,6 +253,7 @@ impl SyncEngine {
             mut report,
             started,
             lease,
+            head,
         } = run;
         let progress = progress.unwrap_or_else(no_progress);
         match self.execute(&target, &mut report, progress).await {
@@ -258,6 +267,12 @@ impl SyncEngine {
                 report.status = RunStatus::Failed;
                 report.error = Some("internal error; see the server log".into());
             }
+        }
+        if !report.dry_run
+            && report.status != RunStatus::Failed
+            && let Err(e) = self.finish_initial_sync(&target.record, head).await
+        {
+            tracing::error!(run = %report.id, error = %e, "the initial sync's end could not be saved; the target stays new");
         }
         let finished = now();
         report.finished = Some(format_time(&finished));
@@ -278,6 +293,19 @@ impl SyncEngine {
         tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
         self.notify_run_ended(&report).await;
         Ok(report)
+    }
+
+    /// A new target's initial run is done: its worker starts at `head`, so
+    /// changes made during the run are pushed (unchanged ones write nothing).
+    async fn finish_initial_sync(&self, record: &TargetRecord, head: i64) -> Result<(), SyncError> {
+        if record.state != TargetState::New {
+            return Ok(());
+        }
+        let (sync, id, name) = (self.sync.clone(), record.id.clone(), record.name.clone());
+        if blocking(move || Ok(sync.finish_initial_sync(&id, head)?)).await? {
+            tracing::info!(target: "audit", target = %name, cursor = head, "initial sync done; real-time sync follows the change log");
+        }
+        Ok(())
     }
 
     async fn read_remote(
@@ -335,7 +363,17 @@ impl SyncEngine {
             &options,
         );
         report.warnings = plan.warnings.clone();
-        let hold = plan.status == PlanStatus::AwaitingApproval;
+        report.orphans = plan.orphans.clone();
+        let deprovisions = deprovisioned_objects(&plan);
+        let (sync, target_id, guard, n) = (
+            self.sync.clone(),
+            target.record.id.clone(),
+            target.settings.guard,
+            deprovisions.len(),
+        );
+        let within_window = blocking(move || guard_window::admits(sync.as_ref(), &target_id, &guard, n))
+            .await?;
+        let hold = plan.status == PlanStatus::AwaitingApproval || !within_window;
         if report.dry_run {
             report.changes = planned_changes(&plan);
             report.counts = planned_counts(&plan);
@@ -366,6 +404,11 @@ impl SyncEngine {
         applier.apply(ResourceKind::Group, plan.groups, hold).await;
         applier.patch_members(plan.members).await;
         let outcome = applier.finish();
+        if !hold {
+            let (sync, target_id) = (self.sync.clone(), target.record.id.clone());
+            blocking(move || guard_window::record(sync.as_ref(), &target_id, &deprovisions))
+                .await?;
+        }
         report.counts = outcome.counts;
         report.failures = outcome.failures;
         report.pending = outcome.held;
@@ -418,31 +461,20 @@ impl SyncEngine {
         .map_err(|e| RunFailure::Internal(anyhow::anyhow!(e)))
     }
 
-    /// Records deprovisions the incremental worker held back (deletion
-    /// guard) as a run awaiting approval; `approve` applies them.
+    /// Holds one deprovision of the real-time worker in the target's
+    /// pending approval (created, and notified, the first time).
     pub async fn hold(
         &self,
         target: &TargetRecord,
-        held: Vec<HeldDeprovision>,
+        item: HeldDeprovision,
     ) -> Result<RunReport, SyncError> {
-        let at = now();
-        let report = RunReport {
-            id: uuid::Uuid::new_v4().to_string(),
-            target: target.name.clone(),
-            status: RunStatus::AwaitingApproval,
-            dry_run: false,
-            started: format_time(&at),
-            finished: Some(format_time(&at)),
-            counts: ActionCounts::default(),
-            failures: Vec::new(),
-            pending: held,
-            changes: Vec::new(),
-            warnings: vec!["held by the incremental worker's deletion guard".into()],
-            error: None,
-        };
-        self.save(&report, &target.id, at, Some(at), 0, true)
-            .await?;
-        tracing::warn!(target: "audit", run = %report.id, target = %report.target, held = report.pending.len(), "deletion guard tripped on incremental sync; deprovisions await approval");
+        let (sync, record) = (self.sync.clone(), target.clone());
+        let (report, created) =
+            blocking(move || guard_window::hold(sync.as_ref(), &record, item)).await?;
+        if created {
+            tracing::warn!(target: "audit", run = %report.id, target = %report.target, "deletion guard tripped on real-time sync; deprovisions await approval");
+            self.notify_run_ended(&report).await;
+        }
         Ok(report)
     }
 
@@ -546,6 +578,9 @@ impl SyncEngine {
                 .await;
         }
         let outcome = applier.finish();
+        // The admin saw this burst: the guard's window starts over.
+        let (sync, target_id) = (self.sync.clone(), record.id.clone());
+        blocking(move || Ok(sync.clear_deprovisions(&target_id)?)).await?;
         add_counts(&mut report.counts, &outcome.counts);
         report.failures.extend(outcome.failures);
         report.status = if let Some(reason) = outcome.aborted {
@@ -632,13 +667,39 @@ fn held(plan: &Plan) -> Vec<HeldDeprovision> {
                 remote_id,
                 mode,
                 reason,
+                name,
             } => Some(HeldDeprovision {
                 resource_type: kind.as_str().to_string(),
                 local_id: local_id.clone(),
                 remote_id: remote_id.clone(),
                 mode: *mode,
                 reason: HeldDeprovision::reason_text(*reason).to_string(),
+                name: name.clone(),
+                held_at: None,
             }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// (resource type, local id — or remote id for an orphan) of every
+/// deprovision in the plan, as the guard's window records them.
+fn deprovisioned_objects(plan: &Plan) -> Vec<(String, String)> {
+    let kinds = plan
+        .users
+        .iter()
+        .map(|a| (ResourceKind::User, a))
+        .chain(plan.groups.iter().map(|a| (ResourceKind::Group, a)));
+    kinds
+        .filter_map(|(kind, a)| match a {
+            Action::Deprovision {
+                local_id,
+                remote_id,
+                ..
+            } => {
+                let id = if local_id.is_empty() { remote_id } else { local_id };
+                Some((kind.as_str().to_string(), id.clone()))
+            }
             _ => None,
         })
         .collect()

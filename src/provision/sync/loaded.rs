@@ -65,6 +65,7 @@ impl LoadedTarget {
             deprovision: self.settings.deprovision,
             guard: self.settings.guard,
             max_member_ops,
+            orphans: self.settings.orphans,
             ..PlanOptions::default()
         })
     }

@@ -6,6 +6,7 @@ mod apply;
 pub mod command;
 mod engine;
 mod error;
+pub mod guard_window;
 pub mod history;
 mod lease;
 mod loaded;

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::report::{
     ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunReport, RunStatus,
 };
+use crate::provision::plan::Orphan;
 use crate::scim::render::format_time;
 use crate::store::{FailureRecord, RunRecord};
 
@@ -17,6 +18,7 @@ struct Summary {
     target: String,
     warnings: Vec<String>,
     changes: Vec<PlannedChange>,
+    orphans: Vec<Orphan>,
     error: Option<String>,
 }
 
@@ -34,6 +36,7 @@ pub fn to_record(
         target: r.target.clone(),
         warnings: r.warnings.clone(),
         changes: r.changes.clone(),
+        orphans: r.orphans.clone(),
         error: r.error.clone(),
     };
     Ok(RunRecord {
@@ -94,6 +97,7 @@ pub fn from_record(r: &RunRecord, failures: Vec<FailureRecord>) -> anyhow::Resul
             })
             .collect(),
         pending,
+        orphans: summary.orphans,
         changes: summary.changes,
         warnings: summary.warnings,
         error: summary.error,

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::provision::plan::{DeprovisionMode, DeprovisionReason};
+use crate::provision::plan::{DeprovisionMode, DeprovisionReason, Orphan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -87,6 +87,12 @@ pub struct HeldDeprovision {
     pub remote_id: String,
     pub mode: DeprovisionMode,
     pub reason: String,
+    /// userName (users) or displayName (groups), as the target holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// When it was held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_at: Option<String>,
 }
 
 impl HeldDeprovision {
@@ -94,6 +100,7 @@ impl HeldDeprovision {
         match reason {
             DeprovisionReason::Gone => "deleted",
             DeprovisionReason::OutOfScope => "out_of_scope",
+            DeprovisionReason::Orphan => "orphan",
         }
     }
 }
@@ -125,6 +132,9 @@ pub struct RunReport {
     pub failures: Vec<ObjectFailure>,
     /// Deprovisions awaiting approval (the deletion guard tripped).
     pub pending: Vec<HeldDeprovision>,
+    /// Target accounts nothing here accounts for (see the orphan policy).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub orphans: Vec<Orphan>,
     /// Dry runs: every change the run would make.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub changes: Vec<PlannedChange>,

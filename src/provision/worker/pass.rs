@@ -2,7 +2,7 @@
 //! next coalesced slice of the change log, advancing the saved cursor only
 //! past objects that were written or queued.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,12 +12,10 @@ use super::push::{PushError, Pushed, Session};
 use super::queue;
 use super::supervisor::WorkerContext;
 use crate::provision::client::{ClientError, ScimClient};
-use crate::provision::plan::DeprovisionMode;
-use crate::provision::sync::report::HeldDeprovision;
 use crate::provision::sync::source::scope_group_ids;
 use crate::provision::sync::{LoadedTarget, SyncError, blocking};
 use crate::scim::ResourceKind;
-use crate::store::{ChangeRecord, TargetRecord};
+use crate::store::{ChangeRecord, TargetRecord, TargetState};
 
 /// What a pass found, to pace the next one.
 #[derive(Debug, PartialEq, Eq)]
@@ -29,6 +27,8 @@ pub enum PassResult {
     /// Another instance holds the target.
     NotMine,
     Quarantined,
+    /// New (awaiting its initial full run) or paused by an admin.
+    Paused,
     /// The target was removed.
     Gone,
 }
@@ -100,6 +100,9 @@ impl TargetWorker {
         let Some(record) = record else {
             return Ok(PassResult::Gone);
         };
+        if record.state != TargetState::Active {
+            return Ok(PassResult::Paused);
+        }
         if let Some(q) = quarantine {
             return self.probe(&record, &q.reason).await;
         }
@@ -190,18 +193,7 @@ impl TargetWorker {
         changes: Vec<ChangeRecord>,
     ) -> Result<PassResult, SyncError> {
         let end = changes.last().map_or(record.change_cursor, |c| c.seq);
-        let mut objects = Self::coalesce(&changes);
-        let held = self.guard(record, &objects).await?;
-        if !held.is_empty() {
-            let ids: HashSet<(String, String)> = held
-                .iter()
-                .map(|h| (h.resource_type.clone(), h.local_id.clone()))
-                .collect();
-            objects
-                .retain(|(kind, id, ..)| !ids.contains(&(kind.as_str().to_string(), id.clone())));
-            self.ctx.engine.hold(record, held).await?;
-        }
-        for (kind, id, seq, _) in objects {
+        for (kind, id, seq, _) in Self::coalesce(&changes) {
             if self.push_one(record, kind, &id).await? == PassResult::Quarantined {
                 return Ok(PassResult::Quarantined);
             }
@@ -209,60 +201,6 @@ impl TargetWorker {
         }
         self.set_cursor(&record.id, end).await?;
         Ok(PassResult::Busy)
-    }
-
-    /// Deletions in this slice that would trip the target's deletion guard
-    /// are held back for approval instead of being pushed.
-    async fn guard(
-        &self,
-        record: &TargetRecord,
-        objects: &[(ResourceKind, String, i64, bool)],
-    ) -> Result<Vec<HeldDeprovision>, SyncError> {
-        let session = self.session()?;
-        let settings = &session.target.settings;
-        let deletions: Vec<(ResourceKind, String)> = objects
-            .iter()
-            .filter(|o| o.3)
-            .map(|(k, id, ..)| (*k, id.clone()))
-            .collect();
-        if deletions.len()
-            < settings
-                .guard
-                .min_count
-                .min(settings.guard.max_count.map_or(usize::MAX, |m| m + 1))
-        {
-            return Ok(Vec::new());
-        }
-        let (sync, target_id) = (self.ctx.sync.clone(), record.id.clone());
-        let (linked, total) = blocking(move || {
-            let mut linked = Vec::new();
-            for (kind, id) in &deletions {
-                if let Some(l) = sync.link(&target_id, kind.as_str(), id)? {
-                    linked.push((*kind, l));
-                }
-            }
-            let total =
-                sync.links(&target_id, "User")?.len() + sync.links(&target_id, "Group")?.len();
-            Ok((linked, total))
-        })
-        .await?;
-        if !settings.guard.trips(linked.len(), total) {
-            return Ok(Vec::new());
-        }
-        Ok(linked
-            .into_iter()
-            .map(|(kind, l)| HeldDeprovision {
-                resource_type: kind.as_str().to_string(),
-                local_id: l.local_id,
-                remote_id: l.remote_id,
-                mode: if kind == ResourceKind::User {
-                    settings.deprovision
-                } else {
-                    DeprovisionMode::Delete
-                },
-                reason: "deleted".into(),
-            })
-            .collect())
     }
 
     async fn set_cursor(&self, target_id: &str, seq: i64) -> Result<(), SyncError> {
@@ -299,6 +237,11 @@ impl TargetWorker {
     ) -> Result<PassResult, SyncError> {
         let outcome = self.session()?.push(kind, id).await;
         match outcome {
+            Ok(Pushed::Held(item)) => {
+                self.ctx.engine.hold(record, *item).await?;
+                queue::resolve(&self.ctx.sync, &record.id, kind, id).await?;
+                Ok(PassResult::Busy)
+            }
             Ok(pushed) => {
                 if pushed != Pushed::Unchanged && pushed != Pushed::Nothing {
                     tracing::info!(target: "audit", target = %record.name, kind = kind.as_str(), id, outcome = ?pushed, "pushed to target");

@@ -11,7 +11,11 @@ use crate::provision::client::{ClientError, ScimClient, TargetLimits};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{manager_of, set_manager};
 use crate::provision::plan::members::{diff, remote_members};
-use crate::provision::plan::{DeprovisionMode, MatchKey, Source};
+use crate::provision::plan::{
+    DeprovisionMode, DeprovisionReason, MatchKey, Source, display_name,
+};
+use crate::provision::sync::guard_window;
+use crate::provision::sync::report::HeldDeprovision;
 use crate::provision::sync::source::{self, LocalOne};
 use crate::provision::sync::{LoadedTarget, SyncError, blocking};
 use crate::provision::writes;
@@ -19,7 +23,7 @@ use crate::scim::ResourceKind;
 use crate::store::{LinkRecord, Store, SyncStore};
 
 /// What pushing one object did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pushed {
     Created,
     Linked,
@@ -29,6 +33,8 @@ pub enum Pushed {
     Unchanged,
     /// Not on the target and not wanted there, or the action is not allowed.
     Nothing,
+    /// A deprovision the deletion guard holds for approval (not stored yet).
+    Held(Box<HeldDeprovision>),
 }
 
 /// A write the target refused or could not take.
@@ -114,8 +120,12 @@ impl Session {
         let link = self.link(kind, local_id).await?;
         match (local, link) {
             (LocalOne::InScope(source), link) => self.upsert(kind, source, link).await,
-            (LocalOne::OutOfScope | LocalOne::Gone, Some(link)) => {
-                self.deprovision(kind, link).await
+            (LocalOne::OutOfScope, Some(link)) => {
+                self.deprovision(kind, link, DeprovisionReason::OutOfScope)
+                    .await
+            }
+            (LocalOne::Gone, Some(link)) => {
+                self.deprovision(kind, link, DeprovisionReason::Gone).await
             }
             (LocalOne::OutOfScope | LocalOne::Gone, None) => Ok(Pushed::Nothing),
         }
@@ -307,7 +317,47 @@ impl Session {
         Ok(sent)
     }
 
-    async fn deprovision(&self, kind: ResourceKind, link: LinkRecord) -> Result<Pushed, PushError> {
+    /// Whether the deletion guard lets one more deprovision go now.
+    async fn guard_admits(&self) -> Result<bool, SyncError> {
+        let (sync, target, guard) = (self.sync.clone(), self.id(), self.target.settings.guard);
+        blocking(move || guard_window::admits(sync.as_ref(), &target, &guard, 1)).await
+    }
+
+    async fn record_deprovision(&self, kind: ResourceKind, local_id: &str) -> Result<(), SyncError> {
+        let (sync, target) = (self.sync.clone(), self.id());
+        let object = vec![(kind.as_str().to_string(), local_id.to_string())];
+        blocking(move || guard_window::record(sync.as_ref(), &target, &object)).await
+    }
+
+    /// The deprovision, held for approval with the account's name.
+    async fn held(
+        &self,
+        kind: ResourceKind,
+        link: LinkRecord,
+        mode: DeprovisionMode,
+        reason: DeprovisionReason,
+    ) -> Pushed {
+        let name = match self.client.get(kind, &link.remote_id).await {
+            Ok(Some(remote)) => display_name(kind, &remote),
+            _ => None,
+        };
+        Pushed::Held(Box::new(HeldDeprovision {
+            resource_type: kind.as_str().to_string(),
+            local_id: link.local_id,
+            remote_id: link.remote_id,
+            mode,
+            reason: HeldDeprovision::reason_text(reason).to_string(),
+            name,
+            held_at: None,
+        }))
+    }
+
+    async fn deprovision(
+        &self,
+        kind: ResourceKind,
+        link: LinkRecord,
+        reason: DeprovisionReason,
+    ) -> Result<Pushed, PushError> {
         let settings = &self.target.settings;
         let deactivate =
             kind == ResourceKind::User && settings.deprovision == DeprovisionMode::Deactivate;
@@ -319,9 +369,15 @@ impl Session {
             if link.state_hash == DEACTIVATED {
                 return Ok(Pushed::Unchanged);
             }
+            if !self.guard_admits().await? {
+                return Ok(self
+                    .held(kind, link, DeprovisionMode::Deactivate, reason)
+                    .await);
+            }
             writes::deactivate(&self.client, self.limits.patch, &link.remote_id)
                 .await
                 .map_err(|e| failed("deactivate", None, e))?;
+            self.record_deprovision(kind, &link.local_id).await?;
             self.put_link(
                 kind,
                 LinkRecord {
@@ -335,10 +391,14 @@ impl Session {
         if !settings.actions.delete {
             return Ok(Pushed::Nothing);
         }
+        if !self.guard_admits().await? {
+            return Ok(self.held(kind, link, DeprovisionMode::Delete, reason).await);
+        }
         self.client
             .delete(kind, &link.remote_id)
             .await
             .map_err(|e| failed("delete", None, e))?;
+        self.record_deprovision(kind, &link.local_id).await?;
         self.drop_link(kind, &link.local_id).await?;
         Ok(Pushed::Deleted)
     }

@@ -200,6 +200,7 @@ async fn work(ctx: Arc<WorkerContext>, target_id: String, mut stopped: watch::Re
                 Duration::from_secs(ctx.config.lease_secs.div_ceil(3).max(1))
             }
             Ok(PassResult::Quarantined) => poll.max(Duration::from_millis(500)),
+            Ok(PassResult::Paused) => poll.max(Duration::from_millis(250)),
             Ok(PassResult::Gone) => break,
             Err(e) => {
                 tracing::error!(target_id = %target_id, error = %e, "sync worker pass failed");

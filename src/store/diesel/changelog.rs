@@ -300,3 +300,11 @@ pub fn latest(conn: &mut DbConnection) -> StoreResult<i64> {
         .get_result(conn)?;
     Ok(last.unwrap_or(0).max(pruned_through(conn)?))
 }
+
+/// Rows after `seq`: how far a consumer at that cursor is behind.
+pub fn pending_after(conn: &mut DbConnection, seq: i64) -> StoreResult<i64> {
+    Ok(changes::table
+        .filter(changes::seq.gt(seq))
+        .count()
+        .get_result(conn)?)
+}

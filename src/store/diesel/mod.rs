@@ -16,6 +16,7 @@ mod query;
 mod schema;
 mod subquery;
 mod sync;
+mod sync_deprovisions;
 mod sync_leases;
 mod sync_links;
 mod sync_queue;

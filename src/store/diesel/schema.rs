@@ -92,6 +92,17 @@ diesel::table! {
         change_cursor -> BigInt,
         created -> Timestamp,
         updated -> Timestamp,
+        state -> Text,
+    }
+}
+
+diesel::table! {
+    sync_deprovisions (id) {
+        id -> Text,
+        target_id -> Text,
+        resource_type -> Text,
+        local_id -> Text,
+        at -> Timestamp,
     }
 }
 

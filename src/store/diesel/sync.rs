@@ -1,11 +1,14 @@
 //! `SyncStore` over the diesel connection pool.
 
-use super::{DieselStore, sync_leases, sync_links, sync_queue, sync_runs, sync_targets};
+use super::{
+    DieselStore, changelog, sync_deprovisions, sync_leases, sync_links, sync_queue, sync_runs,
+    sync_targets,
+};
 use chrono::{DateTime, Duration, Utc};
 
 use crate::store::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, StoreResult, SyncStore,
-    TargetRecord,
+    TargetRecord, TargetState,
 };
 
 impl SyncStore for DieselStore {
@@ -27,6 +30,44 @@ impl SyncStore for DieselStore {
 
     fn delete_target(&self, name: &str) -> StoreResult<bool> {
         self.write(|c| sync_targets::delete(c, name))
+    }
+
+    fn update_target(&self, target: &TargetRecord) -> StoreResult<()> {
+        self.write(|c| sync_targets::update(c, target))
+    }
+
+    fn set_target_state(
+        &self,
+        target_id: &str,
+        state: TargetState,
+        cursor: Option<i64>,
+    ) -> StoreResult<()> {
+        self.write(|c| sync_targets::set_state(c, target_id, state, cursor))
+    }
+
+    fn finish_initial_sync(&self, target_id: &str, cursor: i64) -> StoreResult<bool> {
+        self.write(|c| sync_targets::finish_initial_sync(c, target_id, cursor))
+    }
+
+    fn record_deprovisions(
+        &self,
+        target_id: &str,
+        objects: &[(String, String)],
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(|c| sync_deprovisions::record(c, target_id, objects, at))
+    }
+
+    fn deprovisions_since(&self, target_id: &str, since: DateTime<Utc>) -> StoreResult<usize> {
+        sync_deprovisions::since(&mut *self.conn()?, target_id, since)
+    }
+
+    fn clear_deprovisions(&self, target_id: &str) -> StoreResult<()> {
+        self.write(|c| sync_deprovisions::clear(c, target_id))
+    }
+
+    fn changes_pending(&self, after_seq: i64) -> StoreResult<i64> {
+        changelog::pending_after(&mut *self.conn()?, after_seq)
     }
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>> {
@@ -55,6 +96,15 @@ impl SyncStore for DieselStore {
 
     fn list_runs(&self, target_id: &str, limit: u32) -> StoreResult<Vec<RunRecord>> {
         sync_runs::list(&mut *self.conn()?, target_id, limit)
+    }
+
+    fn find_runs(
+        &self,
+        target_id: Option<&str>,
+        status: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<RunRecord>> {
+        sync_runs::find(&mut *self.conn()?, target_id, status, limit)
     }
 
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()> {

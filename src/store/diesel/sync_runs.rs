@@ -107,6 +107,28 @@ pub fn list(conn: &mut DbConnection, target_id: &str, limit: u32) -> StoreResult
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+/// Runs of one target or all, of one status or any, newest first.
+pub fn find(
+    conn: &mut DbConnection,
+    target_id: Option<&str>,
+    status: Option<&str>,
+    limit: u32,
+) -> StoreResult<Vec<RunRecord>> {
+    let mut query = r::table.into_boxed();
+    if let Some(t) = target_id {
+        query = query.filter(r::target_id.eq(t));
+    }
+    if let Some(s) = status {
+        query = query.filter(r::status.eq(s));
+    }
+    let rows: Vec<Row> = query
+        .order((r::started.desc(), r::id.desc()))
+        .limit(i64::from(limit))
+        .select(COLUMNS)
+        .load(conn)?;
+    Ok(rows.into_iter().map(from_row).collect())
+}
+
 pub fn add_failure(conn: &mut DbConnection, run_id: &str, x: &FailureRecord) -> StoreResult<()> {
     diesel::insert_into(f::table)
         .values((

@@ -7,7 +7,7 @@ use super::connection::DbConnection;
 use super::schema::sync_targets as t;
 use super::unique_violation;
 use crate::scim::ScimError;
-use crate::store::{StoreError, StoreResult, TargetRecord};
+use crate::store::{StoreError, StoreResult, TargetRecord, TargetState};
 
 type Row = (
     String,
@@ -20,6 +20,7 @@ type Row = (
     i64,
     NaiveDateTime,
     NaiveDateTime,
+    String,
 );
 
 const ROW: (
@@ -33,6 +34,7 @@ const ROW: (
     t::change_cursor,
     t::created,
     t::updated,
+    t::state,
 ) = (
     t::id,
     t::name,
@@ -44,6 +46,7 @@ const ROW: (
     t::change_cursor,
     t::created,
     t::updated,
+    t::state,
 );
 
 fn from_row(r: Row) -> TargetRecord {
@@ -58,6 +61,7 @@ fn from_row(r: Row) -> TargetRecord {
         change_cursor,
         created,
         updated,
+        state,
     ) = r;
     TargetRecord {
         id,
@@ -70,6 +74,8 @@ fn from_row(r: Row) -> TargetRecord {
         change_cursor,
         created: created.and_utc(),
         updated: updated.and_utc(),
+        // An unknown word (a newer version's) pauses rather than pushes.
+        state: TargetState::parse(&state).unwrap_or(TargetState::Paused),
     }
 }
 
@@ -99,10 +105,54 @@ pub fn create(conn: &mut DbConnection, r: TargetRecord) -> StoreResult<()> {
             t::change_cursor.eq(r.change_cursor),
             t::created.eq(r.created.naive_utc()),
             t::updated.eq(r.updated.naive_utc()),
+            t::state.eq(r.state.as_str()),
         ))
         .execute(conn)
         .map_err(|e| unique_violation(e, || name_taken(&r.name)))?;
     Ok(())
+}
+
+pub fn update(conn: &mut DbConnection, r: &TargetRecord) -> StoreResult<()> {
+    diesel::update(t::table.find(&r.id))
+        .set((
+            t::base_url.eq(&r.base_url),
+            t::credentials.eq(&r.credentials),
+            t::settings.eq(&r.settings),
+            t::mapping.eq(&r.mapping),
+            t::scope.eq(&r.scope),
+            t::updated.eq(r.updated.naive_utc()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_state(
+    conn: &mut DbConnection,
+    id: &str,
+    state: TargetState,
+    cursor: Option<i64>,
+) -> StoreResult<()> {
+    diesel::update(t::table.find(id))
+        .set(t::state.eq(state.as_str()))
+        .execute(conn)?;
+    if let Some(seq) = cursor {
+        set_cursor(conn, id, seq)?;
+    }
+    Ok(())
+}
+
+pub fn finish_initial_sync(conn: &mut DbConnection, id: &str, cursor: i64) -> StoreResult<bool> {
+    let changed = diesel::update(
+        t::table
+            .find(id)
+            .filter(t::state.eq(TargetState::New.as_str())),
+    )
+    .set(t::state.eq(TargetState::Active.as_str()))
+    .execute(conn)?;
+    if changed > 0 {
+        set_cursor(conn, id, cursor)?;
+    }
+    Ok(changed > 0)
 }
 
 pub fn find(conn: &mut DbConnection, name: &str) -> StoreResult<Option<TargetRecord>> {
@@ -128,7 +178,8 @@ pub fn list(conn: &mut DbConnection) -> StoreResult<Vec<TargetRecord>> {
 /// being explicit costs nothing.
 pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     use super::schema::{
-        sync_failures as f, sync_links as l, sync_quarantine as qt, sync_queue as q, sync_runs as r,
+        sync_deprovisions as d, sync_failures as f, sync_links as l, sync_quarantine as qt,
+        sync_queue as q, sync_runs as r,
     };
     let Some(id) = t::table
         .filter(t::name.eq(name))
@@ -147,6 +198,7 @@ pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     diesel::delete(l::table.filter(l::target_id.eq(&id))).execute(conn)?;
     diesel::delete(q::table.filter(q::target_id.eq(&id))).execute(conn)?;
     diesel::delete(qt::table.filter(qt::target_id.eq(&id))).execute(conn)?;
+    diesel::delete(d::table.filter(d::target_id.eq(&id))).execute(conn)?;
     diesel::delete(t::table.filter(t::id.eq(&id))).execute(conn)?;
     Ok(true)
 }

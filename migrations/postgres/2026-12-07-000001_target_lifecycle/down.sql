@@ -1,0 +1,2 @@
+DROP TABLE sync_deprovisions;
+ALTER TABLE sync_targets DROP COLUMN state;
