@@ -13,6 +13,7 @@ use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
 
+mod door;
 mod failures;
 mod subscription;
 mod sync;

@@ -3,9 +3,8 @@
 use clap::Subcommand;
 
 use super::DatabaseArg;
+use super::door::Door;
 use crate::config::Config;
-use crate::provision::failures;
-use crate::store::diesel::DieselStore;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum FailuresCommand {
@@ -46,14 +45,15 @@ impl FailuresCommand {
 }
 
 pub(super) fn run(cmd: &FailuresCommand, config: &Config) -> anyhow::Result<()> {
-    let store = DieselStore::open(&config.database_url, config.pool_size)?;
+    let door = Door::open(config)?;
+    let (sync, actor) = (&door.services.sync, &door.actor);
     match cmd {
         FailuresCommand::List { target, .. } => {
             println!(
                 "{:<36} {:<14} {:<5} {:<36} {:<10} {:<9} {:>3} {:<24} ERROR",
                 "ID", "TARGET", "TYPE", "LOCAL ID", "OPERATION", "STATUS", "N", "NEXT ATTEMPT"
             );
-            for e in failures::list(&store, target.as_deref())? {
+            for e in door.block_on(sync.failures(target.clone()))? {
                 println!(
                     "{:<36} {:<14} {:<5} {:<36} {:<10} {:<9} {:>3} {:<24} {}",
                     e.id,
@@ -69,15 +69,15 @@ pub(super) fn run(cmd: &FailuresCommand, config: &Config) -> anyhow::Result<()> 
             }
         }
         FailuresCommand::Retry { id: Some(id), .. } => {
-            failures::retry_one(&store, id)?;
+            door.block_on(sync.retry_failure(actor, id))?;
             println!("{id} will be retried by the running workers.");
         }
         FailuresCommand::Retry { target, .. } => {
-            let n = failures::retry_all(&store, target.as_deref())?;
+            let n = door.block_on(sync.retry_failures(actor, target.clone()))?;
             println!("{n} failure(s) will be retried by the running workers.");
         }
         FailuresCommand::Discard { id, .. } => {
-            failures::discard(&store, id)?;
+            door.block_on(sync.discard_failure(actor, id))?;
             println!("Discarded {id}.");
         }
     }

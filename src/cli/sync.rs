@@ -1,20 +1,24 @@
-//! `scimhub sync run|approve|reject|show`.
+//! `scimhub sync run|approve|reject|show|runs|held`, over the same service
+//! (and audit trail) as the admin API, with a progress bar on a terminal.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use clap::Subcommand;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::DatabaseArg;
+use super::door::Door;
 use crate::config::Config;
-use crate::provision::sync::SyncEngine;
-use crate::provision::sync::command::{self, SyncAction};
-use crate::provision::webhook::Notifier;
-use crate::store::diesel::DieselStore;
+use crate::provision::sync::text;
+use crate::provision::sync::{Progress, RunOptions, RunReport};
+use crate::service::sync_admin::run_limit;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum SyncCommand {
     /// Run a full sync of one target now; exits 1 when the run failed, had
-    /// failures or awaits approval.
+    /// failures or awaits approval. A new target's first run is its initial
+    /// sync: real-time sync follows from its start.
     Run {
         target: String,
         /// Compute and print the plan; write nothing to the target.
@@ -34,7 +38,7 @@ pub(super) enum SyncCommand {
         #[command(flatten)]
         db: DatabaseArg,
     },
-    /// Refuse the deprovisions a run held back.
+    /// Refuse the deprovisions a run held back; those accounts stay as they are.
     Reject {
         run_id: String,
         #[arg(long)]
@@ -50,6 +54,28 @@ pub(super) enum SyncCommand {
         #[command(flatten)]
         db: DatabaseArg,
     },
+    /// List runs, newest first (of every target, or one).
+    Runs {
+        target: Option<String>,
+        /// Only runs with this status (e.g. awaiting_approval, failed).
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many (1-100) [default: 20].
+        #[arg(long)]
+        limit: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// List the deprovisions awaiting approval, by account name.
+    Held {
+        target: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
 }
 
 impl SyncCommand {
@@ -58,48 +84,135 @@ impl SyncCommand {
             SyncCommand::Run { db, .. }
             | SyncCommand::Approve { db, .. }
             | SyncCommand::Reject { db, .. }
-            | SyncCommand::Show { db, .. } => db,
+            | SyncCommand::Show { db, .. }
+            | SyncCommand::Runs { db, .. }
+            | SyncCommand::Held { db, .. } => db,
         }
     }
 }
 
+fn progress_bar() -> (ProgressBar, Progress) {
+    let bar = ProgressBar::new(0);
+    if !std::io::stderr().is_terminal() {
+        bar.set_draw_target(ProgressDrawTarget::hidden());
+    }
+    let style = ProgressStyle::with_template("{msg:>12} [{bar:40}] {pos}/{len}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    let shown = bar.clone();
+    let progress: Progress = Arc::new(move |phase, done, total| {
+        shown.set_message(phase);
+        shown.set_length(total as u64);
+        shown.set_position(done as u64);
+    });
+    (bar, progress)
+}
+
+/// Prints a report; an error (exit 1) when the run failed, had failures or
+/// awaits approval.
+fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", text::render(report));
+    }
+    if report.status.is_unsuccessful() {
+        anyhow::bail!("run {} is {}", report.id, report.status.as_str());
+    }
+    Ok(())
+}
+
 pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
-    let (action, json) = match cmd {
+    let door = Door::open(config)?;
+    let sync = &door.services.sync;
+    let actor = &door.actor;
+    match cmd {
         SyncCommand::Run {
             target,
             dry_run,
             json,
             ..
-        } => (
-            SyncAction::Run {
-                target: target.clone(),
-                dry_run: *dry_run,
-            },
-            *json,
-        ),
-        SyncCommand::Approve { run_id, json, .. } => (
-            SyncAction::Approve {
-                run_id: run_id.clone(),
-            },
-            *json,
-        ),
-        SyncCommand::Reject { run_id, json, .. } => (
-            SyncAction::Reject {
-                run_id: run_id.clone(),
-            },
-            *json,
-        ),
-        SyncCommand::Show { run_id, json, .. } => (
-            SyncAction::Show {
-                run_id: run_id.clone(),
-            },
-            *json,
-        ),
-    };
-    let store = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
-    let notifier = Notifier::new(store.clone(), config.notify.clone());
-    let engine = SyncEngine::new(store.clone(), store, config.secret_key.clone())
-        .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
-        .with_notifier(notifier);
-    command::run(engine, action, json)
+        } => {
+            let (bar, progress) = progress_bar();
+            let options = RunOptions { dry_run: *dry_run };
+            let report = door.block_on(sync.run_now(actor, target, options, Some(progress)));
+            bar.finish_and_clear();
+            print_report(&report?, *json)
+        }
+        SyncCommand::Approve { run_id, json, .. } => {
+            let (bar, progress) = progress_bar();
+            let report = door.block_on(sync.approve_with(actor, run_id, Some(progress)));
+            bar.finish_and_clear();
+            print_report(&report?, *json)
+        }
+        SyncCommand::Reject { run_id, json, .. } => {
+            let report = door.block_on(sync.reject(actor, run_id))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", text::render(&report));
+            }
+            Ok(())
+        }
+        SyncCommand::Show { run_id, json, .. } => {
+            let report = door.block_on(sync.report(run_id))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", text::render(&report));
+            }
+            Ok(())
+        }
+        SyncCommand::Runs {
+            target,
+            status,
+            limit,
+            json,
+            ..
+        } => {
+            let limit = run_limit(limit.as_deref())?;
+            let runs = door.block_on(sync.find_runs(target.clone(), status.as_deref(), limit))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&runs)?);
+                return Ok(());
+            }
+            println!(
+                "{:<36} {:<16} {:<24} {:<24} {:>7} {:>7} {:>7} {:>5}",
+                "RUN", "TARGET", "STATUS", "STARTED", "CREATED", "UPDATED", "DEPROV", "HELD"
+            );
+            for r in runs {
+                let status = format!(
+                    "{}{}",
+                    r.status.as_str(),
+                    if r.dry_run { " (dry)" } else { "" }
+                );
+                println!(
+                    "{:<36} {:<16} {:<24} {:<24} {:>7} {:>7} {:>7} {:>5}",
+                    r.id,
+                    r.target,
+                    status,
+                    r.started,
+                    r.counts.created,
+                    r.counts.updated,
+                    r.counts.deactivated + r.counts.deleted,
+                    r.held
+                );
+            }
+            Ok(())
+        }
+        SyncCommand::Held { target, json, .. } => {
+            let held = door.block_on(sync.held(target.clone()))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&held)?);
+            } else if held.is_empty() {
+                println!("No deprovisions await approval.");
+            } else {
+                for report in &held {
+                    print!("{}", text::render(report));
+                }
+            }
+            Ok(())
+        }
+    }
 }

@@ -1,18 +1,18 @@
-//! `scimhub target add|list|show|remove`. Secrets can come from the
-//! environment instead of flags, so they stay out of shell history.
+//! `scimhub target add|update|list|show|pause|resume|remove|release`, over
+//! the same service (and audit trail) as the admin API: flags become the
+//! admin API's request body. Secrets can come from the environment instead
+//! of flags, so they stay out of shell history.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Map, Value, json};
 
 use super::DatabaseArg;
+use super::door::Door;
 use crate::config::Config;
-use crate::provision::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
-use crate::provision::target::{self as targets, Credentials, NewTarget, TargetSettings};
-use crate::provision::target_check::parse_actions;
-use crate::store::diesel::DieselStore;
+use crate::provision::target_status::TargetWithStatus;
 
 const TOKEN_ENV: &str = "SCIMHUB_TARGET_TOKEN";
 const PASSWORD_ENV: &str = "SCIMHUB_TARGET_PASSWORD";
@@ -20,15 +20,37 @@ const CLIENT_SECRET_ENV: &str = "SCIMHUB_TARGET_CLIENT_SECRET";
 
 #[derive(Debug, Subcommand)]
 pub(super) enum TargetCommand {
-    /// Add a target (its credentials are stored encrypted with SCIMHUB_SECRET_KEY).
+    /// Add a target (credentials stored encrypted with SCIMHUB_SECRET_KEY).
+    /// It starts `new`: nothing is pushed until its initial full run
+    /// (`scimhub sync run NAME`, after `--dry-run`) or `target resume`.
     Add(Box<AddArgs>),
-    /// List targets.
+    /// Change a target in place: id map, runs, failure queue and held
+    /// approvals stay. Only the options given change.
+    Update(Box<UpdateArgs>),
+    /// List targets with their state, last run, queue depth and lag.
     List {
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         db: DatabaseArg,
     },
-    /// Show one target's settings and mapping (never its credentials).
+    /// Show one target's settings, mapping and state (never its credentials).
     Show {
+        name: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Stop real-time pushes to a target; changes wait behind its cursor.
+    Pause {
+        name: String,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Push again: a paused target gets what changed meanwhile; a new one
+    /// follows from now on (run a full sync for its existing accounts).
+    Resume {
         name: String,
         #[command(flatten)]
         db: DatabaseArg,
@@ -49,12 +71,7 @@ pub(super) enum TargetCommand {
 
 /// One auth kind: `--token`, `--basic-user` + password, or `--oauth-token-url` + client.
 #[derive(Debug, Args)]
-pub(super) struct AddArgs {
-    #[arg(long)]
-    name: String,
-    /// The target's SCIM base URL, e.g. https://app.example.com/scim/v2.
-    #[arg(long, value_name = "BASE_URL")]
-    url: String,
+pub(super) struct CredentialArgs {
     /// Bearer token (or env SCIMHUB_TARGET_TOKEN, which keeps it out of shell history).
     #[arg(long, conflicts_with_all = ["basic_user", "oauth_token_url"])]
     token: Option<String>,
@@ -75,22 +92,22 @@ pub(super) struct AddArgs {
     /// OAuth scope to ask for (space-separated).
     #[arg(long, value_name = "SCOPE", requires = "oauth_token_url")]
     oauth_scope: Option<String>,
-    /// Attribute mapping file (TOML or JSON; see the README). Default: identity.
-    #[arg(long, value_name = "FILE")]
-    mapping: Option<PathBuf>,
-    /// SCIM filter choosing the users to provision. Default: all users.
-    #[arg(long, value_name = "FILTER")]
-    scope: Option<String>,
+}
+
+/// Every non-secret setting; on `update` only those given change.
+#[derive(Debug, Args)]
+pub(super) struct SettingsArgs {
     /// SCIM filter choosing the groups to provision. Default: all groups.
     #[arg(long, value_name = "FILTER")]
     group_scope: Option<String>,
     /// Only users who are members of these groups (display names, comma-separated).
     #[arg(long, value_name = "NAME,…", value_delimiter = ',')]
-    group_members_of: Vec<String>,
+    group_members_of: Option<Vec<String>>,
     /// Attribute that links existing target accounts [default: userName].
     #[arg(long, value_name = "ATTR")]
     matching: Option<String>,
-    /// Extra request header, repeatable (not secret: `target show` prints it).
+    /// Extra request header, repeatable (not secret: `target show` prints it);
+    /// on update each given header is added or replaced.
     #[arg(long = "header", value_name = "NAME=VALUE")]
     headers: Vec<String>,
     /// Per-request timeout in seconds [default: 30].
@@ -99,33 +116,80 @@ pub(super) struct AddArgs {
     /// Requests in flight at once [default: 4].
     #[arg(long, value_name = "N")]
     max_concurrency: Option<usize>,
-    /// Run a full reconcile (drift repair) every SECS seconds while serving.
+    /// Run a full reconcile (drift repair) every SECS seconds while serving (0: never).
     #[arg(long, value_name = "SECS")]
     reconcile_every: Option<u64>,
     /// Resource types to sync [default: Users,Groups].
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
-    resource_types: Vec<String>,
+    resource_types: Option<Vec<String>>,
     /// Allowed actions [default: create,update,deactivate].
     #[arg(long, value_name = "ACTIONS", value_delimiter = ',')]
-    actions: Vec<String>,
+    actions: Option<Vec<String>>,
     /// How users leaving scope are deprovisioned [default: deactivate].
     #[arg(long, value_enum)]
     deprovision: Option<Deprovision>,
-    /// Deletion guard: hold a run deprovisioning more than P% of linked accounts… [default: 20]
+    /// Target accounts no local user or group accounts for [default: report].
+    #[arg(long, value_enum)]
+    orphans: Option<Orphans>,
+    /// Deletion guard: hold deprovisions beyond P% of linked accounts… [default: 20]
     #[arg(long, value_name = "P")]
     guard_percent: Option<f64>,
     /// …when at least N would go [default: 10].
     #[arg(long, value_name = "N")]
     guard_min: Option<usize>,
-    /// Hold a run deprovisioning more than N accounts whatever the share.
+    /// Hold beyond N deprovisions whatever the share.
     #[arg(long, value_name = "N")]
     guard_max: Option<usize>,
-    /// Target accounts no local user or group accounts for: report (default) or deprovision.
-    #[arg(long, value_enum)]
-    orphans: Option<Orphans>,
     /// Deprovisions of real-time sync and runs add up over this many seconds [default: 3600].
     #[arg(long, value_name = "SECS")]
     guard_window: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct AddArgs {
+    #[arg(long)]
+    name: String,
+    /// The target's SCIM base URL, e.g. https://app.example.com/scim/v2.
+    #[arg(long, value_name = "BASE_URL")]
+    url: String,
+    #[command(flatten)]
+    credentials: CredentialArgs,
+    /// Attribute mapping file (TOML or JSON; see the README). Default: identity.
+    #[arg(long, value_name = "FILE")]
+    mapping: Option<PathBuf>,
+    /// SCIM filter choosing the users to provision. Default: all users.
+    #[arg(long, value_name = "FILTER")]
+    scope: Option<String>,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    #[command(flatten)]
+    db: DatabaseArg,
+}
+
+#[derive(Debug, Args)]
+pub(super) struct UpdateArgs {
+    name: String,
+    /// A new SCIM base URL.
+    #[arg(long, value_name = "BASE_URL")]
+    url: Option<String>,
+    #[command(flatten)]
+    credentials: CredentialArgs,
+    /// A new attribute mapping file.
+    #[arg(long, value_name = "FILE", conflicts_with = "identity_mapping")]
+    mapping: Option<PathBuf>,
+    /// Go back to the identity mapping.
+    #[arg(long)]
+    identity_mapping: bool,
+    /// A new user scope filter.
+    #[arg(long, value_name = "FILTER", conflicts_with = "all_users")]
+    scope: Option<String>,
+    /// Drop the user scope: every user.
+    #[arg(long)]
+    all_users: bool,
+    #[command(flatten)]
+    settings: SettingsArgs,
+    #[arg(long)]
+    json: bool,
     #[command(flatten)]
     db: DatabaseArg,
 }
@@ -146,8 +210,11 @@ impl TargetCommand {
     pub(super) fn db(&self) -> &DatabaseArg {
         match self {
             TargetCommand::Add(args) => &args.db,
-            TargetCommand::List { db }
+            TargetCommand::Update(args) => &args.db,
+            TargetCommand::List { db, .. }
             | TargetCommand::Show { db, .. }
+            | TargetCommand::Pause { db, .. }
+            | TargetCommand::Resume { db, .. }
             | TargetCommand::Remove { db, .. }
             | TargetCommand::Release { db, .. } => db,
         }
@@ -159,14 +226,14 @@ fn secret(flag: &Option<String>, env: &str) -> Option<String> {
     flag.clone().or_else(|| std::env::var(env).ok())
 }
 
-fn credentials(a: &AddArgs) -> anyhow::Result<Credentials> {
+/// The credentials object of the admin API, when any are given.
+fn credentials(a: &CredentialArgs) -> anyhow::Result<Option<Value>> {
     if let Some(username) = &a.basic_user {
         let password = secret(&a.basic_password, PASSWORD_ENV)
             .with_context(|| format!("--basic-user needs --basic-password (or {PASSWORD_ENV})"))?;
-        return Ok(Credentials::Basic {
-            username: username.clone(),
-            password,
-        });
+        return Ok(Some(
+            json!({"kind": "basic", "username": username, "password": password}),
+        ));
     }
     if let Some(token_url) = &a.oauth_token_url {
         let client_id = a
@@ -176,135 +243,243 @@ fn credentials(a: &AddArgs) -> anyhow::Result<Credentials> {
         let client_secret = secret(&a.client_secret, CLIENT_SECRET_ENV).with_context(|| {
             format!("--oauth-token-url needs --client-secret (or {CLIENT_SECRET_ENV})")
         })?;
-        return Ok(Credentials::OAuth2 {
-            token_url: token_url.clone(),
-            client_id,
-            client_secret,
-            scope: a.oauth_scope.clone(),
-        });
+        return Ok(Some(json!({"kind": "oauth2", "token_url": token_url,
+            "client_id": client_id, "client_secret": client_secret, "scope": a.oauth_scope})));
     }
-    let token = secret(&a.token, TOKEN_ENV).with_context(|| {
-        format!(
-            "give the target's credentials: --token (or {TOKEN_ENV}), --basic-user with \
-             --basic-password, or --oauth-token-url with --client-id and --client-secret"
-        )
-    })?;
-    Ok(Credentials::Bearer { token })
+    Ok(secret(&a.token, TOKEN_ENV).map(|token| json!({"kind": "bearer", "token": token})))
 }
 
-fn headers(pairs: &[String]) -> anyhow::Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
+const NO_CREDENTIALS: &str = "give the target's credentials: --token (or SCIMHUB_TARGET_TOKEN), \
+     --basic-user with --basic-password, or --oauth-token-url with --client-id and --client-secret";
+
+fn headers(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
+    let mut out = Map::new();
     for pair in pairs {
         let Some((name, value)) = pair.split_once('=') else {
             bail!("--header wants NAME=VALUE, got {pair:?}");
         };
         let name = name.trim().to_string();
-        if out.insert(name.clone(), value.trim().to_string()).is_some() {
+        if out
+            .insert(name.clone(), Value::String(value.trim().to_string()))
+            .is_some()
+        {
             bail!("header {name:?} is given twice");
         }
     }
     Ok(out)
 }
 
-fn settings(a: &AddArgs) -> anyhow::Result<TargetSettings> {
-    let d = TargetSettings::default();
-    Ok(TargetSettings {
-        auth: d.auth,
-        resource_types: if a.resource_types.is_empty() {
-            d.resource_types
-        } else {
-            a.resource_types.clone()
-        },
-        actions: if a.actions.is_empty() {
-            d.actions
-        } else {
-            parse_actions(&a.actions)?
-        },
-        deprovision: match a.deprovision {
-            None => d.deprovision,
-            Some(Deprovision::Deactivate) => DeprovisionMode::Deactivate,
-            Some(Deprovision::Delete) => DeprovisionMode::Delete,
-        },
-        matching: a.matching.clone().unwrap_or(d.matching),
-        guard: DeletionGuard {
-            max_percent: a.guard_percent.unwrap_or(d.guard.max_percent),
-            min_count: a.guard_min.unwrap_or(d.guard.min_count),
-            max_count: a.guard_max.or(d.guard.max_count),
-            window_secs: a.guard_window.unwrap_or(d.guard.window_secs),
-        },
-        timeout_secs: a.timeout.unwrap_or(d.timeout_secs),
-        max_concurrency: a.max_concurrency.unwrap_or(d.max_concurrency),
-        headers: headers(&a.headers)?,
-        group_scope: a.group_scope.clone(),
-        reconcile_secs: a.reconcile_every,
-        scope_groups: a.group_members_of.clone(),
-        orphans: match a.orphans {
-            None => d.orphans,
-            Some(Orphans::Report) => OrphanPolicy::Report,
-            Some(Orphans::Deprovision) => OrphanPolicy::Deprovision,
-        },
-    })
+/// The settings the flags name, as the admin API's `settings` object.
+fn settings(a: &SettingsArgs) -> anyhow::Result<Value> {
+    let mut s = Map::new();
+    let mut put = |key: &str, value: Value| {
+        s.insert(key.to_string(), value);
+    };
+    if let Some(v) = &a.group_scope {
+        put("group_scope", json!(v));
+    }
+    if let Some(v) = &a.group_members_of {
+        put("scope_groups", json!(v));
+    }
+    if let Some(v) = &a.matching {
+        put("matching", json!(v));
+    }
+    if !a.headers.is_empty() {
+        put("headers", Value::Object(headers(&a.headers)?));
+    }
+    if let Some(v) = a.timeout {
+        put("timeout_secs", json!(v));
+    }
+    if let Some(v) = a.max_concurrency {
+        put("max_concurrency", json!(v));
+    }
+    if let Some(v) = a.reconcile_every {
+        put(
+            "reconcile_secs",
+            if v == 0 { Value::Null } else { json!(v) },
+        );
+    }
+    if let Some(v) = &a.resource_types {
+        put("resource_types", json!(v));
+    }
+    if let Some(v) = &a.actions {
+        let actions = crate::provision::target_check::parse_actions(v)?;
+        put("actions", serde_json::to_value(actions)?);
+    }
+    if let Some(v) = a.deprovision {
+        let word = match v {
+            Deprovision::Deactivate => "deactivate",
+            Deprovision::Delete => "delete",
+        };
+        put("deprovision", json!(word));
+    }
+    if let Some(v) = a.orphans {
+        let word = match v {
+            Orphans::Report => "report",
+            Orphans::Deprovision => "deprovision",
+        };
+        put("orphans", json!(word));
+    }
+    let mut guard = Map::new();
+    if let Some(v) = a.guard_percent {
+        guard.insert("max_percent".into(), json!(v));
+    }
+    if let Some(v) = a.guard_min {
+        guard.insert("min_count".into(), json!(v));
+    }
+    if let Some(v) = a.guard_max {
+        guard.insert("max_count".into(), json!(v));
+    }
+    if let Some(v) = a.guard_window {
+        guard.insert("window_secs".into(), json!(v));
+    }
+    if !guard.is_empty() {
+        put("guard", Value::Object(guard));
+    }
+    Ok(Value::Object(s))
 }
 
-fn add(store: &DieselStore, config: &Config, a: &AddArgs) -> anyhow::Result<()> {
-    let mapping = match &a.mapping {
-        Some(path) => Some(
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read mapping file {}", path.display()))?,
-        ),
-        None => None,
-    };
-    let new = NewTarget {
-        name: a.name.clone(),
-        base_url: a.url.clone(),
-        credentials: credentials(a)?,
-        mapping,
-        scope: a.scope.clone(),
-        settings: settings(a)?,
-    };
-    let view = targets::add(store, config.secret_key.as_ref(), new)?;
+fn read_mapping(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read mapping file {}", path.display()))
+}
+
+fn add_body(a: &AddArgs) -> anyhow::Result<Value> {
+    let mut body = json!({
+        "name": a.name,
+        "url": a.url,
+        "credentials": credentials(&a.credentials)?.context(NO_CREDENTIALS)?,
+        "settings": settings(&a.settings)?,
+    });
+    if let Some(path) = &a.mapping {
+        body["mapping"] = json!(read_mapping(path)?);
+    }
+    if let Some(scope) = &a.scope {
+        body["scope"] = json!(scope);
+    }
+    Ok(body)
+}
+
+fn update_body(a: &UpdateArgs) -> anyhow::Result<Value> {
+    let mut body = Map::new();
+    if let Some(url) = &a.url {
+        body.insert("url".into(), json!(url));
+    }
+    if let Some(c) = credentials(&a.credentials)? {
+        body.insert("credentials".into(), c);
+    }
+    if let Some(path) = &a.mapping {
+        body.insert("mapping".into(), json!(read_mapping(path)?));
+    } else if a.identity_mapping {
+        body.insert("mapping".into(), Value::Null);
+    }
+    if let Some(scope) = &a.scope {
+        body.insert("scope".into(), json!(scope));
+    } else if a.all_users {
+        body.insert("scope".into(), Value::Null);
+    }
+    let settings = settings(&a.settings)?;
+    if settings.as_object().is_some_and(|s| !s.is_empty()) {
+        body.insert("settings".into(), settings);
+    }
+    if body.is_empty() {
+        bail!("nothing to change: give at least one option (see `scimhub target update --help`)");
+    }
+    Ok(Value::Object(body))
+}
+
+fn print_table(targets: &[TargetWithStatus]) {
     println!(
-        "Added target {:?} ({}, {} auth).",
-        view.name, view.base_url, view.settings.auth
+        "{:<20} {:<18} {:<40} {:<24} {:>5} {:>6}  LAST ERROR",
+        "NAME", "STATE", "URL", "LAST RUN", "QUEUE", "LAG"
     );
-    Ok(())
+    for t in targets {
+        let s = &t.status;
+        let last_run = s.last_run.as_ref().map_or("-".to_string(), |r| {
+            format!(
+                "{}{}",
+                r.status.as_str(),
+                if r.dry_run { " (dry)" } else { "" }
+            )
+        });
+        println!(
+            "{:<20} {:<18} {:<40} {:<24} {:>5} {:>6}  {}",
+            t.target.name,
+            s.state,
+            t.target.base_url,
+            last_run,
+            s.queue_depth,
+            s.lag,
+            s.last_error.as_deref().unwrap_or("-")
+        );
+    }
 }
 
 pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
-    let store = DieselStore::open(&config.database_url, config.pool_size)?;
+    let door = Door::open(config)?;
+    let sync = &door.services.sync;
+    let actor = &door.actor;
     match cmd {
-        TargetCommand::Add(args) => add(&store, config, args)?,
-        TargetCommand::List { .. } => {
+        TargetCommand::Add(args) => {
+            let view = door.block_on(sync.add_target(actor, add_body(args)?))?;
             println!(
-                "{:<20} {:<44} {:<7} {:<10} SCOPE",
-                "NAME", "URL", "AUTH", "MAPPING"
+                "Added target {:?} ({}, {} auth). It is new: nothing is pushed until its \
+                 initial sync.\nPreview it with `scimhub sync run {0} --dry-run`, then run \
+                 `scimhub sync run {0}` (or `scimhub target resume {0}` to follow only new changes).",
+                view.name, view.base_url, view.settings.auth
             );
-            for t in targets::list(&store)? {
-                let mapping = if t.mapping.is_some() {
-                    "custom"
-                } else {
-                    "identity"
-                };
-                println!(
-                    "{:<20} {:<44} {:<7} {:<10} {}",
-                    t.name,
-                    t.base_url,
-                    t.settings.auth,
-                    mapping,
-                    t.scope.as_deref().unwrap_or("all users")
-                );
+        }
+        TargetCommand::Update(args) => {
+            let updated =
+                door.block_on(sync.update_target(actor, &args.name, update_body(args)?))?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&updated)?);
+            } else {
+                println!("Updated target {:?}.", updated.target.name);
+                if updated.reconcile_needed {
+                    println!(
+                        "Scope, mapping or matching changed: existing accounts follow with a \
+                         full run. Preview with `scimhub sync run {0} --dry-run`, then \
+                         `scimhub sync run {0}`.",
+                        updated.target.name
+                    );
+                }
             }
         }
-        TargetCommand::Show { name, .. } => {
-            let t = targets::show(&store, name)?;
-            println!("{}", serde_json::to_string_pretty(&t)?);
+        TargetCommand::List { json, .. } => {
+            let targets = door.block_on(sync.targets())?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&targets)?);
+            } else {
+                print_table(&targets);
+            }
+        }
+        TargetCommand::Show { name, json, .. } => {
+            let t = door.block_on(sync.target(name))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&t)?);
+            } else {
+                print_table(std::slice::from_ref(&t));
+                println!("{}", serde_json::to_string_pretty(&t.target)?);
+            }
+        }
+        TargetCommand::Pause { name, .. } => {
+            door.block_on(sync.pause(actor, name))?;
+            println!("Paused target {name:?}: changes wait until `scimhub target resume {name}`.");
+        }
+        TargetCommand::Resume { name, .. } => {
+            let view = door.block_on(sync.resume(actor, name))?;
+            println!(
+                "Resumed target {name:?}: real-time sync follows the change log from position {}.",
+                view.change_cursor
+            );
         }
         TargetCommand::Remove { name, .. } => {
-            targets::remove(&store, name)?;
+            door.block_on(sync.remove_target(actor, name))?;
             println!("Removed target {name:?}.");
         }
         TargetCommand::Release { name, .. } => {
-            if targets::release(&store, name)? {
+            if door.block_on(sync.release_target(actor, name))? {
                 println!("Released target {name:?} from quarantine.");
             } else {
                 println!("Target {name:?} was not quarantined.");

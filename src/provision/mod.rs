@@ -10,6 +10,7 @@ pub mod plan;
 pub mod sync;
 pub mod target;
 pub mod target_check;
+pub mod target_status;
 pub mod webhook;
 pub mod worker;
 pub mod writes;

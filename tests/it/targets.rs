@@ -102,13 +102,18 @@ fn target_commands_add_list_show_and_remove() {
     let list = scimhub(&db, &["target", "list"]);
     let listing = text(&list);
     assert!(listing.contains("slack") && listing.contains("https://slack.example/scim/v2"));
-    assert!(listing.contains("custom") && listing.contains("active eq true"));
+    assert!(
+        listing.contains(" new "),
+        "a new target waits for its initial sync: {listing}"
+    );
 
-    let show = scimhub(&db, &["target", "show", "slack"]);
+    let show = scimhub(&db, &["target", "show", "slack", "--json"]);
     assert!(show.status.success(), "{}", text(&show));
     let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     assert_eq!(shown["name"], "slack");
     assert_eq!(shown["settings"]["matching"], "userName");
+    assert_eq!(shown["scope"], "active eq true");
+    assert_eq!(shown["status"]["state"], "new");
     assert_eq!(
         shown["mapping"]["users"]["rules"][0]["value"],
         "lower(userName)"
@@ -295,7 +300,7 @@ fn every_auth_kind_is_stored_sealed_and_never_shown() {
             text(&out)
         );
         assert!(!text(&out).contains(case.secret));
-        let show = scimhub(&db, &["target", "show", name]);
+        let show = scimhub(&db, &["target", "show", name, "--json"]);
         assert!(show.status.success(), "{}", text(&show));
         let shown: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
         assert_eq!(shown["settings"]["auth"], case.kind, "{name}");
@@ -366,7 +371,7 @@ fn target_options_are_stored_and_shown() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    let show = scimhub(&db, &["target", "show", "hr"]);
+    let show = scimhub(&db, &["target", "show", "hr", "--json"]);
     let settings =
         serde_json::from_slice::<serde_json::Value>(&show.stdout).unwrap()["settings"].clone();
     assert_eq!(
@@ -377,13 +382,14 @@ fn target_options_are_stored_and_shown() {
             "actions": {"create": true, "update": true, "deactivate": false, "delete": true},
             "deprovision": "delete",
             "matching": "externalId",
-            "guard": {"max_percent": 5.5, "min_count": 3, "max_count": 50},
+            "guard": {"max_percent": 5.5, "min_count": 3, "max_count": 50, "window_secs": 3600},
             "timeout_secs": 12,
             "max_concurrency": 2,
             "headers": {"X-Region": "eu", "X-Tenant": "acme"},
             "group_scope": "displayName sw \"hr-\"",
             "scope_groups": ["Staff", "Contractors"],
             "reconcile_secs": 3600,
+            "orphans": "report",
         })
     );
 }

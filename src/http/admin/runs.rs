@@ -13,6 +13,7 @@ use crate::http::middleware::actor_of;
 use crate::http::routes::Endpoint;
 use crate::http::{ADMIN_BASE, AppState};
 use crate::service::Principal;
+use crate::service::sync_admin::run_limit;
 use crate::service::tokens::SCOPE_ADMIN;
 
 type Handled = Result<HttpResponse, AppError>;
@@ -22,6 +23,8 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(Method::POST, "/targets/{name}/runs", admin, start),
         Endpoint::new(Method::GET, "/targets/{name}/runs", admin, list),
+        Endpoint::new(Method::GET, "/runs", admin, find),
+        Endpoint::new(Method::GET, "/approvals", admin, approvals),
         Endpoint::new(Method::GET, "/runs/{id}", admin, show),
         Endpoint::new(Method::POST, "/runs/{id}/approve", admin, approve),
         Endpoint::new(Method::POST, "/runs/{id}/reject", admin, reject),
@@ -45,10 +48,32 @@ async fn start(
         .json(json!({"id": report.id, "status": report.status})))
 }
 
+fn query(req: &HttpRequest, key: &str) -> Option<String> {
+    url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// `GET /runs[?target=NAME][&status=STATUS][&limit=N]`: every target's runs.
+async fn find(state: web::Data<AppState>, req: HttpRequest) -> Handled {
+    let limit = run_limit(query(&req, "limit").as_deref())?;
+    let status = query(&req, "status");
+    let runs = state
+        .services
+        .sync
+        .find_runs(query(&req, "target"), status.as_deref(), limit)
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
+}
+
+/// `GET /approvals[?target=NAME]`: pending approvals with each held account.
+async fn approvals(state: web::Data<AppState>, req: HttpRequest) -> Handled {
+    let held = state.services.sync.held(query(&req, "target")).await?;
+    Ok(HttpResponse::Ok().json(json!({ "approvals": held })))
+}
+
 async fn list(state: web::Data<AppState>, req: HttpRequest, name: web::Path<String>) -> Handled {
-    let limit = url::form_urlencoded::parse(req.query_string().as_bytes())
-        .find(|(k, _)| k == "limit")
-        .map(|(_, v)| v.into_owned());
+    let limit = query(&req, "limit");
     let runs = state.services.sync.runs(&name, limit.as_deref()).await?;
     Ok(HttpResponse::Ok().json(json!({ "runs": runs })))
 }

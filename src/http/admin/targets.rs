@@ -22,7 +22,10 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::GET, "/targets", admin, list),
         Endpoint::new(Method::POST, "/targets", admin, add),
         Endpoint::new(Method::GET, "/targets/{name}", admin, show),
+        Endpoint::new(Method::PATCH, "/targets/{name}", admin, update),
         Endpoint::new(Method::DELETE, "/targets/{name}", admin, remove),
+        Endpoint::new(Method::POST, "/targets/{name}/pause", admin, pause),
+        Endpoint::new(Method::POST, "/targets/{name}/resume", admin, resume),
     ]
 }
 
@@ -51,6 +54,49 @@ async fn add(
 
 async fn show(state: web::Data<AppState>, name: web::Path<String>) -> Handled {
     let view = state.services.sync.target(&name).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    name: web::Path<String>,
+    ScimJson(body): ScimJson,
+) -> Handled {
+    let updated = state
+        .services
+        .sync
+        .update_target(&actor_of(&caller, &req), &name, body)
+        .await?;
+    Ok(HttpResponse::Ok().json(updated))
+}
+
+async fn pause(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Handled {
+    let view = state
+        .services
+        .sync
+        .pause(&actor_of(&caller, &req), &name)
+        .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+async fn resume(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    name: web::Path<String>,
+) -> Handled {
+    let view = state
+        .services
+        .sync
+        .resume(&actor_of(&caller, &req), &name)
+        .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 

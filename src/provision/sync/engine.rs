@@ -371,8 +371,8 @@ impl SyncEngine {
             target.settings.guard,
             deprovisions.len(),
         );
-        let within_window = blocking(move || guard_window::admits(sync.as_ref(), &target_id, &guard, n))
-            .await?;
+        let within_window =
+            blocking(move || guard_window::admits(sync.as_ref(), &target_id, &guard, n)).await?;
         let hold = plan.status == PlanStatus::AwaitingApproval || !within_window;
         if report.dry_run {
             report.changes = planned_changes(&plan);
@@ -697,7 +697,11 @@ fn deprovisioned_objects(plan: &Plan) -> Vec<(String, String)> {
                 remote_id,
                 ..
             } => {
-                let id = if local_id.is_empty() { remote_id } else { local_id };
+                let id = if local_id.is_empty() {
+                    remote_id
+                } else {
+                    local_id
+                };
                 Some((kind.as_str().to_string(), id.clone()))
             }
             _ => None,

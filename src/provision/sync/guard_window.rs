@@ -20,7 +20,11 @@ pub const WORKER_HOLD: &str =
 /// The newest run of the target awaiting approval, if any.
 pub fn pending(sync: &dyn SyncStore, target_id: &str) -> Result<Option<RunRecord>, SyncError> {
     Ok(sync
-        .find_runs(Some(target_id), Some(RunStatus::AwaitingApproval.as_str()), 1)?
+        .find_runs(
+            Some(target_id),
+            Some(RunStatus::AwaitingApproval.as_str()),
+            1,
+        )?
         .into_iter()
         .next())
 }
@@ -72,9 +76,10 @@ pub fn hold(
     if let Some(run) = pending(sync, &target.id)? {
         let mut report = persist::from_record(&run, Vec::new())?;
         if report.warnings.iter().any(|w| w == WORKER_HOLD) {
-            let known = report.pending.iter().any(|h| {
-                h.resource_type == item.resource_type && h.local_id == item.local_id
-            });
+            let known = report
+                .pending
+                .iter()
+                .any(|h| h.resource_type == item.resource_type && h.local_id == item.local_id);
             if !known {
                 report.pending.push(item);
                 sync.update_run(&persist::to_record(

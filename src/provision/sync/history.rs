@@ -5,8 +5,8 @@ use serde::Serialize;
 
 use super::error::SyncError;
 use super::persist;
-use super::report::{ActionCounts, RunStatus};
-use crate::store::SyncStore;
+use super::report::{ActionCounts, RunReport, RunStatus};
+use crate::store::{RunRecord, SyncStore};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunSummary {
@@ -34,19 +34,64 @@ pub fn recent(
         .ok_or_else(|| SyncError::UnknownTarget(target_name.to_string()))?;
     sync.list_runs(&target.id, limit)?
         .iter()
-        .map(|run| {
-            let report = persist::from_record(run, Vec::new())?;
-            Ok(RunSummary {
-                id: report.id,
-                target: target.name.clone(),
-                status: report.status,
-                dry_run: report.dry_run,
-                started: report.started,
-                finished: report.finished,
-                counts: report.counts,
-                held: report.pending.len(),
-                error: report.error,
-            })
+        .map(|run| summary(run, &target.name))
+        .collect()
+}
+
+/// Runs of every target (or one), optionally of one status, newest first.
+pub fn find(
+    sync: &dyn SyncStore,
+    target_name: Option<&str>,
+    status: Option<RunStatus>,
+    limit: u32,
+) -> Result<Vec<RunSummary>, SyncError> {
+    let targets = sync.list_targets()?;
+    let target_id = match target_name {
+        Some(name) => Some(
+            targets
+                .iter()
+                .find(|t| t.name == name)
+                .map(|t| t.id.clone())
+                .ok_or_else(|| SyncError::UnknownTarget(name.to_string()))?,
+        ),
+        None => None,
+    };
+    let name_of = |id: &str| {
+        targets
+            .iter()
+            .find(|t| t.id == id)
+            .map_or_else(String::new, |t| t.name.clone())
+    };
+    sync.find_runs(target_id.as_deref(), status.map(RunStatus::as_str), limit)?
+        .iter()
+        .map(|run| summary(run, &name_of(&run.target_id)))
+        .collect()
+}
+
+/// Held approvals (runs awaiting approval) with what each holds, newest first.
+pub fn held(sync: &dyn SyncStore, target_name: Option<&str>) -> Result<Vec<RunReport>, SyncError> {
+    let runs = find(sync, target_name, Some(RunStatus::AwaitingApproval), 1000)?;
+    runs.iter()
+        .map(|r| {
+            let run = sync
+                .get_run(&r.id)?
+                .ok_or_else(|| SyncError::UnknownRun(r.id.clone()))?;
+            Ok(persist::from_record(&run, Vec::new())?)
         })
         .collect()
+}
+
+pub fn summary(run: &RunRecord, target_name: &str) -> Result<RunSummary, SyncError> {
+    let report = persist::from_record(run, Vec::new())?;
+    Ok(RunSummary {
+        id: report.id,
+        target: target_name.to_string(),
+        status: report.status,
+        dry_run: report.dry_run,
+        started: report.started,
+        finished: report.finished,
+        counts: report.counts,
+        held: report.pending.len(),
+        error: report.error,
+    })
 }

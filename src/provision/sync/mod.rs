@@ -3,7 +3,6 @@
 //! rejection of held runs.
 
 mod apply;
-pub mod command;
 mod engine;
 mod error;
 pub mod guard_window;
@@ -13,7 +12,7 @@ mod loaded;
 mod persist;
 pub mod report;
 pub(crate) mod source;
-mod text;
+pub mod text;
 
 pub use apply::Progress;
 pub use engine::{RunOptions, SyncEngine};

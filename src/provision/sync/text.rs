@@ -59,8 +59,33 @@ pub fn render(r: &RunReport) -> String {
         for h in &r.pending {
             let _ = writeln!(
                 out,
-                "    {} {} → {} ({})",
-                h.resource_type, h.local_id, h.remote_id, h.reason
+                "    {:<5} {:<32} {} → {} ({}, held {})",
+                h.resource_type,
+                h.name.as_deref().unwrap_or("-"),
+                if h.local_id.is_empty() {
+                    "-"
+                } else {
+                    &h.local_id
+                },
+                h.remote_id,
+                h.reason,
+                h.held_at.as_deref().unwrap_or(&r.started)
+            );
+        }
+    }
+    if !r.orphans.is_empty() {
+        let _ = writeln!(
+            out,
+            "  {} account(s) on the target match nothing here (orphans):",
+            r.orphans.len()
+        );
+        for o in &r.orphans {
+            let _ = writeln!(
+                out,
+                "    {:<5} {:<32} {}",
+                o.resource_type,
+                o.name.as_deref().unwrap_or("-"),
+                o.remote_id
             );
         }
     }

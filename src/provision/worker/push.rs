@@ -11,9 +11,7 @@ use crate::provision::client::{ClientError, ScimClient, TargetLimits};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{manager_of, set_manager};
 use crate::provision::plan::members::{diff, remote_members};
-use crate::provision::plan::{
-    DeprovisionMode, DeprovisionReason, MatchKey, Source, display_name,
-};
+use crate::provision::plan::{DeprovisionMode, DeprovisionReason, MatchKey, Source, display_name};
 use crate::provision::sync::guard_window;
 use crate::provision::sync::report::HeldDeprovision;
 use crate::provision::sync::source::{self, LocalOne};
@@ -323,7 +321,11 @@ impl Session {
         blocking(move || guard_window::admits(sync.as_ref(), &target, &guard, 1)).await
     }
 
-    async fn record_deprovision(&self, kind: ResourceKind, local_id: &str) -> Result<(), SyncError> {
+    async fn record_deprovision(
+        &self,
+        kind: ResourceKind,
+        local_id: &str,
+    ) -> Result<(), SyncError> {
         let (sync, target) = (self.sync.clone(), self.id());
         let object = vec![(kind.as_str().to_string(), local_id.to_string())];
         blocking(move || guard_window::record(sync.as_ref(), &target, &object)).await

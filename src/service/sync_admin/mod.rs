@@ -4,7 +4,10 @@
 //! the audit actor.
 
 mod failures;
+mod lifecycle;
 mod request;
+
+pub use lifecycle::Updated;
 
 use std::sync::Arc;
 
@@ -57,6 +60,20 @@ impl From<SyncError> for AppError {
     }
 }
 
+/// A `limit` query parameter for run lists: 1 to `MAX_RUNS`, default `DEFAULT_RUNS`.
+pub fn run_limit(text: Option<&str>) -> Result<u32, AppError> {
+    match text {
+        None => Ok(DEFAULT_RUNS),
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=MAX_RUNS).contains(n))
+            .ok_or_else(|| {
+                ScimError::invalid_value(format!("limit is a number from 1 to {MAX_RUNS}")).into()
+            }),
+    }
+}
+
 #[derive(Clone)]
 pub struct SyncAdmin {
     store: Arc<dyn Store>,
@@ -91,16 +108,6 @@ impl SyncAdmin {
             detail: Some(detail),
         };
         blocking(move || Ok(store.record_audit(event)?)).await
-    }
-
-    pub async fn targets(&self) -> Result<Vec<TargetView>, AppError> {
-        let sync = self.sync.clone();
-        blocking(move || Ok(target::list(sync.as_ref())?)).await
-    }
-
-    pub async fn target(&self, name: &str) -> Result<TargetView, AppError> {
-        let (sync, name) = (self.sync.clone(), name.to_string());
-        blocking(move || Ok(target::show(sync.as_ref(), &name)?)).await
     }
 
     /// Checks the whole request before anything is stored.
@@ -140,16 +147,7 @@ impl SyncAdmin {
 
     /// A target's runs, newest first; `limit` is 1 to `MAX_RUNS`.
     pub async fn runs(&self, name: &str, limit: Option<&str>) -> Result<Vec<RunSummary>, AppError> {
-        let limit = match limit {
-            None => DEFAULT_RUNS,
-            Some(text) => text
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=MAX_RUNS).contains(n))
-                .ok_or_else(|| {
-                    ScimError::invalid_value(format!("limit is a number from 1 to {MAX_RUNS}"))
-                })?,
-        };
+        let limit = run_limit(limit)?;
         let (sync, name) = (self.sync.clone(), name.to_string());
         blocking(move || Ok(history::recent(sync.as_ref(), &name, limit)?)).await
     }
@@ -165,14 +163,7 @@ impl SyncAdmin {
             self.engine.report(run_id).await?;
             return Err(no_key(NO_KEY_FOR_RUNS));
         }
-        let report = self.engine.approve(run_id, &actor.name, None).await?;
-        let detail = format!(
-            "run {run_id} of target {:?}: {}",
-            report.target,
-            report.status.as_str()
-        );
-        self.audit("sync.run.approve", actor, detail).await?;
-        Ok(report)
+        self.approve_with(actor, run_id, None).await
     }
 
     pub async fn reject(&self, actor: &Actor, run_id: &str) -> Result<RunReport, AppError> {

@@ -5,7 +5,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::provision::sync::RunOptions;
-use crate::provision::target::{Credentials, NewTarget, TargetError, TargetSettings};
+use crate::provision::target::{
+    Credentials, NewTarget, TargetChanges, TargetError, TargetSettings,
+};
 
 /// `POST /admin/v1/targets`: what `scimhub target add` takes, as JSON.
 #[derive(Debug, Deserialize)]
@@ -73,6 +75,82 @@ pub fn new_target(body: Value) -> Result<NewTarget, TargetError> {
         mapping: mapping(request.mapping)?,
         scope: request.scope,
         settings: request.settings,
+    })
+}
+
+/// `PATCH /admin/v1/targets/{name}` (and `scimhub target update`): only
+/// the fields given change; `settings` is merged key by key (RFC 7396), so
+/// `{"settings": {"guard": {"max_percent": 5}}}` changes one number.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TargetPatch {
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    credentials: Option<Value>,
+    /// `null` goes back to the identity mapping.
+    #[serde(default, deserialize_with = "present")]
+    mapping: Option<Value>,
+    /// `null` is every user.
+    #[serde(default, deserialize_with = "present")]
+    scope: Option<Value>,
+    #[serde(default)]
+    settings: Option<Value>,
+}
+
+/// Tells a key given as `null` (`Some(Null)`) from a key left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+/// RFC 7396 JSON merge patch.
+fn merge(into: &mut Value, patch: &Value) {
+    match (into, patch) {
+        (Value::Object(into), Value::Object(patch)) => {
+            for (k, v) in patch {
+                if v.is_null() {
+                    into.remove(k);
+                } else {
+                    merge(into.entry(k.clone()).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (into, patch) => *into = patch.clone(),
+    }
+}
+
+/// The changes a patch asks for, its settings merged over `current`.
+pub fn target_changes(body: Value, current: &TargetSettings) -> Result<TargetChanges, TargetError> {
+    let patch: TargetPatch =
+        serde_json::from_value(body).map_err(|e| invalid(format!("bad target update: {e}")))?;
+    let settings = match patch.settings {
+        None => None,
+        Some(changes) => {
+            if !changes.is_object() {
+                return Err(invalid("settings: an object of the settings to change"));
+            }
+            let mut merged =
+                serde_json::to_value(current).map_err(|e| TargetError::Internal(e.into()))?;
+            merge(&mut merged, &changes);
+            Some(serde_json::from_value(merged).map_err(|e| invalid(format!("settings: {e}")))?)
+        }
+    };
+    let scope = match patch.scope {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(s)) => Some(Some(s)),
+        Some(_) => {
+            return Err(invalid(
+                "scope: a SCIM filter string, or null for every user",
+            ));
+        }
+    };
+    Ok(TargetChanges {
+        base_url: patch.url,
+        credentials: patch.credentials.map(credentials).transpose()?,
+        mapping: patch.mapping.map(|m| mapping(Some(m))).transpose()?,
+        scope,
+        settings,
     })
 }
 
@@ -162,6 +240,33 @@ mod tests {
         let mut body = base();
         body["settings"] = json!({"timeout": 5});
         assert!(error(body).contains("unknown field `timeout`"));
+    }
+
+    #[test]
+    fn updates_change_only_what_they_name() {
+        let current = TargetSettings::default();
+        let c = target_changes(
+            json!({"settings": {"guard": {"max_percent": 5.0}}}),
+            &current,
+        )
+        .unwrap();
+        let s = c.settings.unwrap();
+        assert_eq!(s.guard.max_percent, 5.0);
+        assert_eq!(s.guard.min_count, current.guard.min_count);
+        assert_eq!(s.matching, current.matching);
+        assert!(c.base_url.is_none() && c.credentials.is_none() && c.mapping.is_none());
+        let c = target_changes(json!({"scope": null, "mapping": null}), &current).unwrap();
+        assert_eq!(c.scope, Some(None));
+        assert_eq!(c.mapping, Some(None));
+        let c = target_changes(
+            json!({"credentials": {"kind": "bearer", "token": "t2"}}),
+            &current,
+        )
+        .unwrap();
+        assert_eq!(c.credentials.unwrap().kind(), "bearer");
+        assert!(target_changes(json!({"name": "x"}), &current).is_err());
+        assert!(target_changes(json!({"settings": {"timeout": 1}}), &current).is_err());
+        assert!(target_changes(json!({"scope": 3}), &current).is_err());
     }
 
     #[test]
