@@ -23,6 +23,7 @@ mod crash;
 mod discovery;
 mod groups;
 mod jwt;
+mod lifecycle;
 mod limits;
 mod migrations;
 mod patch;

@@ -1,0 +1,403 @@
+//! A target's life as an admin drives it: a live `scimhub serve` with its
+//! real-time workers, the CLI against the same database, and a second
+//! scimhub as the downstream app.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::support::live::LiveServer;
+use crate::support::{Backend, ENTERPRISE, TestApp, eventually, postgres};
+
+/// A fresh source database of `backend` (None: PostgreSQL not available).
+fn source_database(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
+    match backend {
+        Backend::Sqlite => Some(format!(
+            "sqlite://{}",
+            dir.path().join("source.db").display()
+        )),
+        Backend::Postgres => Some(postgres::server()?.fresh_database()),
+    }
+}
+
+/// An admin-scoped token of the live server, made with the CLI.
+fn admin_token(server: &LiveServer) -> String {
+    let out = server.cli_ok(&[
+        "token",
+        "create",
+        "--name",
+        "admin",
+        "--scopes",
+        "scim:read,scim:write,admin",
+    ]);
+    out.lines().last().unwrap().trim().to_string()
+}
+
+struct Source<'a> {
+    server: &'a LiveServer,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Source<'_> {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut req = self
+            .client
+            .request(method, format!("{}/scim/v2{path}", self.server.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/scim+json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        assert!(resp.status().is_success(), "{path}: {}", resp.status());
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn user(&self, name: &str, manager: Option<&str>) -> String {
+        let mut body = crate::support::user_body(name);
+        body["schemas"] = json!([crate::support::USER_SCHEMA, ENTERPRISE]);
+        if let Some(m) = manager {
+            body[ENTERPRISE] = json!({"manager": {"value": m}});
+        }
+        let u = self.send(reqwest::Method::POST, "/Users", Some(body)).await;
+        u["id"].as_str().unwrap().to_string()
+    }
+
+    async fn group(&self, name: &str, members: &[&str]) -> String {
+        let body = crate::support::group_body(name, members);
+        let g = self
+            .send(reqwest::Method::POST, "/Groups", Some(body))
+            .await;
+        g["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// userName → (active, manager's userName) on a SCIM server.
+async fn users_of(app: &TestApp) -> BTreeMap<String, (bool, Option<String>)> {
+    let list = app.get("/Users?count=1000").await.body["Resources"].clone();
+    let list = list.as_array().cloned().unwrap_or_default();
+    let name_of: BTreeMap<String, String> = list
+        .iter()
+        .map(|u| {
+            (
+                u["id"].as_str().unwrap().to_string(),
+                u["userName"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    list.iter()
+        .map(|u| {
+            let manager = u[ENTERPRISE]["manager"]["value"]
+                .as_str()
+                .and_then(|id| name_of.get(id).cloned());
+            (
+                u["userName"].as_str().unwrap().to_string(),
+                (u["active"] != false, manager),
+            )
+        })
+        .collect()
+}
+
+/// displayName → member names (users by userName, groups by displayName).
+async fn groups_of(app: &TestApp) -> BTreeMap<String, BTreeSet<String>> {
+    let users = app.get("/Users?count=1000").await.body["Resources"].clone();
+    let groups = app.get("/Groups?count=1000").await.body["Resources"].clone();
+    let mut names: BTreeMap<String, String> = BTreeMap::new();
+    for u in users.as_array().cloned().unwrap_or_default() {
+        names.insert(
+            u["id"].as_str().unwrap().into(),
+            u["userName"].as_str().unwrap().into(),
+        );
+    }
+    let groups = groups.as_array().cloned().unwrap_or_default();
+    for g in &groups {
+        names.insert(
+            g["id"].as_str().unwrap().into(),
+            g["displayName"].as_str().unwrap().into(),
+        );
+    }
+    groups
+        .iter()
+        .map(|g| {
+            let members = g["members"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|m| names[m["value"].as_str().unwrap()].clone())
+                .collect();
+            (g["displayName"].as_str().unwrap().to_string(), members)
+        })
+        .collect()
+}
+
+/// The source's view through its own store (a TestApp-like reader).
+async fn source_app(database_url: &str) -> TestApp {
+    let url = database_url.to_string();
+    TestApp::start_with(Backend::Sqlite, move |c| c.database_url = url)
+        .await
+        .unwrap()
+}
+
+fn add_target(server: &LiveServer, downstream: &TestApp, extra: &[&str]) {
+    let url = format!("{}/scim/v2", downstream.base);
+    let mut args = vec!["target", "add", "--name", "down", "--url", &url, "--token"];
+    args.push(&downstream.token);
+    args.extend_from_slice(extra);
+    server.cli_ok(&args);
+}
+
+fn status(server: &LiveServer) -> Value {
+    server.cli_json(&["target", "show", "down"])["status"].clone()
+}
+
+async fn new_target_waits_for_its_initial_run_then_follows(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = source_database(backend, &dir) else {
+        return;
+    };
+    let server = LiveServer::start(&db, &[]);
+    let source = Source {
+        server: &server,
+        token: admin_token(&server),
+        client: reqwest::Client::new(),
+    };
+    let boss = source.user("boss", None).await;
+    let mut staff = Vec::new();
+    for i in 0..5 {
+        staff.push(source.user(&format!("staff{i}"), Some(&boss)).await);
+    }
+    let leads = source.group("leads", &[&boss]).await;
+    let all: Vec<&str> = staff.iter().map(String::as_str).collect();
+    source.group("staff", &all).await;
+    source.group("everyone", &[&leads, &staff[0]]).await;
+
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    add_target(&server, &downstream, &[]);
+    assert_eq!(status(&server)["state"], "new");
+    // The dry run plans everything; nothing was pushed by the workers.
+    let plan = server.cli_json(&["sync", "run", "down", "--dry-run"]);
+    assert_eq!(plan["status"], "planned");
+    assert_eq!(plan["counts"]["created"], 9, "{plan}");
+    assert!(
+        users_of(&downstream).await.is_empty(),
+        "pushed before the initial run"
+    );
+
+    let run = server.cli_json(&["sync", "run", "down"]);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let upstream = source_app(&db).await;
+    assert_eq!(users_of(&downstream).await, users_of(&upstream).await);
+    assert_eq!(groups_of(&downstream).await, groups_of(&upstream).await);
+    let shown = status(&server);
+    assert_eq!(shown["state"], "active", "{shown}");
+
+    // Caught up, the worker pushes nothing twice…
+    eventually("the worker to catch up", || async {
+        (status(&server)["lag"] == 0).then_some(())
+    })
+    .await;
+    let writes_after_run = downstream.store.latest_change().unwrap();
+    // …and follows new changes.
+    let newcomer = source.user("newcomer", Some(&boss)).await;
+    source
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/Groups/{leads}"),
+            Some(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members", "value": [{"value": newcomer}]}]}),
+            ),
+        )
+        .await;
+    eventually("the newcomer and membership downstream", || async {
+        let same = groups_of(&downstream).await == groups_of(&upstream).await
+            && users_of(&downstream).await == users_of(&upstream).await;
+        same.then_some(())
+    })
+    .await;
+    eventually("the worker to catch up", || async {
+        (status(&server)["lag"] == 0).then_some(())
+    })
+    .await;
+    // One create (with its manager) and one member PATCH: nothing re-pushed.
+    let changes = downstream
+        .store
+        .changes_after(writes_after_run, 100)
+        .unwrap();
+    assert_eq!(changes.len(), 2, "{changes:?}");
+}
+
+async fn a_trickle_of_deletions_ends_held(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = source_database(backend, &dir) else {
+        return;
+    };
+    let server = LiveServer::start(&db, &[]);
+    let source = Source {
+        server: &server,
+        token: admin_token(&server),
+        client: reqwest::Client::new(),
+    };
+    let mut ids = Vec::new();
+    for i in 0..40 {
+        ids.push(source.user(&format!("u{i:02}"), None).await);
+    }
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    add_target(
+        &server,
+        &downstream,
+        &["--guard-percent", "10", "--guard-min", "3"],
+    );
+    server.cli_json(&["sync", "run", "down"]);
+    // Ten deletions (25%), one every half second, as IdPs deprovision.
+    for id in &ids[..10] {
+        source
+            .send(reqwest::Method::DELETE, &format!("/Users/{id}"), None)
+            .await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // 4 of 40 is 10%: the fifth crosses the limit; it and the rest wait.
+    let held = eventually("six held deprovisions", || async {
+        let held = server.cli_json(&["sync", "held", "down"]);
+        (held[0]["pending"].as_array().map(Vec::len) == Some(6)).then_some(held)
+    })
+    .await;
+    assert_eq!(
+        held.as_array().unwrap().len(),
+        1,
+        "one pending approval: {held}"
+    );
+    let names: BTreeSet<&str> = held[0]["pending"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["name"].as_str().unwrap())
+        .collect();
+    let expected: BTreeSet<String> = (4..10).map(|i| format!("u{i:02}")).collect();
+    assert_eq!(names, expected.iter().map(String::as_str).collect());
+    assert!(held[0]["pending"][0]["held_at"].is_string());
+    assert_eq!(held[0]["pending"][0]["reason"], "deleted");
+    let down = users_of(&downstream).await;
+    let inactive: BTreeSet<&str> = down
+        .iter()
+        .filter(|(_, (active, _))| !active)
+        .map(|(n, _)| n.as_str())
+        .collect();
+    assert_eq!(inactive, ["u00", "u01", "u02", "u03"].into_iter().collect());
+    assert_eq!(status(&server)["state"], "awaiting_approval");
+
+    // Other changes keep flowing while deprovisions wait.
+    source.user("late", None).await;
+    eventually("late downstream", || async {
+        users_of(&downstream)
+            .await
+            .contains_key("late")
+            .then_some(())
+    })
+    .await;
+
+    let run = held[0]["id"].as_str().unwrap();
+    let approved = server.cli_json(&["sync", "approve", run]);
+    assert_eq!(approved["counts"]["deactivated"], 6, "{approved}");
+    let down = users_of(&downstream).await;
+    assert_eq!(down.values().filter(|(active, _)| !active).count(), 10);
+    let audit = server.cli_ok(&["audit", "list"]);
+    assert!(
+        audit.contains("sync.run.approve") && audit.contains("cli"),
+        "{audit}"
+    );
+}
+
+async fn a_target_is_edited_in_place(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = source_database(backend, &dir) else {
+        return;
+    };
+    let server = LiveServer::start(&db, &[]);
+    let source = Source {
+        server: &server,
+        token: admin_token(&server),
+        client: reqwest::Client::new(),
+    };
+    for i in 0..6 {
+        source.user(&format!("p{i}"), None).await;
+    }
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    add_target(&server, &downstream, &[]);
+    server.cli_json(&["sync", "run", "down"]);
+    let rotated = downstream.token_with("rotated", &["scim:read", "scim:write"]);
+
+    // A bad update changes nothing.
+    let bad = server.cli(&["target", "update", "down", "--scope", "userName eq"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("scope"));
+    assert!(status(&server)["state"] == "active");
+
+    let updated = server.cli_json(&[
+        "target",
+        "update",
+        "down",
+        "--token",
+        &rotated,
+        "--scope",
+        "userName ne \"p5\"",
+    ]);
+    assert_eq!(updated["reconcileNeeded"], true, "{updated}");
+    let plan = server.cli_json(&["sync", "run", "down", "--dry-run"]);
+    assert_eq!(plan["counts"]["created"], 0, "{plan}");
+    assert_eq!(plan["counts"]["deactivated"], 1, "{plan}");
+    let run = server.cli_json(&["sync", "run", "down"]);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["counts"]["created"], 0);
+    assert!(run["orphans"].as_array().is_none_or(Vec::is_empty), "{run}");
+    let down = users_of(&downstream).await;
+    assert_eq!(down.len(), 6, "no duplicates: {down:?}");
+    assert!(!down["p5"].0);
+    // The rotated token is the one used now.
+    let audit = downstream.get("/Users?count=1").await;
+    assert_eq!(audit.status, 200);
+    let runs = server.cli_json(&["sync", "runs", "down"]);
+    assert_eq!(runs.as_array().unwrap().len(), 3, "history kept: {runs}");
+}
+
+mod sqlite {
+    use crate::support::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_target_waits_for_its_initial_run_then_follows() {
+        super::new_target_waits_for_its_initial_run_then_follows(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_trickle_of_deletions_ends_held() {
+        super::a_trickle_of_deletions_ends_held(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_target_is_edited_in_place() {
+        super::a_target_is_edited_in_place(Backend::Sqlite).await;
+    }
+}
+
+mod postgres_backend {
+    use crate::support::Backend;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn new_target_waits_for_its_initial_run_then_follows() {
+        super::new_target_waits_for_its_initial_run_then_follows(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_trickle_of_deletions_ends_held() {
+        super::a_trickle_of_deletions_ends_held(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_target_is_edited_in_place() {
+        super::a_target_is_edited_in_place(Backend::Postgres).await;
+    }
+}
