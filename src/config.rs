@@ -203,8 +203,12 @@ pub struct SyncWorkerConfig {
     pub batch: u32,
     /// Seconds a worker's lease on its target lasts without renewal.
     pub lease_secs: u64,
-    /// Seconds between probes of a quarantined target.
+    /// Seconds between probes of a quarantined target (doubled per failed
+    /// probe, up to 5 minutes).
     pub probe_secs: u64,
+    /// Quarantine a target that cannot be reached at all (connection
+    /// refused, DNS, TLS, timeouts) after this many seconds of failures.
+    pub down_quarantine_secs: u64,
     /// Seconds a full run's lease lasts without renewal: how long a crashed
     /// run blocks the next run of its target.
     pub run_lease_secs: u64,
@@ -227,6 +231,7 @@ impl Default for SyncWorkerConfig {
             batch: 500,
             lease_secs: 30,
             probe_secs: 30,
+            down_quarantine_secs: 5,
             run_lease_secs: 60,
             retry_base_secs: 5,
             retry_cap_secs: 3600,
@@ -365,6 +370,7 @@ impl Config {
                 "SYNC_BATCH" => self.sync.batch = parse(key, value)?,
                 "SYNC_LEASE_SECS" => self.sync.lease_secs = parse(key, value)?,
                 "SYNC_PROBE_SECS" => self.sync.probe_secs = parse(key, value)?,
+                "SYNC_DOWN_QUARANTINE_SECS" => self.sync.down_quarantine_secs = parse(key, value)?,
                 "SYNC_RUN_LEASE_SECS" => self.sync.run_lease_secs = parse(key, value)?,
                 "SYNC_RETRY_BASE_SECS" => self.sync.retry_base_secs = parse(key, value)?,
                 "SYNC_RETRY_CAP_SECS" => self.sync.retry_cap_secs = parse(key, value)?,

@@ -364,6 +364,67 @@ async fn a_target_is_edited_in_place(backend: Backend) {
     assert_eq!(runs.as_array().unwrap().len(), 3, "history kept: {runs}");
 }
 
+async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = source_database(backend, &dir) else {
+        return;
+    };
+    let server = LiveServer::start(&db, &[]);
+    let source = Source {
+        server: &server,
+        token: admin_token(&server),
+        client: reqwest::Client::new(),
+    };
+    source.user("before", None).await;
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    add_target(&server, &downstream, &[]);
+    server.cli_json(&["sync", "run", "down"]);
+    let real_url = format!("{}/scim/v2", downstream.base);
+    // Nothing listens there: connection refused.
+    let dead = format!(
+        "http://127.0.0.1:{}/scim/v2",
+        crate::support::live::free_port()
+    );
+    server.cli_ok(&["target", "update", "down", "--url", &dead]);
+    let writes_before = downstream.store.latest_change().unwrap();
+    let first_change = std::time::Instant::now();
+    for i in 0..3 {
+        source.user(&format!("while-down-{i}"), None).await;
+    }
+    let quarantined = eventually("quarantine", || async {
+        let s = status(&server);
+        (s["state"] == "quarantined").then_some(s)
+    })
+    .await;
+    assert!(
+        first_change.elapsed() <= Duration::from_secs(10),
+        "quarantined after {:?}",
+        first_change.elapsed()
+    );
+    let reason = quarantined["quarantine"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("unreachable"), "{reason}");
+    assert_eq!(
+        status(&server)["queueDepth"],
+        0,
+        "a down target queues nothing per object"
+    );
+
+    // Back up: the probe releases it and the waiting changes arrive once.
+    server.cli_ok(&["target", "update", "down", "--url", &real_url]);
+    eventually("release and delivery", || async {
+        let names = users_of(&downstream).await;
+        let all = (0..3).all(|i| names.contains_key(&format!("while-down-{i}")));
+        (all && status(&server)["state"] == "active").then_some(())
+    })
+    .await;
+    eventually("the worker to catch up", || async {
+        (status(&server)["lag"] == 0).then_some(())
+    })
+    .await;
+    let changes = downstream.store.changes_after(writes_before, 100).unwrap();
+    assert_eq!(changes.len(), 3, "each change delivered once: {changes:?}");
+}
+
 mod sqlite {
     use crate::support::Backend;
 
@@ -380,6 +441,11 @@ mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_target_is_edited_in_place() {
         super::a_target_is_edited_in_place(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_downed_target_is_quarantined_fast_and_catches_up() {
+        super::a_downed_target_is_quarantined_fast_and_catches_up(Backend::Sqlite).await;
     }
 }
 
@@ -399,5 +465,10 @@ mod postgres_backend {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_target_is_edited_in_place() {
         super::a_target_is_edited_in_place(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_downed_target_is_quarantined_fast_and_catches_up() {
+        super::a_downed_target_is_quarantined_fast_and_catches_up(Backend::Postgres).await;
     }
 }

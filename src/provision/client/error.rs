@@ -51,6 +51,12 @@ impl ClientError {
         }
     }
 
+    /// True when the target could not be reached at all (connection
+    /// refused, DNS, TLS, timeouts): no HTTP answer on the last attempt.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Unavailable { last, .. } if !last.starts_with("HTTP "))
+    }
+
     /// True when trying the same request again later cannot help by itself.
     pub fn is_permanent(&self) -> bool {
         !matches!(self, ClientError::Unavailable { .. })

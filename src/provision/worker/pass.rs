@@ -27,6 +27,8 @@ pub enum PassResult {
     /// Another instance holds the target.
     NotMine,
     Quarantined,
+    /// The target cannot be reached: nothing moved; try again after a poll.
+    Unreachable,
     /// New (awaiting its initial full run) or paused by an admin.
     Paused,
     /// The target was removed.
@@ -44,7 +46,14 @@ pub struct TargetWorker {
     session: Option<(Session, Instant, chrono::DateTime<Utc>)>,
     outcomes: VecDeque<bool>,
     last_probe: Option<Instant>,
+    /// Probes failed in a row (each doubles the wait to the next).
+    failed_probes: u32,
+    /// When the target stopped answering at all.
+    down_since: Option<Instant>,
 }
+
+/// The longest wait between probes of a quarantined target.
+const MAX_PROBE_WAIT: Duration = Duration::from_secs(300);
 
 fn kind_of(resource_type: &str) -> Option<ResourceKind> {
     match resource_type {
@@ -62,6 +71,8 @@ impl TargetWorker {
             session: None,
             outcomes: VecDeque::new(),
             last_probe: None,
+            failed_probes: 0,
+            down_since: None,
         }
     }
 
@@ -194,8 +205,10 @@ impl TargetWorker {
     ) -> Result<PassResult, SyncError> {
         let end = changes.last().map_or(record.change_cursor, |c| c.seq);
         for (kind, id, seq, _) in Self::coalesce(&changes) {
-            if self.push_one(record, kind, &id).await? == PassResult::Quarantined {
-                return Ok(PassResult::Quarantined);
+            match self.push_one(record, kind, &id).await? {
+                // Not past this object: it is pushed once the target answers.
+                stop @ (PassResult::Quarantined | PassResult::Unreachable) => return Ok(stop),
+                _ => {}
             }
             self.set_cursor(&record.id, seq).await?;
         }
@@ -221,8 +234,9 @@ impl TargetWorker {
                 continue;
             };
             result = PassResult::Busy;
-            if self.push_one(record, kind, &entry.local_id).await? == PassResult::Quarantined {
-                return Ok(PassResult::Quarantined);
+            match self.push_one(record, kind, &entry.local_id).await? {
+                stop @ (PassResult::Quarantined | PassResult::Unreachable) => return Ok(stop),
+                _ => {}
             }
         }
         Ok(result)
@@ -235,7 +249,14 @@ impl TargetWorker {
         kind: ResourceKind,
         id: &str,
     ) -> Result<PassResult, SyncError> {
+        let started = Instant::now();
         let outcome = self.session()?.push(kind, id).await;
+        if let Err(PushError::Target(failure)) = &outcome
+            && failure.error.is_unreachable()
+        {
+            return self.unreachable(record, started, &failure.error).await;
+        }
+        self.down_since = None;
         match outcome {
             Ok(Pushed::Held(item)) => {
                 self.ctx.engine.hold(record, *item).await?;
@@ -281,6 +302,26 @@ impl TargetWorker {
         }
     }
 
+    /// The target did not answer at all: counted per target, not queued per
+    /// object; quarantined once it has been down `down_quarantine_secs`.
+    async fn unreachable(
+        &mut self,
+        record: &TargetRecord,
+        attempt_started: Instant,
+        error: &ClientError,
+    ) -> Result<PassResult, SyncError> {
+        let since = *self.down_since.get_or_insert(attempt_started);
+        let limit = Duration::from_secs(self.ctx.config.down_quarantine_secs);
+        tracing::warn!(target = %record.name, down_secs = since.elapsed().as_secs(), %error, "target unreachable");
+        if since.elapsed() < limit {
+            return Ok(PassResult::Unreachable);
+        }
+        self.down_since = None;
+        self.quarantine(record, &format!("unreachable: {error}"))
+            .await?;
+        Ok(PassResult::Quarantined)
+    }
+
     fn note(&mut self, ok: bool) {
         self.outcomes.push_back(ok);
         while self.outcomes.len() > WINDOW {
@@ -311,7 +352,9 @@ impl TargetWorker {
         record: &TargetRecord,
         reason: &str,
     ) -> Result<PassResult, SyncError> {
-        let probe_every = Duration::from_secs(self.ctx.config.probe_secs);
+        let probe_every = Duration::from_secs(self.ctx.config.probe_secs)
+            .saturating_mul(1 << self.failed_probes.min(16))
+            .min(MAX_PROBE_WAIT);
         if self.last_probe.is_some_and(|at| at.elapsed() < probe_every) {
             return Ok(PassResult::Quarantined);
         }
@@ -323,9 +366,11 @@ impl TargetWorker {
             .await;
         let healthy = matches!(answer, Ok(_) | Err(ClientError::Rejected { .. }));
         if !healthy {
+            self.failed_probes = self.failed_probes.saturating_add(1);
             tracing::debug!(target = %record.name, reason, "quarantined target still failing");
             return Ok(PassResult::Quarantined);
         }
+        self.failed_probes = 0;
         let (sync, id) = (self.ctx.sync.clone(), record.id.clone());
         blocking(move || Ok(sync.set_quarantine(&id, None)?)).await?;
         tracing::info!(target: "audit", target = %record.name, "target released from quarantine (probe succeeded)");

@@ -201,6 +201,7 @@ async fn work(ctx: Arc<WorkerContext>, target_id: String, mut stopped: watch::Re
             }
             Ok(PassResult::Quarantined) => poll.max(Duration::from_millis(500)),
             Ok(PassResult::Paused) => poll.max(Duration::from_millis(250)),
+            Ok(PassResult::Unreachable) => poll,
             Ok(PassResult::Gone) => break,
             Err(e) => {
                 tracing::error!(target_id = %target_id, error = %e, "sync worker pass failed");
