@@ -205,10 +205,10 @@ impl TargetWorker {
     ) -> Result<PassResult, SyncError> {
         let end = changes.last().map_or(record.change_cursor, |c| c.seq);
         for (kind, id, seq, _) in Self::coalesce(&changes) {
-            match self.push_one(record, kind, &id).await? {
+            let pushed = self.push_one(record, kind, &id).await?;
+            if matches!(pushed, PassResult::Quarantined | PassResult::Unreachable) {
                 // Not past this object: it is pushed once the target answers.
-                stop @ (PassResult::Quarantined | PassResult::Unreachable) => return Ok(stop),
-                _ => {}
+                return Ok(pushed);
             }
             self.set_cursor(&record.id, seq).await?;
         }
@@ -234,9 +234,9 @@ impl TargetWorker {
                 continue;
             };
             result = PassResult::Busy;
-            match self.push_one(record, kind, &entry.local_id).await? {
-                stop @ (PassResult::Quarantined | PassResult::Unreachable) => return Ok(stop),
-                _ => {}
+            let pushed = self.push_one(record, kind, &entry.local_id).await?;
+            if matches!(pushed, PassResult::Quarantined | PassResult::Unreachable) {
+                return Ok(pushed);
             }
         }
         Ok(result)

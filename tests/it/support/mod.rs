@@ -8,7 +8,7 @@ pub mod poll;
 pub mod postgres;
 
 pub use app::{Backend, TestApp};
-pub use poll::{eventually, eventually_blocking};
+pub use poll::eventually;
 use serde_json::{Value, json};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
