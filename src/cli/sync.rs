@@ -97,7 +97,7 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
         ),
     };
     let store = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
-    let notifier = Notifier::new(store.clone(), config.notify.clone());
+    let notifier = Notifier::for_config(store.clone(), config);
     let engine = SyncEngine::new(store.clone(), store, config.secret_key.clone())
         .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
         .with_notifier(notifier);
