@@ -234,9 +234,9 @@ impl EmailConfig {
             (Some(_), false) => bail!(
                 "email.username (SCIMHUB_EMAIL_USERNAME) needs a password: SCIMHUB_EMAIL_PASSWORD or email.password_file"
             ),
-            (None, true) => bail!(
-                "email.username (SCIMHUB_EMAIL_USERNAME) is not set, but a password is"
-            ),
+            (None, true) => {
+                bail!("email.username (SCIMHUB_EMAIL_USERNAME) is not set, but a password is")
+            }
             (Some(_), true) if self.security == SmtpSecurity::None => bail!(
                 "email.security (SCIMHUB_EMAIL_SECURITY): credentials need starttls or tls, not none (they would cross the network in the clear)"
             ),
@@ -283,7 +283,10 @@ mod tests {
                 ("SCIMHUB_EMAIL_SECURITY", "tls"),
                 ("SCIMHUB_EMAIL_USERNAME", "hub"),
                 ("SCIMHUB_EMAIL_PASSWORD", "pa55-w0rd-secret"),
-                ("SCIMHUB_EMAIL_EVENTS", "target.quarantined, sync.queue.growing"),
+                (
+                    "SCIMHUB_EMAIL_EVENTS",
+                    "target.quarantined, sync.queue.growing",
+                ),
             ],
         )
         .unwrap();
@@ -323,30 +326,54 @@ mod tests {
             file.display()
         );
         let c = load(&text, &[]).unwrap();
-        assert_eq!(c.email.password().unwrap().unwrap().expose(), "from a file ");
+        assert_eq!(
+            c.email.password().unwrap().unwrap().expose(),
+            "from a file "
+        );
     }
 
     #[test]
     fn bad_email_settings_are_refused_naming_the_key() {
-        let cases: &[(&str, &[(&str, &str)], &str)] = &[
+        type Env<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(&str, Env, &str)] = &[
             ("[email]\nsmtp_hots = \"x\"\n", &[], "smtp_hots"),
             ("[email]\nsecurity = \"ssl\"\n", &[], "security"),
             ("[email]\npassword = \"inline\"\n", &[], "password"),
-            ("", &[("SCIMHUB_EMAIL_SECURITY", "ssl")], "SCIMHUB_EMAIL_SECURITY"),
-            ("", &[("SCIMHUB_EMAIL_SMTP_PORT", "99999")], "SCIMHUB_EMAIL_SMTP_PORT"),
-            ("[email]\nto = [\"ops@example.com\"]\n", &[], "email.smtp_host"),
+            (
+                "",
+                &[("SCIMHUB_EMAIL_SECURITY", "ssl")],
+                "SCIMHUB_EMAIL_SECURITY",
+            ),
+            (
+                "",
+                &[("SCIMHUB_EMAIL_SMTP_PORT", "99999")],
+                "SCIMHUB_EMAIL_SMTP_PORT",
+            ),
+            (
+                "[email]\nto = [\"ops@example.com\"]\n",
+                &[],
+                "email.smtp_host",
+            ),
             (
                 "[email]\nsmtp_host = \"smtp://x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\"]\n",
                 &[],
                 "email.smtp_host",
             ),
-            ("[email]\nsmtp_host = \"x\"\nto = [\"o@b.c\"]\n", &[], "email.from"),
+            (
+                "[email]\nsmtp_host = \"x\"\nto = [\"o@b.c\"]\n",
+                &[],
+                "email.from",
+            ),
             (
                 "[email]\nsmtp_host = \"x\"\nfrom = \"not an address\"\nto = [\"o@b.c\"]\n",
                 &[],
                 "email.from",
             ),
-            ("[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\n", &[], "email.to"),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\n",
+                &[],
+                "email.to",
+            ),
             (
                 "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\", \"nobody\"]\n",
                 &[],

@@ -13,7 +13,7 @@ use scimhub::provision::webhook::{Notification, Notifier};
 use scimhub::provision::worker::WorkerContext;
 use scimhub::provision::worker::queue_watch::QueueWatch;
 use scimhub::store::diesel::DieselStore;
-use scimhub::store::{DeliveryRecord, DeliveryStatus, QueueRecord, SyncStore, WebhookStore};
+use scimhub::store::{DeliveryRecord, DeliveryStatus, QueueRecord, SyncStore};
 use serde_json::{Value, json};
 use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer};
@@ -61,6 +61,11 @@ fn add_target(live: &LiveServer, server: &MockServer, extra: &[&str]) {
     live.cli_ok(&args);
 }
 
+/// The initial full run: a new target's worker pushes only after it.
+fn initial_sync(live: &LiveServer) {
+    live.cli_ok(&["sync", "run", "mock"]);
+}
+
 /// The outbox rows of one event type.
 fn rows(app: &TestApp, event: &str) -> Vec<DeliveryRecord> {
     app.hooks
@@ -98,13 +103,16 @@ async fn the_one_mail(app: &TestApp, smtp: &SmtpServer, subject: &str, event: &s
 /// however often it is probed afterwards.
 async fn a_quarantine_is_mailed_once_with_the_release_command(app: TestApp) {
     let smtp = SmtpServer::start().await;
-    let server = MockServer::start().await;
+    let server = mock_target().await;
+    let live = live(&app, &smtp, &[]);
+    add_target(&live, &server, &[]);
+    initial_sync(&live);
+    // Then the target starts refusing the credentials.
+    server.reset().await;
     Mock::given(any())
         .respond_with(error(401, "", "token revoked"))
         .mount(&server)
         .await;
-    let live = live(&app, &smtp, &[]);
-    add_target(&live, &server, &[]);
     app.create_user("alice").await;
 
     let mail = eventually("the quarantine mail", || async {
@@ -160,7 +168,10 @@ async fn a_failed_run_is_mailed_once_with_the_report_command(app: TestApp) {
     let mail = the_one_mail(&app, &smtp, "Sync run of mock failed", "sync.run.failed").await;
     let text = mail.text();
     assert!(text.contains(&format!("Run:     {run}\n")), "{text}");
-    assert!(text.contains(&format!("    scimhub sync show {run}\n")), "{text}");
+    assert!(
+        text.contains(&format!("    scimhub sync show {run}\n")),
+        "{text}"
+    );
     assert!(
         text.contains(&format!("GET https://hub.example.com/admin/v1/runs/{run}")),
         "{text}"
@@ -183,7 +194,12 @@ async fn a_held_deletion_is_mailed_and_its_approve_command_works(app: TestApp) {
         .mount(&server)
         .await;
     let live = live(&app, &smtp, &[]);
-    add_target(&live, &server, &["--guard-min", "1", "--guard-percent", "0"]);
+    add_target(
+        &live,
+        &server,
+        &["--guard-min", "1", "--guard-percent", "0"],
+    );
+    initial_sync(&live);
     let id = app.create_user("leaver").await["id"]
         .as_str()
         .unwrap()
@@ -209,7 +225,9 @@ async fn a_held_deletion_is_mailed_and_its_approve_command_works(app: TestApp) {
         .unwrap_or_else(|| panic!("no approve command in {text}"));
     let run = command.trim_start_matches("scimhub sync approve ");
     assert!(
-        text.contains(&format!("POST https://hub.example.com/admin/v1/runs/{run}/approve")),
+        text.contains(&format!(
+            "POST https://hub.example.com/admin/v1/runs/{run}/approve"
+        )),
         "{text}"
     );
     let args: Vec<&str> = command.split(' ').skip(1).collect();
@@ -241,6 +259,7 @@ async fn a_deep_failure_queue_is_mailed_by_the_server(app: TestApp) {
         ],
     );
     add_target(&live, &server, &[]);
+    initial_sync(&live);
     app.create_user("one").await;
     app.create_user("two").await;
 
@@ -255,8 +274,25 @@ async fn a_deep_failure_queue_is_mailed_by_the_server(app: TestApp) {
         text.contains("    scimhub failures list --target mock\n"),
         "{text}"
     );
+    assert!(
+        text.contains("GET https://hub.example.com/admin/v1/failures?target=mock"),
+        "{text}"
+    );
+    // Both ways the mail names work as written.
     let listed = live.cli_ok(&["failures", "list", "--target", "mock"]);
     assert_eq!(listed.matches("permanent").count(), 2, "{listed}");
+    let created = live.cli_ok(&["token", "create", "--name", "ops", "--scopes", "admin"]);
+    let token = created.lines().last().unwrap().trim();
+    let r = app
+        .client()
+        .get(format!("{}/admin/v1/failures?target=mock", live.base))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["failures"].as_array().unwrap().len(), 2, "{body}");
 }
 
 fn mail_config(app: &TestApp, port: u16, to: &[&str]) -> Config {
@@ -297,7 +333,11 @@ async fn mail_is_retried_until_the_server_takes_it(app: TestApp) {
     let first = row();
     assert_eq!((first.status, first.attempts), (DeliveryStatus::Pending, 1));
     assert!(
-        first.last_error.as_deref().unwrap().contains("could not be sent"),
+        first
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("could not be sent"),
         "{first:?}"
     );
 
@@ -308,7 +348,10 @@ async fn mail_is_retried_until_the_server_takes_it(app: TestApp) {
     })
     .await;
     let second = row();
-    assert_eq!((second.status, second.attempts), (DeliveryStatus::Pending, 2));
+    assert_eq!(
+        (second.status, second.attempts),
+        (DeliveryStatus::Pending, 2)
+    );
     assert!(
         second.last_error.as_deref().unwrap().contains("451"),
         "{second:?}"
@@ -369,7 +412,11 @@ async fn a_refused_recipient_goes_dead_and_the_others_still_get_it(app: TestApp)
         .find(|d| d.status == DeliveryStatus::Dead)
         .unwrap();
     assert!(dead.last_error.unwrap().contains("550"));
-    assert_eq!(deliverer.run_once().await.unwrap(), 0, "dead is not retried");
+    assert_eq!(
+        deliverer.run_once().await.unwrap(),
+        0,
+        "dead is not retried"
+    );
     let mails = smtp.mails();
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].to, [OPS]);
@@ -443,8 +490,14 @@ async fn a_growing_queue_is_notified_once_until_it_drains(app: TestApp) {
     );
     let text = message["text"].as_str().unwrap();
     assert!(text.contains("2 object(s), 1 of them refused"), "{text}");
-    assert!(text.contains("It grew at each of the last 2 checks."), "{text}");
-    assert!(text.contains("scimhub failures list --target crm"), "{text}");
+    assert!(
+        text.contains("It grew at each of the last 2 checks."),
+        "{text}"
+    );
+    assert!(
+        text.contains("scimhub failures list --target crm"),
+        "{text}"
+    );
 
     // Still growing, a restart, another instance: no second notification.
     for _ in 0..2 {
@@ -497,11 +550,28 @@ fn bad_email_settings_stop_start_up_naming_the_key() {
         ("SCIMHUB_EMAIL_FROM", "hub@example.com"),
         ("SCIMHUB_EMAIL_TO", OPS),
     ];
-    let cases: [(&[(&str, &str)], bool, &str); 5] = [
-        (&[("SCIMHUB_EMAIL_TO", "ops@example.com,nobody")], false, "email.to"),
-        (&[("SCIMHUB_EMAIL_FROM", "not an address")], false, "email.from"),
-        (&[("SCIMHUB_EMAIL_SECURITY", "ssl")], false, "SCIMHUB_EMAIL_SECURITY"),
-        (&[("SCIMHUB_EMAIL_USERNAME", "hub")], false, "email.username"),
+    type Env<'a> = &'a [(&'a str, &'a str)];
+    let cases: [(Env, bool, &str); 5] = [
+        (
+            &[("SCIMHUB_EMAIL_TO", "ops@example.com,nobody")],
+            false,
+            "email.to",
+        ),
+        (
+            &[("SCIMHUB_EMAIL_FROM", "not an address")],
+            false,
+            "email.from",
+        ),
+        (
+            &[("SCIMHUB_EMAIL_SECURITY", "ssl")],
+            false,
+            "SCIMHUB_EMAIL_SECURITY",
+        ),
+        (
+            &[("SCIMHUB_EMAIL_USERNAME", "hub")],
+            false,
+            "email.username",
+        ),
         (&[], true, "smtp_hots"),
     ];
     for (env, with_file, key) in cases {

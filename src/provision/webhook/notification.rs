@@ -99,18 +99,6 @@ impl Notification {
         }
     }
 
-    /// The target it is about.
-    pub fn target(&self) -> &str {
-        match self {
-            Notification::RunFailed { target, .. }
-            | Notification::RunCompletedWithFailures { target, .. }
-            | Notification::GuardTripped { target, .. }
-            | Notification::TargetQuarantined { target, .. }
-            | Notification::TargetReleased { target, .. }
-            | Notification::QueueGrowing { target, .. } => target,
-        }
-    }
-
     /// The event-specific part of the body (`data`).
     pub fn data(&self) -> Value {
         match self {

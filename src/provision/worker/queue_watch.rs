@@ -154,7 +154,10 @@ mod tests {
 
     #[test]
     fn growth_counts_consecutive_rises_and_any_pause_restarts_it() {
-        let grew: Vec<u32> = walk(&[3, 4, 6, 6, 7, 2, 5]).iter().map(|t| t.grew).collect();
+        let grew: Vec<u32> = walk(&[3, 4, 6, 6, 7, 2, 5])
+            .iter()
+            .map(|t| t.grew)
+            .collect();
         assert_eq!(grew, [0, 1, 2, 0, 1, 0, 1]);
     }
 
@@ -164,9 +167,25 @@ mod tests {
         let trends = walk(&[1, 2, 3, 4]);
         assert!(!trends[2].alarming(&c), "two rises");
         assert!(trends[3].alarming(&c), "three rises");
-        assert!(Trend { depth: 100, grew: 0 }.alarming(&c));
+        assert!(
+            Trend {
+                depth: 100,
+                grew: 0
+            }
+            .alarming(&c)
+        );
         assert!(!Trend { depth: 99, grew: 0 }.alarming(&c));
-        assert!(!Trend { depth: 5000, grew: 0 }.alarming(&config(3, 0)), "0: no threshold");
-        assert!(!Trend { depth: 0, grew: 9 }.alarming(&c), "an empty queue never alarms");
+        assert!(
+            !Trend {
+                depth: 5000,
+                grew: 0
+            }
+            .alarming(&config(3, 0)),
+            "0: no threshold"
+        );
+        assert!(
+            !Trend { depth: 0, grew: 9 }.alarming(&c),
+            "an empty queue never alarms"
+        );
     }
 }

@@ -26,7 +26,11 @@ impl Mail {
 
     /// A header's value, unfolded.
     pub fn header(&self, name: &str) -> Option<String> {
-        let head = self.head_and_body().0.replace("\r\n ", " ").replace("\r\n\t", " ");
+        let head = self
+            .head_and_body()
+            .0
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ");
         head.lines().find_map(|line| {
             let (n, v) = line.split_once(':')?;
             n.eq_ignore_ascii_case(name).then(|| v.trim().to_string())
@@ -177,7 +181,11 @@ async fn session(stream: TcpStream, state: Arc<Mutex<State>>) {
                 "250 2.1.5 ok\r\n"
             }
         } else if upper == "DATA" {
-            if write.write_all(b"354 end with <CRLF>.<CRLF>\r\n").await.is_err() {
+            if write
+                .write_all(b"354 end with <CRLF>.<CRLF>\r\n")
+                .await
+                .is_err()
+            {
                 return;
             }
             let mut data = String::new();

@@ -50,12 +50,7 @@ fn act(out: &mut String, heading: &str, command: &str, call: &str) {
     let _ = write!(out, "\n{heading}\n    {command}\n    {call}\n");
 }
 
-pub fn render(
-    event: &Notification,
-    event_id: &str,
-    at: DateTime<Utc>,
-    api: &ApiBase,
-) -> MailText {
+pub fn render(event: &Notification, event_id: &str, at: DateTime<Utc>, api: &ApiBase) -> MailText {
     let mut text = String::new();
     let subject = match event {
         Notification::RunFailed {
@@ -248,13 +243,20 @@ mod tests {
             &ApiBase::new(Some("https://hub.example.com/")),
         );
         assert_eq!(m.subject, "[scimhub] Target crm is quarantined");
-        assert!(m.text.contains("Reason:  the target refused the credentials (401)"));
+        assert!(
+            m.text
+                .contains("Reason:  the target refused the credentials (401)")
+        );
         assert!(m.text.contains("    scimhub target release crm\n"));
-        assert!(m.text.contains(
-            "    POST https://hub.example.com/admin/v1/targets/crm/release\n"
-        ));
+        assert!(
+            m.text
+                .contains("    POST https://hub.example.com/admin/v1/targets/crm/release\n")
+        );
         assert!(m.text.contains("scimhub failures list --target crm"));
-        assert!(m.text.contains("event target.quarantined at 2026-12-08T10:00:00"));
+        assert!(
+            m.text
+                .contains("event target.quarantined at 2026-12-08T10:00:00")
+        );
     }
 
     #[test]
@@ -297,7 +299,11 @@ mod tests {
         );
         assert_eq!(failed.subject, "[scimhub] Sync run of crm failed");
         assert!(failed.text.contains("Error:   target unreachable"));
-        assert!(failed.text.contains("created 3, updated 0, deactivated 0, deleted 0, failed 2"));
+        assert!(
+            failed
+                .text
+                .contains("created 3, updated 0, deactivated 0, deleted 0, failed 2")
+        );
         assert!(failed.text.contains("scimhub sync show r1"));
         let partial = render(
             &Notification::RunCompletedWithFailures {
@@ -309,7 +315,10 @@ mod tests {
             at(),
             &ApiBase::new(None),
         );
-        assert_eq!(partial.subject, "[scimhub] Sync run of crm: 2 object(s) failed");
+        assert_eq!(
+            partial.subject,
+            "[scimhub] Sync run of crm: 2 object(s) failed"
+        );
         assert!(partial.text.contains("GET /admin/v1/runs/r2"));
     }
 
