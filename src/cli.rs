@@ -438,7 +438,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
             config.secret_key.clone(),
             config.sync.clone(),
         )
-        .with_notifier(Notifier::new(db.clone(), config.notify.clone()));
+        .with_notifier(Notifier::for_config(db.clone(), config));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
         None

@@ -9,7 +9,9 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+mod email;
 mod webhooks;
+pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
 pub use webhooks::{NotifyEndpoint, WebhookConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,8 +148,10 @@ pub struct Config {
     pub sync: SyncWorkerConfig,
     /// Webhook URLs that receive operator notifications (`[[notify]]`).
     pub notify: Vec<NotifyEndpoint>,
-    /// Webhook delivery timing (`[webhooks]`).
+    /// Webhook delivery timing (`[webhooks]`; e-mail uses it too).
     pub webhooks: WebhookConfig,
+    /// Operator notifications by e-mail (`[email]`).
+    pub email: EmailConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -181,6 +185,7 @@ impl Default for Config {
             jwt_issuers: Vec::new(),
             notify: Vec::new(),
             webhooks: WebhookConfig::default(),
+            email: EmailConfig::default(),
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
@@ -220,6 +225,12 @@ pub struct SyncWorkerConfig {
     pub quarantine_failure_share: f64,
     /// …once at least this many writes were made.
     pub quarantine_min_writes: usize,
+    /// How often the failure queues' depths are checked, in seconds.
+    pub queue_check_secs: u64,
+    /// Notify when a target's queue grew at this many checks in a row…
+    pub queue_alert_checks: u32,
+    /// …or holds at least this many entries (0: no depth threshold).
+    pub queue_alert_depth: u64,
 }
 
 impl Default for SyncWorkerConfig {
@@ -237,6 +248,9 @@ impl Default for SyncWorkerConfig {
             retry_cap_secs: 3600,
             quarantine_failure_share: 0.5,
             quarantine_min_writes: 20,
+            queue_check_secs: 60,
+            queue_alert_checks: 5,
+            queue_alert_depth: 1000,
         }
     }
 }
@@ -380,7 +394,11 @@ impl Config {
                 "SYNC_QUARANTINE_MIN_WRITES" => {
                     self.sync.quarantine_min_writes = parse(key, value)?
                 }
+                "SYNC_QUEUE_CHECK_SECS" => self.sync.queue_check_secs = parse(key, value)?,
+                "SYNC_QUEUE_ALERT_CHECKS" => self.sync.queue_alert_checks = parse(key, value)?,
+                "SYNC_QUEUE_ALERT_DEPTH" => self.sync.queue_alert_depth = parse(key, value)?,
                 n if n.starts_with("WEBHOOK_") => self.webhooks.apply_env(key, n, value)?,
+                n if n.starts_with("EMAIL_") => self.email.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -408,9 +426,11 @@ impl Config {
             || sync.lease_secs == 0
             || sync.probe_secs == 0
             || sync.run_lease_secs == 0
+            || sync.queue_check_secs == 0
+            || sync.queue_alert_checks == 0
         {
             bail!(
-                "sync poll_ms, batch, lease_secs, probe_secs and run_lease_secs must be positive"
+                "sync poll_ms, batch, lease_secs, probe_secs, run_lease_secs, queue_check_secs and queue_alert_checks must be positive"
             );
         }
         if !(0.0..=1.0).contains(&sync.quarantine_failure_share) {
@@ -418,6 +438,7 @@ impl Config {
         }
         self.webhooks.check()?;
         webhooks::check_endpoints(&self.notify, crate::provision::webhook::EVENT_TYPES)?;
+        self.email.check(crate::provision::webhook::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
         }

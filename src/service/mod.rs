@@ -76,9 +76,9 @@ impl Services {
                 |engine| {
                     engine
                         .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
-                        .with_notifier(crate::provision::webhook::Notifier::new(
+                        .with_notifier(crate::provision::webhook::Notifier::for_config(
                             hooks.clone(),
-                            config.notify.clone(),
+                            config,
                         ))
                 },
             ),

@@ -12,8 +12,8 @@ mod webhooks;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sync::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, SyncStore, TargetRecord,
-    TargetState,
+    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, SyncStore,
+    TargetRecord, TargetState,
 };
 pub use webhooks::{
     DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,

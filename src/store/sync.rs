@@ -112,6 +112,15 @@ pub struct QueueRecord {
     pub updated: DateTime<Utc>,
 }
 
+/// How many failure-queue entries a target has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDepth {
+    pub target_id: String,
+    pub depth: i64,
+    /// Of them, `permanent` (waiting for an admin).
+    pub permanent: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineRecord {
     pub reason: String,
@@ -222,4 +231,14 @@ pub trait SyncStore: Send + Sync + 'static {
     fn quarantine(&self, target_id: &str) -> StoreResult<Option<QuarantineRecord>>;
     /// Quarantines (`Some(reason)`) or releases (`None`) a target.
     fn set_quarantine(&self, target_id: &str, reason: Option<&str>) -> StoreResult<()>;
+
+    /// Every target with queue entries, and how many.
+    fn queue_depths(&self) -> StoreResult<Vec<QueueDepth>>;
+    /// Raises a target's "queue keeps growing" alert; false when it was
+    /// already raised (by this or another instance).
+    fn raise_queue_alert(&self, target_id: &str, depth: i64) -> StoreResult<bool>;
+    /// The targets whose alert is raised.
+    fn queue_alerts(&self) -> StoreResult<Vec<String>>;
+    /// Clears a target's alert (its queue drained).
+    fn clear_queue_alert(&self, target_id: &str) -> StoreResult<()>;
 }

@@ -21,6 +21,7 @@ mod client;
 mod conformance;
 mod crash;
 mod discovery;
+mod email;
 mod groups;
 mod jwt;
 mod lifecycle;

@@ -154,7 +154,7 @@ impl Respond for Echo {
     }
 }
 
-async fn mount_echo(server: &MockServer) {
+pub async fn mount_echo(server: &MockServer) {
     Mock::given(method("POST"))
         .and(path("/scim/v2/Users"))
         .respond_with(Echo)

@@ -1,6 +1,7 @@
-//! The outbox deliverer: sends due notifications, retries what may work
-//! later with capped exponential backoff and jitter, and marks `dead` what
-//! was refused for good or ran out of attempts.
+//! The outbox deliverer: sends due notifications (webhooks, and e-mail for
+//! `mailto:` rows), retries what may work later with capped exponential
+//! backoff and jitter, and marks `dead` what was refused for good or ran
+//! out of attempts.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -8,8 +9,9 @@ use std::sync::Arc;
 use chrono::{SubsecRound, Utc};
 use tokio::sync::watch;
 
+use super::mail::{MAILTO, Mailer};
 use super::transport::{self, Outcome, SignedPost, shown_url};
-use crate::config::{NotifyEndpoint, WebhookConfig};
+use crate::config::{Config, NotifyEndpoint, WebhookConfig};
 use crate::provision::client::RetryPolicy;
 use crate::store::{DeliveryRecord, DeliveryStatus, DeliveryUpdate, WebhookStore};
 
@@ -23,6 +25,8 @@ pub struct Deliverer {
     client: reqwest::Client,
     policy: RetryPolicy,
     config: WebhookConfig,
+    /// Sends `mailto:` rows; `None` when e-mail is off.
+    mailer: Option<Mailer>,
 }
 
 impl Deliverer {
@@ -43,7 +47,16 @@ impl Deliverer {
             client: transport::http_client(config.timeout())?,
             policy: config.retry_policy(),
             config: config.clone(),
+            mailer: None,
         })
+    }
+
+    /// Every channel the configuration has: `[[notify]]` and `[email]`
+    /// (whose password is read now).
+    pub fn for_config(store: Arc<dyn WebhookStore>, config: &Config) -> anyhow::Result<Self> {
+        let mut deliverer = Self::new(store, &config.notify, &config.webhooks)?;
+        deliverer.mailer = Mailer::from_config(&config.email, config.webhooks.timeout())?;
+        Ok(deliverer)
     }
 
     /// Delivers until `stop` turns true (or its sender is gone).
@@ -56,7 +69,7 @@ impl Deliverer {
             let full = match sent {
                 Ok(n) => n == BATCH as usize,
                 Err(e) => {
-                    tracing::error!(error = %e, "webhook deliverer: cannot read the outbox");
+                    tracing::error!(error = %e, "notification deliverer: cannot read the outbox");
                     false
                 }
             };
@@ -87,7 +100,26 @@ impl Deliverer {
     }
 
     async fn attempt(&self, d: DeliveryRecord) {
-        let outcome = match self.secrets.get(&d.endpoint) {
+        let outcome = if let Some(address) = d.endpoint.strip_prefix(MAILTO) {
+            match &self.mailer {
+                Some(mailer) => mailer.send(address, &d.id, &d.body).await,
+                None => Outcome::Refused {
+                    reason: "e-mail is not configured".into(),
+                },
+            }
+        } else {
+            self.post(&d).await
+        };
+        let update = self.next_state(&d, outcome);
+        let (store, id) = (self.store.clone(), d.id.clone());
+        let saved = tokio::task::spawn_blocking(move || store.update_delivery(&id, &update)).await;
+        if let Err(e) = saved.map_err(anyhow::Error::from).and_then(|r| Ok(r?)) {
+            tracing::error!(delivery = %d.id, error = %e, "notification delivery state not saved");
+        }
+    }
+
+    async fn post(&self, d: &DeliveryRecord) -> Outcome {
+        match self.secrets.get(&d.endpoint) {
             None => Outcome::Refused {
                 reason: "the endpoint is no longer configured".into(),
             },
@@ -104,12 +136,6 @@ impl Deliverer {
                 )
                 .await
             }
-        };
-        let update = self.next_state(&d, outcome);
-        let (store, id) = (self.store.clone(), d.id.clone());
-        let saved = tokio::task::spawn_blocking(move || store.update_delivery(&id, &update)).await;
-        if let Err(e) = saved.map_err(anyhow::Error::from).and_then(|r| Ok(r?)) {
-            tracing::error!(delivery = %d.id, error = %e, "webhook delivery state not saved");
         }
     }
 
@@ -125,7 +151,7 @@ impl Deliverer {
         };
         match outcome {
             Outcome::Delivered => {
-                tracing::info!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, "webhook delivered");
+                tracing::info!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, "notification delivered");
                 DeliveryUpdate {
                     status: DeliveryStatus::Delivered,
                     attempts,
@@ -134,11 +160,11 @@ impl Deliverer {
                 }
             }
             Outcome::Refused { reason } => {
-                tracing::warn!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, %reason, "webhook refused for good; delivery is dead");
+                tracing::warn!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, %reason, "notification refused for good; delivery is dead");
                 dead(reason)
             }
             Outcome::Retry { reason, .. } if attempts >= self.policy.max_attempts as i32 => {
-                tracing::warn!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, %reason, "webhook out of attempts; delivery is dead");
+                tracing::warn!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, %reason, "notification out of attempts; delivery is dead");
                 dead(reason)
             }
             Outcome::Retry {
@@ -148,7 +174,7 @@ impl Deliverer {
                 let wait = retry_after
                     .map(|w| w.min(self.policy.max_delay))
                     .unwrap_or_else(|| self.policy.backoff(attempts as u32));
-                tracing::warn!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, wait_ms = wait.as_millis() as u64, %reason, "webhook failed; will retry");
+                tracing::warn!(delivery = %d.id, event = %d.event, endpoint = %url, attempts, wait_ms = wait.as_millis() as u64, %reason, "notification failed; will retry");
                 DeliveryUpdate {
                     status: DeliveryStatus::Pending,
                     attempts,

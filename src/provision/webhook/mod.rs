@@ -1,8 +1,10 @@
 //! Signed webhooks: operator notifications through a durable outbox
-//! (`notifier` → `webhook_deliveries` → `deliverer`) and change-event
-//! subscriptions pushed from the change log (`subscription_worker`).
+//! (`notifier` → `webhook_deliveries` → `deliverer`, to webhook URLs and by
+//! e-mail through `mail`) and change-event subscriptions pushed from the
+//! change log (`subscription_worker`).
 
 pub mod deliverer;
+pub mod mail;
 pub mod notification;
 pub mod notifier;
 pub mod signing;

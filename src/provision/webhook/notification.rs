@@ -9,6 +9,7 @@ pub const RUN_COMPLETED_WITH_FAILURES: &str = "sync.run.completed_with_failures"
 pub const GUARD_TRIPPED: &str = "sync.guard.tripped";
 pub const TARGET_QUARANTINED: &str = "target.quarantined";
 pub const TARGET_RELEASED: &str = "target.released";
+pub const QUEUE_GROWING: &str = "sync.queue.growing";
 
 /// Every event type an endpoint's `events` filter may name.
 pub const EVENT_TYPES: &[&str] = &[
@@ -17,6 +18,7 @@ pub const EVENT_TYPES: &[&str] = &[
     GUARD_TRIPPED,
     TARGET_QUARANTINED,
     TARGET_RELEASED,
+    QUEUE_GROWING,
 ];
 
 #[derive(Debug, Clone, PartialEq)]
@@ -47,6 +49,16 @@ pub enum Notification {
     TargetReleased {
         target: String,
         reason: Option<String>,
+    },
+    /// A target's failure queue keeps growing (or passed the alert depth).
+    QueueGrowing {
+        target: String,
+        /// Entries now.
+        depth: u64,
+        /// Of which wait for an admin (the target refused them).
+        permanent: u64,
+        /// Checks in a row at which it grew.
+        grew_checks: u32,
     },
 }
 
@@ -83,6 +95,7 @@ impl Notification {
             Notification::GuardTripped { .. } => GUARD_TRIPPED,
             Notification::TargetQuarantined { .. } => TARGET_QUARANTINED,
             Notification::TargetReleased { .. } => TARGET_RELEASED,
+            Notification::QueueGrowing { .. } => QUEUE_GROWING,
         }
     }
 
@@ -114,6 +127,15 @@ impl Notification {
             Notification::TargetReleased { target, reason } => {
                 json!({"target": target, "reason": reason})
             }
+            Notification::QueueGrowing {
+                target,
+                depth,
+                permanent,
+                grew_checks,
+            } => json!({
+                "target": target, "depth": depth, "permanent": permanent,
+                "grewChecks": grew_checks,
+            }),
         }
     }
 

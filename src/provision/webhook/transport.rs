@@ -90,7 +90,7 @@ pub async fn post(client: &reqwest::Client, p: SignedPost<'_>) -> Outcome {
 }
 
 /// The error with its causes (reqwest's top line alone says little).
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

@@ -23,7 +23,7 @@ impl Workers {
         hooks: Arc<dyn WebhookStore>,
         config: &Config,
     ) -> anyhow::Result<Self> {
-        let deliverer = Deliverer::new(hooks.clone(), &config.notify, &config.webhooks)?;
+        let deliverer = Deliverer::for_config(hooks.clone(), config)?;
         let pusher = SubscriptionWorker::new(
             store,
             hooks,

@@ -1,11 +1,13 @@
 //! Real-time incremental sync: one worker per target follows the change
 //! log from the target's saved cursor, coalesces bursts, pushes each
 //! changed object's current state, queues failures for retry, and
-//! quarantines a target that refuses credentials or fails too much.
+//! quarantines a target that refuses credentials or fails too much; the
+//! supervisor also watches the failure queues' depths (`queue_watch`).
 
 mod pass;
 mod push;
 pub mod queue;
+pub mod queue_watch;
 mod supervisor;
 
 pub use supervisor::{WorkerContext, Workers};

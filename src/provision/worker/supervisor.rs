@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle as Task;
 
 use super::pass::{PassResult, TargetWorker};
+use super::queue_watch::QueueWatch;
 use crate::config::{SecretKey, SyncWorkerConfig};
 use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
@@ -136,11 +137,13 @@ async fn pause(wait: Duration, stopped: &mut watch::Receiver<bool>) -> bool {
 async fn supervise(ctx: Arc<WorkerContext>, mut stopped: watch::Receiver<bool>) {
     let mut running: HashMap<String, Task<()>> = HashMap::new();
     let every = Duration::from_millis(ctx.config.poll_ms.saturating_mul(10).clamp(500, 5000));
+    let mut queue_watch = QueueWatch::new(&ctx.config);
     loop {
         let sync = ctx.sync.clone();
         match blocking(move || Ok(sync.list_targets()?)).await {
             Ok(targets) => {
                 running.retain(|_, t| !t.is_finished());
+                queue_watch.tick(&ctx, &targets).await;
                 for t in targets {
                     schedule_reconcile(&ctx, &t).await;
                     if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(t.id) {

@@ -20,6 +20,7 @@ mod sync_deprovisions;
 mod sync_leases;
 mod sync_links;
 mod sync_queue;
+mod sync_queue_alerts;
 mod sync_runs;
 mod sync_targets;
 mod tokens;

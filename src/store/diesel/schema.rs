@@ -204,6 +204,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    sync_queue_alerts (target_id) {
+        target_id -> Text,
+        depth -> BigInt,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
     webhook_deliveries (id) {
         id -> Text,
         endpoint -> Text,

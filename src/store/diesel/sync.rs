@@ -1,14 +1,14 @@
 //! `SyncStore` over the diesel connection pool.
 
 use super::{
-    DieselStore, changelog, sync_deprovisions, sync_leases, sync_links, sync_queue, sync_runs,
-    sync_targets,
+    DieselStore, changelog, sync_deprovisions, sync_leases, sync_links, sync_queue,
+    sync_queue_alerts, sync_runs, sync_targets,
 };
 use chrono::{DateTime, Duration, Utc};
 
 use crate::store::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueRecord, RunRecord, StoreResult, SyncStore,
-    TargetRecord, TargetState,
+    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, StoreResult,
+    SyncStore, TargetRecord, TargetState,
 };
 
 impl SyncStore for DieselStore {
@@ -189,5 +189,21 @@ impl SyncStore for DieselStore {
 
     fn set_quarantine(&self, target_id: &str, reason: Option<&str>) -> StoreResult<()> {
         self.write(|c| sync_leases::set_quarantine(c, target_id, reason))
+    }
+
+    fn queue_depths(&self) -> StoreResult<Vec<QueueDepth>> {
+        sync_queue_alerts::depths(&mut *self.conn()?)
+    }
+
+    fn raise_queue_alert(&self, target_id: &str, depth: i64) -> StoreResult<bool> {
+        self.write(|c| sync_queue_alerts::raise(c, target_id, depth))
+    }
+
+    fn queue_alerts(&self) -> StoreResult<Vec<String>> {
+        sync_queue_alerts::raised(&mut *self.conn()?)
+    }
+
+    fn clear_queue_alert(&self, target_id: &str) -> StoreResult<()> {
+        self.write(|c| sync_queue_alerts::clear(c, target_id))
     }
 }

@@ -179,7 +179,7 @@ pub fn list(conn: &mut DbConnection) -> StoreResult<Vec<TargetRecord>> {
 pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     use super::schema::{
         sync_deprovisions as d, sync_failures as f, sync_links as l, sync_quarantine as qt,
-        sync_queue as q, sync_runs as r,
+        sync_queue as q, sync_queue_alerts as qa, sync_runs as r,
     };
     let Some(id) = t::table
         .filter(t::name.eq(name))
@@ -199,6 +199,7 @@ pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     diesel::delete(q::table.filter(q::target_id.eq(&id))).execute(conn)?;
     diesel::delete(qt::table.filter(qt::target_id.eq(&id))).execute(conn)?;
     diesel::delete(d::table.filter(d::target_id.eq(&id))).execute(conn)?;
+    diesel::delete(qa::table.filter(qa::target_id.eq(&id))).execute(conn)?;
     diesel::delete(t::table.filter(t::id.eq(&id))).execute(conn)?;
     Ok(true)
 }

@@ -6,6 +6,7 @@ pub mod jwt;
 pub mod live;
 pub mod poll;
 pub mod postgres;
+pub mod smtp;
 
 pub use app::{Backend, TestApp};
 pub use poll::eventually;

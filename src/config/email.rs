@@ -1,0 +1,409 @@
+//! E-mail notifications (`[email]`, `SCIMHUB_EMAIL_*`): the SMTP relay, the
+//! sender, the recipients and which events go by mail.
+
+use std::str::FromStr;
+
+use anyhow::{Context, bail};
+use lettre::message::Mailbox;
+use serde::Deserialize;
+
+/// How the connection to the SMTP relay is protected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpSecurity {
+    /// Plain SMTP (a relay on the same host or network only).
+    None,
+    /// Plain connection upgraded with STARTTLS, required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (SMTPS).
+    Tls,
+}
+
+impl SmtpSecurity {
+    fn parse(value: &str) -> Option<Self> {
+        match value.trim().to_ascii_lowercase().as_str() {
+            "none" => Some(Self::None),
+            "starttls" => Some(Self::Starttls),
+            "tls" => Some(Self::Tls),
+            _ => None,
+        }
+    }
+
+    /// The port this security usually runs on.
+    pub fn default_port(self) -> u16 {
+        match self {
+            Self::None => 25,
+            Self::Starttls => 587,
+            Self::Tls => 465,
+        }
+    }
+}
+
+/// The SMTP password: never logged, never in `Debug` output.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpPassword(String);
+
+impl SmtpPassword {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for SmtpPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SmtpPassword(redacted)")
+    }
+}
+
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmailConfig {
+    /// The relay; e-mail is off while unset.
+    pub smtp_host: Option<String>,
+    /// Default: 25, 587 or 465 by `security`.
+    pub smtp_port: Option<u16>,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    /// From `SCIMHUB_EMAIL_PASSWORD` only (never the file).
+    #[serde(skip)]
+    pub password: Option<SmtpPassword>,
+    /// A file holding the password (a mounted secret).
+    pub password_file: Option<String>,
+    /// The sender, e.g. `scimhub <scimhub@example.com>`.
+    pub from: Option<String>,
+    /// Recipients; each gets its own message (and its own retries).
+    pub to: Vec<String>,
+    /// Event types to send (e.g. `target.quarantined`); empty is all.
+    pub events: Vec<String>,
+}
+
+impl std::fmt::Debug for EmailConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmailConfig")
+            .field("smtp_host", &self.smtp_host)
+            .field("smtp_port", &self.smtp_port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password_set", &self.password.is_some())
+            .field("password_file", &self.password_file)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("events", &self.events)
+            .finish()
+    }
+}
+
+/// A list from an environment variable: comma-separated, blanks dropped.
+fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+impl EmailConfig {
+    /// Whether e-mail notifications are on.
+    pub fn enabled(&self) -> bool {
+        self.smtp_host.is_some()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.smtp_port
+            .unwrap_or_else(|| self.security.default_port())
+    }
+
+    /// Whether `event` goes by mail.
+    pub fn wants(&self, event: &str) -> bool {
+        self.events.is_empty() || self.events.iter().any(|e| e == event)
+    }
+
+    /// `name` is the variable without `SCIMHUB_`; unknown ones are ignored.
+    pub fn apply_env(&mut self, key: &str, name: &str, value: &str) -> anyhow::Result<()> {
+        match name {
+            "EMAIL_SMTP_HOST" => self.smtp_host = Some(value.trim().to_string()),
+            "EMAIL_SMTP_PORT" => {
+                self.smtp_port = Some(value.trim().parse().map_err(|_| {
+                    anyhow::anyhow!("environment variable {key} must be a port (1-65535)")
+                })?)
+            }
+            "EMAIL_SECURITY" => {
+                self.security = SmtpSecurity::parse(value).ok_or_else(|| {
+                    anyhow::anyhow!("environment variable {key} must be none, starttls or tls")
+                })?
+            }
+            "EMAIL_USERNAME" => self.username = Some(value.to_string()),
+            "EMAIL_PASSWORD" => self.password = Some(SmtpPassword(value.to_string())),
+            "EMAIL_PASSWORD_FILE" => self.password_file = Some(value.to_string()),
+            "EMAIL_FROM" => self.from = Some(value.to_string()),
+            "EMAIL_TO" => self.to = list(value),
+            "EMAIL_EVENTS" => self.events = list(value),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The password from `SCIMHUB_EMAIL_PASSWORD` or `password_file`, read
+    /// now (start-up), so a missing file stops the server, not a delivery.
+    pub fn password(&self) -> anyhow::Result<Option<SmtpPassword>> {
+        if let Some(p) = &self.password {
+            return Ok(Some(p.clone()));
+        }
+        let Some(path) = &self.password_file else {
+            return Ok(None);
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("email.password_file: cannot read {path}"))?;
+        let text = text.trim_end_matches(['\r', '\n']).to_string();
+        if text.is_empty() {
+            bail!("email.password_file: {path} is empty");
+        }
+        Ok(Some(SmtpPassword(text)))
+    }
+
+    /// The sender, parsed (call after `check`).
+    pub fn from_mailbox(&self) -> anyhow::Result<Mailbox> {
+        mailbox("email.from (SCIMHUB_EMAIL_FROM)", self.from.as_deref())
+    }
+
+    /// The recipients, parsed (call after `check`).
+    pub fn recipients(&self) -> anyhow::Result<Vec<Mailbox>> {
+        self.to
+            .iter()
+            .map(|t| mailbox("email.to (SCIMHUB_EMAIL_TO)", Some(t)))
+            .collect()
+    }
+
+    /// Refuses settings that cannot work, naming the key, at start-up.
+    pub fn check(&self, known_events: &[&str]) -> anyhow::Result<()> {
+        let Some(host) = &self.smtp_host else {
+            let stray = self.smtp_port.is_some()
+                || self.username.is_some()
+                || self.password.is_some()
+                || self.password_file.is_some()
+                || self.from.is_some()
+                || !self.to.is_empty()
+                || !self.events.is_empty();
+            if stray {
+                bail!(
+                    "email.smtp_host (SCIMHUB_EMAIL_SMTP_HOST) is not set, but other email settings are; set it to send e-mail"
+                );
+            }
+            return Ok(());
+        };
+        let host_ok = !host.is_empty()
+            && !host.contains("://")
+            && !host.contains(['/', ' ', '@'])
+            && url::Host::parse(host.trim_start_matches('[').trim_end_matches(']')).is_ok();
+        if !host_ok {
+            bail!("email.smtp_host (SCIMHUB_EMAIL_SMTP_HOST): {host:?} is not a host name");
+        }
+        if self.smtp_port == Some(0) {
+            bail!("email.smtp_port (SCIMHUB_EMAIL_SMTP_PORT) must be 1-65535");
+        }
+        self.from_mailbox()?;
+        if self.to.is_empty() {
+            bail!("email.to (SCIMHUB_EMAIL_TO) needs at least one recipient");
+        }
+        let mut seen = std::collections::HashSet::new();
+        for mailbox in self.recipients()? {
+            if !seen.insert(mailbox.email.to_string().to_ascii_lowercase()) {
+                bail!(
+                    "email.to (SCIMHUB_EMAIL_TO): {} is listed twice",
+                    mailbox.email
+                );
+            }
+        }
+        if let Some(unknown) = self
+            .events
+            .iter()
+            .find(|e| !known_events.contains(&e.as_str()))
+        {
+            bail!(
+                "email.events (SCIMHUB_EMAIL_EVENTS): unknown event {unknown:?} (known: {})",
+                known_events.join(", ")
+            );
+        }
+        let has_password = self.password.is_some() || self.password_file.is_some();
+        if self.password.is_some() && self.password_file.is_some() {
+            bail!("email.password_file: set it or SCIMHUB_EMAIL_PASSWORD, not both");
+        }
+        match (&self.username, has_password) {
+            (Some(_), false) => bail!(
+                "email.username (SCIMHUB_EMAIL_USERNAME) needs a password: SCIMHUB_EMAIL_PASSWORD or email.password_file"
+            ),
+            (None, true) => {
+                bail!("email.username (SCIMHUB_EMAIL_USERNAME) is not set, but a password is")
+            }
+            (Some(_), true) if self.security == SmtpSecurity::None => bail!(
+                "email.security (SCIMHUB_EMAIL_SECURITY): credentials need starttls or tls, not none (they would cross the network in the clear)"
+            ),
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+/// One address (`ops@example.com` or `Ops <ops@example.com>`), parsed the
+/// way it will be sent.
+fn mailbox(key: &str, value: Option<&str>) -> anyhow::Result<Mailbox> {
+    let Some(value) = value else {
+        bail!("{key} is required to send e-mail");
+    };
+    Mailbox::from_str(value.trim())
+        .map_err(|e| anyhow::anyhow!("{key}: {value:?} is not an e-mail address ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use crate::config::{Config, Overrides};
+
+    fn load(toml: &str, env: &[(&str, &str)]) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, toml)?;
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(Some(&file), &env, &Overrides::default())
+    }
+
+    const GOOD: &str = "[email]\nsmtp_host = \"smtp.example.com\"\nfrom = \"scimhub <hub@example.com>\"\nto = [\"ops@example.com\", \"Second <second@example.com>\"]\n";
+
+    #[test]
+    fn email_loads_from_file_and_env_and_never_prints_the_password() {
+        let c = load(
+            GOOD,
+            &[
+                ("SCIMHUB_EMAIL_SECURITY", "tls"),
+                ("SCIMHUB_EMAIL_USERNAME", "hub"),
+                ("SCIMHUB_EMAIL_PASSWORD", "pa55-w0rd-secret"),
+                (
+                    "SCIMHUB_EMAIL_EVENTS",
+                    "target.quarantined, sync.queue.growing",
+                ),
+            ],
+        )
+        .unwrap();
+        let e = &c.email;
+        assert!(e.enabled());
+        assert_eq!((e.security, e.port()), (super::SmtpSecurity::Tls, 465));
+        assert_eq!(e.recipients().unwrap().len(), 2);
+        assert!(e.wants("target.quarantined") && !e.wants("sync.run.failed"));
+        assert_eq!(e.password().unwrap().unwrap().expose(), "pa55-w0rd-secret");
+        assert!(!format!("{c:?}").contains("pa55"));
+
+        let c = load("", &[]).unwrap();
+        assert!(!c.email.enabled(), "off by default");
+        let c = load(
+            "",
+            &[
+                ("SCIMHUB_EMAIL_SMTP_HOST", "127.0.0.1"),
+                ("SCIMHUB_EMAIL_SMTP_PORT", "2525"),
+                ("SCIMHUB_EMAIL_SECURITY", "none"),
+                ("SCIMHUB_EMAIL_FROM", "hub@example.com"),
+                ("SCIMHUB_EMAIL_TO", "a@example.com,b@example.com"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.email.port(), 2525);
+        assert_eq!(c.email.to, ["a@example.com", "b@example.com"]);
+        assert!(c.email.wants("sync.run.failed"), "every event by default");
+    }
+
+    #[test]
+    fn the_password_file_is_read_and_trimmed_of_its_newline() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pw");
+        std::fs::write(&file, "from a file \n").unwrap();
+        let text = format!(
+            "{GOOD}username = \"hub\"\npassword_file = \"{}\"\n",
+            file.display()
+        );
+        let c = load(&text, &[]).unwrap();
+        assert_eq!(
+            c.email.password().unwrap().unwrap().expose(),
+            "from a file "
+        );
+    }
+
+    #[test]
+    fn bad_email_settings_are_refused_naming_the_key() {
+        type Env<'a> = &'a [(&'a str, &'a str)];
+        let cases: &[(&str, Env, &str)] = &[
+            ("[email]\nsmtp_hots = \"x\"\n", &[], "smtp_hots"),
+            ("[email]\nsecurity = \"ssl\"\n", &[], "security"),
+            ("[email]\npassword = \"inline\"\n", &[], "password"),
+            (
+                "",
+                &[("SCIMHUB_EMAIL_SECURITY", "ssl")],
+                "SCIMHUB_EMAIL_SECURITY",
+            ),
+            (
+                "",
+                &[("SCIMHUB_EMAIL_SMTP_PORT", "99999")],
+                "SCIMHUB_EMAIL_SMTP_PORT",
+            ),
+            (
+                "[email]\nto = [\"ops@example.com\"]\n",
+                &[],
+                "email.smtp_host",
+            ),
+            (
+                "[email]\nsmtp_host = \"smtp://x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\"]\n",
+                &[],
+                "email.smtp_host",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nto = [\"o@b.c\"]\n",
+                &[],
+                "email.from",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"not an address\"\nto = [\"o@b.c\"]\n",
+                &[],
+                "email.from",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\n",
+                &[],
+                "email.to",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\", \"nobody\"]\n",
+                &[],
+                "email.to",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\", \"O@b.c\"]\n",
+                &[],
+                "email.to",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\"]\nevents = [\"sync.run.exploded\"]\n",
+                &[],
+                "email.events",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\"]\nusername = \"u\"\n",
+                &[],
+                "email.username",
+            ),
+            (
+                "[email]\nsmtp_host = \"x\"\nfrom = \"a@b.c\"\nto = [\"o@b.c\"]\nsecurity = \"none\"\nusername = \"u\"\n",
+                &[("SCIMHUB_EMAIL_PASSWORD", "p")],
+                "email.security",
+            ),
+        ];
+        for (toml, env, key) in cases {
+            let err = load(toml, env).expect_err(toml);
+            let text = format!("{err:#}");
+            assert!(text.contains(key), "{toml} {env:?}: {text}");
+        }
+    }
+}
