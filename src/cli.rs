@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
 use crate::provision::webhook::Notifier;
+use crate::service::token_admin::TokenView;
 use crate::service::{Services, tokens};
 use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
@@ -205,8 +206,12 @@ enum TokenCommand {
         #[command(flatten)]
         db: DatabaseArg,
     },
-    /// List tokens (never their secrets).
+    /// List tokens (never their secrets) with the id the admin API's
+    /// `DELETE /admin/v1/tokens/{id}` takes.
     List {
+        /// Print them as JSON, as `GET /admin/v1/tokens` answers.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -394,7 +399,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(cmd) => {
             let db = match cmd {
                 TokenCommand::Create { db, .. }
-                | TokenCommand::List { db }
+                | TokenCommand::List { db, .. }
                 | TokenCommand::Revoke { db, .. } => db,
             };
             let config = load_config(&cli, db_override(db))?;
@@ -426,6 +431,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn serve(config: &Config) -> anyhow::Result<()> {
+    // A listen address that does not resolve fails before anything starts.
+    config.listen_addrs()?;
     let db = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
     let store: Arc<dyn Store> = db.clone();
@@ -481,35 +488,60 @@ fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {
             println!("Store it now: it cannot be shown again.");
             println!("{secret}");
         }
-        TokenCommand::List { .. } => {
-            println!(
-                "{:<24} {:<28} {:<22} {:<22} STATUS",
-                "NAME", "SCOPES", "CREATED", "LAST USED"
-            );
-            let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
-                t.map_or("-".to_string(), |t| {
-                    t.format("%Y-%m-%d %H:%M:%SZ").to_string()
-                })
-            };
-            for t in tokens::list(store.as_ref())? {
-                let status = if t.revoked.is_some() {
-                    "revoked"
-                } else {
-                    "live"
-                };
-                println!(
-                    "{:<24} {:<28} {:<22} {:<22} {status}",
-                    t.name,
-                    t.scopes.join(" "),
-                    fmt(Some(t.created)),
-                    fmt(t.last_used)
-                );
+        TokenCommand::List { json, .. } => {
+            let tokens: Vec<TokenView> = tokens::list(store.as_ref())?
+                .into_iter()
+                .map(TokenView::from)
+                .collect();
+            if *json {
+                let listed = serde_json::json!({ "tokens": tokens });
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+            } else {
+                print_tokens(&tokens);
             }
         }
         TokenCommand::Revoke { name, .. } => {
             tokens::revoke(store.as_ref(), name)?;
             println!("Revoked token {name:?}.");
+            // A running server trusts a token it verified for this long; only
+            // a revocation through its own admin API reaches it sooner.
+            match config.token_cache_secs {
+                0 => println!("A running scimhub refuses it from now on (token_cache_secs = 0)."),
+                1 => println!(
+                    "A running scimhub may accept it for up to 1 more second (token_cache_secs)."
+                ),
+                secs => println!(
+                    "A running scimhub may accept it for up to {secs} more seconds (token_cache_secs)."
+                ),
+            }
         }
     }
     Ok(())
+}
+
+fn print_tokens(tokens: &[TokenView]) {
+    println!(
+        "{:<18} {:<24} {:<28} {:<22} {:<22} STATUS",
+        "ID", "NAME", "SCOPES", "CREATED", "LAST USED"
+    );
+    let fmt = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or("-".to_string(), |t| {
+            t.format("%Y-%m-%d %H:%M:%SZ").to_string()
+        })
+    };
+    for t in tokens {
+        let status = if t.revoked.is_some() {
+            "revoked"
+        } else {
+            "live"
+        };
+        println!(
+            "{:<18} {:<24} {:<28} {:<22} {:<22} {status}",
+            t.id,
+            t.name,
+            t.scopes.join(" "),
+            fmt(Some(t.created)),
+            fmt(t.last_used)
+        );
+    }
 }

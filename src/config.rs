@@ -3,7 +3,7 @@
 //! that order of precedence, last wins), then passed to whoever needs it.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -407,7 +407,7 @@ impl Config {
     }
 
     fn check(&self) -> anyhow::Result<()> {
-        self.listen_addr()?;
+        self.check_listen()?;
         if self.max_page_size == 0 || self.default_page_size == 0 {
             bail!("page sizes must be at least 1");
         }
@@ -458,10 +458,31 @@ impl Config {
         }
     }
 
-    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
-        self.listen
-            .parse()
-            .with_context(|| format!("listen address {:?} is not HOST:PORT", self.listen))
+    /// `listen` is HOST:PORT, the host an IP address or a name; checked
+    /// without a lookup, so commands that never listen need no DNS.
+    fn check_listen(&self) -> anyhow::Result<()> {
+        if self.listen.parse::<SocketAddr>().is_ok() {
+            return Ok(());
+        }
+        match self.listen.rsplit_once(':') {
+            Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => Ok(()),
+            _ => bail!("listen address {:?} is not HOST:PORT", self.listen),
+        }
+    }
+
+    /// The addresses `listen` names (a host name may resolve to several,
+    /// e.g. `localhost` to 127.0.0.1 and ::1; all are bound).
+    pub fn listen_addrs(&self) -> anyhow::Result<Vec<SocketAddr>> {
+        self.check_listen()?;
+        let addrs: Vec<SocketAddr> = self
+            .listen
+            .to_socket_addrs()
+            .with_context(|| format!("listen address {:?} does not resolve", self.listen))?
+            .collect();
+        if addrs.is_empty() {
+            bail!("listen address {:?} resolves to no address", self.listen);
+        }
+        Ok(addrs)
     }
 }
 
@@ -535,7 +556,33 @@ mod tests {
     fn bad_values_are_refused() {
         let e = env(&[("SCIMHUB_MAX_PAGE_SIZE", "many")]);
         assert!(Config::load(None, &e, &Overrides::default()).is_err());
-        let e = env(&[("SCIMHUB_LISTEN", "nowhere")]);
-        assert!(Config::load(None, &e, &Overrides::default()).is_err());
+        for listen in ["nowhere", "host:", ":8080", "host:http"] {
+            let e = env(&[("SCIMHUB_LISTEN", listen)]);
+            assert!(
+                Config::load(None, &e, &Overrides::default()).is_err(),
+                "{listen}"
+            );
+        }
+    }
+
+    #[test]
+    fn listen_takes_host_names() {
+        let e = env(&[("SCIMHUB_LISTEN", "localhost:8080")]);
+        let c = Config::load(None, &e, &Overrides::default()).unwrap();
+        let addrs = c.listen_addrs().unwrap();
+        assert!(
+            addrs
+                .iter()
+                .all(|a| a.ip().is_loopback() && a.port() == 8080)
+        );
+
+        // Loading needs no lookup; listening does, and says which address failed.
+        let e = env(&[("SCIMHUB_LISTEN", "no-such-host.invalid:8080")]);
+        let c = Config::load(None, &e, &Overrides::default()).unwrap();
+        let err = format!("{:#}", c.listen_addrs().unwrap_err());
+        assert!(
+            err.contains("\"no-such-host.invalid:8080\" does not resolve"),
+            "{err}"
+        );
     }
 }

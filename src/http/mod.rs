@@ -132,7 +132,7 @@ pub fn route_table() -> Vec<RouteRule> {
 
 /// Binds the listener and returns the server (to await) and its address.
 pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, SocketAddr)> {
-    let addr = config.listen_addr()?;
+    let addrs = config.listen_addrs()?;
     let state = web::Data::new(AppState::new(config, services));
     let mut server = HttpServer::new(move || {
         App::new()
@@ -148,9 +148,13 @@ pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, Sock
         server = server.workers(workers.max(1));
     }
     let server = server
-        .bind(addr)
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    let bound = server.addrs().first().copied().unwrap_or(addr);
+        .bind(addrs.as_slice())
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+    let bound = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("cannot listen on {}", config.listen))?;
     Ok((server.run(), bound))
 }
 

@@ -7,7 +7,7 @@ use proptest::test_runner::{Config, TestRunner};
 use scimhub::scim::ResourceKind;
 use scimhub::scim::filter::{AttrPath, CompValue, CompareOp, Filter, matches};
 use scimhub::scim::resource::validate;
-use scimhub::store::diesel::sql_answers_exactly;
+use scimhub::store::diesel::{DieselStore, sql_answers_exactly};
 use scimhub::store::{ListQuery, MemberRef, MembersWrite, PasswordWrite, ResourceWrite};
 use serde_json::{Value, json};
 
@@ -138,22 +138,21 @@ fn filter() -> impl Strategy<Value = Filter> {
     })
 }
 
+/// Seeds the users as stored data (the seeding path): their managers are
+/// arbitrary words, as stored managers that were deleted since can be.
 fn insert_users(app: &TestApp, users: &[Value]) -> Vec<String> {
-    users
+    let writes = users
         .iter()
-        .map(|u| {
-            let v = validate(ResourceKind::User, u).unwrap();
-            let write = ResourceWrite {
-                attributes: v.attributes,
-                members: MembersWrite::default(),
-                password: PasswordWrite::Keep,
-            };
-            app.store
-                .create_user(write, &scimhub::store::Actor::system("proptest"))
-                .unwrap()
-                .id
+        .map(|u| ResourceWrite {
+            attributes: validate(ResourceKind::User, u).unwrap().attributes,
+            members: MembersWrite::default(),
+            password: PasswordWrite::Keep,
         })
-        .collect()
+        .collect();
+    DieselStore::open(&app.database_url, 1)
+        .unwrap()
+        .insert_users(writes, &scimhub::store::Actor::system("proptest"))
+        .unwrap()
 }
 
 async fn run(backend: Backend) {

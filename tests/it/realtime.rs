@@ -108,6 +108,56 @@ async fn changes_reach_the_target(source: TestApp) {
     assert_eq!(t.change_cursor, rig.source.store.latest_change().unwrap());
 }
 
+/// Joining a target's scope group changes the user's `groups`, so the
+/// worker provisions the user at once; leaving it deactivates the user.
+async fn joining_a_scope_group_provisions_the_user(source: TestApp) {
+    let staff = source.create_group("Staff", &[]).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let settings = TargetSettings {
+        scope_groups: vec!["Staff".into()],
+        ..TargetSettings::default()
+    };
+    let rig = rig_with(source, None, None, settings).await;
+    let running = workers(&rig.db);
+    let ann = create_user(&rig.source, "sg-ann", None).await;
+    let latest = rig.source.store.latest_change().unwrap();
+    eventually("the worker past sg-ann's creation", || async {
+        let t = rig.db.find_target("downstream").unwrap()?;
+        (t.change_cursor >= latest).then_some(())
+    })
+    .await;
+    let target = &rig.target;
+    assert!(
+        remote_user(target, "sg-ann").await.is_none(),
+        "not in scope yet"
+    );
+
+    let staff_path = format!("/Groups/{staff}");
+    patch(
+        &rig.source,
+        &staff_path,
+        json!({"op": "add", "path": "members", "value": [{"value": ann}]}),
+    )
+    .await;
+    eventually("sg-ann downstream", || remote_user(target, "sg-ann")).await;
+
+    patch(
+        &rig.source,
+        &staff_path,
+        json!({"op": "remove", "path": format!("members[value eq \"{ann}\"]")}),
+    )
+    .await;
+    eventually("sg-ann deactivated", || async {
+        remote_user(target, "sg-ann")
+            .await
+            .filter(|u| u["active"] == false)
+    })
+    .await;
+    running.stop();
+}
+
 /// Ten changes to one user while no worker runs become one write.
 async fn bursts_coalesce_into_one_write(source: TestApp) {
     let rig = rig_with(source, None, None, TargetSettings::default()).await;
@@ -337,6 +387,7 @@ fn leases_exclude_other_holders_until_they_expire() {
 
 on_both_backends!(
     changes_reach_the_target,
+    joining_a_scope_group_provisions_the_user,
     bursts_coalesce_into_one_write,
     two_instances_deliver_each_change_once,
 );

@@ -7,13 +7,15 @@ use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, lock_row};
+use super::regrouped;
 use super::schema::scim_groups;
 use super::{members, now, parse_data, unique_violation};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
 use crate::store::{
-    Actor, MembersWrite, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup, WriteOp,
+    Actor, MemberKind, MembersWrite, ResourceWrite, Rewrite, StoreError, StoreResult, StoredGroup,
+    WriteOp,
 };
 
 const RESOURCE_TYPE: &str = "Group";
@@ -151,10 +153,15 @@ pub fn create(
         ))
         .execute(conn)
         .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
-    if let MembersWrite::Set(refs) = &write.members {
-        let resolved = members::resolve(conn, id, refs)?;
-        members::set_members(conn, id, &resolved)?;
-    }
+    let added = match &write.members {
+        MembersWrite::Set(refs) => {
+            let resolved = members::resolve(conn, id, refs)?;
+            members::set_members(conn, id, &resolved)?
+        }
+        MembersWrite::Change { .. } => Vec::new(),
+    };
+    let added_users = members::users_under(conn, &added)?;
+    regrouped::record(conn, &added_users, actor, at)?;
     changelog::append(
         conn,
         Change {
@@ -186,7 +193,7 @@ pub fn replace(
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
     ensure_name_free(conn, &cols.display_name, Some(id))?;
-    let members_changed = match &write.members {
+    let changed_members = match &write.members {
         MembersWrite::Set(refs) => {
             let resolved = members::resolve(conn, id, refs)?;
             members::set_members(conn, id, &resolved)?
@@ -197,7 +204,7 @@ pub fn replace(
             add,
         } => members::change_members(conn, id, *remove_all, remove, add)?,
     };
-    if members_changed {
+    if !changed_members.is_empty() {
         names.push("members".into());
     }
     // A write that changes nothing keeps the version (an idempotent member
@@ -209,6 +216,13 @@ pub fn replace(
         .set(&cols)
         .execute(conn)
         .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
+    // Members' `groups` show this group's name, directly or indirectly.
+    let mut regrouped_ids = members::users_under(conn, &changed_members)?;
+    if names.iter().any(|n| n == "displayName") {
+        let under_this = [(id.to_string(), MemberKind::Group)];
+        regrouped_ids.extend(members::users_under(conn, &under_this)?);
+    }
+    regrouped::record(conn, &regrouped_ids, actor, at)?;
     changelog::append(
         conn,
         Change {
@@ -237,8 +251,11 @@ pub fn delete(
     }
     let version = current.meta.version;
     let at = now();
+    // Every user under this group loses it (and the groups above it).
+    let removed = members::set_members(conn, id, &[])?;
+    let removed_users = members::users_under(conn, &removed)?;
+    regrouped::record(conn, &removed_users, actor, at)?;
     members::remove_member_everywhere(conn, id, actor, at)?;
-    members::set_members(conn, id, &[])?;
     diesel::delete(scim_groups::table.find(id)).execute(conn)?;
     changelog::append(
         conn,

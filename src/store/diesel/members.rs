@@ -1,7 +1,7 @@
 //! Group membership rows: one row per (group, member). Adding or removing a
 //! member touches only that row; `User.groups` is derived from these rows.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -76,6 +76,18 @@ fn parents(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<(String, 
     })
 }
 
+/// A stored `member_type`.
+fn kind_of(stored: &str) -> StoreResult<MemberKind> {
+    MemberKind::parse(stored).ok_or_else(|| StoreError::Corrupt(format!("member type {stored:?}")))
+}
+
+/// Member rows as (id, kind).
+fn typed(rows: Vec<(String, String)>) -> StoreResult<Vec<(String, MemberKind)>> {
+    rows.into_iter()
+        .map(|(id, kind)| Ok((id, kind_of(&kind)?)))
+        .collect()
+}
+
 /// All members of a group, ordered by id (rows only: no joins).
 pub fn members_of(conn: &mut DbConnection, group_id: &str) -> StoreResult<Vec<Member>> {
     let rows: Vec<(String, String)> = group_members::table
@@ -83,16 +95,14 @@ pub fn members_of(conn: &mut DbConnection, group_id: &str) -> StoreResult<Vec<Me
         .order(group_members::member_id.asc())
         .select((group_members::member_id, group_members::member_type))
         .load(conn)?;
-    rows.into_iter()
-        .map(|(id, kind)| {
-            let kind = MemberKind::parse(&kind)
-                .ok_or_else(|| StoreError::Corrupt(format!("member type {kind:?}")))?;
-            Ok(Member { id, kind })
-        })
-        .collect()
+    Ok(typed(rows)?
+        .into_iter()
+        .map(|(id, kind)| Member { id, kind })
+        .collect())
 }
 
-fn existing_ids(
+/// Which of `ids` name an existing User (or Group).
+pub fn existing_ids(
     conn: &mut DbConnection,
     kind: MemberKind,
     ids: &[&str],
@@ -195,68 +205,79 @@ fn contains_group(conn: &mut DbConnection, outer: &str, needle: &str) -> StoreRe
 }
 
 /// Makes the group's member rows equal `members`, touching only the rows
-/// that differ.
+/// that differ; returns the members added or removed.
 pub fn set_members(
     conn: &mut DbConnection,
     group_id: &str,
     members: &[(String, MemberKind)],
-) -> StoreResult<bool> {
-    let current: Vec<String> = group_members::table
+) -> StoreResult<Vec<(String, MemberKind)>> {
+    let current: Vec<(String, String)> = group_members::table
         .filter(group_members::group_id.eq(group_id))
-        .select(group_members::member_id)
+        .select((group_members::member_id, group_members::member_type))
         .load(conn)?;
     let wanted: HashMap<&str, MemberKind> =
         members.iter().map(|(id, k)| (id.as_str(), *k)).collect();
-    let current: HashSet<String> = current.into_iter().collect();
-    let removed: Vec<&String> = current
+    let current = typed(current)?;
+    let present: HashSet<&str> = current.iter().map(|(id, _)| id.as_str()).collect();
+    let removed: Vec<&(String, MemberKind)> = current
         .iter()
-        .filter(|id| !wanted.contains_key(id.as_str()))
+        .filter(|(id, _)| !wanted.contains_key(id.as_str()))
         .collect();
     for chunk in removed.chunks(CHUNK) {
+        let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
         diesel::delete(
             group_members::table
                 .filter(group_members::group_id.eq(group_id))
-                .filter(group_members::member_id.eq_any(chunk)),
+                .filter(group_members::member_id.eq_any(ids)),
         )
         .execute(conn)?;
     }
-    let added: Vec<MemberRow<'_>> = members
+    let added: Vec<&(String, MemberKind)> = members
         .iter()
-        .filter(|(id, _)| !current.contains(id))
+        .filter(|(id, _)| !present.contains(id.as_str()))
+        .collect();
+    let rows: Vec<MemberRow<'_>> = added
+        .iter()
         .map(|(id, kind)| MemberRow {
             group_id,
             member_id: id,
             member_type: kind.as_str(),
         })
         .collect();
-    for chunk in added.chunks(CHUNK) {
+    for chunk in rows.chunks(CHUNK) {
         per_backend!(conn, c => diesel::insert_into(group_members::table).values(chunk).execute(c))?;
     }
-    Ok(!removed.is_empty() || !added.is_empty())
+    Ok(removed.into_iter().chain(added).cloned().collect())
 }
 
 /// Applies a member diff (PATCH): only the named rows are read or written,
-/// so the cost does not depend on the size of the group.
+/// so the cost does not depend on the size of the group. Returns the
+/// members actually added or removed.
 pub fn change_members(
     conn: &mut DbConnection,
     group_id: &str,
     remove_all: bool,
     remove: &[String],
     add: &[MemberRef],
-) -> StoreResult<bool> {
-    let mut touched = 0;
+) -> StoreResult<Vec<(String, MemberKind)>> {
+    let returned = (group_members::member_id, group_members::member_type);
+    let mut changed = Vec::new();
     if remove_all {
-        touched +=
+        let gone: Vec<(String, String)> =
             diesel::delete(group_members::table.filter(group_members::group_id.eq(group_id)))
-                .execute(conn)?;
+                .returning(returned)
+                .get_results(conn)?;
+        changed.extend(typed(gone)?);
     }
     for chunk in remove.chunks(CHUNK) {
-        touched += diesel::delete(
+        let gone: Vec<(String, String)> = diesel::delete(
             group_members::table
                 .filter(group_members::group_id.eq(group_id))
                 .filter(group_members::member_id.eq_any(chunk)),
         )
-        .execute(conn)?;
+        .returning(returned)
+        .get_results(conn)?;
+        changed.extend(typed(gone)?);
     }
     let resolved = resolve(conn, group_id, add)?;
     for chunk in resolved.chunks(CHUNK) {
@@ -268,9 +289,12 @@ pub fn change_members(
             .load::<String>(conn)?
             .into_iter()
             .collect();
-        let rows: Vec<MemberRow<'_>> = chunk
+        let added: Vec<&(String, MemberKind)> = chunk
             .iter()
             .filter(|(id, _)| !present.contains(id))
+            .collect();
+        let rows: Vec<MemberRow<'_>> = added
+            .iter()
             .map(|(id, kind)| MemberRow {
                 group_id,
                 member_id: id,
@@ -278,10 +302,61 @@ pub fn change_members(
             })
             .collect();
         if !rows.is_empty() {
-            touched += per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
+            per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
+        }
+        changed.extend(added.into_iter().cloned());
+    }
+    Ok(changed)
+}
+
+/// The users whose derived `groups` a change of these members alters: the
+/// users among them and every user under the groups among them (nesting
+/// walked down). A user-only change costs no query.
+pub fn users_under(
+    conn: &mut DbConnection,
+    members: &[(String, MemberKind)],
+) -> StoreResult<BTreeSet<String>> {
+    let mut users = BTreeSet::new();
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut frontier = Vec::new();
+    for (id, kind) in members {
+        match kind {
+            MemberKind::User => {
+                users.insert(id.clone());
+            }
+            MemberKind::Group => {
+                if seen.insert(id.clone()) {
+                    frontier.push(id.clone());
+                }
+            }
         }
     }
-    Ok(touched > 0)
+    for _ in 0..MAX_NESTING {
+        if frontier.is_empty() {
+            break;
+        }
+        let mut next = Vec::new();
+        for chunk in frontier.chunks(CHUNK) {
+            let rows: Vec<(String, String)> = group_members::table
+                .filter(group_members::group_id.eq_any(chunk))
+                .select((group_members::member_id, group_members::member_type))
+                .load(conn)?;
+            for (id, kind) in typed(rows)? {
+                match kind {
+                    MemberKind::User => {
+                        users.insert(id);
+                    }
+                    MemberKind::Group => {
+                        if seen.insert(id.clone()) {
+                            next.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    Ok(users)
 }
 
 /// Removes a deleted user or group from every group that contains it; each

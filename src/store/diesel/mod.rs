@@ -13,6 +13,7 @@ mod list_sql;
 mod members;
 pub(crate) mod page_window;
 mod query;
+mod regrouped;
 mod schema;
 mod subquery;
 mod sync;
@@ -36,9 +37,9 @@ use serde_json::{Map, Value};
 pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 
 use super::{
-    Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, NewToken,
-    ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser, TokenRecord,
-    WriteOp,
+    Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, MemberKind,
+    NewToken, ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser,
+    TokenRecord, WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -119,6 +120,11 @@ impl Store for DieselStore {
                 .collect();
             let known: Vec<String> = names.iter().flatten().cloned().collect();
             let mut taken = users::taken_names(c, &known)?;
+            let managers: Vec<&str> = batch
+                .iter()
+                .filter_map(|w| users::manager_of(&w.attributes))
+                .collect();
+            let existing_managers = members::existing_ids(c, MemberKind::User, &managers)?;
             let mut outcome = Vec::with_capacity(batch.len());
             let mut insert = Vec::new();
             for (write, name) in batch.into_iter().zip(names) {
@@ -128,6 +134,12 @@ impl Store for DieselStore {
                     )));
                     continue;
                 };
+                if let Some(manager) = users::manager_of(&write.attributes)
+                    && !existing_managers.contains(manager)
+                {
+                    outcome.push(Err(users::unknown_manager(manager)));
+                    continue;
+                }
                 if !taken.insert(name) {
                     let shown = write
                         .attributes

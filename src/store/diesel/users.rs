@@ -13,7 +13,7 @@ use crate::scim::etag::TagList;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::render::ResourceMeta;
 use crate::store::{
-    Actor, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser, WriteOp,
+    Actor, MemberKind, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser, WriteOp,
 };
 
 const RESOURCE_TYPE: &str = "User";
@@ -141,6 +141,40 @@ fn ensure_user_name_free(
     }
 }
 
+/// The enterprise `manager.value`, if the user names a manager.
+pub fn manager_of(attrs: &Map<String, Value>) -> Option<&str> {
+    attrs
+        .get(ENTERPRISE_USER_SCHEMA)?
+        .get("manager")?
+        .get("value")?
+        .as_str()
+}
+
+pub fn unknown_manager(value: &str) -> ScimError {
+    ScimError::invalid_value(format!("manager \"{value}\" is not an existing User"))
+}
+
+/// A manager the write names must be an existing User, checked in the write
+/// transaction as group members are (`members::resolve`). A manager the
+/// user already had is not checked again, so a user whose manager was
+/// deleted can still be changed.
+fn check_manager(
+    conn: &mut DbConnection,
+    before: Option<&Map<String, Value>>,
+    after: &Map<String, Value>,
+) -> StoreResult<()> {
+    let Some(manager) = manager_of(after) else {
+        return Ok(());
+    };
+    if before.and_then(manager_of) == Some(manager) {
+        return Ok(());
+    }
+    if members::existing_ids(conn, MemberKind::User, &[manager])?.is_empty() {
+        return Err(unknown_manager(manager).into());
+    }
+    Ok(())
+}
+
 pub fn taken(user_name: &str) -> StoreError {
     StoreError::Rejected(ScimError::uniqueness(format!(
         "userName \"{user_name}\" is already taken (userName is unique, ignoring case)"
@@ -213,6 +247,7 @@ pub fn create(
     let at = now();
     let cols = columns(&write.attributes, at, 1)?;
     ensure_user_name_free(conn, &cols.user_name, None)?;
+    check_manager(conn, None, &write.attributes)?;
     let password_hash = match write.password {
         PasswordWrite::Set(hash) => Some(hash),
         PasswordWrite::Keep => None,
@@ -254,7 +289,8 @@ pub fn create(
 }
 
 /// Inserts many new users in the caller's transaction (seeding, bulk
-/// imports): batched statements, change-log rows included.
+/// imports): batched statements, change-log rows included. The caller has
+/// checked names and managers (`create_users`); seeding trusts its input.
 pub fn insert_many(
     conn: &mut DbConnection,
     new: Vec<(String, ResourceWrite)>,
@@ -353,6 +389,7 @@ pub fn replace(
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
     ensure_user_name_free(conn, &cols.user_name, Some(id))?;
+    check_manager(conn, Some(&current.attributes), &write.attributes)?;
     diesel::update(users::table.find(id))
         .set(&cols)
         .execute(conn)
