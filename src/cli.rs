@@ -438,6 +438,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
             config.secret_key.clone(),
             config.sync.clone(),
         )
+        .with_rate_limits(services.sync.rate_limits())
         .with_notifier(Notifier::new(db.clone(), config.notify.clone()));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
