@@ -445,6 +445,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
             config.secret_key.clone(),
             config.sync.clone(),
         )
+        .with_rate_limits(services.sync.rate_limits())
         .with_notifier(Notifier::for_config(db.clone(), config));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {

@@ -1,4 +1,4 @@
-//! `scimhub target add|update|list|show|pause|resume|remove|release`, over
+//! `scimhub target add|update|list|show|test|pause|resume|remove|release`, over
 //! the same service (and audit trail) as the admin API: flags become the
 //! admin API's request body. Secrets can come from the environment instead
 //! of flags, so they stay out of shell history.
@@ -37,6 +37,16 @@ pub(super) enum TargetCommand {
     /// Show one target's settings, mapping and state (never its credentials).
     Show {
         name: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Test a target: reachability, credentials, ServiceProviderConfig,
+    /// Schemas, and the mapping type-checked against them; exits 1 when a step fails.
+    Test {
+        name: String,
+        /// Print the report as JSON.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -143,6 +153,9 @@ pub(super) struct SettingsArgs {
     /// Deprovisions of real-time sync and runs add up over this many seconds [default: 3600].
     #[arg(long, value_name = "SECS")]
     guard_window: Option<u64>,
+    /// Most requests per second to the target, runs, workers and retries alike (0: no limit).
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +175,9 @@ pub(super) struct AddArgs {
     scope: Option<String>,
     #[command(flatten)]
     settings: SettingsArgs,
+    /// Store the target without testing it first (see `target test`).
+    #[arg(long)]
+    no_test: bool,
     #[command(flatten)]
     db: DatabaseArg,
 }
@@ -213,6 +229,7 @@ impl TargetCommand {
             TargetCommand::Update(args) => &args.db,
             TargetCommand::List { db, .. }
             | TargetCommand::Show { db, .. }
+            | TargetCommand::Test { db, .. }
             | TargetCommand::Pause { db, .. }
             | TargetCommand::Resume { db, .. }
             | TargetCommand::Remove { db, .. }
@@ -293,6 +310,9 @@ fn settings(a: &SettingsArgs) -> anyhow::Result<Value> {
     if let Some(v) = a.max_concurrency {
         put("max_concurrency", json!(v));
     }
+    if let Some(v) = a.rate_limit {
+        put("rate_limit", if v == 0 { Value::Null } else { json!(v) });
+    }
     if let Some(v) = a.reconcile_every {
         put(
             "reconcile_secs",
@@ -350,6 +370,7 @@ fn add_body(a: &AddArgs) -> anyhow::Result<Value> {
         "url": a.url,
         "credentials": credentials(&a.credentials)?.context(NO_CREDENTIALS)?,
         "settings": settings(&a.settings)?,
+        "test": !a.no_test,
     });
     if let Some(path) = &a.mapping {
         body["mapping"] = json!(read_mapping(path)?);
@@ -461,6 +482,17 @@ pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
             } else {
                 print_table(std::slice::from_ref(&t));
                 println!("{}", serde_json::to_string_pretty(&t.target)?);
+            }
+        }
+        TargetCommand::Test { name, json, .. } => {
+            let report = door.block_on(sync.test_target(name))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{report}");
+            }
+            if !report.ok {
+                bail!("target {name:?} failed its test");
             }
         }
         TargetCommand::Pause { name, .. } => {

@@ -11,6 +11,7 @@ pub mod sync;
 pub mod target;
 pub mod target_check;
 pub mod target_status;
+pub mod target_test;
 pub mod webhook;
 pub mod worker;
 pub mod writes;

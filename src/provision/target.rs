@@ -167,6 +167,8 @@ pub struct TargetSettings {
     pub reconcile_secs: Option<u64>,
     /// Target accounts no local resource accounts for: reported, or deprovisioned.
     pub orphans: OrphanPolicy,
+    /// Most requests per second to the target from this process; none when unset.
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for TargetSettings {
@@ -185,6 +187,7 @@ impl Default for TargetSettings {
             scope_groups: Vec::new(),
             reconcile_secs: None,
             orphans: OrphanPolicy::Report,
+            rate_limit: None,
         }
     }
 }

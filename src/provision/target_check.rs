@@ -13,6 +13,7 @@ use crate::scim::filter::{self, FilterLimits};
 
 pub const MAX_TIMEOUT_SECS: u64 = 600;
 pub const MAX_CONCURRENCY: usize = 64;
+pub const MAX_RATE_LIMIT: u32 = 10_000;
 
 /// A scope filter that parses and names attributes of `kind`.
 pub fn check_filter(text: &str, kind: ResourceKind, what: &str) -> anyhow::Result<()> {
@@ -70,6 +71,12 @@ pub fn check_settings(settings: &TargetSettings) -> anyhow::Result<TargetSetting
     }
     if !(1..=MAX_CONCURRENCY).contains(&settings.max_concurrency) {
         bail!("the maximum concurrency must be 1 to {MAX_CONCURRENCY}");
+    }
+    if settings
+        .rate_limit
+        .is_some_and(|r| !(1..=MAX_RATE_LIMIT).contains(&r))
+    {
+        bail!("the rate limit must be 1 to {MAX_RATE_LIMIT} requests per second");
     }
     extra_headers(&settings.headers).map_err(anyhow::Error::msg)?;
     if let Some(scope) = &settings.group_scope {
@@ -203,6 +210,13 @@ mod tests {
                     ..d()
                 },
                 "concurrency",
+            ),
+            (
+                TargetSettings {
+                    rate_limit: Some(0),
+                    ..d()
+                },
+                "rate limit must be 1 to",
             ),
             (
                 TargetSettings {

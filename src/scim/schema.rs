@@ -163,7 +163,8 @@ impl SchemaDef {
     }
 }
 
-fn type_name(t: AttrType) -> &'static str {
+/// The RFC 7643 §2.3 name of a type (`dateTime`, `reference`, …).
+pub fn type_name(t: AttrType) -> &'static str {
     match t {
         AttrType::String => "string",
         AttrType::Boolean => "boolean",
@@ -174,6 +175,22 @@ fn type_name(t: AttrType) -> &'static str {
         AttrType::Reference => "reference",
         AttrType::Complex => "complex",
     }
+}
+
+/// The type an RFC 7643 type name stands for (ignoring case).
+pub fn type_named(name: &str) -> Option<AttrType> {
+    [
+        AttrType::String,
+        AttrType::Boolean,
+        AttrType::Decimal,
+        AttrType::Integer,
+        AttrType::DateTime,
+        AttrType::Binary,
+        AttrType::Reference,
+        AttrType::Complex,
+    ]
+    .into_iter()
+    .find(|t| type_name(*t).eq_ignore_ascii_case(name))
 }
 
 fn mutability_name(m: Mutability) -> &'static str {

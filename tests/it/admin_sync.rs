@@ -107,8 +107,10 @@ impl<'a> Admin<'a> {
     }
 }
 
+/// Untested (`"test": false`): most of these targets are mocks or unreachable.
 fn target_body(name: &str, url: &str, token: &str) -> Value {
-    json!({"name": name, "url": url, "credentials": {"kind": "bearer", "token": token}})
+    json!({"name": name, "url": url, "credentials": {"kind": "bearer", "token": token},
+           "test": false})
 }
 
 /// Sync-center audit rows as (event, actor), oldest first.
@@ -262,6 +264,10 @@ async fn bad_targets_are_refused_and_nothing_is_stored(app: TestApp) {
         (with("scope", json!("(userName eq \"a\"")), "invalid scope"),
         (with("scope", json!("userName eq")), "invalid scope"),
         (with("settings", json!({"timeout_secs": 0})), "timeout"),
+        (
+            with("settings", json!({"rate_limit": 0})),
+            "rate limit must be 1 to 10000",
+        ),
         (
             with("settings", json!({"max_concurrency": 1000})),
             "concurrency",
@@ -580,6 +586,19 @@ async fn without_a_secret_key_targets_and_runs_are_unavailable() {
     r.assert_error(503, None);
     let runs = admin.get(&format!("{TARGETS}/app/runs")).await;
     assert_eq!(runs.body["runs"], json!([]), "no run was recorded");
+    let tested = admin
+        .call(Method::POST, &format!("{TARGETS}/app/test"), None)
+        .await;
+    tested.assert_error(503, None);
+    assert!(
+        tested.text.contains("no target can be tested"),
+        "{}",
+        tested.text
+    );
+    admin
+        .call(Method::POST, &format!("{TARGETS}/nope/test"), None)
+        .await
+        .assert_error(404, None);
     admin
         .post("/admin/v1/runs/no-such-run/approve", &json!({}))
         .await

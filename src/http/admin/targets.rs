@@ -26,6 +26,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::DELETE, "/targets/{name}", admin, remove),
         Endpoint::new(Method::POST, "/targets/{name}/pause", admin, pause),
         Endpoint::new(Method::POST, "/targets/{name}/resume", admin, resume),
+        Endpoint::new(Method::POST, "/targets/{name}/test", admin, test),
     ]
 }
 
@@ -98,6 +99,12 @@ async fn resume(
         .resume(&actor_of(&caller, &req), &name)
         .await?;
     Ok(HttpResponse::Ok().json(view))
+}
+
+/// 200 with the step-by-step report, whether or not the target passed.
+async fn test(state: web::Data<AppState>, name: web::Path<String>) -> Handled {
+    let report = state.services.sync.test_target(&name).await?;
+    Ok(HttpResponse::Ok().json(report))
 }
 
 async fn remove(

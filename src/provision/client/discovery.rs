@@ -1,12 +1,13 @@
 //! What a target can do, read from its `/ServiceProviderConfig`
 //! (RFC 7643 §5), with conservative answers for what it does not say.
 
+use serde::Serialize;
 use serde_json::Value;
 
 /// Page size asked for when the target does not announce a smaller maximum.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TargetLimits {
     pub patch: bool,
     pub bulk: bool,

@@ -8,7 +8,10 @@ mod discovery;
 mod error;
 mod headers;
 mod listing;
+mod probe;
+mod rate;
 mod retry;
+mod schemas;
 mod transport;
 
 use std::collections::BTreeMap;
@@ -23,7 +26,10 @@ use serde_json::{Value, json};
 pub use discovery::{DEFAULT_PAGE_SIZE, TargetLimits};
 pub use error::ClientError;
 pub use headers::extra_headers;
+pub use probe::{Unreachable, UnreachableKind};
+pub use rate::{RateLimiter, RateLimits, limiter};
 pub use retry::{RetryPolicy, parse_retry_after};
+pub use schemas::{PublishedAttribute, PublishedSchema, PublishedSchemas};
 
 use auth::Auth;
 use retry::{Attempt, with_retries};
@@ -76,12 +82,13 @@ impl std::fmt::Debug for ClientOptions {
     }
 }
 
-/// A client for one target; clones share the connection pool and the
-/// cached OAuth token.
+/// A client for one target; clones share the connection pool, the
+/// cached OAuth token and the rate limiter.
 #[derive(Clone)]
 pub struct ScimClient {
     inner: Arc<Inner>,
     max_pages: usize,
+    rate: Option<Arc<RateLimiter>>,
 }
 
 struct Inner {
@@ -138,7 +145,22 @@ impl ScimClient {
                 headers,
             }),
             max_pages: DEFAULT_MAX_PAGES,
+            rate: None,
         })
+    }
+
+    /// Every request (retries too) first waits for its turn at `rate`,
+    /// which other clients of the same target may share.
+    pub fn with_rate_limit(mut self, rate: Option<Arc<RateLimiter>>) -> Self {
+        self.rate = rate;
+        self
+    }
+
+    /// Waits until the target's rate limit lets one more request go.
+    async fn pace(&self) {
+        if let Some(rate) = &self.rate {
+            rate.until_ready().await;
+        }
     }
 
     /// Changes where `list_all` gives up on a target that never stops paging.
@@ -154,19 +176,29 @@ impl ScimClient {
 
     /// GET /ServiceProviderConfig; a target without one (404) gets conservative defaults.
     pub async fn discover(&self) -> Result<TargetLimits, ClientError> {
+        match self.service_provider_config().await? {
+            Some(limits) => Ok(limits),
+            None => {
+                tracing::info!(
+                    url = self.base_url(),
+                    "target has no ServiceProviderConfig; assuming no PATCH, bulk, filter or ETags"
+                );
+                Ok(TargetLimits::default())
+            }
+        }
+    }
+
+    /// GET /ServiceProviderConfig read; `None` when the target has none (404).
+    pub async fn service_provider_config(&self) -> Result<Option<TargetLimits>, ClientError> {
         let reply = self
             .execute(Method::GET, self.url(&["ServiceProviderConfig"]), None)
             .await?;
         if reply.status == 404 {
-            tracing::info!(
-                url = self.base_url(),
-                "target has no ServiceProviderConfig; assuming no PATCH, bulk, filter or ETags"
-            );
-            return Ok(TargetLimits::default());
+            return Ok(None);
         }
-        Ok(TargetLimits::from_service_provider_config(&json_body(
-            &reply,
-        )?))
+        Ok(Some(TargetLimits::from_service_provider_config(
+            &json_body(&reply)?,
+        )))
     }
 
     pub async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ClientError> {
@@ -269,6 +301,7 @@ impl ScimClient {
         let inner = &*self.inner;
         let path = url.path();
         let authorization = inner.auth.header(&inner.transport).await?;
+        self.pace().await;
         let mut request = inner
             .transport
             .http

@@ -19,6 +19,7 @@
 pub mod eval;
 pub mod expr;
 pub mod path;
+pub mod typecheck;
 
 use std::fmt;
 
@@ -38,6 +39,8 @@ pub struct Rule {
     pub expr: Expr,
     /// The expression as written (shown back to people).
     pub source: String,
+    /// Put there by `base = "identity"`, not written in the file.
+    pub from_base: bool,
 }
 
 /// The compiled rules for one resource type.
@@ -165,7 +168,7 @@ pub fn identity_rules(kind: ResourceKind) -> Vec<RuleFile> {
         .collect()
 }
 
-fn compile_rule(kind: ResourceKind, rule: &RuleFile) -> Result<Rule, String> {
+fn compile_rule(kind: ResourceKind, rule: &RuleFile, from_base: bool) -> Result<Rule, String> {
     let target = path::parse_target(kind, &rule.target)
         .map_err(|m| format!("target {:?}: {m}", rule.target))?;
     if unmapped(kind, &target.name) && target.uri.is_none() {
@@ -213,6 +216,7 @@ fn compile_rule(kind: ResourceKind, rule: &RuleFile) -> Result<Rule, String> {
         target,
         expr,
         source: rule.value.clone(),
+        from_base,
     })
 }
 
@@ -245,7 +249,7 @@ impl ResourceMapping {
                 {
                     continue;
                 }
-                match compile_rule(kind, &r) {
+                match compile_rule(kind, &r, true) {
                     Ok(rule) => rules.push(rule),
                     Err(message) => errors.push(MappingError {
                         section,
@@ -256,7 +260,7 @@ impl ResourceMapping {
             }
         }
         for (i, r) in file.rules.iter().enumerate() {
-            match compile_rule(kind, r) {
+            match compile_rule(kind, r, false) {
                 Ok(rule) => {
                     rules.retain(|old| old.target != rule.target);
                     rules.push(rule);

@@ -16,7 +16,7 @@ use super::persist::{self, now};
 use super::report::{ActionCounts, HeldDeprovision, PlannedChange, RunReport, RunStatus};
 use super::source::{self, LocalState};
 use crate::config::SecretKey;
-use crate::provision::client::{ClientError, ScimClient, TargetLimits};
+use crate::provision::client::{ClientError, RateLimits, ScimClient, TargetLimits};
 use crate::provision::plan::{
     self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
 };
@@ -39,6 +39,8 @@ pub struct SyncEngine {
     /// How long a crashed run blocks the next one of its target.
     run_lease: std::time::Duration,
     notifier: Option<Notifier>,
+    /// Per-target rate limiters, shared with the workers of this process.
+    rate_limits: RateLimits,
 }
 
 /// A stored run (status `running`) holding its target's run lease (dry
@@ -103,7 +105,18 @@ impl SyncEngine {
             key,
             run_lease: std::time::Duration::from_secs(60),
             notifier: None,
+            rate_limits: RateLimits::new(),
         }
+    }
+
+    /// Shares `limits` (the real-time workers' too) instead of its own.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
+    pub fn rate_limits(&self) -> &RateLimits {
+        &self.rate_limits
     }
 
     /// Sets the run lease (`sync.run_lease_secs`).
@@ -339,7 +352,7 @@ impl SyncEngine {
         progress: Progress,
     ) -> Result<(), RunFailure> {
         let client = target
-            .client(self.key.as_ref())
+            .client(self.key.as_ref(), &self.rate_limits)
             .map_err(|e| RunFailure::Target(e.to_string()))?;
         let remote = self
             .read_remote(target, &client)
@@ -530,7 +543,7 @@ impl SyncEngine {
         let (mut report, record, started) = self.held_run(run_id).await?;
         let target = LoadedTarget::load(record.clone())?;
         tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions approved");
-        let client = target.client(self.key.as_ref())?;
+        let client = target.client(self.key.as_ref(), &self.rate_limits)?;
         let limits = match client.discover().await {
             Ok(l) => l,
             Err(e) => {

@@ -4,7 +4,7 @@
 use anyhow::Context;
 
 use crate::config::SecretKey;
-use crate::provision::client::ScimClient;
+use crate::provision::client::{RateLimits, ScimClient};
 use crate::provision::mapping::{Mapping, MappingFile};
 use crate::provision::plan::{MatchKey, PlanOptions};
 use crate::provision::target::{self, TargetSettings};
@@ -70,12 +70,19 @@ impl LoadedTarget {
         })
     }
 
-    /// The outbound client, with the credentials opened just for it.
-    pub fn client(&self, key: Option<&SecretKey>) -> anyhow::Result<ScimClient> {
+    /// The outbound client, with the credentials opened just for it and
+    /// the target's rate limiter from `rates` (shared by its other clients).
+    pub fn client(
+        &self,
+        key: Option<&SecretKey>,
+        rates: &RateLimits,
+    ) -> anyhow::Result<ScimClient> {
         let key = key.context(
             "SCIMHUB_SECRET_KEY (secret_key) must be set to open the target's credentials",
         )?;
-        ScimClient::new(target::client_options(key, &self.record)?)
-            .map_err(|e| anyhow::anyhow!("target {:?}: {e}", self.record.name))
+        let client = ScimClient::new(target::client_options(key, &self.record)?)
+            .map_err(|e| anyhow::anyhow!("target {:?}: {e}", self.record.name))?;
+        let rate = rates.for_target(&self.record.id, self.settings.rate_limit);
+        Ok(client.with_rate_limit(rate))
     }
 }

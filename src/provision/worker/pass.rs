@@ -137,7 +137,7 @@ impl TargetWorker {
             return Ok(());
         }
         let target = Arc::new(LoadedTarget::load(record.clone())?);
-        let client = target.client(self.ctx.key.as_ref())?;
+        let client = target.client(self.ctx.key.as_ref(), self.ctx.engine.rate_limits())?;
         let limits = client.discover().await.unwrap_or_default();
         let options = target.plan_options(100)?;
         let (store, names) = (self.ctx.store.clone(), target.settings.scope_groups.clone());
@@ -360,7 +360,8 @@ impl TargetWorker {
         }
         self.last_probe = Some(Instant::now());
         let target = LoadedTarget::load(record.clone())?;
-        let client: ScimClient = target.client(self.ctx.key.as_ref())?;
+        let client: ScimClient =
+            target.client(self.ctx.key.as_ref(), self.ctx.engine.rate_limits())?;
         let answer = client
             .search(ResourceKind::User, "userName eq \"scimhub-probe\"")
             .await;

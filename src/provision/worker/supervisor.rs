@@ -12,6 +12,7 @@ use tokio::task::JoinHandle as Task;
 use super::pass::{PassResult, TargetWorker};
 use super::queue_watch::QueueWatch;
 use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::provision::client::RateLimits;
 use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
 use crate::store::{Store, SyncStore, TargetRecord};
@@ -46,6 +47,13 @@ impl WorkerContext {
             instance: uuid::Uuid::new_v4().to_string(),
             notifier: None,
         }
+    }
+
+    /// Shares `limits` (the per-target request rates) with the admin API's
+    /// runs of this process; the workers use their engine's.
+    pub fn with_rate_limits(mut self, limits: RateLimits) -> Self {
+        self.engine = self.engine.with_rate_limits(limits);
+        self
     }
 
     /// Alerts and scheduled runs' outcomes also go out as webhooks.

@@ -16,9 +16,11 @@ use serde_json::Value;
 use super::blocking;
 use crate::config::SecretKey;
 use crate::error::AppError;
+use crate::provision::client::RateLimits;
 use crate::provision::sync::history::{self, RunSummary};
 use crate::provision::sync::{RunReport, SyncEngine, SyncError};
 use crate::provision::target::{self, TargetError, TargetView};
+use crate::provision::target_test::{self, AddError, TestReport};
 use crate::scim::ScimError;
 use crate::store::{Actor, AuditEvent, Store, SyncStore};
 use crate::telemetry::AUDIT;
@@ -29,6 +31,9 @@ pub const MAX_RUNS: u32 = 100;
 
 const NO_KEY_FOR_RUNS: &str = "SCIMHUB_SECRET_KEY (secret_key) is not set on this server: \
      target credentials cannot be opened, so no run can start";
+
+const NO_KEY_FOR_TESTS: &str = "SCIMHUB_SECRET_KEY (secret_key) is not set on this server: \
+     target credentials cannot be opened, so no target can be tested";
 
 fn no_key(detail: impl Into<String>) -> AppError {
     ScimError::new(503, None, detail).into()
@@ -44,6 +49,15 @@ impl From<TargetError> for AppError {
             }
             e @ TargetError::NoSecretKey => no_key(e.to_string()),
             TargetError::Internal(e) => AppError::Internal(e),
+        }
+    }
+}
+
+impl From<AddError> for AppError {
+    fn from(e: AddError) -> Self {
+        match e {
+            AddError::Target(e) => e.into(),
+            e @ AddError::TestFailed(_) => ScimError::new(422, None, e.to_string()).into(),
         }
     }
 }
@@ -98,6 +112,11 @@ impl SyncAdmin {
         }
     }
 
+    /// The per-target rate limiters of this process (its workers share them).
+    pub fn rate_limits(&self) -> RateLimits {
+        self.engine.rate_limits().clone()
+    }
+
     /// Logs and stores one audit event.
     async fn audit(&self, event: &str, actor: &Actor, detail: String) -> Result<(), AppError> {
         tracing::info!(target: AUDIT, operation = event, actor = %actor.name, detail = %detail);
@@ -110,14 +129,39 @@ impl SyncAdmin {
         blocking(move || Ok(store.record_audit(event)?)).await
     }
 
-    /// Checks the whole request before anything is stored.
+    /// Checks the whole request and (unless `"test": false`) tests the
+    /// target before anything is stored.
     pub async fn add_target(&self, actor: &Actor, body: Value) -> Result<TargetView, AppError> {
-        let new = request::new_target(body)?;
-        let (sync, key) = (self.sync.clone(), self.key.clone());
-        let view = blocking(move || Ok(target::add(sync.as_ref(), key.as_ref(), new)?)).await?;
+        let request = request::add_request(body)?;
+        let view = target_test::add_tested(
+            self.store.clone(),
+            self.sync.clone(),
+            self.key.clone(),
+            request.target,
+            request.test,
+        )
+        .await?;
         let detail = format!("target {:?} ({})", view.name, view.base_url);
         self.audit("sync.target.add", actor, detail).await?;
         Ok(view)
+    }
+
+    /// Tests a stored target step by step; a failed step is in the report, not an error.
+    pub async fn test_target(&self, name: &str) -> Result<TestReport, AppError> {
+        if self.key.is_none() {
+            // An unknown target is still a 404.
+            self.target(name).await?;
+            return Err(no_key(NO_KEY_FOR_TESTS));
+        }
+        let rates = self.engine.rate_limits();
+        Ok(target_test::test_stored(
+            self.store.clone(),
+            self.sync.clone(),
+            self.key.as_ref(),
+            rates,
+            name,
+        )
+        .await?)
     }
 
     pub async fn remove_target(&self, actor: &Actor, name: &str) -> Result<(), AppError> {

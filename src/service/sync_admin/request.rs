@@ -24,6 +24,21 @@ struct TargetRequest {
     scope: Option<String>,
     #[serde(default)]
     settings: TargetSettings,
+    /// Test the target before storing it (`false` skips the test).
+    #[serde(default = "yes")]
+    test: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// What `POST /admin/v1/targets` asks for.
+#[derive(Debug)]
+pub struct AddRequest {
+    pub target: NewTarget,
+    /// Run the target test first and store nothing when it fails.
+    pub test: bool,
 }
 
 /// `POST /admin/v1/targets/{name}/runs`.
@@ -65,16 +80,19 @@ fn mapping(value: Option<Value>) -> Result<Option<String>, TargetError> {
 }
 
 /// The new target a request describes (validated further by `target::add`).
-pub fn new_target(body: Value) -> Result<NewTarget, TargetError> {
+pub fn add_request(body: Value) -> Result<AddRequest, TargetError> {
     let request: TargetRequest =
         serde_json::from_value(body).map_err(|e| invalid(format!("bad target request: {e}")))?;
-    Ok(NewTarget {
-        name: request.name,
-        base_url: request.url,
-        credentials: credentials(request.credentials)?,
-        mapping: mapping(request.mapping)?,
-        scope: request.scope,
-        settings: request.settings,
+    Ok(AddRequest {
+        target: NewTarget {
+            name: request.name,
+            base_url: request.url,
+            credentials: credentials(request.credentials)?,
+            mapping: mapping(request.mapping)?,
+            scope: request.scope,
+            settings: request.settings,
+        },
+        test: request.test,
     })
 }
 
@@ -178,6 +196,10 @@ mod tests {
                "credentials": {"kind": "bearer", "token": "s3cret-token"}})
     }
 
+    fn new_target(body: Value) -> Result<NewTarget, TargetError> {
+        add_request(body).map(|r| r.target)
+    }
+
     fn error(body: Value) -> String {
         match new_target(body) {
             Err(TargetError::Invalid(m)) => m,
@@ -196,6 +218,13 @@ mod tests {
         );
         assert_eq!(t.settings, TargetSettings::default());
         assert_eq!(t.mapping, None);
+        assert!(
+            add_request(base()).unwrap().test,
+            "tested unless told not to"
+        );
+        let mut untested = base();
+        untested["test"] = json!(false);
+        assert!(!add_request(untested).unwrap().test);
         let mut body = base();
         body["credentials"] = json!({"kind": "oauth2", "token_url": "https://login.example/t",
                                      "client_id": "id", "client_secret": "x"});

@@ -5,7 +5,7 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
-use super::eventually_blocking;
+use super::poll::eventually_blocking;
 
 /// The key sealing target credentials in every live test.
 pub const SECRET_KEY_HEX: &str = "0101010101010101010101010101010101010101010101010101010101010101";
