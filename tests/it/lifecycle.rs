@@ -445,6 +445,102 @@ async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
     assert_eq!(changes.len(), 3, "each change delivered once: {changes:?}");
 }
 
+async fn orphans_are_reported_and_deprovisioned_by_policy(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = source_database(backend, &dir) else {
+        return;
+    };
+    let server = LiveServer::start(&db, &[]);
+    let source = Source {
+        server: &server,
+        token: admin_token(&server),
+        client: reqwest::Client::new(),
+    };
+    for name in ["kept", "adopted"] {
+        source.user(name, None).await;
+    }
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    // Already downstream: one account a user here matches, one nothing matches.
+    downstream.create_user("adopted").await;
+    downstream.create_user("ghost").await;
+    add_target(&server, &downstream, &[]);
+    let run = server.cli_json(&["sync", "run", "down"]);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["counts"]["linked"], 1, "adopted by userName: {run}");
+    assert_eq!(run["counts"]["created"], 1, "{run}");
+    let orphans = run["orphans"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{run}");
+    assert_eq!(orphans[0]["name"], "ghost");
+    assert!(
+        users_of(&downstream).await["ghost"].0,
+        "reported, left alone"
+    );
+
+    server.cli_ok(&["target", "update", "down", "--orphans", "deprovision"]);
+    let plan = server.cli_json(&["sync", "run", "down", "--dry-run"]);
+    let change = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["reason"] == "orphan")
+        .cloned()
+        .unwrap_or_else(|| panic!("no orphan in the plan: {plan}"));
+    assert_eq!(change["action"], "deactivate");
+    assert!(
+        users_of(&downstream).await["ghost"].0,
+        "a dry run writes nothing"
+    );
+    let run = server.cli_json(&["sync", "run", "down"]);
+    assert_eq!(run["counts"]["deactivated"], 1, "{run}");
+    let down = users_of(&downstream).await;
+    assert!(
+        !down["ghost"].0 && down["adopted"].0 && down["kept"].0,
+        "{down:?}"
+    );
+}
+
+async fn a_rejected_hold_leaves_the_accounts_alone(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(db) = source_database(backend, &dir) else {
+        return;
+    };
+    let server = LiveServer::start(&db, &[]);
+    let source = Source {
+        server: &server,
+        token: admin_token(&server),
+        client: reqwest::Client::new(),
+    };
+    let leaver = source.user("leaver", None).await;
+    source.user("stayer", None).await;
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    // Every deprovision waits for a person.
+    add_target(&server, &downstream, &["--guard-max", "0"]);
+    server.cli_json(&["sync", "run", "down"]);
+    source
+        .send(reqwest::Method::DELETE, &format!("/Users/{leaver}"), None)
+        .await;
+    let held = eventually("the held deprovision", || async {
+        let held = server.cli_json(&["sync", "held", "down"]);
+        (held.as_array().map(Vec::len) == Some(1)).then_some(held)
+    })
+    .await;
+    assert_eq!(held[0]["pending"][0]["name"], "leaver");
+    let run = held[0]["id"].as_str().unwrap();
+    let rejected = server.cli_json(&["sync", "reject", run]);
+    assert_eq!(rejected["status"], "rejected");
+    assert!(users_of(&downstream).await["leaver"].0, "left untouched");
+    assert_eq!(status(&server)["state"], "active");
+    assert!(
+        server
+            .cli_json(&["sync", "held", "down"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let audit = server.cli_ok(&["audit", "list"]);
+    assert!(audit.contains("sync.run.reject"), "{audit}");
+}
+
 mod sqlite {
     use crate::support::Backend;
 
@@ -466,6 +562,16 @@ mod sqlite {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_downed_target_is_quarantined_fast_and_catches_up() {
         super::a_downed_target_is_quarantined_fast_and_catches_up(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn orphans_are_reported_and_deprovisioned_by_policy() {
+        super::orphans_are_reported_and_deprovisioned_by_policy(Backend::Sqlite).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rejected_hold_leaves_the_accounts_alone() {
+        super::a_rejected_hold_leaves_the_accounts_alone(Backend::Sqlite).await;
     }
 }
 
@@ -490,5 +596,15 @@ mod postgres_backend {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_downed_target_is_quarantined_fast_and_catches_up() {
         super::a_downed_target_is_quarantined_fast_and_catches_up(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn orphans_are_reported_and_deprovisioned_by_policy() {
+        super::orphans_are_reported_and_deprovisioned_by_policy(Backend::Postgres).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_rejected_hold_leaves_the_accounts_alone() {
+        super::a_rejected_hold_leaves_the_accounts_alone(Backend::Postgres).await;
     }
 }
