@@ -541,70 +541,33 @@ async fn a_rejected_hold_leaves_the_accounts_alone(backend: Backend) {
     assert!(audit.contains("sync.run.reject"), "{audit}");
 }
 
-mod sqlite {
-    use crate::support::Backend;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn new_target_waits_for_its_initial_run_then_follows() {
-        super::new_target_waits_for_its_initial_run_then_follows(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_trickle_of_deletions_ends_held() {
-        super::a_trickle_of_deletions_ends_held(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_target_is_edited_in_place() {
-        super::a_target_is_edited_in_place(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_downed_target_is_quarantined_fast_and_catches_up() {
-        super::a_downed_target_is_quarantined_fast_and_catches_up(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn orphans_are_reported_and_deprovisioned_by_policy() {
-        super::orphans_are_reported_and_deprovisioned_by_policy(Backend::Sqlite).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_rejected_hold_leaves_the_accounts_alone() {
-        super::a_rejected_hold_leaves_the_accounts_alone(Backend::Sqlite).await;
-    }
+/// Each scenario once with an SQLite source and once with a PostgreSQL one.
+macro_rules! on_both_sources {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
+    };
 }
 
-mod postgres_backend {
-    use crate::support::Backend;
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn new_target_waits_for_its_initial_run_then_follows() {
-        super::new_target_waits_for_its_initial_run_then_follows(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_trickle_of_deletions_ends_held() {
-        super::a_trickle_of_deletions_ends_held(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_target_is_edited_in_place() {
-        super::a_target_is_edited_in_place(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_downed_target_is_quarantined_fast_and_catches_up() {
-        super::a_downed_target_is_quarantined_fast_and_catches_up(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn orphans_are_reported_and_deprovisioned_by_policy() {
-        super::orphans_are_reported_and_deprovisioned_by_policy(Backend::Postgres).await;
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_rejected_hold_leaves_the_accounts_alone() {
-        super::a_rejected_hold_leaves_the_accounts_alone(Backend::Postgres).await;
-    }
-}
+on_both_sources!(
+    new_target_waits_for_its_initial_run_then_follows,
+    a_trickle_of_deletions_ends_held,
+    a_target_is_edited_in_place,
+    a_downed_target_is_quarantined_fast_and_catches_up,
+    orphans_are_reported_and_deprovisioned_by_policy,
+    a_rejected_hold_leaves_the_accounts_alone,
+);

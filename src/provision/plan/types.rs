@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::scim::ResourceKind;
+
 /// A local resource in scope, already mapped. `members` holds the local ids
 /// of a group's direct members (empty for users).
 #[derive(Debug, Clone, PartialEq)]
@@ -177,6 +179,14 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Every user action, then every group action, with its kind.
+    pub fn actions(&self) -> impl Iterator<Item = (ResourceKind, &Action)> {
+        self.users
+            .iter()
+            .map(|a| (ResourceKind::User, a))
+            .chain(self.groups.iter().map(|a| (ResourceKind::Group, a)))
+    }
+
     pub fn deprovisions(&self) -> impl Iterator<Item = &Action> {
         self.users
             .iter()

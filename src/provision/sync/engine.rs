@@ -668,12 +668,7 @@ fn add_counts(into: &mut ActionCounts, more: &ActionCounts) {
 }
 
 fn held(plan: &Plan) -> Vec<HeldDeprovision> {
-    let kinds = plan
-        .users
-        .iter()
-        .map(|a| (ResourceKind::User, a))
-        .chain(plan.groups.iter().map(|a| (ResourceKind::Group, a)));
-    kinds
+    plan.actions()
         .filter_map(|(kind, a)| match a {
             Action::Deprovision {
                 local_id,
@@ -698,12 +693,7 @@ fn held(plan: &Plan) -> Vec<HeldDeprovision> {
 /// (resource type, local id — or remote id for an orphan) of every
 /// deprovision in the plan, as the guard's window records them.
 fn deprovisioned_objects(plan: &Plan) -> Vec<(String, String)> {
-    let kinds = plan
-        .users
-        .iter()
-        .map(|a| (ResourceKind::User, a))
-        .chain(plan.groups.iter().map(|a| (ResourceKind::Group, a)));
-    kinds
+    plan.actions()
         .filter_map(|(kind, a)| match a {
             Action::Deprovision {
                 local_id,
@@ -745,12 +735,7 @@ fn planned_counts(plan: &Plan) -> ActionCounts {
 }
 
 fn planned_changes(plan: &Plan) -> Vec<PlannedChange> {
-    let kinds = plan
-        .users
-        .iter()
-        .map(|a| (ResourceKind::User, a))
-        .chain(plan.groups.iter().map(|a| (ResourceKind::Group, a)));
-    kinds
+    plan.actions()
         .filter_map(|(kind, a)| {
             let change = |action: &str,
                           remote: Option<&String>,
