@@ -165,6 +165,8 @@ pub trait SyncStore: Send + Sync + 'static {
     fn changes_pending(&self, after_seq: i64) -> StoreResult<i64>;
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>>;
+    /// How many id-map rows the target has (users and groups).
+    fn count_links(&self, target_id: &str) -> StoreResult<usize>;
     /// Inserts or replaces the row for `link.local_id`.
     fn put_link(&self, target_id: &str, resource_type: &str, link: &LinkRecord) -> StoreResult<()>;
     fn remove_link(&self, target_id: &str, resource_type: &str, local_id: &str) -> StoreResult<()>;

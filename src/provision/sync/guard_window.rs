@@ -48,7 +48,7 @@ pub fn admits(
         return Ok(false);
     }
     let recent = sync.deprovisions_since(target_id, window_start(guard, Utc::now()))?;
-    let linked = sync.links(target_id, "User")?.len() + sync.links(target_id, "Group")?.len();
+    let linked = sync.count_links(target_id)?;
     Ok(!guard.trips(recent + extra, linked))
 }
 

@@ -15,7 +15,7 @@ use crate::config::{SecretKey, SyncWorkerConfig};
 use crate::provision::client::RateLimits;
 use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
-use crate::store::{Store, SyncStore, TargetRecord};
+use crate::store::{Store, SyncStore, TargetRecord, TargetState};
 
 /// What every worker shares.
 pub struct WorkerContext {
@@ -175,6 +175,10 @@ async fn supervise(ctx: Arc<WorkerContext>, mut stopped: watch::Receiver<bool>) 
 /// lease (a fresh holder each time) is won at most once per interval
 /// across every instance on the database.
 async fn schedule_reconcile(ctx: &Arc<WorkerContext>, record: &TargetRecord) {
+    // A new target waits for an admin's initial run; a paused one for resume.
+    if record.state != TargetState::Active {
+        return;
+    }
     let Ok(target) = LoadedTarget::load(record.clone()) else {
         return;
     };

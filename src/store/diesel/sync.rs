@@ -74,6 +74,10 @@ impl SyncStore for DieselStore {
         sync_links::list(&mut *self.conn()?, target_id, resource_type)
     }
 
+    fn count_links(&self, target_id: &str) -> StoreResult<usize> {
+        sync_links::count(&mut *self.conn()?, target_id)
+    }
+
     fn put_link(&self, target_id: &str, resource_type: &str, link: &LinkRecord) -> StoreResult<()> {
         self.write(|c| sync_links::put(c, target_id, resource_type, link))
     }

@@ -24,6 +24,14 @@ pub fn list(conn: &mut DbConnection, target: &str, kind: &str) -> StoreResult<Ve
         .collect())
 }
 
+pub fn count(conn: &mut DbConnection, target: &str) -> StoreResult<usize> {
+    let n: i64 = l::table
+        .filter(l::target_id.eq(target))
+        .count()
+        .get_result(conn)?;
+    Ok(usize::try_from(n).unwrap_or(usize::MAX))
+}
+
 /// Delete-then-insert: the enum connection cannot express an upsert, and
 /// a remote id now held by another local id (re-linked) is freed first.
 pub fn put(
