@@ -58,13 +58,29 @@ fn oversized_head(req: &ServiceRequest) -> Option<AppError> {
     None
 }
 
-/// Gives every request an id (span field and `X-Request-Id` header) and logs
-/// its outcome.
+/// Longest incoming request id kept.
+const MAX_REQUEST_ID: usize = 128;
+
+/// The caller's `X-Request-Id` when it is a plain token (letters, digits,
+/// `-`, `_`, `.`, `:`; at most 128), so a proxy's or client's id follows
+/// the request through our logs; anything else is replaced.
+fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
+    let value = req.headers().get(&REQUEST_ID)?.to_str().ok()?;
+    let ok = !value.is_empty()
+        && value.len() <= MAX_REQUEST_ID
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| value.to_string())
+}
+
+/// Gives every request an id (kept from a valid incoming `X-Request-Id`,
+/// else new; span field and response header) and logs its outcome.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let id = uuid::Uuid::new_v4().simple().to_string();
+    let id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     req.extensions_mut().insert(RequestId(id.clone()));

@@ -113,7 +113,43 @@ async fn changes_and_failures_are_audited_without_secrets(app: TestApp) {
     );
 }
 
-on_both_backends!(changes_and_failures_are_audited_without_secrets);
+/// A proxy's or client's `X-Request-Id` follows the request into the answer
+/// and the audit row; one that is not a plain token is replaced.
+async fn incoming_request_ids_are_kept_when_valid(app: TestApp) {
+    let send = |id: &'static str, name: &'static str| {
+        app.raw(
+            app.client()
+                .post(app.url("/Users"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/scim+json")
+                .header("x-request-id", id)
+                .body(user_body(name).to_string()),
+        )
+    };
+    let kept = send("lb-7f3a.42:edge_1", "traced").await;
+    assert_eq!(kept.status, StatusCode::CREATED, "{}", kept.text);
+    assert_eq!(kept.header("x-request-id"), Some("lb-7f3a.42:edge_1"));
+    let replaced = send("bad id <script>", "untraced").await;
+    assert_eq!(replaced.status, StatusCode::CREATED);
+    let new_id = replaced.header("x-request-id").unwrap();
+    assert_ne!(new_id, "bad id <script>");
+    assert!(new_id.bytes().all(|b| b.is_ascii_hexdigit()), "{new_id}");
+    let rows = app
+        .store
+        .audit(&AuditQuery {
+            since: None,
+            actor: None,
+            resource_id: kept.body["id"].as_str().map(str::to_string),
+            limit: 10,
+        })
+        .unwrap();
+    assert_eq!(rows[0].request_id.as_deref(), Some("lb-7f3a.42:edge_1"));
+}
+
+on_both_backends!(
+    changes_and_failures_are_audited_without_secrets,
+    incoming_request_ids_are_kept_when_valid
+);
 
 #[tokio::test]
 async fn audit_list_reads_the_trail() {
