@@ -430,12 +430,25 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// With no live token (and no JWT issuer) nothing can call the API: say how
+/// to make one, on the terminal and in the log.
+fn first_run_hint(store: &dyn Store, config: &Config) {
+    let live = tokens::list(store).map(|t| t.iter().any(|t| t.revoked.is_none()));
+    if matches!(live, Ok(false)) && config.jwt_issuers.is_empty() {
+        let hint = "no API token exists yet: create one with \
+                    `scimhub token create --name NAME` (add `--scopes admin` for the admin API)";
+        eprintln!("scimhub: {hint}");
+        tracing::warn!("{hint}");
+    }
+}
+
 fn serve(config: &Config) -> anyhow::Result<()> {
     // A listen address that does not resolve fails before anything starts.
     config.listen_addrs()?;
     let db = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
     let store: Arc<dyn Store> = db.clone();
+    first_run_hint(store.as_ref(), config);
     let services = Services::new(db.clone(), config)?;
     // Incremental sync runs beside the server and stops after it.
     let workers = if config.sync.enabled {

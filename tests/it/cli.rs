@@ -202,6 +202,48 @@ fn serve_uses_env_and_stops_cleanly_on_sigterm() {
     assert!(status.success(), "graceful stop exits 0: {status:?}");
 }
 
+/// `serve` once, until it listens, then SIGTERM; what it wrote to stderr.
+fn serve_once(dir: &std::path::Path, db: &str) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = dir.join(format!("serve-{port}.log"));
+    let mut child = scimhub()
+        .args(["serve", "--database", db])
+        .env("SCIMHUB_LISTEN", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    connect_when_up(port);
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    exit_status(&mut child);
+    std::fs::read_to_string(&log).unwrap()
+}
+
+#[test]
+fn serve_hints_at_a_token_until_one_exists() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("hint.db").display());
+    let first = serve_once(dir.path(), &db);
+    assert!(
+        first.contains("no API token exists yet") && first.contains("scimhub token create"),
+        "{first}"
+    );
+    let out = scimhub()
+        .args(["token", "create", "--name", "ops", "--database", &db])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let second = serve_once(dir.path(), &db);
+    assert!(!second.contains("no API token exists yet"), "{second}");
+}
+
 /// SIGTERM while a request is half-sent: the server finishes it, then exits 0.
 #[test]
 fn sigterm_lets_in_flight_requests_finish() {
