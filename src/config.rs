@@ -88,6 +88,33 @@ impl JwtIssuerConfig {
     }
 }
 
+/// A CIDR range, or a bare address (a /32 or /128).
+fn proxy_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| {
+            format!("{s:?} is not an IP address or CIDR range (e.g. 10.0.0.0/8, 192.168.1.5)")
+        })
+}
+
+/// `SCIMHUB_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.5`.
+fn trusted_proxies(key: &str, value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| proxy_net(s).map_err(|e| anyhow::anyhow!("environment variable {key}: {e}")))
+        .collect()
+}
+
+/// `trusted_proxies = ["10.0.0.0/8", "192.168.1.5"]` in the file.
+fn proxy_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet>, D::Error> {
+    Vec::<String>::deserialize(d)?
+        .iter()
+        .map(|s| proxy_net(s.trim()).map_err(serde::de::Error::custom))
+        .collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -98,6 +125,10 @@ pub struct Config {
     /// External base URL (scheme://host[:port]) used in `meta.location`; when
     /// unset it is taken from each request's Host header.
     pub public_url: Option<String>,
+    /// Addresses (IPs or CIDR ranges) of reverse proxies whose
+    /// `X-Forwarded-Proto/Host/For` are believed; from anyone else they are ignored.
+    #[serde(deserialize_with = "proxy_list")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Largest accepted request body, in bytes (larger → 413).
     pub max_body_bytes: usize,
     /// Page size when a list request gives no `count`.
@@ -163,6 +194,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             database_url: "sqlite://scimhub.db".into(),
             public_url: None,
+            trusted_proxies: Vec::new(),
             max_body_bytes: 1024 * 1024,
             default_page_size: 100,
             max_page_size: 1000,
@@ -340,6 +372,7 @@ impl Config {
                 "LISTEN" => self.listen = value.clone(),
                 "DATABASE_URL" => self.database_url = value.clone(),
                 "PUBLIC_URL" => self.public_url = Some(value.clone()),
+                "TRUSTED_PROXIES" => self.trusted_proxies = trusted_proxies(key, value)?,
                 "MAX_BODY_BYTES" => self.max_body_bytes = parse(key, value)?,
                 "DEFAULT_PAGE_SIZE" => self.default_page_size = parse(key, value)?,
                 "MAX_PAGE_SIZE" => self.max_page_size = parse(key, value)?,
@@ -519,6 +552,33 @@ mod tests {
             (c.listen.as_str(), c.database_url.as_str()),
             ("127.0.0.1:9100", "postgres://x/y")
         );
+    }
+
+    #[test]
+    fn trusted_proxies_take_ranges_and_addresses_from_file_and_env() {
+        let e = env(&[("SCIMHUB_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.5,::1")]);
+        let c = Config::load(None, &e, &Overrides::default()).unwrap();
+        let shown: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "192.168.1.5/32", "::1/128"]);
+        let bad = env(&[("SCIMHUB_TRUSTED_PROXIES", "10.0.0.0/8,proxy.local")]);
+        let err = Config::load(None, &bad, &Overrides::default()).unwrap_err();
+        let message = format!("{err:#}");
+        assert!(
+            message.contains("SCIMHUB_TRUSTED_PROXIES") && message.contains("proxy.local"),
+            "{message}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "trusted_proxies = [\"172.16.0.0/12\", \"127.0.0.1\"]\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), &env(&[]), &Overrides::default()).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        std::fs::write(&file, "trusted_proxies = [\"nope\"]\n").unwrap();
+        let err = Config::load(Some(&file), &env(&[]), &Overrides::default()).unwrap_err();
+        assert!(format!("{err:#}").contains("nope"), "{err:#}");
     }
 
     #[test]

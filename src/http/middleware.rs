@@ -28,8 +28,19 @@ pub fn actor_of(caller: &Principal, req: &HttpRequest) -> Actor {
     Actor {
         name: caller.name.clone(),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
-        source: req.peer_addr().map(|a| a.ip().to_string()),
+        source: client_address(req),
     }
+}
+
+/// The client's address (behind trusted proxies, the forwarded one).
+fn client_address(req: &HttpRequest) -> Option<String> {
+    let proxies = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.trusted_proxies.as_slice())
+        .unwrap_or_default();
+    super::origin::of(req, proxies)
+        .client
+        .map(|ip| ip.to_string())
 }
 
 /// 414 / 431 for a request target or headers over the configured bounds.
@@ -142,10 +153,7 @@ async fn authorize(
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default().to_string());
-    let source = req
-        .peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_else(|| "unknown".into());
+    let source = client_address(req.request()).unwrap_or_else(|| "unknown".into());
     let principal = match state
         .services
         .auth

@@ -8,6 +8,7 @@ mod discovery;
 mod error;
 mod me;
 mod middleware;
+mod origin;
 mod rate_limit;
 mod resources;
 mod response;
@@ -38,6 +39,7 @@ pub use routes::RouteRule;
 pub struct AppState {
     pub services: Services,
     pub public_url: Option<String>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub max_body_bytes: usize,
     pub default_page_size: u64,
     pub max_page_size: u64,
@@ -51,6 +53,7 @@ impl AppState {
         Self {
             services,
             public_url: config.public_url.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
             max_body_bytes: config.max_body_bytes,
             default_page_size: config.default_page_size,
             max_page_size: config.max_page_size,

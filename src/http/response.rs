@@ -37,8 +37,8 @@ pub fn base_url(req: &HttpRequest, state: &AppState) -> String {
     match &state.public_url {
         Some(url) => format!("{}/scim/v2", url.trim_end_matches('/')),
         None => {
-            let info = req.connection_info();
-            format!("{}://{}/scim/v2", info.scheme(), info.host())
+            let origin = super::origin::of(req, &state.trusted_proxies);
+            format!("{}://{}/scim/v2", origin.scheme, origin.host)
         }
     }
 }

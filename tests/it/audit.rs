@@ -191,3 +191,56 @@ async fn audit_list_reads_the_trail() {
         .unwrap();
     assert!(!bad.status.success());
 }
+
+/// `X-Forwarded-*` from a trusted proxy set the links and the audited
+/// address; from anyone else they change nothing.
+#[tokio::test]
+async fn forwarded_headers_count_only_from_trusted_proxies() {
+    async fn create(app: &TestApp, name: &str) -> crate::support::app::Response {
+        app.raw(
+            app.client()
+                .post(app.url("/Users"))
+                .bearer_auth(&app.token)
+                .header("content-type", "application/scim+json")
+                .header("x-forwarded-proto", "https")
+                .header("x-forwarded-host", "id.example.com")
+                .header("x-forwarded-for", "203.0.113.9")
+                .body(user_body(name).to_string()),
+        )
+        .await
+    }
+    let source_of = |app: &TestApp, id: &str| {
+        app.store
+            .audit(&AuditQuery {
+                since: None,
+                actor: None,
+                resource_id: Some(id.to_string()),
+                limit: 1,
+            })
+            .unwrap()[0]
+            .source
+            .clone()
+    };
+    let open = TestApp::start(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let forged = create(&open, "forged").await;
+    let location = forged.header("location").unwrap();
+    assert!(location.starts_with(&open.base), "{location}");
+    let id = forged.body["id"].as_str().unwrap();
+    assert_eq!(source_of(&open, id).as_deref(), Some("127.0.0.1"));
+
+    let behind = TestApp::start_with(crate::support::Backend::Sqlite, |c| {
+        c.trusted_proxies = vec!["127.0.0.0/8".parse().unwrap()];
+    })
+    .await
+    .unwrap();
+    let proxied = create(&behind, "proxied").await;
+    let location = proxied.header("location").unwrap();
+    assert!(
+        location.starts_with("https://id.example.com/scim/v2/Users/"),
+        "{location}"
+    );
+    let id = proxied.body["id"].as_str().unwrap();
+    assert_eq!(source_of(&behind, id).as_deref(), Some("203.0.113.9"));
+}
