@@ -67,6 +67,22 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy the live SQLite store into FILE, consistently, while it serves
+    /// (PostgreSQL: use pg_dump).
+    Backup {
+        /// The new backup file (must not exist).
+        file: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Restore a backup made with `scimhub backup` as a new SQLite store
+    /// (the database file must not exist yet).
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
     /// Run a benchmark and print its numbers.
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -427,6 +443,33 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             subscription::run(cmd, &config)
         }
         Command::Conformance(args) => crate::conformance::command::run(args),
+        Command::Backup { file, db } => {
+            let config = load_config(&cli, db_override(db))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            let store = DieselStore::open(&config.database_url, 1)?;
+            store.backup_to(file)?;
+            println!(
+                "Backed up {} to {}.",
+                redact_url(&config.database_url),
+                file.display()
+            );
+            Ok(())
+        }
+        Command::Restore { file, db } => {
+            let config = load_config(&cli, db_override(db))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            let restored = crate::store::diesel::restore(file, &config.database_url)?;
+            println!(
+                "Restored {} into {}: {} users, {} groups. Sync targets resume from their \
+                 saved cursors; run a full sync of each (`scimhub sync run NAME --dry-run` \
+                 first) to repair what changed downstream since the backup.",
+                file.display(),
+                redact_url(&config.database_url),
+                restored.users,
+                restored.groups
+            );
+            Ok(())
+        }
     }
 }
 

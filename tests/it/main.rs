@@ -10,6 +10,7 @@ mod admin_failures;
 mod admin_sync;
 mod audit;
 mod auth;
+mod backup;
 mod bad_input;
 mod bench;
 mod bulk;

@@ -2,6 +2,7 @@
 //! PostgreSQL, chosen by the database URL.
 
 mod audit;
+mod backup;
 mod changelog;
 mod checkpoint;
 mod connection;
@@ -34,6 +35,7 @@ mod webhooks;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 
+pub use backup::{Restored, restore};
 pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 
 use super::{
