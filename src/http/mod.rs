@@ -7,6 +7,7 @@ mod body;
 mod discovery;
 mod error;
 mod me;
+mod metrics;
 mod middleware;
 mod origin;
 mod rate_limit;
@@ -46,6 +47,7 @@ pub struct AppState {
     pub rate_limiter: rate_limit::RateLimiter,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
+    pub metrics: std::sync::Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             ),
             max_url_bytes: config.max_url_bytes,
             max_header_bytes: config.max_header_bytes,
+            metrics: metrics::Metrics::new(),
         }
     }
 
@@ -80,6 +83,7 @@ impl AppState {
 /// Where the SCIM API and the admin API are mounted.
 pub const SCIM_BASE: &str = "/scim/v2";
 pub const ADMIN_BASE: &str = "/admin/v1";
+pub const METRICS_PATH: &str = "/metrics";
 
 fn public_endpoints() -> Vec<Endpoint> {
     vec![
@@ -121,6 +125,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(middleware::require_admin))
             .configure(|c| routes::mount(c, admin::endpoints()))
             .default_service(web::to(not_found)),
+    )
+    .service(
+        web::scope(METRICS_PATH)
+            .wrap(from_fn(middleware::require_admin))
+            .configure(|c| routes::mount(c, metrics::endpoints())),
     );
 }
 
@@ -130,6 +139,7 @@ pub fn route_table() -> Vec<RouteRule> {
     let mut all = routes::rules("", public_endpoints());
     all.extend(routes::rules(SCIM_BASE, scim_endpoints()));
     all.extend(routes::rules(ADMIN_BASE, admin::endpoints()));
+    all.extend(routes::rules(METRICS_PATH, metrics::endpoints()));
     all
 }
 
@@ -140,6 +150,7 @@ pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, Sock
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(metrics::track))
             .wrap(from_fn(middleware::request_id))
             .configure(routes)
             .default_service(web::to(not_found))

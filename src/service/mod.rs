@@ -9,6 +9,7 @@ pub mod cursor;
 pub mod groups;
 pub mod jwt;
 pub mod listing;
+pub mod operations;
 pub mod password;
 pub mod subscription_admin;
 pub mod sync_admin;
@@ -39,6 +40,7 @@ pub struct Services {
     pub tokens: token_admin::TokenAdmin,
     pub sync: sync_admin::SyncAdmin,
     pub subscriptions: subscription_admin::SubscriptionAdmin,
+    pub operations: operations::Operations,
 }
 
 impl Services {
@@ -65,6 +67,7 @@ impl Services {
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         Ok(Self {
+            operations: operations::Operations::new(store.clone(), sync.clone(), hooks.clone()),
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
             tokens: token_admin::TokenAdmin::new(store.clone(), verified_tokens.clone()),

@@ -184,6 +184,8 @@ pub trait SyncStore: Send + Sync + 'static {
         status: Option<&str>,
         limit: u32,
     ) -> StoreResult<Vec<RunRecord>>;
+    /// How many runs each target has in each status: (target id, status, n).
+    fn run_counts(&self) -> StoreResult<Vec<(String, String, i64)>>;
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()>;
     fn failures(&self, run_id: &str) -> StoreResult<Vec<FailureRecord>>;
 

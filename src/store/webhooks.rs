@@ -85,6 +85,8 @@ pub trait WebhookStore: Send + Sync + 'static {
         limit: u32,
     ) -> StoreResult<Vec<DeliveryRecord>>;
     fn update_delivery(&self, id: &str, update: &DeliveryUpdate) -> StoreResult<()>;
+    /// Outbox rows per status (`pending`, `delivered`, `dead`).
+    fn delivery_counts(&self) -> StoreResult<Vec<(String, i64)>>;
     /// Newest first.
     fn list_deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryRecord>>;
 

@@ -330,7 +330,7 @@ fn the_table_declares_a_scope_for_every_api_route() {
         .collect();
     assert_eq!(public, ["/healthz", "/livez"]);
     for rule in &table {
-        if rule.path.starts_with("/admin/v1/") {
+        if rule.path.starts_with("/admin/v1/") || rule.path == "/metrics" {
             assert_eq!(rule.scope, Some(tokens::SCOPE_ADMIN), "{rule:?}");
         } else if rule.path.starts_with("/scim/v2/") {
             assert!(

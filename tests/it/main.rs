@@ -29,6 +29,7 @@ mod lifecycle;
 mod limits;
 mod listen;
 mod manager_reference;
+mod metrics;
 mod migrations;
 mod patch;
 mod pushdown;

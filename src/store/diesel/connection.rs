@@ -159,6 +159,12 @@ impl DieselStore {
         })
     }
 
+    /// (open, idle) connections of the pool.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }

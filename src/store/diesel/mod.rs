@@ -235,6 +235,10 @@ impl Store for DieselStore {
         audit::read(&mut *self.conn()?, query)
     }
 
+    fn pool_connections(&self) -> (u32, u32) {
+        self.pool_state()
+    }
+
     fn latest_change(&self) -> StoreResult<i64> {
         changelog::latest(&mut *self.conn()?)
     }

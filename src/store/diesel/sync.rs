@@ -111,6 +111,10 @@ impl SyncStore for DieselStore {
         sync_runs::find(&mut *self.conn()?, target_id, status, limit)
     }
 
+    fn run_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        sync_runs::counts(&mut *self.conn()?)
+    }
+
     fn add_failure(&self, run_id: &str, failure: &FailureRecord) -> StoreResult<()> {
         self.write(|c| sync_runs::add_failure(c, run_id, failure))
     }

@@ -107,6 +107,13 @@ pub fn list(conn: &mut DbConnection, target_id: &str, limit: u32) -> StoreResult
     Ok(rows.into_iter().map(from_row).collect())
 }
 
+pub fn counts(conn: &mut DbConnection) -> StoreResult<Vec<(String, String, i64)>> {
+    Ok(r::table
+        .group_by((r::target_id, r::status))
+        .select((r::target_id, r::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
 /// Runs of one target or all, of one status or any, newest first.
 pub fn find(
     conn: &mut DbConnection,

@@ -120,6 +120,14 @@ pub fn update(conn: &mut DbConnection, id: &str, u: &DeliveryUpdate) -> StoreRes
     Ok(())
 }
 
+/// How many outbox rows are in each status.
+pub fn counts(conn: &mut DbConnection) -> StoreResult<Vec<(String, i64)>> {
+    Ok(d::table
+        .group_by(d::status)
+        .select((d::status, diesel::dsl::count_star()))
+        .load(conn)?)
+}
+
 pub fn list(conn: &mut DbConnection, limit: u32) -> StoreResult<Vec<DeliveryRecord>> {
     let rows: Vec<Row> = d::table
         .order((d::created.desc(), d::id.asc()))

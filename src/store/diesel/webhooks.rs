@@ -23,6 +23,10 @@ impl WebhookStore for DieselStore {
         self.write(|c| webhook_deliveries::update(c, id, update))
     }
 
+    fn delivery_counts(&self) -> StoreResult<Vec<(String, i64)>> {
+        webhook_deliveries::counts(&mut *self.conn()?)
+    }
+
     fn list_deliveries(&self, limit: u32) -> StoreResult<Vec<DeliveryRecord>> {
         webhook_deliveries::list(&mut *self.conn()?, limit)
     }

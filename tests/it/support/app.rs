@@ -156,7 +156,8 @@ impl TestApp {
         let full = path.starts_with("/scim")
             || path.starts_with("/admin")
             || path == "/healthz"
-            || path == "/livez";
+            || path == "/livez"
+            || path == "/metrics";
         if path.starts_with('/') && !full {
             format!("{}/scim/v2{path}", self.base)
         } else {
