@@ -29,6 +29,7 @@ mod limits;
 mod listen;
 mod manager_reference;
 mod migrations;
+mod one_door;
 mod patch;
 mod pushdown;
 mod query;
