@@ -11,9 +11,11 @@ use crate::config::{Config, Overrides};
 use crate::provision::webhook::Notifier;
 use crate::service::token_admin::TokenView;
 use crate::service::{Services, tokens};
-use crate::store::Store;
 use crate::store::diesel::{DieselStore, redact_url};
+use crate::store::{Actor, Store};
 
+mod audit;
+mod changes;
 mod door;
 mod failures;
 mod subscription;
@@ -58,15 +60,11 @@ enum Command {
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
     /// Maintain the change log behind the pull API.
-    Changes {
-        #[command(subcommand)]
-        command: ChangesCommand,
-    },
+    #[command(subcommand)]
+    Changes(changes::ChangesCommand),
     /// Read the audit trail (newest first).
-    Audit {
-        #[command(subcommand)]
-        command: AuditCommand,
-    },
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Copy the live SQLite store into FILE, consistently, while it serves
     /// (PostgreSQL: use pg_dump).
     Backup {
@@ -161,41 +159,6 @@ enum BenchCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum ChangesCommand {
-    /// Delete change-log rows older than N days; pull cursors before them get
-    /// 410. Rows a sync target or webhook subscription has not read yet stay.
-    Prune {
-        #[arg(long, value_name = "DAYS")]
-        older_than_days: u32,
-        /// Remove them anyway: those consumers never see the removed changes.
-        #[arg(long)]
-        force: bool,
-        #[command(flatten)]
-        db: DatabaseArg,
-    },
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditCommand {
-    /// List audit events, newest first.
-    List {
-        /// Only events at or after this time (RFC 3339, e.g. 2026-11-22T00:00:00Z).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only events by this actor (a token name, or jwt:ISS:SUB).
-        #[arg(long)]
-        actor: Option<String>,
-        /// Only events about this resource id.
-        #[arg(long)]
-        resource: Option<String>,
-        #[arg(long, default_value_t = 100)]
-        limit: u32,
-        #[command(flatten)]
-        db: DatabaseArg,
     },
 }
 
@@ -334,83 +297,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 json: *json,
             })
         }
-        Command::Changes {
-            command:
-                ChangesCommand::Prune {
-                    older_than_days,
-                    force,
-                    db,
-                },
-        } => {
-            let config = load_config(&cli, db_override(db))?;
+        Command::Changes(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
-            let store = open_store(&config)?;
-            let before = chrono::Utc::now() - chrono::Duration::days(i64::from(*older_than_days));
-            let pruned = store.prune_changes(before, *force)?;
-            println!(
-                "Removed {} change-log rows older than {older_than_days} days.",
-                pruned.removed
-            );
-            if !pruned.kept_for.is_empty() {
-                println!(
-                    "Kept older changes not yet read by: {}. They go once read (or with --force, unread).",
-                    pruned.kept_for.join(", ")
-                );
-            }
-            Ok(())
+            changes::run(cmd, &config)
         }
-        Command::Audit {
-            command:
-                AuditCommand::List {
-                    since,
-                    actor,
-                    resource,
-                    limit,
-                    db,
-                },
-        } => {
-            let config = load_config(&cli, db_override(db))?;
+        Command::Audit(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
-            let since = since
-                .as_deref()
-                .map(|s| {
-                    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.with_timezone(&chrono::Utc))
-                })
-                .transpose()
-                .map_err(|_| {
-                    anyhow::anyhow!("--since must be an RFC 3339 time such as 2026-11-22T00:00:00Z")
-                })?;
-            let store = open_store(&config)?;
-            let rows = store.audit(&crate::store::AuditQuery {
-                since,
-                actor: actor.clone(),
-                resource_id: resource.clone(),
-                limit: *limit,
-            })?;
-            println!(
-                "{:<24} {:<18} {:<28} {:<34} {:<15} ATTRIBUTES / DETAIL",
-                "TIME", "EVENT", "ACTOR", "RESOURCE", "SOURCE"
-            );
-            for r in rows {
-                let resource = match (&r.resource_type, &r.resource_id) {
-                    (Some(t), Some(id)) => format!("{t}/{id}"),
-                    _ => "-".into(),
-                };
-                let what = if r.attributes.is_empty() {
-                    r.detail.clone().unwrap_or_default()
-                } else {
-                    r.attributes.join(",")
-                };
-                println!(
-                    "{:<24} {:<18} {:<28} {:<34} {:<15} {what}",
-                    r.at.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
-                    r.event,
-                    r.actor,
-                    resource,
-                    r.source.as_deref().unwrap_or("-"),
-                );
-            }
-            Ok(())
+            audit::run(cmd, &config)
         }
         Command::Token(cmd) => {
             let db = match cmd {
@@ -540,7 +435,9 @@ fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {
                     .get_user(id, false)
                     .map_err(|_| anyhow::anyhow!("no user with id {id:?}"))?;
             }
-            let secret = tokens::create(store.as_ref(), name, scopes.clone(), user.clone())?;
+            let actor = Actor::system(&door::cli_actor());
+            let (_, secret) =
+                tokens::create_by(store.as_ref(), &actor, name, scopes.clone(), user.clone())?;
             println!("Created token {name:?} with scopes {}.", scopes.join(" "));
             println!("Store it now: it cannot be shown again.");
             println!("{secret}");
@@ -558,7 +455,7 @@ fn token(cmd: &TokenCommand, config: &Config) -> anyhow::Result<()> {
             }
         }
         TokenCommand::Revoke { name, .. } => {
-            tokens::revoke(store.as_ref(), name)?;
+            tokens::revoke(store.as_ref(), &Actor::system(&door::cli_actor()), name)?;
             println!("Revoked token {name:?}.");
             // A running server trusts a token it verified for this long; only
             // a revocation through its own admin API reaches it sooner.

@@ -12,6 +12,9 @@ pub(super) enum FailuresCommand {
     List {
         #[arg(long, value_name = "NAME")]
         target: Option<String>,
+        /// Print them as JSON, as `GET /admin/v1/failures` answers.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -48,12 +51,18 @@ pub(super) fn run(cmd: &FailuresCommand, config: &Config) -> anyhow::Result<()> 
     let door = Door::open(config)?;
     let (sync, actor) = (&door.services.sync, &door.actor);
     match cmd {
-        FailuresCommand::List { target, .. } => {
+        FailuresCommand::List { target, json, .. } => {
+            let failures = door.block_on(sync.failures(target.clone()))?;
+            if *json {
+                let listed = serde_json::json!({ "failures": failures });
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+                return Ok(());
+            }
             println!(
                 "{:<36} {:<14} {:<5} {:<36} {:<10} {:<9} {:>3} {:<24} ERROR",
                 "ID", "TARGET", "TYPE", "LOCAL ID", "OPERATION", "STATUS", "N", "NEXT ATTEMPT"
             );
-            for e in door.block_on(sync.failures(target.clone()))? {
+            for e in failures {
                 println!(
                     "{:<36} {:<14} {:<5} {:<36} {:<10} {:<9} {:>3} {:<24} {}",
                     e.id,

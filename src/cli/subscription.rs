@@ -1,14 +1,14 @@
-//! `scimhub subscription add|list|remove`: change-event webhooks. The
-//! secret can come from the environment, keeping it out of shell history.
-
-use std::sync::Arc;
+//! `scimhub subscription add|list|remove`: change-event webhooks, over the
+//! same service (and audit trail) as the admin API: flags become its
+//! request body. The secret can come from the environment, keeping it out
+//! of shell history.
 
 use clap::Subcommand;
+use serde_json::json;
 
 use super::DatabaseArg;
+use super::door::Door;
 use crate::config::Config;
-use crate::provision::webhook::subscriptions::{self, NewSubscription};
-use crate::store::diesel::DieselStore;
 
 const SECRET_ENV: &str = "SCIMHUB_SUBSCRIPTION_SECRET";
 
@@ -32,6 +32,9 @@ pub(super) enum SubscriptionCommand {
     },
     /// List subscriptions (never their secrets).
     List {
+        /// Print them as JSON, as `GET /admin/v1/subscriptions` answers.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         db: DatabaseArg,
     },
@@ -47,14 +50,15 @@ impl SubscriptionCommand {
     pub(super) fn db(&self) -> &DatabaseArg {
         match self {
             SubscriptionCommand::Add { db, .. }
-            | SubscriptionCommand::List { db }
+            | SubscriptionCommand::List { db, .. }
             | SubscriptionCommand::Remove { db, .. } => db,
         }
     }
 }
 
 pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<()> {
-    let store = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
+    let door = Door::open(config)?;
+    let (admin, actor) = (&door.services.subscriptions, &door.actor);
     match cmd {
         SubscriptionCommand::Add {
             name,
@@ -66,18 +70,8 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
             let secret = secret
                 .clone()
                 .or_else(|| std::env::var(SECRET_ENV).ok().filter(|s| !s.is_empty()));
-            let created = subscriptions::add(
-                store.as_ref(),
-                store.as_ref(),
-                config.secret_key.as_ref(),
-                NewSubscription {
-                    name: name.clone(),
-                    url: url.clone(),
-                    secret,
-                    resource_types: types.clone(),
-                },
-                "cli",
-            )?;
+            let body = json!({"name": name, "url": url, "secret": secret, "resourceTypes": types});
+            let created = door.block_on(admin.create(actor, body))?;
             println!(
                 "Added subscription {:?} ({}), starting after change {}.",
                 created.view.name, created.view.id, created.view.cursor
@@ -87,12 +81,18 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
                 println!("{secret}");
             }
         }
-        SubscriptionCommand::List { .. } => {
+        SubscriptionCommand::List { json, .. } => {
+            let listed = door.block_on(admin.list())?;
+            if *json {
+                let listed = json!({ "subscriptions": listed });
+                println!("{}", serde_json::to_string_pretty(&listed)?);
+                return Ok(());
+            }
             println!(
                 "{:<36} {:<20} {:<12} {:<10} {:<40} LAST ERROR",
                 "ID", "NAME", "TYPES", "CURSOR", "URL"
             );
-            for s in subscriptions::list(store.as_ref())? {
+            for s in listed {
                 let types = if s.resource_types.is_empty() {
                     "all".to_string()
                 } else {
@@ -110,7 +110,7 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
             }
         }
         SubscriptionCommand::Remove { name, .. } => {
-            subscriptions::remove(store.as_ref(), name, "cli")?;
+            door.block_on(admin.remove(actor, name))?;
             println!("Removed subscription {name:?}.");
         }
     }

@@ -54,7 +54,8 @@ pub(super) enum SyncCommand {
         #[command(flatten)]
         db: DatabaseArg,
     },
-    /// List runs, newest first (of every target, or one).
+    /// List runs, newest first (of every target, or one); `--json` prints
+    /// what `GET /admin/v1/runs` answers.
     Runs {
         target: Option<String>,
         /// Only runs with this status (e.g. awaiting_approval, failed).
@@ -68,7 +69,8 @@ pub(super) enum SyncCommand {
         #[command(flatten)]
         db: DatabaseArg,
     },
-    /// List the deprovisions awaiting approval, by account name.
+    /// List the deprovisions awaiting approval, by account name; `--json`
+    /// prints what `GET /admin/v1/approvals` answers.
     Held {
         target: Option<String>,
         #[arg(long)]
@@ -174,7 +176,8 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
             let limit = run_limit(limit.as_deref())?;
             let runs = door.block_on(sync.find_runs(target.clone(), status.as_deref(), limit))?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&runs)?);
+                let listed = serde_json::json!({ "runs": runs });
+                println!("{}", serde_json::to_string_pretty(&listed)?);
                 return Ok(());
             }
             println!(
@@ -204,7 +207,8 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
         SyncCommand::Held { target, json, .. } => {
             let held = door.block_on(sync.held(target.clone()))?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&held)?);
+                let listed = serde_json::json!({ "approvals": held });
+                println!("{}", serde_json::to_string_pretty(&listed)?);
             } else if held.is_empty() {
                 println!("No deprovisions await approval.");
             } else {

@@ -25,10 +25,12 @@ pub(super) enum TargetCommand {
     /// (`scimhub sync run NAME`, after `--dry-run`) or `target resume`.
     Add(Box<AddArgs>),
     /// Change a target in place: id map, runs, failure queue and held
-    /// approvals stay. Only the options given change.
+    /// approvals stay. Only the options given change; a new URL or new
+    /// credentials are tested first (unless `--no-test`).
     Update(Box<UpdateArgs>),
     /// List targets with their state, last run, queue depth and lag.
     List {
+        /// Print them as JSON, as `GET /admin/v1/targets` answers.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -37,6 +39,7 @@ pub(super) enum TargetCommand {
     /// Show one target's settings, mapping and state (never its credentials).
     Show {
         name: String,
+        /// Print it as JSON, as `GET /admin/v1/targets/{name}` answers.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -204,6 +207,10 @@ pub(super) struct UpdateArgs {
     all_users: bool,
     #[command(flatten)]
     settings: SettingsArgs,
+    /// Store a new URL or new credentials without testing them first.
+    #[arg(long)]
+    no_test: bool,
+    /// Print the updated target as JSON, as `PATCH /admin/v1/targets/{name}` answers.
     #[arg(long)]
     json: bool,
     #[command(flatten)]
@@ -406,6 +413,9 @@ fn update_body(a: &UpdateArgs) -> anyhow::Result<Value> {
     if body.is_empty() {
         bail!("nothing to change: give at least one option (see `scimhub target update --help`)");
     }
+    if a.no_test {
+        body.insert("test".into(), json!(false));
+    }
     Ok(Value::Object(body))
 }
 
@@ -470,7 +480,8 @@ pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
         TargetCommand::List { json, .. } => {
             let targets = door.block_on(sync.targets())?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&targets)?);
+                let listed = json!({ "targets": targets });
+                println!("{}", serde_json::to_string_pretty(&listed)?);
             } else {
                 print_table(&targets);
             }

@@ -339,17 +339,14 @@ fn seal(key: &SecretKey, credentials: &Credentials, id: &str) -> Result<String, 
     Ok(crypto::seal(key, &plaintext, id).context("sealing the credentials")?)
 }
 
-/// Changes a target in place: its id map, runs, queue, held approvals and
-/// cursor stay. Everything is checked before anything is stored.
-pub fn update(
-    store: &dyn SyncStore,
+/// The target with `changes` applied, everything checked, nothing
+/// stored (`save` stores it). Its id map, runs, queue, held approvals and
+/// cursor stay as they are.
+pub fn apply(
+    mut record: TargetRecord,
     key: Option<&SecretKey>,
-    name: &str,
     changes: TargetChanges,
-) -> Result<TargetView, TargetError> {
-    let mut record = store
-        .find_target(name)?
-        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+) -> Result<TargetRecord, TargetError> {
     if let Some(url) = &changes.base_url {
         record.base_url = check_url(url)?;
     }
@@ -382,20 +379,31 @@ pub fn update(
     };
     record.settings = serde_json::to_string(&checked).context("encoding the settings")?;
     record.updated = Utc::now().trunc_subsecs(3);
-    store.update_target(&record)?;
-    tracing::info!(target: "audit", name, url = %record.base_url, "sync target updated");
-    Ok(view(&record)?)
+    Ok(record)
+}
+
+/// Stores a target changed by `apply`.
+pub fn save(store: &dyn SyncStore, record: &TargetRecord) -> Result<TargetView, TargetError> {
+    store.update_target(record)?;
+    tracing::info!(target: "audit", name = %record.name, url = %record.base_url, "sync target updated");
+    Ok(view(record)?)
+}
+
+/// A stored target by name.
+pub fn find(store: &dyn SyncStore, name: &str) -> Result<TargetRecord, TargetError> {
+    store
+        .find_target(name)?
+        .ok_or_else(|| TargetError::Unknown(name.to_string()))
 }
 
 /// Stops the real-time worker pushing to the target; changes wait behind
 /// its cursor.
 pub fn pause(store: &dyn SyncStore, name: &str) -> Result<TargetView, TargetError> {
-    let mut record = store
-        .find_target(name)?
-        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    let mut record = find(store, name)?;
     if record.state == TargetState::New {
         return Err(TargetError::Invalid(format!(
-            "target {name:?} has not been synced yet, so nothing is pushed to it: run              `scimhub sync run {name}` (after `--dry-run`) or `scimhub target resume {name}`"
+            "target {name:?} has not been synced yet, so nothing is pushed to it: run \
+             `scimhub sync run {name}` (after `--dry-run`) or `scimhub target resume {name}`"
         )));
     }
     store.set_target_state(&record.id, TargetState::Paused, None)?;
@@ -407,9 +415,7 @@ pub fn pause(store: &dyn SyncStore, name: &str) -> Result<TargetView, TargetErro
 /// (what changed meanwhile is delivered); a new, never synced one starts
 /// from `head` — its existing accounts follow only with a full run.
 pub fn resume(store: &dyn SyncStore, name: &str, head: i64) -> Result<TargetView, TargetError> {
-    let mut record = store
-        .find_target(name)?
-        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
+    let mut record = find(store, name)?;
     let cursor = (record.state == TargetState::New).then_some(head);
     store.set_target_state(&record.id, TargetState::Active, cursor)?;
     record.state = TargetState::Active;
@@ -446,10 +452,7 @@ pub fn list(store: &dyn SyncStore) -> Result<Vec<TargetView>, TargetError> {
 }
 
 pub fn show(store: &dyn SyncStore, name: &str) -> Result<TargetView, TargetError> {
-    let r = store
-        .find_target(name)?
-        .ok_or_else(|| TargetError::Unknown(name.to_string()))?;
-    Ok(view(&r)?)
+    Ok(view(&find(store, name)?)?)
 }
 
 pub fn remove(store: &dyn SyncStore, name: &str) -> Result<(), TargetError> {

@@ -4,12 +4,14 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use serde_json::{Value, json};
 
 use super::blocking;
 use crate::error::AppError;
 use crate::scim::{ResourceKind, ScimError};
-use crate::store::{ChangeRecord, Store, StoreError};
+use crate::store::{Actor, ChangeRecord, Pruned, Store, StoreError};
 
 pub const CHANGE_LIST: &str = "urn:scimhub:api:messages:1.0:ChangeList";
 
@@ -70,6 +72,33 @@ impl ChangeFeed {
             }))
         })
         .await
+    }
+
+    /// Removes change-log rows older than `before` (see `Store::prune_changes`);
+    /// an audit row says how many and for whom some were kept.
+    pub async fn prune(
+        &self,
+        actor: &Actor,
+        before: DateTime<Utc>,
+        force: bool,
+    ) -> Result<Pruned, AppError> {
+        let store = self.store.clone();
+        let pruned = blocking(move || Ok(store.prune_changes(before, force)?)).await?;
+        let mut detail = format!(
+            "{} change-log rows before {}",
+            pruned.removed,
+            crate::scim::render::format_time(&before)
+        );
+        if force {
+            detail.push_str(" (forced)");
+        } else if !pruned.kept_for.is_empty() {
+            detail.push_str(&format!(
+                "; kept unread rows of {}",
+                pruned.kept_for.join(", ")
+            ));
+        }
+        super::audit::record(&self.store, "changes.prune", actor, detail).await?;
+        Ok(pruned)
     }
 }
 

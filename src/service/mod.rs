@@ -1,6 +1,7 @@
 //! Use cases: validate through `scim`, write through `store` (which appends
 //! the change log in the same transaction), and emit audit events.
 
+pub mod audit;
 pub mod auth;
 mod blocking;
 pub mod bulk;

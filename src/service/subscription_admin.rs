@@ -1,18 +1,19 @@
-//! Subscription management for the admin API: the same use cases as
-//! `scimhub subscription …`, run off the async workers, with strictly
-//! checked JSON requests.
+//! Subscription management for the admin API and `scimhub subscription …`
+//! alike: run off the async workers, strictly checked JSON requests, and a
+//! durable audit row with the caller for every change.
 
 use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::blocking;
+use super::{audit, blocking};
 use crate::config::SecretKey;
 use crate::error::AppError;
 use crate::provision::webhook::subscriptions::{
     self, CreatedSubscription, NewSubscription, SubscriptionView,
 };
+use crate::provision::webhook::transport::shown_url;
 use crate::scim::ScimError;
 use crate::store::{Actor, Store, WebhookStore};
 
@@ -49,6 +50,8 @@ impl SubscriptionAdmin {
         blocking(move || subscriptions::list(hooks.as_ref())).await
     }
 
+    /// Checks the whole request before anything is stored; the secret is
+    /// in the answer only when scimhub generated it.
     pub async fn create(
         &self,
         actor: &Actor,
@@ -57,8 +60,7 @@ impl SubscriptionAdmin {
         let r: CreateRequest = serde_json::from_value(body)
             .map_err(|e| ScimError::invalid_value(format!("bad subscription request: {e}")))?;
         let (store, hooks, key) = (self.store.clone(), self.hooks.clone(), self.key.clone());
-        let actor = actor.name.clone();
-        blocking(move || {
+        let created = blocking(move || {
             subscriptions::add(
                 store.as_ref(),
                 hooks.as_ref(),
@@ -69,14 +71,24 @@ impl SubscriptionAdmin {
                     secret: r.secret,
                     resource_types: r.resource_types,
                 },
-                &actor,
             )
         })
-        .await
+        .await?;
+        let detail = format!(
+            "subscription {:?} ({}) to {}",
+            created.view.name,
+            created.view.id,
+            shown_url(&created.view.url)
+        );
+        audit::record(&self.store, "subscription.add", actor, detail).await?;
+        Ok(created)
     }
 
-    pub async fn remove(&self, actor: &Actor, id: &str) -> Result<(), AppError> {
-        let (hooks, id, actor) = (self.hooks.clone(), id.to_string(), actor.name.clone());
-        blocking(move || subscriptions::remove(hooks.as_ref(), &id, &actor)).await
+    /// Removes a subscription by id or name.
+    pub async fn remove(&self, actor: &Actor, id_or_name: &str) -> Result<(), AppError> {
+        let (hooks, owned) = (self.hooks.clone(), id_or_name.to_string());
+        blocking(move || subscriptions::remove(hooks.as_ref(), &owned)).await?;
+        let detail = format!("subscription {id_or_name:?}");
+        audit::record(&self.store, "subscription.remove", actor, detail).await
     }
 }

@@ -84,15 +84,15 @@ pub fn parse_scopes(list: &str) -> Result<Vec<String>, AppError> {
     Ok(scopes)
 }
 
-/// Creates a token (from the command line) and returns its one and only
-/// cleartext copy.
+/// Creates a token as the system itself (benchmarks, test set-up) and
+/// returns its one and only cleartext copy.
 pub fn create(
     store: &dyn Store,
     name: &str,
     scopes: Vec<String>,
     user_id: Option<String>,
 ) -> Result<String, AppError> {
-    create_by(store, &Actor::system("cli"), name, scopes, user_id).map(|(_, token)| token)
+    create_by(store, &Actor::system("system"), name, scopes, user_id).map(|(_, token)| token)
 }
 
 /// Creates a token on behalf of `actor`; returns its id and its one and only
@@ -138,14 +138,15 @@ pub fn list(store: &dyn Store) -> Result<Vec<TokenRecord>, AppError> {
     Ok(store.list_tokens()?)
 }
 
-pub fn revoke(store: &dyn Store, name: &str) -> Result<(), AppError> {
+/// Revokes the live token with this name on behalf of `actor` (the CLI).
+pub fn revoke(store: &dyn Store, actor: &Actor, name: &str) -> Result<(), AppError> {
     if !store.revoke_token(name)? {
         return Err(ScimError::not_found(format!("no live token named \"{name}\"")).into());
     }
-    tracing::info!(target: AUDIT, operation = "token.revoke", token = name);
+    tracing::info!(target: AUDIT, operation = "token.revoke", token = name, actor = %actor.name);
     store.record_audit(AuditEvent {
         event: "token.revoke".into(),
-        actor: Actor::system("cli"),
+        actor: actor.clone(),
         detail: Some(format!("token {name:?}")),
     })?;
     Ok(())

@@ -228,8 +228,9 @@ pub struct AuditEvent {
     pub detail: Option<String>,
 }
 
-/// A stored audit row.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A stored audit row (`audit list --json` prints it as is).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     pub seq: i64,
     pub at: DateTime<Utc>,

@@ -111,7 +111,12 @@ async fn every_route_refuses_every_bad_credential(default: TestApp) {
     let keys = keys();
     let (app, ids) = start(&default, &keys).await;
     let revoked = app.token_with("old", &ALL_SCOPES);
-    tokens::revoke(app.store.as_ref(), "old").unwrap();
+    tokens::revoke(
+        app.store.as_ref(),
+        &scimhub::store::Actor::system("test"),
+        "old",
+    )
+    .unwrap();
     let wrong_secret = format!("{}x", &app.token[..app.token.len() - 1]);
     let later = now() + 600;
     let everything = &ALL_SCOPES[..];

@@ -1,7 +1,9 @@
-//! The sync center over the admin API: targets (add, list, show, remove;
-//! bad input changes nothing; credentials never come back), runs started
-//! in the background and polled, overlap refused, the deletion guard's
-//! held deprovisions approved or rejected over HTTP, and the audit trail.
+//! The sync center over the admin API: targets (add, list, show, update,
+//! pause, resume, remove; bad input changes nothing; credentials never come
+//! back), runs started in the background and polled, listed across targets,
+//! overlap refused, the deletion guard's held deprovisions listed, approved
+//! or rejected over HTTP, the audit trail, and the CLI's `--json` lists
+//! equal to the API's answers.
 
 use std::time::Duration;
 
@@ -64,6 +66,11 @@ impl<'a> Admin<'a> {
 
     async fn delete(&self, path: &str) -> Response {
         self.call(Method::DELETE, path, None).await
+    }
+
+    async fn patch(&self, path: &str, body: &Value) -> Response {
+        self.call(Method::PATCH, path, Some(body.to_string().into_bytes()))
+            .await
     }
 
     async fn targets(&self) -> Value {
@@ -436,6 +443,76 @@ async fn runs_are_started_polled_approved_and_rejected(app: TestApp) {
     let held = admin.run("down", None).await;
     assert_eq!(held["status"], "awaiting_approval", "{held}");
     let held_id = held["id"].as_str().unwrap();
+
+    // Pending approvals and runs across targets, as the CLI lists them.
+    let approvals = admin.get("/admin/v1/approvals").await;
+    assert_eq!(approvals.status, StatusCode::OK, "{}", approvals.text);
+    let pending = approvals.body["approvals"].as_array().unwrap();
+    assert_eq!(pending.len(), 1, "{}", approvals.text);
+    assert_eq!(pending[0]["id"], held["id"]);
+    assert_eq!(pending[0]["pending"].as_array().unwrap().len(), 12);
+    assert_eq!(
+        admin.get("/admin/v1/approvals?target=down").await.body,
+        approvals.body
+    );
+    assert_eq!(app.cli_json(&["sync", "held"]).await, approvals.body);
+    assert_eq!(
+        app.cli_json(&["sync", "held", "down"]).await,
+        approvals.body
+    );
+    let awaiting = admin.get("/admin/v1/runs?status=awaiting_approval").await;
+    assert_eq!(awaiting.status, StatusCode::OK, "{}", awaiting.text);
+    let ids: Vec<&Value> = awaiting.body["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["id"])
+        .collect();
+    assert_eq!(ids, [&held["id"]]);
+    assert_eq!(awaiting.body["runs"][0]["held"], 12);
+    assert_eq!(
+        app.cli_json(&["sync", "runs", "--status", "awaiting_approval"])
+            .await,
+        awaiting.body
+    );
+    let all_runs = admin.get("/admin/v1/runs?target=down").await;
+    assert_eq!(all_runs.body["runs"].as_array().unwrap().len(), 4);
+    assert_eq!(app.cli_json(&["sync", "runs", "down"]).await, all_runs.body);
+    assert_eq!(
+        admin.get(&format!("{TARGETS}/down/runs")).await.body,
+        all_runs.body,
+        "the same runs under the target"
+    );
+    let newest = admin.get("/admin/v1/runs?target=down&limit=2").await;
+    assert_eq!(
+        newest.body["runs"],
+        json!(all_runs.body["runs"].as_array().unwrap()[..2])
+    );
+    assert_eq!(newest.body["runs"][0]["id"], held["id"], "newest first");
+    let failed = admin.get("/admin/v1/runs?status=failed").await;
+    assert_eq!(failed.body["runs"], json!([]));
+    for bad in [
+        "status=bogus",
+        "status=",
+        "limit=0",
+        "limit=101",
+        "limit=ten",
+        "target=down&limit=-1",
+    ] {
+        admin
+            .get(&format!("/admin/v1/runs?{bad}"))
+            .await
+            .assert_error(400, Some("invalidValue"));
+    }
+    admin
+        .get("/admin/v1/runs?target=nope")
+        .await
+        .assert_error(404, None);
+    admin
+        .get("/admin/v1/approvals?target=nope")
+        .await
+        .assert_error(404, None);
+
     let rejected = admin
         .post(&format!("/admin/v1/runs/{held_id}/reject"), &json!({}))
         .await;
@@ -446,6 +523,9 @@ async fn runs_are_started_polled_approved_and_rejected(app: TestApp) {
         .post(&format!("/admin/v1/runs/{held_id}/reject"), &json!({}))
         .await
         .assert_error(409, None);
+    let none_left = admin.get("/admin/v1/approvals").await;
+    assert_eq!(none_left.body, json!({"approvals": []}));
+    assert_eq!(app.cli_json(&["sync", "held"]).await, none_left.body);
 
     // Unknown runs and targets.
     for (m, p) in [
@@ -534,9 +614,168 @@ async fn runs_of_one_target_do_not_overlap(app: TestApp) {
     admin.assert_no_secret_seen(&[SECRET]);
 }
 
+/// `PATCH /admin/v1/targets/{name}`: settings merged key by key, scope
+/// cleared with null, credentials rotated (never echoed), bad input 400
+/// with nothing changed, an unknown target 404; pause and resume; each
+/// change an audit row with the admin token's name.
+async fn targets_are_patched_paused_and_resumed(app: TestApp) {
+    const ROTATED: &str = "rotated-password-5a4b3c";
+    let admin = Admin::new(&app);
+    let mut body = target_body("app", "https://app.example/scim/v2", SECRET);
+    body["scope"] = json!("active eq true");
+    body["settings"] = json!({"guard": {"min_count": 3}, "timeout_secs": 12});
+    assert_eq!(admin.post(TARGETS, &body).await.status, StatusCode::CREATED);
+    let path = format!("{TARGETS}/app");
+
+    let r = admin
+        .patch(&path, &json!({"settings": {"guard": {"max_percent": 5.0}}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let settings = &r.body["settings"];
+    assert_eq!(settings["guard"]["max_percent"], 5.0);
+    assert_eq!(settings["guard"]["min_count"], 3, "the rest of guard stays");
+    assert_eq!(settings["timeout_secs"], 12, "other settings stay");
+    assert_eq!(r.body["scope"], "active eq true");
+    assert_eq!(r.body["reconcileNeeded"], false);
+    // A null setting goes back to its default.
+    let r = admin
+        .patch(&path, &json!({"settings": {"timeout_secs": null}}))
+        .await;
+    assert_eq!(r.body["settings"]["timeout_secs"], 30, "{}", r.text);
+    assert_eq!(r.body["settings"]["guard"]["max_percent"], 5.0);
+    let r = admin.patch(&path, &json!({"scope": null})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["scope"], Value::Null);
+    assert_eq!(
+        r.body["reconcileNeeded"], true,
+        "a scope change needs a run"
+    );
+
+    // Rotated credentials (untested: app.example is not a real target).
+    let r = admin
+        .patch(
+            &path,
+            &json!({"credentials": {"kind": "basic", "username": "svc", "password": ROTATED},
+                    "test": false}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["settings"]["auth"], "basic");
+    assert!(r.body["settings"].get("test").is_none(), "{}", r.text);
+    let db = scimhub::store::diesel::DieselStore::open(&app.database_url, 2).unwrap();
+    let stored = scimhub::store::SyncStore::find_target(&db, "app")
+        .unwrap()
+        .unwrap();
+    assert!(!stored.settings.contains("test"), "{}", stored.settings);
+    assert_eq!(
+        scimhub::provision::target::credentials(&SecretKey([5; 32]), &stored).unwrap(),
+        scimhub::provision::target::Credentials::Basic {
+            username: "svc".into(),
+            password: ROTATED.into()
+        }
+    );
+    let shown = admin.get(&path).await;
+    assert_eq!(shown.status, StatusCode::OK);
+    assert_eq!(shown.body["settings"], r.body["settings"]);
+    // The CLI's JSON is the API's.
+    assert_eq!(app.cli_json(&["target", "show", "app"]).await, shown.body);
+    assert_eq!(
+        app.cli_json(&["target", "list"]).await,
+        json!({"targets": admin.targets().await})
+    );
+
+    // Bad updates: 400, nothing changed.
+    let before = admin.targets().await;
+    let audit_before = sync_audit(&app);
+    let cases: Vec<(Value, &str)> = vec![
+        (json!({"scope": "userName eq"}), "invalid scope"),
+        (json!({"scope": 3}), "scope:"),
+        (
+            json!({"settings": {"group_scope": "displayName eq"}}),
+            "group",
+        ),
+        (json!({"name": "other"}), "unknown field `name`"),
+        (json!({"settings": {"timeout_secs": 0}}), "timeout"),
+        (json!({"settings": {"wat": 1}}), "unknown field `wat`"),
+        (json!({"settings": {"test": false}}), "unknown field `test`"),
+        (json!({"settings": [1]}), "settings:"),
+        (json!({"url": "ftp://app.example/scim"}), "http"),
+        (json!({"test": "no"}), "bad target update"),
+        (
+            json!({"credentials": {"kind": "bearer", "token": 42, "x": SECRET}}),
+            "credentials:",
+        ),
+        (json!({"mapping": 7}), "mapping:"),
+    ];
+    for (body, expected) in cases {
+        let r = admin.patch(&path, &body).await;
+        r.assert_error(400, Some("invalidValue"));
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(expected),
+            "{body}: {detail:?} should mention {expected:?}"
+        );
+    }
+    admin
+        .patch(&format!("{TARGETS}/nope"), &json!({"settings": {}}))
+        .await
+        .assert_error(404, None);
+    for action in ["pause", "resume"] {
+        admin
+            .post(&format!("{TARGETS}/nope/{action}"), &json!({}))
+            .await
+            .assert_error(404, None);
+    }
+    // A new target pushes nothing yet: there is nothing to pause.
+    let r = admin.post(&format!("{path}/pause"), &json!({})).await;
+    r.assert_error(400, Some("invalidValue"));
+    let detail = r.body["detail"].as_str().unwrap();
+    assert!(detail.contains("scimhub sync run app"), "{detail}");
+    assert_eq!(admin.targets().await, before);
+    assert_eq!(sync_audit(&app), audit_before);
+
+    // Resuming a new target follows the change log from its head.
+    app.create_user("ann").await;
+    app.create_user("bob").await;
+    let head = app.store.latest_change().unwrap();
+    assert!(head > 0);
+    let r = admin.post(&format!("{path}/resume"), &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["state"], "active");
+    assert_eq!(r.body["change_cursor"], head);
+    assert_eq!(admin.get(&path).await.body["change_cursor"], head);
+    // Paused, then resumed: from its own cursor, not the head.
+    let r = admin.post(&format!("{path}/pause"), &json!({})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["state"], "paused");
+    app.create_user("cyd").await;
+    let r = admin.post(&format!("{path}/resume"), &json!({})).await;
+    assert_eq!(r.body["state"], "active", "{}", r.text);
+    assert_eq!(
+        r.body["change_cursor"], head,
+        "what changed meanwhile waits"
+    );
+
+    assert_eq!(
+        sync_audit(&app),
+        [
+            pair("sync.target.add"),
+            pair("sync.target.update"),
+            pair("sync.target.update"),
+            pair("sync.target.update"),
+            pair("sync.target.update"),
+            pair("sync.target.resume"),
+            pair("sync.target.pause"),
+            pair("sync.target.resume"),
+        ]
+    );
+    admin.assert_no_secret_seen(&[SECRET, ROTATED]);
+}
+
 on_both_backends!(
     config = super::with_key;
     targets_are_added_listed_shown_and_removed,
+    targets_are_patched_paused_and_resumed,
     bad_targets_are_refused_and_nothing_is_stored,
     runs_are_started_polled_approved_and_rejected,
     runs_of_one_target_do_not_overlap,

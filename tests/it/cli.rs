@@ -27,6 +27,20 @@ fn connect_when_up(port: u16) -> std::net::TcpStream {
     }
 }
 
+/// Waits until the server on `port` answers HTTP (its signal handlers are
+/// in place by then; a bare TCP connect only proves the socket is bound).
+fn answering(port: u16) {
+    use std::io::{Read, Write};
+    crate::support::eventually_blocking("/healthz to answer", || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).ok()?;
+        head.starts_with(b"HTTP/1.1 200").then_some(())
+    });
+}
+
 /// The child's exit status, once it exits (30 s at most).
 fn exit_status(child: &mut std::process::Child) -> std::process::ExitStatus {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -188,7 +202,7 @@ fn serve_uses_env_and_stops_cleanly_on_sigterm() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    connect_when_up(port);
+    answering(port);
     assert!(
         dir.path().join("scimhub.db").exists(),
         "default SQLite file in the working directory"
@@ -217,7 +231,7 @@ fn serve_once(dir: &std::path::Path, db: &str) -> String {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .unwrap();
-    connect_when_up(port);
+    answering(port);
     Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()

@@ -1,7 +1,8 @@
 //! `scimhub target test` and `POST /admin/v1/targets/{name}/test`: a real
 //! second scimhub passes every step; mocks (fault injection) fail each
 //! step with its reason; `target add` refuses (storing nothing) a target
-//! that fails, unless told not to test.
+//! that fails, and `target update` a new URL or new credentials that fail,
+//! unless told not to test.
 
 use std::process::Output;
 
@@ -13,7 +14,6 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::on_both_backends;
 use crate::support::app::Response;
-use crate::support::live::{SECRET_KEY_HEX, scimhub};
 use crate::support::{Backend, TestApp};
 
 const TARGETS: &str = "/admin/v1/targets";
@@ -21,7 +21,6 @@ const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 
 fn with_key(config: &mut Config) {
-    // The key `live::SECRET_KEY_HEX` spells, so the CLI opens what the server sealed.
     config.secret_key = Some(SecretKey([1; 32]));
 }
 
@@ -51,6 +50,16 @@ impl<'a> Admin<'a> {
         self.app.raw(req).await
     }
 
+    async fn patch(&self, path: &str, body: &Value) -> Response {
+        let req = self
+            .app
+            .client()
+            .patch(self.app.url(path))
+            .bearer_auth(&self.token)
+            .json(body);
+        self.app.raw(req).await
+    }
+
     async fn targets(&self) -> Value {
         let req = self
             .app
@@ -67,16 +76,9 @@ fn bearer(name: &str, url: &str, token: &str) -> Value {
     json!({"name": name, "url": url, "credentials": {"kind": "bearer", "token": token}})
 }
 
-/// `scimhub ARGS --database DB` with the servers' secret key, off the async runtime.
+/// `scimhub ARGS --database DB` with the server's secret key.
 async fn cli(app: &TestApp, args: &[&str]) -> Output {
-    let mut cmd = scimhub();
-    cmd.args(args)
-        .args(["--database", &app.database_url])
-        .env("SCIMHUB_SECRET_KEY", SECRET_KEY_HEX)
-        .env("SCIMHUB_LOG", "error");
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
+    app.cli(args).await
 }
 
 fn text(o: &Output) -> String {
@@ -405,9 +407,119 @@ async fn unreachable_targets_say_why(app: TestApp) {
     );
 }
 
+/// `sync.target.update` audit rows' actors, oldest first.
+fn update_actors(app: &TestApp) -> Vec<String> {
+    let query = scimhub::store::AuditQuery {
+        limit: 1000,
+        ..Default::default()
+    };
+    let mut actors: Vec<String> = app
+        .store
+        .audit(&query)
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.event == "sync.target.update")
+        .map(|r| r.actor)
+        .collect();
+    actors.reverse();
+    actors
+}
+
+/// A new URL or new credentials are tested before they are stored: a
+/// failing test changes nothing through either door (`--no-test` /
+/// `"test": false` skip it); other changes are not tested.
+async fn an_update_that_fails_its_test_changes_nothing(app: TestApp) {
+    let admin = Admin::new(&app);
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    let refusing = refusing_target().await;
+    let good_url = format!("{}/scim/v2", downstream.base);
+    let bad_url = format!("{}/scim/v2", refusing.uri());
+    let added = admin
+        .post(TARGETS, Some(&bearer("down", &good_url, &downstream.token)))
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+    let db = scimhub::store::diesel::DieselStore::open(&app.database_url, 2).unwrap();
+    let sealed = || {
+        scimhub::store::SyncStore::find_target(&db, "down")
+            .unwrap()
+            .unwrap()
+            .credentials
+    };
+    let sealed_before = sealed();
+    let shown = app.cli_json(&["target", "show", "down"]).await;
+    let path = format!("{TARGETS}/down");
+
+    let refused = "authentication: the target refused the credentials (HTTP 401)";
+    for body in [
+        json!({"url": bad_url}),
+        json!({"credentials": {"kind": "bearer", "token": "wrong"}}),
+        json!({"url": bad_url, "settings": {"timeout_secs": 5}}),
+    ] {
+        let r = admin.patch(&path, &body).await;
+        r.assert_error(422, None);
+        let detail = r.body["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("nothing was changed") && detail.contains(refused),
+            "{body}: {detail}"
+        );
+        assert_eq!(app.cli_json(&["target", "show", "down"]).await, shown);
+        assert_eq!(sealed(), sealed_before);
+    }
+    for flags in [["--url", bad_url.as_str()], ["--token", "wrong"]] {
+        let args: Vec<&str> = ["target", "update", "down"]
+            .into_iter()
+            .chain(flags)
+            .collect();
+        let out = cli(&app, &args).await;
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        let said = text(&out);
+        assert!(
+            said.contains("nothing was changed")
+                && said.contains(refused)
+                && said.contains("--no-test"),
+            "{said}"
+        );
+        assert_eq!(app.cli_json(&["target", "show", "down"]).await, shown);
+        assert_eq!(sealed(), sealed_before);
+    }
+    assert!(
+        update_actors(&app).is_empty(),
+        "a refused update is not audited"
+    );
+
+    // Untested on request; then a settings change is not tested (it would fail).
+    let r = admin
+        .patch(&path, &json!({"url": bad_url, "test": false}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["base_url"], bad_url.as_str());
+    let r = admin
+        .patch(&path, &json!({"settings": {"timeout_secs": 7}}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let out = cli(
+        &app,
+        &["target", "update", "down", "--token", "other", "--no-test"],
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out));
+    assert_ne!(sealed(), sealed_before);
+    // Back to the real target: the test passes and the change is stored.
+    let back = json!({"url": good_url,
+                      "credentials": {"kind": "bearer", "token": downstream.token}});
+    let r = admin.patch(&path, &back).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let now = app.cli_json(&["target", "show", "down"]).await;
+    assert_eq!(now["base_url"], good_url.as_str());
+    assert_eq!(now["settings"]["timeout_secs"], 7);
+    assert!(!r.text.contains(&downstream.token));
+    assert_eq!(update_actors(&app), ["ops", "ops", "cli:tester", "ops"]);
+}
+
 on_both_backends!(
     config = super::with_key;
     a_real_scimhub_passes_every_step,
+    an_update_that_fails_its_test_changes_nothing,
     refused_credentials_fail_and_nothing_is_stored,
     a_mapping_that_does_not_fit_the_schemas_is_refused,
     unreachable_targets_say_why,

@@ -20,12 +20,12 @@ use super::client::{
 use super::mapping::typecheck::{self, Sample, Severity, TypeProblem};
 use super::mapping::{Mapping, MappingFile};
 use super::sync::LoadedTarget;
-use super::target::{self, NewTarget, TargetError, TargetSettings, TargetView};
+use super::target::{self, NewTarget, TargetChanges, TargetError, TargetSettings, TargetView};
 use super::target_check::{check_filter, check_settings};
 use crate::config::SecretKey;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{self, Filter, FilterLimits};
-use crate::store::{ListQuery, Store, StoreError, SyncStore, Window};
+use crate::store::{ListQuery, Store, StoreError, SyncStore, TargetRecord, Window};
 
 /// Local users (and groups) the mapping is tried on.
 pub const SAMPLE_SIZE: u64 = 5;
@@ -371,9 +371,9 @@ pub async fn test_stored(
     Ok(test_target(&subject, store).await)
 }
 
-/// Why a tested add stored nothing.
+/// Why a tested add or update stored nothing.
 #[derive(Debug, thiserror::Error)]
-pub enum AddError {
+pub enum TestedError {
     #[error(transparent)]
     Target(#[from] TargetError),
     #[error(
@@ -381,7 +381,13 @@ pub enum AddError {
          --no-test / \"test\": false): {}",
         .0.failures()
     )]
-    TestFailed(Box<TestReport>),
+    AddFailed(Box<TestReport>),
+    #[error(
+        "the target test failed, so nothing was changed (fix it, or update it untested with \
+         --no-test / \"test\": false): {}",
+        .0.failures()
+    )]
+    UpdateFailed(Box<TestReport>),
 }
 
 /// `target add`: tests the new target first (unless `test` is false) and
@@ -392,17 +398,43 @@ pub async fn add_tested(
     key: Option<SecretKey>,
     new: NewTarget,
     test: bool,
-) -> Result<TargetView, AddError> {
+) -> Result<TargetView, TestedError> {
     if test {
         if key.is_none() {
             return Err(TargetError::NoSecretKey.into());
         }
         let report = test_target(&TestSubject::new_target(&new)?, store).await;
         if !report.ok {
-            return Err(AddError::TestFailed(Box::new(report)));
+            return Err(TestedError::AddFailed(Box::new(report)));
         }
     }
     Ok(blocking(move || target::add(sync.as_ref(), key.as_ref(), new)).await?)
+}
+
+/// `target update`: applies `changes` to `before` and, when they give the
+/// target a new URL or new credentials (and `test` is true), tests the
+/// changed target before storing it; a failed step changes nothing.
+pub async fn update_tested(
+    store: Arc<dyn Store>,
+    sync: Arc<dyn SyncStore>,
+    key: Option<SecretKey>,
+    rates: &RateLimits,
+    before: TargetRecord,
+    changes: TargetChanges,
+    test: bool,
+) -> Result<TargetView, TestedError> {
+    let new_credentials = changes.credentials.is_some();
+    let after = target::apply(before.clone(), key.as_ref(), changes)?;
+    if test && (new_credentials || after.base_url != before.base_url) {
+        let key = key.as_ref().ok_or(TargetError::NoSecretKey)?;
+        let loaded = LoadedTarget::load(after.clone()).map_err(TargetError::Internal)?;
+        let subject = TestSubject::stored(&loaded, key, rates).map_err(TargetError::Internal)?;
+        let report = test_target(&subject, store).await;
+        if !report.ok {
+            return Err(TestedError::UpdateFailed(Box::new(report)));
+        }
+    }
+    Ok(blocking(move || target::save(sync.as_ref(), &after)).await?)
 }
 
 /// Store work on the blocking pool (diesel is blocking).

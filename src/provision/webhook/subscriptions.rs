@@ -86,7 +86,6 @@ pub fn add(
     hooks: &dyn WebhookStore,
     key: Option<&SecretKey>,
     new: NewSubscription,
-    actor: &str,
 ) -> Result<CreatedSubscription, AppError> {
     let key = key.ok_or_else(|| {
         ScimError::new(
@@ -136,7 +135,6 @@ pub fn add(
         created: Utc::now().trunc_subsecs(3),
     };
     hooks.create_subscription(&record)?;
-    tracing::info!(target: "audit", actor, name = %record.name, url = %super::transport::shown_url(&record.url), "webhook subscription added");
     Ok(CreatedSubscription {
         view: view(&record),
         secret: shown,
@@ -148,11 +146,10 @@ pub fn list(hooks: &dyn WebhookStore) -> Result<Vec<SubscriptionView>, AppError>
 }
 
 /// Removes by id or name.
-pub fn remove(hooks: &dyn WebhookStore, id_or_name: &str, actor: &str) -> Result<(), AppError> {
+pub fn remove(hooks: &dyn WebhookStore, id_or_name: &str) -> Result<(), AppError> {
     if !hooks.delete_subscription(id_or_name)? {
         return Err(ScimError::not_found(format!("no subscription {id_or_name:?}")).into());
     }
-    tracing::info!(target: "audit", actor, subscription = id_or_name, "webhook subscription removed");
     Ok(())
 }
 

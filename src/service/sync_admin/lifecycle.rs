@@ -10,6 +10,7 @@ use crate::provision::sync::history::{self, RunSummary};
 use crate::provision::sync::{Progress, RunOptions, RunReport, RunStatus};
 use crate::provision::target::{self, TargetView};
 use crate::provision::target_status::{self, TargetWithStatus};
+use crate::provision::target_test;
 use crate::scim::ScimError;
 use crate::service::blocking;
 use crate::store::Actor;
@@ -35,29 +36,40 @@ impl SyncAdmin {
         blocking(move || Ok(target_status::show(sync.as_ref(), &name)?)).await
     }
 
-    /// Applies a partial update (see `request::target_changes`); nothing is
-    /// stored unless all of it is valid.
+    /// Applies a partial update (see `request::update_request`); nothing is
+    /// stored unless all of it is valid and, when the URL or credentials
+    /// change, the target passes its test (unless `"test": false`).
     pub async fn update_target(
         &self,
         actor: &Actor,
         name: &str,
         body: Value,
     ) -> Result<Updated, AppError> {
-        let (sync, key, owned) = (self.sync.clone(), self.key.clone(), name.to_string());
-        let updated = blocking(move || {
-            let before = target::show(sync.as_ref(), &owned)?;
-            let changes = request::target_changes(body, &before.settings)?;
-            let reconcile_needed = changes.needs_reconcile(&before);
-            let view = target::update(sync.as_ref(), key.as_ref(), &owned, changes)?;
-            Ok(Updated {
-                target: view,
-                reconcile_needed,
-            })
+        let (sync, owned) = (self.sync.clone(), name.to_string());
+        let (before, request, reconcile_needed) = blocking(move || {
+            let before = target::find(sync.as_ref(), &owned)?;
+            let shown = target::view(&before)?;
+            let request = request::update_request(body, &shown.settings)?;
+            let reconcile_needed = request.changes.needs_reconcile(&shown);
+            Ok((before, request, reconcile_needed))
         })
         .await?;
-        let detail = format!("target {name:?} ({})", updated.target.base_url);
+        let view = target_test::update_tested(
+            self.store.clone(),
+            self.sync.clone(),
+            self.key.clone(),
+            self.engine.rate_limits(),
+            before,
+            request.changes,
+            request.test,
+        )
+        .await?;
+        let detail = format!("target {name:?} ({})", view.base_url);
         self.audit("sync.target.update", actor, detail).await?;
-        Ok(updated)
+        Ok(Updated {
+            target: view,
+            reconcile_needed,
+        })
     }
 
     pub async fn pause(&self, actor: &Actor, name: &str) -> Result<TargetView, AppError> {

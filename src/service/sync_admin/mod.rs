@@ -20,10 +20,9 @@ use crate::provision::client::RateLimits;
 use crate::provision::sync::history::{self, RunSummary};
 use crate::provision::sync::{RunReport, SyncEngine, SyncError};
 use crate::provision::target::{self, TargetError, TargetView};
-use crate::provision::target_test::{self, AddError, TestReport};
+use crate::provision::target_test::{self, TestReport, TestedError};
 use crate::scim::ScimError;
-use crate::store::{Actor, AuditEvent, Store, SyncStore};
-use crate::telemetry::AUDIT;
+use crate::store::{Actor, Store, SyncStore};
 
 /// Runs listed when the request names no `limit`, and the most it may name.
 pub const DEFAULT_RUNS: u32 = 20;
@@ -53,11 +52,13 @@ impl From<TargetError> for AppError {
     }
 }
 
-impl From<AddError> for AppError {
-    fn from(e: AddError) -> Self {
+impl From<TestedError> for AppError {
+    fn from(e: TestedError) -> Self {
         match e {
-            AddError::Target(e) => e.into(),
-            e @ AddError::TestFailed(_) => ScimError::new(422, None, e.to_string()).into(),
+            TestedError::Target(e) => e.into(),
+            e @ (TestedError::AddFailed(_) | TestedError::UpdateFailed(_)) => {
+                ScimError::new(422, None, e.to_string()).into()
+            }
         }
     }
 }
@@ -119,14 +120,7 @@ impl SyncAdmin {
 
     /// Logs and stores one audit event.
     async fn audit(&self, event: &str, actor: &Actor, detail: String) -> Result<(), AppError> {
-        tracing::info!(target: AUDIT, operation = event, actor = %actor.name, detail = %detail);
-        let store = self.store.clone();
-        let event = AuditEvent {
-            event: event.to_string(),
-            actor: actor.clone(),
-            detail: Some(detail),
-        };
-        blocking(move || Ok(store.record_audit(event)?)).await
+        super::audit::record(&self.store, event, actor, detail).await
     }
 
     /// Checks the whole request and (unless `"test": false`) tests the

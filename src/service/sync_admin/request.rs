@@ -114,6 +114,18 @@ struct TargetPatch {
     scope: Option<Value>,
     #[serde(default)]
     settings: Option<Value>,
+    /// Test a new URL or new credentials before storing them (`false`
+    /// skips the test). Never stored.
+    #[serde(default = "yes")]
+    test: bool,
+}
+
+/// What `PATCH /admin/v1/targets/{name}` asks for.
+#[derive(Debug)]
+pub struct UpdateRequest {
+    pub changes: TargetChanges,
+    /// Run the target test on a new URL or new credentials first.
+    pub test: bool,
 }
 
 /// Tells a key given as `null` (`Some(Null)`) from a key left out (`None`).
@@ -138,7 +150,7 @@ fn merge(into: &mut Value, patch: &Value) {
 }
 
 /// The changes a patch asks for, its settings merged over `current`.
-pub fn target_changes(body: Value, current: &TargetSettings) -> Result<TargetChanges, TargetError> {
+pub fn update_request(body: Value, current: &TargetSettings) -> Result<UpdateRequest, TargetError> {
     let patch: TargetPatch =
         serde_json::from_value(body).map_err(|e| invalid(format!("bad target update: {e}")))?;
     let settings = match patch.settings {
@@ -163,12 +175,16 @@ pub fn target_changes(body: Value, current: &TargetSettings) -> Result<TargetCha
             ));
         }
     };
-    Ok(TargetChanges {
+    let changes = TargetChanges {
         base_url: patch.url,
         credentials: patch.credentials.map(credentials).transpose()?,
         mapping: patch.mapping.map(|m| mapping(Some(m))).transpose()?,
         scope,
         settings,
+    };
+    Ok(UpdateRequest {
+        changes,
+        test: patch.test,
     })
 }
 
@@ -271,6 +287,10 @@ mod tests {
         assert!(error(body).contains("unknown field `timeout`"));
     }
 
+    fn target_changes(body: Value, current: &TargetSettings) -> Result<TargetChanges, TargetError> {
+        update_request(body, current).map(|r| r.changes)
+    }
+
     #[test]
     fn updates_change_only_what_they_name() {
         let current = TargetSettings::default();
@@ -296,6 +316,16 @@ mod tests {
         assert!(target_changes(json!({"name": "x"}), &current).is_err());
         assert!(target_changes(json!({"settings": {"timeout": 1}}), &current).is_err());
         assert!(target_changes(json!({"scope": 3}), &current).is_err());
+        // `test` is the request's, never a setting.
+        assert!(
+            update_request(json!({"url": "https://x.example"}), &current)
+                .unwrap()
+                .test
+        );
+        let untested = update_request(json!({"url": "https://x.example", "test": false}), &current);
+        assert!(!untested.unwrap().test);
+        assert!(target_changes(json!({"settings": {"test": false}}), &current).is_err());
+        assert!(target_changes(json!({"test": "no"}), &current).is_err());
     }
 
     #[test]

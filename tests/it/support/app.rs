@@ -14,6 +14,9 @@ use serde_json::Value;
 
 use super::postgres;
 
+/// The OS user `TestApp::cli` runs as: its audit actor is `cli:tester`.
+pub const CLI_USER: &str = "tester";
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -149,6 +152,39 @@ impl TestApp {
     pub fn token_with(&self, name: &str, scopes: &[&str]) -> String {
         let scopes = scopes.iter().map(|s| s.to_string()).collect();
         tokens::create(self.store.as_ref(), name, scopes, None).expect("token")
+    }
+
+    /// Runs `scimhub ARGS --database DB` against this server's database, with
+    /// its secret key and `USER=tester` (so the CLI's actor is `cli:tester`),
+    /// off the async runtime.
+    pub async fn cli(&self, args: &[&str]) -> std::process::Output {
+        let mut cmd = super::live::scimhub();
+        cmd.args(args)
+            .args(["--database", &self.database_url])
+            .env("USER", CLI_USER)
+            .env_remove("LOGNAME")
+            .env_remove("SCIMHUB_SUBSCRIPTION_SECRET")
+            .env("SCIMHUB_LOG", "error");
+        if let Some(key) = &self.config.secret_key {
+            cmd.env("SCIMHUB_SECRET_KEY", hex::encode(key.0));
+        }
+        tokio::task::spawn_blocking(move || cmd.output().expect("run scimhub"))
+            .await
+            .expect("CLI task")
+    }
+
+    /// `cli` with `--json`, asserting success; its output parsed.
+    pub async fn cli_json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.cli(&all).await;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "scimhub {all:?} failed: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}"))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -9,7 +9,7 @@ pub mod postgres;
 pub mod smtp;
 
 pub use app::{Backend, TestApp};
-pub use poll::eventually;
+pub use poll::{eventually, eventually_blocking};
 use serde_json::{Value, json};
 
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
