@@ -29,6 +29,7 @@ mod limits;
 mod listen;
 mod manager_reference;
 mod migrations;
+mod on_demand;
 mod patch;
 mod pushdown;
 mod query;
