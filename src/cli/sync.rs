@@ -1,4 +1,4 @@
-//! `scimhub sync run|approve|reject|show|runs|held`, over the same service
+//! `scimhub sync run|user|approve|reject|show|runs|held`, over the same service
 //! (and audit trail) as the admin API, with a progress bar on a terminal.
 
 use std::io::IsTerminal;
@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::DatabaseArg;
 use super::door::Door;
 use crate::config::Config;
+use crate::provision::on_demand::{self, ProvisionOptions};
 use crate::provision::sync::text;
 use crate::provision::sync::{Progress, RunOptions, RunReport};
 use crate::service::sync_admin::run_limit;
@@ -24,6 +25,25 @@ pub(super) enum SyncCommand {
         /// Compute and print the plan; write nothing to the target.
         #[arg(long)]
         dry_run: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DatabaseArg,
+    },
+    /// Push one user (a userName or an id) and its group memberships to a
+    /// target now, whatever the schedule or the target's state (new,
+    /// paused), printing each step; exits 1 when a step failed.
+    User {
+        target: String,
+        /// userName or id.
+        user: String,
+        /// Show the steps; write nothing (writes show as "would send").
+        #[arg(long)]
+        dry_run: bool,
+        /// Push to a quarantined target too.
+        #[arg(long)]
+        force: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -84,6 +104,7 @@ impl SyncCommand {
     pub(super) fn db(&self) -> &DatabaseArg {
         match self {
             SyncCommand::Run { db, .. }
+            | SyncCommand::User { db, .. }
             | SyncCommand::Approve { db, .. }
             | SyncCommand::Reject { db, .. }
             | SyncCommand::Show { db, .. }
@@ -141,6 +162,29 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
             let report = door.block_on(sync.run_now(actor, target, options, Some(progress)));
             bar.finish_and_clear();
             print_report(&report?, *json)
+        }
+        SyncCommand::User {
+            target,
+            user,
+            dry_run,
+            force,
+            json,
+            ..
+        } => {
+            let options = ProvisionOptions {
+                dry_run: *dry_run,
+                force: *force,
+            };
+            let report = door.block_on(sync.provision_user(actor, target, user, options))?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", on_demand::text::render(&report));
+            }
+            if !report.ok {
+                anyhow::bail!("provisioning {user:?} to target {target:?} failed");
+            }
+            Ok(())
         }
         SyncCommand::Approve { run_id, json, .. } => {
             let (bar, progress) = progress_bar();

@@ -6,6 +6,7 @@ pub mod client;
 pub mod crypto;
 pub mod failures;
 pub mod mapping;
+pub mod on_demand;
 pub mod plan;
 pub mod sync;
 pub mod target;

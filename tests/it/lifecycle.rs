@@ -11,7 +11,7 @@ use crate::support::live::LiveServer;
 use crate::support::{Backend, ENTERPRISE, TestApp, eventually, postgres};
 
 /// A fresh source database of `backend` (None: PostgreSQL not available).
-fn source_database(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
+pub(crate) fn source_database(backend: Backend, dir: &tempfile::TempDir) -> Option<String> {
     match backend {
         Backend::Sqlite => Some(format!(
             "sqlite://{}",
@@ -22,7 +22,7 @@ fn source_database(backend: Backend, dir: &tempfile::TempDir) -> Option<String> 
 }
 
 /// An admin-scoped token of the live server, made with the CLI.
-fn admin_token(server: &LiveServer) -> String {
+pub(crate) fn admin_token(server: &LiveServer) -> String {
     let out = server.cli_ok(&[
         "token",
         "create",
@@ -34,14 +34,14 @@ fn admin_token(server: &LiveServer) -> String {
     out.lines().last().unwrap().trim().to_string()
 }
 
-struct Source<'a> {
-    server: &'a LiveServer,
-    token: String,
-    client: reqwest::Client,
+pub(crate) struct Source<'a> {
+    pub server: &'a LiveServer,
+    pub token: String,
+    pub client: reqwest::Client,
 }
 
 impl Source<'_> {
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self
             .client
             .request(method, format!("{}/scim/v2{path}", self.server.base))
@@ -56,7 +56,7 @@ impl Source<'_> {
         resp.json().await.unwrap_or(Value::Null)
     }
 
-    async fn user(&self, name: &str, manager: Option<&str>) -> String {
+    pub async fn user(&self, name: &str, manager: Option<&str>) -> String {
         let mut body = crate::support::user_body(name);
         body["schemas"] = json!([crate::support::USER_SCHEMA, ENTERPRISE]);
         if let Some(m) = manager {
@@ -66,7 +66,7 @@ impl Source<'_> {
         u["id"].as_str().unwrap().to_string()
     }
 
-    async fn group(&self, name: &str, members: &[&str]) -> String {
+    pub async fn group(&self, name: &str, members: &[&str]) -> String {
         let body = crate::support::group_body(name, members);
         let g = self
             .send(reqwest::Method::POST, "/Groups", Some(body))
@@ -76,7 +76,7 @@ impl Source<'_> {
 }
 
 /// userName → (active, manager's userName) on a SCIM server.
-async fn users_of(app: &TestApp) -> BTreeMap<String, (bool, Option<String>)> {
+pub(crate) async fn users_of(app: &TestApp) -> BTreeMap<String, (bool, Option<String>)> {
     let list = app.get("/Users?count=1000").await.body["Resources"].clone();
     let list = list.as_array().cloned().unwrap_or_default();
     let name_of: BTreeMap<String, String> = list
@@ -102,7 +102,7 @@ async fn users_of(app: &TestApp) -> BTreeMap<String, (bool, Option<String>)> {
 }
 
 /// displayName → member names (users by userName, groups by displayName).
-async fn groups_of(app: &TestApp) -> BTreeMap<String, BTreeSet<String>> {
+pub(crate) async fn groups_of(app: &TestApp) -> BTreeMap<String, BTreeSet<String>> {
     let users = app.get("/Users?count=1000").await.body["Resources"].clone();
     let groups = app.get("/Groups?count=1000").await.body["Resources"].clone();
     let mut names: BTreeMap<String, String> = BTreeMap::new();
@@ -142,7 +142,7 @@ async fn source_app(database_url: &str) -> TestApp {
         .unwrap()
 }
 
-fn add_target(server: &LiveServer, downstream: &TestApp, extra: &[&str]) {
+pub(crate) fn add_target(server: &LiveServer, downstream: &TestApp, extra: &[&str]) {
     let url = format!("{}/scim/v2", downstream.base);
     let mut args = vec!["target", "add", "--name", "down", "--url", &url, "--token"];
     args.push(&downstream.token);
@@ -150,7 +150,7 @@ fn add_target(server: &LiveServer, downstream: &TestApp, extra: &[&str]) {
     server.cli_ok(&args);
 }
 
-fn status(server: &LiveServer) -> Value {
+pub(crate) fn status(server: &LiveServer) -> Value {
     server.cli_json(&["target", "show", "down"])["status"].clone()
 }
 

@@ -31,6 +31,7 @@ mod listen;
 mod manager_reference;
 mod metrics;
 mod migrations;
+mod on_demand;
 mod one_door;
 mod patch;
 mod pushdown;

@@ -27,6 +27,7 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::POST, "/targets/{name}/pause", admin, pause),
         Endpoint::new(Method::POST, "/targets/{name}/resume", admin, resume),
         Endpoint::new(Method::POST, "/targets/{name}/test", admin, test),
+        Endpoint::new(Method::POST, "/targets/{name}/provision", admin, provision),
     ]
 }
 
@@ -104,6 +105,22 @@ async fn resume(
 /// 200 with the step-by-step report, whether or not the target passed.
 async fn test(state: web::Data<AppState>, name: web::Path<String>) -> Handled {
     let report = state.services.sync.test_target(&name).await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+/// 200 with the step-by-step report, whether or not a step failed (`ok`).
+async fn provision(
+    state: web::Data<AppState>,
+    caller: Principal,
+    req: HttpRequest,
+    name: web::Path<String>,
+    ScimJson(body): ScimJson,
+) -> Handled {
+    let report = state
+        .services
+        .sync
+        .provision_from_request(&actor_of(&caller, &req), &name, body)
+        .await?;
     Ok(HttpResponse::Ok().json(report))
 }
 

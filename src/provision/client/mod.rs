@@ -10,6 +10,7 @@ mod headers;
 mod listing;
 mod probe;
 mod rate;
+mod recording;
 mod retry;
 mod schemas;
 mod transport;
@@ -28,10 +29,12 @@ pub use error::ClientError;
 pub use headers::extra_headers;
 pub use probe::{Unreachable, UnreachableKind};
 pub use rate::{RateLimiter, RateLimits, limiter};
+pub use recording::{DRY_RUN_ID_PREFIX, Exchange, ExchangeSink};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use schemas::{PublishedAttribute, PublishedSchema, PublishedSchemas};
 
 use auth::Auth;
+use recording::Recording;
 use retry::{Attempt, with_retries};
 use transport::{Reply, Transport};
 
@@ -89,6 +92,7 @@ pub struct ScimClient {
     inner: Arc<Inner>,
     max_pages: usize,
     rate: Option<Arc<RateLimiter>>,
+    recording: Option<Arc<Recording>>,
 }
 
 struct Inner {
@@ -146,6 +150,7 @@ impl ScimClient {
             }),
             max_pages: DEFAULT_MAX_PAGES,
             rate: None,
+            recording: None,
         })
     }
 
@@ -153,6 +158,14 @@ impl ScimClient {
     /// which other clients of the same target may share.
     pub fn with_rate_limit(mut self, rate: Option<Arc<RateLimiter>>) -> Self {
         self.rate = rate;
+        self
+    }
+
+    /// Every exchange from now on goes to `sink`; with `dry_run` no write
+    /// is sent (each is recorded as "would send" and answered as the
+    /// target would, with made-up ids for created resources).
+    pub fn with_recording(mut self, sink: Arc<dyn ExchangeSink>, dry_run: bool) -> Self {
+        self.recording = Some(Arc::new(Recording::new(sink, dry_run)));
         self
     }
 
@@ -270,12 +283,31 @@ impl ScimClient {
         url
     }
 
-    /// Sends one request with retries. Returns 2xx replies and 404 (whose
+    /// Sends one request with retries (recorded, or answered by the dry
+    /// run, when there is a recording). Returns 2xx replies and 404 (whose
     /// meaning depends on the call); everything else is an error.
     async fn execute(
         &self,
         method: Method,
         url: url::Url,
+        body: Option<&Value>,
+    ) -> Result<Reply, ClientError> {
+        let Some(recording) = &self.recording else {
+            return self.send(&method, &url, body).await;
+        };
+        let base = &self.inner.base;
+        if let Some(reply) = recording.dry_answer(base, &method, &url, body) {
+            return Ok(reply);
+        }
+        let result = self.send(&method, &url, body).await;
+        recording.sent(base, &method, &url, body, &result);
+        result
+    }
+
+    async fn send(
+        &self,
+        method: &Method,
+        url: &url::Url,
         body: Option<&Value>,
     ) -> Result<Reply, ClientError> {
         let inner = &*self.inner;
@@ -286,7 +318,7 @@ impl ScimClient {
         let path = url.path().to_string();
         let refreshed = AtomicBool::new(false);
         with_retries(&inner.transport.retry, &path, || {
-            self.attempt(&method, &url, body.as_deref(), &refreshed)
+            self.attempt(method, url, body.as_deref(), &refreshed)
         })
         .await
     }

@@ -6,6 +6,8 @@ pub enum SyncError {
     UnknownTarget(String),
     #[error("no sync run {0:?}")]
     UnknownRun(String),
+    #[error("no user with the id or userName {0:?}")]
+    UnknownUser(String),
     /// The request does not fit the run's state (e.g. approving a finished run).
     #[error("{0}")]
     Conflict(String),

@@ -116,8 +116,19 @@ pub fn existing(
 /// One local resource as a target sees it.
 pub enum LocalOne {
     InScope(Source),
-    OutOfScope,
+    OutOfScope(OutOfScope),
     Gone,
+}
+
+/// Why a resource is not for the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutOfScope {
+    /// The target's `resource_types` leave its type out.
+    TypeNotSynced,
+    /// A user in none of the target's `scope_groups`.
+    NotInScopeGroups,
+    /// The target's scope filter does not match it.
+    FilteredOut,
 }
 
 /// Reads one resource and decides whether it belongs on the target;
@@ -153,13 +164,20 @@ pub fn load_one(
         ResourceKind::User => (target.syncs("Users"), &target.user_scope),
         ResourceKind::Group => (target.syncs("Groups"), &target.group_scope),
     };
-    let in_scope = synced
-        && in_groups
-        && scope
-            .as_ref()
-            .is_none_or(|f| crate::scim::filter::matches(f, kind, &scim));
-    if !in_scope {
-        return Ok(LocalOne::OutOfScope);
+    let out = if !synced {
+        Some(OutOfScope::TypeNotSynced)
+    } else if !in_groups {
+        Some(OutOfScope::NotInScopeGroups)
+    } else if scope
+        .as_ref()
+        .is_some_and(|f| !crate::scim::filter::matches(f, kind, &scim))
+    {
+        Some(OutOfScope::FilteredOut)
+    } else {
+        None
+    };
+    if let Some(why) = out {
+        return Ok(LocalOne::OutOfScope(why));
     }
     Ok(LocalOne::InScope(Source {
         local_id: id.to_string(),

@@ -10,4 +10,5 @@ pub mod queue;
 pub mod queue_watch;
 mod supervisor;
 
+pub use push::{PushError, Pushed, Session};
 pub use supervisor::{WorkerContext, Workers};

@@ -12,7 +12,6 @@ use super::push::{PushError, Pushed, Session};
 use super::queue;
 use super::supervisor::WorkerContext;
 use crate::provision::client::{ClientError, ScimClient};
-use crate::provision::sync::source::scope_group_ids;
 use crate::provision::sync::{LoadedTarget, SyncError, blocking};
 use crate::scim::ResourceKind;
 use crate::store::{ChangeRecord, TargetRecord, TargetState};
@@ -138,20 +137,8 @@ impl TargetWorker {
         }
         let target = Arc::new(LoadedTarget::load(record.clone())?);
         let client = target.client(self.ctx.key.as_ref(), self.ctx.engine.rate_limits())?;
-        let limits = client.discover().await.unwrap_or_default();
-        let options = target.plan_options(100)?;
-        let (store, names) = (self.ctx.store.clone(), target.settings.scope_groups.clone());
-        let scope_groups = blocking(move || Ok(scope_group_ids(store.as_ref(), &names)?)).await?;
-        let session = Session {
-            target,
-            client,
-            limits,
-            store: self.ctx.store.clone(),
-            sync: self.ctx.sync.clone(),
-            user_match: options.user_match,
-            group_match: options.group_match,
-            scope_groups: Arc::new(scope_groups),
-        };
+        let (store, sync) = (self.ctx.store.clone(), self.ctx.sync.clone());
+        let session = Session::open(target, client, store, sync).await?;
         self.session = Some((session, Instant::now(), record.updated));
         Ok(())
     }

@@ -1,6 +1,8 @@
 //! Pushing one changed resource to a target, from its current state: the
 //! incremental counterpart of a full run's plan for a single object.
-//! Unchanged state (same hash as last pushed) writes nothing.
+//! Unchanged state (same hash as last pushed) writes nothing. On-demand
+//! provisioning drives the same session with a step recorder (and maybe a
+//! dry run); the worker's sessions have none.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,13 +10,14 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::provision::client::{ClientError, ScimClient, TargetLimits};
+use crate::provision::on_demand::{MatchHow, Recorder, Step};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{manager_of, set_manager};
 use crate::provision::plan::members::{diff, remote_members};
 use crate::provision::plan::{DeprovisionMode, DeprovisionReason, MatchKey, Source, display_name};
 use crate::provision::sync::guard_window;
 use crate::provision::sync::report::HeldDeprovision;
-use crate::provision::sync::source::{self, LocalOne};
+use crate::provision::sync::source::{self, LocalOne, scope_group_ids};
 use crate::provision::sync::{LoadedTarget, SyncError, blocking};
 use crate::provision::writes;
 use crate::scim::ResourceKind;
@@ -73,39 +76,132 @@ pub struct Session {
     pub user_match: MatchKey,
     pub group_match: MatchKey,
     pub scope_groups: Arc<HashSet<String>>,
+    /// On-demand provisioning's steps (and dry run); `None` in the worker.
+    pub recorder: Option<Arc<Recorder>>,
 }
 
 impl Session {
+    /// A session over `client`: the target's limits (discovered), matching
+    /// keys and scope groups read now.
+    pub async fn open(
+        target: Arc<LoadedTarget>,
+        client: ScimClient,
+        store: Arc<dyn Store>,
+        sync: Arc<dyn SyncStore>,
+    ) -> Result<Self, SyncError> {
+        let limits = client.discover().await.unwrap_or_default();
+        let options = target.plan_options(100)?;
+        let (reader, names) = (store.clone(), target.settings.scope_groups.clone());
+        let scope_groups = blocking(move || Ok(scope_group_ids(reader.as_ref(), &names)?)).await?;
+        Ok(Self {
+            target,
+            client,
+            limits,
+            store,
+            sync,
+            user_match: options.user_match,
+            group_match: options.group_match,
+            scope_groups: Arc::new(scope_groups),
+            recorder: None,
+        })
+    }
+
+    /// Records every step and exchange from now on in `recorder`; in its
+    /// dry run nothing is written to the target or the id map.
+    pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
+        self.client = self
+            .client
+            .with_recording(recorder.clone(), recorder.dry_run());
+        self.recorder = Some(recorder);
+        self
+    }
+
     fn id(&self) -> String {
         self.target.record.id.clone()
     }
 
-    async fn link(
+    fn note(&self, step: impl FnOnce() -> Step) {
+        if let Some(recorder) = &self.recorder {
+            recorder.note(step());
+        }
+    }
+
+    /// The recorder of a dry run (whose id-map writes are only staged).
+    fn dry_run(&self) -> Option<&Recorder> {
+        self.recorder.as_deref().filter(|r| r.dry_run())
+    }
+
+    pub async fn link(
         &self,
         kind: ResourceKind,
         local_id: &str,
     ) -> Result<Option<LinkRecord>, SyncError> {
+        if let Some(staged) = self.dry_run().and_then(|r| r.staged_link(kind, local_id)) {
+            return Ok(staged);
+        }
         let (sync, target, local) = (self.sync.clone(), self.id(), local_id.to_string());
         blocking(move || Ok(sync.link(&target, kind.as_str(), &local)?)).await
     }
 
+    /// The id map's user and group rows (members can be either).
+    async fn member_links(&self) -> Result<(Vec<LinkRecord>, Vec<LinkRecord>), SyncError> {
+        let (sync, target) = (self.sync.clone(), self.id());
+        let (mut users, mut groups) = blocking(move || {
+            Ok((
+                sync.links(&target, ResourceKind::User.as_str())?,
+                sync.links(&target, ResourceKind::Group.as_str())?,
+            ))
+        })
+        .await?;
+        if let Some(recorder) = self.dry_run() {
+            recorder.overlay(ResourceKind::User, &mut users);
+            recorder.overlay(ResourceKind::Group, &mut groups);
+        }
+        Ok((users, groups))
+    }
+
     async fn put_link(&self, kind: ResourceKind, link: LinkRecord) -> Result<(), SyncError> {
+        if let Some(recorder) = self.dry_run() {
+            recorder.stage_link(kind, &link.local_id.clone(), Some(link));
+            return Ok(());
+        }
         let (sync, target) = (self.sync.clone(), self.id());
         blocking(move || Ok(sync.put_link(&target, kind.as_str(), &link)?)).await
     }
 
     async fn drop_link(&self, kind: ResourceKind, local_id: &str) -> Result<(), SyncError> {
+        if let Some(recorder) = self.dry_run() {
+            recorder.stage_link(kind, local_id, None);
+            return Ok(());
+        }
         let (sync, target, local) = (self.sync.clone(), self.id(), local_id.to_string());
         blocking(move || Ok(sync.remove_link(&target, kind.as_str(), &local)?)).await
     }
 
     /// Reads `local_id` now and makes the target agree with it.
     pub async fn push(&self, kind: ResourceKind, local_id: &str) -> Result<Pushed, PushError> {
+        let local = self.load(kind, local_id).await?;
+        let link = self.link(kind, local_id).await?;
+        match (local, link) {
+            (LocalOne::InScope(source), link) => self.upsert(kind, source, link).await,
+            (LocalOne::OutOfScope(_), Some(link)) => {
+                self.deprovision(kind, link, DeprovisionReason::OutOfScope)
+                    .await
+            }
+            (LocalOne::Gone, Some(link)) => {
+                self.deprovision(kind, link, DeprovisionReason::Gone).await
+            }
+            (LocalOne::OutOfScope(_) | LocalOne::Gone, None) => Ok(Pushed::Nothing),
+        }
+    }
+
+    /// `local_id` as it is now, and whether it belongs on the target.
+    pub async fn load(&self, kind: ResourceKind, local_id: &str) -> Result<LocalOne, SyncError> {
         let store = self.store.clone();
         let target = self.target.clone();
         let scope_groups = self.scope_groups.clone();
         let id = local_id.to_string();
-        let local = blocking(move || {
+        blocking(move || {
             Ok(source::load_one(
                 store.as_ref(),
                 &target,
@@ -114,22 +210,11 @@ impl Session {
                 &scope_groups,
             )?)
         })
-        .await?;
-        let link = self.link(kind, local_id).await?;
-        match (local, link) {
-            (LocalOne::InScope(source), link) => self.upsert(kind, source, link).await,
-            (LocalOne::OutOfScope, Some(link)) => {
-                self.deprovision(kind, link, DeprovisionReason::OutOfScope)
-                    .await
-            }
-            (LocalOne::Gone, Some(link)) => {
-                self.deprovision(kind, link, DeprovisionReason::Gone).await
-            }
-            (LocalOne::OutOfScope | LocalOne::Gone, None) => Ok(Pushed::Nothing),
-        }
+        .await
     }
 
-    async fn upsert(
+    /// Creates, adopts or updates an object in scope (`link`: its id-map row).
+    pub async fn upsert(
         &self,
         kind: ResourceKind,
         source: Source,
@@ -145,12 +230,28 @@ impl Session {
                 .map(|l| l.remote_id);
             set_manager(&mut desired, remote.as_deref());
         }
+        self.note(|| Step::Resource {
+            resource: desired.clone(),
+        });
         let hash = state_hash(&desired);
         let actions = self.target.settings.actions;
         let (remote_id, pushed) = match link {
-            Some(l) if l.state_hash == hash => (l.remote_id, Pushed::Unchanged),
+            Some(l) if l.state_hash == hash => {
+                self.note(|| Step::Match {
+                    how: MatchHow::IdMap,
+                    remote_id: Some(l.remote_id.clone()),
+                    detail: "linked in the id map; unchanged since the last push".into(),
+                });
+                (l.remote_id, Pushed::Unchanged)
+            }
             Some(l) => {
+                self.note(|| Step::Match {
+                    how: MatchHow::IdMap,
+                    remote_id: Some(l.remote_id.clone()),
+                    detail: "linked in the id map; changed since the last push: update".into(),
+                });
                 if !actions.update {
+                    self.note(|| not_allowed("update"));
                     return Ok(Pushed::Nothing);
                 }
                 writes::update(
@@ -169,6 +270,7 @@ impl Session {
                 Some(remote_id) => (remote_id, Pushed::Linked),
                 None => {
                     if !actions.create {
+                        self.note(|| not_allowed("create"));
                         return Ok(Pushed::Nothing);
                     }
                     let created = self
@@ -206,6 +308,15 @@ impl Session {
         Ok(pushed)
     }
 
+    /// Notes that no account is adopted, and why (worded only when recording).
+    fn note_create(&self, why: impl FnOnce() -> String) {
+        self.note(|| Step::Match {
+            how: MatchHow::Create,
+            remote_id: None,
+            detail: format!("not in the id map; {}: to be created", why()),
+        });
+    }
+
     /// Finds the target's existing account by the matching key (on targets
     /// that filter) and brings it up to date.
     async fn adopt(
@@ -218,12 +329,14 @@ impl Session {
             ResourceKind::Group => &self.group_match,
         };
         if !self.limits.filter {
+            self.note_create(|| "the target cannot filter, so no account is looked up".into());
             return Ok(None);
         }
         let Some(filter) = key
             .key(kind, desired)
             .and_then(|k| writes::match_filter(key, &k))
         else {
+            self.note_create(|| format!("no value for the matching attribute {}", key.path.attr));
             return Ok(None);
         };
         let found = self
@@ -232,12 +345,26 @@ impl Session {
             .await
             .map_err(|e| failed("match", None, e))?;
         let [remote] = found.as_slice() else {
+            self.note_create(|| format!("{} accounts match {filter}", found.len()));
             return Ok(None);
         };
         let Some(remote_id) = remote.get("id").and_then(Value::as_str) else {
+            self.note_create(|| format!("the account matching {filter} has no id"));
             return Ok(None);
         };
         let changed = changed_attributes(kind, desired, remote);
+        self.note(|| Step::Match {
+            how: MatchHow::Adopted,
+            remote_id: Some(remote_id.to_string()),
+            detail: if changed.is_empty() {
+                format!("not in the id map; adopted the account matching {filter}")
+            } else {
+                format!(
+                    "not in the id map; adopted the account matching {filter} (differs in {})",
+                    changed.join(", ")
+                )
+            },
+        });
         if !changed.is_empty() && self.target.settings.actions.update {
             writes::update(
                 &self.client,
@@ -270,14 +397,7 @@ impl Session {
             return Ok(false);
         };
         let current = remote_members(&remote);
-        let (sync, target) = (self.sync.clone(), self.id());
-        let (users, groups) = blocking(move || {
-            Ok((
-                sync.links(&target, ResourceKind::User.as_str())?,
-                sync.links(&target, ResourceKind::Group.as_str())?,
-            ))
-        })
-        .await?;
+        let (users, groups) = self.member_links().await?;
         let remote_of: HashMap<&str, &str> = users
             .iter()
             .chain(&groups)
@@ -326,6 +446,9 @@ impl Session {
         kind: ResourceKind,
         local_id: &str,
     ) -> Result<(), SyncError> {
+        if self.dry_run().is_some() {
+            return Ok(());
+        }
         let (sync, target) = (self.sync.clone(), self.id());
         let object = vec![(kind.as_str().to_string(), local_id.to_string())];
         blocking(move || guard_window::record(sync.as_ref(), &target, &object)).await
@@ -403,5 +526,11 @@ impl Session {
         self.record_deprovision(kind, &link.local_id).await?;
         self.drop_link(kind, &link.local_id).await?;
         Ok(Pushed::Deleted)
+    }
+}
+
+fn not_allowed(action: &str) -> Step {
+    Step::Skipped {
+        reason: format!("the target's actions do not include {action}"),
     }
 }

@@ -1,10 +1,12 @@
 //! The sync center for the admin API: targets (add, list, show, remove) and
-//! runs (start in the background, read, list, approve, reject). The same
+//! runs (start in the background, read, list, approve, reject), and one
+//! user pushed on demand. The same
 //! use cases as `scimhub target …` / `scimhub sync …`, with the caller as
 //! the audit actor.
 
 mod failures;
 mod lifecycle;
+mod provision;
 mod request;
 
 pub use lifecycle::Updated;
@@ -66,9 +68,9 @@ impl From<TestedError> for AppError {
 impl From<SyncError> for AppError {
     fn from(e: SyncError) -> Self {
         match e {
-            e @ (SyncError::UnknownTarget(_) | SyncError::UnknownRun(_)) => {
-                ScimError::not_found(e.to_string()).into()
-            }
+            e @ (SyncError::UnknownTarget(_)
+            | SyncError::UnknownRun(_)
+            | SyncError::UnknownUser(_)) => ScimError::not_found(e.to_string()).into(),
             SyncError::Conflict(m) => ScimError::new(409, None, m).into(),
             SyncError::Internal(e) => AppError::Internal(e),
         }

@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::provision::on_demand::ProvisionOptions;
 use crate::provision::sync::RunOptions;
 use crate::provision::target::{
     Credentials, NewTarget, TargetChanges, TargetError, TargetSettings,
@@ -201,6 +202,32 @@ pub fn run_options(body: Option<Value>) -> Result<RunOptions, TargetError> {
     })
 }
 
+/// `POST /admin/v1/targets/{name}/provision`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ProvisionRequest {
+    /// A userName or an id.
+    user: String,
+    #[serde(default, alias = "dry_run")]
+    dry_run: bool,
+    #[serde(default)]
+    force: bool,
+}
+
+/// The user (userName or id) and the options of an on-demand push.
+pub fn provision_request(body: Value) -> Result<(String, ProvisionOptions), TargetError> {
+    let request: ProvisionRequest =
+        serde_json::from_value(body).map_err(|e| invalid(format!("bad provision request: {e}")))?;
+    if request.user.trim().is_empty() {
+        return Err(invalid("user: a userName or an id"));
+    }
+    let options = ProvisionOptions {
+        dry_run: request.dry_run,
+        force: request.force,
+    };
+    Ok((request.user, options))
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -335,5 +362,23 @@ mod tests {
         assert!(run_options(Some(json!({"dry_run": true}))).unwrap().dry_run);
         assert!(run_options(Some(json!({"dryRun": "yes"}))).is_err());
         assert!(run_options(Some(json!({"force": true}))).is_err());
+    }
+
+    #[test]
+    fn provision_requests_name_a_user_and_nothing_unknown() {
+        let (user, options) = provision_request(json!({"user": "alice", "dryRun": true})).unwrap();
+        assert_eq!(user, "alice");
+        assert!(options.dry_run && !options.force);
+        let (_, options) = provision_request(json!({"user": "a", "force": true})).unwrap();
+        assert!(options.force && !options.dry_run);
+        for bad in [
+            json!({}),
+            json!({"user": "  "}),
+            json!({"user": "a", "dryrun": true}),
+            json!({"user": 7}),
+        ] {
+            let e = provision_request(bad.clone()).unwrap_err();
+            assert!(matches!(e, TargetError::Invalid(_)), "{bad}: {e:?}");
+        }
     }
 }
