@@ -334,6 +334,28 @@ async fn a_mapping_that_does_not_fit_the_schemas_is_refused(app: TestApp) {
         (Some("active"), Some("\"yes\""))
     );
     assert_eq!(report["steps"][2]["features"]["max_results"], 50);
+
+    // A mapping change is type-checked too: the fitting one is stored, the
+    // bad one brought back is refused and changes nothing.
+    let path = format!("{TARGETS}/typed");
+    let fits =
+        "[users]\nbase = \"none\"\n[[users.rules]]\ntarget = \"userName\"\nvalue = \"userName\"\n";
+    let r = admin.patch(&path, &json!({"mapping": fits})).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let shown = app.cli_json(&["target", "show", "typed"]).await;
+    let r = admin
+        .patch(&path, &json!({"mapping": YES_INTO_ACTIVE}))
+        .await;
+    r.assert_error(422, None);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("users rule active = \"yes\""),
+        "{}",
+        r.text
+    );
+    assert_eq!(app.cli_json(&["target", "show", "typed"]).await, shown);
 }
 
 async fn unreachable_targets_say_why(app: TestApp) {

@@ -425,7 +425,8 @@ pub async fn update_tested(
 ) -> Result<TargetView, TestedError> {
     let new_credentials = changes.credentials.is_some();
     let after = target::apply(before.clone(), key.as_ref(), changes)?;
-    if test && (new_credentials || after.base_url != before.base_url) {
+    let reaches_differently = new_credentials || after.base_url != before.base_url;
+    if test && (reaches_differently || after.mapping != before.mapping) {
         let key = key.as_ref().ok_or(TargetError::NoSecretKey)?;
         let loaded = LoadedTarget::load(after.clone()).map_err(TargetError::Internal)?;
         let subject = TestSubject::stored(&loaded, key, rates).map_err(TargetError::Internal)?;
