@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 mod email;
+mod values;
 mod webhooks;
 pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
 pub use webhooks::{NotifyEndpoint, WebhookConfig};
@@ -341,7 +342,7 @@ impl Config {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .with_context(|| format!("cannot read config file {}", path.display()))?;
-                toml::from_str(&text)
+                values::from_toml(&text)
                     .with_context(|| format!("invalid config file {}", path.display()))?
             }
             None => Config::default(),
@@ -358,12 +359,7 @@ impl Config {
     }
 
     fn apply_env(&mut self, env: &HashMap<String, String>) -> anyhow::Result<()> {
-        fn parse<T: std::str::FromStr>(key: &str, value: &str) -> anyhow::Result<T> {
-            value
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("environment variable {key} has an invalid value"))
-        }
+        use values::from_env as parse;
         for (key, value) in env {
             let Some(name) = key.strip_prefix("SCIMHUB_") else {
                 continue;
@@ -397,6 +393,7 @@ impl Config {
                         .with_context(|| format!("cannot read {key}"))?;
                     self.cursor_secret = Some(text.trim().to_string());
                 }
+                // The value is a secret: the error says what is expected, never what was sent.
                 "SECRET_KEY" => {
                     self.secret_key = Some(value.parse().map_err(|e| {
                         anyhow::anyhow!("environment variable {key} has an invalid value: {e}")
@@ -407,7 +404,10 @@ impl Config {
                     self.log_format = match value.to_ascii_lowercase().as_str() {
                         "text" => LogFormat::Text,
                         "json" => LogFormat::Json,
-                        _ => bail!("SCIMHUB_LOG_FORMAT must be text or json"),
+                        _ => bail!(
+                            "environment variable {key} has an invalid value {}: expected text or json",
+                            values::shown(value)
+                        ),
                     }
                 }
                 "LOG" => self.log_filter = value.clone(),
@@ -440,34 +440,45 @@ impl Config {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        use values::at_least;
         self.check_listen()?;
-        if self.max_page_size == 0 || self.default_page_size == 0 {
-            bail!("page sizes must be at least 1");
+        let env = |key: &str| format!("SCIMHUB_{}", key.replace('.', "_").to_ascii_uppercase());
+        let positive: [(&str, u64); 11] = [
+            ("default_page_size", self.default_page_size),
+            ("max_page_size", self.max_page_size),
+            ("filter_max_length", self.filter_max_length as u64),
+            ("filter_max_depth", self.filter_max_depth as u64),
+            ("sync.poll_ms", self.sync.poll_ms),
+            ("sync.batch", u64::from(self.sync.batch)),
+            ("sync.lease_secs", self.sync.lease_secs),
+            ("sync.probe_secs", self.sync.probe_secs),
+            ("sync.run_lease_secs", self.sync.run_lease_secs),
+            ("sync.queue_check_secs", self.sync.queue_check_secs),
+            (
+                "sync.queue_alert_checks",
+                u64::from(self.sync.queue_alert_checks),
+            ),
+        ];
+        for (key, value) in positive {
+            at_least(key, &env(key), value, 1)?;
         }
-        if self.max_body_bytes < 1024 {
-            bail!("max_body_bytes must be at least 1024");
-        }
-        if self.filter_max_length == 0
-            || self.filter_max_depth == 0
-            || self.cursor_timeout_secs <= 0
-        {
-            bail!("filter limits and cursor_timeout_secs must be positive");
-        }
-        let sync = &self.sync;
-        if sync.poll_ms == 0
-            || sync.batch == 0
-            || sync.lease_secs == 0
-            || sync.probe_secs == 0
-            || sync.run_lease_secs == 0
-            || sync.queue_check_secs == 0
-            || sync.queue_alert_checks == 0
-        {
+        at_least(
+            "max_body_bytes",
+            &env("max_body_bytes"),
+            self.max_body_bytes,
+            1024,
+        )?;
+        at_least(
+            "cursor_timeout_secs",
+            &env("cursor_timeout_secs"),
+            self.cursor_timeout_secs,
+            1,
+        )?;
+        let share = self.sync.quarantine_failure_share;
+        if !(0.0..=1.0).contains(&share) {
             bail!(
-                "sync poll_ms, batch, lease_secs, probe_secs, run_lease_secs, queue_check_secs and queue_alert_checks must be positive"
+                "sync.quarantine_failure_share (SCIMHUB_SYNC_QUARANTINE_FAILURE_SHARE) is {share}: expected a number from 0 to 1"
             );
-        }
-        if !(0.0..=1.0).contains(&sync.quarantine_failure_share) {
-            bail!("sync quarantine_failure_share must be between 0 and 1");
         }
         self.webhooks.check()?;
         webhooks::check_endpoints(&self.notify, crate::provision::webhook::EVENT_TYPES)?;
@@ -623,6 +634,88 @@ mod tests {
                 "{listen}"
             );
         }
+    }
+
+    /// A bad value names the key, the value and what was expected, from
+    /// the environment, from the file and in the range checks after both;
+    /// a secret's value is never repeated.
+    #[test]
+    fn bad_values_name_the_key_the_value_and_what_was_expected() {
+        let error = |file: Option<&str>, pairs: &[(&str, &str)]| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("scimhub.toml");
+            if let Some(text) = file {
+                std::fs::write(&path, text).unwrap();
+            }
+            let loaded = Config::load(
+                file.map(|_| path.as_path()),
+                &env(pairs),
+                &Overrides::default(),
+            );
+            format!("{:#}", loaded.unwrap_err())
+        };
+        let err = error(None, &[("SCIMHUB_DEFAULT_PAGE_SIZE", "abc")]);
+        assert_eq!(
+            err,
+            "environment variable SCIMHUB_DEFAULT_PAGE_SIZE has an invalid value \"abc\": \
+             expected a whole number, 0 or more"
+        );
+        let err = error(None, &[("SCIMHUB_SYNC_QUARANTINE_FAILURE_SHARE", "half")]);
+        assert!(
+            err.contains("\"half\": expected a number such as 2.5"),
+            "{err}"
+        );
+        let err = error(None, &[("SCIMHUB_WEBHOOK_MAX_ATTEMPTS", "-1")]);
+        assert!(
+            err.contains("SCIMHUB_WEBHOOK_MAX_ATTEMPTS has an invalid value \"-1\""),
+            "{err}"
+        );
+        let err = error(None, &[("SCIMHUB_LOG_FORMAT", "xml")]);
+        assert!(err.ends_with("\"xml\": expected text or json"), "{err}");
+        let err = error(None, &[("SCIMHUB_EMAIL_SMTP_PORT", "smtp")]);
+        assert!(err.contains("\"smtp\": expected a port"), "{err}");
+        let err = error(None, &[("SCIMHUB_SECRET_KEY", "hunter2-not-a-key")]);
+        assert!(
+            err.contains("SCIMHUB_SECRET_KEY") && err.contains("expected 32 bytes"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
+
+        let err = error(
+            Some("listen = \"127.0.0.1:7000\"\ndefault_page_size = \"abc\"\n"),
+            &[],
+        );
+        assert!(err.starts_with("invalid config file "), "{err}");
+        assert!(err.contains("key default_page_size: "), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+        assert!(
+            err.contains("invalid type: string \"abc\", expected a whole number, 0 or more"),
+            "{err}"
+        );
+        let err = error(Some("[sync]\npoll_ms = 1.5\n"), &[]);
+        assert!(err.contains("key sync.poll_ms: "), "{err}");
+        assert!(err.contains("1.5"), "{err}");
+
+        let err = error(Some("default_page_size = 0\n"), &[]);
+        assert_eq!(
+            err,
+            "default_page_size (SCIMHUB_DEFAULT_PAGE_SIZE) is 0: expected at least 1"
+        );
+        let err = error(None, &[("SCIMHUB_SYNC_POLL_MS", "0")]);
+        assert_eq!(
+            err,
+            "sync.poll_ms (SCIMHUB_SYNC_POLL_MS) is 0: expected at least 1"
+        );
+        let err = error(
+            Some("[webhooks]\nretry_base_ms = 10\nretry_max_ms = 5\n"),
+            &[],
+        );
+        assert!(
+            err.contains("(SCIMHUB_WEBHOOK_RETRY_MAX_MS) is 5: expected at least 10"),
+            "{err}"
+        );
+        let err = error(None, &[("SCIMHUB_MAX_BODY_BYTES", "10")]);
+        assert!(err.contains("is 10: expected at least 1024"), "{err}");
     }
 
     #[test]

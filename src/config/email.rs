@@ -126,12 +126,18 @@ impl EmailConfig {
             "EMAIL_SMTP_HOST" => self.smtp_host = Some(value.trim().to_string()),
             "EMAIL_SMTP_PORT" => {
                 self.smtp_port = Some(value.trim().parse().map_err(|_| {
-                    anyhow::anyhow!("environment variable {key} must be a port (1-65535)")
+                    anyhow::anyhow!(
+                        "environment variable {key} has an invalid value {}: expected a port (1-65535)",
+                        super::values::shown(value)
+                    )
                 })?)
             }
             "EMAIL_SECURITY" => {
                 self.security = SmtpSecurity::parse(value).ok_or_else(|| {
-                    anyhow::anyhow!("environment variable {key} must be none, starttls or tls")
+                    anyhow::anyhow!(
+                        "environment variable {key} has an invalid value {}: expected none, starttls or tls",
+                        super::values::shown(value)
+                    )
                 })?
             }
             "EMAIL_USERNAME" => self.username = Some(value.to_string()),

@@ -99,12 +99,7 @@ impl Default for WebhookConfig {
 impl WebhookConfig {
     /// `name` is the variable without `SCIMHUB_`; unknown ones are ignored.
     pub fn apply_env(&mut self, key: &str, name: &str, value: &str) -> anyhow::Result<()> {
-        fn parse<T: std::str::FromStr>(key: &str, value: &str) -> anyhow::Result<T> {
-            value
-                .trim()
-                .parse()
-                .map_err(|_| anyhow::anyhow!("environment variable {key} has an invalid value"))
-        }
+        use super::values::from_env as parse;
         match name {
             "WEBHOOK_POLL_INTERVAL_MS" => self.poll_interval_ms = parse(key, value)?,
             "WEBHOOK_MAX_ATTEMPTS" => self.max_attempts = parse(key, value)?,
@@ -121,19 +116,47 @@ impl WebhookConfig {
     }
 
     pub fn check(&self) -> anyhow::Result<()> {
-        if self.poll_interval_ms == 0
-            || self.subscription_poll_interval_ms == 0
-            || self.timeout_ms == 0
-            || self.retry_base_ms == 0
-        {
-            bail!("webhook intervals, retry_base_ms and timeout_ms must be positive");
+        use super::values::at_least;
+        for (key, env, value) in [
+            (
+                "webhooks.poll_interval_ms",
+                "SCIMHUB_WEBHOOK_POLL_INTERVAL_MS",
+                self.poll_interval_ms,
+            ),
+            (
+                "webhooks.subscription_poll_interval_ms",
+                "SCIMHUB_WEBHOOK_SUBSCRIPTION_POLL_INTERVAL_MS",
+                self.subscription_poll_interval_ms,
+            ),
+            (
+                "webhooks.timeout_ms",
+                "SCIMHUB_WEBHOOK_TIMEOUT_MS",
+                self.timeout_ms,
+            ),
+            (
+                "webhooks.retry_base_ms",
+                "SCIMHUB_WEBHOOK_RETRY_BASE_MS",
+                self.retry_base_ms,
+            ),
+            (
+                "webhooks.max_attempts",
+                "SCIMHUB_WEBHOOK_MAX_ATTEMPTS",
+                u64::from(self.max_attempts),
+            ),
+            (
+                "webhooks.subscription_batch",
+                "SCIMHUB_WEBHOOK_SUBSCRIPTION_BATCH",
+                u64::from(self.subscription_batch),
+            ),
+        ] {
+            at_least(key, env, value, 1)?;
         }
-        if self.max_attempts == 0 || self.subscription_batch == 0 {
-            bail!("webhooks.max_attempts and webhooks.subscription_batch must be at least 1");
-        }
-        if self.retry_max_ms < self.retry_base_ms {
-            bail!("webhooks.retry_max_ms must be at least retry_base_ms");
-        }
+        at_least(
+            "webhooks.retry_max_ms (at least webhooks.retry_base_ms)",
+            "SCIMHUB_WEBHOOK_RETRY_MAX_MS",
+            self.retry_max_ms,
+            self.retry_base_ms,
+        )?;
         Ok(())
     }
 

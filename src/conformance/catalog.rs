@@ -13,16 +13,19 @@ pub enum Suite {
     Rfc7644,
     Okta,
     Entra,
+    /// Variants real clients send that a strict server may refuse.
+    Tolerance,
 }
 
 impl Suite {
-    pub const ALL: [Suite; 3] = [Suite::Rfc7644, Suite::Okta, Suite::Entra];
+    pub const ALL: [Suite; 4] = [Suite::Rfc7644, Suite::Okta, Suite::Entra, Suite::Tolerance];
 
     pub fn folder(self) -> &'static str {
         match self {
             Suite::Rfc7644 => "rfc7644",
             Suite::Okta => "okta",
             Suite::Entra => "entra",
+            Suite::Tolerance => "tolerance",
         }
     }
 }
@@ -40,7 +43,7 @@ impl FromStr for Suite {
         Suite::ALL
             .into_iter()
             .find(|suite| suite.folder().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown suite {s:?}: use rfc7644, okta or entra"))
+            .ok_or_else(|| format!("unknown suite {s:?}: use rfc7644, okta, entra or tolerance"))
     }
 }
 
@@ -73,7 +76,7 @@ pub fn load(only: Option<Suite>) -> Result<Vec<Case>, String> {
     };
     if let Some((stray, _)) = FILES.iter().find(|(f, _)| !known(f)) {
         return Err(format!(
-            "{stray}: case files belong in rfc7644/, okta/ or entra/"
+            "{stray}: case files belong in rfc7644/, okta/, entra/ or tolerance/"
         ));
     }
     Ok(cases)

@@ -4,6 +4,7 @@
 
 mod admin;
 mod body;
+mod canonical_path;
 mod discovery;
 mod error;
 mod me;
@@ -150,6 +151,7 @@ pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, Sock
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .wrap(from_fn(canonical_path::rewrite))
             .wrap(from_fn(metrics::track))
             .wrap(from_fn(middleware::request_id))
             .configure(routes)

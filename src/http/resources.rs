@@ -54,9 +54,10 @@ pub fn endpoints<K: Kind + 'static>() -> Vec<Endpoint> {
 }
 
 /// `attributes` / `excludedAttributes` of a request's query string.
-fn projection(req: &HttpRequest) -> Result<Projection, AppError> {
+fn projection(kind: ResourceKind, req: &HttpRequest) -> Result<Projection, AppError> {
     let params = ListParams::from_pairs(&query_pairs(req));
     Ok(Projection::parse(
+        kind,
         params.attributes.as_deref(),
         params.excluded_attributes.as_deref(),
     )?)
@@ -112,7 +113,7 @@ pub(super) async fn get_one(
     req: &HttpRequest,
 ) -> Handled {
     let base = base_url(req, state);
-    let projection = projection(req)?;
+    let projection = projection(kind, req)?;
     let if_none_match = tags(req, header::IF_NONE_MATCH)?;
     let (body, meta) = fetch(state, kind, id, &base, &projection).await?;
     if if_none_match.is_some_and(|t| t.matches(&meta)) {
@@ -154,7 +155,7 @@ async fn create<K: Kind>(
             (g.to_scim(&base), g.meta)
         }
     };
-    let body = projection(&req)?.apply(K::KIND, body);
+    let body = projection(K::KIND, &req)?.apply(K::KIND, body);
     Ok(response::resource(StatusCode::CREATED, &body, &meta))
 }
 
@@ -209,7 +210,7 @@ pub(super) async fn replace_one(
             (g.to_scim(&base), g.meta)
         }
     };
-    let body = projection(req)?.apply(kind, body);
+    let body = projection(kind, req)?.apply(kind, body);
     Ok(response::resource(StatusCode::OK, &body, &meta))
 }
 
@@ -235,7 +236,7 @@ pub(super) async fn patch_one(
 ) -> Handled {
     let base = base_url(req, state);
     let if_match = tags(req, header::IF_MATCH)?;
-    let projection = projection(req)?;
+    let projection = projection(kind, req)?;
     let (body, meta) = match kind {
         ResourceKind::User => {
             let u = state

@@ -147,7 +147,9 @@ pub fn parse_bulk_request(body: &Value, max_operations: usize) -> Result<BulkReq
 
 /// `/Users`, `/Groups/abc`: the resource type and the id (if any).
 pub fn parse_target(path: &str) -> Result<(ResourceKind, Option<String>), ScimError> {
+    // Endpoint names in any case and a trailing slash, as on the URL.
     let trimmed = path.trim().trim_start_matches('/');
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
     let (kind, id) = match trimmed.split_once('/') {
         Some((k, id)) => (k, Some(id.to_string())),
         None => (trimmed, None),
@@ -329,5 +331,11 @@ mod tests {
             (ResourceKind::Group, Some("abc".into()))
         );
         assert!(parse_target("/Widgets").is_err());
+        // Tolerated like on the URL: any case, a trailing slash.
+        assert_eq!(
+            parse_target("/groups/abc/").unwrap(),
+            (ResourceKind::Group, Some("abc".into()))
+        );
+        assert_eq!(parse_target("/USERS/").unwrap(), (ResourceKind::User, None));
     }
 }

@@ -47,18 +47,17 @@ impl PageRequest {
     }
 }
 
-/// A ListResponse; with `count=0` it carries no `Resources` (RFC 7644 §3.4.2.4).
+/// A ListResponse. `Resources` is always there, also empty and with
+/// `count=0` (RFC 7644 §3.4.2.4 lets it be left out then, but clients that
+/// index into it unconditionally break on that).
 pub fn list_response(total: u64, page: PageRequest, resources: Vec<Value>) -> Value {
-    let mut body = json!({
+    json!({
         "schemas": [LIST_RESPONSE_SCHEMA],
         "totalResults": total,
         "startIndex": page.start_index,
         "itemsPerPage": resources.len(),
-    });
-    if let (true, Some(map)) = (page.count > 0, body.as_object_mut()) {
-        map.insert("Resources".into(), Value::Array(resources));
-    }
-    body
+        "Resources": resources,
+    })
 }
 
 #[cfg(test)]
@@ -83,14 +82,15 @@ mod tests {
     }
 
     #[test]
-    fn count_zero_has_no_resources() {
+    fn count_zero_still_carries_an_empty_resources_array() {
         let p = PageRequest {
             start_index: 1,
             count: 0,
         };
         let body = list_response(42, p, vec![]);
         assert_eq!(body["totalResults"], 42);
-        assert!(body.get("Resources").is_none());
+        assert_eq!(body["itemsPerPage"], 0);
+        assert_eq!(body["Resources"], json!([]));
     }
 }
 

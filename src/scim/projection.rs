@@ -4,55 +4,162 @@
 
 use serde_json::{Map, Value};
 
-use super::error::ScimError;
-use super::filter::{AttrPath, parse_attr_path};
+use super::error::{ScimError, ScimType};
+use super::filter::eval::{resolve, resolve_container};
+use super::filter::{self, AttrPath, Filter, FilterLimits, parse_attr_path, parse_path_prefix};
 use super::registry::{ResourceKind, registry};
+use super::schema::AttributeDef;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Projection {
     /// When non-empty, only these (plus always-returned ones).
-    pub attributes: Vec<AttrPath>,
+    pub attributes: Vec<Selected>,
     /// Removed, unless always returned. Ignored when `attributes` is given.
     pub excluded: Vec<AttrPath>,
 }
 
+/// One entry of `attributes`: a path, and for a complex attribute
+/// optionally a value filter choosing which of its values to show
+/// (`emails[type eq "work"]`, `emails[type eq "work"].value`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selected {
+    pub path: AttrPath,
+    pub filter: Option<Filter>,
+}
+
 const ALWAYS: [&str; 2] = ["id", "schemas"];
 
-fn parse_list(list: Option<&str>) -> Result<Vec<AttrPath>, ScimError> {
+/// Splits a comma-separated list, except at commas inside a value filter.
+fn split_list(list: &str) -> Vec<&str> {
+    let (mut parts, mut start, mut depth, mut quoted, mut escaped) =
+        (Vec::new(), 0, 0u32, false, false);
+    for (i, c) in list.char_indices() {
+        match (quoted, escaped, c) {
+            (true, true, _) => escaped = false,
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => quoted = false,
+            (false, _, '"') => quoted = true,
+            (false, _, '[') => depth += 1,
+            (false, _, ']') => depth = depth.saturating_sub(1),
+            (false, _, ',') if depth == 0 => {
+                parts.push(&list[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&list[start..]);
+    parts
+}
+
+/// An error in `attr[filter]`: `invalidFilter` when the filter is at fault.
+fn invalid_name(item: &str, e: ScimError) -> ScimError {
+    let scim_type = match e.scim_type {
+        Some(ScimType::InvalidFilter) => ScimType::InvalidFilter,
+        _ => ScimType::InvalidValue,
+    };
+    ScimError::bad_request(
+        scim_type,
+        format!("invalid attribute name {item:?}: {}", e.detail),
+    )
+}
+
+/// An attribute name, or a bare extension URN (the whole extension).
+fn parse_name(item: &str) -> Result<AttrPath, ScimError> {
+    if let Some(ext) = registry()
+        .schemas
+        .iter()
+        .find(|x| x.id.eq_ignore_ascii_case(item))
+    {
+        return Ok(AttrPath {
+            uri: None,
+            name: ext.id.to_string(),
+            sub: None,
+        });
+    }
+    parse_attr_path(item).map_err(|e| {
+        ScimError::invalid_value(format!("invalid attribute name {item:?}: {}", e.detail))
+    })
+}
+
+/// `attr[filter]` or `attr[filter].sub`, checked against `kind`'s schema.
+fn parse_filtered(kind: ResourceKind, item: &str) -> Result<Selected, ScimError> {
+    let (path, filter, rest) =
+        parse_path_prefix(item, FilterLimits::default()).map_err(|e| invalid_name(item, e))?;
+    let sub = match rest {
+        "" => None,
+        _ => {
+            let sub = rest
+                .strip_prefix('.')
+                .and_then(|s| parse_attr_path(s).ok())
+                .filter(|s| s.uri.is_none() && s.sub.is_none())
+                .ok_or_else(|| {
+                    ScimError::invalid_value(format!(
+                        "invalid attribute name {item:?}: only '.subAttribute' may follow ']'"
+                    ))
+                })?;
+            Some(sub.name)
+        }
+    };
+    let Some(filter) = filter else {
+        return Ok(Selected { path, filter: None });
+    };
+    // Unknown attributes select nothing, as without a filter (a root
+    // `/.search` asks Users and Groups alike); known simple ones are a mistake.
+    if resolve_container(kind, &path).is_none() && resolve(kind, &path, None).is_some() {
+        return Err(ScimError::invalid_value(format!(
+            "invalid attribute name {item:?}: '{path}' is not a complex attribute of a {}, so it takes no value filter",
+            kind.as_str()
+        )));
+    }
+    let whole = Filter::ValuePath {
+        path: path.clone(),
+        filter: Box::new(filter.clone()),
+    };
+    filter::check(&whole, kind).map_err(|e| invalid_name(item, e))?;
+    Ok(Selected {
+        path: AttrPath { sub, ..path },
+        filter: Some(filter),
+    })
+}
+
+fn parse_list(
+    kind: ResourceKind,
+    list: Option<&str>,
+    filters_allowed: bool,
+) -> Result<Vec<Selected>, ScimError> {
     let Some(list) = list else {
         return Ok(Vec::new());
     };
-    list.split(',')
+    split_list(list)
+        .into_iter()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|s| {
-            // A bare extension URN names the whole extension.
-            if let Some(ext) = registry()
-                .schemas
-                .iter()
-                .find(|x| x.id.eq_ignore_ascii_case(s))
-            {
-                return Ok(AttrPath {
-                    uri: None,
-                    name: ext.id.to_string(),
-                    sub: None,
-                });
-            }
-            parse_attr_path(s).map_err(|e| {
-                ScimError::bad_request(
-                    super::error::ScimType::InvalidValue,
-                    format!("invalid attribute name {s:?}: {}", e.detail),
-                )
-            })
+        .map(|item| match (item.contains('['), filters_allowed) {
+            (false, _) => Ok(Selected {
+                path: parse_name(item)?,
+                filter: None,
+            }),
+            (true, true) => parse_filtered(kind, item),
+            (true, false) => Err(ScimError::invalid_value(format!(
+                "invalid attribute name {item:?}: value filters are supported in 'attributes' only"
+            ))),
         })
         .collect()
 }
 
 impl Projection {
-    pub fn parse(attributes: Option<&str>, excluded: Option<&str>) -> Result<Self, ScimError> {
+    pub fn parse(
+        kind: ResourceKind,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> Result<Self, ScimError> {
         Ok(Self {
-            attributes: parse_list(attributes)?,
-            excluded: parse_list(excluded)?,
+            attributes: parse_list(kind, attributes, true)?,
+            excluded: parse_list(kind, excluded, false)?
+                .into_iter()
+                .map(|s| s.path)
+                .collect(),
         })
     }
 
@@ -61,7 +168,7 @@ impl Projection {
     pub fn shows(&self, name: &str) -> bool {
         let named = |p: &AttrPath| p.uri.is_none() && p.name.eq_ignore_ascii_case(name);
         if !self.attributes.is_empty() {
-            self.attributes.iter().any(named)
+            self.attributes.iter().any(|s| named(&s.path))
         } else {
             !self.excluded.iter().any(|p| named(p) && p.sub.is_none())
         }
@@ -90,43 +197,43 @@ impl Projection {
             let is_extension = registry()
                 .extensions(kind)
                 .any(|e| e.id.eq_ignore_ascii_case(&key));
-            let wanted: Vec<&AttrPath> = self
+            let wanted: Vec<&Selected> = self
                 .attributes
                 .iter()
-                .filter(|p| match (&p.uri, is_extension) {
-                    (None, false) => p.name.eq_ignore_ascii_case(&key),
-                    (None, true) => p.name.eq_ignore_ascii_case(&key), // the whole extension
-                    (Some(uri), true) => uri.eq_ignore_ascii_case(&key),
-                    (Some(uri), false) => {
-                        uri.eq_ignore_ascii_case(registry().core_schema(kind).id)
-                            && p.name.eq_ignore_ascii_case(&key)
+                .filter(|s| {
+                    let p = &s.path;
+                    match (&p.uri, is_extension) {
+                        (None, false) => p.name.eq_ignore_ascii_case(&key),
+                        (None, true) => p.name.eq_ignore_ascii_case(&key), // the whole extension
+                        (Some(uri), true) => uri.eq_ignore_ascii_case(&key),
+                        (Some(uri), false) => {
+                            uri.eq_ignore_ascii_case(registry().core_schema(kind).id)
+                                && p.name.eq_ignore_ascii_case(&key)
+                        }
                     }
                 })
                 .collect();
             if wanted.is_empty() {
                 continue;
             }
-            let whole = wanted
-                .iter()
-                .any(|p| (is_extension && p.uri.is_none()) || (!is_extension && p.sub.is_none()));
-            if whole {
-                out.insert(key, value);
-            } else if is_extension {
-                let names: Vec<(String, Option<String>)> = wanted
-                    .iter()
-                    .map(|p| (p.name.clone(), p.sub.clone()))
-                    .collect();
-                if let Value::Object(ext) = value {
-                    let kept = keep_named(ext, &names);
+            if is_extension {
+                if wanted.iter().any(|s| s.path.uri.is_none()) {
+                    out.insert(key, value);
+                } else if let Value::Object(ext) = value {
+                    let kept = keep_named(kind, ext, &wanted);
                     if !kept.is_empty() {
                         out.insert(key, Value::Object(kept));
                     }
                 }
-            } else {
-                let subs: Vec<&str> = wanted.iter().filter_map(|p| p.sub.as_deref()).collect();
-                if let Some(v) = keep_subs(value, &subs) {
-                    out.insert(key, v);
-                }
+                continue;
+            }
+            let path = &wanted[0].path;
+            let bare = AttrPath {
+                sub: None,
+                ..path.clone()
+            };
+            if let Some(v) = select(kind, &bare, value, &wanted) {
+                out.insert(key, v);
             }
         }
         out
@@ -159,33 +266,77 @@ fn find_key(map: &Map<String, Value>, name: &str) -> Option<String> {
     map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
 }
 
-fn keep_named(map: Map<String, Value>, names: &[(String, Option<String>)]) -> Map<String, Value> {
+/// The attributes of an extension object that `wanted` (paths with the
+/// extension's URN) names.
+fn keep_named(
+    kind: ResourceKind,
+    map: Map<String, Value>,
+    wanted: &[&Selected],
+) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in map {
-        let subs: Vec<&str> = names
+        let mine: Vec<&Selected> = wanted
             .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case(&key))
-            .map(|(_, s)| s.as_deref().unwrap_or(""))
+            .copied()
+            .filter(|s| s.path.name.eq_ignore_ascii_case(&key))
             .collect();
-        if subs.is_empty() {
+        let Some(first) = mine.first() else {
             continue;
-        }
-        if subs.contains(&"") {
-            out.insert(key, value);
-        } else if let Some(v) = keep_subs(value, &subs) {
+        };
+        let bare = AttrPath {
+            sub: None,
+            ..first.path.clone()
+        };
+        if let Some(v) = select(kind, &bare, value, &mine) {
             out.insert(key, v);
         }
     }
     out
 }
 
-/// Keeps only some sub-attributes of a complex (or multi-valued complex) value.
-fn keep_subs(value: Value, subs: &[&str]) -> Option<Value> {
-    let pick = |v: Value| -> Option<Value> {
-        let Value::Object(m) = v else { return None };
+/// What `wanted` keeps of one attribute's value (`attribute` names it):
+/// the whole value, or of each of its values (one, or each of a
+/// multi-valued attribute) the sub-attributes asked for, where a value
+/// filter, if given, selects that value.
+fn select(
+    kind: ResourceKind,
+    attribute: &AttrPath,
+    value: Value,
+    wanted: &[&Selected],
+) -> Option<Value> {
+    if wanted
+        .iter()
+        .any(|s| s.path.sub.is_none() && s.filter.is_none())
+    {
+        return Some(value);
+    }
+    let container: Option<&'static AttributeDef> = resolve_container(kind, attribute);
+    let pick = |element: Value| -> Option<Value> {
+        let applies: Vec<&Selected> = wanted
+            .iter()
+            .copied()
+            .filter(|s| match (&s.filter, container) {
+                (None, _) => true,
+                (Some(f), Some(def)) => filter::matches_value(f, kind, def, &element),
+                (Some(_), None) => false,
+            })
+            .collect();
+        if applies.iter().any(|s| s.path.sub.is_none()) {
+            return Some(element);
+        }
+        let Value::Object(m) = element else {
+            return None;
+        };
         let kept: Map<String, Value> = m
             .into_iter()
-            .filter(|(k, _)| subs.iter().any(|s| s.eq_ignore_ascii_case(k)))
+            .filter(|(k, _)| {
+                applies.iter().any(|s| {
+                    s.path
+                        .sub
+                        .as_deref()
+                        .is_some_and(|sub| sub.eq_ignore_ascii_case(k))
+                })
+            })
             .collect();
         (!kept.is_empty()).then_some(Value::Object(kept))
     };
@@ -238,18 +389,23 @@ mod tests {
 
     #[test]
     fn attributes_keep_only_what_is_asked_plus_always() {
-        let p = Projection::parse(Some("userName,name.givenName,emails.value"), None).unwrap();
+        let p = Projection::parse(
+            ResourceKind::User,
+            Some("userName,name.givenName,emails.value"),
+            None,
+        )
+        .unwrap();
         let v = p.apply(ResourceKind::User, user());
         assert_eq!(
             v,
             json!({"schemas": ["s"], "id": "1", "userName": "ann", "name": {"givenName": "Ann"}, "emails": [{"value": "a@x"}]})
         );
         let ext = format!("{ENTERPRISE_USER_SCHEMA}:department");
-        let v = Projection::parse(Some(&ext), None)
+        let v = Projection::parse(ResourceKind::User, Some(&ext), None)
             .unwrap()
             .apply(ResourceKind::User, user());
         assert_eq!(v[ENTERPRISE_USER_SCHEMA], json!({"department": "R&D"}));
-        let v = Projection::parse(Some(ENTERPRISE_USER_SCHEMA), None)
+        let v = Projection::parse(ResourceKind::User, Some(ENTERPRISE_USER_SCHEMA), None)
             .unwrap()
             .apply(ResourceKind::User, user());
         assert_eq!(
@@ -261,7 +417,12 @@ mod tests {
     #[test]
     fn excluded_attributes_are_removed_but_never_id() {
         let ext = format!("{ENTERPRISE_USER_SCHEMA}:costCenter");
-        let p = Projection::parse(None, Some(&format!("title,id,name.familyName,{ext}"))).unwrap();
+        let p = Projection::parse(
+            ResourceKind::User,
+            None,
+            Some(&format!("title,id,name.familyName,{ext}")),
+        )
+        .unwrap();
         let v = p.apply(ResourceKind::User, user());
         assert!(v.get("title").is_none());
         assert_eq!(v["id"], "1");
@@ -272,25 +433,105 @@ mod tests {
     #[test]
     fn shows_tells_whether_members_are_needed() {
         assert!(
-            !Projection::parse(None, Some("members"))
+            !Projection::parse(ResourceKind::Group, None, Some("members"))
                 .unwrap()
                 .shows("members")
         );
         assert!(
-            Projection::parse(None, Some("members.display"))
+            Projection::parse(ResourceKind::Group, None, Some("members.display"))
                 .unwrap()
                 .shows("members")
         );
         assert!(
-            !Projection::parse(Some("displayName"), None)
+            !Projection::parse(ResourceKind::Group, Some("displayName"), None)
                 .unwrap()
                 .shows("members")
         );
         assert!(
-            Projection::parse(Some("members"), None)
+            Projection::parse(ResourceKind::Group, Some("members"), None)
                 .unwrap()
                 .shows("MEMBERS")
         );
         assert!(Projection::default().shows("members"));
+    }
+
+    fn with_emails() -> Value {
+        json!({
+            "schemas": ["s"], "id": "1", "userName": "ann",
+            "emails": [
+                {"value": "a@work", "type": "work", "primary": true},
+                {"value": "a@home", "type": "home"},
+                {"value": "b@work", "type": "Work"}
+            ],
+            "phoneNumbers": [{"value": "1", "type": "work"}],
+        })
+    }
+
+    fn keep(attributes: &str) -> Value {
+        Projection::parse(ResourceKind::User, Some(attributes), None)
+            .unwrap_or_else(|e| panic!("{attributes}: {}", e.detail))
+            .apply(ResourceKind::User, with_emails())
+    }
+
+    #[test]
+    fn a_value_filter_in_attributes_selects_those_values() {
+        let work = json!([
+            {"value": "a@work", "type": "work", "primary": true},
+            {"value": "b@work", "type": "Work"}
+        ]);
+        let v = keep(r#"emails[type eq "work"]"#);
+        assert_eq!(v, json!({"schemas": ["s"], "id": "1", "emails": work}));
+        // The unquoted form, a sub-attribute after the brackets, and commas
+        // inside the filter do not split the list.
+        assert_eq!(keep("emails[type eq work]")["emails"], work);
+        assert_eq!(
+            keep(r#"emails[type eq "work" and primary eq true].value"#)["emails"],
+            json!([{"value": "a@work"}])
+        );
+        assert_eq!(
+            keep(r#"userName,emails[value eq "x,y" or type eq "home"]"#),
+            json!({"schemas": ["s"], "id": "1", "userName": "ann", "emails": [{"value": "a@home", "type": "home"}]})
+        );
+        // Several entries for one attribute show what any of them selects.
+        assert_eq!(
+            keep(r#"emails[type eq "home"],emails[primary eq true].type"#)["emails"],
+            json!([{"type": "work"}, {"value": "a@home", "type": "home"}])
+        );
+        assert_eq!(
+            keep(r#"emails[type eq "home"],emails"#)["emails"],
+            with_emails()["emails"]
+        );
+        // Nothing selected: the attribute is left out.
+        assert!(keep(r#"emails[type eq "other"]"#).get("emails").is_none());
+        assert!(
+            keep(r#"undefinedThing[type eq "x"]"#)
+                .get("emails")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_wrong_value_filter_in_attributes_is_refused() {
+        for (list, scim_type) in [
+            (r#"emails[type eq "work""#, ScimType::InvalidFilter),
+            (r#"emails[primary eq "maybe"]"#, ScimType::InvalidFilter),
+            (r#"userName[type eq "work"]"#, ScimType::InvalidValue),
+            (r#"emails[type eq "work"]value"#, ScimType::InvalidValue),
+            (r#"emails[type eq "work"].value.x"#, ScimType::InvalidValue),
+        ] {
+            let err = Projection::parse(ResourceKind::User, Some(list), None).unwrap_err();
+            assert_eq!(
+                (err.status, err.scim_type),
+                (400, Some(scim_type)),
+                "{list}: {}",
+                err.detail
+            );
+            let named = list.split('[').next().unwrap();
+            assert!(err.detail.contains(named), "{list}: {}", err.detail);
+        }
+        let err = Projection::parse(ResourceKind::User, None, Some(r#"emails[type eq "work"]"#))
+            .unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::InvalidValue));
+        assert!(err.detail.contains("'attributes' only"), "{}", err.detail);
     }
 }

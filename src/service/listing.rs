@@ -90,6 +90,7 @@ impl Listing {
         };
         let sort = parse_sort(params.sort_by.as_deref(), params.sort_order.as_deref())?;
         let projection = Projection::parse(
+            kind,
             params.attributes.as_deref(),
             params.excluded_attributes.as_deref(),
         )?;
@@ -215,7 +216,7 @@ impl Listing {
                 },
                 resources,
             )),
-            (Some(count), _) => {
+            (Some(_), _) => {
                 let expires = now + self.cursors.ttl_secs;
                 let make = |direction, position: &crate::scim::sort::Position| {
                     self.cursors.encode(&CursorState {
@@ -243,9 +244,8 @@ impl Listing {
                             Value::String(make(Direction::Before, first)),
                         );
                     }
-                    if count > 0 {
-                        map.insert("Resources".into(), Value::Array(resources));
-                    }
+                    // Also with count=0, as on index paging (`list_response`).
+                    map.insert("Resources".into(), Value::Array(resources));
                 }
                 Ok(body)
             }

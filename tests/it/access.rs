@@ -27,6 +27,12 @@ struct Ids {
 }
 
 fn concrete(rule: &RouteRule, ids: &Ids) -> String {
+    spelled(rule, &rule.path, ids)
+}
+
+/// `pattern` (the rule's path or a variant spelling of it) with the ids the
+/// rule's path calls for.
+fn spelled(rule: &RouteRule, pattern: &str, ids: &Ids) -> String {
     let id = if rule.path.starts_with("/scim/v2/Users/") {
         ids.user.as_str()
     } else if rule.path.starts_with("/scim/v2/Groups/") {
@@ -40,7 +46,34 @@ fn concrete(rule: &RouteRule, ids: &Ids) -> String {
     } else {
         "x"
     };
-    rule.path.replace("{id}", id).replace("{name}", "x")
+    pattern.replace("{id}", id).replace("{name}", "x")
+}
+
+/// The SCIM path patterns tolerant clients send for a route (README
+/// "Tolerated variants"): endpoint names in lower and upper case, and a
+/// trailing slash.
+fn variant_spellings(rule: &RouteRule) -> Vec<String> {
+    let Some(rest) = rule.path.strip_prefix("/scim/v2") else {
+        return Vec::new();
+    };
+    let respell = |case: fn(&str) -> String| {
+        let segments: Vec<String> = rest
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    s.to_string()
+                } else {
+                    case(s)
+                }
+            })
+            .collect();
+        format!("/scim/v2{}", segments.join("/"))
+    };
+    vec![
+        respell(|s| s.to_ascii_lowercase()),
+        respell(|s| s.to_ascii_uppercase()),
+        format!("{}/", rule.path),
+    ]
 }
 
 fn method(rule: &RouteRule) -> Method {
@@ -323,6 +356,59 @@ async fn every_route_is_reached_with_its_scope(default: TestApp) {
     assert_healthy(&app).await;
 }
 
+/// Every tolerated spelling of every SCIM route is that route behind the
+/// same guard: 401 without a credential, 403 without the route's scope,
+/// and reached (neither refused nor unknown) with exactly that scope.
+async fn variant_spellings_are_guarded_like_their_routes(default: TestApp) {
+    let keys = keys();
+    let (app, ids) = start(&default, &keys).await;
+    let unknown = Ids {
+        user: "no-such-user".into(),
+        group: "no-such-group".into(),
+        token: "0000000000000000".into(),
+    };
+    let only = |s: &str| app.token_with(&format!("variant-only-{}", s.replace(':', "-")), &[s]);
+    let (reader, writer) = (only(tokens::SCOPE_READ), only(tokens::SCOPE_WRITE));
+    let before = (app.snapshot(), tokens_state(&app));
+    let mut walked = 0;
+    for rule in protected()
+        .iter()
+        .filter(|r| r.path.starts_with("/scim/v2/"))
+    {
+        let (with_scope, without) = match rule.scope {
+            Some(tokens::SCOPE_READ) => (&reader, &writer),
+            _ => (&writer, &reader),
+        };
+        for pattern in variant_spellings(rule) {
+            let what = format!("{} {pattern}", rule.method);
+            let r = call(&app, method(rule), &spelled(rule, &pattern, &ids), None).await;
+            r.assert_error(401, None);
+            let bearer = format!("Bearer {without}");
+            let path = spelled(rule, &pattern, &ids);
+            let r = call(&app, method(rule), &path, Some(&bearer)).await;
+            assert_eq!(r.status, StatusCode::FORBIDDEN, "{what}: {}", r.text);
+            let bearer = format!("Bearer {with_scope}");
+            let path = spelled(rule, &pattern, &unknown);
+            let r = call(&app, method(rule), &path, Some(&bearer)).await;
+            let status = r.status.as_u16();
+            assert!(
+                !matches!(status, 401 | 403 | 405) && status < 500 || status == 501,
+                "{what}: {status} {}",
+                r.text
+            );
+            assert_ne!(r.body["detail"], "no such endpoint", "{what} is mounted");
+            walked += 1;
+        }
+    }
+    assert!(walked > 60, "only {walked} spellings walked");
+    assert_eq!(
+        (app.snapshot(), tokens_state(&app)),
+        before,
+        "nothing changed"
+    );
+    assert_healthy(&app).await;
+}
+
 /// Only `/healthz` and `/livez` are public, and each API's guard matches the
 /// scopes the table declares for it.
 #[test]
@@ -398,4 +484,5 @@ on_both_backends!(
     every_route_refuses_every_bad_credential,
     every_route_needs_its_scope,
     every_route_is_reached_with_its_scope,
+    variant_spellings_are_guarded_like_their_routes,
 );

@@ -43,6 +43,7 @@ mod sync_faults;
 mod target_test;
 mod targets;
 mod token_cli;
+mod tolerance;
 mod user_groups_etag;
 mod users;
 mod webhooks;

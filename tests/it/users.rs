@@ -161,7 +161,11 @@ async fn list_pages_with_exact_totals(app: TestApp) {
 
     let zero = app.get("/Users?count=0").await;
     assert_eq!(zero.body["totalResults"], 5);
-    assert!(zero.body.get("Resources").is_none());
+    assert_eq!(
+        zero.body["Resources"],
+        json!([]),
+        "count=0 keeps an empty Resources"
+    );
 
     let past_end = app.get("/Users?startIndex=10").await;
     assert_eq!(past_end.body["totalResults"], 5);
@@ -169,7 +173,8 @@ async fn list_pages_with_exact_totals(app: TestApp) {
 
     let negative = app.get("/Users?startIndex=-3&count=-1").await;
     assert_eq!(negative.body["startIndex"], 1);
-    assert!(negative.body.get("Resources").is_none());
+    assert_eq!(negative.body["itemsPerPage"], 0);
+    assert_eq!(negative.body["Resources"], json!([]));
 }
 
 async fn count_is_clamped_to_max_results(default: TestApp) {

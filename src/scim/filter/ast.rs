@@ -91,6 +91,20 @@ pub enum CompValue {
     String(String),
 }
 
+impl CompValue {
+    /// The boolean this value stands for: `true`/`false`, or the strings
+    /// "True"/"False" in any case (Microsoft Entra ID sends booleans as
+    /// strings, in filters as in bodies).
+    pub fn as_boolean(&self) -> Option<bool> {
+        match self {
+            CompValue::Bool(b) => Some(*b),
+            CompValue::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
+            CompValue::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
     Compare {

@@ -53,8 +53,9 @@ pub fn resolve(
     }
 }
 
-/// The definition of the attribute a value filter ranges over.
-fn resolve_container(kind: ResourceKind, path: &AttrPath) -> Option<&'static AttributeDef> {
+/// The definition of the complex attribute a value filter ranges over
+/// (`None` when the path names no complex attribute of `kind`).
+pub fn resolve_container(kind: ResourceKind, path: &AttrPath) -> Option<&'static AttributeDef> {
     let bare = AttrPath {
         uri: path.uri.clone(),
         name: path.name.clone(),
@@ -92,7 +93,7 @@ fn check_in(
     parent: Option<&'static AttributeDef>,
 ) -> Result<(), ScimError> {
     match filter {
-        Filter::Compare { path, op, .. } => check_leaf(kind, path, Some(*op), parent),
+        Filter::Compare { path, op, value } => check_leaf(kind, path, Some((*op, value)), parent),
         Filter::Present(path) => check_leaf(kind, path, None, parent),
         Filter::And(a, b) | Filter::Or(a, b) => {
             check_in(a, kind, parent)?;
@@ -112,7 +113,7 @@ fn check_in(
 fn check_leaf(
     kind: ResourceKind,
     path: &AttrPath,
-    op: Option<CompareOp>,
+    comparison: Option<(CompareOp, &CompValue)>,
     parent: Option<&'static AttributeDef>,
 ) -> Result<(), ScimError> {
     let Some(def) = resolve(kind, path, parent) else {
@@ -123,7 +124,9 @@ fn check_leaf(
             "'{path}' cannot be used in a filter"
         )));
     }
-    let Some(op) = op else { return Ok(()) };
+    let Some((op, value)) = comparison else {
+        return Ok(());
+    };
     let t = def.attr_type;
     if op.is_ordering() && matches!(t, AttrType::Boolean | AttrType::Binary) {
         return Err(ScimError::invalid_filter(format!(
@@ -143,7 +146,38 @@ fn check_leaf(
             op.as_str()
         )));
     }
-    Ok(())
+    check_value_kind(def, path, op, value)
+}
+
+/// A dateTime, number or boolean attribute compared with a value of another
+/// kind would match nothing, silently: refuse it, naming the value. `null`
+/// is allowed everywhere, as are string booleans ("True", Entra).
+fn check_value_kind(
+    def: &AttributeDef,
+    path: &AttrPath,
+    op: CompareOp,
+    value: &CompValue,
+) -> Result<(), ScimError> {
+    let substring = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
+    let expected = match (def.attr_type, value) {
+        (_, CompValue::Null) => return Ok(()),
+        (AttrType::DateTime, CompValue::String(_)) if substring => return Ok(()),
+        (AttrType::DateTime, CompValue::String(s)) if DateTime::parse_from_rfc3339(s).is_ok() => {
+            return Ok(());
+        }
+        (AttrType::DateTime, _) => {
+            "a dateTime (RFC 3339, such as \"2015-10-10T14:38:21Z\" or 2015-10-10T14:38:21.86-07:00)"
+        }
+        (AttrType::Boolean, v) if v.as_boolean().is_some() => return Ok(()),
+        (AttrType::Boolean, _) => "true or false",
+        (AttrType::Integer | AttrType::Decimal, CompValue::Number(_)) => return Ok(()),
+        (AttrType::Integer, _) => "an integer",
+        (AttrType::Decimal, _) => "a number",
+        _ => return Ok(()),
+    };
+    Err(ScimError::invalid_filter(format!(
+        "'{path}' is compared with {value}, but it takes {expected}"
+    )))
 }
 
 /// Case-insensitive member lookup (attribute names ignore case).
@@ -307,7 +341,10 @@ pub fn fold(s: &str, case_exact: bool) -> String {
 
 fn compare(def: &AttributeDef, actual: &Value, op: CompareOp, literal: &CompValue) -> bool {
     match (def.attr_type, actual, literal) {
-        (AttrType::Boolean, Value::Bool(a), CompValue::Bool(b)) => order_matches(op, a.cmp(b)),
+        (AttrType::Boolean, Value::Bool(a), b) => match b.as_boolean() {
+            Some(b) => order_matches(op, a.cmp(&b)),
+            None => false,
+        },
         (AttrType::Integer | AttrType::Decimal, Value::Number(a), CompValue::Number(b)) => {
             match (a.as_f64(), b.as_f64()) {
                 (Some(a), Some(b)) => a.partial_cmp(&b).is_some_and(|o| order_matches(op, o)),
@@ -412,6 +449,17 @@ mod tests {
             (r#"not (undefinedThing eq "x")"#, true),
             (r#"userName eq "nobody" or not (active eq false)"#, true),
             ("nickName eq null", true),
+            // Entra's string booleans mean the boolean.
+            (r#"active eq "True""#, true),
+            (r#"active eq "false""#, false),
+            (r#"active ne "FALSE""#, true),
+            (r#"emails[type eq "work" and primary eq "true"]"#, true),
+            // Unquoted values: strings, dateTimes by the attribute's type.
+            ("name.familyName sw O", true),
+            ("meta.created gt 2026-01-01T09:00:00-02:00", false), // 11:00Z
+            ("meta.created lt 2026-01-01T11:00:00+00:30", true),
+            ("meta.created eq 2026-01-01T10:00:00Z", true),
+            (r#"meta.created sw "2026-01""#, true),
         ];
         for (f, expected) in truths {
             assert_eq!(eval_str(f), expected, "{f}");
@@ -433,6 +481,46 @@ mod tests {
                 Some(crate::scim::ScimType::InvalidFilter),
                 "{f}"
             );
+        }
+    }
+
+    /// A dateTime, boolean or number attribute compared with a value of
+    /// another kind is refused, naming the value, instead of matching nothing.
+    #[test]
+    fn checks_refuse_values_of_the_wrong_kind() {
+        for (f, named) in [
+            (r#"meta.created gt "yesterday""#, "\"yesterday\""),
+            ("meta.created gt yesterday", "\"yesterday\""),
+            ("meta.lastModified eq 2015", "2015"),
+            ("meta.created ge true", "true"),
+            (r#"active eq "maybe""#, "\"maybe\""),
+            ("active eq 1", "1"),
+            (r#"emails[primary eq "yes"]"#, "\"yes\""),
+        ] {
+            let parsed = parse_filter(f, FilterLimits::default()).unwrap();
+            let err = check(&parsed, ResourceKind::User).unwrap_err();
+            assert_eq!(
+                (err.status, err.scim_type),
+                (400, Some(crate::scim::ScimType::InvalidFilter)),
+                "{f}"
+            );
+            assert!(
+                err.detail
+                    .contains(&format!("compared with {named}, but it takes")),
+                "{f}: {}",
+                err.detail
+            );
+        }
+        for f in [
+            "meta.created eq null",
+            r#"meta.created co "2026""#,
+            r#"active eq "TRUE""#,
+            "active ne null",
+            "userName eq 12",
+            "userName eq true",
+        ] {
+            let parsed = parse_filter(f, FilterLimits::default()).unwrap();
+            assert!(check(&parsed, ResourceKind::User).is_ok(), "{f}");
         }
     }
 }

@@ -273,18 +273,43 @@ fn string_literal(input: &str) -> Res<'_, String> {
     cut_fail(input, "a closing '\"' for this string")
 }
 
-fn number_literal(input: &str) -> Res<'_, Number> {
-    let (rest, text) = recognize((
+/// The number grammar of RFC 7644 / JSON, as text.
+fn number_text(input: &str) -> Res<'_, &str> {
+    recognize((
         opt(char('-')),
         digit1,
         opt((char('.'), digit1)),
         opt((one_of("eE"), opt(one_of("+-")), digit1)),
     ))
-    .parse(input)?;
-    match serde_json::from_str::<Number>(text) {
-        Ok(n) if at_word_end(rest) => Ok((rest, n)),
-        _ => cut_fail(input, "a valid number"),
+    .parse(input)
+}
+
+/// Where an unquoted value ends: whitespace (as `multispace` reads it), a
+/// parenthesis, a bracket or a quote.
+fn ends_bare_value(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '(' | ')' | '[' | ']' | '"')
+}
+
+/// An unquoted value that is not `true`/`false`/`null` or a number: read as
+/// a string (`userName sw O`, `meta.created gt 2015-10-10T14:38:21.86-07:00`),
+/// as Microsoft's validator and older clients send it. The words that join
+/// filters are refused, so `userName eq and x pr` stays an error.
+fn bare_string(input: &str) -> Res<'_, CompValue> {
+    let end = input.find(ends_bare_value).unwrap_or(input.len());
+    let (word, rest) = input.split_at(end);
+    let keyword = ["and", "or", "not"]
+        .iter()
+        .any(|k| word.eq_ignore_ascii_case(k));
+    if word.is_empty() || keyword {
+        return cut_fail(
+            input,
+            "a value: a quoted string, a number, true, false or null",
+        );
     }
+    if word.contains('\0') {
+        return cut_fail(input, "a value without NUL characters");
+    }
+    Ok((rest, CompValue::String(word.to_string())))
 }
 
 fn comp_value(input: &str) -> Res<'_, CompValue> {
@@ -298,19 +323,22 @@ fn comp_value(input: &str) -> Res<'_, CompValue> {
         ("null", CompValue::Null),
     ] {
         if let Ok((rest, _)) = tag_no_case::<_, _, Failure<'_>>(word).parse(input)
-            && at_word_end(rest)
+            && (rest.is_empty() || rest.starts_with(ends_bare_value))
         {
             return Ok((rest, value));
         }
     }
-    match number_literal(input) {
-        Ok((rest, n)) => Ok((rest, CompValue::Number(n))),
-        Err(Err::Failure(f)) => Err(Err::Failure(f)),
-        Err(_) => cut_fail(
-            input,
-            "a value: a quoted string, a number, true, false or null",
-        ),
+    // A number only when the whole unquoted value is one (a date such as
+    // 2015-10-10 starts like a number but is not).
+    if let Ok((rest, text)) = number_text(input)
+        && (rest.is_empty() || rest.starts_with(ends_bare_value))
+    {
+        return match serde_json::from_str::<Number>(text) {
+            Ok(n) => Ok((rest, CompValue::Number(n))),
+            Err(_) => cut_fail(input, "a valid number"),
+        };
     }
+    bare_string(input)
 }
 
 impl Ctx {
@@ -545,7 +573,12 @@ mod tests {
             (r#"emails[type eq "a""#, "']'"),
             (r#"emails[x[y eq 1]]"#, "inside a value filter"),
             (r#"userName eq "a" garbage"#, "'and', 'or'"),
-            ("userName eq bareword", "a value"),
+            ("userName eq )", "a value"),
+            ("userName eq and", "a value"),
+            (r#"userName eq "a" and title eq or"#, "a value"),
+            ("userName eq 1e999", "a valid number"),
+            ("(userName eq ann", "')'"),
+            ("userName eq O\"Malley\"", "'and', 'or'"),
             ("", "empty"),
         ];
         for (input, needle) in cases {
@@ -553,6 +586,76 @@ mod tests {
             assert_eq!(err.status, 400);
             assert_eq!(err.scim_type, Some(crate::scim::ScimType::InvalidFilter));
             assert!(err.detail.contains(needle), "{input}: {}", err.detail);
+        }
+    }
+
+    /// Unquoted values are strings unless they are a keyword or a whole
+    /// number; the filter words around them keep their meaning.
+    #[test]
+    fn unquoted_values_are_strings_where_unambiguous() {
+        let string = |name: &str, op, v: &str| Filter::Compare {
+            path: AttrPath {
+                uri: None,
+                name: name.into(),
+                sub: None,
+            },
+            op,
+            value: CompValue::String(v.into()),
+        };
+        assert_eq!(
+            parse("userName sw O"),
+            string("userName", CompareOp::Sw, "O")
+        );
+        assert_eq!(
+            parse("name.familyName eq Employee"),
+            Filter::Compare {
+                path: AttrPath::with_sub("name", "familyName"),
+                op: CompareOp::Eq,
+                value: CompValue::String("Employee".into()),
+            }
+        );
+        let Filter::Compare { value, .. } = parse("meta.created gt 2015-10-10T14:38:21.86-07:00")
+        else {
+            panic!()
+        };
+        assert_eq!(
+            value,
+            CompValue::String("2015-10-10T14:38:21.86-07:00".into())
+        );
+        assert_eq!(
+            parse("(userName eq ann) or emails[type eq work]"),
+            Filter::Or(
+                Box::new(string("userName", CompareOp::Eq, "ann")),
+                Box::new(Filter::ValuePath {
+                    path: AttrPath::new("emails"),
+                    filter: Box::new(string("type", CompareOp::Eq, "work")),
+                }),
+            )
+        );
+        assert_eq!(
+            parse("userName eq ann AND title pr"),
+            Filter::And(
+                Box::new(string("userName", CompareOp::Eq, "ann")),
+                Box::new(Filter::Present(AttrPath::new("title"))),
+            )
+        );
+        for (text, value) in [
+            ("active eq TRUE", CompValue::Bool(true)),
+            ("active eq false", CompValue::Bool(false)),
+            ("title eq null", CompValue::Null),
+            (
+                "x eq -2.5e3",
+                CompValue::Number(Number::from_f64(-2500.0).unwrap()),
+            ),
+            ("x eq 42", CompValue::Number(42.into())),
+            ("x eq 42abc", CompValue::String("42abc".into())),
+            ("x eq truely", CompValue::String("truely".into())),
+            ("x eq r&d", CompValue::String("r&d".into())),
+        ] {
+            let Filter::Compare { value: got, .. } = parse(text) else {
+                panic!("{text}")
+            };
+            assert_eq!(got, value, "{text}");
         }
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::request::Op;
 use super::target::AttrTarget;
@@ -165,12 +165,19 @@ impl MemberLog {
 }
 
 /// Member values from an operation's value: an array, one object or a bare
-/// id; `$ref` (also null) is accepted and ignored, `display` is readOnly.
+/// id (`"u1"` for `{"value": "u1"}`, alone or in the array); `$ref` (also
+/// null) is accepted and ignored, `display` is readOnly.
 fn members(target: &AttrTarget, value: Option<&Value>) -> Result<Vec<MemberValue>, ScimError> {
+    // Bare ids become objects here, so a blank one is refused like
+    // `{"value": ""}` instead of being dropped as an empty value.
+    let object = |v: &Value| match v {
+        Value::String(id) => json!({ "value": id }),
+        other => other.clone(),
+    };
     let value = match value {
         None | Some(Value::Null) => return Ok(Vec::new()),
-        Some(Value::Array(_)) => value.cloned(),
-        Some(single) => Some(Value::Array(vec![single.clone()])),
+        Some(Value::Array(items)) => Some(Value::Array(items.iter().map(object).collect())),
+        Some(single) => Some(Value::Array(vec![object(single)])),
     };
     let coerced = match value {
         Some(v) => coerce(target.def, &v, "members")?,

@@ -241,15 +241,11 @@ pub fn user_filter(filter: &Filter) -> Option<Pred<users::table>> {
                 (true, "department", None) => text!(u::department_lower, false),
                 (true, "costcenter", None) => text!(u::cost_center_lower, false),
                 (true, "manager", Some("value")) => text!(u::manager_id, false),
-                (false, "active", None) => match (op, value) {
-                    (None, _) => Some(always()),
-                    (Some(CompareOp::Eq), CompValue::Bool(b)) => {
-                        Some(Box::new(u::active.eq(*b).nullable()))
-                    }
-                    (Some(CompareOp::Ne), CompValue::Bool(b)) => {
-                        Some(Box::new(u::active.ne(*b).nullable()))
-                    }
-                    (Some(CompareOp::Ne), CompValue::Null) => Some(always()),
+                (false, "active", None) => match (op, value.as_boolean(), value) {
+                    (None, _, _) => Some(always()),
+                    (Some(CompareOp::Eq), Some(b), _) => Some(Box::new(u::active.eq(b).nullable())),
+                    (Some(CompareOp::Ne), Some(b), _) => Some(Box::new(u::active.ne(b).nullable())),
+                    (Some(CompareOp::Ne), None, CompValue::Null) => Some(always()),
                     _ => Some(never()),
                 },
                 (false, "meta", Some("created")) => meta_time!(op, value, u::created),

@@ -80,6 +80,41 @@ fn remove_members_by_value_filter() {
     );
 }
 
+/// A bare id where a member object is expected (`"value": "<id>"` meaning
+/// `[{"value": "<id>"}]`), as older clients send it, in every operation.
+#[test]
+fn a_bare_string_is_a_member_id_in_every_operation() {
+    for (ops, expected) in [
+        (
+            json!([{"op": "Add", "path": "members", "value": ["u1", "u2"]}]),
+            delta(false, &[], vec![user("u1"), user("u2")]),
+        ),
+        (
+            json!([{"op": "add", "value": {"members": "u5"}}]),
+            delta(false, &[], vec![user("u5")]),
+        ),
+        (
+            json!([{"op": "remove", "path": "members", "value": "u1"}]),
+            delta(false, &["u1"], vec![]),
+        ),
+        (
+            json!([{"op": "remove", "path": "members", "value": ["u1", {"value": "u2"}]}]),
+            delta(false, &["u1", "u2"], vec![]),
+        ),
+        (
+            json!([{"op": "replace", "path": "members", "value": "u3"}]),
+            delta(true, &[], vec![user("u3")]),
+        ),
+    ] {
+        assert_eq!(changes(ops.clone()), expected, "{ops}");
+    }
+    for blank in [json!(""), json!(["u1", " "])] {
+        let ops = json!([{"op": "add", "path": "members", "value": blank}]);
+        let err = patch(GROUP, &group(), ops.clone()).unwrap_err();
+        assert_eq!(err.scim_type, Some(ScimType::InvalidValue), "{ops}");
+    }
+}
+
 #[test]
 fn remove_members_listed_in_value() {
     assert_eq!(
