@@ -1,7 +1,8 @@
 //! Paths into a JSON body: `meta.location`, `Resources[0].userName`,
 //! `["urn:…:enterprise:2.0:User"].manager.value` (quote keys holding dots).
 
-use serde_json::{Map, Value};
+pub use crate::scim::member::member;
+use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -45,17 +46,6 @@ pub fn parse(path: &str) -> Result<Vec<Segment>, String> {
         }
     }
     Ok(segments)
-}
-
-/// An object member by name: the exact name first, then ignoring case
-/// (SCIM attribute names are case-insensitive, RFC 7643 §2.1).
-pub fn member<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    object.get(name).or_else(|| {
-        object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
 }
 
 pub fn lookup<'a>(value: &'a Value, segments: &[Segment]) -> Option<&'a Value> {

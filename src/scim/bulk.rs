@@ -1,6 +1,7 @@
 //! `/Bulk` (RFC 7644 §3.7): request parsing, `bulkId` references and the
 //! order that resolves them. Pure: executing the operations is the service's.
 
+use super::member::member;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -51,18 +52,12 @@ fn syntax(detail: impl Into<String>) -> ScimError {
     ScimError::invalid_syntax(detail)
 }
 
-fn get<'v>(map: &'v serde_json::Map<String, Value>, name: &str) -> Option<&'v Value> {
-    map.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
-}
-
 /// Parses a BulkRequest; more than `max_operations` is 413 (RFC 7644 §3.7.4).
 pub fn parse_bulk_request(body: &Value, max_operations: usize) -> Result<BulkRequest, ScimError> {
     let Value::Object(map) = body else {
         return Err(syntax("a BulkRequest must be a JSON object"));
     };
-    let schemas_ok = get(map, "schemas")
+    let schemas_ok = member(map, "schemas")
         .and_then(Value::as_array)
         .is_some_and(|s| {
             s.iter().any(|u| {
@@ -74,13 +69,13 @@ pub fn parse_bulk_request(body: &Value, max_operations: usize) -> Result<BulkReq
         return Err(syntax(format!("'schemas' must include \"{BULK_REQUEST}\"")));
     }
     let fail_on_errors =
-        match get(map, "failOnErrors") {
+        match member(map, "failOnErrors") {
             None | Some(Value::Null) => None,
             Some(v) => Some(v.as_u64().filter(|n| *n > 0).ok_or_else(|| {
                 ScimError::invalid_value("failOnErrors must be a positive integer")
             })?),
         };
-    let Some(Value::Array(items)) = get(map, "Operations") else {
+    let Some(Value::Array(items)) = member(map, "Operations") else {
         return Err(syntax("'Operations' must be an array"));
     };
     if items.len() > max_operations {
@@ -95,7 +90,7 @@ pub fn parse_bulk_request(body: &Value, max_operations: usize) -> Result<BulkReq
         let Value::Object(op) = item else {
             return Err(syntax(format!("operation {n} must be an object")));
         };
-        let method = match get(op, "method")
+        let method = match member(op, "method")
             .and_then(Value::as_str)
             .map(str::to_ascii_uppercase)
             .as_deref()
@@ -110,7 +105,7 @@ pub fn parse_bulk_request(body: &Value, max_operations: usize) -> Result<BulkReq
                 )));
             }
         };
-        let text = |name: &str| get(op, name).and_then(Value::as_str).map(str::to_string);
+        let text = |name: &str| member(op, name).and_then(Value::as_str).map(str::to_string);
         let path =
             text("path").ok_or_else(|| syntax(format!("operation {n}: 'path' is required")))?;
         let bulk_id = text("bulkId");
@@ -124,7 +119,7 @@ pub fn parse_bulk_request(body: &Value, max_operations: usize) -> Result<BulkReq
                 "operation {n}: bulkId \"{b}\" is used twice"
             )));
         }
-        let data = get(op, "data").filter(|d| !d.is_null()).cloned();
+        let data = member(op, "data").filter(|d| !d.is_null()).cloned();
         if method != BulkMethod::Delete && data.is_none() {
             return Err(syntax(format!(
                 "operation {n}: 'data' is required for {}",

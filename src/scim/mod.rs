@@ -7,6 +7,7 @@ pub mod error;
 pub mod etag;
 pub mod filter;
 pub mod list;
+pub mod member;
 pub mod patch;
 pub mod path;
 pub mod projection;

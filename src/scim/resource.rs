@@ -160,10 +160,7 @@ fn external_id_def() -> AttributeDef {
 
 fn check_schemas(kind: ResourceKind, body: &Map<String, Value>) -> Result<(), ScimError> {
     let core = registry().core_schema(kind).id;
-    let schemas = body
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(SCHEMAS))
-        .map(|(_, v)| v);
+    let schemas = super::member::member(body, SCHEMAS);
     let Some(Value::Array(list)) = schemas else {
         return Err(ScimError::invalid_syntax(format!(
             "'schemas' must be an array that includes \"{core}\""

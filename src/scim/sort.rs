@@ -4,6 +4,7 @@
 //! last ascending (first descending); ties break by id. The SQL ordering in
 //! `store` follows exactly these rules.
 
+use super::member::member_of;
 use std::cmp::Ordering;
 
 use chrono::DateTime;
@@ -73,15 +74,6 @@ impl Position {
     }
 }
 
-fn get_ci<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
-    let map = object.as_object()?;
-    map.get(name).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
 /// The value `resource` sorts by under `path`.
 pub fn sort_value(kind: ResourceKind, resource: &Value, path: &AttrPath) -> SortValue {
     let Some(def) = resolve(kind, path, None) else {
@@ -91,11 +83,11 @@ pub fn sort_value(kind: ResourceKind, resource: &Value, path: &AttrPath) -> Sort
         Some(uri)
             if !uri.eq_ignore_ascii_case(super::registry::registry().core_schema(kind).id) =>
         {
-            get_ci(resource, uri)
+            member_of(resource, uri)
         }
         _ => Some(resource),
     };
-    let Some(mut v) = container.and_then(|c| get_ci(c, &path.name)) else {
+    let Some(mut v) = container.and_then(|c| member_of(c, &path.name)) else {
         return SortValue::Null;
     };
     if let Value::Array(items) = v {
@@ -109,7 +101,7 @@ pub fn sort_value(kind: ResourceKind, resource: &Value, path: &AttrPath) -> Sort
     }
     let sub = path.sub.as_deref().or(v.is_object().then_some("value"));
     if let Some(sub) = sub {
-        match get_ci(v, sub) {
+        match member_of(v, sub) {
             Some(inner) => v = inner,
             None => return SortValue::Null,
         }

@@ -2,6 +2,7 @@
 //! (`name.givenName`, `urn:…:User:department`, `emails[type eq "work"].value`)
 //! and target paths say where a value is written.
 
+use crate::scim::member::member;
 use serde_json::{Map, Value};
 
 use crate::scim::ResourceKind;
@@ -103,16 +104,6 @@ pub fn parse_value_path(input: &str) -> Result<ValuePath, String> {
     })
 }
 
-/// Case-insensitive member lookup (attribute names ignore case).
-pub fn get_ci<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    object.get(name).or_else(|| {
-        object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
 /// Whether `uri` names the core schema of `kind` (its attributes sit at the root).
 pub fn is_core(kind: ResourceKind, uri: &str) -> bool {
     registry().core_schema(kind).id.eq_ignore_ascii_case(uri)
@@ -136,14 +127,14 @@ pub fn definition(kind: ResourceKind, attr: &AttrPath) -> Option<&'static Attrib
 fn container<'v>(kind: ResourceKind, resource: &'v Value, attr: &AttrPath) -> Option<&'v Value> {
     let root = resource.as_object()?;
     match &attr.uri {
-        Some(uri) if !is_core(kind, uri) => get_ci(root, uri),
+        Some(uri) if !is_core(kind, uri) => member(root, uri),
         _ => Some(resource),
     }
 }
 
 fn sub_of(v: &Value, sub: &str) -> Value {
     v.as_object()
-        .and_then(|o| get_ci(o, sub))
+        .and_then(|o| member(o, sub))
         .cloned()
         .unwrap_or(Value::Null)
 }
@@ -154,7 +145,7 @@ fn sub_of(v: &Value, sub: &str) -> Value {
 pub fn read(kind: ResourceKind, resource: &Value, path: &ValuePath) -> Value {
     let Some(attr) = container(kind, resource, &path.attr)
         .and_then(Value::as_object)
-        .and_then(|o| get_ci(o, &path.attr.name))
+        .and_then(|o| member(o, &path.attr.name))
     else {
         return Value::Null;
     };
@@ -314,7 +305,7 @@ fn element_matches(el: &Value, template: &[(String, Value)]) -> bool {
     };
     template
         .iter()
-        .all(|(k, want)| match (get_ci(obj, k), want) {
+        .all(|(k, want)| match (member(obj, k), want) {
             (Some(Value::String(a)), Value::String(b)) => a.eq_ignore_ascii_case(b),
             (Some(a), b) => a == b,
             (None, Value::Null) => true,

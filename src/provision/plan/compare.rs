@@ -4,9 +4,10 @@
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use crate::provision::mapping::path::{definition, get_ci};
+use crate::provision::mapping::path::definition;
 use crate::scim::ResourceKind;
 use crate::scim::filter::AttrPath;
+use crate::scim::member::member;
 use crate::scim::schema::AttrType;
 
 /// Whether `want` is contained in `have`: objects by their keys (the target
@@ -16,7 +17,7 @@ pub fn contained(want: &Value, have: &Value) -> bool {
     match (want, have) {
         (Value::Object(w), Value::Object(h)) => w
             .iter()
-            .all(|(k, v)| contained(v, get_ci(h, k).unwrap_or(&Value::Null))),
+            .all(|(k, v)| contained(v, member(h, k).unwrap_or(&Value::Null))),
         (Value::Array(w), Value::Array(h)) => {
             w.len() == h.len() && w.iter().all(|x| h.iter().any(|y| contained(x, y)))
         }
@@ -38,7 +39,7 @@ pub fn changed_attributes(kind: ResourceKind, want: &Value, have: &Value) -> Vec
         .flatten()
         .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
         .filter(|(k, v)| {
-            let h = get_ci(have, k).unwrap_or(&Value::Null);
+            let h = member(have, k).unwrap_or(&Value::Null);
             let fold = definition(kind, &AttrPath::new(k))
                 .is_some_and(|d| d.attr_type == AttrType::String && !d.case_exact);
             match (v, h) {

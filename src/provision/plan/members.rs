@@ -1,6 +1,7 @@
 //! Group membership as add/remove diffs against the target's actual
 //! members, cut into PATCHes no larger than the target accepts.
 
+use crate::scim::member::member_of;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
@@ -9,10 +10,8 @@ use super::types::MemberPatch;
 
 /// The member ids (`members[].value`) a target group lists.
 pub fn remote_members(group: &Value) -> Vec<String> {
-    group
-        .as_object()
-        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("members")))
-        .and_then(|(_, v)| v.as_array())
+    member_of(group, "members")
+        .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(|m| m.get("value").and_then(Value::as_str))

@@ -24,6 +24,7 @@ pub use matching::MatchKey;
 pub use types::*;
 
 use crate::scim::ResourceKind;
+use crate::scim::member::member_of;
 use compare::{changed_attributes, state_hash};
 
 #[derive(Debug, Clone)]
@@ -162,13 +163,9 @@ fn diff_one(kind: ResourceKind, s: &Source, desired: Value, resolution: &Resolut
 }
 
 fn is_inactive(remote: &Remote) -> bool {
-    remote
-        .resource
-        .as_object()
-        .and_then(|o| o.iter().find(|(k, _)| k.eq_ignore_ascii_case("active")))
-        .is_some_and(|(_, v)| {
-            v == &Value::Bool(false) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
-        })
+    member_of(&remote.resource, "active").is_some_and(|v| {
+        v == &Value::Bool(false) || v.as_str().is_some_and(|s| s.eq_ignore_ascii_case("false"))
+    })
 }
 
 /// Linked resources no longer among the sources.
@@ -224,11 +221,8 @@ pub fn display_name(kind: ResourceKind, resource: &Value) -> Option<String> {
         ResourceKind::User => "userName",
         ResourceKind::Group => "displayName",
     };
-    resource
-        .as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .and_then(|(_, v)| v.as_str())
+    member_of(resource, key)
+        .and_then(Value::as_str)
         .map(str::to_string)
 }
 

@@ -8,6 +8,7 @@
 //! numerically. An attribute the schema does not define is unassigned: every
 //! comparison on it is false (so `not (...)` around it is true).
 
+use crate::scim::member::member_of;
 use std::cmp::Ordering;
 
 use chrono::DateTime;
@@ -180,16 +181,6 @@ fn check_value_kind(
     )))
 }
 
-/// Case-insensitive member lookup (attribute names ignore case).
-fn get_ci<'v>(object: &'v Value, name: &str) -> Option<&'v Value> {
-    let map = object.as_object()?;
-    map.get(name).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
 fn each(value: &Value) -> Vec<&Value> {
     match value {
         Value::Array(items) => items.iter().collect(),
@@ -209,7 +200,7 @@ fn container<'v>(kind: ResourceKind, resource: &'v Value, path: &AttrPath) -> Op
             if schema.id == reg.core_schema(kind).id {
                 Some(resource)
             } else {
-                get_ci(resource, schema.id)
+                member_of(resource, schema.id)
             }
         }
     }
@@ -228,18 +219,18 @@ fn values<'v>(
     } else {
         container(kind, scope, path)
     };
-    let Some(attr) = base.and_then(|b| get_ci(b, &path.name)) else {
+    let Some(attr) = base.and_then(|b| member_of(b, &path.name)) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     for v in each(attr) {
         match (&path.sub, v) {
             (Some(sub), Value::Object(_)) => {
-                out.extend(get_ci(v, sub).map(each).unwrap_or_default())
+                out.extend(member_of(v, sub).map(each).unwrap_or_default())
             }
             (Some(_), _) => {}
             (None, Value::Object(_)) => {
-                out.extend(get_ci(v, "value").map(each).unwrap_or_default())
+                out.extend(member_of(v, "value").map(each).unwrap_or_default())
             }
             (None, other) => out.push(other),
         }
@@ -308,7 +299,7 @@ fn eval(
                 return false;
             };
             let base = container(kind, scope, path);
-            let Some(attr) = base.and_then(|b| get_ci(b, &path.name)) else {
+            let Some(attr) = base.and_then(|b| member_of(b, &path.name)) else {
                 return false;
             };
             each(attr)

@@ -1,5 +1,6 @@
 //! The PatchOp message (RFC 7644 §3.5.2): `schemas` and `Operations`.
 
+use crate::scim::member::member;
 use serde_json::{Map, Value};
 
 use crate::scim::error::{ScimError, ScimType};
@@ -42,13 +43,6 @@ pub struct PatchOp {
     pub op: Op,
     pub path: Option<PatchPath>,
     pub value: Option<Value>,
-}
-
-/// Member names of the message compare ignoring case, like attribute names.
-fn member<'v>(map: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    map.iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v)
 }
 
 /// Prefixes an error with the 1-based number of the operation it is about.
