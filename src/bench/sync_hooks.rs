@@ -17,7 +17,7 @@ pub struct HookTarget {
 }
 
 async fn measure(args: SyncBench) -> anyhow::Result<super::sync::SyncNumbers> {
-    tokio::task::spawn_blocking(move || run_sync_bench(&args)).await?
+    crate::blocking::blocking(move || run_sync_bench(&args)).await
 }
 
 /// "outbound full sync 10k users": `sync_users` users (10,000) and 100

@@ -39,6 +39,12 @@ pub enum TargetError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::blocking::TaskFailed> for TargetError {
+    fn from(e: crate::blocking::TaskFailed) -> Self {
+        TargetError::Internal(e.into())
+    }
+}
+
 impl From<StoreError> for TargetError {
     fn from(e: StoreError) -> Self {
         TargetError::Internal(e.into())

@@ -1,13 +1,17 @@
+use crate::blocking::TaskFailed;
 use crate::error::AppError;
 
-/// Runs blocking work (diesel, argon2) on the blocking pool, never on an
-/// async worker thread.
+impl From<TaskFailed> for AppError {
+    fn from(e: TaskFailed) -> Self {
+        AppError::Internal(e.into())
+    }
+}
+
+/// `crate::blocking::blocking` for use cases (errors are `AppError`s).
 pub async fn blocking<T, F>(work: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T, AppError> + Send + 'static,
 {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    crate::blocking::blocking(work).await
 }

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures_util::stream::{self, StreamExt};
 use serde_json::{Map, Value, json};
 
+use super::blocking;
 use super::report::{ActionCounts, HeldDeprovision, ObjectFailure};
 use crate::provision::client::{ClientError, ScimClient};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
@@ -177,13 +178,9 @@ impl Applier {
         let sync = self.sync.clone();
         let target = self.target_id.clone();
         let local = link.local_id.clone();
-        let written =
-            tokio::task::spawn_blocking(move || sync.put_link(&target, kind_name(kind), &link))
-                .await;
-        match written {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => self.fail_local(kind, &local, "link", format!("id map write: {e}")),
-            Err(e) => self.fail_local(kind, &local, "link", format!("id map write: {e}")),
+        let written = blocking(move || Ok(sync.put_link(&target, kind_name(kind), &link)?)).await;
+        if let Err(e) = written {
+            self.fail_local(kind, &local, "link", format!("id map write: {e}"));
         }
     }
 
@@ -192,9 +189,8 @@ impl Applier {
         let target = self.target_id.clone();
         let local = local_id.to_string();
         let removed =
-            tokio::task::spawn_blocking(move || sync.remove_link(&target, kind_name(kind), &local))
-                .await;
-        if !matches!(removed, Ok(Ok(()))) {
+            blocking(move || Ok(sync.remove_link(&target, kind_name(kind), &local)?)).await;
+        if removed.is_err() {
             self.fail_local(kind, local_id, "unlink", "id map write failed".into());
         }
     }

@@ -20,11 +20,15 @@ pub use error::SyncError;
 pub use loaded::LoadedTarget;
 pub use report::{RunReport, RunStatus};
 
-/// Runs store work on the blocking pool (diesel is blocking).
+impl From<crate::blocking::TaskFailed> for SyncError {
+    fn from(e: crate::blocking::TaskFailed) -> Self {
+        SyncError::Internal(e.into())
+    }
+}
+
+/// `crate::blocking::blocking` for the sync engines (errors are `SyncError`s).
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, SyncError> + Send + 'static,
 ) -> Result<T, SyncError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| SyncError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    crate::blocking::blocking(work).await
 }

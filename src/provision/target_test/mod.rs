@@ -304,12 +304,11 @@ async fn mapping(
         subject.group_scope.clone(),
         kinds.to_vec(),
     );
-    let read = tokio::task::spawn_blocking(move || {
-        read_samples(store.as_ref(), users, groups, &wanted).map_err(|e| e.to_string())
+    let read = crate::blocking::blocking(move || {
+        read_samples(store.as_ref(), users, groups, &wanted).map_err(anyhow::Error::from)
     })
     .await
-    .map_err(|e| e.to_string())
-    .and_then(|r| r);
+    .map_err(|e| e.to_string());
     let samples = match read {
         Ok(samples) => samples,
         Err(e) => {
@@ -438,11 +437,9 @@ pub async fn update_tested(
     Ok(blocking(move || target::save(sync.as_ref(), &after)).await?)
 }
 
-/// Store work on the blocking pool (diesel is blocking).
+/// `crate::blocking::blocking` with target errors.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, TargetError> + Send + 'static,
 ) -> Result<T, TargetError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| TargetError::Internal(anyhow::anyhow!("blocking task failed: {e}")))?
+    crate::blocking::blocking(work).await
 }

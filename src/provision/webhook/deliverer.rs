@@ -90,10 +90,10 @@ impl Deliverer {
         let lease =
             chrono::Duration::from_std(self.config.timeout() * 2)? + chrono::Duration::seconds(5);
         let store = self.store.clone();
-        let due = tokio::task::spawn_blocking(move || {
-            store.claim_due_deliveries(now, now + lease, BATCH)
+        let due = crate::blocking::blocking(move || {
+            Ok::<_, anyhow::Error>(store.claim_due_deliveries(now, now + lease, BATCH)?)
         })
-        .await??;
+        .await?;
         let count = due.len();
         futures_util::future::join_all(due.into_iter().map(|d| self.attempt(d))).await;
         Ok(count)
@@ -112,8 +112,11 @@ impl Deliverer {
         };
         let update = self.next_state(&d, outcome);
         let (store, id) = (self.store.clone(), d.id.clone());
-        let saved = tokio::task::spawn_blocking(move || store.update_delivery(&id, &update)).await;
-        if let Err(e) = saved.map_err(anyhow::Error::from).and_then(|r| Ok(r?)) {
+        let saved = crate::blocking::blocking(move || {
+            Ok::<_, anyhow::Error>(store.update_delivery(&id, &update)?)
+        })
+        .await;
+        if let Err(e) = saved {
             tracing::error!(delivery = %d.id, error = %e, "notification delivery state not saved");
         }
     }

@@ -114,7 +114,12 @@ impl Notifier {
 
     pub async fn notify_async(&self, event: Notification) {
         let notifier = self.clone();
-        if let Err(e) = tokio::task::spawn_blocking(move || notifier.notify(event)).await {
+        let sent = crate::blocking::blocking(move || {
+            notifier.notify(event);
+            Ok::<_, crate::blocking::TaskFailed>(())
+        })
+        .await;
+        if let Err(e) = sent {
             tracing::error!(error = %e, "notification task failed");
         }
     }

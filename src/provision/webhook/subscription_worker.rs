@@ -39,12 +39,6 @@ pub struct SubscriptionWorker {
     backoff: HashMap<String, Backoff>,
 }
 
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
-) -> anyhow::Result<T> {
-    tokio::task::spawn_blocking(work).await?
-}
-
 impl SubscriptionWorker {
     pub fn new(
         store: Arc<dyn Store>,
@@ -84,7 +78,10 @@ impl SubscriptionWorker {
     /// One round over every subscription not backing off.
     pub async fn run_once(&mut self) -> anyhow::Result<()> {
         let hooks = self.hooks.clone();
-        let subs = blocking(move || Ok(hooks.list_subscriptions()?)).await?;
+        let subs = crate::blocking::blocking::<_, anyhow::Error, _>(move || {
+            Ok(hooks.list_subscriptions()?)
+        })
+        .await?;
         self.backoff
             .retain(|id, _| subs.iter().any(|s| &s.id == id));
         let now = Instant::now();
@@ -113,17 +110,18 @@ impl SubscriptionWorker {
                 self.base_url.clone(),
             );
             let batch = self.config.subscription_batch;
-            let (events, next, full) = blocking(move || {
-                let rows = store.changes_after(cursor, batch)?;
-                let full = rows.len() == batch as usize;
-                let next = rows.last().map_or(cursor, |r| r.seq);
-                let wanted: Vec<_> = rows
-                    .into_iter()
-                    .filter(|r| types.is_empty() || types.contains(&r.resource_type))
-                    .collect();
-                Ok((render_events(store.as_ref(), wanted, &base)?, next, full))
-            })
-            .await?;
+            let (events, next, full) =
+                crate::blocking::blocking::<_, anyhow::Error, _>(move || {
+                    let rows = store.changes_after(cursor, batch)?;
+                    let full = rows.len() == batch as usize;
+                    let next = rows.last().map_or(cursor, |r| r.seq);
+                    let wanted: Vec<_> = rows
+                        .into_iter()
+                        .filter(|r| types.is_empty() || types.contains(&r.resource_type))
+                        .collect();
+                    Ok((render_events(store.as_ref(), wanted, &base)?, next, full))
+                })
+                .await?;
             if next == cursor {
                 break;
             }
@@ -149,8 +147,10 @@ impl SubscriptionWorker {
                 }
             }
             let (hooks, id) = (self.hooks.clone(), sub.id.clone());
-            let moved =
-                blocking(move || Ok(hooks.advance_subscription(&id, cursor, next)?)).await?;
+            let moved = crate::blocking::blocking::<_, anyhow::Error, _>(move || {
+                Ok(hooks.advance_subscription(&id, cursor, next)?)
+            })
+            .await?;
             if self.backoff.remove(&sub.id).is_some() {
                 tracing::info!(subscription = %sub.name, "subscription receiver recovered");
             }
@@ -173,7 +173,10 @@ impl SubscriptionWorker {
         entry.next = Instant::now() + wait;
         tracing::warn!(subscription = %sub.name, url = %shown_url(&sub.url), failures = entry.failures, wait_ms = wait.as_millis() as u64, %reason, "subscription push failed; will retry");
         let (hooks, id, reason) = (self.hooks.clone(), sub.id.clone(), reason.to_string());
-        let saved = blocking(move || Ok(hooks.set_subscription_error(&id, Some(&reason))?)).await;
+        let saved = crate::blocking::blocking::<_, anyhow::Error, _>(move || {
+            Ok(hooks.set_subscription_error(&id, Some(&reason))?)
+        })
+        .await;
         if let Err(e) = saved {
             tracing::error!(subscription = %sub.name, error = %e, "subscription error not saved");
         }
