@@ -381,8 +381,15 @@ fn first_run_hint(store: &dyn Store, config: &Config) {
 }
 
 fn serve(config: &Config) -> anyhow::Result<()> {
-    // A listen address that does not resolve fails before anything starts.
+    // A listen address that does not resolve, or a certificate that cannot
+    // be used, fails before anything starts.
     config.listen_addrs()?;
+    let certificate = crate::http::tls::load(&config.tls)?;
+    let scheme = if certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let db = Arc::new(DieselStore::open(&config.database_url, config.pool_size)?);
     tracing::info!(database = %redact_url(&config.database_url), "database ready");
     let store: Arc<dyn Store> = db.clone();
@@ -406,9 +413,9 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         // Started before the listener, so a signal that arrives as soon as
         // the port answers finds the server's handlers in place.
         let webhooks = crate::provision::webhook::Workers::start(store, db, config)?;
-        let served = match crate::http::bind(config, services) {
+        let served = match crate::http::bind_with(config, services, certificate) {
             Ok((server, addr)) => {
-                tracing::info!(%addr, "scimhub listening; SCIM base path /scim/v2");
+                tracing::info!(%addr, scheme, "scimhub listening; SCIM base path /scim/v2");
                 server.await.context("server stopped with an error")
             }
             Err(e) => Err(e),

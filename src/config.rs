@@ -10,9 +10,11 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 mod email;
+mod tls;
 mod values;
 mod webhooks;
 pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
+pub use tls::TlsConfig;
 pub use webhooks::{NotifyEndpoint, WebhookConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -121,6 +123,8 @@ fn proxy_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: String,
+    /// Built-in HTTPS (`[tls]` in the file).
+    pub tls: TlsConfig,
     /// `postgres://…` selects PostgreSQL; `sqlite://PATH` or a plain path selects SQLite.
     pub database_url: String,
     /// External base URL (scheme://host[:port]) used in `meta.location`; when
@@ -193,6 +197,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            tls: TlsConfig::default(),
             database_url: "sqlite://scimhub.db".into(),
             public_url: None,
             trusted_proxies: Vec::new(),
@@ -432,6 +437,7 @@ impl Config {
                 "SYNC_QUEUE_ALERT_DEPTH" => self.sync.queue_alert_depth = parse(key, value)?,
                 n if n.starts_with("WEBHOOK_") => self.webhooks.apply_env(key, n, value)?,
                 n if n.starts_with("EMAIL_") => self.email.apply_env(key, n, value)?,
+                n if n.starts_with("TLS_") => self.tls.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -442,6 +448,7 @@ impl Config {
     fn check(&self) -> anyhow::Result<()> {
         use values::at_least;
         self.check_listen()?;
+        self.tls.check()?;
         let env = |key: &str| format!("SCIMHUB_{}", key.replace('.', "_").to_ascii_uppercase());
         let positive: [(&str, u64); 11] = [
             ("default_page_size", self.default_page_size),
@@ -620,6 +627,60 @@ mod tests {
         assert!(
             !format!("{:?}", c.jwt_issuers[0]).contains("leeway"),
             "debug output is limited"
+        );
+    }
+
+    #[test]
+    fn tls_files_come_from_file_and_env_and_must_come_in_pairs() {
+        let e = env(&[
+            ("SCIMHUB_TLS_CERT_FILE", "/etc/scimhub/chain.pem"),
+            ("SCIMHUB_TLS_KEY_FILE", "/etc/scimhub/key.pem"),
+            ("SCIMHUB_TLS_HSTS_MAX_AGE_SECS", "600"),
+        ]);
+        let c = Config::load(None, &e, &Overrides::default()).unwrap();
+        let (cert, key) = c.tls.files().unwrap();
+        assert_eq!(cert.to_str(), Some("/etc/scimhub/chain.pem"));
+        assert_eq!(key.to_str(), Some("/etc/scimhub/key.pem"));
+        assert_eq!(c.tls.hsts_max_age_secs, Some(600));
+        assert_eq!(Config::default().tls.files(), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("tls.toml");
+        std::fs::write(
+            &file,
+            "[tls]\ncert_file = \"c.pem\"\nkey_file = \"k.pem\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), &env(&[]), &Overrides::default()).unwrap();
+        assert!(c.tls.files().is_some() && c.tls.hsts_max_age_secs.is_none());
+
+        let refused = [
+            (
+                vec![("SCIMHUB_TLS_CERT_FILE", "c.pem")],
+                "tls.key_file is not",
+            ),
+            (
+                vec![("SCIMHUB_TLS_KEY_FILE", "k.pem")],
+                "tls.cert_file is not",
+            ),
+            (
+                vec![("SCIMHUB_TLS_HSTS_MAX_AGE_SECS", "60")],
+                "needs tls.cert_file",
+            ),
+        ];
+        for (pairs, expected) in refused {
+            let err = Config::load(None, &env(&pairs), &Overrides::default()).unwrap_err();
+            assert!(format!("{err:#}").contains(expected), "{err:#}");
+        }
+        let e = env(&[
+            ("SCIMHUB_TLS_CERT_FILE", "c.pem"),
+            ("SCIMHUB_TLS_KEY_FILE", "k.pem"),
+            ("SCIMHUB_TLS_HSTS_MAX_AGE_SECS", "a year"),
+        ]);
+        let err = Config::load(None, &e, &Overrides::default()).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("SCIMHUB_TLS_HSTS_MAX_AGE_SECS"),
+            "{err:#}"
         );
     }
 

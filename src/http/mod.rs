@@ -16,13 +16,17 @@ mod resources;
 mod response;
 mod routes;
 mod strict_json;
+pub mod tls;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::STRICT_TRANSPORT_SECURITY;
 use actix_web::http::{Method, StatusCode};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use serde_json::json;
 
@@ -144,22 +148,58 @@ pub fn route_table() -> Vec<RouteRule> {
     all
 }
 
-/// Binds the listener and returns the server (to await) and its address.
+/// The application every worker runs. `hsts_max_age`: sent as
+/// `Strict-Transport-Security` on every response (HTTPS only).
+fn app(
+    state: web::Data<AppState>,
+    hsts_max_age: Option<u64>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let mut always = DefaultHeaders::new();
+    if let Some(age) = hsts_max_age {
+        always = always.add((STRICT_TRANSPORT_SECURITY, format!("max-age={age}")));
+    }
+    App::new()
+        .app_data(state)
+        .wrap(from_fn(canonical_path::rewrite))
+        .wrap(from_fn(metrics::track))
+        .wrap(from_fn(middleware::request_id))
+        .wrap(always)
+        .configure(routes)
+        .default_service(web::to(not_found))
+}
+
+/// Binds the listener and returns the server (to await) and its address;
+/// HTTPS when `tls.cert_file` and `tls.key_file` are set.
 pub fn bind(config: &Config, services: Services) -> anyhow::Result<(Server, SocketAddr)> {
+    bind_with(config, services, tls::load(&config.tls)?)
+}
+
+/// `bind` with the certificate already loaded (`serve` loads it before it
+/// opens the database, so a bad certificate stops it early).
+pub fn bind_with(
+    config: &Config,
+    services: Services,
+    certificate: Option<Arc<tls::Certificate>>,
+) -> anyhow::Result<(Server, SocketAddr)> {
     let addrs = config.listen_addrs()?;
     let state = web::Data::new(AppState::new(config, services));
-    let mut server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .wrap(from_fn(canonical_path::rewrite))
-            .wrap(from_fn(metrics::track))
-            .wrap(from_fn(middleware::request_id))
-            .configure(routes)
-            .default_service(web::to(not_found))
-    })
-    .shutdown_timeout(config.shutdown_timeout_secs)
-    .client_request_timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
-    .keep_alive(Duration::from_secs(config.idle_timeout_secs.max(1)));
+    let hsts_max_age = certificate.as_ref().and(config.tls.hsts_max_age_secs);
+    let factory = move || app(state.clone(), hsts_max_age);
+    if let Some(certificate) = certificate {
+        return tls::bind(config, &addrs, certificate, factory);
+    }
+    let mut server = HttpServer::new(factory)
+        .shutdown_timeout(config.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(config.request_timeout_secs.max(1)))
+        .keep_alive(Duration::from_secs(config.idle_timeout_secs.max(1)));
     if let Some(workers) = config.workers {
         server = server.workers(workers.max(1));
     }

@@ -42,6 +42,7 @@ mod sync;
 mod sync_faults;
 mod target_test;
 mod targets;
+mod tls;
 mod token_cli;
 mod tolerance;
 mod user_groups_etag;
