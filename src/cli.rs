@@ -18,14 +18,29 @@ mod audit;
 mod changes;
 mod door;
 mod failures;
+#[cfg(test)]
+mod help;
 mod subscription;
 mod sync;
 mod target;
 
 #[derive(Debug, Parser)]
-#[command(name = "scimhub", version, about = "SCIM 2.0 identity hub")]
+#[command(
+    name = "scimhub",
+    version,
+    about = "SCIM 2.0 identity hub: inbound SCIM service provider and outbound sync center",
+    long_about = "SCIM 2.0 identity hub: inbound SCIM service provider and outbound sync center.\n\n\
+                  Every command reads the same configuration: defaults, then --config FILE, then \
+                  SCIMHUB_* environment variables, then flags (docs/configuration.md).",
+    after_help = "Examples:\n  \
+                  scimhub serve                               # SQLite ./scimhub.db, 127.0.0.1:8080\n  \
+                  scimhub token create --name okta            # a token for an identity provider\n  \
+                  scimhub target add --name crm --url https://crm.example/scim/v2 --token T\n  \
+                  scimhub sync run crm --dry-run\n\n\
+                  Documentation: README.md and docs/ in the source tree."
+)]
 pub struct Cli {
-    /// TOML configuration file (keys as in the README's configuration table).
+    /// TOML configuration file (keys as in docs/configuration.md).
     #[arg(long, global = true, env = "SCIMHUB_CONFIG", value_name = "FILE")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -34,7 +49,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the SCIM server.
+    /// Run the SCIM server (and the sync workers and webhook deliveries).
+    #[command(after_help = "Examples:\n  \
+        scimhub serve\n  \
+        scimhub serve --listen 0.0.0.0:8080 --database sqlite:///var/lib/scimhub/scimhub.db\n  \
+        SCIMHUB_SECRET_KEY=$(openssl rand -hex 32) scimhub serve --database postgres://scimhub@db/scimhub")]
     Serve {
         /// Address to listen on [default: 127.0.0.1:8080; env SCIMHUB_LISTEN].
         #[arg(long, value_name = "ADDR")]
@@ -67,6 +86,8 @@ enum Command {
     Audit(audit::AuditCommand),
     /// Copy the live SQLite store into FILE, consistently, while it serves
     /// (PostgreSQL: use pg_dump).
+    #[command(after_help = "Example:\n  \
+        scimhub backup /var/backups/scimhub-$(date +%F).db --database sqlite:///var/lib/scimhub/scimhub.db")]
     Backup {
         /// The new backup file (must not exist).
         file: PathBuf,
@@ -75,6 +96,9 @@ enum Command {
     },
     /// Restore a backup made with `scimhub backup` as a new SQLite store
     /// (the database file must not exist yet).
+    #[command(after_help = "Example:\n  \
+        scimhub restore /var/backups/scimhub-2026-12-07.db --database sqlite:///srv/scimhub/new.db\n\n\
+        Then run a full sync of each target (`scimhub sync run NAME --dry-run` first).")]
     Restore {
         /// The backup file.
         file: PathBuf,
@@ -114,8 +138,10 @@ enum BenchCommand {
     },
     /// Full sync into a second scimhub, a no-change re-run, and change → target latency.
     Sync {
+        /// Users to seed on the source.
         #[arg(long, default_value_t = 10_000)]
         users: u64,
+        /// Groups to seed on the source.
         #[arg(long, default_value_t = 100)]
         groups: u64,
         /// Members per group.
@@ -127,6 +153,10 @@ enum BenchCommand {
     },
     /// Issue #8's table: every scenario under concurrent load, as a ratio
     /// to a static route of the same server, medians over runs.
+    #[command(after_help = "Examples (release build):\n  \
+        scimhub bench suite --runs 3\n  \
+        scimhub bench suite --only POST --json\n  \
+        scimhub bench suite --database postgres://USER@HOST/EMPTY_DB")]
     Suite {
         /// Users to seed (lookups pick among them).
         #[arg(long, default_value_t = 100_000)]
@@ -173,7 +203,12 @@ struct DatabaseArg {
 #[derive(Debug, Subcommand)]
 enum TokenCommand {
     /// Create a token; the token itself is printed alone on the last line.
+    #[command(after_help = "Examples:\n  \
+        scimhub token create --name okta\n  \
+        scimhub token create --name ops --scopes admin\n  \
+        TOKEN=$(scimhub token create --name reader --scopes scim:read | tail -n 1)")]
     Create {
+        /// A unique name (1-64 letters, digits, `.`, `_`, `-`, `@`); it is the actor in the audit trail.
         #[arg(long)]
         name: String,
         /// Comma-separated scopes: scim:read, scim:write, admin.
@@ -196,6 +231,7 @@ enum TokenCommand {
     },
     /// Revoke the live token with this name.
     Revoke {
+        /// The token's name (see `token list`).
         name: String,
         #[command(flatten)]
         db: DatabaseArg,

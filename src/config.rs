@@ -10,6 +10,8 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 mod email;
+#[cfg(test)]
+mod reference;
 mod tls;
 mod values;
 mod webhooks;

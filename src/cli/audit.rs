@@ -9,6 +9,10 @@ use crate::store::{AuditQuery, AuditRecord};
 #[derive(Debug, Subcommand)]
 pub(super) enum AuditCommand {
     /// List audit events, newest first.
+    #[command(after_help = "Examples:\n  \
+        scimhub audit list --limit 20\n  \
+        scimhub audit list --actor okta --since 2026-11-22T00:00:00Z\n  \
+        scimhub audit list --resource USER_ID --json")]
     List {
         /// Only events at or after this time (RFC 3339, e.g. 2026-11-22T00:00:00Z).
         #[arg(long)]
@@ -19,6 +23,7 @@ pub(super) enum AuditCommand {
         /// Only events about this resource id.
         #[arg(long)]
         resource: Option<String>,
+        /// At most this many events.
         #[arg(long, default_value_t = 100)]
         limit: u32,
         /// Print them as JSON: `{"events": [...]}`.

@@ -11,7 +11,10 @@ use crate::config::Config;
 pub(super) enum ChangesCommand {
     /// Delete change-log rows older than N days; pull cursors before them get
     /// 410. Rows a sync target or webhook subscription has not read yet stay.
+    #[command(after_help = "Example:\n  \
+        scimhub changes prune --older-than-days 90")]
     Prune {
+        /// Rows older than this many days go.
         #[arg(long, value_name = "DAYS")]
         older_than_days: u32,
         /// Remove them anyway: those consumers never see the removed changes.

@@ -10,6 +10,7 @@ use crate::config::Config;
 pub(super) enum FailuresCommand {
     /// List queued failures (all targets, or one).
     List {
+        /// Only this target's failures.
         #[arg(long, value_name = "NAME")]
         target: Option<String>,
         /// Print them as JSON, as `GET /admin/v1/failures` answers.
@@ -19,11 +20,18 @@ pub(super) enum FailuresCommand {
         db: DatabaseArg,
     },
     /// Make one failure (or all, of a target or everywhere) due for retry now.
+    #[command(after_help = "Examples:\n  \
+        scimhub failures list --target crm\n  \
+        scimhub failures retry 42                  # one, after fixing its cause\n  \
+        scimhub failures retry --all --target crm")]
     Retry {
+        /// The failure's id (see `failures list`).
         #[arg(conflicts_with = "all", required_unless_present = "all")]
         id: Option<String>,
+        /// Every queued failure (of every target, or of --target).
         #[arg(long)]
         all: bool,
+        /// With --all: only this target's failures.
         #[arg(long, value_name = "NAME", requires = "all")]
         target: Option<String>,
         #[command(flatten)]
@@ -31,6 +39,7 @@ pub(super) enum FailuresCommand {
     },
     /// Drop a failure: the object is not retried until it changes again.
     Discard {
+        /// The failure's id (see `failures list`).
         id: String,
         #[command(flatten)]
         db: DatabaseArg,

@@ -15,9 +15,15 @@ const SECRET_ENV: &str = "SCIMHUB_SUBSCRIPTION_SECRET";
 #[derive(Debug, Subcommand)]
 pub(super) enum SubscriptionCommand {
     /// Call URL back with signed batches of change events from now on.
+    #[command(after_help = "Examples:\n  \
+        scimhub subscription add --name crm --url https://crm.example.com/scim-events\n  \
+        scimhub subscription add --name hr --url https://hr.example.com/hook --types Users\n\n\
+        Needs SCIMHUB_SECRET_KEY (the secret is sealed at rest).")]
     Add {
+        /// A unique name for the subscription.
         #[arg(long)]
         name: String,
+        /// The receiver's URL: signed POSTs of change events go there.
         #[arg(long)]
         url: String,
         /// Signing secret (or env SCIMHUB_SUBSCRIPTION_SECRET); default: a
@@ -40,6 +46,7 @@ pub(super) enum SubscriptionCommand {
     },
     /// Remove a subscription by name or id.
     Remove {
+        /// The subscription's name or id.
         name: String,
         #[command(flatten)]
         db: DatabaseArg,

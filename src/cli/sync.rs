@@ -20,7 +20,12 @@ pub(super) enum SyncCommand {
     /// Run a full sync of one target now; exits 1 when the run failed, had
     /// failures or awaits approval. A new target's first run is its initial
     /// sync: real-time sync follows from its start.
+    #[command(after_help = "Examples:\n  \
+        scimhub sync run crm --dry-run      # the plan; nothing written to the target\n  \
+        scimhub sync run crm                # apply it; the report follows\n  \
+        scimhub sync run crm --json > report.json")]
     Run {
+        /// The target's name.
         target: String,
         /// Compute and print the plan; write nothing to the target.
         #[arg(long)]
@@ -34,7 +39,11 @@ pub(super) enum SyncCommand {
     /// Push one user (a userName or an id) and its group memberships to a
     /// target now, whatever the schedule or the target's state (new,
     /// paused), printing each step; exits 1 when a step failed.
+    #[command(after_help = "Examples:\n  \
+        scimhub sync user crm alice --dry-run   # the steps; nothing written\n  \
+        scimhub sync user crm alice             # pushed now")]
     User {
+        /// The target's name.
         target: String,
         /// userName or id.
         user: String,
@@ -51,8 +60,14 @@ pub(super) enum SyncCommand {
         db: DatabaseArg,
     },
     /// Apply the deprovisions a run held back (deletion guard).
+    #[command(after_help = "Examples:\n  \
+        scimhub sync held                   # what awaits approval, by account name\n  \
+        scimhub sync approve RUN_ID         # deprovision them now\n  \
+        scimhub sync reject RUN_ID          # or leave them as they are")]
     Approve {
+        /// The run awaiting approval (see `sync held`).
         run_id: String,
+        /// Print the updated report as JSON.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -60,7 +75,9 @@ pub(super) enum SyncCommand {
     },
     /// Refuse the deprovisions a run held back; those accounts stay as they are.
     Reject {
+        /// The run awaiting approval (see `sync held`).
         run_id: String,
+        /// Print the updated report as JSON.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -68,7 +85,9 @@ pub(super) enum SyncCommand {
     },
     /// Show a run's report.
     Show {
+        /// The run's id (see `sync runs`).
         run_id: String,
+        /// Print the report as JSON, as `GET /admin/v1/runs/{id}` answers.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -77,6 +96,7 @@ pub(super) enum SyncCommand {
     /// List runs, newest first (of every target, or one); `--json` prints
     /// what `GET /admin/v1/runs` answers.
     Runs {
+        /// Only this target's runs.
         target: Option<String>,
         /// Only runs with this status (e.g. awaiting_approval, failed).
         #[arg(long)]
@@ -84,6 +104,7 @@ pub(super) enum SyncCommand {
         /// At most this many (1-100) [default: 20].
         #[arg(long)]
         limit: Option<String>,
+        /// Print them as JSON.
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -92,7 +113,9 @@ pub(super) enum SyncCommand {
     /// List the deprovisions awaiting approval, by account name; `--json`
     /// prints what `GET /admin/v1/approvals` answers.
     Held {
+        /// Only this target's approvals.
         target: Option<String>,
+        /// Print them as JSON.
         #[arg(long)]
         json: bool,
         #[command(flatten)]

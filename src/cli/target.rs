@@ -23,10 +23,21 @@ pub(super) enum TargetCommand {
     /// Add a target (credentials stored encrypted with SCIMHUB_SECRET_KEY).
     /// It starts `new`: nothing is pushed until its initial full run
     /// (`scimhub sync run NAME`, after `--dry-run`) or `target resume`.
+    #[command(after_help = "Examples:\n  \
+        SCIMHUB_TARGET_TOKEN=... scimhub target add --name crm --url https://crm.example/scim/v2\n  \
+        SCIMHUB_TARGET_CLIENT_SECRET=... scimhub target add --name hr \\\n      \
+        --url https://hr.example/scim/v2 --oauth-token-url https://hr.example/oauth/token \\\n      \
+        --client-id scimhub --mapping hr.toml --scope 'active eq true' --guard-percent 10 --guard-min 5\n\n\
+        Needs SCIMHUB_SECRET_KEY (credentials are sealed at rest). Options and the mapping \
+        file: docs/sync-center.md.")]
     Add(Box<AddArgs>),
     /// Change a target in place: id map, runs, failure queue and held
     /// approvals stay. Only the options given change; a new URL or new
     /// credentials are tested first (unless `--no-test`).
+    #[command(after_help = "Examples:\n  \
+        scimhub target update crm --guard-percent 5\n  \
+        scimhub target update crm --mapping crm.toml   # then: scimhub sync run crm --dry-run\n  \
+        SCIMHUB_TARGET_TOKEN=... scimhub target update crm   # new credentials, tested first")]
     Update(Box<UpdateArgs>),
     /// List targets with their state, last run, queue depth and lag.
     List {
@@ -38,6 +49,7 @@ pub(super) enum TargetCommand {
     },
     /// Show one target's settings, mapping and state (never its credentials).
     Show {
+        /// The target's name.
         name: String,
         /// Print it as JSON, as `GET /admin/v1/targets/{name}` answers.
         #[arg(long)]
@@ -48,6 +60,7 @@ pub(super) enum TargetCommand {
     /// Test a target: reachability, credentials, ServiceProviderConfig,
     /// Schemas, and the mapping type-checked against them; exits 1 when a step fails.
     Test {
+        /// The target's name.
         name: String,
         /// Print the report as JSON.
         #[arg(long)]
@@ -57,6 +70,7 @@ pub(super) enum TargetCommand {
     },
     /// Stop real-time pushes to a target; changes wait behind its cursor.
     Pause {
+        /// The target's name.
         name: String,
         #[command(flatten)]
         db: DatabaseArg,
@@ -64,18 +78,21 @@ pub(super) enum TargetCommand {
     /// Push again: a paused target gets what changed meanwhile; a new one
     /// follows from now on (run a full sync for its existing accounts).
     Resume {
+        /// The target's name.
         name: String,
         #[command(flatten)]
         db: DatabaseArg,
     },
     /// Remove a target with its id map and run history.
     Remove {
+        /// The target's name.
         name: String,
         #[command(flatten)]
         db: DatabaseArg,
     },
     /// Release a quarantined target now (its worker resumes from its cursor).
     Release {
+        /// The target's name.
         name: String,
         #[command(flatten)]
         db: DatabaseArg,
@@ -97,6 +114,7 @@ pub(super) struct CredentialArgs {
     /// OAuth 2.0 token URL for the client-credentials grant.
     #[arg(long, value_name = "URL")]
     oauth_token_url: Option<String>,
+    /// OAuth client id.
     #[arg(long, requires = "oauth_token_url")]
     client_id: Option<String>,
     /// OAuth client secret (or env SCIMHUB_TARGET_CLIENT_SECRET).
@@ -163,6 +181,7 @@ pub(super) struct SettingsArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct AddArgs {
+    /// A unique name: 1-64 letters, digits, `-`, `_` or `.`.
     #[arg(long)]
     name: String,
     /// The target's SCIM base URL, e.g. https://app.example.com/scim/v2.
@@ -170,7 +189,7 @@ pub(super) struct AddArgs {
     url: String,
     #[command(flatten)]
     credentials: CredentialArgs,
-    /// Attribute mapping file (TOML or JSON; see the README). Default: identity.
+    /// Attribute mapping file (TOML or JSON; see docs/sync-center.md). Default: identity.
     #[arg(long, value_name = "FILE")]
     mapping: Option<PathBuf>,
     /// SCIM filter choosing the users to provision. Default: all users.
@@ -187,6 +206,7 @@ pub(super) struct AddArgs {
 
 #[derive(Debug, Args)]
 pub(super) struct UpdateArgs {
+    /// The target's name.
     name: String,
     /// A new SCIM base URL.
     #[arg(long, value_name = "BASE_URL")]

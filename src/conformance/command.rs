@@ -6,6 +6,11 @@ use super::catalog::{self, Suite};
 use super::runner::{Runner, Target};
 
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  \
+    scimhub conformance --url http://127.0.0.1:8080/scim/v2 --token \"$TOKEN\"\n  \
+    SCIMHUB_CONFORMANCE_TOKEN=... scimhub conformance --url https://test.example.com/scim/v2 --only okta\n\n\
+    The cases create and then delete their own users and groups: run them against a test \
+    instance.")]
 pub struct ConformanceArgs {
     /// SCIM base URL, e.g. http://127.0.0.1:8080/scim/v2.
     #[arg(long, value_name = "BASE_URL")]

@@ -139,7 +139,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 /// Every registered route with the scope it needs, from the same
-/// declarations `routes` mounts (for the access tests and the README).
+/// declarations `routes` mounts (for the access tests and docs/admin-api.md).
 pub fn route_table() -> Vec<RouteRule> {
     let mut all = routes::rules("", public_endpoints());
     all.extend(routes::rules(SCIM_BASE, scim_endpoints()));

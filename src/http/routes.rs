@@ -36,7 +36,7 @@ impl Endpoint {
     }
 }
 
-/// What a route needs, as the README and the tests see it.
+/// What a route needs, as docs/admin-api.md and the tests see it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteRule {
     pub method: Method,

@@ -22,6 +22,7 @@ mod client;
 mod conformance;
 mod crash;
 mod discovery;
+mod docs;
 mod email;
 mod groups;
 mod jwt;

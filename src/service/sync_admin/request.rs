@@ -75,7 +75,7 @@ fn mapping(value: Option<Value>) -> Result<Option<String>, TargetError> {
         Some(Value::String(text)) => Ok(Some(text)),
         Some(object @ Value::Object(_)) => Ok(Some(object.to_string())),
         Some(_) => Err(invalid(
-            "mapping: TOML or JSON text, or a JSON object (see the README's mapping file)",
+            "mapping: TOML or JSON text, or a JSON object (see docs/sync-center.md, \"Mapping file\")",
         )),
     }
 }

@@ -29,7 +29,7 @@ pub struct Restored {
 }
 
 const POSTGRES: &str = "backup and restore here are for the SQLite store; for PostgreSQL use \
-     pg_dump / pg_restore (see the operations guide in the README)";
+     pg_dump / pg_restore (see docs/operations.md, \"Backups\")";
 
 impl DieselStore {
     /// A consistent copy of the live database in `dest`, taken with SQLite's
