@@ -440,6 +440,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
             config.sync.clone(),
         )
         .with_rate_limits(services.sync.rate_limits())
+        .with_metrics(services.metrics.clone())
         .with_notifier(Notifier::for_config(db.clone(), config));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
@@ -449,6 +450,11 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         // Started before the listener, so a signal that arrives as soon as
         // the port answers finds the server's handlers in place.
         let webhooks = crate::provision::webhook::Workers::start(store, db, config)?;
+        if let Some(addr) = &config.metrics_listen {
+            let (metrics, bound) = crate::http::bind_metrics(config, services.clone(), addr)?;
+            tracing::info!(addr = %bound, "metrics listening at /metrics (no token)");
+            actix_web::rt::spawn(metrics);
+        }
         let served = match crate::http::bind_with(config, services, certificate) {
             Ok((server, addr)) => {
                 tracing::info!(%addr, scheme, "scimhub listening; SCIM base path /scim/v2");

@@ -125,6 +125,9 @@ fn proxy_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ipnet::IpNet
 pub struct Config {
     /// Address the HTTP server binds.
     pub listen: String,
+    /// A second, plain-HTTP address answering only `GET /metrics`, without a
+    /// token (bind it where only the metrics scraper can reach it).
+    pub metrics_listen: Option<String>,
     /// Built-in HTTPS (`[tls]` in the file).
     pub tls: TlsConfig,
     /// `postgres://…` selects PostgreSQL; `sqlite://PATH` or a plain path selects SQLite.
@@ -199,6 +202,7 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             tls: TlsConfig::default(),
             database_url: "sqlite://scimhub.db".into(),
             public_url: None,
@@ -373,6 +377,7 @@ impl Config {
             };
             match name {
                 "LISTEN" => self.listen = value.clone(),
+                "METRICS_LISTEN" => self.metrics_listen = Some(value.clone()),
                 "DATABASE_URL" => self.database_url = value.clone(),
                 "PUBLIC_URL" => self.public_url = Some(value.clone()),
                 "TRUSTED_PROXIES" => self.trusted_proxies = trusted_proxies(key, value)?,

@@ -7,6 +7,7 @@ pub mod config;
 pub mod conformance;
 pub mod error;
 pub mod http;
+pub mod metrics;
 pub mod provision;
 pub mod scim;
 pub mod service;

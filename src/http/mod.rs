@@ -52,12 +52,13 @@ pub struct AppState {
     pub rate_limiter: rate_limit::RateLimiter,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
-    pub metrics: std::sync::Arc<metrics::Metrics>,
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
     pub fn new(config: &Config, services: Services) -> Self {
         Self {
+            metrics: services.metrics.clone(),
             services,
             public_url: config.public_url.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
@@ -70,7 +71,6 @@ impl AppState {
             ),
             max_url_bytes: config.max_url_bytes,
             max_header_bytes: config.max_header_bytes,
-            metrics: metrics::Metrics::new(),
         }
     }
 
@@ -211,6 +211,32 @@ pub fn bind_with(
         .first()
         .copied()
         .ok_or_else(|| anyhow::anyhow!("cannot listen on {}", config.listen))?;
+    Ok((server.run(), bound))
+}
+
+/// The metrics-only listener (`metrics_listen`): `GET /metrics` without a
+/// token, nothing else; its address is its protection.
+pub fn bind_metrics(
+    config: &Config,
+    services: Services,
+    addr: &str,
+) -> anyhow::Result<(Server, SocketAddr)> {
+    let state = web::Data::new(AppState::new(config, services));
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .route(METRICS_PATH, web::get().to(metrics::scrape))
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .shutdown_timeout(config.shutdown_timeout_secs)
+    .bind(addr)
+    .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (metrics_listen): {e}"))?;
+    let bound = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("cannot listen on {addr} (metrics_listen)"))?;
     Ok((server.run(), bound))
 }
 

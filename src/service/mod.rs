@@ -42,6 +42,8 @@ pub struct Services {
     pub sync: sync_admin::SyncAdmin,
     pub subscriptions: subscription_admin::SubscriptionAdmin,
     pub operations: operations::Operations,
+    /// The process's metrics, recorded into by the HTTP layer and the sync engines.
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl Services {
@@ -67,6 +69,7 @@ impl Services {
             token_cache::TokenCache::new(std::time::Duration::from_secs(config.token_cache_secs));
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
+        let metrics = crate::metrics::Metrics::new();
         Ok(Self {
             operations: operations::Operations::new(store.clone(), sync.clone(), hooks.clone()),
             listing: listing::Listing::new(store.clone(), limits, cursors),
@@ -84,6 +87,7 @@ impl Services {
                             hooks.clone(),
                             config,
                         ))
+                        .with_metrics(metrics.clone())
                 },
             ),
             subscriptions: subscription_admin::SubscriptionAdmin::new(
@@ -100,6 +104,7 @@ impl Services {
                 verified_tokens,
             ),
             store,
+            metrics,
         })
     }
 }

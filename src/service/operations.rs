@@ -5,29 +5,9 @@ use std::sync::Arc;
 
 use super::blocking;
 use crate::error::AppError;
+use crate::metrics::{Snapshot, TargetGauges};
 use crate::provision::target_status;
 use crate::store::{Store, SyncStore, WebhookStore};
-
-/// One target's gauges.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TargetGauges {
-    pub name: String,
-    /// new, active, paused, quarantined, awaiting_approval
-    pub state: &'static str,
-    pub queue_depth: usize,
-    pub lag: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Snapshot {
-    pub pool_open: u32,
-    pub pool_idle: u32,
-    /// Outbox rows per status.
-    pub outbox: Vec<(String, i64)>,
-    pub targets: Vec<TargetGauges>,
-    /// Runs per (target name, status).
-    pub runs: Vec<(String, String, i64)>,
-}
 
 #[derive(Clone)]
 pub struct Operations {
@@ -48,7 +28,7 @@ impl Operations {
     pub async fn snapshot(&self) -> Result<Snapshot, AppError> {
         let (store, sync, hooks) = (self.store.clone(), self.sync.clone(), self.hooks.clone());
         blocking(move || {
-            let (pool_open, pool_idle) = store.pool_connections();
+            let (pool_open, pool_idle, pool_waits) = store.pool_connections();
             let targets = target_status::list(sync.as_ref())?;
             let name_of = |id: &str| {
                 sync.find_target_by_id(id)
@@ -64,6 +44,7 @@ impl Operations {
             Ok(Snapshot {
                 pool_open,
                 pool_idle,
+                pool_waits,
                 outbox: hooks.delivery_counts()?,
                 targets: targets
                     .into_iter()

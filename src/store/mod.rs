@@ -74,8 +74,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// The newest change-log sequence number.
     fn latest_change(&self) -> StoreResult<i64>;
-    /// Database connections of this instance: (open, idle).
-    fn pool_connections(&self) -> (u32, u32);
+    /// Database connections of this instance: (open, idle, check-outs
+    /// that had to wait since start).
+    fn pool_connections(&self) -> (u32, u32, u64);
     /// The last change-log sequence number pruned away (0 if none).
     fn changes_pruned_through(&self) -> StoreResult<i64>;
     /// Removes change-log rows older than `before`, except (unless `force`)

@@ -117,3 +117,80 @@ async fn requests_and_refusals_are_counted_by_route_template(app: TestApp) {
 }
 
 on_both_backends!(requests_and_refusals_are_counted_by_route_template);
+
+/// `metrics_listen`: a token-less scrape address that answers only
+/// `/metrics`, and the objects the real-time worker pushed, by action.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_address_counts_what_the_workers_push() {
+    use crate::support::live::{LiveServer, free_port};
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("m.db").display());
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let server = LiveServer::start(&db, &[("SCIMHUB_METRICS_LISTEN", addr.as_str())]);
+    let downstream = TestApp::start(crate::support::Backend::Sqlite)
+        .await
+        .unwrap();
+    let url = format!("{}/scim/v2", downstream.base);
+    server.cli_ok(&[
+        "target",
+        "add",
+        "--name",
+        "down",
+        "--url",
+        &url,
+        "--token",
+        &downstream.token,
+    ]);
+    server.cli_ok(&["target", "resume", "down"]);
+    let token = server
+        .cli_ok(&["token", "create", "--name", "writer"])
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+    let client = reqwest::Client::new();
+    let created = client
+        .post(format!("{}/scim/v2/Users", server.base))
+        .bearer_auth(&token)
+        .header("content-type", "application/scim+json")
+        .body(crate::support::user_body("counted").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let metrics_url = format!("http://{addr}/metrics");
+    let scraped = crate::support::eventually("the push counted", || async {
+        let text = client
+            .get(&metrics_url)
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let s = Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).ok()?;
+        let n = value(
+            &s,
+            "scimhub_sync_objects_total",
+            &[("target", "down"), ("action", "created"), ("outcome", "ok")],
+        )?;
+        (n >= 1.0).then_some(s)
+    })
+    .await;
+    assert!(value(&scraped, "scimhub_db_pool_waits_total", &[]).is_some());
+    // Only /metrics there; the main address still wants the admin scope.
+    let other = client
+        .get(format!("http://{addr}/scim/v2/Users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404);
+    let main = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(main.status(), 401);
+}

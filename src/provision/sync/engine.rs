@@ -13,9 +13,12 @@ use super::guard_window;
 use super::lease::RunLease;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
-use super::report::{ActionCounts, HeldDeprovision, PlannedChange, RunReport, RunStatus};
+use super::report::{
+    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunReport, RunStatus,
+};
 use super::source::{self, LocalState};
 use crate::config::SecretKey;
+use crate::metrics::Metrics;
 use crate::provision::client::{ClientError, RateLimits, ScimClient, TargetLimits};
 use crate::provision::plan::{
     self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
@@ -41,6 +44,7 @@ pub struct SyncEngine {
     notifier: Option<Notifier>,
     /// Per-target rate limiters, shared with the workers of this process.
     rate_limits: RateLimits,
+    metrics: Option<Arc<Metrics>>,
 }
 
 /// A stored run (status `running`) holding its target's run lease (dry
@@ -106,6 +110,7 @@ impl SyncEngine {
             run_lease: std::time::Duration::from_secs(60),
             notifier: None,
             rate_limits: RateLimits::new(),
+            metrics: None,
         }
     }
 
@@ -130,6 +135,41 @@ impl SyncEngine {
     pub fn with_notifier(mut self, notifier: Notifier) -> Self {
         self.notifier = Some(notifier);
         self
+    }
+
+    /// Objects written by runs count into `metrics`.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// What a run (or an approval) wrote, counted per action.
+    fn count_objects(
+        &self,
+        target: &str,
+        c: &ActionCounts,
+        held: usize,
+        failures: &[ObjectFailure],
+    ) {
+        let Some(m) = &self.metrics else {
+            return;
+        };
+        for (action, n) in [
+            ("created", c.created),
+            ("updated", c.updated),
+            ("deactivated", c.deactivated),
+            ("deleted", c.deleted),
+            ("linked", c.linked),
+            ("unchanged", c.unchanged),
+            ("member_patch", c.member_patches),
+            ("manager_update", c.manager_updates),
+            ("held", held),
+        ] {
+            m.objects(target, action, "ok", n as u64);
+        }
+        for f in failures {
+            m.objects(target, &f.action, "failed", 1);
+        }
     }
 
     async fn notify_run_ended(&self, report: &RunReport) {
@@ -304,6 +344,14 @@ impl SyncEngine {
         }
         saved?;
         tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
+        if !report.dry_run {
+            self.count_objects(
+                &report.target,
+                &report.counts,
+                report.pending.len(),
+                &report.failures,
+            );
+        }
         self.notify_run_ended(&report).await;
         Ok(report)
     }
@@ -591,6 +639,7 @@ impl SyncEngine {
                 .await;
         }
         let outcome = applier.finish();
+        self.count_objects(&report.target, &outcome.counts, 0, &outcome.failures);
         // The admin saw this burst: the guard's window starts over.
         let (sync, target_id) = (self.sync.clone(), record.id.clone());
         blocking(move || Ok(sync.clear_deprovisions(&target_id)?)).await?;

@@ -246,11 +246,13 @@ impl TargetWorker {
         self.down_since = None;
         match outcome {
             Ok(Pushed::Held(item)) => {
+                self.ctx.count_push(&record.name, "held", "ok");
                 self.ctx.engine.hold(record, *item).await?;
                 queue::resolve(&self.ctx.sync, &record.id, kind, id).await?;
                 Ok(PassResult::Busy)
             }
             Ok(pushed) => {
+                self.ctx.count_push(&record.name, pushed.action(), "ok");
                 if pushed != Pushed::Unchanged && pushed != Pushed::Nothing {
                     tracing::info!(target: "audit", target = %record.name, kind = kind.as_str(), id, outcome = ?pushed, "pushed to target");
                     self.note(true);
@@ -275,6 +277,8 @@ impl TargetWorker {
                 )
                 .await?;
                 tracing::warn!(target: "audit", target = %record.name, kind = kind.as_str(), id, operation = failure.operation, attempts = entry.attempts, status = %entry.status, error = %failure.error, "push failed; queued");
+                self.ctx
+                    .count_push(&record.name, failure.operation, "failed");
                 self.note(false);
                 if self.failing_too_much() {
                     let reason = format!(

@@ -38,6 +38,22 @@ pub enum Pushed {
     Held(Box<HeldDeprovision>),
 }
 
+impl Pushed {
+    /// The word metrics and reports use for it.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Pushed::Created => "created",
+            Pushed::Linked => "linked",
+            Pushed::Updated => "updated",
+            Pushed::Deactivated => "deactivated",
+            Pushed::Deleted => "deleted",
+            Pushed::Unchanged => "unchanged",
+            Pushed::Nothing => "nothing",
+            Pushed::Held(_) => "held",
+        }
+    }
+}
+
 /// A write the target refused or could not take.
 #[derive(Debug)]
 pub struct PushFailure {

@@ -12,6 +12,7 @@ use tokio::task::JoinHandle as Task;
 use super::pass::{PassResult, TargetWorker};
 use super::queue_watch::QueueWatch;
 use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
 use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
@@ -28,6 +29,8 @@ pub struct WorkerContext {
     pub instance: String,
     /// Where quarantine alerts (and run outcomes) go as webhooks.
     pub notifier: Option<Notifier>,
+    /// Where pushed objects (and scheduled runs' writes) are counted.
+    pub metrics: Option<Arc<Metrics>>,
 }
 
 impl WorkerContext {
@@ -46,6 +49,21 @@ impl WorkerContext {
             config,
             instance: uuid::Uuid::new_v4().to_string(),
             notifier: None,
+            metrics: None,
+        }
+    }
+
+    /// Counts pushes and scheduled runs' writes into the process's metrics.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.engine = self.engine.with_metrics(metrics.clone());
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// One object pushed by a worker (`outcome`: `ok` or `failed`).
+    pub fn count_push(&self, target: &str, action: &str, outcome: &'static str) {
+        if let Some(m) = &self.metrics {
+            m.objects(target, action, outcome, 1);
         }
     }
 

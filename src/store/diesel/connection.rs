@@ -128,7 +128,12 @@ pub struct DieselStore {
     /// never meet SQLite's busy handler (which sleeps in growing steps);
     /// other processes (the CLI) still queue on the busy timeout.
     group_commit: Option<GroupCommit>,
+    /// Check-outs that found no free connection (the pool was exhausted).
+    pool_waits: std::sync::atomic::AtomicU64,
 }
+
+/// A check-out slower than this waited for a connection to come back.
+const POOL_WAIT: Duration = Duration::from_millis(1);
 
 impl DieselStore {
     /// Connects, applies the embedded migrations and builds the pool. The
@@ -156,13 +161,16 @@ impl DieselStore {
             pool,
             backend,
             group_commit,
+            pool_waits: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
     /// (open, idle) connections of the pool.
-    pub fn pool_state(&self) -> (u32, u32) {
+    /// (open, idle) connections of the pool, and check-outs that waited.
+    pub fn pool_state(&self) -> (u32, u32, u64) {
         let state = self.pool.state();
-        (state.connections, state.idle_connections)
+        let waits = self.pool_waits.load(std::sync::atomic::Ordering::Relaxed);
+        (state.connections, state.idle_connections, waits)
     }
 
     pub fn backend(&self) -> Backend {
@@ -170,7 +178,13 @@ impl DieselStore {
     }
 
     pub(super) fn conn(&self) -> StoreResult<PooledConn> {
-        self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))
+        let asked = std::time::Instant::now();
+        let conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()));
+        if asked.elapsed() > POOL_WAIT {
+            self.pool_waits
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        conn
     }
 
     /// Runs `f` in a write transaction: all of it is stored or none of it.

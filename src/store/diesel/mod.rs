@@ -235,7 +235,7 @@ impl Store for DieselStore {
         audit::read(&mut *self.conn()?, query)
     }
 
-    fn pool_connections(&self) -> (u32, u32) {
+    fn pool_connections(&self) -> (u32, u32, u64) {
         self.pool_state()
     }
 
