@@ -34,13 +34,31 @@ pub(crate) fn admin_token(server: &LiveServer) -> String {
     out.lines().last().unwrap().trim().to_string()
 }
 
-pub(crate) struct Source<'a> {
-    pub server: &'a LiveServer,
+/// A live source: a fresh database of one backend, `scimhub serve` on it,
+/// and an admin token to write through its SCIM API.
+pub(crate) struct Source {
+    pub db: String,
+    pub server: LiveServer,
     pub token: String,
     pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
 }
 
-impl Source<'_> {
+impl Source {
+    /// None when the backend is PostgreSQL and none can be started here.
+    pub fn start(backend: Backend) -> Option<Self> {
+        let dir = tempfile::tempdir().unwrap();
+        let db = source_database(backend, &dir)?;
+        let server = LiveServer::start(&db, &[]);
+        Some(Self {
+            token: admin_token(&server),
+            db,
+            server,
+            client: reqwest::Client::new(),
+            _dir: dir,
+        })
+    }
+
     pub async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
         let mut req = self
             .client
@@ -155,16 +173,10 @@ pub(crate) fn status(server: &LiveServer) -> Value {
 }
 
 async fn new_target_waits_for_its_initial_run_then_follows(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let (db, server) = (&source.db, &source.server);
     let boss = source.user("boss", None).await;
     let mut staff = Vec::new();
     for i in 0..5 {
@@ -176,8 +188,8 @@ async fn new_target_waits_for_its_initial_run_then_follows(backend: Backend) {
     source.group("everyone", &[&leads, &staff[0]]).await;
 
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
-    add_target(&server, &downstream, &[]);
-    assert_eq!(status(&server)["state"], "new");
+    add_target(server, &downstream, &[]);
+    assert_eq!(status(server)["state"], "new");
     // The dry run plans everything; nothing was pushed by the workers.
     let plan = server.cli_json(&["sync", "run", "down", "--dry-run"]);
     assert_eq!(plan["status"], "planned");
@@ -189,15 +201,15 @@ async fn new_target_waits_for_its_initial_run_then_follows(backend: Backend) {
 
     let run = server.cli_json(&["sync", "run", "down"]);
     assert_eq!(run["status"], "succeeded", "{run}");
-    let upstream = source_app(&db).await;
+    let upstream = source_app(db).await;
     assert_eq!(users_of(&downstream).await, users_of(&upstream).await);
     assert_eq!(groups_of(&downstream).await, groups_of(&upstream).await);
-    let shown = status(&server);
+    let shown = status(server);
     assert_eq!(shown["state"], "active", "{shown}");
 
     // Caught up, the worker pushes nothing twice…
     eventually("the worker to catch up", || async {
-        (status(&server)["lag"] == 0).then_some(())
+        (status(server)["lag"] == 0).then_some(())
     })
     .await;
     let writes_after_run = downstream.store.latest_change().unwrap();
@@ -220,7 +232,7 @@ async fn new_target_waits_for_its_initial_run_then_follows(backend: Backend) {
     })
     .await;
     eventually("the worker to catch up", || async {
-        (status(&server)["lag"] == 0).then_some(())
+        (status(server)["lag"] == 0).then_some(())
     })
     .await;
     // One create (with its manager) and one member PATCH (which also moves
@@ -252,23 +264,17 @@ async fn new_target_waits_for_its_initial_run_then_follows(backend: Backend) {
 }
 
 async fn a_trickle_of_deletions_ends_held(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let server = &source.server;
     let mut ids = Vec::new();
     for i in 0..40 {
         ids.push(source.user(&format!("u{i:02}"), None).await);
     }
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
     add_target(
-        &server,
+        server,
         &downstream,
         &["--guard-percent", "10", "--guard-min", "3"],
     );
@@ -308,7 +314,7 @@ async fn a_trickle_of_deletions_ends_held(backend: Backend) {
         .map(|(n, _)| n.as_str())
         .collect();
     assert_eq!(inactive, ["u00", "u01", "u02", "u03"].into_iter().collect());
-    assert_eq!(status(&server)["state"], "awaiting_approval");
+    assert_eq!(status(server)["state"], "awaiting_approval");
 
     // Other changes keep flowing while deprovisions wait.
     source.user("late", None).await;
@@ -333,21 +339,15 @@ async fn a_trickle_of_deletions_ends_held(backend: Backend) {
 }
 
 async fn a_target_is_edited_in_place(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let server = &source.server;
     for i in 0..6 {
         source.user(&format!("p{i}"), None).await;
     }
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
-    add_target(&server, &downstream, &[]);
+    add_target(server, &downstream, &[]);
     server.cli_json(&["sync", "run", "down"]);
     let rotated = downstream.token_with("rotated", &["scim:read", "scim:write"]);
 
@@ -355,7 +355,7 @@ async fn a_target_is_edited_in_place(backend: Backend) {
     let bad = server.cli(&["target", "update", "down", "--scope", "userName eq"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("scope"));
-    assert!(status(&server)["state"] == "active");
+    assert!(status(server)["state"] == "active");
 
     let updated = server.cli_json(&[
         "target",
@@ -389,19 +389,13 @@ async fn a_target_is_edited_in_place(backend: Backend) {
 }
 
 async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let server = &source.server;
     source.user("before", None).await;
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
-    add_target(&server, &downstream, &[]);
+    add_target(server, &downstream, &[]);
     server.cli_json(&["sync", "run", "down"]);
     let real_url = format!("{}/scim/v2", downstream.base);
     // Nothing listens there: connection refused.
@@ -417,7 +411,7 @@ async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
         source.user(&format!("while-down-{i}"), None).await;
     }
     let quarantined = eventually("quarantine", || async {
-        let s = status(&server);
+        let s = status(server);
         (s["state"] == "quarantined").then_some(s)
     })
     .await;
@@ -429,7 +423,7 @@ async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
     let reason = quarantined["quarantine"]["reason"].as_str().unwrap();
     assert!(reason.starts_with("unreachable"), "{reason}");
     assert_eq!(
-        status(&server)["queueDepth"],
+        status(server)["queueDepth"],
         0,
         "a down target queues nothing per object"
     );
@@ -439,11 +433,11 @@ async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
     eventually("release and delivery", || async {
         let names = users_of(&downstream).await;
         let all = (0..3).all(|i| names.contains_key(&format!("while-down-{i}")));
-        (all && status(&server)["state"] == "active").then_some(())
+        (all && status(server)["state"] == "active").then_some(())
     })
     .await;
     eventually("the worker to catch up", || async {
-        (status(&server)["lag"] == 0).then_some(())
+        (status(server)["lag"] == 0).then_some(())
     })
     .await;
     let changes = downstream.store.changes_after(writes_before, 100).unwrap();
@@ -451,16 +445,10 @@ async fn a_downed_target_is_quarantined_fast_and_catches_up(backend: Backend) {
 }
 
 async fn orphans_are_reported_and_deprovisioned_by_policy(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let server = &source.server;
     for name in ["kept", "adopted"] {
         source.user(name, None).await;
     }
@@ -468,7 +456,7 @@ async fn orphans_are_reported_and_deprovisioned_by_policy(backend: Backend) {
     // Already downstream: one account a user here matches, one nothing matches.
     downstream.create_user("adopted").await;
     downstream.create_user("ghost").await;
-    add_target(&server, &downstream, &[]);
+    add_target(server, &downstream, &[]);
     let run = server.cli_json(&["sync", "run", "down"]);
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["counts"]["linked"], 1, "adopted by userName: {run}");
@@ -505,21 +493,15 @@ async fn orphans_are_reported_and_deprovisioned_by_policy(backend: Backend) {
 }
 
 async fn a_rejected_hold_leaves_the_accounts_alone(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let server = &source.server;
     let leaver = source.user("leaver", None).await;
     source.user("stayer", None).await;
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
     // Every deprovision waits for a person.
-    add_target(&server, &downstream, &["--guard-max", "0"]);
+    add_target(server, &downstream, &["--guard-max", "0"]);
     server.cli_json(&["sync", "run", "down"]);
     source
         .send(reqwest::Method::DELETE, &format!("/Users/{leaver}"), None)
@@ -534,7 +516,7 @@ async fn a_rejected_hold_leaves_the_accounts_alone(backend: Backend) {
     let rejected = server.cli_json(&["sync", "reject", run]);
     assert_eq!(rejected["status"], "rejected");
     assert!(users_of(&downstream).await["leaver"].0, "left untouched");
-    assert_eq!(status(&server)["state"], "active");
+    assert_eq!(status(server)["state"], "active");
     assert!(
         server.cli_json(&["sync", "held", "down"])["approvals"]
             .as_array()

@@ -10,10 +10,7 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::lifecycle::{
-    Source, add_target, admin_token, groups_of, source_database, status, users_of,
-};
-use crate::support::live::LiveServer;
+use crate::lifecycle::{Source, add_target, groups_of, status, users_of};
 use crate::support::{Backend, TestApp, eventually};
 
 /// The downstream app's change-log head: it moves with every write.
@@ -79,7 +76,7 @@ fn expected(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn provision_over_http(source: &Source<'_>, target: &str, body: Value) -> (u16, Value) {
+async fn provision_over_http(source: &Source, target: &str, body: Value) -> (u16, Value) {
     let resp = source
         .client
         .post(format!(
@@ -112,16 +109,10 @@ fn id_map(store: &DieselStore, target_id: &str, kind: &str) -> BTreeMap<String, 
 }
 
 async fn one_user_and_its_groups_are_pushed_now(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let (db, server) = (&source.db, &source.server);
     let alice = source.user("alice", None).await;
     let bob = source.user("bob", None).await;
     let outsider = source.user("outsider", None).await;
@@ -130,7 +121,7 @@ async fn one_user_and_its_groups_are_pushed_now(backend: Backend) {
     source.group("secret", &[&alice]).await;
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
     add_target(
-        &server,
+        server,
         &downstream,
         &[
             "--scope",
@@ -139,8 +130,8 @@ async fn one_user_and_its_groups_are_pushed_now(backend: Backend) {
             "displayName ne \"secret\"",
         ],
     );
-    assert_eq!(status(&server)["state"], "new");
-    let store = DieselStore::open(&db, 2).unwrap();
+    assert_eq!(status(server)["state"], "new");
+    let store = DieselStore::open(db, 2).unwrap();
     let target_id = store.find_target("down").unwrap().unwrap().id;
     let before = writes_so_far(&downstream);
 
@@ -204,7 +195,7 @@ async fn one_user_and_its_groups_are_pushed_now(backend: Backend) {
     );
     assert!(id_map(&store, &target_id, "User").is_empty());
     assert!(id_map(&store, &target_id, "Group").is_empty());
-    assert_eq!(status(&server)["state"], "new");
+    assert_eq!(status(server)["state"], "new");
 
     // For real: the user and its two memberships, by downstream ids.
     let done = server.cli_json(&["sync", "user", "down", "alice"]);
@@ -325,18 +316,12 @@ async fn one_user_and_its_groups_are_pushed_now(backend: Backend) {
 }
 
 async fn paused_and_quarantined_targets(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let (db, server) = (&source.db, &source.server);
     let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
-    add_target(&server, &downstream, &[]);
+    add_target(server, &downstream, &[]);
     server.cli_ok(&["target", "resume", "down"]);
     server.cli_ok(&["target", "pause", "down"]);
     // Changes made while paused wait behind the cursor…
@@ -359,7 +344,7 @@ async fn paused_and_quarantined_targets(backend: Backend) {
     );
 
     // A quarantined target is refused unless forced.
-    let store = DieselStore::open(&db, 2).unwrap();
+    let store = DieselStore::open(db, 2).unwrap();
     let target_id = store.find_target("down").unwrap().unwrap().id;
     store
         .set_quarantine(&target_id, Some("the target refused the credentials (401)"))
@@ -393,7 +378,7 @@ async fn paused_and_quarantined_targets(backend: Backend) {
     let pushed = writes_so_far(&downstream);
     server.cli_ok(&["target", "resume", "down"]);
     eventually("the worker to catch up", || async {
-        (status(&server)["lag"] == 0).then_some(())
+        (status(server)["lag"] == 0).then_some(())
     })
     .await;
     assert_eq!(
@@ -406,16 +391,10 @@ async fn paused_and_quarantined_targets(backend: Backend) {
 /// A target refusing the create: the step fails, the report says so, the
 /// command exits 1 and the id map stays empty.
 async fn a_refused_write_fails_the_report(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let Some(db) = source_database(backend, &dir) else {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let server = LiveServer::start(&db, &[]);
-    let source = Source {
-        server: &server,
-        token: admin_token(&server),
-        client: reqwest::Client::new(),
-    };
+    let (db, server) = (&source.db, &source.server);
     let alice = source.user("alice", None).await;
     source.group("team", &[&alice]).await;
     let target = MockServer::start().await;
@@ -475,7 +454,7 @@ async fn a_refused_write_fails_the_report(backend: Backend) {
         (200, json!(false)),
         "{over_http}"
     );
-    let store = DieselStore::open(&db, 2).unwrap();
+    let store = DieselStore::open(db, 2).unwrap();
     let target_id = store.find_target("mock").unwrap().unwrap().id;
     assert!(id_map(&store, &target_id, "User").is_empty());
     assert!(id_map(&store, &target_id, "Group").is_empty());
