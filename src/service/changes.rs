@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 
 use super::blocking;
 use crate::error::AppError;
-use crate::scim::{ResourceKind, ScimError};
-use crate::store::{Actor, ChangeRecord, Pruned, Store, StoreError};
+use crate::scim::ScimError;
+use crate::store::render_events;
+use crate::store::{Actor, Pruned, Store};
 
 pub const CHANGE_LIST: &str = "urn:scimhub:api:messages:1.0:ChangeList";
 
@@ -100,42 +101,4 @@ impl ChangeFeed {
         super::audit::record(&self.store, "changes.prune", actor, detail).await?;
         Ok(pruned)
     }
-}
-
-/// Change-log rows as events: the same shape for the pull API and for
-/// subscription webhooks. Upserts carry the resource as it is now
-/// (`base_url` ends in `/scim/v2`); deletions and vanished resources, null.
-pub fn render_events(
-    store: &dyn Store,
-    rows: Vec<ChangeRecord>,
-    base_url: &str,
-) -> Result<Vec<Value>, StoreError> {
-    let mut events = Vec::with_capacity(rows.len());
-    for r in rows {
-        let kind = ResourceKind::parse(&r.resource_type);
-        let resource = match (r.operation.as_str(), kind) {
-            ("delete", _) | (_, None) => Value::Null,
-            (_, Some(ResourceKind::User)) => match store.get_user(&r.resource_id, true) {
-                Ok(u) => u.to_scim(base_url),
-                Err(StoreError::NotFound) => Value::Null,
-                Err(e) => return Err(e),
-            },
-            (_, Some(ResourceKind::Group)) => match store.get_group(&r.resource_id, true) {
-                Ok(g) => g.to_scim(base_url),
-                Err(StoreError::NotFound) => Value::Null,
-                Err(e) => return Err(e),
-            },
-        };
-        events.push(json!({
-            "cursor": r.seq.to_string(),
-            "operation": r.operation,
-            "resourceType": r.resource_type,
-            "id": r.resource_id,
-            "version": format!("W/\"{}\"", r.version),
-            "changedAt": crate::scim::render::format_time(&r.changed_at),
-            // The resource as it is now; null once it is gone.
-            "resource": resource,
-        }));
-    }
-    Ok(events)
 }

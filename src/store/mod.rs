@@ -6,6 +6,7 @@ pub mod diesel;
 mod error;
 mod model;
 mod render;
+pub use render::render_events;
 mod sync;
 mod webhooks;
 

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{MemberKind, StoredGroup, StoredUser};
+use super::{ChangeRecord, MemberKind, Store, StoreError, StoredGroup, StoredUser};
 use crate::scim::ResourceKind;
 use crate::scim::render::{location, render};
 
@@ -79,4 +79,42 @@ fn group(g: &StoredGroup, base_url: &str) -> Value {
         &g.meta,
         base_url,
     )
+}
+
+/// Change-log rows as events: the same shape for the pull API and for
+/// subscription webhooks. Upserts carry the resource as it is now
+/// (`base_url` ends in `/scim/v2`); deletions and vanished resources, null.
+pub fn render_events(
+    store: &dyn Store,
+    rows: Vec<ChangeRecord>,
+    base_url: &str,
+) -> Result<Vec<Value>, StoreError> {
+    let mut events = Vec::with_capacity(rows.len());
+    for r in rows {
+        let kind = ResourceKind::parse(&r.resource_type);
+        let resource = match (r.operation.as_str(), kind) {
+            ("delete", _) | (_, None) => Value::Null,
+            (_, Some(ResourceKind::User)) => match store.get_user(&r.resource_id, true) {
+                Ok(u) => u.to_scim(base_url),
+                Err(StoreError::NotFound) => Value::Null,
+                Err(e) => return Err(e),
+            },
+            (_, Some(ResourceKind::Group)) => match store.get_group(&r.resource_id, true) {
+                Ok(g) => g.to_scim(base_url),
+                Err(StoreError::NotFound) => Value::Null,
+                Err(e) => return Err(e),
+            },
+        };
+        events.push(json!({
+            "cursor": r.seq.to_string(),
+            "operation": r.operation,
+            "resourceType": r.resource_type,
+            "id": r.resource_id,
+            "version": format!("W/\"{}\"", r.version),
+            "changedAt": crate::scim::render::format_time(&r.changed_at),
+            // The resource as it is now; null once it is gone.
+            "resource": resource,
+        }));
+    }
+    Ok(events)
 }

@@ -13,7 +13,7 @@ use super::subscriptions;
 use super::transport::{self, Outcome, SignedPost, shown_url};
 use crate::config::{SecretKey, WebhookConfig};
 use crate::provision::client::RetryPolicy;
-use crate::service::changes::render_events;
+use crate::store::render_events;
 use crate::store::{Store, SubscriptionRecord, WebhookStore};
 
 pub const CHANGES_EVENT: &str = "scim.changes";
