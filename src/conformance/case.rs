@@ -70,7 +70,7 @@ pub struct Expect {
     #[serde(default)]
     pub headers: Map<String, Value>,
     /// A subset of the response body (`null`: no body at all).
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::scim::json::given")]
     pub body: Option<Value>,
     /// Path into the body → matcher.
     #[serde(default)]
@@ -86,11 +86,6 @@ pub struct Expect {
     /// as a string. Defaults to true when `status` is a number of 400 or more.
     #[serde(default)]
     pub error: Option<bool>,
-}
-
-/// `Some` for any written value, `null` included (only a missing key is `None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// Names the runner defines itself; a step may not `save` over them.

@@ -1,7 +1,7 @@
 //! Paths into a JSON body: `meta.location`, `Resources[0].userName`,
 //! `["urn:…:enterprise:2.0:User"].manager.value` (quote keys holding dots).
 
-pub use crate::scim::member::member;
+pub use crate::scim::json::member;
 use serde_json::Value;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

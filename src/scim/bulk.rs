@@ -1,7 +1,7 @@
 //! `/Bulk` (RFC 7644 §3.7): request parsing, `bulkId` references and the
 //! order that resolves them. Pure: executing the operations is the service's.
 
-use super::member::member;
+use super::json::member;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;

@@ -160,7 +160,7 @@ fn external_id_def() -> AttributeDef {
 
 fn check_schemas(kind: ResourceKind, body: &Map<String, Value>) -> Result<(), ScimError> {
     let core = registry().core_schema(kind).id;
-    let schemas = super::member::member(body, SCHEMAS);
+    let schemas = super::json::member(body, SCHEMAS);
     let Some(Value::Array(list)) = schemas else {
         return Err(ScimError::invalid_syntax(format!(
             "'schemas' must be an array that includes \"{core}\""

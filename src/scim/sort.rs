@@ -4,7 +4,7 @@
 //! last ascending (first descending); ties break by id. The SQL ordering in
 //! `store` follows exactly these rules.
 
-use super::member::member_of;
+use super::json::member_of;
 use std::cmp::Ordering;
 
 use chrono::DateTime;

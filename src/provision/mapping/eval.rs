@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::expr::{Expr, Func};
 use super::path;
 use crate::scim::ResourceKind;
+use crate::scim::json::present;
 
 /// The text of a scalar (strings, numbers, booleans); `None` otherwise.
 pub fn text(v: &Value) -> Option<String> {
@@ -15,17 +16,6 @@ pub fn text(v: &Value) -> Option<String> {
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
-    }
-}
-
-/// Null, "", [] and {} count as absent (as SCIM's `pr` does).
-pub fn present(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-        _ => true,
     }
 }
 

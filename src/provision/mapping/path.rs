@@ -2,7 +2,7 @@
 //! (`name.givenName`, `urn:…:User:department`, `emails[type eq "work"].value`)
 //! and target paths say where a value is written.
 
-use crate::scim::member::member;
+use crate::scim::json::member;
 use serde_json::{Map, Value};
 
 use crate::scim::ResourceKind;

@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 use crate::provision::mapping::path::definition;
 use crate::scim::ResourceKind;
 use crate::scim::filter::AttrPath;
-use crate::scim::member::member;
+use crate::scim::json::member;
 use crate::scim::schema::AttrType;
 
 /// Whether `want` is contained in `have`: objects by their keys (the target

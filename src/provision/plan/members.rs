@@ -1,7 +1,7 @@
 //! Group membership as add/remove diffs against the target's actual
 //! members, cut into PATCHes no larger than the target accepts.
 
-use crate::scim::member::member_of;
+use crate::scim::json::member_of;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;

@@ -24,7 +24,7 @@ pub use matching::MatchKey;
 pub use types::*;
 
 use crate::scim::ResourceKind;
-use crate::scim::member::member_of;
+use crate::scim::json::member_of;
 use compare::{changed_attributes, state_hash};
 
 #[derive(Debug, Clone)]

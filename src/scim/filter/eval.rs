@@ -8,7 +8,8 @@
 //! numerically. An attribute the schema does not define is unassigned: every
 //! comparison on it is false (so `not (...)` around it is true).
 
-use crate::scim::member::member_of;
+use crate::scim::json::member_of;
+use crate::scim::json::present;
 use std::cmp::Ordering;
 
 use chrono::DateTime;
@@ -236,16 +237,6 @@ fn values<'v>(
         }
     }
     out
-}
-
-fn present(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        Value::Object(o) => !o.is_empty(),
-        _ => true,
-    }
 }
 
 /// Evaluates a checked filter against a rendered resource.

@@ -1,6 +1,6 @@
 //! The PatchOp message (RFC 7644 §3.5.2): `schemas` and `Operations`.
 
-use crate::scim::member::member;
+use crate::scim::json::member;
 use serde_json::{Map, Value};
 
 use crate::scim::error::{ScimError, ScimType};

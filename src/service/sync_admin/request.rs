@@ -108,10 +108,10 @@ struct TargetPatch {
     #[serde(default)]
     credentials: Option<Value>,
     /// `null` goes back to the identity mapping.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::scim::json::given")]
     mapping: Option<Value>,
     /// `null` is every user.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "crate::scim::json::given")]
     scope: Option<Value>,
     #[serde(default)]
     settings: Option<Value>,
@@ -127,11 +127,6 @@ pub struct UpdateRequest {
     pub changes: TargetChanges,
     /// Run the target test on a new URL or new credentials first.
     pub test: bool,
-}
-
-/// Tells a key given as `null` (`Some(Null)`) from a key left out (`None`).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// RFC 7396 JSON merge patch.

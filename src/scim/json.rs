@@ -1,5 +1,6 @@
-//! Looking up a JSON object's member the SCIM way: attribute names ignore
-//! case (RFC 7643 §2.1). The exact spelling is tried first (the common case).
+//! JSON the SCIM way: member lookup ignoring case (attribute names ignore
+//! case, RFC 7643 §2.1; the exact spelling is tried first), what counts as
+//! present, and telling an explicit `null` from a missing key.
 
 use serde_json::{Map, Value};
 
@@ -16,6 +17,23 @@ pub fn member<'v>(object: &'v Map<String, Value>, name: &str) -> Option<&'v Valu
 /// `name` in `value` when it is an object, ignoring case.
 pub fn member_of<'v>(value: &'v Value, name: &str) -> Option<&'v Value> {
     member(value.as_object()?, name)
+}
+
+/// Null, "", [] and {} count as absent (as SCIM's `pr` does).
+pub fn present(v: &Value) -> bool {
+    match v {
+        Value::Null => false,
+        Value::String(s) => !s.is_empty(),
+        Value::Array(a) => !a.is_empty(),
+        Value::Object(o) => !o.is_empty(),
+        _ => true,
+    }
+}
+
+/// A serde `deserialize_with` for `Option<Value>` fields: any written value,
+/// `null` included, is `Some` (only a missing key, with `#[serde(default)]`, is `None`).
+pub fn given<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    serde::Deserialize::deserialize(d).map(Some)
 }
 
 #[cfg(test)]
