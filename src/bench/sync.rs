@@ -11,7 +11,7 @@ use serde_json::json;
 use super::seed::user;
 use super::{Server, ms, summarize};
 use crate::config::{SecretKey, SyncWorkerConfig};
-use crate::provision::sync::{RunOptions, RunStatus, SyncEngine};
+use crate::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use crate::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use crate::provision::worker::{WorkerContext, Workers};
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};

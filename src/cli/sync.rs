@@ -11,8 +11,8 @@ use super::DatabaseArg;
 use super::door::Door;
 use crate::config::Config;
 use crate::provision::on_demand::{self, ProvisionOptions};
-use crate::provision::sync::text;
-use crate::provision::sync::{Progress, RunOptions, RunReport};
+use crate::provision::runs::text;
+use crate::provision::runs::{Progress, RunOptions, RunReport};
 use crate::service::sync_admin::run_limit;
 
 #[derive(Debug, Subcommand)]

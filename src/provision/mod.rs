@@ -8,7 +8,7 @@ pub mod failures;
 pub mod mapping;
 pub mod on_demand;
 pub mod plan;
-pub mod sync;
+pub mod runs;
 pub mod target;
 pub mod target_check;
 pub mod target_status;

@@ -4,9 +4,9 @@
 
 use serde::Serialize;
 
-use super::sync::SyncError;
-use super::sync::guard_window;
-use super::sync::history::{RunSummary, summary};
+use super::runs::SyncError;
+use super::runs::guard_window;
+use super::runs::history::{RunSummary, summary};
 use super::target::{TargetView, view};
 use crate::scim::render::format_time;
 use crate::store::{SyncStore, TargetRecord, TargetState};

@@ -379,7 +379,7 @@ async fn runs_are_started_polled_approved_and_rejected(app: TestApp) {
     assert_eq!(remote_users().await.len(), 40);
 
     // The report over HTTP is the engine's stored report.
-    let engine = scimhub::provision::sync::SyncEngine::new(
+    let engine = scimhub::provision::runs::SyncEngine::new(
         app.store.clone(),
         std::sync::Arc::new(
             scimhub::store::diesel::DieselStore::open(&app.database_url, 2).unwrap(),

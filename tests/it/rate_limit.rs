@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use scimhub::config::SecretKey;
 use scimhub::provision::client::RateLimits;
-use scimhub::provision::sync::{LoadedTarget, RunOptions, RunStatus, SyncEngine};
+use scimhub::provision::runs::{LoadedTarget, RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::worker::{WorkerContext, Workers};
 use scimhub::scim::ResourceKind;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use reqwest::Method;
 use scimhub::config::SecretKey;
-use scimhub::provision::sync::{RunOptions, RunReport, RunStatus, SyncEngine};
+use scimhub::provision::runs::{RunOptions, RunReport, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::Store;
 use scimhub::store::diesel::DieselStore;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use scimhub::config::SecretKey;
-use scimhub::provision::sync::{RunOptions, RunStatus, SyncEngine};
+use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{Store, SyncStore};

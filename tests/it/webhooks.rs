@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::StatusCode;
 use scimhub::config::{Config, NotifyEndpoint, SecretKey};
-use scimhub::provision::sync::{RunOptions, RunStatus, SyncEngine};
+use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::webhook::deliverer::Deliverer;
 use scimhub::provision::webhook::signing::{self, verify};

@@ -20,8 +20,8 @@ pub use report::{MatchHow, ObjectReport, Outcome, ProvisionReport, Step};
 
 use crate::config::SecretKey;
 use crate::provision::client::RateLimits;
-use crate::provision::sync::source::LocalOne;
-use crate::provision::sync::{LoadedTarget, SyncError, blocking};
+use crate::provision::runs::source::LocalOne;
+use crate::provision::runs::{LoadedTarget, SyncError, blocking};
 use crate::provision::worker::queue;
 use crate::provision::worker::{PushError, Pushed, Session};
 use crate::scim::ResourceKind;

@@ -5,8 +5,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::provision::client::Exchange;
-use crate::provision::sync::LoadedTarget;
-use crate::provision::sync::source::{LocalOne, OutOfScope};
+use crate::provision::runs::LoadedTarget;
+use crate::provision::runs::source::{LocalOne, OutOfScope};
 use crate::scim::ResourceKind;
 
 /// How the object was found on the target.

@@ -19,7 +19,7 @@ use super::client::{
 };
 use super::mapping::typecheck::{self, Sample, Severity, TypeProblem};
 use super::mapping::{Mapping, MappingFile};
-use super::sync::LoadedTarget;
+use super::runs::LoadedTarget;
 use super::target::{self, NewTarget, TargetChanges, TargetError, TargetSettings, TargetView};
 use super::target_check::{check_filter, check_settings};
 use crate::config::SecretKey;

@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::provision::sync::report::{ActionCounts, RunReport, RunStatus};
+use crate::provision::runs::report::{ActionCounts, RunReport, RunStatus};
 
 pub const RUN_FAILED: &str = "sync.run.failed";
 pub const RUN_COMPLETED_WITH_FAILURES: &str = "sync.run.completed_with_failures";

@@ -11,7 +11,7 @@ use lettre::message::Mailbox;
 use super::mail::{self, ApiBase};
 use super::notification::Notification;
 use crate::config::{Config, EmailConfig, NotifyEndpoint};
-use crate::provision::sync::RunReport;
+use crate::provision::runs::RunReport;
 use crate::store::{DeliveryRecord, DeliveryStatus, WebhookStore};
 
 #[derive(Clone)]

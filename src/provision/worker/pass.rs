@@ -12,7 +12,7 @@ use super::push::{PushError, Pushed, Session};
 use super::queue;
 use super::supervisor::WorkerContext;
 use crate::provision::client::{ClientError, ScimClient};
-use crate::provision::sync::{LoadedTarget, SyncError, blocking};
+use crate::provision::runs::{LoadedTarget, SyncError, blocking};
 use crate::scim::ResourceKind;
 use crate::store::{ChangeRecord, TargetRecord, TargetState};
 

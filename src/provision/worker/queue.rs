@@ -10,7 +10,7 @@ use rand::Rng;
 
 use super::push::PushFailure;
 use crate::config::SyncWorkerConfig;
-use crate::provision::sync::{SyncError, blocking};
+use crate::provision::runs::{SyncError, blocking};
 use crate::scim::ResourceKind;
 use crate::store::{QueueRecord, SyncStore};
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::supervisor::WorkerContext;
 use crate::config::SyncWorkerConfig;
-use crate::provision::sync::{SyncError, blocking};
+use crate::provision::runs::{SyncError, blocking};
 use crate::provision::webhook::Notification;
 use crate::store::TargetRecord;
 

@@ -14,7 +14,7 @@ use super::queue_watch::QueueWatch;
 use crate::config::{SecretKey, SyncWorkerConfig};
 use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
-use crate::provision::sync::{LoadedTarget, RunOptions, SyncEngine, blocking};
+use crate::provision::runs::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
 use crate::store::{Store, SyncStore, TargetRecord, TargetState};
 

@@ -6,8 +6,8 @@ use serde_json::Value;
 
 use super::{SyncAdmin, request};
 use crate::error::AppError;
-use crate::provision::sync::history::{self, RunSummary};
-use crate::provision::sync::{Progress, RunOptions, RunReport, RunStatus};
+use crate::provision::runs::history::{self, RunSummary};
+use crate::provision::runs::{Progress, RunOptions, RunReport, RunStatus};
 use crate::provision::target::{self, TargetView};
 use crate::provision::target_status::{self, TargetWithStatus};
 use crate::provision::target_test;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::provision::on_demand::ProvisionOptions;
-use crate::provision::sync::RunOptions;
+use crate::provision::runs::RunOptions;
 use crate::provision::target::{
     Credentials, NewTarget, TargetChanges, TargetError, TargetSettings,
 };

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::provision::sync::report::ActionCounts;
+use crate::provision::runs::report::ActionCounts;
 use crate::provision::webhook::Notification;
 
 /// One rendered message, stored as the outbox row's body.
