@@ -20,7 +20,7 @@ use prometheus_client::registry::Registry;
 pub struct Snapshot {
     pub pool_open: u32,
     pub pool_idle: u32,
-    /// Check-outs that had to wait for a connection, and how long in all.
+    /// Check-outs that had to wait for a connection (a running total).
     pub pool_waits: u64,
     /// Outbox rows per status.
     pub outbox: Vec<(String, i64)>,

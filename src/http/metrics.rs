@@ -37,7 +37,7 @@ pub async fn track(
     let method = method_label(req.method());
     let metrics = req
         .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
+        .map(|s| s.services.metrics.clone());
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
         // `/Users/{id}` as `/Users/:id`: braces in label values trip
@@ -59,7 +59,11 @@ pub fn endpoints() -> Vec<Endpoint> {
 /// The text exposition, with the store-backed gauges read now.
 pub(super) async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
     let snapshot = state.services.operations.snapshot().await?;
-    let text = state.metrics.render(snapshot).map_err(AppError::Internal)?;
+    let text = state
+        .services
+        .metrics
+        .render(snapshot)
+        .map_err(AppError::Internal)?;
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

@@ -38,9 +38,7 @@ fn client_address(req: &HttpRequest) -> Option<String> {
         .app_data::<web::Data<AppState>>()
         .map(|s| s.trusted_proxies.as_slice())
         .unwrap_or_default();
-    super::origin::of(req, proxies)
-        .client
-        .map(|ip| ip.to_string())
+    super::origin::client(req, proxies).map(|ip| ip.to_string())
 }
 
 /// 414 / 431 for a request target or headers over the configured bounds.

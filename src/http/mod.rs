@@ -52,13 +52,11 @@ pub struct AppState {
     pub rate_limiter: rate_limit::RateLimiter,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
-    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
     pub fn new(config: &Config, services: Services) -> Self {
         Self {
-            metrics: services.metrics.clone(),
             services,
             public_url: config.public_url.clone(),
             trusted_proxies: config.trusted_proxies.clone(),

@@ -43,6 +43,17 @@ fn forwarded_client(headers: &HeaderMap, proxies: &[IpNet]) -> Option<IpAddr> {
         .copied()
 }
 
+/// The client's address alone (what the audit trail and auth logs need, on
+/// every request: no scheme or host strings built).
+pub fn client(req: &HttpRequest, proxies: &[IpNet]) -> Option<IpAddr> {
+    let peer = req.peer_addr().map(|a| a.ip());
+    if peer.is_some_and(|ip| trusted(ip, proxies)) {
+        forwarded_client(req.headers(), proxies).or(peer)
+    } else {
+        peer
+    }
+}
+
 pub fn of(req: &HttpRequest, proxies: &[IpNet]) -> Origin {
     let peer = req.peer_addr().map(|a| a.ip());
     let headers = req.headers();
@@ -68,7 +79,7 @@ pub fn of(req: &HttpRequest, proxies: &[IpNet]) -> Origin {
             .filter(|s| s == "http" || s == "https")
             .unwrap_or_else(|| own_scheme.to_string()),
         host: first_value(headers, "x-forwarded-host").unwrap_or(own_host),
-        client: forwarded_client(headers, proxies).or(peer),
+        client: client(req, proxies),
     }
 }
 

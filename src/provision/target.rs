@@ -284,7 +284,7 @@ pub fn add(
     new.credentials.check().map_err(TargetError::Invalid)?;
     let mapping = compile_mapping(new.mapping.as_deref())?;
     check_scope(new.scope.as_deref())?;
-    let settings = settings_for(&new.settings, &new.credentials)?;
+    let settings = settings_for(&new.settings, new.credentials.kind())?;
     let id = uuid::Uuid::new_v4().to_string();
     let credentials = seal(key, &new.credentials, &id)?;
     let now = Utc::now().trunc_subsecs(3);
@@ -328,13 +328,10 @@ fn check_scope(scope: Option<&str>) -> Result<(), TargetError> {
     Ok(())
 }
 
-/// The settings checked, with the auth kind of `credentials`, as stored.
-fn settings_for(
-    settings: &TargetSettings,
-    credentials: &Credentials,
-) -> Result<String, TargetError> {
+/// The settings checked, with the credentials' auth kind, as stored.
+fn settings_for(settings: &TargetSettings, auth: &str) -> Result<String, TargetError> {
     let settings = TargetSettings {
-        auth: credentials.kind().to_string(),
+        auth: auth.to_string(),
         ..check_settings(settings).map_err(invalid)?
     };
     Ok(serde_json::to_string(&settings).context("encoding the settings")?)
@@ -356,12 +353,12 @@ pub fn apply(
     if let Some(url) = &changes.base_url {
         record.base_url = check_url(url)?;
     }
-    let credentials = match changes.credentials {
+    let new_auth = match changes.credentials {
         Some(c) => {
             c.check().map_err(TargetError::Invalid)?;
             let key = key.ok_or(TargetError::NoSecretKey)?;
             record.credentials = seal(key, &c, &record.id)?;
-            Some(c)
+            Some(c.kind())
         }
         None => None,
     };
@@ -374,16 +371,8 @@ pub fn apply(
     }
     let current: TargetSettings =
         serde_json::from_str(&record.settings).context("stored settings are corrupt")?;
-    let settings = changes.settings.unwrap_or_else(|| current.clone());
-    let auth = match &credentials {
-        Some(c) => c.kind().to_string(),
-        None => current.auth.clone(),
-    };
-    let checked = TargetSettings {
-        auth,
-        ..check_settings(&settings).map_err(invalid)?
-    };
-    record.settings = serde_json::to_string(&checked).context("encoding the settings")?;
+    let auth = new_auth.unwrap_or(&current.auth);
+    record.settings = settings_for(changes.settings.as_ref().unwrap_or(&current), auth)?;
     record.updated = Utc::now().trunc_subsecs(3);
     Ok(record)
 }

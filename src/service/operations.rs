@@ -1,6 +1,7 @@
 //! What an operator's metrics scrape reads from the store: the sync
 //! center per target, the notification outbox and the database pool.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::blocking;
@@ -29,18 +30,23 @@ impl Operations {
         let (store, sync, hooks) = (self.store.clone(), self.sync.clone(), self.hooks.clone());
         blocking(move || {
             let (pool_open, pool_idle, pool_waits) = store.pool_connections();
-            let targets = target_status::list(sync.as_ref())?;
-            let name_of = |id: &str| {
-                sync.find_target_by_id(id)
-                    .ok()
-                    .flatten()
-                    .map_or_else(String::new, |t| t.name)
-            };
+            let records = sync.list_targets()?;
+            let names: HashMap<&str, &str> = records
+                .iter()
+                .map(|r| (r.id.as_str(), r.name.as_str()))
+                .collect();
             let runs = sync
                 .run_counts()?
                 .into_iter()
-                .map(|(id, status, n)| (name_of(&id), status, n))
+                .map(|(id, status, n)| {
+                    let name = names.get(id.as_str()).copied().unwrap_or_default();
+                    (name.to_string(), status, n)
+                })
                 .collect();
+            let targets = records
+                .iter()
+                .map(|r| target_status::status(sync.as_ref(), r))
+                .collect::<Result<Vec<_>, _>>()?;
             Ok(Snapshot {
                 pool_open,
                 pool_idle,

@@ -38,13 +38,14 @@ pub fn recent(
         .collect()
 }
 
-/// Runs of every target (or one), optionally of one status, newest first.
-pub fn find(
+/// Run records of every target (or one), optionally of one status, newest
+/// first, each with its target's name.
+fn find_records(
     sync: &dyn SyncStore,
     target_name: Option<&str>,
     status: Option<RunStatus>,
     limit: u32,
-) -> Result<Vec<RunSummary>, SyncError> {
+) -> Result<Vec<(RunRecord, String)>, SyncError> {
     let targets = sync.list_targets()?;
     let target_id = match target_name {
         Some(name) => Some(
@@ -62,22 +63,34 @@ pub fn find(
             .find(|t| t.id == id)
             .map_or_else(String::new, |t| t.name.clone())
     };
-    sync.find_runs(target_id.as_deref(), status.map(RunStatus::as_str), limit)?
+    Ok(sync
+        .find_runs(target_id.as_deref(), status.map(RunStatus::as_str), limit)?
+        .into_iter()
+        .map(|run| {
+            let name = name_of(&run.target_id);
+            (run, name)
+        })
+        .collect())
+}
+
+/// Runs of every target (or one), optionally of one status, newest first.
+pub fn find(
+    sync: &dyn SyncStore,
+    target_name: Option<&str>,
+    status: Option<RunStatus>,
+    limit: u32,
+) -> Result<Vec<RunSummary>, SyncError> {
+    find_records(sync, target_name, status, limit)?
         .iter()
-        .map(|run| summary(run, &name_of(&run.target_id)))
+        .map(|(run, name)| summary(run, name))
         .collect()
 }
 
 /// Held approvals (runs awaiting approval) with what each holds, newest first.
 pub fn held(sync: &dyn SyncStore, target_name: Option<&str>) -> Result<Vec<RunReport>, SyncError> {
-    let runs = find(sync, target_name, Some(RunStatus::AwaitingApproval), 1000)?;
-    runs.iter()
-        .map(|r| {
-            let run = sync
-                .get_run(&r.id)?
-                .ok_or_else(|| SyncError::UnknownRun(r.id.clone()))?;
-            Ok(persist::from_record(&run, Vec::new())?)
-        })
+    find_records(sync, target_name, Some(RunStatus::AwaitingApproval), 1000)?
+        .iter()
+        .map(|(run, _)| Ok(persist::from_record(run, Vec::new())?))
         .collect()
 }
 

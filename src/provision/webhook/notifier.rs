@@ -2,11 +2,9 @@
 //! e-mail recipient); the deliverer sends them. Enqueueing never fails the
 //! caller: errors are logged.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{SubsecRound, Utc};
-use lettre::message::Mailbox;
 
 use super::mail::{self, ApiBase};
 use super::notification::Notification;
@@ -53,10 +51,10 @@ impl Notifier {
         }
         // The addresses were checked when the configuration was loaded.
         let recipients = email
-            .to
+            .recipients()
+            .unwrap_or_default()
             .iter()
-            .filter_map(|t| Mailbox::from_str(t.trim()).ok())
-            .map(|m| mail::transport::endpoint(&m))
+            .map(mail::transport::endpoint)
             .collect();
         self.mail = Some(Arc::new(MailRoute {
             recipients,

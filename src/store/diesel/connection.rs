@@ -165,7 +165,6 @@ impl DieselStore {
         })
     }
 
-    /// (open, idle) connections of the pool.
     /// (open, idle) connections of the pool, and check-outs that waited.
     pub fn pool_state(&self) -> (u32, u32, u64) {
         let state = self.pool.state();
