@@ -7,6 +7,7 @@ mod error;
 mod model;
 mod render;
 pub use render::render_events;
+mod sources;
 mod sync;
 mod webhooks;
 
@@ -15,6 +16,9 @@ pub use model::*;
 pub use sync::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, SyncStore,
     TargetRecord, TargetState,
+};
+pub use sources::{
+    SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore,
 };
 pub use webhooks::{
     DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,
