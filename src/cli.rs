@@ -20,6 +20,7 @@ mod door;
 mod failures;
 #[cfg(test)]
 mod help;
+mod source;
 mod subscription;
 mod sync;
 mod target;
@@ -67,6 +68,10 @@ enum Command {
     /// Manage downstream SCIM targets of the sync center.
     #[command(subcommand)]
     Target(target::TargetCommand),
+    /// Manage upstream sources (HR files, another SCIM server, LDAP / AD)
+    /// and import from them.
+    #[command(subcommand)]
+    Source(source::SourceCommand),
     /// Run the sync center: full syncs, dry runs, approvals.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
@@ -357,6 +362,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             target::run(cmd, &config)
+        }
+        Command::Source(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            source::run(cmd, &config)
         }
         Command::Failures(cmd) => {
             let config = load_config(&cli, db_override(cmd.db()))?;

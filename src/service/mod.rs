@@ -12,6 +12,7 @@ pub mod jwt;
 pub mod listing;
 pub mod operations;
 pub mod password;
+pub mod source_admin;
 pub mod subscription_admin;
 pub mod sync_admin;
 pub mod token_admin;
@@ -23,7 +24,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::{Store, SyncStore, WebhookStore};
+use crate::store::{SourceStore, Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
 pub use blocking::blocking;
@@ -41,6 +42,8 @@ pub struct Services {
     pub tokens: token_admin::TokenAdmin,
     pub sync: sync_admin::SyncAdmin,
     pub subscriptions: subscription_admin::SubscriptionAdmin,
+    /// The organization center's upstream sources.
+    pub sources: source_admin::SourceAdmin,
     pub operations: operations::Operations,
     /// The process's metrics, recorded into by the HTTP layer and the sync engines.
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -49,12 +52,13 @@ pub struct Services {
 impl Services {
     /// Builds every service (the sync center's over the same database);
     /// fails on a bad JWT issuer configuration.
-    pub fn new<S: Store + SyncStore + WebhookStore>(
+    pub fn new<S: Store + SyncStore + WebhookStore + SourceStore>(
         store: Arc<S>,
         config: &Config,
     ) -> anyhow::Result<Self> {
         let sync: Arc<dyn SyncStore> = store.clone();
         let hooks: Arc<dyn WebhookStore> = store.clone();
+        let inbound: Arc<dyn SourceStore> = store.clone();
         let store: Arc<dyn Store> = store;
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
@@ -77,7 +81,7 @@ impl Services {
             tokens: token_admin::TokenAdmin::new(store.clone(), verified_tokens.clone()),
             sync: sync_admin::SyncAdmin::new(
                 store.clone(),
-                sync,
+                sync.clone(),
                 config.secret_key.clone(),
                 // Runs started over HTTP lease and notify like every other run.
                 |engine| {
@@ -94,6 +98,14 @@ impl Services {
                 store.clone(),
                 hooks,
                 config.secret_key.clone(),
+            ),
+            sources: source_admin::SourceAdmin::new(
+                store.clone(),
+                inbound,
+                sync.clone(),
+                config.secret_key.clone(),
+                users.clone(),
+                groups.clone(),
             ),
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,

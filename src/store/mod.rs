@@ -13,12 +13,12 @@ mod webhooks;
 
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use sources::{
+    SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore,
+};
 pub use sync::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, SyncStore,
     TargetRecord, TargetState,
-};
-pub use sources::{
-    SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore,
 };
 pub use webhooks::{
     DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,

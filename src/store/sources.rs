@@ -81,8 +81,11 @@ pub trait SourceStore: Send + Sync + 'static {
     fn delete_source(&self, name: &str) -> StoreResult<bool>;
     fn set_watermark(&self, source_id: &str, watermark: Option<&str>) -> StoreResult<()>;
 
-    fn source_links(&self, source_id: &str, resource_type: &str)
-    -> StoreResult<Vec<SourceLinkRecord>>;
+    fn source_links(
+        &self,
+        source_id: &str,
+        resource_type: &str,
+    ) -> StoreResult<Vec<SourceLinkRecord>>;
     /// Every source's links of one type: (local id, source id).
     fn source_link_owners(&self, resource_type: &str) -> StoreResult<Vec<(String, String)>>;
     /// Inserts or replaces these rows (by source, type and key) at once.

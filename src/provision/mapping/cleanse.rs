@@ -125,7 +125,9 @@ pub fn is_e164(text: &str) -> bool {
 }
 
 /// Date formats tried, in order, when none is given.
-const DATE_FORMATS: [&str; 6] = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y"];
+const DATE_FORMATS: [&str; 6] = [
+    "%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y", "%d/%m/%Y", "%d-%m-%Y",
+];
 
 /// An RFC 3339 dateTime (a plain date is midnight UTC) from a date or
 /// dateTime in `format`, or in ISO / RFC 3339 / the usual day-first forms.
@@ -160,16 +162,26 @@ mod tests {
 
     #[test]
     fn whitespace_and_case() {
-        assert_eq!(collapse_whitespace("  Ann \t  Marie\nLee "), "Ann Marie Lee");
+        assert_eq!(
+            collapse_whitespace("  Ann \t  Marie\nLee "),
+            "Ann Marie Lee"
+        );
         assert_eq!(title_case("o'brien SMITH-jones"), "O'brien Smith-Jones");
         assert_eq!(title_case("élodie dubois"), "Élodie Dubois");
     }
 
     #[test]
     fn emails_are_normalized_and_checked() {
-        assert_eq!(normalize_email("  Ann.Lee0@Example.ORG "), "ann.lee0@example.org");
+        assert_eq!(
+            normalize_email("  Ann.Lee0@Example.ORG "),
+            "ann.lee0@example.org"
+        );
         assert_eq!(normalize_email("MAILTO:a@b.example"), "a@b.example");
-        for ok in ["ann@example.org", "a.b+c@sub.example.co.uk", "用户@例子.广告"] {
+        for ok in [
+            "ann@example.org",
+            "a.b+c@sub.example.co.uk",
+            "用户@例子.广告",
+        ] {
             assert!(is_email(ok), "{ok}");
         }
         for bad in [
@@ -198,7 +210,10 @@ mod tests {
         ] {
             assert_eq!(to_e164(raw, us).as_deref(), Some(want), "{raw}");
         }
-        assert_eq!(to_e164("030 901820", region("DE")).as_deref(), Some("+4930901820"));
+        assert_eq!(
+            to_e164("030 901820", region("DE")).as_deref(),
+            Some("+4930901820")
+        );
         for bad in ["", "n/a", "12", "+1 212 555 01234567"] {
             assert_eq!(to_e164(bad, us), None, "{bad}");
         }
@@ -212,8 +227,14 @@ mod tests {
 
     #[test]
     fn dates_in_usual_forms() {
-        assert_eq!(parse_date("2019-03-04", None).as_deref(), Some("2019-03-04T00:00:00Z"));
-        assert_eq!(parse_date("04.03.2019", None).as_deref(), Some("2019-03-04T00:00:00Z"));
+        assert_eq!(
+            parse_date("2019-03-04", None).as_deref(),
+            Some("2019-03-04T00:00:00Z")
+        );
+        assert_eq!(
+            parse_date("04.03.2019", None).as_deref(),
+            Some("2019-03-04T00:00:00Z")
+        );
         assert_eq!(
             parse_date("2019-03-04T05:06:07+02:00", None).as_deref(),
             Some("2019-03-04T03:06:07Z")

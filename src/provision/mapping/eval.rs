@@ -101,7 +101,9 @@ pub fn eval(expr: &Expr, kind: ResourceKind, source: &Value) -> Value {
             cleanse::to_e164(s, *region).unwrap_or_else(|| s.trim().to_string())
         }),
         Expr::ParseDate { input, format } => match text(&eval(input, kind, source)) {
-            Some(s) => cleanse::parse_date(&s, format.as_deref()).map_or(Value::Null, Value::String),
+            Some(s) => {
+                cleanse::parse_date(&s, format.as_deref()).map_or(Value::Null, Value::String)
+            }
             None => Value::Null,
         },
         Expr::Call(func, args) => call(*func, args, kind, source),
@@ -288,7 +290,10 @@ mod tests {
             ("phone(\" not a phone \", \"US\")", json!("not a phone")),
             ("phone(emails.value)", json!(["ann@work.example", "a@home"])),
             ("parseDate(\"31.01.2026\")", json!("2026-01-31T00:00:00Z")),
-            ("parseDate(\"01/31/2026\", \"%m/%d/%Y\")", json!("2026-01-31T00:00:00Z")),
+            (
+                "parseDate(\"01/31/2026\", \"%m/%d/%Y\")",
+                json!("2026-01-31T00:00:00Z"),
+            ),
             ("parseDate(\"never\")", Value::Null),
             ("first(emails.value)", json!("ann@work.example")),
             ("first(name.givenName)", json!("Ann")),

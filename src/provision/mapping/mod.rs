@@ -650,7 +650,10 @@ mod tests {
             target = "members"
             value = "member"
         "#;
-        assert!(MappingFile::load(text).is_err(), "targets cannot read unknown fields");
+        assert!(
+            MappingFile::load(text).is_err(),
+            "targets cannot read unknown fields"
+        );
         let (_, m) = MappingFile::load_for(text, Reads::Records).unwrap();
         let out = m.users.apply(&json!({
             "mail": " Ann@Example.COM ", "tel": "(212) 555 0123", "department_id": "D1"

@@ -372,9 +372,7 @@ fn infer(expr: &Expr, kind: ResourceKind) -> Vec<Shape> {
             | Func::Substring
             | Func::Collapse
             | Func::Title
-            | Func::Email => {
-                as_text(args.first().map(|a| infer(a, kind)).unwrap_or_default())
-            }
+            | Func::Email => as_text(args.first().map(|a| infer(a, kind)).unwrap_or_default()),
             Func::Concat | Func::Join => vec![Shape::text(false)],
             Func::Split => vec![Shape::text(true)],
             Func::Coalesce | Func::Default => all(args),

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use super::authority::OwnedKey;
 use super::error::{SourceError, blocking};
 use super::intake::{Reason, Refusal, with_schemas};
-use super::plan::{Action, Index, LinkRefs, Plan, Planned, creation_levels};
+use super::plan::{Action, Index, LinkRefs, Plan, Planned, creation_order};
 use super::report::ImportCounts;
 use super::writes::{IntakeWrites, WriteError};
 use crate::provision::runs::Progress;
@@ -114,7 +114,9 @@ impl Run<'_, '_> {
     fn link(&mut self, p: &Planned, local_id: &str) {
         self.locals
             .insert((p.record.kind, p.record.key.clone()), local_id.to_string());
-        self.out.imported.push((p.record.kind, p.record.key.clone()));
+        self.out
+            .imported
+            .push((p.record.kind, p.record.key.clone()));
         self.links.push(SourceLinkRecord {
             resource_type: p.record.kind.as_str().to_string(),
             external_key: p.record.key.clone(),
@@ -162,7 +164,8 @@ impl Run<'_, '_> {
                 }
                 Action::Update(id) | Action::Adopt(id) => {
                     if g.attributes_changed {
-                        let ops = owned_ops(self.apply.group_keys, &g.record.attributes, None, false);
+                        let ops =
+                            owned_ops(self.apply.group_keys, &g.record.attributes, None, false);
                         match self.apply.writes.patch_group(id.clone(), ops).await {
                             Ok(()) => {}
                             Err(WriteError::Refused(d)) => {
@@ -177,8 +180,11 @@ impl Run<'_, '_> {
                 }
                 Action::Unchanged(id) => {
                     let id = id.clone();
-                    self.locals.insert((ResourceKind::Group, g.record.key.clone()), id);
-                    self.out.imported.push((ResourceKind::Group, g.record.key.clone()));
+                    self.locals
+                        .insert((ResourceKind::Group, g.record.key.clone()), id);
+                    self.out
+                        .imported
+                        .push((ResourceKind::Group, g.record.key.clone()));
                     self.out.counts.unchanged += 1;
                 }
             }
@@ -187,18 +193,27 @@ impl Run<'_, '_> {
     }
 
     async fn create_users(&mut self, users: &[Planned]) -> Result<(), SourceError> {
-        let levels = creation_levels(users);
-        let total: usize = levels.iter().map(Vec::len).sum();
+        let order = creation_order(users);
+        let total: usize = order.levels.iter().map(Vec::len).sum();
         let mut done = 0;
-        for level in levels {
+        for level in &order.levels {
             for chunk in level.chunks(CREATE_BATCH) {
                 let mut bodies = Vec::new();
                 let mut sent = Vec::new();
                 for &i in chunk {
                     let p = &users[i];
+                    if order.deferred.contains(&i) {
+                        bodies.push(create_body(ResourceKind::User, &p.record.attributes, None));
+                        sent.push(i);
+                        continue;
+                    }
                     match self.manager_of(p) {
                         Ok(m) => {
-                            bodies.push(create_body(ResourceKind::User, &p.record.attributes, m.as_deref()));
+                            bodies.push(create_body(
+                                ResourceKind::User,
+                                &p.record.attributes,
+                                m.as_deref(),
+                            ));
                             sent.push(i);
                         }
                         Err(d) => self.refuse(p, Reason::UnknownManager, d),
@@ -207,7 +222,9 @@ impl Run<'_, '_> {
                 let results = match self.apply.writes.create_users(bodies).await {
                     Ok(r) => r,
                     Err(WriteError::Failed(e)) => return Err(e.into()),
-                    Err(WriteError::Refused(d)) => return Err(SourceError::Internal(anyhow::anyhow!(d))),
+                    Err(WriteError::Refused(d)) => {
+                        return Err(SourceError::Internal(anyhow::anyhow!(d)));
+                    }
                 };
                 for (i, result) in sent.into_iter().zip(results) {
                     match result {
@@ -223,6 +240,37 @@ impl Run<'_, '_> {
                 self.flush(LINK_BATCH).await?;
             }
         }
+        // Managers in a loop exist now: set them.
+        self.flush(0).await?;
+        let mut deferred: Vec<usize> = order.deferred.into_iter().collect();
+        deferred.sort_unstable();
+        for i in deferred {
+            let p = &users[i];
+            let key = (ResourceKind::User, p.record.key.clone());
+            let (Some(id), Ok(Some(manager))) =
+                (self.locals.get(&key).cloned(), self.manager_of(p))
+            else {
+                continue;
+            };
+            let ops = vec![
+                json!({"op": "replace", "path": manager_key().patch_path(), "value": {"value": manager}}),
+            ];
+            match self.apply.writes.patch_user(id.clone(), ops).await {
+                Ok(()) => {}
+                Err(WriteError::Refused(d)) => {
+                    self.refuse(p, Reason::Rejected, d);
+                    // Not what the source says yet: the next run tries again.
+                    self.links.push(SourceLinkRecord {
+                        resource_type: p.record.kind.as_str().to_string(),
+                        external_key: p.record.key.clone(),
+                        local_id: id,
+                        state_hash: "manager not set".into(),
+                        refs: refs_json(&p.refs),
+                    });
+                }
+                Err(WriteError::Failed(e)) => return Err(e.into()),
+            }
+        }
         self.flush(0).await
     }
 
@@ -232,21 +280,30 @@ impl Run<'_, '_> {
             let id = match &p.action {
                 Action::Update(id) | Action::Adopt(id) => id.clone(),
                 Action::Unchanged(id) => {
-                    self.locals.insert((ResourceKind::User, p.record.key.clone()), id.clone());
-                    self.out.imported.push((ResourceKind::User, p.record.key.clone()));
+                    self.locals
+                        .insert((ResourceKind::User, p.record.key.clone()), id.clone());
+                    self.out
+                        .imported
+                        .push((ResourceKind::User, p.record.key.clone()));
                     self.out.counts.unchanged += 1;
                     continue;
                 }
                 Action::Create => continue,
             };
-            self.locals.insert((ResourceKind::User, p.record.key.clone()), id.clone());
+            self.locals
+                .insert((ResourceKind::User, p.record.key.clone()), id.clone());
             if !(p.attributes_changed || p.returning) {
                 jobs.push((i, id, None));
                 continue;
             }
             match self.manager_of(p) {
                 Ok(m) => {
-                    let ops = owned_ops(self.apply.user_keys, &p.record.attributes, m.as_deref(), p.returning);
+                    let ops = owned_ops(
+                        self.apply.user_keys,
+                        &p.record.attributes,
+                        m.as_deref(),
+                        p.returning,
+                    );
                     jobs.push((i, id, Some(ops)));
                 }
                 Err(d) => self.refuse(p, Reason::UnknownManager, d),
@@ -360,12 +417,9 @@ impl Run<'_, '_> {
             // Groups a changed record left.
             for p in plan.users.iter().chain(&plan.groups) {
                 if let Some(l) = index.links.get(&(p.record.kind, p.record.key.clone())) {
-                    groups.extend(
-                        l.refs
-                            .groups
-                            .iter()
-                            .filter_map(|g| self.locals.get(&(ResourceKind::Group, g.clone())).cloned()),
-                    );
+                    groups.extend(l.refs.groups.iter().filter_map(|g| {
+                        self.locals.get(&(ResourceKind::Group, g.clone())).cloned()
+                    }));
                 }
             }
         }
@@ -382,7 +436,9 @@ impl Run<'_, '_> {
             let store = self.apply.store.clone();
             let id = gid.clone();
             let current = blocking(move || match store.get_group(&id, true) {
-                Ok(g) => Ok(Some(g.members.into_iter().map(|m| m.id).collect::<HashSet<_>>())),
+                Ok(g) => Ok(Some(
+                    g.members.into_iter().map(|m| m.id).collect::<HashSet<_>>(),
+                )),
                 Err(StoreError::NotFound) => Ok(None),
                 Err(e) => Err(e.into()),
             })
@@ -397,7 +453,8 @@ impl Run<'_, '_> {
             add.sort();
             remove.sort();
             let mut ops = Vec::new();
-            let values = |ids: &[&String]| Value::Array(ids.iter().map(|id| json!({"value": id})).collect());
+            let values =
+                |ids: &[&String]| Value::Array(ids.iter().map(|id| json!({"value": id})).collect());
             if !add.is_empty() {
                 ops.push(json!({"op": "add", "path": "members", "value": values(&add)}));
             }
@@ -421,7 +478,11 @@ impl Run<'_, '_> {
     async fn withdraw(&mut self, plan: &Plan) -> Result<(), SourceError> {
         let total = plan.withdrawn.len();
         for (n, w) in plan.withdrawn.iter().enumerate() {
-            let kind = if w.kind == "Group" { ResourceKind::Group } else { ResourceKind::User };
+            let kind = if w.kind == "Group" {
+                ResourceKind::Group
+            } else {
+                ResourceKind::User
+            };
             let result = match kind {
                 ResourceKind::User => {
                     let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
@@ -456,7 +517,12 @@ impl Run<'_, '_> {
 
 impl Apply<'_> {
     /// Applies `plan`; with `hold`, its deprovisions wait (deletion guard).
-    pub async fn run(&self, plan: &Plan, index: &Index, hold: bool) -> Result<Applied, SourceError> {
+    pub async fn run(
+        &self,
+        plan: &Plan,
+        index: &Index,
+        hold: bool,
+    ) -> Result<Applied, SourceError> {
         let mut run = Run {
             apply: self,
             locals: index
@@ -473,11 +539,24 @@ impl Apply<'_> {
         let kept: HashSet<Key> = if hold {
             plan.withdrawn
                 .iter()
-                .map(|w| (if w.kind == "Group" { ResourceKind::Group } else { ResourceKind::User }, w.key.clone()))
+                .map(|w| {
+                    (
+                        if w.kind == "Group" {
+                            ResourceKind::Group
+                        } else {
+                            ResourceKind::User
+                        },
+                        w.key.clone(),
+                    )
+                })
                 .collect()
         } else {
             for w in &plan.withdrawn {
-                let kind = if w.kind == "Group" { ResourceKind::Group } else { ResourceKind::User };
+                let kind = if w.kind == "Group" {
+                    ResourceKind::Group
+                } else {
+                    ResourceKind::User
+                };
                 run.locals.remove(&(kind, w.key.clone()));
             }
             HashSet::new()

@@ -56,7 +56,9 @@ impl OwnedKey {
     pub fn read<'a>(&self, attrs: &'a Map<String, Value>) -> Option<&'a Value> {
         match self {
             OwnedKey::Core(name) => attrs.get(name),
-            OwnedKey::Extension { uri, name } => attrs.get(uri)?.as_object().and_then(|o| member(o, name)),
+            OwnedKey::Extension { uri, name } => {
+                attrs.get(uri)?.as_object().and_then(|o| member(o, name))
+            }
         }
     }
 
@@ -128,7 +130,10 @@ mod tests {
             Ok(OwnedKey::Core("title".into()))
         );
         assert_eq!(
-            OwnedKey::parse(ResourceKind::User, &format!("{}:department", ENT.to_uppercase())),
+            OwnedKey::parse(
+                ResourceKind::User,
+                &format!("{}:department", ENT.to_uppercase())
+            ),
             Ok(OwnedKey::Extension {
                 uri: ENT.into(),
                 name: "department".into()

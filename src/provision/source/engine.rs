@@ -14,7 +14,7 @@ use super::authority::{OwnedKey, owned_keys};
 use super::error::{SourceError, blocking};
 use super::file::FileInput;
 use super::index;
-use super::intake::{self, IntakeRules, Prepared, RecordMapping, Reason, Refusal};
+use super::intake::{self, IntakeRules, Prepared, Reason, RecordMapping, Refusal};
 use super::loaded::LoadedSource;
 use super::plan::{self, Action, PlanRules};
 use super::reader::{RawRecord, ReadError, read_all};
@@ -23,7 +23,7 @@ use super::report::{
     RunStatus,
 };
 use super::settings::{RunMode, SourceKind};
-use super::writes::{IntakeWrites, WriteError};
+use super::writes::{WriteError, WritesFor};
 use crate::config::SecretKey;
 use crate::provision::mapping::cleanse;
 use crate::provision::runs::Progress;
@@ -80,7 +80,7 @@ pub struct ImportEngine {
     sources: Arc<dyn SourceStore>,
     sync: Arc<dyn SyncStore>,
     key: Option<SecretKey>,
-    writes: Arc<dyn IntakeWrites>,
+    writes: WritesFor,
 }
 
 fn now() -> DateTime<Utc> {
@@ -89,6 +89,11 @@ fn now() -> DateTime<Utc> {
 
 fn no_progress() -> Progress {
     Arc::new(|_, _, _| {})
+}
+
+/// The actor imported changes carry in the change log and audit trail.
+pub fn actor_of(source: &str) -> String {
+    format!("source:{source}")
 }
 
 fn lease_name(source_id: &str) -> String {
@@ -130,7 +135,11 @@ fn prepare_all(
     intake: &Intake,
     records: Vec<RawRecord>,
 ) -> (Vec<Prepared>, Vec<Refusal>) {
-    let region = source.settings.phone_region.as_deref().and_then(cleanse::region);
+    let region = source
+        .settings
+        .phone_region
+        .as_deref()
+        .and_then(cleanse::region);
     let rules = |kind: ResourceKind| IntakeRules {
         mapping: match kind {
             ResourceKind::User => &intake.users,
@@ -154,7 +163,7 @@ fn prepare_all(
         };
         match intake::prepare(rules, r) {
             Ok(p) => prepared.push(p),
-            Err(e) => refused.push(e),
+            Err(e) => refused.push(*e),
         }
     }
     (prepared, refused)
@@ -191,7 +200,7 @@ impl ImportEngine {
         sources: Arc<dyn SourceStore>,
         sync: Arc<dyn SyncStore>,
         key: Option<SecretKey>,
-        writes: Arc<dyn IntakeWrites>,
+        writes: WritesFor,
     ) -> Self {
         Self {
             store,
@@ -209,7 +218,12 @@ impl ImportEngine {
         LoadedSource::load(record)
     }
 
-    async fn save(&self, report: &ImportReport, source_id: &str, create: bool) -> Result<(), SourceError> {
+    async fn save(
+        &self,
+        report: &ImportReport,
+        source_id: &str,
+        create: bool,
+    ) -> Result<(), SourceError> {
         let record = SourceRunRecord {
             id: report.id.clone(),
             source_id: source_id.to_string(),
@@ -239,13 +253,23 @@ impl ImportEngine {
 
     /// Stores the run as `running`, holding the source's run lease (dry
     /// runs hold none).
-    async fn start(&self, source: &LoadedSource, options: &ImportOptions) -> Result<ImportReport, SourceError> {
+    async fn start(
+        &self,
+        source: &LoadedSource,
+        options: &ImportOptions,
+    ) -> Result<ImportReport, SourceError> {
         let id = uuid::Uuid::new_v4().to_string();
         // Files are read whole every time.
-        let mode = if source.kind == SourceKind::File { RunMode::Full } else { options.mode };
+        let mode = if source.kind == SourceKind::File {
+            RunMode::Full
+        } else {
+            options.mode
+        };
         if !options.dry_run {
-            let (sync, name, holder) = (self.sync.clone(), lease_name(&source.record.id), id.clone());
-            let ttl = chrono::Duration::from_std(RUN_LEASE).unwrap_or(chrono::Duration::minutes(15));
+            let (sync, name, holder) =
+                (self.sync.clone(), lease_name(&source.record.id), id.clone());
+            let ttl =
+                chrono::Duration::from_std(RUN_LEASE).unwrap_or(chrono::Duration::minutes(15));
             let got = blocking(move || Ok(sync.try_lease(&name, &holder, ttl)?)).await?;
             if !got {
                 return Err(SourceError::Conflict(format!(
@@ -282,14 +306,19 @@ impl ImportEngine {
         options: ImportOptions,
         progress: Progress,
     ) -> Result<ImportReport, SourceError> {
-        if let Err(RunFailed(message)) = self.execute(&source, &mut report, options, progress).await {
+        if let Err(RunFailed(message)) = self.execute(&source, &mut report, options, progress).await
+        {
             report.status = RunStatus::Failed;
             report.error = Some(message);
         }
         report.finished = Some(format_time(&now()));
         let saved = self.save(&report, &source.record.id, false).await;
         if !report.dry_run {
-            let (sync, name, holder) = (self.sync.clone(), lease_name(&source.record.id), report.id.clone());
+            let (sync, name, holder) = (
+                self.sync.clone(),
+                lease_name(&source.record.id),
+                report.id.clone(),
+            );
             let _ = blocking(move || Ok(sync.release_lease(&name, &holder)?)).await;
         }
         saved?;
@@ -305,12 +334,21 @@ impl ImportEngine {
     ) -> Result<ImportReport, SourceError> {
         let source = self.load(name).await?;
         let report = self.start(&source, &options).await?;
-        self.finish(source, report, options, progress.unwrap_or_else(no_progress))
-            .await
+        self.finish(
+            source,
+            report,
+            options,
+            progress.unwrap_or_else(no_progress),
+        )
+        .await
     }
 
     /// Starts an import on a spawned task; the report says `running`.
-    pub async fn spawn(&self, name: &str, options: ImportOptions) -> Result<ImportReport, SourceError> {
+    pub async fn spawn(
+        &self,
+        name: &str,
+        options: ImportOptions,
+    ) -> Result<ImportReport, SourceError> {
         let source = self.load(name).await?;
         let report = self.start(&source, &options).await?;
         let (engine, shown) = (self.clone(), report.clone());
@@ -353,8 +391,10 @@ impl ImportEngine {
         };
         let key = self.key.clone();
         let loaded = source.clone();
-        let mut reader = crate::blocking::blocking(move || loaded.reader(key.as_ref(), since.as_deref(), upload))
-            .await?;
+        let mut reader = crate::blocking::blocking(move || {
+            loaded.reader(key.as_ref(), since.as_deref(), upload)
+        })
+        .await?;
         let shown = progress.clone();
         let records = read_all(reader.as_mut(), |n| shown("reading", n, 0)).await?;
         Ok((reader, records))
@@ -367,7 +407,9 @@ impl ImportEngine {
         options: ImportOptions,
         progress: Progress,
     ) -> Result<(), RunFailed> {
-        let (mut reader, records) = self.read(source, report.mode, options.upload, &progress).await?;
+        let (mut reader, records) = self
+            .read(source, report.mode, options.upload, &progress)
+            .await?;
         report.counts.read = records.len();
         let intake = self.intake(source, &records)?;
         let loaded = source.clone();
@@ -399,7 +441,11 @@ impl ImportEngine {
             }
         }
         let complete = reader.complete();
-        let (store, sources, record) = (self.store.clone(), self.sources.clone(), source.record.clone());
+        let (store, sources, record) = (
+            self.store.clone(),
+            self.sources.clone(),
+            source.record.clone(),
+        );
         let settings = source.settings.clone();
         let (intake, index, plan) = blocking(move || {
             let index = index::load(store.as_ref(), sources.as_ref(), &record)?;
@@ -426,8 +472,9 @@ impl ImportEngine {
             report.status = RunStatus::Planned;
             return Ok(());
         }
+        let writes = (self.writes)(&actor_of(&source.record.name));
         let apply = Apply {
-            writes: self.writes.as_ref(),
+            writes: writes.as_ref(),
             store: self.store.clone(),
             sources: self.sources.clone(),
             source_id: source.record.id.clone(),
@@ -445,7 +492,11 @@ impl ImportEngine {
             held: if hold { plan.withdrawn.len() } else { 0 },
             ..applied.counts
         };
-        report.failures = refusals.iter().take(LIST_LIMIT).map(RefusedRecord::from).collect();
+        report.failures = refusals
+            .iter()
+            .take(LIST_LIMIT)
+            .map(RefusedRecord::from)
+            .collect();
         if hold {
             report.held = plan.withdrawn.iter().map(HeldRecord::from).collect();
         }
@@ -497,7 +548,12 @@ impl ImportEngine {
             }
         }
         c.failed = plan.refusals.len();
-        report.failures = plan.refusals.iter().take(LIST_LIMIT).map(RefusedRecord::from).collect();
+        report.failures = plan
+            .refusals
+            .iter()
+            .take(LIST_LIMIT)
+            .map(RefusedRecord::from)
+            .collect();
         report.plan = Some(lists);
     }
 
@@ -512,8 +568,10 @@ impl ImportEngine {
         imported: Vec<(ResourceKind, String)>,
     ) -> Result<(), SourceError> {
         let at = now();
-        let failures: Vec<SourceFailureRecord> =
-            refusals.iter().map(|r| failure_record(r, run_id, at)).collect();
+        let failures: Vec<SourceFailureRecord> = refusals
+            .iter()
+            .map(|r| failure_record(r, run_id, at))
+            .collect();
         let (sources, id) = (self.sources.clone(), source.record.id.clone());
         blocking(move || {
             if complete {
@@ -534,13 +592,17 @@ impl ImportEngine {
         Ok(self.run_record(run_id).await?.1)
     }
 
-    async fn run_record(&self, run_id: &str) -> Result<(SourceRunRecord, ImportReport), SourceError> {
+    async fn run_record(
+        &self,
+        run_id: &str,
+    ) -> Result<(SourceRunRecord, ImportReport), SourceError> {
         let (sources, id) = (self.sources.clone(), run_id.to_string());
         let record = blocking(move || Ok(sources.get_source_run(&id)?))
             .await?
             .ok_or_else(|| SourceError::UnknownRun(run_id.to_string()))?;
-        let report = serde_json::from_str(&record.report)
-            .map_err(|e| SourceError::Internal(anyhow::anyhow!("stored run report is corrupt: {e}")))?;
+        let report = serde_json::from_str(&record.report).map_err(|e| {
+            SourceError::Internal(anyhow::anyhow!("stored run report is corrupt: {e}"))
+        })?;
         Ok((record, report))
     }
 
@@ -551,8 +613,8 @@ impl ImportEngine {
         let runs = blocking(move || Ok(sources.list_source_runs(&id, limit)?)).await?;
         runs.iter()
             .map(|r| {
-                let mut report: ImportReport = serde_json::from_str(&r.report)
-                    .map_err(|e| SourceError::Internal(e.into()))?;
+                let mut report: ImportReport =
+                    serde_json::from_str(&r.report).map_err(|e| SourceError::Internal(e.into()))?;
                 // Lists are for the run's own report.
                 report.failures.clear();
                 report.plan = None;
@@ -588,6 +650,7 @@ impl ImportEngine {
             Ok(all)
         })
         .await?;
+        let writes = (self.writes)(&actor_of(&report.source));
         let mut withdrawn = Vec::new();
         for h in &report.held {
             let still = links
@@ -597,10 +660,10 @@ impl ImportEngine {
                 continue;
             }
             let result = if h.resource_type == "Group" {
-                self.writes.delete_group(h.local_id.clone()).await
+                writes.delete_group(h.local_id.clone()).await
             } else {
                 let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
-                self.writes.patch_user(h.local_id.clone(), ops).await
+                writes.patch_user(h.local_id.clone(), ops).await
             };
             match result {
                 Ok(()) => {
@@ -659,7 +722,10 @@ impl ImportEngine {
             error: None,
             records: Vec::new(),
         };
-        let records = match self.read(&source, RunMode::Full, upload, &no_progress()).await {
+        let records = match self
+            .read(&source, RunMode::Full, upload, &no_progress())
+            .await
+        {
             Ok((_, records)) => records,
             Err(RunFailed(message)) => {
                 preview.ok = false;
@@ -710,4 +776,3 @@ impl ImportEngine {
         Ok(preview)
     }
 }
-

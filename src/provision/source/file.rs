@@ -58,8 +58,14 @@ fn guess_delimiter(bytes: &[u8]) -> u8 {
             counts[i] += 1;
         }
     }
-    let best = (0..4).max_by_key(|&i| (counts[i], std::cmp::Reverse(i))).unwrap_or(0);
-    if counts[best] == 0 { b',' } else { candidates[best] }
+    let best = (0..4)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    if counts[best] == 0 {
+        b','
+    } else {
+        candidates[best]
+    }
 }
 
 fn utf8<'a>(name: &str, line: u64, field: &str, bytes: &'a [u8]) -> Result<&'a str, ReadError> {
@@ -93,7 +99,9 @@ pub fn parse_csv(
     };
     let mut fields = Vec::with_capacity(header.len());
     for (i, h) in header.iter().enumerate() {
-        let h = utf8(name, 1, &format!("column {}", i + 1), h)?.trim().to_string();
+        let h = utf8(name, 1, &format!("column {}", i + 1), h)?
+            .trim()
+            .to_string();
         if h.is_empty() {
             return Err(ReadError::Malformed(format!(
                 "{name} line 1: column {} has no name in the header",
@@ -113,7 +121,9 @@ pub fn parse_csv(
         let line = row.position().map_or(0, |p| p.line());
         let mut record = Map::new();
         for (i, cell) in row.iter().enumerate() {
-            let field = fields.get(i).map_or_else(|| format!("column {}", i + 1), Clone::clone);
+            let field = fields
+                .get(i)
+                .map_or_else(|| format!("column {}", i + 1), Clone::clone);
             let text = utf8(name, line, &field, cell)?;
             if !text.trim().is_empty() {
                 record.insert(field, Value::String(text.to_string()));
@@ -160,8 +170,14 @@ pub fn parse_json(kind: ResourceKind, input: &FileInput) -> Result<Vec<RawRecord
     let name = &input.name;
     let bytes = without_bom(&input.bytes);
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        ReadError::Malformed(format!("{name} line {line}: not UTF-8; save the export as UTF-8"))
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        ReadError::Malformed(format!(
+            "{name} line {line}: not UTF-8; save the export as UTF-8"
+        ))
     })?;
     if text.trim_start().starts_with('[') {
         let items: Vec<Value> = serde_json::from_str(text).map_err(|e| {
@@ -182,9 +198,8 @@ pub fn parse_json(kind: ResourceKind, input: &FileInput) -> Result<Vec<RawRecord
         if line.trim().is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| {
-            ReadError::Malformed(format!("{name} line {}: {e}", i + 1))
-        })?;
+        let value: Value = serde_json::from_str(line)
+            .map_err(|e| ReadError::Malformed(format!("{name} line {}: {e}", i + 1)))?;
         out.push(json_record(kind, format!("{name} line {}", i + 1), value));
     }
     Ok(out)
@@ -228,7 +243,12 @@ impl FileReader {
             && let Some(path) = &settings.groups_path
         {
             let input = FileInput::read(path)?;
-            records.extend(parse(ResourceKind::Group, &input, settings.format, settings.delimiter)?);
+            records.extend(parse(
+                ResourceKind::Group,
+                &input,
+                settings.format,
+                settings.delimiter,
+            )?);
         }
         if settings.reads(ResourceKind::User) {
             let input = match users {
@@ -244,7 +264,12 @@ impl FileReader {
                     FileInput::read(path)?
                 }
             };
-            records.extend(parse(ResourceKind::User, &input, settings.format, settings.delimiter)?);
+            records.extend(parse(
+                ResourceKind::User,
+                &input,
+                settings.format,
+                settings.delimiter,
+            )?);
         }
         let mut pages = VecDeque::new();
         let mut rest = records.into_iter().peekable();
@@ -290,7 +315,10 @@ mod tests {
         let text = "\u{FEFF}id;name;note\n1;\"Lee; Ann\";\"said \"\"hi\"\"\"\n2;Bob;\n".as_bytes();
         let rows = parse(ResourceKind::User, &input(text), FileFormat::Auto, None).unwrap();
         assert_eq!(rows.len(), 2);
-        assert_eq!(fields(&rows[0]), json!({"id": "1", "name": "Lee; Ann", "note": "said \"hi\""}));
+        assert_eq!(
+            fields(&rows[0]),
+            json!({"id": "1", "name": "Lee; Ann", "note": "said \"hi\""})
+        );
         assert_eq!(fields(&rows[1]), json!({"id": "2", "name": "Bob"}));
         assert_eq!(rows[1].locator, "people.csv line 3");
         let tabs = parse_csv(ResourceKind::User, &input(b"a\tb\nx\ty\n"), None).unwrap();
@@ -301,8 +329,12 @@ mod tests {
 
     #[test]
     fn a_short_or_long_line_is_a_defective_record_not_a_failed_file() {
-        let rows = parse_csv(ResourceKind::User, &input(b"id,name\n1,Ann,extra\n2,Bob\n"), None)
-            .unwrap();
+        let rows = parse_csv(
+            ResourceKind::User,
+            &input(b"id,name\n1,Ann,extra\n2,Bob\n"),
+            None,
+        )
+        .unwrap();
         assert_eq!(
             rows[0].defect.as_deref(),
             Some("people.csv line 2 has 3 fields, the header has 2 (a stray delimiter or quote?)")
@@ -312,8 +344,12 @@ mod tests {
 
     #[test]
     fn wrong_encoding_names_the_line_and_field() {
-        let e = parse_csv(ResourceKind::User, &input(b"id,name\n1,Ann\n2,Ren\xE9e\n"), None)
-            .unwrap_err();
+        let e = parse_csv(
+            ResourceKind::User,
+            &input(b"id,name\n1,Ann\n2,Ren\xE9e\n"),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(
             e,
             ReadError::Malformed(
@@ -337,16 +373,37 @@ mod tests {
         )
         .unwrap();
         assert_eq!(fields(&rows[0]), json!({"id": 1}));
-        assert_eq!(rows[1].defect.as_deref(), Some("people.json record 2 is not a JSON object"));
-        let nd = parse(ResourceKind::User, &named("{\"id\":\"a\"}\n\n{\"id\":\"b\"}\n"), FileFormat::Auto, None)
-            .unwrap();
+        assert_eq!(
+            rows[1].defect.as_deref(),
+            Some("people.json record 2 is not a JSON object")
+        );
+        let nd = parse(
+            ResourceKind::User,
+            &named("{\"id\":\"a\"}\n\n{\"id\":\"b\"}\n"),
+            FileFormat::Auto,
+            None,
+        )
+        .unwrap();
         assert_eq!(nd.len(), 2);
         assert_eq!(nd[1].locator, "people.json line 3");
-        let e = parse(ResourceKind::User, &named("[{\"id\": 1},\n {\"id\" 2}]"), FileFormat::Auto, None)
-            .unwrap_err();
-        assert!(e.to_string().starts_with("people.json line 2 column 8:"), "{e}");
-        let e = parse(ResourceKind::User, &named("{\"id\":1}\n{oops}\n"), FileFormat::Json, None)
-            .unwrap_err();
+        let e = parse(
+            ResourceKind::User,
+            &named("[{\"id\": 1},\n {\"id\" 2}]"),
+            FileFormat::Auto,
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string().starts_with("people.json line 2 column 8:"),
+            "{e}"
+        );
+        let e = parse(
+            ResourceKind::User,
+            &named("{\"id\":1}\n{oops}\n"),
+            FileFormat::Json,
+            None,
+        )
+        .unwrap_err();
         assert!(e.to_string().starts_with("people.json line 2:"), "{e}");
     }
 }

@@ -121,6 +121,9 @@ mod tests {
     fn other_headers_need_a_mapping() {
         let names = vec!["userName".to_string(), "first_name".to_string()];
         let e = HeaderMapping::detect(ResourceKind::User, &names).unwrap_err();
-        assert!(e.starts_with("field \"first_name\" is no User attribute path"), "{e}");
+        assert!(
+            e.starts_with("field \"first_name\" is no User attribute path"),
+            "{e}"
+        );
     }
 }

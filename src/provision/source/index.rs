@@ -22,7 +22,9 @@ pub fn load(
                 .and_then(|r| serde_json::from_str(r).ok())
                 .unwrap_or_default();
             if kind == ResourceKind::User {
-                index.linked_users.insert(l.local_id.clone(), l.external_key.clone());
+                index
+                    .linked_users
+                    .insert(l.local_id.clone(), l.external_key.clone());
             }
             index.links.insert(
                 (kind, l.external_key),

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 
 use super::headers::HeaderMapping;
 use super::reader::RawRecord;
+use crate::provision::mapping::ResourceMapping;
 use crate::provision::mapping::cleanse::{self};
 use crate::provision::mapping::path::{self, TargetPath};
-use crate::provision::mapping::ResourceMapping;
 use crate::scim::ResourceKind;
 use crate::scim::json::present;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
@@ -161,7 +161,10 @@ fn text_of(v: &Value) -> Option<String> {
 
 /// Removes a member (any case) from an object.
 fn take(object: &mut Map<String, Value>, name: &str) -> Option<Value> {
-    let key = object.keys().find(|k| k.eq_ignore_ascii_case(name))?.clone();
+    let key = object
+        .keys()
+        .find(|k| k.eq_ignore_ascii_case(name))?
+        .clone();
     object.remove(&key)
 }
 
@@ -178,7 +181,11 @@ fn ref_list(v: Option<Value>) -> Vec<String> {
     }
 }
 
-fn key_of(rules: &IntakeRules<'_>, record: &RawRecord, mapped: &Map<String, Value>) -> Option<String> {
+fn key_of(
+    rules: &IntakeRules<'_>,
+    record: &RawRecord,
+    mapped: &Map<String, Value>,
+) -> Option<String> {
     if let Some(field) = rules.key_field {
         return crate::scim::json::member(&record.fields, field).and_then(text_of);
     }
@@ -262,19 +269,26 @@ pub fn with_schemas(kind: ResourceKind, mut attrs: Map<String, Value>) -> Map<St
 }
 
 /// Prepares one record, or says why it is refused.
-pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, Refusal> {
+pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, Box<Refusal>> {
     let kind = record.kind;
-    let refuse = |record: &RawRecord, key: Option<String>, reason: Reason, detail: String| Refusal {
-        kind,
-        key,
-        locator: record.locator.clone(),
-        raw: record.raw(),
-        reason,
-        detail,
+    let refuse = |record: &RawRecord, key: Option<String>, reason: Reason, detail: String| {
+        Box::new(Refusal {
+            kind,
+            key,
+            locator: record.locator.clone(),
+            raw: record.raw(),
+            reason,
+            detail,
+        })
     };
     let mapped = rules.mapping.apply(&record.fields);
     let Value::Object(mut mapped) = mapped else {
-        return Err(refuse(&record, None, Reason::InvalidRecord, "the mapping made no object".into()));
+        return Err(refuse(
+            &record,
+            None,
+            Reason::InvalidRecord,
+            "the mapping made no object".into(),
+        ));
     };
     let key = key_of(rules, &record, &mapped);
     if let Some(defect) = &record.defect {
@@ -305,7 +319,8 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, R
         ResourceKind::Group => members = ref_list(take(&mut mapped, "members")),
     }
     groups.dedup();
-    let failed = |reason: Reason, detail: String| refuse(&record, Some(key.clone()), reason, detail);
+    let failed =
+        |reason: Reason, detail: String| refuse(&record, Some(key.clone()), reason, detail);
     if let Err(detail) = cleanse_emails(&mut mapped) {
         return Err(failed(Reason::InvalidEmail, detail));
     }
@@ -317,8 +332,13 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, R
         ResourceKind::Group => "displayName",
     };
     let resource = Value::Object(with_schemas(kind, mapped));
-    let needed = std::iter::once(base)
-        .chain(rules.required.iter().map(String::as_str).filter(|_| kind == ResourceKind::User));
+    let needed = std::iter::once(base).chain(
+        rules
+            .required
+            .iter()
+            .map(String::as_str)
+            .filter(|_| kind == ResourceKind::User),
+    );
     for p in needed {
         let has = path::parse_value_path(p)
             .map(|vp| present(&path::read(kind, &resource, &vp)))
@@ -387,7 +407,7 @@ mod tests {
         )
     }
 
-    fn run(fields: Value) -> Result<Prepared, Refusal> {
+    fn run(fields: Value) -> Result<Prepared, Box<Refusal>> {
         let (_, m) = MappingFile::load_for(HR, Reads::Records).unwrap();
         let mapping = RecordMapping::Rules(m.users);
         let required = vec!["name.familyName".to_string()];
@@ -430,14 +450,23 @@ mod tests {
             r
         };
         let e = run(with("email", json!("bad0 at example.org"))).unwrap_err();
-        assert_eq!((e.reason, e.key.as_deref()), (Reason::InvalidEmail, Some("E1")));
+        assert_eq!(
+            (e.reason, e.key.as_deref()),
+            (Reason::InvalidEmail, Some("E1"))
+        );
         assert_eq!(e.raw["email"], "bad0 at example.org");
         assert_eq!(e.locator, "people.csv line 2");
         let mut r = row();
         r.as_object_mut().unwrap().remove("last_name");
         let e = run(r).unwrap_err();
-        assert_eq!((e.reason, e.detail.as_str()), (Reason::MissingAttribute, "name.familyName is missing"));
-        assert_eq!(run(with("phone", json!("call me"))).unwrap_err().reason, Reason::InvalidPhone);
+        assert_eq!(
+            (e.reason, e.detail.as_str()),
+            (Reason::MissingAttribute, "name.familyName is missing")
+        );
+        assert_eq!(
+            run(with("phone", json!("call me"))).unwrap_err().reason,
+            Reason::InvalidPhone
+        );
         let mut r = row();
         r.as_object_mut().unwrap().remove("employee_id");
         assert_eq!(run(r).unwrap_err().reason, Reason::MissingId);
@@ -445,8 +474,16 @@ mod tests {
         defective.defect = Some("people.csv line 2 has 3 fields".into());
         let (_, m) = MappingFile::load_for(HR, Reads::Records).unwrap();
         let mapping = RecordMapping::Rules(m.users);
-        let rules = IntakeRules { mapping: &mapping, key_field: None, region: None, required: &[] };
+        let rules = IntakeRules {
+            mapping: &mapping,
+            key_field: None,
+            region: None,
+            required: &[],
+        };
         let e = prepare(&rules, defective).unwrap_err();
-        assert_eq!((e.reason, e.key.as_deref()), (Reason::InvalidRecord, Some("E1")));
+        assert_eq!(
+            (e.reason, e.key.as_deref()),
+            (Reason::InvalidRecord, Some("E1"))
+        );
     }
 }

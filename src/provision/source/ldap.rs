@@ -121,13 +121,23 @@ fn fields_of(entry: &SearchEntry) -> Map<String, Value> {
     }
     // Binary values (an AD objectGUID) as hex.
     for (name, values) in &entry.bin_attrs {
-        put(name, values.iter().map(|v| Value::String(hex::encode(v))).collect());
+        put(
+            name,
+            values
+                .iter()
+                .map(|v| Value::String(hex::encode(v)))
+                .collect(),
+        );
     }
     fields
 }
 
 impl LdapReader {
-    pub fn new(settings: &SourceSettings, credentials: Option<Credentials>, watermark: Option<&str>) -> Self {
+    pub fn new(
+        settings: &SourceSettings,
+        credentials: Option<Credentials>,
+        watermark: Option<&str>,
+    ) -> Self {
         Self {
             settings: settings.clone(),
             credentials,
@@ -157,18 +167,28 @@ impl LdapReader {
             .set_starttls(self.settings.starttls);
         let (conn, mut ldap) = LdapConnAsync::with_settings(settings, &url)
             .await
-            .map_err(|e| ReadError::Unreachable(format!("cannot reach the LDAP server {url}: {e}")))?;
+            .map_err(|e| {
+                ReadError::Unreachable(format!("cannot reach the LDAP server {url}: {e}"))
+            })?;
         ldap3::drive!(conn);
         if let Some(Credentials::Basic { username, password }) = &self.credentials {
             let result = ldap
                 .with_timeout(self.timeout())
                 .simple_bind(username, password)
                 .await
-                .map_err(|e| ReadError::Unreachable(format!("the LDAP server {url} did not answer the bind: {e}")))?;
+                .map_err(|e| {
+                    ReadError::Unreachable(format!(
+                        "the LDAP server {url} did not answer the bind: {e}"
+                    ))
+                })?;
             if result.rc != 0 {
                 return Err(ReadError::Refused(format!(
                     "the LDAP server {url} refused the bind as {username:?}: {} (result code {})",
-                    if result.text.is_empty() { "invalid credentials" } else { &result.text },
+                    if result.text.is_empty() {
+                        "invalid credentials"
+                    } else {
+                        &result.text
+                    },
                     result.rc
                 )));
             }
@@ -178,9 +198,16 @@ impl LdapReader {
     }
 
     fn attributes(&self) -> Vec<String> {
-        let mut attrs = vec!["*".to_string(), "entryUUID".into(), "modifyTimestamp".into()];
+        let mut attrs = vec![
+            "*".to_string(),
+            "entryUUID".into(),
+            "modifyTimestamp".into(),
+        ];
         attrs.push(self.settings.change_attribute.clone());
-        for key in [&self.settings.user_key, &self.settings.group_key].into_iter().flatten() {
+        for key in [&self.settings.user_key, &self.settings.group_key]
+            .into_iter()
+            .flatten()
+        {
             attrs.push(key.clone());
         }
         attrs.sort();
@@ -207,8 +234,10 @@ impl LdapReader {
         let url = self.url();
         let failed = |e: ldap3::LdapError| ReadError::Unreachable(format!("searching {url}: {e}"));
         let page = i32::try_from(self.settings.page_size).unwrap_or(i32::MAX);
-        let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> =
-            vec![Box::new(EntriesOnly::new()), Box::new(PagedResults::new(page))];
+        let adapters: Vec<Box<dyn Adapter<'_, String, Vec<String>>>> = vec![
+            Box::new(EntriesOnly::new()),
+            Box::new(PagedResults::new(page)),
+        ];
         let mut stream = ldap
             .with_timeout(self.timeout())
             .streaming_search_with(adapters, base, scope, filter, self.attributes())
@@ -282,7 +311,10 @@ impl SourceReader for LdapReader {
         })
     }
 
-    fn resolve(&mut self, refs: Vec<String>) -> BoxFuture<'_, Result<HashMap<String, String>, ReadError>> {
+    fn resolve(
+        &mut self,
+        refs: Vec<String>,
+    ) -> BoxFuture<'_, Result<HashMap<String, String>, ReadError>> {
         Box::pin(async move {
             let mut out = HashMap::new();
             for r in refs {

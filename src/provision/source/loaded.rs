@@ -13,7 +13,7 @@ use super::reader::{RawRecord, ReadError, SourceReader};
 use super::scim::ScimReader;
 use super::settings::{SourceKind, SourceSettings};
 use crate::config::SecretKey;
-use crate::provision::mapping::{Mapping, MappingFile, ResourceMapping, Reads};
+use crate::provision::mapping::{Mapping, MappingFile, Reads, ResourceMapping};
 use crate::scim::ResourceKind;
 use crate::store::SourceRecord;
 
@@ -30,22 +30,25 @@ impl LoadedSource {
     pub fn load(record: SourceRecord) -> Result<Self, SourceError> {
         let kind = manage::kind_of(&record)?;
         let settings = manage::settings_of(&record)?;
-        let mapping = match &record.mapping {
-            Some(text) => {
-                let file: MappingFile = serde_json::from_str(text)
-                    .map_err(|e| SourceError::Internal(anyhow::anyhow!("stored mapping is corrupt: {e}")))?;
-                Some(
-                    Mapping::compile_for(&file, Reads::Records)
-                        .map_err(|e| SourceError::Internal(anyhow::anyhow!("stored mapping: {e}")))?,
-                )
-            }
-            None if kind == SourceKind::Ldap => Some(
-                MappingFile::load_for(DEFAULT_MAPPING, Reads::Records)
-                    .map(|(_, m)| m)
-                    .map_err(|e| SourceError::Internal(anyhow::anyhow!("default LDAP mapping: {e}")))?,
-            ),
-            None => None,
-        };
+        let mapping =
+            match &record.mapping {
+                Some(text) => {
+                    let file: MappingFile = serde_json::from_str(text).map_err(|e| {
+                        SourceError::Internal(anyhow::anyhow!("stored mapping is corrupt: {e}"))
+                    })?;
+                    Some(Mapping::compile_for(&file, Reads::Records).map_err(|e| {
+                        SourceError::Internal(anyhow::anyhow!("stored mapping: {e}"))
+                    })?)
+                }
+                None if kind == SourceKind::Ldap => Some(
+                    MappingFile::load_for(DEFAULT_MAPPING, Reads::Records)
+                        .map(|(_, m)| m)
+                        .map_err(|e| {
+                            SourceError::Internal(anyhow::anyhow!("default LDAP mapping: {e}"))
+                        })?,
+                ),
+                None => None,
+            };
         Ok(Self {
             record,
             kind,
@@ -73,7 +76,10 @@ impl LoadedSource {
                     .collect();
                 HeaderMapping::detect(kind, names).map(RecordMapping::Headers)
             }
-            _ => Ok(RecordMapping::Rules(ResourceMapping::identity_for(kind, Reads::Records))),
+            _ => Ok(RecordMapping::Rules(ResourceMapping::identity_for(
+                kind,
+                Reads::Records,
+            ))),
         }
     }
 

@@ -113,7 +113,9 @@ fn compile_mapping(text: Option<&str>) -> Result<Option<String>, SourceError> {
     match text {
         Some(text) => {
             let (file, _) = MappingFile::load_for(text, Reads::Records).map_err(invalid)?;
-            Ok(Some(serde_json::to_string(&file).context("encoding the mapping")?))
+            Ok(Some(
+                serde_json::to_string(&file).context("encoding the mapping")?,
+            ))
         }
         None => Ok(None),
     }
@@ -169,17 +171,16 @@ pub fn add(
         created: now,
         updated: now,
     };
-    sources
-        .create_source(record.clone())
-        .map_err(|e| match e {
-            StoreError::Rejected(s) => SourceError::Duplicate(s.detail),
-            other => other.into(),
-        })?;
+    sources.create_source(record.clone()).map_err(|e| match e {
+        StoreError::Rejected(s) => SourceError::Duplicate(s.detail),
+        other => other.into(),
+    })?;
     Ok(view(&record)?)
 }
 
 pub fn kind_of(r: &SourceRecord) -> anyhow::Result<SourceKind> {
-    SourceKind::parse(&r.kind).with_context(|| format!("stored source kind {:?} is unknown", r.kind))
+    SourceKind::parse(&r.kind)
+        .with_context(|| format!("stored source kind {:?} is unknown", r.kind))
 }
 
 pub fn settings_of(r: &SourceRecord) -> anyhow::Result<SourceSettings> {
@@ -238,7 +239,10 @@ pub fn view(r: &SourceRecord) -> anyhow::Result<SourceView> {
     })
 }
 
-fn with_status(sources: &dyn SourceStore, r: &SourceRecord) -> Result<SourceWithStatus, SourceError> {
+fn with_status(
+    sources: &dyn SourceStore,
+    r: &SourceRecord,
+) -> Result<SourceWithStatus, SourceError> {
     let last_run = match sources.list_source_runs(&r.id, 1)?.into_iter().next() {
         Some(run) => {
             let report: ImportReport =

@@ -28,10 +28,10 @@ pub mod scim;
 pub mod settings;
 pub mod writes;
 
-pub use engine::{ImportEngine, ImportOptions, Preview, PreviewRecord};
+pub use engine::{ImportEngine, ImportOptions, Preview, PreviewRecord, actor_of};
 pub use error::SourceError;
 pub use file::FileInput;
 pub use manage::{NewSource, SourceChanges, SourceView, SourceWithStatus};
 pub use report::{ImportReport, render};
 pub use settings::{RunMode, SourceKind, SourceSettings};
-pub use writes::{IntakeWrites, WriteError, Written};
+pub use writes::{IntakeWrites, WriteError, WritesFor, Written};

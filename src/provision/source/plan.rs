@@ -123,12 +123,17 @@ pub fn emails(attrs: &Map<String, Value>) -> Vec<String> {
 }
 
 pub fn employee_number(attrs: &Map<String, Value>) -> Option<String> {
-    lower(attrs.get(ENTERPRISE_USER_SCHEMA).and_then(|e| e.get("employeeNumber")))
+    lower(
+        attrs
+            .get(ENTERPRISE_USER_SCHEMA)
+            .and_then(|e| e.get("employeeNumber")),
+    )
 }
 
 /// Hash of what a record supplies: its owned attributes and its manager.
 fn state_hash(keys: &[OwnedKey], p: &Prepared) -> String {
-    let state = json!({"attributes": Value::Object(project(keys, &p.attributes)), "manager": p.manager});
+    let state =
+        json!({"attributes": Value::Object(project(keys, &p.attributes)), "manager": p.manager});
     hex::encode(Sha256::digest(state.to_string().as_bytes()))
 }
 
@@ -174,20 +179,47 @@ fn unique_users(
     'records: for p in records {
         let own = own_user(index, &p.key).map(str::to_string);
         let name = p.name().to_lowercase();
-        let mut adopt = None;
-        if !names.insert(name.clone()) {
-            let d = format!("an earlier record of this import has the userName {:?}", p.name());
+        let holder = index
+            .by_user_name
+            .get(&name)
+            .filter(|h| Some(*h) != own.as_ref());
+        // Who the record will be: its linked user, or (joining) the user
+        // holding its userName that this source does not supply yet.
+        let adopt = holder
+            .filter(|h| join && own.is_none() && !index.linked_users.contains_key(*h))
+            .cloned();
+        let me = adopt.as_ref().or(own.as_ref());
+        let mine = emails(&p.attributes);
+        for mail in &mine {
+            let taken_here = mails.contains(mail);
+            let taken = index.by_email.get(mail).filter(|h| Some(*h) != me);
+            if taken_here || taken.is_some() {
+                let whose = if taken_here {
+                    "an earlier record of this import"
+                } else {
+                    "another user"
+                };
+                let d = format!("the e-mail address {mail:?} belongs to {whose}");
+                refusals.push(p.refuse(Reason::DuplicateEmail, d));
+                continue 'records;
+            }
+        }
+        if names.contains(&name) {
+            let d = format!(
+                "an earlier record of this import has the userName {:?}",
+                p.name()
+            );
             refusals.push(p.refuse(Reason::DuplicateUserName, d));
             continue;
         }
-        if let Some(holder) = index.by_user_name.get(&name)
-            && Some(holder) != own.as_ref()
+        if let Some(holder) = holder
+            && adopt.is_none()
         {
             let detail = if let Some(k) = index.linked_users.get(holder) {
-                format!("userName {:?} is already imported from this source as record {k:?}", p.name())
-            } else if join && own.is_none() {
-                adopt = Some(holder.clone());
-                String::new()
+                format!(
+                    "userName {:?} is already imported from this source as record {k:?}",
+                    p.name()
+                )
             } else if let Some(other) = index.other_sources.get(holder) {
                 format!(
                     "userName {:?} is supplied by source {other:?} (set join_existing to feed \
@@ -201,34 +233,27 @@ fn unique_users(
                     p.name()
                 )
             };
-            if adopt.is_none() {
-                refusals.push(p.refuse(Reason::Conflict, detail));
-                continue;
-            }
+            refusals.push(p.refuse(Reason::Conflict, detail));
+            continue;
         }
-        let me = adopt.as_ref().or(own.as_ref());
-        for mail in emails(&p.attributes) {
-            let taken_here = mails.contains(&mail);
-            let holder = index.by_email.get(&mail).filter(|h| Some(*h) != me);
-            if taken_here || holder.is_some() {
-                let whose = if taken_here { "an earlier record of this import" } else { "another user" };
-                let d = format!("the e-mail address {mail:?} belongs to {whose}");
-                refusals.push(p.refuse(Reason::DuplicateEmail, d));
-                continue 'records;
-            }
-        }
-        if let Some(number) = employee_number(&p.attributes) {
-            let taken_here = numbers.contains(&number);
-            let holder = index.by_number.get(&number).filter(|h| Some(*h) != me);
-            if taken_here || holder.is_some() {
-                let whose = if taken_here { "an earlier record of this import" } else { "another user" };
+        let number = employee_number(&p.attributes);
+        if let Some(number) = &number {
+            let taken_here = numbers.contains(number);
+            let taken = index.by_number.get(number).filter(|h| Some(*h) != me);
+            if taken_here || taken.is_some() {
+                let whose = if taken_here {
+                    "an earlier record of this import"
+                } else {
+                    "another user"
+                };
                 let d = format!("the employeeNumber {number:?} belongs to {whose}");
                 refusals.push(p.refuse(Reason::DuplicateEmployeeNumber, d));
                 continue;
             }
-            numbers.insert(number);
         }
-        mails.extend(emails(&p.attributes));
+        names.insert(name);
+        mails.extend(mine);
+        numbers.extend(number);
         out.push((p, adopt));
     }
     out
@@ -241,6 +266,8 @@ struct Resolvable<'a> {
     complete: bool,
     users: HashSet<String>,
     groups: HashSet<String>,
+    /// Records present but refused: what they supplied before stays.
+    refused: HashSet<(ResourceKind, String)>,
 }
 
 impl Resolvable<'_> {
@@ -249,8 +276,9 @@ impl Resolvable<'_> {
             ResourceKind::User => &self.users,
             ResourceKind::Group => &self.groups,
         };
+        let kept = !self.complete || self.refused.contains(&(kind, key.to_string()));
         batch.contains(key)
-            || (!self.complete
+            || (kept
                 && self
                     .index
                     .links
@@ -306,13 +334,11 @@ fn resolve(
             complete,
             users: users.iter().map(|(p, _)| p.key.clone()).collect(),
             groups: groups.iter().map(|p| p.key.clone()).collect(),
+            refused: refusals
+                .iter()
+                .filter_map(|r| Some((r.kind, r.key.clone()?)))
+                .collect(),
         };
-        let managers: HashMap<&str, &str> = users
-            .iter()
-            .filter_map(|(p, _)| Some((p.key.as_str(), p.manager.as_deref()?)))
-            .filter(|(_, m)| r.users.contains(*m))
-            .collect();
-        let cyclic = in_cycles(&managers);
         let mut dropped: Vec<(ResourceKind, String, Reason, String)> = Vec::new();
         for (p, _) in &users {
             if let Some(m) = &p.manager {
@@ -321,8 +347,8 @@ fn resolve(
                     dropped.push((ResourceKind::User, p.key.clone(), Reason::UnknownManager, d));
                     continue;
                 }
-                if cyclic.contains(p.key.as_str()) {
-                    let d = format!("manager {m:?} is in a chain of managers that leads back to {:?}", p.key);
+                if *m == p.key {
+                    let d = format!("the record names itself ({m:?}) as its manager");
                     dropped.push((ResourceKind::User, p.key.clone(), Reason::ManagerCycle, d));
                     continue;
                 }
@@ -341,7 +367,8 @@ fn resolve(
                 .iter()
                 .find(|m| !r.has(ResourceKind::User, m) && !r.has(ResourceKind::Group, m))
             {
-                let d = format!("member {m:?} is not among the users or groups this source supplies");
+                let d =
+                    format!("member {m:?} is not among the users or groups this source supplies");
                 dropped.push((ResourceKind::Group, p.key.clone(), Reason::UnknownMember, d));
             }
         }
@@ -352,20 +379,24 @@ fn resolve(
             .into_iter()
             .map(|(k, key, reason, d)| ((k, key), (reason, d)))
             .collect();
-        users.retain(|(p, _)| match gone.remove(&(ResourceKind::User, p.key.clone())) {
-            Some((reason, d)) => {
-                refusals.push(p.refuse(reason, d));
-                false
-            }
-            None => true,
-        });
-        groups.retain(|p| match gone.remove(&(ResourceKind::Group, p.key.clone())) {
-            Some((reason, d)) => {
-                refusals.push(p.refuse(reason, d));
-                false
-            }
-            None => true,
-        });
+        users.retain(
+            |(p, _)| match gone.remove(&(ResourceKind::User, p.key.clone())) {
+                Some((reason, d)) => {
+                    refusals.push(p.refuse(reason, d));
+                    false
+                }
+                None => true,
+            },
+        );
+        groups.retain(
+            |p| match gone.remove(&(ResourceKind::Group, p.key.clone())) {
+                Some((reason, d)) => {
+                    refusals.push(p.refuse(reason, d));
+                    false
+                }
+                None => true,
+            },
+        );
     }
 }
 
@@ -375,8 +406,8 @@ fn typed_members(p: &Prepared, user_keys: &HashSet<String>, index: &Index) -> Ve
         .members
         .iter()
         .map(|m| {
-            let user = user_keys.contains(m)
-                || index.links.contains_key(&(ResourceKind::User, m.clone()));
+            let user =
+                user_keys.contains(m) || index.links.contains_key(&(ResourceKind::User, m.clone()));
             format!("{}:{m}", if user { "User" } else { "Group" })
         })
         .collect();
@@ -422,9 +453,15 @@ fn planned(
 }
 
 /// Plans one import.
-pub fn plan(rules: &PlanRules<'_>, prepared: Vec<Prepared>, mut refusals: Vec<Refusal>, index: &Index) -> Plan {
-    let (users, groups): (Vec<Prepared>, Vec<Prepared>) =
-        prepared.into_iter().partition(|p| p.kind == ResourceKind::User);
+pub fn plan(
+    rules: &PlanRules<'_>,
+    prepared: Vec<Prepared>,
+    mut refusals: Vec<Refusal>,
+    index: &Index,
+) -> Plan {
+    let (users, groups): (Vec<Prepared>, Vec<Prepared>) = prepared
+        .into_iter()
+        .partition(|p| p.kind == ResourceKind::User);
     let users = unique_keys(users, &mut refusals);
     let groups = unique_keys(groups, &mut refusals);
     let users = unique_users(users, index, rules.join_existing, &mut refusals);
@@ -435,7 +472,11 @@ pub fn plan(rules: &PlanRules<'_>, prepared: Vec<Prepared>, mut refusals: Vec<Re
         .iter()
         .filter_map(|r| Some((r.kind, r.key.clone()?)))
         .collect();
-    present.extend(users.iter().map(|(p, _)| (ResourceKind::User, p.key.clone())));
+    present.extend(
+        users
+            .iter()
+            .map(|(p, _)| (ResourceKind::User, p.key.clone())),
+    );
     present.extend(groups.iter().map(|p| (ResourceKind::Group, p.key.clone())));
 
     let user_keys: HashSet<String> = users.iter().map(|(p, _)| p.key.clone()).collect();
@@ -445,14 +486,16 @@ pub fn plan(rules: &PlanRules<'_>, prepared: Vec<Prepared>, mut refusals: Vec<Re
             groups: sorted(&p.groups),
             members: typed_members(&p, &user_keys, index),
         };
-        plan.groups.push(planned(p, None, rules.group_keys, index, refs));
+        plan.groups
+            .push(planned(p, None, rules.group_keys, index, refs));
     }
     for (p, adopt) in users {
         let refs = LinkRefs {
             groups: sorted(&p.groups),
             members: Vec::new(),
         };
-        plan.users.push(planned(p, adopt, rules.user_keys, index, refs));
+        plan.users
+            .push(planned(p, adopt, rules.user_keys, index, refs));
     }
     if rules.complete {
         let mut withdrawn: Vec<Withdrawn> = index
@@ -461,8 +504,12 @@ pub fn plan(rules: &PlanRules<'_>, prepared: Vec<Prepared>, mut refusals: Vec<Re
             .filter(|((kind, _), l)| {
                 !l.hash.is_empty()
                     && match kind {
-                        ResourceKind::User => rules.reads_users && index.user_ids.contains(&l.local_id),
-                        ResourceKind::Group => rules.reads_groups && index.group_ids.contains(&l.local_id),
+                        ResourceKind::User => {
+                            rules.reads_users && index.user_ids.contains(&l.local_id)
+                        }
+                        ResourceKind::Group => {
+                            rules.reads_groups && index.group_ids.contains(&l.local_id)
+                        }
                     }
             })
             .filter(|(k, _)| !present.contains(*k))
@@ -486,16 +533,35 @@ fn sorted(v: &[String]) -> Vec<String> {
     out
 }
 
-/// Users in creation order: each after the manager it needs created
-/// first (managers from the same import, in any order in the file).
-pub fn creation_levels(users: &[Planned]) -> Vec<Vec<usize>> {
+/// Users to create, in the order they can be: each after the manager it
+/// needs created first (managers from the same import, in any order in
+/// the file). Users whose chain of new managers loops back to them are
+/// created without their manager, which `deferred` sets afterwards.
+pub struct CreationOrder {
+    pub levels: Vec<Vec<usize>>,
+    pub deferred: HashSet<usize>,
+}
+
+pub fn creation_order(users: &[Planned]) -> CreationOrder {
     let created: HashMap<&str, usize> = users
         .iter()
         .enumerate()
         .filter(|(_, p)| p.action == Action::Create)
         .map(|(i, p)| (p.record.key.as_str(), i))
         .collect();
+    let managers: HashMap<&str, &str> = created
+        .iter()
+        .filter_map(|(k, &i)| Some((*k, users[i].record.manager.as_deref()?)))
+        .filter(|(_, m)| created.contains_key(m))
+        .collect();
+    let deferred: HashSet<usize> = in_cycles(&managers)
+        .into_iter()
+        .filter_map(|k| created.get(k).copied())
+        .collect();
     let next = |i: usize| {
+        if deferred.contains(&i) {
+            return None;
+        }
         users[i]
             .record
             .manager
@@ -518,16 +584,14 @@ pub fn creation_levels(users: &[Planned]) -> Vec<Vec<usize>> {
                 break;
             }
             chain.push(at);
-            // Cycles were refused in planning; the bound only ends the walk.
+            // Loops are deferred; the bound only ends the walk.
             match next(at) {
                 Some(m) if chain.len() <= users.len() => at = m,
                 _ => break,
             }
         }
-        let mut d = known.map_or(0, |d| d + 1);
-        for &i in chain.iter().rev() {
+        for (d, &i) in (known.map_or(0, |d| d + 1)..).zip(chain.iter().rev()) {
             level.insert(i, d);
-            d += 1;
         }
     }
     let mut levels: Vec<Vec<usize>> = Vec::new();
@@ -538,5 +602,155 @@ pub fn creation_levels(users: &[Planned]) -> Vec<Vec<usize>> {
         }
         levels[d].push(i);
     }
-    levels
+    CreationOrder { levels, deferred }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use serde_json::json;
+
+    fn user(key: &str, name: &str, manager: Option<&str>) -> Prepared {
+        let attrs = json!({"userName": name, "emails": [{"value": format!("{name}@example.org")}]});
+        Prepared {
+            kind: ResourceKind::User,
+            key: key.into(),
+            locator: format!("line {key}"),
+            raw: json!({"id": key}),
+            attributes: attrs.as_object().cloned().unwrap(),
+            manager: manager.map(str::to_string),
+            groups: Vec::new(),
+            members: Vec::new(),
+        }
+    }
+
+    fn rules(complete: bool) -> PlanRules<'static> {
+        PlanRules {
+            user_keys: &[],
+            group_keys: &[],
+            complete,
+            join_existing: false,
+            reads_users: true,
+            reads_groups: true,
+        }
+    }
+
+    fn refused(plan: &Plan) -> Vec<(String, Reason)> {
+        let mut out: Vec<_> = plan
+            .refusals
+            .iter()
+            .map(|r| (r.key.clone().unwrap_or_default(), r.reason))
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    #[test]
+    fn managers_resolve_in_any_order_and_are_created_first() {
+        let records = vec![
+            user("3", "c", Some("2")),
+            user("1", "a", None),
+            user("2", "b", Some("1")),
+        ];
+        let plan = plan(&rules(true), records, Vec::new(), &Index::default());
+        assert!(plan.refusals.is_empty());
+        let order = creation_order(&plan.users);
+        assert!(order.deferred.is_empty());
+        let keys: Vec<Vec<&str>> = order
+            .levels
+            .iter()
+            .map(|l| {
+                l.iter()
+                    .map(|&i| plan.users[i].record.key.as_str())
+                    .collect()
+            })
+            .collect();
+        assert_eq!(keys, vec![vec!["1"], vec!["2"], vec!["3"]]);
+    }
+
+    #[test]
+    fn the_first_of_duplicates_stands_and_refusals_cascade() {
+        let mut dup_mail = user("4", "d", None);
+        dup_mail.attributes["emails"] = json!([{"value": "a@example.org"}]);
+        let records = vec![
+            user("1", "a", None),
+            user("1", "other", None),
+            dup_mail,
+            user("5", "e", Some("404")),
+            user("6", "f", Some("5")),
+            user("7", "g", Some("8")),
+            user("8", "h", Some("7")),
+            user("9", "i", Some("9")),
+        ];
+        let plan = plan(&rules(true), records, Vec::new(), &Index::default());
+        assert_eq!(
+            refused(&plan),
+            vec![
+                ("1".into(), Reason::DuplicateId),
+                ("4".into(), Reason::DuplicateEmail),
+                ("5".into(), Reason::UnknownManager),
+                ("6".into(), Reason::UnknownManager),
+                ("9".into(), Reason::ManagerCycle),
+            ]
+        );
+        // A loop of managers is imported: created first, managers set after.
+        assert_eq!(plan.users.len(), 3);
+        let order = creation_order(&plan.users);
+        let deferred: BTreeSet<&str> = order
+            .deferred
+            .iter()
+            .map(|&i| plan.users[i].record.key.as_str())
+            .collect();
+        assert_eq!(deferred, BTreeSet::from(["7", "8"]));
+    }
+
+    #[test]
+    fn the_store_decides_update_no_op_conflict_and_withdrawal() {
+        let mut index = Index::default();
+        let first = plan(&rules(true), vec![user("1", "a", None)], Vec::new(), &index);
+        let hash = first.users[0].hash.clone();
+        for (key, id, h) in [
+            ("1", "u1", hash.clone()),
+            ("2", "u2", "old".to_string()),
+            ("3", "u3", hash),
+        ] {
+            index.links.insert(
+                (ResourceKind::User, key.into()),
+                LinkState {
+                    local_id: id.into(),
+                    hash: h,
+                    refs: LinkRefs::default(),
+                },
+            );
+            index.user_ids.insert(id.into());
+            index.linked_users.insert(id.into(), key.into());
+        }
+        index.by_user_name.insert("taken".into(), "u9".into());
+        index.user_ids.insert("u9".into());
+        let mut bad = user("4", "x", None);
+        bad.attributes["userName"] = json!("Taken");
+        let records = vec![user("1", "a", None), user("2", "b", None), bad];
+        let refusal = user("3", "c", None).refuse(Reason::InvalidEmail, "bad");
+        let plan = plan(&rules(true), records, vec![refusal], &index);
+        let actions: Vec<_> = plan.users.iter().map(|p| p.action.clone()).collect();
+        assert_eq!(
+            actions,
+            vec![Action::Unchanged("u1".into()), Action::Update("u2".into())]
+        );
+        assert_eq!(refused(&plan)[1], ("4".into(), Reason::Conflict));
+        // 3 is refused, not gone: nobody is withdrawn.
+        assert!(plan.withdrawn.is_empty());
+        let gone = super::plan(&rules(true), vec![user("1", "a", None)], Vec::new(), &index);
+        let keys: Vec<&str> = gone.withdrawn.iter().map(|w| w.key.as_str()).collect();
+        assert_eq!(keys, vec!["2", "3"]);
+        let incremental = super::plan(
+            &rules(false),
+            vec![user("1", "a", None)],
+            Vec::new(),
+            &index,
+        );
+        assert!(incremental.withdrawn.is_empty());
+    }
 }

@@ -65,7 +65,10 @@ pub trait SourceReader: Send {
 
     /// Record ids for references written the source's own way (an LDAP
     /// DN): `refs` → key. References left out are keys already.
-    fn resolve(&mut self, _refs: Vec<String>) -> BoxFuture<'_, Result<HashMap<String, String>, ReadError>> {
+    fn resolve(
+        &mut self,
+        _refs: Vec<String>,
+    ) -> BoxFuture<'_, Result<HashMap<String, String>, ReadError>> {
         Box::pin(async { Ok(HashMap::new()) })
     }
 

@@ -127,7 +127,11 @@ pub struct ImportReport {
 pub fn render(r: &ImportReport) -> String {
     use std::fmt::Write;
     let mut out = String::new();
-    let dry = if r.dry_run { " (dry run: nothing written)" } else { "" };
+    let dry = if r.dry_run {
+        " (dry run: nothing written)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
         "Import {} of source {:?} ({}, {}): {}{dry}",
@@ -168,7 +172,11 @@ pub fn render(r: &ImportReport) -> String {
                 let _ = writeln!(out, "    {} {} {}", p.resource_type, p.key, p.name);
             }
             if list.len() > 20 {
-                let _ = writeln!(out, "    … {} more (--json shows them all)", list.len() - 20);
+                let _ = writeln!(
+                    out,
+                    "    … {} more (--json shows them all)",
+                    list.len() - 20
+                );
             }
         }
     }

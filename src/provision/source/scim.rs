@@ -41,7 +41,9 @@ fn read_error(e: ClientError) -> ReadError {
 /// `meta.lastModified`, when the resource has a readable one.
 fn last_modified(r: &Value) -> Option<DateTime<Utc>> {
     let text = r.get("meta")?.get("lastModified")?.as_str()?;
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 impl ScimReader {
@@ -79,7 +81,11 @@ impl ScimReader {
     }
 
     /// Reads one resource type: changed ones when it can, else all.
-    async fn read_kind(&mut self, kind: ResourceKind, filters: bool) -> Result<Vec<Value>, ReadError> {
+    async fn read_kind(
+        &mut self,
+        kind: ResourceKind,
+        filters: bool,
+    ) -> Result<Vec<Value>, ReadError> {
         let page = usize::try_from(self.settings.page_size).unwrap_or(usize::MAX);
         if let (Some(since), true) = (self.since, filters) {
             let from = (since - Duration::seconds(LOOK_BACK_SECS))
@@ -88,8 +94,13 @@ impl ScimReader {
             match self.client.list_matching(kind, Some(&filter), page).await {
                 Ok(found) => return Ok(found),
                 // It cannot filter on lastModified after all: read everything.
-                Err(ClientError::Rejected { status: 400 | 501, .. }) => {
-                    tracing::info!(kind = kind.as_str(), "SCIM source refused a lastModified filter; reading everything");
+                Err(ClientError::Rejected {
+                    status: 400 | 501, ..
+                }) => {
+                    tracing::info!(
+                        kind = kind.as_str(),
+                        "SCIM source refused a lastModified filter; reading everything"
+                    );
                 }
                 Err(e) => return Err(read_error(e)),
             }
@@ -113,12 +124,20 @@ impl ScimReader {
                 if let Some(t) = last_modified(&r) {
                     self.newest = Some(self.newest.map_or(t, |n| n.max(t)));
                 }
-                let id = r.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                let id = r
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
                 let fields: Map<String, Value> = match r {
                     Value::Object(o) => o,
                     _ => Map::new(),
                 };
-                page.push(RawRecord::new(kind, format!("{}/{id}", kind.endpoint().trim_start_matches('/')), fields));
+                page.push(RawRecord::new(
+                    kind,
+                    format!("{}/{id}", kind.endpoint().trim_start_matches('/')),
+                    fields,
+                ));
             }
             pages.push_back(page);
         }

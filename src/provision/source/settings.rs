@@ -186,7 +186,10 @@ pub const MAX_PAGE_SIZE: u32 = 10_000;
 
 fn unset(kind: SourceKind, what: &str, set: bool) -> Result<(), String> {
     if set {
-        return Err(format!("{what} is not a setting of {} sources", kind.as_str()));
+        return Err(format!(
+            "{what} is not a setting of {} sources",
+            kind.as_str()
+        ));
     }
     Ok(())
 }
@@ -243,17 +246,31 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
             }
         }
         SourceKind::Scim => {
-            unset(kind, "path / groups_path / watch_dir / format / delimiter", file_only)?;
+            unset(
+                kind,
+                "path / groups_path / watch_dir / format / delimiter",
+                file_only,
+            )?;
             unset(kind, "base_dn / starttls", ldap_only)?;
-            let url = s.url.as_deref().ok_or("a SCIM source needs its base URL (url)")?;
+            let url = s
+                .url
+                .as_deref()
+                .ok_or("a SCIM source needs its base URL (url)")?;
             let url = check_base_url(url)?;
             out.url = Some(url.as_str().trim_end_matches('/').to_string());
             extra_headers(&s.headers)?;
         }
         SourceKind::Ldap => {
-            unset(kind, "path / groups_path / watch_dir / format / delimiter", file_only)?;
+            unset(
+                kind,
+                "path / groups_path / watch_dir / format / delimiter",
+                file_only,
+            )?;
             unset(kind, "headers", !s.headers.is_empty())?;
-            let url = s.url.as_deref().ok_or("an LDAP source needs its URL (url)")?;
+            let url = s
+                .url
+                .as_deref()
+                .ok_or("an LDAP source needs its URL (url)")?;
             let url = ldap_url(url)?;
             if url.scheme() == "ldaps" && s.starttls {
                 return Err("starttls is for ldap:// URLs; ldaps:// is TLS already".into());
@@ -261,7 +278,10 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
             if s.base_dn.as_deref().is_none_or(|b| b.trim().is_empty()) {
                 return Err("an LDAP source needs the base DN to search under (base_dn)".into());
             }
-            for (what, filter) in [("user_filter", &s.user_filter), ("group_filter", &s.group_filter)] {
+            for (what, filter) in [
+                ("user_filter", &s.user_filter),
+                ("group_filter", &s.group_filter),
+            ] {
                 ldap3::parse_filter(filter)
                     .map_err(|_| format!("{what} {filter:?} is not an LDAP filter"))?;
             }
@@ -271,7 +291,9 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
         }
     }
     if !(1..=MAX_TIMEOUT_SECS).contains(&s.timeout_secs) {
-        return Err(format!("the timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"));
+        return Err(format!(
+            "the timeout must be 1 to {MAX_TIMEOUT_SECS} seconds"
+        ));
     }
     if !(1..=MAX_PAGE_SIZE).contains(&s.page_size) {
         return Err(format!("the page size must be 1 to {MAX_PAGE_SIZE}"));
@@ -310,7 +332,9 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
     }
     for key in [&s.user_key, &s.group_key].into_iter().flatten() {
         if key.trim().is_empty() {
-            return Err("user_key and group_key name a field; leave them out for the default".into());
+            return Err(
+                "user_key and group_key name a field; leave them out for the default".into(),
+            );
         }
     }
     let g = &s.guard;
@@ -376,17 +400,45 @@ mod tests {
             user_filter: "(objectClass=person".into(),
             ..ldap
         };
-        assert!(check(SourceKind::Ldap, &bad_filter).unwrap_err().contains("user_filter"));
+        assert!(
+            check(SourceKind::Ldap, &bad_filter)
+                .unwrap_err()
+                .contains("user_filter")
+        );
     }
 
     #[test]
     fn common_settings_are_checked() {
         let base = file("/x.csv");
         let bad = |s: SourceSettings| check(SourceKind::File, &s).unwrap_err();
-        assert!(bad(SourceSettings { phone_region: Some("Atlantis".into()), ..base.clone() }).contains("phone region"));
-        assert!(bad(SourceSettings { required: vec!["nmae.familyName".into()], ..base.clone() }).contains("required"));
-        assert!(bad(SourceSettings { resource_types: vec!["Roles".into()], ..base.clone() }).contains("Roles"));
-        assert!(bad(SourceSettings { delimiter: Some('"'), ..base.clone() }).contains("delimiter"));
+        assert!(
+            bad(SourceSettings {
+                phone_region: Some("Atlantis".into()),
+                ..base.clone()
+            })
+            .contains("phone region")
+        );
+        assert!(
+            bad(SourceSettings {
+                required: vec!["nmae.familyName".into()],
+                ..base.clone()
+            })
+            .contains("required")
+        );
+        assert!(
+            bad(SourceSettings {
+                resource_types: vec!["Roles".into()],
+                ..base.clone()
+            })
+            .contains("Roles")
+        );
+        assert!(
+            bad(SourceSettings {
+                delimiter: Some('"'),
+                ..base.clone()
+            })
+            .contains("delimiter")
+        );
         let ok = check(
             SourceKind::File,
             &SourceSettings {

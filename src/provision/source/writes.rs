@@ -29,3 +29,8 @@ pub trait IntakeWrites: Send + Sync {
     fn patch_group(&self, id: String, operations: Vec<Value>) -> Written<()>;
     fn delete_group(&self, id: String) -> Written<()>;
 }
+
+/// The writes of one source, made by whoever builds the engine: the
+/// argument is the actor the change log and audit trail name
+/// (`source:NAME`).
+pub type WritesFor = std::sync::Arc<dyn Fn(&str) -> std::sync::Arc<dyn IntakeWrites> + Send + Sync>;

@@ -23,13 +23,15 @@ pub fn list(
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(external_key, local_id, state_hash, refs)| SourceLinkRecord {
-            resource_type: kind.to_string(),
-            external_key,
-            local_id,
-            state_hash,
-            refs,
-        })
+        .map(
+            |(external_key, local_id, state_hash, refs)| SourceLinkRecord {
+                resource_type: kind.to_string(),
+                external_key,
+                local_id,
+                state_hash,
+                refs,
+            },
+        )
         .collect())
 }
 

@@ -101,7 +101,11 @@ pub fn update(conn: &mut DbConnection, r: &SourceRecord) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn set_watermark(conn: &mut DbConnection, id: &str, watermark: Option<&str>) -> StoreResult<()> {
+pub fn set_watermark(
+    conn: &mut DbConnection,
+    id: &str,
+    watermark: Option<&str>,
+) -> StoreResult<()> {
     diesel::update(s::table.find(id))
         .set(s::watermark.eq(watermark))
         .execute(conn)?;

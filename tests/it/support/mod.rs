@@ -4,6 +4,7 @@
 pub mod app;
 pub mod jwt;
 pub mod live;
+pub mod org;
 pub mod poll;
 pub mod postgres;
 pub mod smtp;
