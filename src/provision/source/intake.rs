@@ -319,6 +319,10 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
         ResourceKind::Group => members = ref_list(take(&mut mapped, "members")),
     }
     groups.dedup();
+    // The source's id is kept as externalId where the mapping leaves it free.
+    if !mapped.keys().any(|k| k.eq_ignore_ascii_case("externalId")) {
+        mapped.insert("externalId".into(), Value::String(key.clone()));
+    }
     let failed =
         |reason: Reason, detail: String| refuse(&record, Some(key.clone()), reason, detail);
     if let Err(detail) = cleanse_emails(&mut mapped) {

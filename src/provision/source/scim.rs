@@ -29,12 +29,16 @@ pub struct ScimReader {
     complete: bool,
 }
 
-fn read_error(e: ClientError) -> ReadError {
+fn read_error(url: &str, e: ClientError) -> ReadError {
     match e {
-        ClientError::Unauthorized { .. } => ReadError::Refused(format!("the SCIM source {e}")),
-        e if e.is_unreachable() => ReadError::Unreachable(format!("the SCIM source {e}")),
+        ClientError::Unauthorized { status, detail } => ReadError::Refused(format!(
+            "the SCIM source {url} refused the credentials (HTTP {status}): {detail}"
+        )),
+        ClientError::Unavailable { last, .. } => {
+            ReadError::Unreachable(format!("the SCIM source {url} cannot be reached: {last}"))
+        }
         ClientError::Config(m) => ReadError::Config(m),
-        other => ReadError::Malformed(format!("the SCIM source: {other}")),
+        other => ReadError::Malformed(format!("the SCIM source {url}: {other}")),
     }
 }
 
@@ -66,7 +70,8 @@ impl ScimReader {
                 ..RetryPolicy::default()
             },
         };
-        let client = ScimClient::new(options).map_err(read_error)?;
+        let client = ScimClient::new(options)
+            .map_err(|e| read_error(&settings.url.clone().unwrap_or_default(), e))?;
         let since = watermark
             .and_then(|w| DateTime::parse_from_rfc3339(w).ok())
             .map(|t| t.with_timezone(&Utc));
@@ -102,15 +107,22 @@ impl ScimReader {
                         "SCIM source refused a lastModified filter; reading everything"
                     );
                 }
-                Err(e) => return Err(read_error(e)),
+                Err(e) => return Err(read_error(self.client.base_url(), e)),
             }
         }
         self.complete = true;
-        self.client.list_all(kind, page).await.map_err(read_error)
+        self.client
+            .list_all(kind, page)
+            .await
+            .map_err(|e| read_error(self.client.base_url(), e))
     }
 
     async fn read(&mut self) -> Result<VecDeque<Page>, ReadError> {
-        let limits = self.client.discover().await.map_err(read_error)?;
+        let limits = self
+            .client
+            .discover()
+            .await
+            .map_err(|e| read_error(self.client.base_url(), e))?;
         // Incremental only when both types can be read by change.
         self.complete = self.since.is_none() || !limits.filter;
         let mut pages = VecDeque::new();

@@ -8,7 +8,6 @@ use serde_json::{Value, json};
 use super::{by_external_id, cli_ok, cli_report};
 use crate::on_both_backends;
 use crate::support::TestApp;
-use scimhub::config::SecretKey;
 use scimhub::store::SourceStore;
 use scimhub::store::diesel::DieselStore;
 
@@ -303,12 +302,8 @@ async fn two_sources_feed_one_person_by_what_each_owns(app: TestApp) {
     assert_eq!(bob["title"], Value::Null);
 }
 
-fn with_key(config: &mut scimhub::config::Config) {
-    config.secret_key = Some(SecretKey([9; 32]));
-}
-
 on_both_backends!(
-    config = super::with_key;
+    config = crate::sources::with_key;
     sources_are_managed_like_targets,
     two_sources_feed_one_person_by_what_each_owns,
 );

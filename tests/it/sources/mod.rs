@@ -5,6 +5,7 @@
 mod files;
 mod hr;
 mod manage;
+mod scim;
 
 use std::collections::BTreeMap;
 
@@ -95,3 +96,8 @@ pub(crate) async fn add_hr_source(app: &TestApp, org: &Org, extra: &[&str]) {
 }
 
 pub(crate) const ENTERPRISE: &str = crate::support::ENTERPRISE;
+
+/// The key sealing source credentials in these tests.
+pub(crate) fn with_key(config: &mut scimhub::config::Config) {
+    config.secret_key = Some(scimhub::config::SecretKey([9; 32]));
+}
