@@ -35,7 +35,7 @@ pub enum Reason {
     Conflict,
     UnknownManager,
     UnknownGroup,
-    UnknownMember,
+    /// The record names itself as its manager.
     ManagerCycle,
     /// The store refused the write.
     Rejected,
@@ -56,7 +56,6 @@ impl Reason {
             Reason::Conflict => "conflict",
             Reason::UnknownManager => "unknown_manager",
             Reason::UnknownGroup => "unknown_group",
-            Reason::UnknownMember => "unknown_member",
             Reason::ManagerCycle => "manager_cycle",
             Reason::Rejected => "rejected",
         }

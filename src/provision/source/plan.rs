@@ -320,7 +320,9 @@ fn in_cycles<'a>(managers: &HashMap<&'a str, &'a str>) -> HashSet<&'a str> {
 }
 
 /// Refuses records whose references do not resolve, until none is left
-/// (a refused manager takes its reports with it).
+/// (a refused manager takes its reports with it). A group's members are
+/// not checked: one that does not resolve is left out of the group (a
+/// refused member has its own entry in the failure list).
 fn resolve(
     mut users: Vec<(Prepared, Option<String>)>,
     mut groups: Vec<Prepared>,
@@ -362,14 +364,6 @@ fn resolve(
             if let Some(g) = p.groups.iter().find(|g| !r.has(ResourceKind::Group, g)) {
                 let d = format!("group {g:?} is not among the groups this source supplies");
                 dropped.push((ResourceKind::Group, p.key.clone(), Reason::UnknownGroup, d));
-            } else if let Some(m) = p
-                .members
-                .iter()
-                .find(|m| !r.has(ResourceKind::User, m) && !r.has(ResourceKind::Group, m))
-            {
-                let d =
-                    format!("member {m:?} is not among the users or groups this source supplies");
-                dropped.push((ResourceKind::Group, p.key.clone(), Reason::UnknownMember, d));
             }
         }
         if dropped.is_empty() {

@@ -4,6 +4,7 @@
 
 mod files;
 mod hr;
+mod ldap;
 mod manage;
 mod scim;
 

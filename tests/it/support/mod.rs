@@ -7,6 +7,7 @@ pub mod live;
 pub mod org;
 pub mod poll;
 pub mod postgres;
+pub mod slapd;
 pub mod smtp;
 
 pub use app::{Backend, TestApp};
