@@ -460,6 +460,12 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         // Started before the listener, so a signal that arrives as soon as
         // the port answers finds the server's handlers in place.
         let webhooks = crate::provision::webhook::Workers::start(store, db, config)?;
+        // Scheduled and watched-directory imports of the upstream sources.
+        if config.sync.enabled {
+            actix_web::rt::spawn(crate::service::source_admin::schedule::run(
+                services.sources.clone(),
+            ));
+        }
         if let Some(addr) = &config.metrics_listen {
             let (metrics, bound) = crate::http::bind_metrics(config, services.clone(), addr)?;
             tracing::info!(addr = %bound, "metrics listening at /metrics (no token)");

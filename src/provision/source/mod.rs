@@ -32,6 +32,6 @@ pub use engine::{ImportEngine, ImportOptions, Preview, PreviewRecord, actor_of};
 pub use error::SourceError;
 pub use file::FileInput;
 pub use manage::{NewSource, SourceChanges, SourceView, SourceWithStatus};
-pub use report::{ImportReport, render};
+pub use report::{ImportReport, RunStatus, render};
 pub use settings::{RunMode, SourceKind, SourceSettings};
 pub use writes::{IntakeWrites, WriteError, WritesFor, Written};

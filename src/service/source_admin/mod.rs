@@ -85,6 +85,7 @@ pub struct SourceAdmin {
     sources: Arc<dyn SourceStore>,
     engine: ImportEngine,
     key: Option<SecretKey>,
+    sync: Arc<dyn SyncStore>,
 }
 
 impl SourceAdmin {
@@ -99,7 +100,7 @@ impl SourceAdmin {
         let engine = ImportEngine::new(
             store.clone(),
             sources.clone(),
-            sync,
+            sync.clone(),
             key.clone(),
             writes::writes_for(users, groups),
         );
@@ -108,7 +109,19 @@ impl SourceAdmin {
             sources,
             engine,
             key,
+            sync,
         }
+    }
+
+    /// Takes this period of a source's schedule: false when another
+    /// instance (or this one) already ran it in the last `secs` seconds.
+    pub async fn claim_period(&self, name: &str, secs: u64) -> bool {
+        let (sync, lease) = (self.sync.clone(), format!("source-schedule:{name}"));
+        let holder = uuid::Uuid::new_v4().to_string();
+        let ttl = chrono::Duration::seconds(i64::try_from(secs).unwrap_or(i64::MAX / 1000));
+        blocking(move || Ok(sync.try_lease(&lease, &holder, ttl)?))
+            .await
+            .unwrap_or(false)
     }
 
     async fn audit(&self, event: &str, actor: &Actor, detail: String) -> Result<(), AppError> {

@@ -6,6 +6,7 @@ mod files;
 mod hr;
 mod ldap;
 mod manage;
+mod schedule;
 mod scim;
 
 use std::collections::BTreeMap;
