@@ -156,6 +156,29 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         samples: usize,
     },
+    /// Issue #17's numbers: an HR export (1% invalid rows) imported into an
+    /// empty store, a no-change re-import, and an incremental LDAP import
+    /// from a real slapd (needs python3, slapd and ldap-utils).
+    #[command(after_help = "Examples (release build):\n  \
+        scimhub bench sources                            # 100,000 rows, LDAP 100,000 people, 100 changes\n  \
+        scimhub bench sources --people 10000 --ldap-people 0")]
+    Sources {
+        /// Rows of the HR export.
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        /// Share of the rows that must be refused.
+        #[arg(long, default_value_t = 0.01)]
+        bad: f64,
+        /// People in the LDAP directory (0: leave LDAP out).
+        #[arg(long, default_value_t = 100_000)]
+        ldap_people: usize,
+        /// Directory entries changed before the incremental import.
+        #[arg(long, default_value_t = 100)]
+        changes: usize,
+        /// Database URL of an empty database (default: fresh SQLite files).
+        #[arg(long = "database", value_name = "URL")]
+        database: Option<String>,
+    },
     /// Issue #8's table: every scenario under concurrent load, as a ratio
     /// to a static route of the same server, medians over runs.
     #[command(after_help = "Examples (release build):\n  \
@@ -307,6 +330,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 print: true,
             })
             .map(drop)
+        }
+        Command::Bench(BenchCommand::Sources {
+            people,
+            bad,
+            ldap_people,
+            changes,
+            database,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_sources_bench(&crate::bench::SourcesBench {
+                people: *people,
+                bad: *bad,
+                ldap_people: *ldap_people,
+                changes: *changes,
+                database: database.clone(),
+            })
         }
         Command::Bench(BenchCommand::Suite {
             users,
