@@ -30,8 +30,26 @@ impl OwnedKey {
             .ok_or_else(|| format!("{text:?} is not a {} attribute", kind.as_str()))
     }
 
-    /// The canonical key of an attribute, if the schema knows it.
+    /// The canonical key of an attribute a source can write, if the schema
+    /// knows it: not a readOnly one (`groups`), nor a group's `members`
+    /// (memberships are written from the references).
     fn of(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option<Self> {
+        let def = path::definition(
+            kind,
+            &crate::scim::filter::AttrPath {
+                uri: uri.map(str::to_string),
+                name: name.to_string(),
+                sub: None,
+            },
+        )?;
+        let members = kind == ResourceKind::Group && def.name.eq_ignore_ascii_case("members");
+        if def.mutability == crate::scim::schema::Mutability::ReadOnly || members {
+            return None;
+        }
+        Self::named(kind, uri, name)
+    }
+
+    fn named(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option<Self> {
         let reg = registry();
         match uri {
             Some(uri) if !path::is_core(kind, uri) => {
@@ -141,6 +159,11 @@ mod tests {
         );
         assert!(OwnedKey::parse(ResourceKind::User, "name.givenName").is_err());
         assert!(OwnedKey::parse(ResourceKind::User, "shoeSize").is_err());
+        assert!(
+            OwnedKey::parse(ResourceKind::User, "groups").is_err(),
+            "readOnly"
+        );
+        assert!(OwnedKey::parse(ResourceKind::Group, "members").is_err());
         assert_eq!(
             OwnedKey::parse(ResourceKind::User, "externalid"),
             Ok(OwnedKey::Core("externalId".into()))

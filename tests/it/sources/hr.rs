@@ -188,6 +188,16 @@ async fn an_hr_export_imports_to_the_truth(app: TestApp) {
         users,
         "ids and data are stable"
     );
+
+    // The same export as a JSON array reads to the same records.
+    let json = org.path("people.json");
+    let (_, same) = cli_report(&app, &["source", "run", "hr", "--file", &json]).await;
+    assert_eq!(same["counts"]["unchanged"], 312, "{same}");
+    assert_eq!(same["counts"]["failed"], 6);
+    assert_eq!(
+        app.store.changes_after(0, u32::MAX).unwrap().len(),
+        changes.len()
+    );
 }
 
 async fn fixing_a_refused_row_clears_its_entry(app: TestApp) {
@@ -205,6 +215,17 @@ async fn fixing_a_refused_row_clears_its_entry(app: TestApp) {
         .map(|l| {
             if l.contains("bad0 at example.org") {
                 l.replace("bad0 at example.org", "fixed0@example.org")
+            } else if l.starts_with("E100002,") {
+                // A promotion and a move to another department.
+                let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
+                cells[5] = "Chief Engineer".into();
+                cells[6] = if cells[6] == "D0001" {
+                    "D0002"
+                } else {
+                    "D0001"
+                }
+                .into();
+                cells.join(",")
             } else if l.starts_with("X500006,") {
                 // The row whose last name was missing.
                 let mut cells: Vec<String> = l.split(',').map(str::to_string).collect();
@@ -216,8 +237,18 @@ async fn fixing_a_refused_row_clears_its_entry(app: TestApp) {
         })
         .collect();
     org.write_people(&fixed);
+    let moved_from = org.valid()["E100002"]["department_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
     assert_eq!(report["counts"]["created"], 2, "{report}");
+    assert_eq!(report["counts"]["updated"], 1, "{report}");
+    // Out of one department, into another (and the two new people into theirs).
+    assert!(
+        report["counts"]["member_patches"].as_u64().unwrap() >= 2,
+        "{report}"
+    );
     let left = failure_set(&app.cli_json(&["source", "failures", "hr"]).await);
     let want: Vec<(String, String)> = org
         .rejected()
@@ -228,6 +259,23 @@ async fn fixing_a_refused_row_clears_its_entry(app: TestApp) {
     let users = by_external_id(&app, "Users").await;
     assert_eq!(users["X500001"]["userName"], "fixed0@example.org");
     assert_eq!(users["X500006"]["name"]["familyName"], "Nakamura");
+    let moved = &users["E100002"];
+    assert_eq!(moved["title"], "Chief Engineer");
+    let groups = by_external_id(&app, "Groups").await;
+    let now_in: Vec<&Value> = moved["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|g| g["type"] == "direct")
+        .map(|g| &g["value"])
+        .collect();
+    let to = moved[ENTERPRISE]["department"].as_str().unwrap();
+    assert_ne!(to, moved_from);
+    assert_eq!(
+        now_in,
+        vec![&groups[to]["id"]],
+        "only in the new department"
+    );
 }
 
 async fn a_source_losing_many_people_waits_for_approval(app: TestApp) {

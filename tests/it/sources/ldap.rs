@@ -9,10 +9,10 @@ use serde_json::Value;
 
 use super::{ENTERPRISE, by_external_id, cli_ok, cli_report};
 use crate::on_both_backends;
-use crate::support::TestApp;
 use crate::support::live::free_port;
 use crate::support::org::Org;
 use crate::support::slapd::{ADMIN_DN, ADMIN_PASSWORD, BASE_DN, Slapd};
+use crate::support::{TestApp, eventually};
 
 /// Users by employeeNumber.
 async fn by_employee_number(app: &TestApp) -> BTreeMap<String, Value> {
@@ -124,6 +124,7 @@ async fn an_ldap_directory_imports_then_follows_changes(app: TestApp) {
     // Changes in the directory: an incremental run follows them.
     let first = "E100002";
     let entry = ldap_dn(&org, first);
+    next_second().await;
     ldap.modify(&format!(
         "dn: {entry}\nchangetype: modify\nreplace: title\ntitle: Chief of Staff\n\n\
          dn: uid=E999999,{BASE_DN}\nchangetype: add\nobjectClass: inetOrgPerson\nuid: E999999\n\
@@ -150,6 +151,7 @@ async fn an_ldap_directory_imports_then_follows_changes(app: TestApp) {
     );
     // The next incremental run reads only what changed since.
     let second = ldap_dn(&org, "E100003");
+    next_second().await;
     ldap.modify(&format!(
         "dn: {second}\nchangetype: modify\nreplace: title\ntitle: Counsel\n"
     ));
@@ -191,6 +193,17 @@ async fn an_ldap_directory_imports_then_follows_changes(app: TestApp) {
         "{failed}"
     );
     assert_eq!(app.snapshot(), before);
+}
+
+/// modifyTimestamp counts seconds: waits (bounded) until the clock is in
+/// a later second than now, so what changes next is told apart from what
+/// changed before.
+async fn next_second() {
+    let now = chrono::Utc::now().timestamp();
+    eventually("the next second", || async {
+        (chrono::Utc::now().timestamp() > now).then_some(())
+    })
+    .await;
 }
 
 /// A person's DN in the LDIF.
