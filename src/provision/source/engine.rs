@@ -156,12 +156,31 @@ fn prepare_all(
     let (users, groups) = (rules(ResourceKind::User), rules(ResourceKind::Group));
     let mut prepared = Vec::with_capacity(records.len());
     let mut refused = Vec::new();
+    // The first record with an id stands, refused or not; later ones are duplicates.
+    let mut seen: HashSet<(ResourceKind, String)> = HashSet::new();
     for r in records {
         let rules = match r.kind {
             ResourceKind::User => &users,
             ResourceKind::Group => &groups,
         };
-        match intake::prepare(rules, r) {
+        let outcome = intake::prepare(rules, r);
+        let (kind, key) = match &outcome {
+            Ok(p) => (p.kind, Some(p.key.clone())),
+            Err(e) => (e.kind, e.key.clone()),
+        };
+        if let Some(key) = key
+            && !seen.insert((kind, key.clone()))
+        {
+            let mut duplicate = match outcome {
+                Ok(p) => p.refuse(Reason::DuplicateId, String::new()),
+                Err(e) => *e,
+            };
+            duplicate.reason = Reason::DuplicateId;
+            duplicate.detail = format!("an earlier record of this import has the id {key:?}");
+            refused.push(duplicate);
+            continue;
+        }
+        match outcome {
             Ok(p) => prepared.push(p),
             Err(e) => refused.push(*e),
         }
@@ -568,10 +587,19 @@ impl ImportEngine {
         imported: Vec<(ResourceKind, String)>,
     ) -> Result<(), SourceError> {
         let at = now();
-        let failures: Vec<SourceFailureRecord> = refusals
-            .iter()
-            .map(|r| failure_record(r, run_id, at))
-            .collect();
+        let mut keys = HashSet::new();
+        let mut failures: Vec<SourceFailureRecord> = Vec::with_capacity(refusals.len());
+        for r in refusals {
+            let mut f = failure_record(r, run_id, at);
+            // One entry per key: a second one is told apart by where it was.
+            if !keys.insert((f.resource_type.clone(), f.record_key.clone())) {
+                f.record_key = format!("{} @ {}", f.record_key, f.locator);
+                if !keys.insert((f.resource_type.clone(), f.record_key.clone())) {
+                    continue;
+                }
+            }
+            failures.push(f);
+        }
         let (sources, id) = (self.sources.clone(), source.record.id.clone());
         blocking(move || {
             if complete {
