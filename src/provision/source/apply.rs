@@ -429,13 +429,19 @@ impl Run<'_, '_> {
             .cloned()
             .chain(index.links.values().map(|l| l.local_id.clone()))
             .collect();
+        let group_ids: HashSet<String> = self
+            .locals
+            .iter()
+            .filter(|(k, _)| k.0 == ResourceKind::Group)
+            .map(|(_, id)| id.clone())
+            .chain(index.group_ids.iter().cloned())
+            .collect();
         let mut groups: Vec<String> = groups.into_iter().collect();
         groups.sort();
-        let total = groups.len();
-        for (n, gid) in groups.into_iter().enumerate() {
-            let store = self.apply.store.clone();
-            let id = gid.clone();
-            let current = blocking(move || match store.get_group(&id, true) {
+        let mut current: HashMap<String, HashSet<String>> = HashMap::new();
+        for gid in &groups {
+            let (store, id) = (self.apply.store.clone(), gid.clone());
+            let members = blocking(move || match store.get_group(&id, true) {
                 Ok(g) => Ok(Some(
                     g.members.into_iter().map(|m| m.id).collect::<HashSet<_>>(),
                 )),
@@ -443,34 +449,51 @@ impl Run<'_, '_> {
                 Err(e) => Err(e.into()),
             })
             .await?;
-            let Some(current) = current else { continue };
-            let want = desired.get(&gid).cloned().unwrap_or_default();
-            let mut add: Vec<&String> = want.difference(&current).collect();
-            let mut remove: Vec<&String> = current
-                .iter()
-                .filter(|m| managed.contains(*m) && !want.contains(*m))
-                .collect();
-            add.sort();
-            remove.sort();
-            let mut ops = Vec::new();
-            let values =
-                |ids: &[&String]| Value::Array(ids.iter().map(|id| json!({"value": id})).collect());
-            if !add.is_empty() {
-                ops.push(json!({"op": "add", "path": "members", "value": values(&add)}));
+            if let Some(m) = members {
+                current.insert(gid.clone(), m);
             }
-            if !remove.is_empty() {
-                ops.push(json!({"op": "remove", "path": "members", "value": values(&remove)}));
-            }
-            if !ops.is_empty() {
-                match self.apply.writes.patch_group(gid.clone(), ops).await {
-                    Ok(()) => self.out.counts.member_patches += 1,
-                    Err(WriteError::Refused(d)) => {
-                        tracing::warn!(group = %gid, error = %d, "a source's membership change was refused");
-                    }
-                    Err(WriteError::Failed(e)) => return Err(e.into()),
+        }
+        // The tree first, then the people: nesting a group that already has
+        // its people would touch each of them once more.
+        let total = groups.len() * 2;
+        let mut done = 0;
+        for nesting in [true, false] {
+            for gid in &groups {
+                done += 1;
+                let Some(now) = current.get(gid) else {
+                    continue;
+                };
+                let of_pass = |id: &&String| group_ids.contains(*id) == nesting;
+                let want = desired.get(gid).cloned().unwrap_or_default();
+                let mut add: Vec<&String> = want.difference(now).filter(of_pass).collect();
+                let mut remove: Vec<&String> = now
+                    .iter()
+                    .filter(of_pass)
+                    .filter(|m| managed.contains(*m) && !want.contains(*m))
+                    .collect();
+                add.sort();
+                remove.sort();
+                let values = |ids: &[&String]| {
+                    Value::Array(ids.iter().map(|id| json!({"value": id})).collect())
+                };
+                let mut ops = Vec::new();
+                if !add.is_empty() {
+                    ops.push(json!({"op": "add", "path": "members", "value": values(&add)}));
                 }
+                if !remove.is_empty() {
+                    ops.push(json!({"op": "remove", "path": "members", "value": values(&remove)}));
+                }
+                if !ops.is_empty() {
+                    match self.apply.writes.patch_group(gid.clone(), ops).await {
+                        Ok(()) => self.out.counts.member_patches += 1,
+                        Err(WriteError::Refused(d)) => {
+                            tracing::warn!(group = %gid, error = %d, "a source's membership change was refused");
+                        }
+                        Err(WriteError::Failed(e)) => return Err(e.into()),
+                    }
+                }
+                (self.apply.progress)("memberships", done, total);
             }
-            (self.apply.progress)("memberships", n + 1, total);
         }
         Ok(())
     }
@@ -564,10 +587,21 @@ impl Apply<'_> {
         let (create, rest): (Vec<&Planned>, Vec<&Planned>) =
             plan.groups.iter().partition(|g| g.action == Action::Create);
         let ordered: Vec<Planned> = create.into_iter().chain(rest).cloned().collect();
+        let timed = |phase: &str, since: std::time::Instant| {
+            tracing::debug!(source = %self.source_id, phase, ms = since.elapsed().as_millis() as u64, "import phase");
+        };
+        let at = std::time::Instant::now();
         run.groups(&ordered).await?;
+        timed("groups", at);
+        let at = std::time::Instant::now();
         run.create_users(&plan.users).await?;
+        timed("creating users", at);
+        let at = std::time::Instant::now();
         run.update_users(&plan.users).await?;
+        timed("updating users", at);
+        let at = std::time::Instant::now();
         run.memberships(plan, index, &kept).await?;
+        timed("memberships", at);
         if !hold {
             run.withdraw(plan).await?;
         }

@@ -426,9 +426,16 @@ impl ImportEngine {
         options: ImportOptions,
         progress: Progress,
     ) -> Result<(), RunFailed> {
+        let timed = |phase: &str, since: std::time::Instant| {
+            let ms = since.elapsed().as_millis() as u64;
+            tracing::debug!(source = %source.record.name, phase, ms, "import phase");
+        };
+        let at = std::time::Instant::now();
         let (mut reader, records) = self
             .read(source, report.mode, options.upload, &progress)
             .await?;
+        timed("reading", at);
+        let at = std::time::Instant::now();
         report.counts.read = records.len();
         let intake = self.intake(source, &records)?;
         let loaded = source.clone();
@@ -459,6 +466,8 @@ impl ImportEngine {
                 p.members.iter_mut().for_each(key);
             }
         }
+        timed("intake", at);
+        let at = std::time::Instant::now();
         let complete = reader.complete();
         let (store, sources, record) = (
             self.store.clone(),
@@ -481,6 +490,7 @@ impl ImportEngine {
         })
         .await?;
 
+        timed("index and plan", at);
         let hold = !report.dry_run
             && source.settings.guard.trips(
                 plan.withdrawn.len(),
@@ -519,8 +529,10 @@ impl ImportEngine {
         if hold {
             report.held = plan.withdrawn.iter().map(HeldRecord::from).collect();
         }
+        let at = std::time::Instant::now();
         self.keep_failures(source, &report.id, &refusals, complete, applied.imported)
             .await?;
+        timed("failure list", at);
         if let Some(mark) = reader.watermark() {
             let (sources, id) = (self.sources.clone(), source.record.id.clone());
             blocking(move || Ok(sources.set_watermark(&id, Some(&mark))?)).await?;
