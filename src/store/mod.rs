@@ -14,7 +14,7 @@ mod webhooks;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sources::{
-    SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore,
+    SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, UserFacts,
 };
 pub use sync::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, SyncStore,

@@ -68,7 +68,20 @@ pub struct SourceFailureRecord {
     pub last_seen: DateTime<Utc>,
 }
 
+/// What intake checks a user's uniqueness by, read from the indexed
+/// columns (no document is parsed): lower-cased, as the store keeps them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserFacts {
+    pub id: String,
+    pub user_name: String,
+    pub employee_number: Option<String>,
+    pub emails: Vec<String>,
+}
+
 pub trait SourceStore: Send + Sync + 'static {
+    /// Every user's uniqueness facts, and every group's id.
+    fn user_facts(&self) -> StoreResult<(Vec<UserFacts>, Vec<String>)>;
+
     /// Fails with a `uniqueness` rejection when the name is taken.
     fn create_source(&self, source: SourceRecord) -> StoreResult<()>;
     fn find_source(&self, name: &str) -> StoreResult<Option<SourceRecord>>;

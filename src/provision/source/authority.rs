@@ -123,17 +123,6 @@ pub fn owned_keys(kind: ResourceKind, owns: &[String], targets: &[&TargetPath]) 
     keys
 }
 
-/// Only the owned attributes of `attrs`, in the owned keys' order.
-pub fn project(keys: &[OwnedKey], attrs: &Map<String, Value>) -> Map<String, Value> {
-    let mut out = Map::new();
-    for k in keys {
-        if let Some(v) = k.read(attrs) {
-            k.write(&mut out, v.clone());
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,21 +160,23 @@ mod tests {
     }
 
     #[test]
-    fn projection_keeps_only_owned_attributes() {
-        let keys = vec![
-            OwnedKey::Core("title".into()),
-            OwnedKey::Extension {
-                uri: ENT.into(),
-                name: "department".into(),
-            },
-        ];
+    fn keys_read_and_name_their_attribute() {
+        let dept = OwnedKey::Extension {
+            uri: ENT.into(),
+            name: "department".into(),
+        };
         let attrs = json!({"userName": "a", "title": "Dr",
             ENT: {"department": "R&D", "costCenter": "7"}});
-        let out = project(&keys, attrs.as_object().unwrap());
+        let attrs = attrs.as_object().unwrap();
+        assert_eq!(dept.read(attrs), Some(&json!("R&D")));
         assert_eq!(
-            Value::Object(out),
-            json!({"title": "Dr", ENT: {"department": "R&D"}})
+            OwnedKey::Core("title".into()).read(attrs),
+            Some(&json!("Dr"))
         );
-        assert_eq!(keys[1].patch_path(), format!("{ENT}:department"));
+        assert_eq!(OwnedKey::Core("nickName".into()).read(attrs), None);
+        assert_eq!(dept.patch_path(), format!("{ENT}:department"));
+        let mut out = Map::new();
+        dept.write(&mut out, json!("Ops"));
+        assert_eq!(Value::Object(out), json!({ENT: {"department": "Ops"}}));
     }
 }

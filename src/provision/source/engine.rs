@@ -469,14 +469,10 @@ impl ImportEngine {
         timed("intake", at);
         let at = std::time::Instant::now();
         let complete = reader.complete();
-        let (store, sources, record) = (
-            self.store.clone(),
-            self.sources.clone(),
-            source.record.clone(),
-        );
+        let (sources, record) = (self.sources.clone(), source.record.clone());
         let settings = source.settings.clone();
         let (intake, index, plan) = blocking(move || {
-            let index = index::load(store.as_ref(), sources.as_ref(), &record)?;
+            let index = index::load(sources.as_ref(), &record)?;
             let rules = PlanRules {
                 user_keys: &intake.user_keys,
                 group_keys: &intake.group_keys,

@@ -1,18 +1,15 @@
 //! What planning needs to know of the store, read once per run: this
 //! source's links, every user's userName, e-mail addresses and
-//! employeeNumber, which ids exist, and which users other sources supply.
+//! employeeNumber (from the indexed columns: no document is parsed), which
+//! ids exist, and which users other sources supply.
 
 use std::collections::HashMap;
 
-use super::plan::{Index, LinkRefs, LinkState, emails, employee_number};
+use super::plan::{Index, LinkRefs, LinkState};
 use crate::scim::ResourceKind;
-use crate::store::{ListQuery, SourceRecord, SourceStore, Store, StoreError};
+use crate::store::{SourceRecord, SourceStore, StoreError};
 
-pub fn load(
-    store: &dyn Store,
-    sources: &dyn SourceStore,
-    source: &SourceRecord,
-) -> Result<Index, StoreError> {
+pub fn load(sources: &dyn SourceStore, source: &SourceRecord) -> Result<Index, StoreError> {
     let mut index = Index::default();
     for kind in [ResourceKind::User, ResourceKind::Group] {
         for l in sources.source_links(&source.id, kind.as_str())? {
@@ -36,26 +33,18 @@ pub fn load(
             );
         }
     }
-    let bare = ListQuery {
-        with_members: false,
-        with_groups: false,
-        ..ListQuery::all()
-    };
-    for u in store.list_users(&bare)?.items {
-        if let Some(name) = u.attributes.get("userName").and_then(|v| v.as_str()) {
-            index.by_user_name.insert(name.to_lowercase(), u.id.clone());
-        }
-        for mail in emails(&u.attributes) {
+    let (users, groups) = sources.user_facts()?;
+    for u in users {
+        index.by_user_name.insert(u.user_name, u.id.clone());
+        for mail in u.emails {
             index.by_email.entry(mail).or_insert_with(|| u.id.clone());
         }
-        if let Some(n) = employee_number(&u.attributes) {
+        if let Some(n) = u.employee_number {
             index.by_number.entry(n).or_insert_with(|| u.id.clone());
         }
         index.user_ids.insert(u.id);
     }
-    for g in store.list_groups(&bare)?.items {
-        index.group_ids.insert(g.id);
-    }
+    index.group_ids.extend(groups);
     let names: HashMap<String, String> = sources
         .list_sources()?
         .into_iter()

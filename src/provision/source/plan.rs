@@ -7,10 +7,10 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::authority::{OwnedKey, project};
+use super::authority::OwnedKey;
 use super::intake::{Prepared, Reason, Refusal};
 use crate::scim::ResourceKind;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
@@ -132,9 +132,31 @@ pub fn employee_number(attrs: &Map<String, Value>) -> Option<String> {
 
 /// Hash of what a record supplies: its owned attributes and its manager.
 fn state_hash(keys: &[OwnedKey], p: &Prepared) -> String {
-    let state =
-        json!({"attributes": Value::Object(project(keys, &p.attributes)), "manager": p.manager});
-    hex::encode(Sha256::digest(state.to_string().as_bytes()))
+    /// Feeds serde_json's output straight into the hash (no string, no copy).
+    struct Hashing<'a>(&'a mut Sha256);
+    impl std::io::Write for Hashing<'_> {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.update(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Sha256::new();
+    for k in keys {
+        h.update(k.patch_path().as_bytes());
+        h.update(b"=");
+        match k.read(&p.attributes) {
+            // Writing to a hash cannot fail.
+            Some(v) => drop(serde_json::to_writer(Hashing(&mut h), v)),
+            None => h.update(b"-"),
+        }
+        h.update(b"\n");
+    }
+    h.update(b"manager=");
+    h.update(p.manager.as_deref().unwrap_or("-").as_bytes());
+    hex::encode(h.finalize())
 }
 
 /// Drops records whose id an earlier record of the batch has.

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use super::connection::{DbConnection, per_backend};
 use super::now;
 use super::schema::source_links as l;
-use crate::store::{SourceLinkRecord, StoreResult};
+use crate::store::{SourceLinkRecord, StoreResult, UserFacts};
 
 /// Rows per statement: well under both backends' bind-parameter limits.
 const CHUNK: usize = 400;
@@ -85,4 +85,38 @@ pub fn put(conn: &mut DbConnection, source: &str, links: &[SourceLinkRecord]) ->
         }
     }
     Ok(())
+}
+
+/// Every user's userName, employeeNumber and e-mail addresses (lower-cased
+/// columns), and every group id.
+pub fn user_facts(conn: &mut DbConnection) -> StoreResult<(Vec<UserFacts>, Vec<String>)> {
+    use super::schema::{scim_groups as g, user_emails as e, users as u};
+    let rows: Vec<(String, String, Option<String>)> = u::table
+        .select((u::id, u::user_name_lower, u::employee_number_lower))
+        .load(conn)?;
+    let mut facts: Vec<UserFacts> = rows
+        .into_iter()
+        .map(|(id, user_name, employee_number)| UserFacts {
+            id,
+            user_name,
+            employee_number,
+            emails: Vec::new(),
+        })
+        .collect();
+    let at: std::collections::HashMap<String, usize> = facts
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.id.clone(), i))
+        .collect();
+    let mails: Vec<(String, Option<String>)> = e::table
+        .order((e::user_id.asc(), e::position.asc()))
+        .select((e::user_id, e::value_lower))
+        .load(conn)?;
+    for (user, mail) in mails {
+        if let (Some(&i), Some(mail)) = (at.get(&user), mail) {
+            facts[i].emails.push(mail);
+        }
+    }
+    let groups: Vec<String> = g::table.select(g::id).load(conn)?;
+    Ok((facts, groups))
 }

@@ -3,9 +3,14 @@
 use super::{DieselStore, source_links, source_runs, sources};
 use crate::store::{
     SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, StoreResult,
+    UserFacts,
 };
 
 impl SourceStore for DieselStore {
+    fn user_facts(&self) -> StoreResult<(Vec<UserFacts>, Vec<String>)> {
+        source_links::user_facts(&mut *self.conn()?)
+    }
+
     fn create_source(&self, source: SourceRecord) -> StoreResult<()> {
         self.write(|c| sources::create(c, source))
     }
