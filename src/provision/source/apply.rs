@@ -20,8 +20,9 @@ use crate::scim::ResourceKind;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::store::{SourceLinkRecord, SourceStore, Store, StoreError};
 
-/// Users created per transaction.
+/// Users created per transaction, and such batches in flight at once.
 const CREATE_BATCH: usize = 1000;
+const CREATE_IN_FLIGHT: usize = 2;
 /// Updates in flight at once.
 const CONCURRENCY: usize = 8;
 /// Link rows written per store call.
@@ -197,17 +198,20 @@ impl Run<'_, '_> {
         let total: usize = order.levels.iter().map(Vec::len).sum();
         let mut done = 0;
         for level in &order.levels {
+            // The batches of one level need nothing of each other: two are in
+            // flight, so building one overlaps writing the other.
+            let mut batches = Vec::new();
             for chunk in level.chunks(CREATE_BATCH) {
                 let mut bodies = Vec::new();
                 let mut sent = Vec::new();
                 for &i in chunk {
                     let p = &users[i];
-                    if order.deferred.contains(&i) {
-                        bodies.push(create_body(ResourceKind::User, &p.record.attributes, None));
-                        sent.push(i);
-                        continue;
-                    }
-                    match self.manager_of(p) {
+                    let manager = if order.deferred.contains(&i) {
+                        Ok(None)
+                    } else {
+                        self.manager_of(p)
+                    };
+                    match manager {
                         Ok(m) => {
                             bodies.push(create_body(
                                 ResourceKind::User,
@@ -219,13 +223,21 @@ impl Run<'_, '_> {
                         Err(d) => self.refuse(p, Reason::UnknownManager, d),
                     }
                 }
-                let results = match self.apply.writes.create_users(bodies).await {
+                batches.push((sent, bodies));
+            }
+            let writes = self.apply.writes;
+            let mut written = stream::iter(batches)
+                .map(|(sent, bodies)| async move { (sent, writes.create_users(bodies).await) })
+                .buffer_unordered(CREATE_IN_FLIGHT);
+            while let Some((sent, results)) = written.next().await {
+                let results = match results {
                     Ok(r) => r,
                     Err(WriteError::Failed(e)) => return Err(e.into()),
                     Err(WriteError::Refused(d)) => {
                         return Err(SourceError::Internal(anyhow::anyhow!(d)));
                     }
                 };
+                done += sent.len();
                 for (i, result) in sent.into_iter().zip(results) {
                     match result {
                         Ok(id) => {
@@ -235,10 +247,10 @@ impl Run<'_, '_> {
                         Err(d) => self.refuse(&users[i], Reason::Rejected, d),
                     }
                 }
-                done += chunk.len();
                 (self.apply.progress)("creating", done, total);
-                self.flush(LINK_BATCH).await?;
             }
+            drop(written);
+            self.flush(LINK_BATCH).await?;
         }
         // Managers in a loop exist now: set them.
         self.flush(0).await?;
@@ -458,8 +470,8 @@ impl Run<'_, '_> {
         let total = groups.len() * 2;
         let mut done = 0;
         for nesting in [true, false] {
+            let mut patches = Vec::new();
             for gid in &groups {
-                done += 1;
                 let Some(now) = current.get(gid) else {
                     continue;
                 };
@@ -484,14 +496,26 @@ impl Run<'_, '_> {
                     ops.push(json!({"op": "remove", "path": "members", "value": values(&remove)}));
                 }
                 if !ops.is_empty() {
-                    match self.apply.writes.patch_group(gid.clone(), ops).await {
-                        Ok(()) => self.out.counts.member_patches += 1,
-                        Err(WriteError::Refused(d)) => {
-                            tracing::warn!(group = %gid, error = %d, "a source's membership change was refused");
-                        }
-                        Err(WriteError::Failed(e)) => return Err(e.into()),
-                    }
+                    patches.push((gid.clone(), ops));
                 }
+            }
+            done += groups.len() - patches.len();
+            let writes = self.apply.writes;
+            let mut written = stream::iter(patches)
+                .map(|(gid, ops)| async move {
+                    let r = writes.patch_group(gid.clone(), ops).await;
+                    (gid, r)
+                })
+                .buffer_unordered(CONCURRENCY);
+            while let Some((gid, r)) = written.next().await {
+                match r {
+                    Ok(()) => self.out.counts.member_patches += 1,
+                    Err(WriteError::Refused(d)) => {
+                        tracing::warn!(group = %gid, error = %d, "a source's membership change was refused");
+                    }
+                    Err(WriteError::Failed(e)) => return Err(e.into()),
+                }
+                done += 1;
                 (self.apply.progress)("memberships", done, total);
             }
         }

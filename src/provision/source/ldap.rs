@@ -71,6 +71,9 @@ target = "members"
 value = "coalesce(member, uniqueMember)"
 "#;
 
+/// More unresolved references than this are resolved with one search.
+const BULK_LOOKUP: usize = 200;
+
 pub struct LdapReader {
     settings: SourceSettings,
     credentials: Option<Credentials>,
@@ -316,6 +319,27 @@ impl SourceReader for LdapReader {
         refs: Vec<String>,
     ) -> BoxFuture<'_, Result<HashMap<String, String>, ReadError>> {
         Box::pin(async move {
+            let unknown = refs
+                .iter()
+                .filter(|r| r.contains('=') && !self.dn_keys.contains_key(&normalize_dn(r)))
+                .count();
+            // Many entries not read now (a large incremental run): one search
+            // for every entry's id beats a lookup per reference.
+            if unknown > BULK_LOOKUP {
+                let base = self.settings.base_dn.clone().unwrap_or_default();
+                for e in self
+                    .search(&base, Scope::Subtree, "(objectClass=*)")
+                    .await?
+                {
+                    let fields = fields_of(&e);
+                    let key = self
+                        .key_of(ResourceKind::User, &fields)
+                        .or_else(|| self.key_of(ResourceKind::Group, &fields));
+                    if let Some(key) = key {
+                        self.dn_keys.insert(normalize_dn(&e.dn), key);
+                    }
+                }
+            }
             let mut out = HashMap::new();
             for r in refs {
                 if !r.contains('=') || out.contains_key(&r) {
