@@ -3,6 +3,7 @@
 //! `store::` seam (never `http::`).
 
 pub mod client;
+pub mod connector;
 pub mod crypto;
 pub mod failures;
 pub mod mapping;
@@ -15,4 +16,3 @@ pub mod target_status;
 pub mod target_test;
 pub mod webhook;
 pub mod worker;
-pub mod writes;

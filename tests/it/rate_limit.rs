@@ -195,9 +195,9 @@ async fn every_client_of_a_target_shares_its_limiter() {
     let (_server, target) = loaded(&recorder, 10).await;
     let rates = RateLimits::new();
     // What a run and the worker each build, from the registry the process shares.
-    let run_client = target.client(Some(&key()), &rates).unwrap();
-    let worker_client = target.client(Some(&key()), &rates).unwrap();
-    let reads = |c: scimhub::provision::client::ScimClient| async move {
+    let run_client = target.connector(Some(&key()), &rates, None).unwrap();
+    let worker_client = target.connector(Some(&key()), &rates, None).unwrap();
+    let reads = |c: std::sync::Arc<dyn scimhub::provision::connector::Connector>| async move {
         for _ in 0..4 {
             c.get(ResourceKind::User, "u1").await.unwrap();
         }
@@ -214,7 +214,9 @@ async fn a_retry_after_still_wins_over_the_rate_limit() {
         ..Recorder::default()
     };
     let (_server, target) = loaded(&recorder, 50).await;
-    let client = target.client(Some(&key()), &RateLimits::new()).unwrap();
+    let client = target
+        .connector(Some(&key()), &RateLimits::new(), None)
+        .unwrap();
     let user = client.get(ResourceKind::User, "u1").await.unwrap();
     assert_eq!(user.unwrap()["id"], "u1");
     let times = recorder.times();

@@ -24,8 +24,8 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 
+use crate::provision::connector::ConnectorError;
 pub use discovery::{DEFAULT_PAGE_SIZE, TargetLimits};
-pub use error::ClientError;
 pub use headers::extra_headers;
 pub use probe::{Unreachable, UnreachableKind};
 pub use rate::{RateLimiter, RateLimits, limiter};
@@ -128,17 +128,19 @@ pub fn check_base_url(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
-fn check_id(id: &str) -> Result<(), ClientError> {
+fn check_id(id: &str) -> Result<(), ConnectorError> {
     if id.is_empty() || id == "." || id == ".." {
-        return Err(ClientError::Config(format!("{id:?} is not a resource id")));
+        return Err(ConnectorError::Config(format!(
+            "{id:?} is not a resource id"
+        )));
     }
     Ok(())
 }
 
 impl ScimClient {
-    pub fn new(opts: ClientOptions) -> Result<Self, ClientError> {
-        let base = check_base_url(&opts.base_url).map_err(ClientError::Config)?;
-        let headers = extra_headers(&opts.headers).map_err(ClientError::Config)?;
+    pub fn new(opts: ClientOptions) -> Result<Self, ConnectorError> {
+        let base = check_base_url(&opts.base_url).map_err(ConnectorError::Config)?;
+        let headers = extra_headers(&opts.headers).map_err(ConnectorError::Config)?;
         let auth = Auth::new(&opts.credentials)?;
         let transport = Transport::new(opts.timeout, opts.retry)?;
         Ok(Self {
@@ -188,7 +190,7 @@ impl ScimClient {
     }
 
     /// GET /ServiceProviderConfig; a target without one (404) gets conservative defaults.
-    pub async fn discover(&self) -> Result<TargetLimits, ClientError> {
+    pub async fn discover(&self) -> Result<TargetLimits, ConnectorError> {
         match self.service_provider_config().await? {
             Some(limits) => Ok(limits),
             None => {
@@ -202,7 +204,7 @@ impl ScimClient {
     }
 
     /// GET /ServiceProviderConfig read; `None` when the target has none (404).
-    pub async fn service_provider_config(&self) -> Result<Option<TargetLimits>, ClientError> {
+    pub async fn service_provider_config(&self) -> Result<Option<TargetLimits>, ConnectorError> {
         let reply = self
             .execute(Method::GET, self.url(&["ServiceProviderConfig"]), None)
             .await?;
@@ -214,7 +216,7 @@ impl ScimClient {
         )))
     }
 
-    pub async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ClientError> {
+    pub async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ConnectorError> {
         check_id(id)?;
         let reply = self
             .execute(Method::GET, self.url(&[kind.endpoint(), id]), None)
@@ -225,7 +227,7 @@ impl ScimClient {
         resource(&reply).map(Some)
     }
 
-    pub async fn create(&self, kind: ResourceKind, body: &Value) -> Result<Value, ClientError> {
+    pub async fn create(&self, kind: ResourceKind, body: &Value) -> Result<Value, ConnectorError> {
         let reply = self
             .execute(Method::POST, self.url(&[kind.endpoint()]), Some(body))
             .await?;
@@ -238,7 +240,7 @@ impl ScimClient {
         kind: ResourceKind,
         id: &str,
         body: &Value,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Value, ConnectorError> {
         check_id(id)?;
         let reply = self
             .execute(Method::PUT, self.url(&[kind.endpoint(), id]), Some(body))
@@ -253,7 +255,7 @@ impl ScimClient {
         kind: ResourceKind,
         id: &str,
         operations: Vec<Value>,
-    ) -> Result<Option<Value>, ClientError> {
+    ) -> Result<Option<Value>, ConnectorError> {
         check_id(id)?;
         let body = json!({"schemas": [PATCH_OP], "Operations": operations});
         let reply = self
@@ -267,7 +269,7 @@ impl ScimClient {
     }
 
     /// 404 counts as success (already gone).
-    pub async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ClientError> {
+    pub async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ConnectorError> {
         check_id(id)?;
         self.execute(Method::DELETE, self.url(&[kind.endpoint(), id]), None)
             .await?;
@@ -291,7 +293,7 @@ impl ScimClient {
         method: Method,
         url: url::Url,
         body: Option<&Value>,
-    ) -> Result<Reply, ClientError> {
+    ) -> Result<Reply, ConnectorError> {
         let Some(recording) = &self.recording else {
             return self.send(&method, &url, body).await;
         };
@@ -309,12 +311,12 @@ impl ScimClient {
         method: &Method,
         url: &url::Url,
         body: Option<&Value>,
-    ) -> Result<Reply, ClientError> {
+    ) -> Result<Reply, ConnectorError> {
         let inner = &*self.inner;
         let body = body
             .map(serde_json::to_vec)
             .transpose()
-            .map_err(|e| ClientError::Config(format!("cannot encode the request body: {e}")))?;
+            .map_err(|e| ConnectorError::Config(format!("cannot encode the request body: {e}")))?;
         let path = url.path().to_string();
         let refreshed = AtomicBool::new(false);
         with_retries(&inner.transport.retry, &path, || {
@@ -357,26 +359,26 @@ impl ScimClient {
             }
             401 | 403 => {
                 tracing::warn!(%method, path, status = reply.status, "target refused the credentials");
-                Err(ClientError::unauthorized(reply.status, &reply.body).into())
+                Err(error::unauthorized(reply.status, &reply.body).into())
             }
             _ if reply.is_transient() => Err(reply.transient()),
             300..=399 => Err(reply.redirect().into()),
-            status => Err(ClientError::rejected(status, &reply.body).into()),
+            status => Err(error::rejected(status, &reply.body).into()),
         }
     }
 }
 
 /// A 404 where the resource must exist is a refusal like any other.
-fn found(reply: &Reply) -> Result<(), ClientError> {
+fn found(reply: &Reply) -> Result<(), ConnectorError> {
     if reply.status == 404 {
-        return Err(ClientError::rejected(404, &reply.body));
+        return Err(error::rejected(404, &reply.body));
     }
     Ok(())
 }
 
-fn json_body(reply: &Reply) -> Result<Value, ClientError> {
+fn json_body(reply: &Reply) -> Result<Value, ConnectorError> {
     serde_json::from_slice(&reply.body).map_err(|_| {
-        ClientError::Protocol(format!(
+        ConnectorError::Protocol(format!(
             "HTTP {} with a body that is not JSON: {}",
             reply.status,
             error::excerpt(&reply.body)
@@ -385,16 +387,16 @@ fn json_body(reply: &Reply) -> Result<Value, ClientError> {
 }
 
 /// A resource: a JSON object with a non-empty string `id`.
-fn resource(reply: &Reply) -> Result<Value, ClientError> {
+fn resource(reply: &Reply) -> Result<Value, ConnectorError> {
     let value = json_body(reply)?;
     check_resource(&value)?;
     Ok(value)
 }
 
-fn check_resource(value: &Value) -> Result<(), ClientError> {
+fn check_resource(value: &Value) -> Result<(), ConnectorError> {
     match value.get("id").and_then(Value::as_str) {
         Some(id) if !id.is_empty() => Ok(()),
-        _ => Err(ClientError::Protocol(format!(
+        _ => Err(ConnectorError::Protocol(format!(
             "a resource without an id: {}",
             error::excerpt(value.to_string().as_bytes())
         ))),

@@ -19,7 +19,8 @@ use super::report::{
 use super::source::{self, LocalState};
 use crate::config::SecretKey;
 use crate::metrics::Metrics;
-use crate::provision::client::{ClientError, RateLimits, ScimClient, TargetLimits};
+use crate::provision::client::RateLimits;
+use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id};
 use crate::provision::plan::{
     self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
 };
@@ -61,7 +62,7 @@ struct StartedRun {
 
 /// The remote side as read from the target.
 struct RemoteState {
-    limits: TargetLimits,
+    capabilities: Capabilities,
     users: Vec<Remote>,
     groups: Vec<Remote>,
 }
@@ -70,7 +71,7 @@ fn remotes(resources: Vec<serde_json::Value>) -> Vec<Remote> {
     resources
         .into_iter()
         .filter_map(|r| {
-            let id = r.get("id")?.as_str()?.to_string();
+            let id = object_id(&r)?.to_string();
             Some(Remote { id, resource: r })
         })
         .collect()
@@ -89,16 +90,6 @@ fn links(records: Vec<LinkRecord>) -> Vec<Link> {
 
 fn no_progress() -> Progress {
     Arc::new(|_, _, _| {})
-}
-
-/// Most member operations per PATCH: the target's bulk limit when it
-/// states one, else a size every server we know accepts.
-fn max_member_ops(limits: &TargetLimits) -> usize {
-    if limits.bulk && limits.bulk_max_operations > 0 {
-        limits.bulk_max_operations.min(1000)
-    } else {
-        100
-    }
 }
 
 impl SyncEngine {
@@ -372,22 +363,21 @@ impl SyncEngine {
     async fn read_remote(
         &self,
         target: &LoadedTarget,
-        client: &ScimClient,
-    ) -> Result<RemoteState, ClientError> {
-        let limits = client.discover().await?;
-        let page = limits.max_results.clamp(1, 1000);
+        connector: &dyn Connector,
+    ) -> Result<RemoteState, ConnectorError> {
+        let capabilities = connector.capabilities().await?;
         let users = if target.syncs("Users") {
-            remotes(client.list_all(ResourceKind::User, page).await?)
+            remotes(connector.list(ResourceKind::User).await?)
         } else {
             Vec::new()
         };
         let groups = if target.syncs("Groups") {
-            remotes(client.list_all(ResourceKind::Group, page).await?)
+            remotes(connector.list(ResourceKind::Group).await?)
         } else {
             Vec::new()
         };
         Ok(RemoteState {
-            limits,
+            capabilities,
             users,
             groups,
         })
@@ -399,16 +389,16 @@ impl SyncEngine {
         report: &mut RunReport,
         progress: Progress,
     ) -> Result<(), RunFailure> {
-        let client = target
-            .client(self.key.as_ref(), &self.rate_limits)
+        let connector = target
+            .connector(self.key.as_ref(), &self.rate_limits, None)
             .map_err(|e| RunFailure::Target(e.to_string()))?;
         let remote = self
-            .read_remote(target, &client)
+            .read_remote(target, connector.as_ref())
             .await
             .map_err(|e| RunFailure::Target(format!("reading the target: {e}")))?;
         let (local, user_links, group_links, all_ids) = self.read_local(target).await?;
         let options = target
-            .plan_options(max_member_ops(&remote.limits))
+            .plan_options(remote.capabilities.member_batch)
             .map_err(RunFailure::Internal)?;
         let all: HashSet<&str> = all_ids.iter().map(String::as_str).collect();
         let plan = plan::plan(
@@ -449,11 +439,10 @@ impl SyncEngine {
                 .collect()
         };
         let mut applier = Applier::new(
-            client,
+            connector,
             self.sync.clone(),
             target.record.id.clone(),
             target.settings.actions,
-            remote.limits.patch,
             target.settings.max_concurrency,
             hashes(&user_links),
             hashes(&group_links),
@@ -591,26 +580,22 @@ impl SyncEngine {
         let (mut report, record, started) = self.held_run(run_id).await?;
         let target = LoadedTarget::load(record.clone())?;
         tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions approved");
-        let client = target.client(self.key.as_ref(), &self.rate_limits)?;
-        let limits = match client.discover().await {
-            Ok(l) => l,
-            Err(e) => {
-                return Err(SyncError::Conflict(format!(
-                    "the target cannot be reached, nothing was deprovisioned: {e}"
-                )));
-            }
-        };
+        let connector = target.connector(self.key.as_ref(), &self.rate_limits, None)?;
+        if let Err(e) = connector.capabilities().await {
+            return Err(SyncError::Conflict(format!(
+                "the target cannot be reached, nothing was deprovisioned: {e}"
+            )));
+        }
         let (local, ..) = self.read_local(&target).await.map_err(|e| match e {
             RunFailure::Internal(e) => SyncError::Internal(e),
             RunFailure::Target(m) => SyncError::Conflict(m),
         })?;
         let failures_before = report.failures.len();
         let applier = Applier::new(
-            client,
+            connector,
             self.sync.clone(),
             record.id.clone(),
             target.settings.actions,
-            limits.patch,
             target.settings.max_concurrency,
             HashMap::new(),
             HashMap::new(),
