@@ -9,6 +9,8 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::crypto::SecretKey;
+
 mod email;
 #[cfg(test)]
 mod reference;
@@ -296,41 +298,6 @@ impl Default for SyncWorkerConfig {
             queue_alert_checks: 5,
             queue_alert_depth: 1000,
         }
-    }
-}
-
-/// A 256-bit key whose `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretKey(pub [u8; 32]);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(redacted)")
-    }
-}
-
-impl std::str::FromStr for SecretKey {
-    type Err = &'static str;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        use base64::Engine;
-        let s = s.trim();
-        let bytes = hex::decode(s)
-            .ok()
-            .filter(|b| b.len() == 32)
-            .or_else(|| base64::engine::general_purpose::STANDARD.decode(s).ok())
-            .ok_or("expected 32 bytes as 64 hex digits or base64")?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| "expected 32 bytes as 64 hex digits or base64")?;
-        Ok(SecretKey(key))
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretKey {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 

@@ -5,6 +5,7 @@ pub mod blocking;
 pub mod cli;
 pub mod config;
 pub mod conformance;
+pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod metrics;

@@ -10,7 +10,8 @@ use serde_json::json;
 
 use super::seed::user;
 use super::{Server, ms, summarize};
-use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::config::SyncWorkerConfig;
+use crate::crypto::SecretKey;
 use crate::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use crate::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use crate::provision::worker::{WorkerContext, Workers};

@@ -4,7 +4,6 @@
 
 pub mod client;
 pub mod connector;
-pub mod crypto;
 pub mod failures;
 pub mod mapping;
 pub mod on_demand;

@@ -8,11 +8,11 @@ use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, ClientOptions};
-use super::crypto;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
-use crate::config::SecretKey;
+use crate::crypto;
+use crate::crypto::SecretKey;
 use crate::scim::ResourceKind;
 use crate::store::{StoreError, SyncStore, TargetRecord, TargetState};
 

@@ -6,7 +6,8 @@
 
 use std::sync::Arc;
 
-use scimhub::config::{Config, EmailConfig, SecretKey, SmtpSecurity, SyncWorkerConfig};
+use scimhub::config::{Config, EmailConfig, SmtpSecurity, SyncWorkerConfig};
+use scimhub::crypto::SecretKey;
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::webhook::deliverer::Deliverer;
 use scimhub::provision::webhook::{Notification, Notifier};

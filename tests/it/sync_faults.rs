@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::diesel::DieselStore;

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use scimhub::config::{Config, NotifyEndpoint, SecretKey};
+use scimhub::config::{Config, NotifyEndpoint};
+use scimhub::crypto::SecretKey;
 use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::webhook::deliverer::Deliverer;

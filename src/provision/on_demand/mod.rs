@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub use recorder::Recorder;
 pub use report::{MatchHow, ObjectReport, Outcome, ProvisionReport, Step};
 
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::provision::client::{ExchangeSink, RateLimits};
 use crate::provision::runs::source::LocalOne;
 use crate::provision::runs::{LoadedTarget, SyncError, blocking};

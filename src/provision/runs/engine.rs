@@ -17,7 +17,7 @@ use super::report::{
     ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunReport, RunStatus,
 };
 use super::source::{self, LocalState};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
 use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id};

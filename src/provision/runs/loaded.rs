@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::provision::client::{ExchangeSink, RateLimits, ScimClient};
 use crate::provision::connector::Connector;
 use crate::provision::connector::scim::ScimConnector;

@@ -23,7 +23,7 @@ use super::mapping::{Mapping, MappingFile};
 use super::runs::LoadedTarget;
 use super::target::{self, NewTarget, TargetChanges, TargetError, TargetSettings, TargetView};
 use super::target_check::{check_filter, check_settings};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{self, Filter, FilterLimits};
 use crate::store::{ListQuery, Store, StoreError, SyncStore, TargetRecord, Window};

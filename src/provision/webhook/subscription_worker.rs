@@ -11,7 +11,8 @@ use tokio::sync::watch;
 
 use super::subscriptions;
 use super::transport::{self, Outcome, SignedPost, shown_url};
-use crate::config::{SecretKey, WebhookConfig};
+use crate::config::WebhookConfig;
+use crate::crypto::SecretKey;
 use crate::provision::client::RetryPolicy;
 use crate::store::render_events;
 use crate::store::{Store, SubscriptionRecord, WebhookStore};

@@ -5,9 +5,10 @@ use chrono::{SubsecRound, Utc};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::config::SecretKey;
+use crate::crypto;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
-use crate::provision::{client, crypto};
+use crate::provision::client;
 use crate::scim::ScimError;
 use crate::store::{Store, SubscriptionRecord, WebhookStore};
 

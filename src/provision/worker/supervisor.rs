@@ -11,7 +11,8 @@ use tokio::task::JoinHandle as Task;
 
 use super::pass::{PassResult, TargetWorker};
 use super::queue_watch::QueueWatch;
-use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::config::SyncWorkerConfig;
+use crate::crypto::SecretKey;
 use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
 use crate::provision::runs::{LoadedTarget, RunOptions, SyncEngine, blocking};
