@@ -144,14 +144,15 @@ pub fn run_sync_bench(args: &SyncBench) -> anyhow::Result<SyncNumbers> {
         let report = runtime.block_on(engine.run("bench", RunOptions::default(), None))?;
         let took = at.elapsed();
         anyhow::ensure!(
-            report.status == RunStatus::Succeeded,
+            report.head.status == RunStatus::Succeeded,
             "{label} ended {}: {:?}",
-            report.status.as_str(),
+            report.head.status.as_str(),
             report
+                .head
                 .error
                 .or_else(|| report.failures.first().map(|f| f.detail.clone()))
         );
-        let c = report.counts;
+        let c = report.head.counts;
         say(
             args.print,
             format!(

@@ -142,7 +142,7 @@ async fn a_full_run_keeps_to_the_rate_limit(app: TestApp) {
         .run("limited", RunOptions { dry_run: false }, None)
         .await
         .unwrap();
-    assert_eq!(report.status, RunStatus::Succeeded, "{report:?}");
+    assert_eq!(report.head.status, RunStatus::Succeeded, "{report:?}");
     assert_eq!(recorder.count("POST"), 6);
     assert_kept_to(&recorder.times(), 5);
 }

@@ -138,13 +138,13 @@ async fn faults_fail_only_their_object_and_retries_recover() {
         .await
         .unwrap();
     assert_eq!(
-        report.status,
+        report.head.status,
         RunStatus::CompletedWithFailures,
         "{report:#?}"
     );
-    assert_eq!(report.counts.created, 2, "{:?}", report.counts);
-    assert_eq!(report.counts.linked, 1);
-    assert_eq!(report.counts.failed, 1);
+    assert_eq!(report.head.counts.created, 2, "{:?}", report.head.counts);
+    assert_eq!(report.head.counts.linked, 1);
+    assert_eq!(report.head.counts.failed, 1);
     let failure = &report.failures[0];
     assert_eq!(failure.status, Some(400));
     assert!(
@@ -189,9 +189,10 @@ async fn refused_credentials_fail_the_run() {
         .run("mock", RunOptions::default(), None)
         .await
         .unwrap();
-    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.head.status, RunStatus::Failed);
     assert!(
         report
+            .head
             .error
             .as_deref()
             .unwrap_or_default()

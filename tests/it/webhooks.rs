@@ -278,14 +278,14 @@ async fn a_failed_sync_run_is_notified(default: TestApp) {
         .run("crm", RunOptions::default(), None)
         .await
         .unwrap();
-    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.head.status, RunStatus::Failed);
     deliverer(&app).run_once().await.unwrap();
     let received = receiver.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
     let body: Value = serde_json::from_slice(&received[0].body).unwrap();
     assert_eq!(body["type"], "sync.run.failed");
     assert_eq!(body["data"]["target"], "crm");
-    assert_eq!(body["data"]["runId"], report.id);
+    assert_eq!(body["data"]["runId"], report.head.id);
     assert!(body["data"]["error"].is_string(), "{body}");
 }
 

@@ -14,7 +14,7 @@ use super::lease::RunLease;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
 use super::report::{
-    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunReport, RunStatus,
+    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
 };
 use super::source::{self, LocalState};
 use crate::crypto::SecretKey;
@@ -230,7 +230,7 @@ impl SyncEngine {
         let report = run.report.clone();
         let engine = self.clone();
         tokio::spawn(async move {
-            let id = run.report.id.clone();
+            let id = run.report.head.id.clone();
             if let Err(e) = engine.finish(run, None).await {
                 tracing::error!(run = %id, error = %e, "the end of a sync run could not be saved");
             }
@@ -259,7 +259,7 @@ impl SyncEngine {
             )
         };
         let started = now();
-        let report = RunReport {
+        let report = RunReport::new(RunHead {
             id: run_id,
             target: target.record.name.clone(),
             status: RunStatus::Running,
@@ -267,16 +267,11 @@ impl SyncEngine {
             started: format_time(&started),
             finished: None,
             counts: ActionCounts::default(),
-            failures: Vec::new(),
-            pending: Vec::new(),
-            orphans: Vec::new(),
-            changes: Vec::new(),
-            warnings: Vec::new(),
             error: None,
-        };
+        });
         self.save(&report, &target.record.id, started, None, 0, true)
             .await?;
-        tracing::info!(target: "audit", run = %report.id, target = %report.target, dry_run = options.dry_run, "sync run started");
+        tracing::info!(target: "audit", run = %report.head.id, target = %report.head.target, dry_run = options.dry_run, "sync run started");
         Ok(StartedRun {
             target,
             report,
@@ -303,23 +298,23 @@ impl SyncEngine {
         match self.execute(&target, &mut report, progress).await {
             Ok(()) => {}
             Err(RunFailure::Target(e)) => {
-                report.status = RunStatus::Failed;
-                report.error = Some(e);
+                report.head.status = RunStatus::Failed;
+                report.head.error = Some(e);
             }
             Err(RunFailure::Internal(e)) => {
-                tracing::error!(run = %report.id, error = %e, "sync run failed");
-                report.status = RunStatus::Failed;
-                report.error = Some("internal error; see the server log".into());
+                tracing::error!(run = %report.head.id, error = %e, "sync run failed");
+                report.head.status = RunStatus::Failed;
+                report.head.error = Some("internal error; see the server log".into());
             }
         }
-        if !report.dry_run
-            && report.status != RunStatus::Failed
+        if !report.head.dry_run
+            && report.head.status != RunStatus::Failed
             && let Err(e) = self.finish_initial_sync(&target.record, head).await
         {
-            tracing::error!(run = %report.id, error = %e, "the initial sync's end could not be saved; the target stays new");
+            tracing::error!(run = %report.head.id, error = %e, "the initial sync's end could not be saved; the target stays new");
         }
         let finished = now();
-        report.finished = Some(format_time(&finished));
+        report.head.finished = Some(format_time(&finished));
         let saved = self
             .save(
                 &report,
@@ -334,11 +329,11 @@ impl SyncEngine {
             lease.release().await;
         }
         saved?;
-        tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
-        if !report.dry_run {
+        tracing::info!(target: "audit", run = %report.head.id, target = %report.head.target, status = report.head.status.as_str(), created = report.head.counts.created, updated = report.head.counts.updated, deactivated = report.head.counts.deactivated, deleted = report.head.counts.deleted, failed = report.head.counts.failed, "sync run finished");
+        if !report.head.dry_run {
             self.count_objects(
-                &report.target,
-                &report.counts,
+                &report.head.target,
+                &report.head.counts,
                 report.pending.len(),
                 &report.failures,
             );
@@ -425,11 +420,11 @@ impl SyncEngine {
         let within_window =
             blocking(move || guard_window::admits(sync.as_ref(), &target_id, &guard, n)).await?;
         let hold = plan.status == PlanStatus::AwaitingApproval || !within_window;
-        if report.dry_run {
+        if report.head.dry_run {
             report.changes = planned_changes(&plan);
-            report.counts = planned_counts(&plan);
+            report.head.counts = planned_counts(&plan);
             report.pending = if hold { held(&plan) } else { Vec::new() };
-            report.status = RunStatus::Planned;
+            report.head.status = RunStatus::Planned;
             return Ok(());
         }
         let hashes = |links: &[Link]| -> HashMap<String, String> {
@@ -459,11 +454,11 @@ impl SyncEngine {
             blocking(move || guard_window::record(sync.as_ref(), &target_id, &deprovisions))
                 .await?;
         }
-        report.counts = outcome.counts;
+        report.head.counts = outcome.counts;
         report.failures = outcome.failures;
         report.pending = outcome.held;
-        report.status = if let Some(reason) = outcome.aborted {
-            report.error = Some(reason);
+        report.head.status = if let Some(reason) = outcome.aborted {
+            report.head.error = Some(reason);
             RunStatus::Failed
         } else if !report.pending.is_empty() {
             RunStatus::AwaitingApproval
@@ -472,8 +467,8 @@ impl SyncEngine {
         } else {
             RunStatus::CompletedWithFailures
         };
-        if report.status == RunStatus::AwaitingApproval {
-            tracing::warn!(target: "audit", run = %report.id, target = %report.target, held = report.pending.len(), "deletion guard tripped; deprovisions await approval");
+        if report.head.status == RunStatus::AwaitingApproval {
+            tracing::warn!(target: "audit", run = %report.head.id, target = %report.head.target, held = report.pending.len(), "deletion guard tripped; deprovisions await approval");
         }
         Ok(())
     }
@@ -522,7 +517,7 @@ impl SyncEngine {
         let (report, created) =
             blocking(move || guard_window::hold(sync.as_ref(), &record, item)).await?;
         if created {
-            tracing::warn!(target: "audit", run = %report.id, target = %report.target, "deletion guard tripped on real-time sync; deprovisions await approval");
+            tracing::warn!(target: "audit", run = %report.head.id, target = %report.head.target, "deletion guard tripped on real-time sync; deprovisions await approval");
             self.notify_run_ended(&report).await;
         }
         Ok(report)
@@ -548,10 +543,10 @@ impl SyncEngine {
         run_id: &str,
     ) -> Result<(RunReport, TargetRecord, DateTime<Utc>), SyncError> {
         let report = self.report(run_id).await?;
-        if report.status != RunStatus::AwaitingApproval {
+        if report.head.status != RunStatus::AwaitingApproval {
             return Err(SyncError::Conflict(format!(
                 "run {run_id} is {}, not awaiting approval",
-                report.status.as_str()
+                report.head.status.as_str()
             )));
         }
         let sync = self.sync.clone();
@@ -579,7 +574,7 @@ impl SyncEngine {
     ) -> Result<RunReport, SyncError> {
         let (mut report, record, started) = self.held_run(run_id).await?;
         let target = LoadedTarget::load(record.clone())?;
-        tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions approved");
+        tracing::info!(target: "audit", run = run_id, target = %report.head.target, actor, held = report.pending.len(), "held deprovisions approved");
         let connector = target.connector(self.key.as_ref(), &self.rate_limits, None)?;
         if let Err(e) = connector.capabilities().await {
             return Err(SyncError::Conflict(format!(
@@ -624,14 +619,14 @@ impl SyncEngine {
                 .await;
         }
         let outcome = applier.finish();
-        self.count_objects(&report.target, &outcome.counts, 0, &outcome.failures);
+        self.count_objects(&report.head.target, &outcome.counts, 0, &outcome.failures);
         // The admin saw this burst: the guard's window starts over.
         let (sync, target_id) = (self.sync.clone(), record.id.clone());
         blocking(move || Ok(sync.clear_deprovisions(&target_id)?)).await?;
-        add_counts(&mut report.counts, &outcome.counts);
+        add_counts(&mut report.head.counts, &outcome.counts);
         report.failures.extend(outcome.failures);
-        report.status = if let Some(reason) = outcome.aborted {
-            report.error = Some(reason);
+        report.head.status = if let Some(reason) = outcome.aborted {
+            report.head.error = Some(reason);
             report.pending = held;
             RunStatus::Failed
         } else if report.failures.is_empty() {
@@ -640,7 +635,7 @@ impl SyncEngine {
             RunStatus::CompletedWithFailures
         };
         let finished = now();
-        report.finished = Some(format_time(&finished));
+        report.head.finished = Some(format_time(&finished));
         self.save(
             &report,
             &record.id,
@@ -657,10 +652,10 @@ impl SyncEngine {
     /// Refuses a held run's deprovisions: nothing is removed downstream.
     pub async fn reject(&self, run_id: &str, actor: &str) -> Result<RunReport, SyncError> {
         let (mut report, record, started) = self.held_run(run_id).await?;
-        tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions rejected");
-        report.status = RunStatus::Rejected;
+        tracing::info!(target: "audit", run = run_id, target = %report.head.target, actor, held = report.pending.len(), "held deprovisions rejected");
+        report.head.status = RunStatus::Rejected;
         let finished = now();
-        report.finished = Some(format_time(&finished));
+        report.head.finished = Some(format_time(&finished));
         let failures = report.failures.len();
         self.save(
             &report,

@@ -65,12 +65,16 @@ pub enum Notification {
 impl Notification {
     /// The notification a finished run calls for, if any.
     pub fn for_run(report: &RunReport) -> Option<Notification> {
-        let (target, run_id, counts) = (report.target.clone(), report.id.clone(), report.counts);
-        match report.status {
+        let (target, run_id, counts) = (
+            report.head.target.clone(),
+            report.head.id.clone(),
+            report.head.counts,
+        );
+        match report.head.status {
             RunStatus::Failed => Some(Notification::RunFailed {
                 target,
                 run_id,
-                error: report.error.clone(),
+                error: report.head.error.clone(),
                 counts,
             }),
             RunStatus::CompletedWithFailures => Some(Notification::RunCompletedWithFailures {

@@ -213,7 +213,7 @@ async fn schedule_reconcile(ctx: &Arc<WorkerContext>, record: &TargetRecord) {
         tokio::spawn(async move {
             match engine.run(&target_name, RunOptions::default(), None).await {
                 Ok(r) => {
-                    tracing::info!(target = %target_name, run = %r.id, status = r.status.as_str(), "scheduled reconcile finished")
+                    tracing::info!(target = %target_name, run = %r.head.id, status = r.head.status.as_str(), "scheduled reconcile finished")
                 }
                 Err(e) => {
                     tracing::warn!(target = %target_name, error = %e, "scheduled reconcile did not run")

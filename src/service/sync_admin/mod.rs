@@ -179,8 +179,12 @@ impl SyncAdmin {
             return Err(no_key(NO_KEY_FOR_RUNS));
         }
         let report = self.engine.spawn(name, options).await?;
-        let kind = if report.dry_run { "dry run" } else { "run" };
-        let detail = format!("{kind} {} of target {name:?}", report.id);
+        let kind = if report.head.dry_run {
+            "dry run"
+        } else {
+            "run"
+        };
+        let detail = format!("{kind} {} of target {name:?}", report.head.id);
         self.audit("sync.run.start", actor, detail).await?;
         Ok(report)
     }
@@ -208,7 +212,7 @@ impl SyncAdmin {
 
     pub async fn reject(&self, actor: &Actor, run_id: &str) -> Result<RunReport, AppError> {
         let report = self.engine.reject(run_id, &actor.name).await?;
-        let detail = format!("run {run_id} of target {:?}", report.target);
+        let detail = format!("run {run_id} of target {:?}", report.head.target);
         self.audit("sync.run.reject", actor, detail).await?;
         Ok(report)
     }
