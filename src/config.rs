@@ -10,6 +10,7 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::crypto::SecretKey;
+use crate::settings::{EmailConfig, NotifyEndpoint, SyncWorkerConfig, WebhookConfig};
 
 mod email;
 #[cfg(test)]
@@ -17,9 +18,7 @@ mod reference;
 mod tls;
 mod values;
 mod webhooks;
-pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
 pub use tls::TlsConfig;
-pub use webhooks::{NotifyEndpoint, WebhookConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -240,67 +239,6 @@ impl Default for Config {
     }
 }
 
-/// Incremental sync: how workers pace themselves, retry and quarantine.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SyncWorkerConfig {
-    /// Run a worker per target in `serve` (off: only manual runs).
-    pub enabled: bool,
-    /// How often an idle worker looks for new changes, in milliseconds.
-    pub poll_ms: u64,
-    /// Wait after the first new change so a burst becomes one write, in ms.
-    pub coalesce_ms: u64,
-    /// Most change-log entries one worker pass reads.
-    pub batch: u32,
-    /// Seconds a worker's lease on its target lasts without renewal.
-    pub lease_secs: u64,
-    /// Seconds between probes of a quarantined target (doubled per failed
-    /// probe, up to 5 minutes).
-    pub probe_secs: u64,
-    /// Quarantine a target that cannot be reached at all (connection
-    /// refused, DNS, TLS, timeouts) after this many seconds of failures.
-    pub down_quarantine_secs: u64,
-    /// Seconds a full run's lease lasts without renewal: how long a crashed
-    /// run blocks the next run of its target.
-    pub run_lease_secs: u64,
-    /// First retry delay of a failed object, doubled per attempt…
-    pub retry_base_secs: u64,
-    /// …up to this.
-    pub retry_cap_secs: u64,
-    /// Quarantine a target when more than this share of its recent writes failed…
-    pub quarantine_failure_share: f64,
-    /// …once at least this many writes were made.
-    pub quarantine_min_writes: usize,
-    /// How often the failure queues' depths are checked, in seconds.
-    pub queue_check_secs: u64,
-    /// Notify when a target's queue grew at this many checks in a row…
-    pub queue_alert_checks: u32,
-    /// …or holds at least this many entries (0: no depth threshold).
-    pub queue_alert_depth: u64,
-}
-
-impl Default for SyncWorkerConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            poll_ms: 200,
-            coalesce_ms: 50,
-            batch: 500,
-            lease_secs: 30,
-            probe_secs: 30,
-            down_quarantine_secs: 5,
-            run_lease_secs: 60,
-            retry_base_secs: 5,
-            retry_cap_secs: 3600,
-            quarantine_failure_share: 0.5,
-            quarantine_min_writes: 20,
-            queue_check_secs: 60,
-            queue_alert_checks: 5,
-            queue_alert_depth: 1000,
-        }
-    }
-}
-
 /// Values given on the command line; they win over everything else.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -309,6 +247,16 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The SCIM root that change events name resources under: the public
+    /// URL, else the listen address.
+    pub fn scim_base_url(&self) -> String {
+        let root = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        format!("{}/scim/v2", root.trim_end_matches('/'))
+    }
+
     /// Builds the configuration. `env` is passed in (not read here) so the
     /// precedence rules can be tested without touching the process.
     pub fn load(
@@ -462,8 +410,8 @@ impl Config {
             );
         }
         self.webhooks.check()?;
-        webhooks::check_endpoints(&self.notify, crate::provision::webhook::EVENT_TYPES)?;
-        self.email.check(crate::provision::webhook::EVENT_TYPES)?;
+        webhooks::check_endpoints(&self.notify, crate::settings::events::EVENT_TYPES)?;
+        self.email.check(crate::settings::events::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
         }

@@ -12,5 +12,6 @@ pub mod metrics;
 pub mod provision;
 pub mod scim;
 pub mod service;
+pub mod settings;
 pub mod store;
 pub mod telemetry;

@@ -10,13 +10,13 @@ use serde_json::json;
 
 use super::seed::user;
 use super::{Server, ms, summarize};
-use crate::config::SyncWorkerConfig;
 use crate::crypto::SecretKey;
 use crate::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use crate::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use crate::provision::worker::{WorkerContext, Workers};
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::service::tokens;
+use crate::settings::SyncWorkerConfig;
 use crate::store::diesel::DieselStore;
 use crate::store::{
     Actor, ListQuery, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store,

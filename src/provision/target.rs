@@ -113,7 +113,8 @@ impl Credentials {
                 client_secret,
                 scope,
             } => {
-                client::check_http_url(token_url).map_err(|e| format!("OAuth token URL: {e}"))?;
+                crate::settings::check_http_url(token_url)
+                    .map_err(|e| format!("OAuth token URL: {e}"))?;
                 if blank(client_id) {
                     return Err("the OAuth client id is empty".into());
                 }

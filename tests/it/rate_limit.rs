@@ -154,10 +154,10 @@ async fn real_time_pushes_keep_to_the_rate_limit(app: TestApp) {
     add_target(&db, &format!("{}/scim/v2", server.uri()), Some(8));
     // Real-time sync from the start of the change log (no initial run).
     target::resume(db.as_ref(), "limited", 0).unwrap();
-    let config = scimhub::config::SyncWorkerConfig {
+    let config = scimhub::settings::SyncWorkerConfig {
         poll_ms: 20,
         coalesce_ms: 30,
-        ..scimhub::config::SyncWorkerConfig::default()
+        ..scimhub::settings::SyncWorkerConfig::default()
     };
     let ctx = WorkerContext::new(db.clone(), db.clone(), Some(key()), config)
         .with_rate_limits(RateLimits::new());

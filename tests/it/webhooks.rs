@@ -6,15 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use scimhub::config::{Config, NotifyEndpoint};
+use scimhub::config::Config;
 use scimhub::crypto::SecretKey;
 use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::webhook::deliverer::Deliverer;
 use scimhub::provision::webhook::signing::{self, verify};
 use scimhub::provision::webhook::subscription_worker::SubscriptionWorker;
-use scimhub::provision::webhook::{Notification, Notifier, Workers};
+use scimhub::provision::webhook::{Notification, Notifier};
 use scimhub::provision::worker::WorkerContext;
+use scimhub::settings::NotifyEndpoint;
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{DeliveryStatus, Store, SyncStore};
 use serde_json::{Value, json};
@@ -573,7 +574,12 @@ async fn the_workers_deliver_and_stop(default: TestApp) {
     mount(&server, 200, None).await;
     let app = start(&default, |c| c.notify = vec![endpoint(&server)]).await;
     let (_, _secret) = subscribe(&app, &server, json!([])).await;
-    let workers = Workers::start(app.store.clone(), app.hooks.clone(), &app.config).unwrap();
+    let workers = scimhub::service::notifications::start_workers(
+        app.store.clone(),
+        app.hooks.clone(),
+        &app.config,
+    )
+    .unwrap();
     notify(&app, quarantined()).await;
     app.create_user("ann").await;
     let mut paths = Vec::new();

@@ -40,6 +40,7 @@ use transport::{Reply, Transport};
 
 use crate::provision::target::{Credentials, TargetSettings};
 use crate::scim::ResourceKind;
+use crate::settings::check_http_url;
 
 const SCIM_JSON: &str = "application/scim+json";
 const ACCEPT_SCIM: &str = "application/scim+json, application/json";
@@ -100,20 +101,6 @@ struct Inner {
     base: url::Url,
     auth: Auth,
     headers: HeaderMap,
-}
-
-/// An http(s) URL without credentials in it.
-pub fn check_http_url(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text).map_err(|_| format!("{text:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("the URL must be http(s)://host/…, got {text:?}"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "{text:?}: credentials belong in the auth options, not in the URL"
-        ));
-    }
-    Ok(url)
 }
 
 /// A SCIM base URL: http(s), no credentials, query or fragment; trailing

@@ -3,23 +3,10 @@
 use serde_json::{Value, json};
 
 use crate::provision::runs::report::{ActionCounts, RunReport, RunStatus};
-
-pub const RUN_FAILED: &str = "sync.run.failed";
-pub const RUN_COMPLETED_WITH_FAILURES: &str = "sync.run.completed_with_failures";
-pub const GUARD_TRIPPED: &str = "sync.guard.tripped";
-pub const TARGET_QUARANTINED: &str = "target.quarantined";
-pub const TARGET_RELEASED: &str = "target.released";
-pub const QUEUE_GROWING: &str = "sync.queue.growing";
-
-/// Every event type an endpoint's `events` filter may name.
-pub const EVENT_TYPES: &[&str] = &[
-    RUN_FAILED,
-    RUN_COMPLETED_WITH_FAILURES,
-    GUARD_TRIPPED,
-    TARGET_QUARANTINED,
+use crate::settings::events::{
+    GUARD_TRIPPED, QUEUE_GROWING, RUN_COMPLETED_WITH_FAILURES, RUN_FAILED, TARGET_QUARANTINED,
     TARGET_RELEASED,
-    QUEUE_GROWING,
-];
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notification {

@@ -11,12 +11,12 @@ use tokio::task::JoinHandle as Task;
 
 use super::pass::{PassResult, TargetWorker};
 use super::queue_watch::QueueWatch;
-use crate::config::SyncWorkerConfig;
 use crate::crypto::SecretKey;
 use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
 use crate::provision::runs::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
+use crate::settings::SyncWorkerConfig;
 use crate::store::{Store, SyncStore, TargetRecord, TargetState};
 
 /// What every worker shares.
