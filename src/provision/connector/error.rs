@@ -29,6 +29,13 @@ pub enum ConnectorError {
     Config(String),
 }
 
+/// A connector's blocking work that died reads as a protocol failure.
+impl From<crate::blocking::TaskFailed> for ConnectorError {
+    fn from(e: crate::blocking::TaskFailed) -> Self {
+        ConnectorError::Protocol(e.to_string())
+    }
+}
+
 fn scim_type_suffix(scim_type: &Option<String>) -> String {
     scim_type
         .as_deref()

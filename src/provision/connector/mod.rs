@@ -8,6 +8,7 @@
 
 mod error;
 pub mod scim;
+pub mod sql;
 
 use async_trait::async_trait;
 use serde::Serialize;
