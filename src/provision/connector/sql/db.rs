@@ -127,7 +127,8 @@ impl Db {
     fn placeholder(&self, n: usize) -> String {
         match self {
             Db::Pg(_) => format!("${n}"),
-            Db::Sqlite(_) => "?".into(),
+            // Numbered, so a statement can use a parameter twice.
+            Db::Sqlite(_) => format!("?{n}"),
         }
     }
 
