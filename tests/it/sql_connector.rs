@@ -188,7 +188,7 @@ async fn groups_keep_their_members_in_the_membership_table() {
         c.change_members(&team, &[a.clone(), b.clone()], &[])
             .await
             .unwrap();
-        c.change_members(&team, &[a.clone()], &[b.clone()])
+        c.change_members(&team, std::slice::from_ref(&a), std::slice::from_ref(&b))
             .await
             .unwrap();
         let got = c.get(ResourceKind::Group, &team).await.unwrap().unwrap();
