@@ -8,6 +8,7 @@ mod discovery;
 mod error;
 mod headers;
 mod listing;
+mod plain;
 mod probe;
 mod rate;
 mod recording;
@@ -27,6 +28,7 @@ use serde_json::{Value, json};
 use crate::provision::connector::ConnectorError;
 pub use discovery::{DEFAULT_PAGE_SIZE, TargetLimits};
 pub use headers::extra_headers;
+pub use plain::{Answer, AnswerCheck, AnswerFault};
 pub use probe::{Unreachable, UnreachableKind};
 pub use rate::{RateLimiter, RateLimits, limiter};
 pub use recording::{DRY_RUN_ID_PREFIX, Exchange, ExchangeSink};
@@ -44,6 +46,7 @@ use crate::settings::check_http_url;
 
 const SCIM_JSON: &str = "application/scim+json";
 const ACCEPT_SCIM: &str = "application/scim+json, application/json";
+const PLAIN_JSON: &str = "application/json";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// `list_all` gives up on a target that is still paging after this many pages.
@@ -94,6 +97,8 @@ pub struct ScimClient {
     max_pages: usize,
     rate: Option<Arc<RateLimiter>>,
     recording: Option<Arc<Recording>>,
+    /// Set for JSON APIs that are not SCIM: how their 2xx answers read.
+    plain: Option<Arc<dyn AnswerCheck>>,
 }
 
 struct Inner {
@@ -140,6 +145,7 @@ impl ScimClient {
             max_pages: DEFAULT_MAX_PAGES,
             rate: None,
             recording: None,
+            plain: None,
         })
     }
 
@@ -329,12 +335,27 @@ impl ScimClient {
             .request(method.clone(), url.clone())
             .headers(inner.headers.clone())
             .header(AUTHORIZATION, authorization.clone())
-            .header(ACCEPT, ACCEPT_SCIM);
+            .header(
+                ACCEPT,
+                if self.plain.is_some() {
+                    PLAIN_JSON
+                } else {
+                    ACCEPT_SCIM
+                },
+            );
         if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, SCIM_JSON).body(body.to_vec());
+            let media = if self.plain.is_some() {
+                PLAIN_JSON
+            } else {
+                SCIM_JSON
+            };
+            request = request.header(CONTENT_TYPE, media).body(body.to_vec());
         }
         let reply = inner.transport.send(request).await?;
         tracing::debug!(%method, path, status = reply.status, "target answered");
+        if let Some(verdict) = self.judge(&reply) {
+            return Err(verdict);
+        }
         match reply.status {
             200..=299 | 404 => Ok(reply),
             // One fresh token per request: a second 401 means the credentials are refused.

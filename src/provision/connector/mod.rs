@@ -7,6 +7,7 @@
 //! members as `[{"value": <member id>}]`.
 
 mod error;
+pub mod rest;
 pub mod scim;
 pub mod sql;
 
