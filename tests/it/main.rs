@@ -39,6 +39,7 @@ mod pushdown;
 mod query;
 mod rate_limit;
 mod realtime;
+mod rest_connector;
 mod sql_connector;
 mod sync;
 mod sync_faults;
