@@ -214,3 +214,59 @@ async fn refused_credentials_fail_the_run() {
     let target = db.find_target("mock").unwrap().unwrap();
     assert!(db.links(&target.id, "User").unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_window_counts_only_deprovisions_that_happened() {
+    let source = TestApp::start(Backend::Sqlite).await.unwrap();
+    let server = mock_target().await;
+    // Two accounts linked to users that are gone here: both deprovisioned.
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(scim(
+            200,
+            json!({"totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": [
+                {"id": "r1", "userName": "gone1", "active": true},
+                {"id": "r2", "userName": "gone2", "active": true}]}),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Users/r1"))
+        .respond_with(scim(
+            200,
+            json!({"id": "r1", "userName": "gone1", "active": false}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Users/r2"))
+        .respond_with(error(400, "mutability", "r2 cannot be deactivated"))
+        .mount(&server)
+        .await;
+    let (engine, db) = engine_for(&source, &server).await;
+    let target = db.find_target("mock").unwrap().unwrap();
+    for (local, remote) in [("l1", "r1"), ("l2", "r2")] {
+        let link = scimhub::store::LinkRecord {
+            local_id: local.into(),
+            remote_id: remote.into(),
+            state_hash: "h".into(),
+        };
+        db.put_link(&target.id, "User", &link).unwrap();
+    }
+    let since = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let report = engine
+        .run("mock", RunOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.head.counts.deactivated, report.head.counts.failed),
+        (1, 1),
+        "{report:#?}"
+    );
+    assert_eq!(
+        db.deprovisions_since(&target.id, since).unwrap(),
+        1,
+        "the refused deactivation is not counted toward the deletion guard"
+    );
+}

@@ -35,6 +35,8 @@ struct Tally {
     created: HashMap<String, Value>,
     /// Set when the target refused our credentials: nothing more is sent.
     aborted: Option<String>,
+    /// (resource type, id) of each deprovision the target accepted.
+    deprovisioned: Vec<(String, String)>,
 }
 
 pub struct Applier {
@@ -65,6 +67,8 @@ pub struct Outcome {
     pub failures: Vec<ObjectFailure>,
     pub held: Vec<HeldDeprovision>,
     pub aborted: Option<String>,
+    /// What the deletion guard's window counts: deprovisions that happened.
+    pub deprovisioned: Vec<(String, String)>,
 }
 
 fn kind_name(kind: ResourceKind) -> &'static str {
@@ -466,15 +470,31 @@ impl Applier {
         if !allowed {
             return self.skip();
         }
+        // An orphan has no local id: the window counts it by its remote one.
+        let counted = (
+            kind.as_str().to_string(),
+            if local_id.is_empty() {
+                remote_id
+            } else {
+                local_id
+            }
+            .to_string(),
+        );
         if deactivate {
             match self.connector.deactivate(remote_id).await {
-                Ok(()) => self.with(|t| t.counts.deactivated += 1),
+                Ok(()) => self.with(|t| {
+                    t.counts.deactivated += 1;
+                    t.deprovisioned.push(counted);
+                }),
                 Err(e) => self.fail(kind, local_id, "deactivate", &e),
             }
         } else {
             match self.connector.delete(kind, remote_id).await {
                 Ok(()) => {
-                    self.with(|t| t.counts.deleted += 1);
+                    self.with(|t| {
+                        t.counts.deleted += 1;
+                        t.deprovisioned.push(counted);
+                    });
                     self.drop_link(kind, local_id).await;
                 }
                 Err(e) => self.fail(kind, local_id, "delete", &e),
@@ -584,6 +604,7 @@ impl Applier {
             failures: t.failures,
             held: t.held,
             aborted: t.aborted,
+            deprovisioned: t.deprovisioned,
         }
     }
 }

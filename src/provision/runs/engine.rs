@@ -410,12 +410,11 @@ impl SyncEngine {
         );
         report.warnings = plan.warnings.clone();
         report.orphans = plan.orphans.clone();
-        let deprovisions = deprovisioned_objects(&plan);
         let (sync, target_id, guard, n) = (
             self.sync.clone(),
             target.record.id.clone(),
             target.settings.guard,
-            deprovisions.len(),
+            plan.deprovisions().count(),
         );
         let within_window =
             blocking(move || guard_window::admits(sync.as_ref(), &target_id, &guard, n)).await?;
@@ -449,11 +448,12 @@ impl SyncEngine {
         applier.apply(ResourceKind::Group, plan.groups, hold).await;
         applier.patch_members(plan.members).await;
         let outcome = applier.finish();
-        if !hold {
-            let (sync, target_id) = (self.sync.clone(), target.record.id.clone());
-            blocking(move || guard_window::record(sync.as_ref(), &target_id, &deprovisions))
-                .await?;
-        }
+        let (sync, target_id, done) = (
+            self.sync.clone(),
+            target.record.id.clone(),
+            outcome.deprovisioned.clone(),
+        );
+        blocking(move || guard_window::record(sync.as_ref(), &target_id, &done)).await?;
         report.head.counts = outcome.counts;
         report.failures = outcome.failures;
         report.pending = outcome.held;
@@ -714,28 +714,6 @@ fn held(plan: &Plan) -> Vec<HeldDeprovision> {
                 name: name.clone(),
                 held_at: None,
             }),
-            _ => None,
-        })
-        .collect()
-}
-
-/// (resource type, local id — or remote id for an orphan) of every
-/// deprovision in the plan, as the guard's window records them.
-fn deprovisioned_objects(plan: &Plan) -> Vec<(String, String)> {
-    plan.actions()
-        .filter_map(|(kind, a)| match a {
-            Action::Deprovision {
-                local_id,
-                remote_id,
-                ..
-            } => {
-                let id = if local_id.is_empty() {
-                    remote_id
-                } else {
-                    local_id
-                };
-                Some((kind.as_str().to_string(), id.clone()))
-            }
             _ => None,
         })
         .collect()
