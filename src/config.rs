@@ -105,10 +105,7 @@ fn proxy_net(s: &str) -> Result<ipnet::IpNet, String> {
 
 /// `SCIMHUB_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.5`.
 fn trusted_proxies(key: &str, value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    values::comma_list(value)
         .map(|s| proxy_net(s).map_err(|e| anyhow::anyhow!("environment variable {key}: {e}")))
         .collect()
 }

@@ -14,14 +14,8 @@ fn security(value: &str) -> Option<SmtpSecurity> {
     }
 }
 
-/// A list from an environment variable: comma-separated, blanks dropped.
 fn list(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(String::from)
-        .collect()
+    super::values::comma_list(value).map(String::from).collect()
 }
 
 impl EmailConfig {
