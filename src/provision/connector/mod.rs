@@ -7,6 +7,8 @@
 //! members as `[{"value": <member id>}]`.
 
 mod error;
+mod kind;
+pub mod ldap;
 pub mod scim;
 
 use async_trait::async_trait;
@@ -14,6 +16,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use error::ConnectorError;
+pub use kind::{DEFAULT_MATCHING, Recording, TargetKind, ldap_endpoint};
 
 use crate::provision::plan::MatchKey;
 use crate::scim::ResourceKind;
