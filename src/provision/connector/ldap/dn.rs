@@ -27,14 +27,16 @@ pub fn parse(dn: &str) -> Result<Vec<Vec<Ava>>, String> {
     let mut chars = dn.chars().peekable();
     loop {
         let mut attr = String::new();
+        let mut equals = false;
         for c in chars.by_ref() {
             if c == '=' {
+                equals = true;
                 break;
             }
             attr.push(c);
         }
         let attr = attr.trim().to_string();
-        if attr.is_empty() || !is_attribute_name(&attr) {
+        if !equals || !is_attribute_name(&attr) {
             return Err(format!("{dn:?} is not a DN: bad attribute name {attr:?}"));
         }
         let mut value: Vec<u8> = Vec::new();
