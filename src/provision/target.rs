@@ -277,7 +277,6 @@ fn check_name(name: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
-
 /// Validates everything, seals the credentials and stores the target.
 pub fn add(
     store: &dyn SyncStore,
@@ -287,7 +286,9 @@ pub fn add(
     let key = key.ok_or(TargetError::NoSecretKey)?;
     check_name(&new.name)?;
     let kind = new.settings.kind;
-    let base_url = kind.check_url(&new.base_url).map_err(TargetError::Invalid)?;
+    let base_url = kind
+        .check_url(&new.base_url)
+        .map_err(TargetError::Invalid)?;
     check_credentials(kind, &new.credentials)?;
     let checked = checked_settings(&new.settings, new.credentials.kind())?;
     let mapping = compile_mapping(&checked, new.mapping.as_deref())?;

@@ -139,9 +139,7 @@ fn status(server: &LiveServer) -> Value {
 async fn patch(source: &Source, path: &str, operations: Value) {
     let body = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
                       "Operations": operations});
-    source
-        .send(reqwest::Method::PATCH, path, Some(body))
-        .await;
+    source.send(reqwest::Method::PATCH, path, Some(body)).await;
 }
 
 async fn an_ldap_target_is_tested_planned_and_filled_by_a_full_run(backend: Backend) {
@@ -165,20 +163,37 @@ async fn an_ldap_target_is_tested_planned_and_filled_by_a_full_run(backend: Back
     let refused = server.cli(&directory.add_args("not-the-password"));
     assert!(!refused.status.success());
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(said.contains("authentication") && said.contains("invalidCredentials"), "{said}");
-    assert!(server.cli_json(&["target", "list"])["targets"].as_array().unwrap().is_empty());
+    assert!(
+        said.contains("authentication") && said.contains("invalidCredentials"),
+        "{said}"
+    );
+    assert!(
+        server.cli_json(&["target", "list"])["targets"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
 
     directory.add(server, &[]);
     let shown = server.cli_json(&["target", "show", "dir"]);
     assert_eq!(shown["settings"]["kind"], "ldap", "{shown}");
     assert_eq!(shown["settings"]["auth"], "basic");
-    assert_eq!(shown["settings"]["matching"], "uid", "the user RDN attribute");
+    assert_eq!(
+        shown["settings"]["matching"], "uid",
+        "the user RDN attribute"
+    );
     let ldap = &shown["settings"]["ldap"];
     assert_eq!(ldap["base_dn"], BASE_DN);
     assert_eq!(ldap["users"]["object_classes"], json!(["inetOrgPerson"]));
-    assert_eq!(ldap["deactivate"], json!({"by": "attribute", "attribute": "employeeType",
-                                           "value": "disabled", "active_value": null}));
-    assert!(!shown.to_string().contains(ADMIN_PASSWORD), "no password shown: {shown}");
+    assert_eq!(
+        ldap["deactivate"],
+        json!({"by": "attribute", "attribute": "employeeType",
+                                           "value": "disabled", "active_value": null})
+    );
+    assert!(
+        !shown.to_string().contains(ADMIN_PASSWORD),
+        "no password shown: {shown}"
+    );
     let text = server.cli_ok(&["target", "show", "dir"]);
     assert!(text.contains("\"kind\": \"ldap\"") && !text.contains(ADMIN_PASSWORD));
 
@@ -192,14 +207,23 @@ async fn an_ldap_target_is_tested_planned_and_filled_by_a_full_run(backend: Back
         .collect();
     assert_eq!(
         steps,
-        ["reachability", "authentication", "base_dn", "schemas", "mapping"]
+        [
+            "reachability",
+            "authentication",
+            "base_dn",
+            "schemas",
+            "mapping"
+        ]
     );
 
     // The dry run plans every entry and writes none.
     let plan = server.cli_json(&["sync", "run", "dir", "--dry-run"]);
     assert_eq!(plan["status"], "planned", "{plan}");
     assert_eq!(plan["counts"]["created"], 6, "{plan}");
-    assert!(directory.people().await.is_empty(), "a dry run wrote entries");
+    assert!(
+        directory.people().await.is_empty(),
+        "a dry run wrote entries"
+    );
     assert!(directory.groups().await.is_empty());
 
     let run = server.cli_json(&["sync", "run", "dir"]);
@@ -215,24 +239,38 @@ async fn an_ldap_target_is_tested_planned_and_filled_by_a_full_run(backend: Back
     assert_eq!(first(ann, "sn").as_deref(), Some("ann"));
     assert_eq!(first(ann, "mail").as_deref(), Some("ann@example.com"));
     assert_eq!(first(ann, "manager"), Some(people["boss"].dn.clone()));
-    assert_eq!(first(&people["lee, bo"], "manager"), Some(people["boss"].dn.clone()));
+    assert_eq!(
+        first(&people["lee, bo"], "manager"),
+        Some(people["boss"].dn.clone())
+    );
     assert_eq!(first(ann, "employeeType"), None, "active");
     let groups = directory.groups().await;
     let set = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<BTreeSet<_>>();
     assert_eq!(groups["leads"], set(&["boss"]));
     assert_eq!(groups["staff"].len(), 2, "{groups:?}");
     assert!(groups["staff"].contains("ann"));
-    assert_eq!(groups["everyone"], set(&["leads", "ann"]), "a group as a member");
+    assert_eq!(
+        groups["everyone"],
+        set(&["leads", "ann"]),
+        "a group as a member"
+    );
 
     // What the run wrote reads back the same: nothing left to do.
     let again = server.cli_json(&["sync", "run", "dir", "--dry-run"]);
     let counts = &again["counts"];
     assert_eq!(
-        (counts["created"].clone(), counts["updated"].clone(), counts["deactivated"].clone()),
+        (
+            counts["created"].clone(),
+            counts["updated"].clone(),
+            counts["deactivated"].clone()
+        ),
         (json!(0), json!(0), json!(0)),
         "{again}"
     );
-    assert!(again["changes"].as_array().is_none_or(Vec::is_empty), "{again}");
+    assert!(
+        again["changes"].as_array().is_none_or(Vec::is_empty),
+        "{again}"
+    );
 }
 
 async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend: Backend) {
@@ -253,7 +291,10 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
         directory.people().await.remove("newcomer")
     })
     .await;
-    assert_eq!(first(&created, "manager").unwrap(), format!("uid=boss,{PEOPLE}"));
+    assert_eq!(
+        first(&created, "manager").unwrap(),
+        format!("uid=boss,{PEOPLE}")
+    );
     let uuid = first(&created, "entryUUID").unwrap();
 
     patch(
@@ -280,8 +321,16 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
     })
     .await;
     assert_eq!(renamed.dn, format!("uid=renamed,{PEOPLE}"));
-    assert_eq!(first(&renamed, "entryUUID").unwrap(), uuid, "renamed, not re-created");
-    assert_eq!(values(&renamed, "uid"), ["renamed"], "the old RDN value is gone");
+    assert_eq!(
+        first(&renamed, "entryUUID").unwrap(),
+        uuid,
+        "renamed, not re-created"
+    );
+    assert_eq!(
+        values(&renamed, "uid"),
+        ["renamed"],
+        "the old RDN value is gone"
+    );
     assert!(!directory.people().await.contains_key("newcomer"));
 
     patch(
@@ -316,7 +365,9 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
     .await;
     eventually("the account enabled again", || async {
         let people = directory.people().await;
-        first(&people["renamed"], "employeeType").is_none().then_some(())
+        first(&people["renamed"], "employeeType")
+            .is_none()
+            .then_some(())
     })
     .await;
 
@@ -392,7 +443,9 @@ async fn deprovisions_wait_for_approval_and_refused_writes_queue(backend: Backen
     // (objectClassViolation) and waits in the failure queue.
     let body = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
                       "userName": "nameless"});
-    let nameless = source.send(reqwest::Method::POST, "/Users", Some(body)).await;
+    let nameless = source
+        .send(reqwest::Method::POST, "/Users", Some(body))
+        .await;
     let failures = eventually("the refused create in the queue", || async {
         let listed = server.cli_json(&["failures", "list", "--target", "dir"]);
         let failures = listed["failures"].as_array().cloned().unwrap_or_default();
@@ -438,7 +491,11 @@ async fn a_stopped_directory_and_a_refused_bind_quarantine_the_target(backend: B
     .await;
     let reason = quarantined["quarantine"]["reason"].as_str().unwrap();
     assert!(reason.starts_with("unreachable"), "{reason}");
-    assert_eq!(status(server)["queueDepth"], 0, "a down target queues nothing per object");
+    assert_eq!(
+        status(server)["queueDepth"],
+        0,
+        "a down target queues nothing per object"
+    );
 
     directory.slapd.restart();
     eventually("release and delivery", || async {

@@ -344,7 +344,10 @@ mod tests {
         let (file, mapping) = kind.mapping(&settings, Some(good)).unwrap();
         assert!(file.is_some());
         assert_eq!(mapping.users.rules.len(), 3);
-        let no_ou = good.replace(r#"{target = "ou", value = "coalesce(title, \"people\")"},"#, "");
+        let no_ou = good.replace(
+            r#"{target = "ou", value = "coalesce(title, \"people\")"},"#,
+            "",
+        );
         let e = kind.mapping(&settings, Some(&no_ou)).unwrap_err();
         assert!(e.contains("no rule sets 'ou'"), "{e}");
         let identity = "[users]\nrules = [{target = \"uid\", value = \"userName\"}]\n";

@@ -45,12 +45,20 @@ pub async fn test(subject: &TestSubject, store: Arc<dyn crate::store::Store>) ->
             ldap
         }
         Err(e) => {
-            steps.push(StepReport::new(Step::Reachability, Status::Failed, e.to_string()));
+            steps.push(StepReport::new(
+                Step::Reachability,
+                Status::Failed,
+                e.to_string(),
+            ));
             return finish(steps, Some("the target cannot be reached"));
         }
     };
     if let Err(e) = endpoint.bind(&mut ldap).await {
-        steps.push(StepReport::new(Step::Authentication, Status::Failed, e.to_string()));
+        steps.push(StepReport::new(
+            Step::Authentication,
+            Status::Failed,
+            e.to_string(),
+        ));
         return finish(steps, Some("the target refused the credentials"));
     }
     let detail = format!("bound as {}", endpoint.bind_dn);
@@ -74,7 +82,9 @@ async fn read(
 ) -> Result<Vec<SearchEntry>, String> {
     ldap.with_timeout(endpoint.timeout);
     let attrs: Vec<String> = attrs.iter().map(|a| a.to_string()).collect();
-    let answer = ldap.search(base, Scope::Base, "(objectClass=*)", attrs).await;
+    let answer = ldap
+        .search(base, Scope::Base, "(objectClass=*)", attrs)
+        .await;
     match answer.and_then(|r| r.success()) {
         Ok((entries, _)) => Ok(entries.into_iter().map(SearchEntry::construct).collect()),
         Err(ldap3::LdapError::LdapResult { result }) => Err(describe_result(&result)),
@@ -126,16 +136,17 @@ async fn schema(ldap: &mut Ldap, endpoint: &Endpoint) -> (StepReport, Option<Dir
     match read(ldap, endpoint, &subentry, &attrs).await {
         Ok(entries) if !entries.is_empty() => {
             let e = &entries[0];
-            let schema = DirectorySchema::parse(
-                values(e, "objectClasses"),
-                values(e, "attributeTypes"),
-            );
+            let schema =
+                DirectorySchema::parse(values(e, "objectClasses"), values(e, "attributeTypes"));
             let detail = format!(
                 "{} object classes and {} attribute types read from {subentry}",
                 schema.class_count(),
                 schema.attribute_count()
             );
-            (StepReport::new(Step::Schemas, Status::Ok, detail), Some(schema))
+            (
+                StepReport::new(Step::Schemas, Status::Ok, detail),
+                Some(schema),
+            )
         }
         other => {
             let why = match other {
@@ -146,7 +157,10 @@ async fn schema(ldap: &mut Ldap, endpoint: &Endpoint) -> (StepReport, Option<Dir
                 "the subschema ({subentry}) cannot be read, so the mapping is checked without \
                  it: {why}"
             );
-            (StepReport::new(Step::Schemas, Status::Warning, detail), None)
+            (
+                StepReport::new(Step::Schemas, Status::Warning, detail),
+                None,
+            )
         }
     }
 }

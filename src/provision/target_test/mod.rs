@@ -123,8 +123,7 @@ pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestRe
 
 async fn test_scim(subject: &TestSubject, store: Arc<dyn Store>) -> TestReport {
     let base_url = subject.options.base_url.clone();
-    let finish =
-        |steps, why| TestReport::finish(&subject.name, &base_url, &Step::SCIM, steps, why);
+    let finish = |steps, why| TestReport::finish(&subject.name, &base_url, &Step::SCIM, steps, why);
     let once = ClientOptions {
         retry: RetryPolicy {
             max_attempts: 1,

@@ -96,7 +96,9 @@ impl Slapd {
 
     fn try_start(ldif: &str) -> Result<Slapd, String> {
         if !Path::new(SLAPD).exists() {
-            return Err(format!("{SLAPD} is not installed (Debian: slapd, ldap-utils)"));
+            return Err(format!(
+                "{SLAPD} is not installed (Debian: slapd, ldap-utils)"
+            ));
         }
         let dir = tempfile::Builder::new()
             .prefix("scimhub-slapd-")
@@ -137,8 +139,8 @@ impl Slapd {
     /// Starts the server process (in the foreground: `-d 0`) and waits
     /// until it accepts connections.
     fn run(&mut self) -> Result<(), String> {
-        let log = std::fs::File::create(self.dir.path().join("slapd.log"))
-            .map_err(|e| e.to_string())?;
+        let log =
+            std::fs::File::create(self.dir.path().join("slapd.log")).map_err(|e| e.to_string())?;
         let child = Command::new(SLAPD)
             .arg("-f")
             .arg(self.conf())

@@ -314,7 +314,10 @@ mod tests {
             normalize("uid=Ann,OU=People, dc=Example,dc=org"),
             normalize("UID=ann,ou=people,dc=example,DC=org")
         );
-        assert!(is_within("uid=a,ou=People,dc=example,dc=org", "DC=example,dc=org"));
+        assert!(is_within(
+            "uid=a,ou=People,dc=example,dc=org",
+            "DC=example,dc=org"
+        ));
         assert!(!is_within("uid=a,dc=other,dc=org", "dc=example,dc=org"));
         assert!(!is_within("uid=a,dc=xexample,dc=org", "dc=example,dc=org"));
         assert_eq!(parent(r"cn=a\,b,ou=x,dc=y"), "ou=x,dc=y");

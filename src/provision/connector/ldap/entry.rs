@@ -109,7 +109,8 @@ pub fn to_object(
     let skipped = |attr: &str| {
         attr.eq_ignore_ascii_case("objectClass")
             || attr.eq_ignore_ascii_case(&settings.id_attribute)
-            || (kind == ResourceKind::Group && attr.eq_ignore_ascii_case(&settings.member_attribute))
+            || (kind == ResourceKind::Group
+                && attr.eq_ignore_ascii_case(&settings.member_attribute))
             || (kind == ResourceKind::User && attr.eq_ignore_ascii_case(MANAGER))
     };
     let sorted: BTreeMap<&String, &Vec<String>> = entry.attrs.iter().collect();
@@ -146,7 +147,11 @@ pub fn to_object(
 }
 
 /// The DNs an entry refers to that `to_object` shows by id.
-pub fn referenced_dns(kind: ResourceKind, entry: &SearchEntry, settings: &LdapSettings) -> Vec<String> {
+pub fn referenced_dns(
+    kind: ResourceKind,
+    entry: &SearchEntry,
+    settings: &LdapSettings,
+) -> Vec<String> {
     match kind {
         ResourceKind::User => values(entry, MANAGER).to_vec(),
         ResourceKind::Group => values(entry, &settings.member_attribute).to_vec(),
@@ -260,10 +265,18 @@ mod tests {
         );
         let g = entry(
             "cn=eng,ou=groups,dc=x",
-            &[("entryUUID", &["g-1"]), ("cn", &["eng"]), ("member", &["", boss])],
+            &[
+                ("entryUUID", &["g-1"]),
+                ("cn", &["eng"]),
+                ("member", &["", boss]),
+            ],
         );
         let o = to_object(ResourceKind::Group, &g, &settings(), &ids).unwrap();
-        assert_eq!(o["members"], json!([{"value": "b-1"}]), "the empty member is no one");
+        assert_eq!(
+            o["members"],
+            json!([{"value": "b-1"}]),
+            "the empty member is no one"
+        );
         assert!(to_object(ResourceKind::Group, &entry("cn=x", &[]), &settings(), &ids).is_none());
     }
 

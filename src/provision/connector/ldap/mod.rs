@@ -31,8 +31,8 @@ pub use error::{ANSWERED, describe as describe_result};
 use error::{gone, refused};
 use journal::Journal;
 use ops::{Change, Op};
-pub use settings::{Deactivation, EntrySettings, LdapSettings};
 use settings::{ACCOUNT_CONTROL, ACCOUNT_DISABLED};
+pub use settings::{Deactivation, EntrySettings, LdapSettings};
 
 /// Member values changed in one modify request.
 pub const MEMBER_BATCH: usize = 500;
@@ -146,7 +146,11 @@ impl LdapConnector {
         result
     }
 
-    async fn search(&self, filter: &str, attrs: &[&str]) -> Result<Vec<SearchEntry>, ConnectorError> {
+    async fn search(
+        &self,
+        filter: &str,
+        attrs: &[&str],
+    ) -> Result<Vec<SearchEntry>, ConnectorError> {
         let base = &self.settings.base_dn;
         let found = self
             .directory
@@ -157,9 +161,15 @@ impl LdapConnector {
     }
 
     /// The entry of `kind` with `id`.
-    async fn entry(&self, kind: ResourceKind, id: &str) -> Result<Option<SearchEntry>, ConnectorError> {
+    async fn entry(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+    ) -> Result<Option<SearchEntry>, ConnectorError> {
         let filter = self.kind_filter(kind, &entry::id_filter(&self.settings.id_attribute, id));
-        let found = self.search(&filter, &read_attributes(&self.settings)).await?;
+        let found = self
+            .search(&filter, &read_attributes(&self.settings))
+            .await?;
         Ok(found.into_iter().next())
     }
 
@@ -168,7 +178,10 @@ impl LdapConnector {
         let id_attr = self.settings.id_attribute.as_str();
         let mut out = HashMap::new();
         for chunk in ids.chunks(IDS_PER_SEARCH) {
-            let any: String = chunk.iter().map(|id| entry::id_filter(id_attr, id)).collect();
+            let any: String = chunk
+                .iter()
+                .map(|id| entry::id_filter(id_attr, id))
+                .collect();
             for e in self.search(&format!("(|{any})"), &[id_attr]).await? {
                 if let Some(id) = entry::id_of(&e, id_attr) {
                     out.insert(id, e.dn);
@@ -204,7 +217,11 @@ impl LdapConnector {
     }
 
     /// Entries as objects, the DNs they refer to looked up.
-    async fn objects(&self, kind: ResourceKind, entries: Vec<SearchEntry>) -> Result<Vec<Value>, ConnectorError> {
+    async fn objects(
+        &self,
+        kind: ResourceKind,
+        entries: Vec<SearchEntry>,
+    ) -> Result<Vec<Value>, ConnectorError> {
         let dns: Vec<String> = entries
             .iter()
             .flat_map(|e| entry::referenced_dns(kind, e, &self.settings))
@@ -222,7 +239,10 @@ impl LdapConnector {
     }
 
     /// Ids of every entry of `kind`, by normalized DN (one paged search).
-    async fn ids_by_dn(&self, kind: ResourceKind) -> Result<HashMap<String, String>, ConnectorError> {
+    async fn ids_by_dn(
+        &self,
+        kind: ResourceKind,
+    ) -> Result<HashMap<String, String>, ConnectorError> {
         let id_attr = self.settings.id_attribute.as_str();
         let entries = self.search(&self.kind_filter(kind, ""), &[id_attr]).await?;
         Ok(entries
@@ -249,9 +269,16 @@ impl LdapConnector {
 
     /// The container a user goes to: its template's, or the deactivation
     /// container while inactive.
-    fn container_for(&self, kind: ResourceKind, template_container: String, active: Option<bool>) -> String {
+    fn container_for(
+        &self,
+        kind: ResourceKind,
+        template_container: String,
+        active: Option<bool>,
+    ) -> String {
         match (&self.settings.deactivate, kind, active) {
-            (Deactivation::Move { container }, ResourceKind::User, Some(false)) => container.clone(),
+            (Deactivation::Move { container }, ResourceKind::User, Some(false)) => {
+                container.clone()
+            }
             _ => template_container,
         }
     }
@@ -288,7 +315,10 @@ impl LdapConnector {
                 if entry.is_some() && wanted == current {
                     return Vec::new();
                 }
-                vec![Change::Replace(ACCOUNT_CONTROL.into(), vec![wanted.to_string()])]
+                vec![Change::Replace(
+                    ACCOUNT_CONTROL.into(),
+                    vec![wanted.to_string()],
+                )]
             }
             Deactivation::None | Deactivation::Move { .. } => Vec::new(),
         }
@@ -375,11 +405,19 @@ impl Connector for LdapConnector {
     async fn list(&self, kind: ResourceKind) -> Result<Vec<Value>, ConnectorError> {
         self.template(kind)?;
         let entries = self
-            .search(&self.kind_filter(kind, ""), &read_attributes(&self.settings))
+            .search(
+                &self.kind_filter(kind, ""),
+                &read_attributes(&self.settings),
+            )
             .await?;
         let ids_of = |es: &[SearchEntry]| -> HashMap<String, String> {
             es.iter()
-                .filter_map(|e| Some((dn::normalize(&e.dn), entry::id_of(e, &self.settings.id_attribute)?)))
+                .filter_map(|e| {
+                    Some((
+                        dn::normalize(&e.dn),
+                        entry::id_of(e, &self.settings.id_attribute)?,
+                    ))
+                })
                 .collect()
         };
         let mut ids = ids_of(&entries);
@@ -417,7 +455,10 @@ impl Connector for LdapConnector {
         }
         let equal = format!("({}={})", attr.name, ldap_escape(value));
         let entries = self
-            .search(&self.kind_filter(kind, &equal), &read_attributes(&self.settings))
+            .search(
+                &self.kind_filter(kind, &equal),
+                &read_attributes(&self.settings),
+            )
             .await?;
         self.objects(kind, entries).await
     }
@@ -526,7 +567,9 @@ impl Connector for LdapConnector {
     }
 
     async fn set_manager(&self, user_id: &str, manager_id: &str) -> Result<(), ConnectorError> {
-        let found = self.dns_of(&[user_id.to_string(), manager_id.to_string()]).await?;
+        let found = self
+            .dns_of(&[user_id.to_string(), manager_id.to_string()])
+            .await?;
         let user = found
             .get(user_id)
             .ok_or_else(|| gone(&format!("with id {user_id}")))?;
@@ -535,7 +578,10 @@ impl Connector for LdapConnector {
             .ok_or_else(|| gone(&format!("with id {manager_id} (the manager)")))?;
         self.send(Op::Modify {
             dn: user.clone(),
-            changes: vec![Change::Replace(entry::MANAGER.into(), vec![manager.clone()])],
+            changes: vec![Change::Replace(
+                entry::MANAGER.into(),
+                vec![manager.clone()],
+            )],
         })
         .await
     }
@@ -608,7 +654,12 @@ impl Connector for LdapConnector {
         if add.is_empty() && remove.is_empty() {
             return Ok(());
         }
-        if self.journal.as_ref().and_then(|j| j.drafted(group_id)).is_some() {
+        if self
+            .journal
+            .as_ref()
+            .and_then(|j| j.drafted(group_id))
+            .is_some()
+        {
             return Ok(());
         }
         let group = self

@@ -120,7 +120,11 @@ fn check_entries(
     default_class: &str,
 ) -> anyhow::Result<EntrySettings> {
     let template = DnTemplate::parse(&entries.dn).map_err(|e| anyhow::anyhow!("{what}: {e}"))?;
-    check_dn_within(&template.sample_container(), base, &format!("{what} container"))?;
+    check_dn_within(
+        &template.sample_container(),
+        base,
+        &format!("{what} container"),
+    )?;
     let mut out = entries.clone();
     out.object_classes = entries
         .object_classes
@@ -259,7 +263,10 @@ mod tests {
                 Box::new(|s| s.groups.filter = Some("objectClass=x(".into())),
                 "is not an LDAP filter",
             ),
-            (Box::new(|s| s.id_attribute = "entry UUID".into()), "id attribute"),
+            (
+                Box::new(|s| s.id_attribute = "entry UUID".into()),
+                "id attribute",
+            ),
             (
                 Box::new(|s| {
                     s.deactivate = Deactivation::Move {
