@@ -59,16 +59,18 @@ impl LoadedTarget {
     pub fn plan_options(&self, max_member_ops: usize) -> anyhow::Result<PlanOptions> {
         let user_match = MatchKey::parse(&self.settings.matching)
             .map_err(|m| anyhow::anyhow!("stored matching attribute: {m}"))?;
-        let defaults = PlanOptions::default();
+        let group_match = self
+            .settings
+            .kind
+            .group_match(&self.settings)
+            .unwrap_or_else(|| PlanOptions::default().group_match);
         Ok(PlanOptions {
             user_match,
-            group_match: (self.settings.kind.group_match(&self.settings))
-                .unwrap_or(defaults.group_match.clone()),
+            group_match,
             deprovision: self.settings.deprovision,
             guard: self.settings.guard,
             max_member_ops,
             orphans: self.settings.orphans,
-            ..defaults
         })
     }
 

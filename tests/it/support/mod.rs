@@ -75,7 +75,7 @@ macro_rules! on_both_sources {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::support::Backend::Sqlite).await;
+                    super::$name($crate::support::Backend::Sqlite).await;
                 }
             )*
         }
@@ -83,7 +83,7 @@ macro_rules! on_both_sources {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::support::Backend::Postgres).await;
+                    super::$name($crate::support::Backend::Postgres).await;
                 }
             )*
         }

@@ -189,10 +189,10 @@ pub fn attribute_values(object: &Value) -> Result<Vec<(String, Vec<String>)>, St
         };
         let mut vals = Vec::new();
         for item in items {
-            if let Some(t) = text(item).map_err(|e| format!("attribute {key}: {e}"))? {
-                if !vals.contains(&t) {
-                    vals.push(t);
-                }
+            if let Some(t) = text(item).map_err(|e| format!("attribute {key}: {e}"))?
+                && !vals.contains(&t)
+            {
+                vals.push(t);
             }
         }
         out.push((key.clone(), vals));

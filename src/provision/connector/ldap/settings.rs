@@ -138,10 +138,10 @@ fn check_entries(
     for class in &out.object_classes {
         check_attribute(class, &format!("{what} object class"))?;
     }
-    if let Some(filter) = &entries.filter {
-        if ldap3::parse_filter(filter).is_err() {
-            bail!("{what} filter {filter:?} is not an LDAP filter, e.g. (objectCategory=person)");
-        }
+    if let Some(filter) = &entries.filter
+        && ldap3::parse_filter(filter).is_err()
+    {
+        bail!("{what} filter {filter:?} is not an LDAP filter, e.g. (objectCategory=person)");
     }
     Ok(out)
 }
@@ -251,7 +251,8 @@ mod tests {
 
     #[test]
     fn incoherent_settings_are_refused() {
-        let cases: Vec<(Box<dyn Fn(&mut LdapSettings)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut LdapSettings)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|s| s.base_dn = " ".into()), "needs a base DN"),
             (Box::new(|s| s.base_dn = "not a dn".into()), "base DN"),
             (
