@@ -546,7 +546,113 @@ async fn a_stopped_directory_and_a_refused_bind_quarantine_the_target(backend: B
     .await;
 }
 
+/// A mapping file holding `text`.
+fn mapping_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+async fn bad_ldap_targets_are_refused_with_nothing_stored(backend: Backend) {
+    let Some(source) = Source::start(backend) else {
+        return;
+    };
+    let server = &source.server;
+    let good = mapping_file(MAPPING);
+    let identity = mapping_file("[users]\nrules = [{ target = \"uid\", value = \"userName\" }]\n");
+    let no_uid = mapping_file(&MAPPING.replace(r#"{ target = "uid", value = "userName" },"#, ""));
+    let dead = format!("ldap://127.0.0.1:{}", crate::support::live::free_port());
+    let args = |changes: &[(&str, &str)], dropped: &[&str]| -> Vec<String> {
+        let mut pairs: Vec<(String, String)> = [
+            ("--name", "dir"),
+            ("--kind", "ldap"),
+            ("--url", dead.as_str()),
+            ("--bind-dn", ADMIN_DN),
+            ("--bind-password", ADMIN_PASSWORD),
+            ("--base-dn", BASE_DN),
+            ("--user-dn", "uid={uid},ou=people,dc=example,dc=org"),
+            ("--group-dn", "cn={cn},ou=groups,dc=example,dc=org"),
+            ("--disable-attribute", "employeeType=disabled"),
+            ("--mapping", good.path().to_str().unwrap()),
+        ]
+        .iter()
+        .filter(|(flag, _)| !dropped.contains(flag))
+        .map(|(f, v)| (f.to_string(), v.to_string()))
+        .collect();
+        for (flag, value) in changes {
+            pairs.retain(|(f, _)| f != flag);
+            pairs.push((flag.to_string(), value.to_string()));
+        }
+        let mut out = vec!["target".to_string(), "add".into(), "--no-test".into()];
+        out.extend(pairs.into_iter().flat_map(|(f, v)| [f, v]));
+        out
+    };
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (args(&[], &["--mapping"]), "needs a mapping"),
+        (
+            args(&[("--url", "https://ldap.example.org")], &[]),
+            "ldap://host",
+        ),
+        (
+            args(&[("--token", "t")], &["--bind-dn", "--bind-password"]),
+            "binds with a DN and a password",
+        ),
+        (args(&[], &["--disable-attribute"]), "deactivates users by"),
+        (
+            args(&[("--mapping", identity.path().to_str().unwrap())], &[]),
+            "base = \"none\"",
+        ),
+        (
+            args(&[("--user-dn", "uid={uid},ou=people,dc=elsewhere")], &[]),
+            "is not below the base DN",
+        ),
+        (
+            args(&[("--mapping", no_uid.path().to_str().unwrap())], &[]),
+            "no rule sets 'uid'",
+        ),
+    ];
+    for (args, want) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = server.cli(&args);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && said.contains(want),
+            "{want}: {said}"
+        );
+        let listed = server.cli_json(&["target", "list"]);
+        assert!(
+            listed["targets"].as_array().unwrap().is_empty(),
+            "{want}: {listed}"
+        );
+    }
+
+    // Stored untested; its kind cannot change afterwards.
+    let good_args = args(&[], &[]);
+    server.cli_ok(&good_args.iter().map(String::as_str).collect::<Vec<_>>());
+    let before = server.cli_json(&["target", "show", "dir"]);
+    let response = source
+        .client
+        .patch(format!("{}/admin/v1/targets/dir", server.base))
+        .bearer_auth(&source.token)
+        .json(&json!({"settings": {"kind": "scim"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("kind cannot change"),
+        "{body}"
+    );
+    let after = server.cli_json(&["target", "show", "dir"]);
+    assert_eq!(after["settings"], before["settings"]);
+}
+
 on_both_sources!(
+    bad_ldap_targets_are_refused_with_nothing_stored,
     an_ldap_target_is_tested_planned_and_filled_by_a_full_run,
     the_worker_pushes_creates_renames_memberships_and_deactivations,
     deprovisions_wait_for_approval_and_refused_writes_queue,
