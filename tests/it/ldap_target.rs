@@ -216,19 +216,46 @@ async fn an_ldap_target_is_tested_planned_and_filled_by_a_full_run(backend: Back
         ]
     );
 
+    // Already in the directory: ann (to be linked, not duplicated) and a
+    // ghost nothing here accounts for.
+    let person = ["inetOrgPerson"];
+    for uid in ["ann", "ghost"] {
+        let dn = format!("uid={uid},{PEOPLE}");
+        let attrs: [(&str, &[&str]); 5] = [
+            ("objectClass", &person),
+            ("uid", &[uid]),
+            ("cn", &[uid]),
+            ("sn", &[uid]),
+            ("title", &["Old title"]),
+        ];
+        directory.slapd.add(&dn, &attrs).await;
+    }
+    let ann_uuid = first(&directory.people().await["ann"], "entryUUID");
+
     // The dry run plans every entry and writes none.
     let plan = server.cli_json(&["sync", "run", "dir", "--dry-run"]);
     assert_eq!(plan["status"], "planned", "{plan}");
-    assert_eq!(plan["counts"]["created"], 6, "{plan}");
-    assert!(
-        directory.people().await.is_empty(),
-        "a dry run wrote entries"
-    );
+    assert_eq!(plan["counts"]["created"], 5, "{plan}");
+    let people = directory.people().await;
+    assert_eq!(people.len(), 2, "a dry run wrote entries: {people:?}");
     assert!(directory.groups().await.is_empty());
 
     let run = server.cli_json(&["sync", "run", "dir"]);
     assert_eq!(run["status"], "succeeded", "{run}");
-    let people = directory.people().await;
+    assert_eq!(run["counts"]["linked"], 1, "ann is linked: {run}");
+    let orphans = run["orphans"].as_array().unwrap();
+    assert_eq!(orphans.len(), 1, "{run}");
+    assert_eq!(orphans[0]["name"], format!("uid=ghost,{PEOPLE}"));
+    let mut people = directory.people().await;
+    assert!(
+        people.remove("ghost").is_some(),
+        "an orphan is reported, left alone"
+    );
+    assert_eq!(
+        first(&people["ann"], "entryUUID"),
+        ann_uuid,
+        "ann was updated in place"
+    );
     assert_eq!(
         people.keys().collect::<Vec<_>>(),
         ["ann", "boss", "lee, bo"],
@@ -283,7 +310,9 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
     let server = &source.server;
     let boss = source.user("boss", None).await;
     let team = source.group("team", &[&boss]).await;
-    directory.add(server, &[]);
+    source.group("all", &[&team]).await;
+    // Groups leaving are deleted; users are deactivated.
+    directory.add(server, &["--actions", "create,update,deactivate,delete"]);
     server.cli_json(&["sync", "run", "dir"]);
 
     let newcomer = source.user("newcomer", Some(&boss)).await;
@@ -308,8 +337,21 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
         (first(&people["newcomer"], "title").as_deref() == Some("Engineer")).then_some(())
     })
     .await;
+    patch(
+        &source,
+        &format!("/Groups/{team}"),
+        json!([{"op": "add", "path": "members", "value": [{"value": newcomer}]}]),
+    )
+    .await;
+    eventually("the member DN in the group", || async {
+        directory.groups().await["team"]
+            .contains("newcomer")
+            .then_some(())
+    })
+    .await;
 
-    // A new userName renames the entry (modrdn): same entry, new DN.
+    // A new userName renames the entry (modrdn): same entry, new DN, and
+    // the groups listing it follow.
     patch(
         &source,
         &format!("/Users/{newcomer}"),
@@ -332,17 +374,21 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
         "the old RDN value is gone"
     );
     assert!(!directory.people().await.contains_key("newcomer"));
+    let team_members = directory.groups().await["team"].clone();
+    let expected: BTreeSet<String> = ["boss", "renamed"].map(String::from).into();
+    assert_eq!(team_members, expected, "the member DN follows the rename");
 
+    // A renamed manager: the reports' manager DN follows.
     patch(
         &source,
-        &format!("/Groups/{team}"),
-        json!([{"op": "add", "path": "members", "value": [{"value": newcomer}]}]),
+        &format!("/Users/{boss}"),
+        json!([{"op": "replace", "path": "userName", "value": "chief"}]),
     )
     .await;
-    eventually("the member DN in the group", || async {
-        directory.groups().await["team"]
-            .contains("renamed")
-            .then_some(())
+    eventually("the report's manager DN renamed", || async {
+        let people = directory.people().await;
+        let manager = first(people.get("renamed")?, "manager")?;
+        (manager == format!("uid=chief,{PEOPLE}")).then_some(())
     })
     .await;
 
@@ -370,6 +416,17 @@ async fn the_worker_pushes_creates_renames_memberships_and_deactivations(backend
             .then_some(())
     })
     .await;
+
+    // A deleted group is deleted, and the group listing it no longer does.
+    source
+        .send(reqwest::Method::DELETE, &format!("/Groups/{team}"), None)
+        .await;
+    let groups = eventually("the group deleted", || async {
+        let groups = directory.groups().await;
+        (!groups.contains_key("team")).then_some(groups)
+    })
+    .await;
+    assert!(groups["all"].is_empty(), "{groups:?}");
 
     // On demand, a dry run records the LDAP operations and sends none.
     server.cli_ok(&["target", "pause", "dir"]);

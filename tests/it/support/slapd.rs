@@ -8,12 +8,12 @@
 //! `Slapd::start` is `None` where slapd is not installed, unless
 //! `SCIMHUB_REQUIRE_SLAPD=1` (CI), where that fails the test.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
-use ldap3::{LdapConnAsync, Scope, SearchEntry};
+use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 
 use super::live::free_port;
 use super::poll::eventually_blocking;
@@ -172,14 +172,8 @@ impl Slapd {
         self.run().expect("restart slapd");
     }
 
-    /// Every entry below `base` that `filter` matches, with `attrs`
-    /// (`*` and `+` for all), by DN; bound as the admin.
-    pub async fn search(
-        &self,
-        base: &str,
-        filter: &str,
-        attrs: &[&str],
-    ) -> BTreeMap<String, SearchEntry> {
+    /// A connection bound as the admin.
+    async fn admin(&self) -> Ldap {
         let (conn, mut ldap) = LdapConnAsync::new(&self.url).await.expect("connect");
         tokio::spawn(async move {
             let _ = conn.drive().await;
@@ -188,6 +182,32 @@ impl Slapd {
             .await
             .and_then(|r| r.success())
             .expect("bind as the admin");
+        ldap
+    }
+
+    /// Adds an entry, as another tool would.
+    pub async fn add(&self, dn: &str, attrs: &[(&str, &[&str])]) {
+        let mut ldap = self.admin().await;
+        let attrs: Vec<(&str, HashSet<&str>)> = attrs
+            .iter()
+            .map(|(a, v)| (*a, v.iter().copied().collect()))
+            .collect();
+        ldap.add(dn, attrs)
+            .await
+            .and_then(|r| r.success())
+            .unwrap_or_else(|e| panic!("add {dn}: {e}"));
+        let _ = ldap.unbind().await;
+    }
+
+    /// Every entry below `base` that `filter` matches, with `attrs`
+    /// (`*` and `+` for all), by DN; bound as the admin.
+    pub async fn search(
+        &self,
+        base: &str,
+        filter: &str,
+        attrs: &[&str],
+    ) -> BTreeMap<String, SearchEntry> {
+        let mut ldap = self.admin().await;
         let (entries, _) = ldap
             .search(base, Scope::Subtree, filter, attrs.to_vec())
             .await

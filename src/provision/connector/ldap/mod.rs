@@ -352,16 +352,64 @@ impl LdapConnector {
         if !renamed && !moved {
             return Ok(current.dn.clone());
         }
-        let (old_rdn, old_parent) = dn::split_first(&current.dn);
-        let new_rdn = if renamed { rdn } else { old_rdn };
-        let new_parent = if moved { container.clone() } else { old_parent };
-        let new_dn = format!("{new_rdn},{new_parent}");
+        let new_rdn = if renamed {
+            rdn
+        } else {
+            dn::split_first(&current.dn).0
+        };
+        self.rename(&current.dn, new_rdn, moved.then_some(container))
+            .await
+    }
+
+    /// The entries that name `dn` where this connector writes DNs: groups
+    /// by `member`, users by `manager`; with the attribute naming it.
+    async fn referrers(&self, dn: &str) -> Result<Vec<(String, String)>, ConnectorError> {
+        let escaped = ldap_escape(dn);
+        let mut out = Vec::new();
+        let member = &self.settings.member_attribute;
+        for (kind, attr) in [
+            (ResourceKind::Group, member.as_str()),
+            (ResourceKind::User, entry::MANAGER),
+        ] {
+            if self.template(kind).is_err() {
+                continue;
+            }
+            let naming = format!("({attr}={escaped})");
+            for e in self
+                .search(&self.kind_filter(kind, &naming), &["1.1"])
+                .await?
+            {
+                out.push((e.dn, attr.to_string()));
+            }
+        }
+        Ok(out)
+    }
+
+    /// modrdn `dn` to `rdn` (under `container` when given), and points the
+    /// groups and reports that named the old DN at the new one (a
+    /// directory without referential integrity leaves them stale).
+    async fn rename(
+        &self,
+        dn: &str,
+        rdn: String,
+        container: Option<String>,
+    ) -> Result<String, ConnectorError> {
+        let parent = container.clone().unwrap_or_else(|| dn::parent(dn));
+        let new_dn = format!("{rdn},{parent}");
+        let referrers = self.referrers(dn).await?;
         self.send(Op::Rename {
-            dn: current.dn.clone(),
-            rdn: new_rdn,
-            container: moved.then_some(container),
+            dn: dn.to_string(),
+            rdn,
+            container,
         })
         .await?;
+        for (entry, attr) in referrers {
+            let changes = vec![
+                Change::Delete(attr.clone(), vec![dn.to_string()]),
+                Change::Add(attr, vec![new_dn.clone()]),
+            ];
+            self.send(Op::Modify { dn: entry, changes }).await?;
+        }
         Ok(new_dn)
     }
 }
@@ -601,13 +649,9 @@ impl Connector for LdapConnector {
         }
         if let Deactivation::Move { container } = &self.settings.deactivate {
             let (rdn, _) = dn::split_first(&current.dn);
-            return self
-                .send(Op::Rename {
-                    dn: current.dn.clone(),
-                    rdn,
-                    container: Some(container.clone()),
-                })
-                .await;
+            self.rename(&current.dn, rdn, Some(container.clone()))
+                .await?;
+            return Ok(());
         }
         let changes = self.activity_changes(Some(&current), false);
         self.send(Op::Modify {
@@ -617,25 +661,19 @@ impl Connector for LdapConnector {
         .await
     }
 
-    /// Deletes the entry; a user is first taken out of the groups that
-    /// list it, so no group keeps a DN of no one.
+    /// Deletes the entry; it is first taken out of the groups that list it
+    /// (and the reports that name it as manager), so no entry keeps a DN
+    /// of no one.
     async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ConnectorError> {
         let Some(current) = self.entry(kind, id).await? else {
             return Ok(());
         };
-        let member = &self.settings.member_attribute;
-        if kind == ResourceKind::User && self.groups.is_some() {
-            let listed = format!("({member}={})", ldap_escape(current.dn.as_str()));
-            let groups = self
-                .search(&self.kind_filter(ResourceKind::Group, &listed), &["1.1"])
-                .await?;
-            for g in groups {
-                self.send(Op::Modify {
-                    dn: g.dn,
-                    changes: vec![Change::Delete(member.clone(), vec![current.dn.clone()])],
-                })
-                .await?;
-            }
+        for (entry, attr) in self.referrers(&current.dn).await? {
+            self.send(Op::Modify {
+                dn: entry,
+                changes: vec![Change::Delete(attr, vec![current.dn.clone()])],
+            })
+            .await?;
         }
         match self.send(Op::Delete { dn: current.dn }).await {
             Err(ConnectorError::Rejected { status: 404, .. }) => Ok(()),
