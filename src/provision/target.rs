@@ -581,6 +581,12 @@ mod tests {
     fn settings_stored_before_the_scope_options_still_read() {
         let old = r#"{"auth":"bearer","resource_types":["Users"],"matching":"userName"}"#;
         let settings: TargetSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            settings.kind,
+            TargetKind::Scim,
+            "settings from before target kinds"
+        );
+        assert_eq!(settings.ldap, None);
         assert_eq!(settings.group_scope, None);
         assert!(settings.scope_groups.is_empty());
     }
