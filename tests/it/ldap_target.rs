@@ -80,8 +80,16 @@ impl Directory {
         ]
     }
 
+    /// Adds the target; a `--disable-…` in `extra` replaces the attribute.
     fn add(&self, server: &LiveServer, extra: &[&str]) {
         let mut args = self.add_args(ADMIN_PASSWORD);
+        if extra.iter().any(|a| a.starts_with("--disable-")) {
+            let at = args
+                .iter()
+                .position(|a| *a == "--disable-attribute")
+                .unwrap();
+            args.drain(at..at + 2);
+        }
         args.extend_from_slice(extra);
         server.cli_ok(&args);
     }
@@ -460,8 +468,12 @@ async fn deprovisions_wait_for_approval_and_refused_writes_queue(backend: Backen
     for i in 0..5 {
         ids.push(source.user(&format!("u{i}"), None).await);
     }
-    // Every deprovision waits for a person.
-    directory.add(server, &["--guard-max", "0"]);
+    // Every deprovision waits for a person; deactivated users move to an OU.
+    let disabled_ou = "ou=disabled,dc=example,dc=org";
+    directory.add(
+        server,
+        &["--guard-max", "0", "--disable-move-to", disabled_ou],
+    );
     server.cli_json(&["sync", "run", "dir"]);
     for id in &ids[..3] {
         source
@@ -481,20 +493,39 @@ async fn deprovisions_wait_for_approval_and_refused_writes_queue(backend: Backen
         .collect();
     let expected: BTreeSet<String> = (0..3).map(|i| format!("uid=u{i},{PEOPLE}")).collect();
     assert_eq!(names, expected.iter().map(String::as_str).collect());
+    let in_ou = |people: &BTreeMap<String, SearchEntry>, ou: &str| -> BTreeSet<String> {
+        people
+            .iter()
+            .filter(|(_, p)| p.dn.ends_with(ou))
+            .map(|(uid, _)| uid.clone())
+            .collect()
+    };
     let people = directory.people().await;
     assert!(
-        people.values().all(|p| first(p, "employeeType").is_none()),
+        in_ou(&people, disabled_ou).is_empty(),
         "nothing disabled before the approval"
     );
     let approved = server.cli_json(&["sync", "approve", held[0]["id"].as_str().unwrap()]);
     assert_eq!(approved["counts"]["deactivated"], 3, "{approved}");
     let people = directory.people().await;
-    let disabled: BTreeSet<&str> = people
-        .iter()
-        .filter(|(_, p)| first(p, "employeeType").as_deref() == Some("disabled"))
-        .map(|(uid, _)| uid.as_str())
-        .collect();
-    assert_eq!(disabled, ["u0", "u1", "u2"].into_iter().collect());
+    let moved: BTreeSet<String> = ["u0", "u1", "u2"].map(String::from).into();
+    assert_eq!(in_ou(&people, disabled_ou), moved);
+    assert_eq!(people["u0"].dn, format!("uid=u0,{disabled_ou}"));
+
+    // Disabled at the source, then enabled: moved out and back.
+    let active = |on: bool| json!([{"op": "replace", "path": "active", "value": on}]);
+    patch(&source, &format!("/Users/{}", ids[3]), active(false)).await;
+    eventually("u3 moved to the disabled OU", || async {
+        let people = directory.people().await;
+        in_ou(&people, disabled_ou).contains("u3").then_some(())
+    })
+    .await;
+    patch(&source, &format!("/Users/{}", ids[3]), active(true)).await;
+    eventually("u3 back among the people", || async {
+        let people = directory.people().await;
+        (people["u3"].dn == format!("uid=u3,{PEOPLE}")).then_some(())
+    })
+    .await;
 
     // inetOrgPerson requires sn: a user without a family name is refused
     // (objectClassViolation) and waits in the failure queue.

@@ -528,7 +528,12 @@ impl Connector for LdapConnector {
                 if let Some(manager) = self.manager_dn(object).await? {
                     set(entry::MANAGER, vec![manager]);
                 }
-                if let Some(active) = active {
+                // An attribute says it from the start; Active Directory
+                // decides a new account's userAccountControl itself (disabled
+                // until it has a password), and a move is the container.
+                let by_attribute =
+                    matches!(self.settings.deactivate, Deactivation::Attribute { .. });
+                if let Some(active) = active.filter(|_| by_attribute) {
                     for change in self.activity_changes(None, active) {
                         if let Change::Replace(a, v) = change {
                             set(&a, v);
