@@ -224,6 +224,31 @@ async fn an_ldap_target_is_tested_planned_and_filled_by_a_full_run(backend: Back
         ]
     );
 
+    // A mapping the directory would refuse fails the test of the update,
+    // and nothing changes.
+    let unknown = mapping_file(&MAPPING.replace(
+        r#"{ target = "title", value = "title" },"#,
+        r#"{ target = "shoeSize", value = "title" },"#,
+    ));
+    let no_sn =
+        mapping_file(&MAPPING.replace(r#"{ target = "sn", value = "name.familyName" },"#, ""));
+    for (file, want) in [
+        (&unknown, "the directory has no attribute 'shoeSize'"),
+        (&no_sn, "require 'sn'"),
+    ] {
+        let path = file.path().to_str().unwrap();
+        let out = server.cli(&["target", "update", "dir", "--mapping", path]);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && said.contains(want),
+            "{want}: {said}"
+        );
+        assert_eq!(
+            server.cli_json(&["target", "show", "dir"])["mapping"],
+            shown["mapping"]
+        );
+    }
+
     // Already in the directory: ann (to be linked, not duplicated) and a
     // ghost nothing here accounts for.
     let person = ["inetOrgPerson"];
