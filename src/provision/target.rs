@@ -7,7 +7,9 @@ use anyhow::Context;
 use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::client::{self, ClientOptions};
+use super::client::ClientOptions;
+use super::connector::TargetKind;
+use super::connector::ldap::LdapSettings;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
@@ -155,6 +157,11 @@ impl Default for AllowedActions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TargetSettings {
+    /// What kind of system the target is (settings stored before kinds existed are SCIM).
+    pub kind: TargetKind,
+    /// An LDAP target's own settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldap: Option<LdapSettings>,
     pub auth: String,
     pub resource_types: Vec<String>,
     pub actions: AllowedActions,
@@ -181,6 +188,8 @@ pub struct TargetSettings {
 impl Default for TargetSettings {
     fn default() -> Self {
         Self {
+            kind: TargetKind::Scim,
+            ldap: None,
             auth: "bearer".into(),
             resource_types: vec!["Users".into(), "Groups".into()],
             actions: AllowedActions::default(),
@@ -250,6 +259,7 @@ impl TargetChanges {
                     || s.group_scope != before.settings.group_scope
                     || s.scope_groups != before.settings.scope_groups
                     || s.matching != before.settings.matching
+                    || s.ldap != before.settings.ldap
             })
     }
 }
@@ -268,11 +278,6 @@ fn check_name(name: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
-fn check_url(base_url: &str) -> Result<String, TargetError> {
-    let url = client::check_base_url(base_url).map_err(TargetError::Invalid)?;
-    Ok(url.as_str().trim_end_matches('/').to_string())
-}
-
 /// Validates everything, seals the credentials and stores the target.
 pub fn add(
     store: &dyn SyncStore,
@@ -281,11 +286,15 @@ pub fn add(
 ) -> Result<TargetView, TargetError> {
     let key = key.ok_or(TargetError::NoSecretKey)?;
     check_name(&new.name)?;
-    let base_url = check_url(&new.base_url)?;
-    new.credentials.check().map_err(TargetError::Invalid)?;
-    let mapping = compile_mapping(new.mapping.as_deref())?;
+    let kind = new.settings.kind;
+    let base_url = kind
+        .check_url(&new.base_url)
+        .map_err(TargetError::Invalid)?;
+    check_credentials(kind, &new.credentials)?;
+    let checked = checked_settings(&new.settings, new.credentials.kind())?;
+    let mapping = compile_mapping(&checked, new.mapping.as_deref())?;
     check_scope(new.scope.as_deref())?;
-    let settings = settings_for(&new.settings, new.credentials.kind())?;
+    let settings = encode_settings(&checked)?;
     let id = uuid::Uuid::new_v4().to_string();
     let credentials = seal(key, &new.credentials, &id)?;
     let now = Utc::now().trunc_subsecs(3);
@@ -310,14 +319,25 @@ pub fn add(
     Ok(view(&record)?)
 }
 
-fn compile_mapping(text: Option<&str>) -> Result<Option<String>, TargetError> {
-    match text {
-        Some(text) => {
-            let (file, _) = MappingFile::load(text).map_err(invalid)?;
-            Ok(Some(
-                serde_json::to_string(&file).context("encoding the mapping")?,
-            ))
-        }
+fn check_credentials(kind: TargetKind, credentials: &Credentials) -> Result<(), TargetError> {
+    credentials.check().map_err(TargetError::Invalid)?;
+    kind.check_credentials(credentials)
+        .map_err(TargetError::Invalid)
+}
+
+/// The mapping file as stored (JSON), checked for the target's kind.
+fn compile_mapping(
+    settings: &TargetSettings,
+    text: Option<&str>,
+) -> Result<Option<String>, TargetError> {
+    let (file, _) = settings
+        .kind
+        .mapping(settings, text)
+        .map_err(TargetError::Invalid)?;
+    match file {
+        Some(file) => Ok(Some(
+            serde_json::to_string(&file).context("encoding the mapping")?,
+        )),
         None => Ok(None),
     }
 }
@@ -329,13 +349,16 @@ fn check_scope(scope: Option<&str>) -> Result<(), TargetError> {
     Ok(())
 }
 
-/// The settings checked, with the credentials' auth kind, as stored.
-fn settings_for(settings: &TargetSettings, auth: &str) -> Result<String, TargetError> {
-    let settings = TargetSettings {
+/// The settings checked, with the credentials' auth kind.
+fn checked_settings(settings: &TargetSettings, auth: &str) -> Result<TargetSettings, TargetError> {
+    Ok(TargetSettings {
         auth: auth.to_string(),
         ..check_settings(settings).map_err(invalid)?
-    };
-    Ok(serde_json::to_string(&settings).context("encoding the settings")?)
+    })
+}
+
+fn encode_settings(settings: &TargetSettings) -> Result<String, TargetError> {
+    Ok(serde_json::to_string(settings).context("encoding the settings")?)
 }
 
 fn seal(key: &SecretKey, credentials: &Credentials, id: &str) -> Result<String, TargetError> {
@@ -351,29 +374,43 @@ pub fn apply(
     key: Option<&SecretKey>,
     changes: TargetChanges,
 ) -> Result<TargetRecord, TargetError> {
+    let current: TargetSettings =
+        serde_json::from_str(&record.settings).context("stored settings are corrupt")?;
+    let wanted = changes.settings.as_ref().unwrap_or(&current);
+    let kind = current.kind;
+    if wanted.kind != kind {
+        return Err(TargetError::Invalid(format!(
+            "a target's kind cannot change ({} to {}): add a new target",
+            kind.as_str(),
+            wanted.kind.as_str()
+        )));
+    }
     if let Some(url) = &changes.base_url {
-        record.base_url = check_url(url)?;
+        record.base_url = kind.check_url(url).map_err(TargetError::Invalid)?;
     }
     let new_auth = match changes.credentials {
         Some(c) => {
-            c.check().map_err(TargetError::Invalid)?;
+            check_credentials(kind, &c)?;
             let key = key.ok_or(TargetError::NoSecretKey)?;
             record.credentials = seal(key, &c, &record.id)?;
             Some(c.kind())
         }
         None => None,
     };
-    if let Some(mapping) = &changes.mapping {
-        record.mapping = compile_mapping(mapping.as_deref())?;
-    }
+    let auth = new_auth.unwrap_or(&current.auth);
+    let settings = checked_settings(wanted, auth)?;
+    let stored_mapping = view(&record)?.mapping.map(|m| serde_json::to_string(&m));
+    let mapping_text = match &changes.mapping {
+        Some(mapping) => mapping.clone(),
+        None => stored_mapping.transpose().context("encoding the mapping")?,
+    };
+    // A mapping is checked against the settings it will run with.
+    record.mapping = compile_mapping(&settings, mapping_text.as_deref())?;
     if let Some(scope) = changes.scope {
         check_scope(scope.as_deref())?;
         record.scope = scope;
     }
-    let current: TargetSettings =
-        serde_json::from_str(&record.settings).context("stored settings are corrupt")?;
-    let auth = new_auth.unwrap_or(&current.auth);
-    record.settings = settings_for(changes.settings.as_ref().unwrap_or(&current), auth)?;
+    record.settings = encode_settings(&settings)?;
     record.updated = Utc::now().trunc_subsecs(3);
     Ok(record)
 }
@@ -545,6 +582,12 @@ mod tests {
     fn settings_stored_before_the_scope_options_still_read() {
         let old = r#"{"auth":"bearer","resource_types":["Users"],"matching":"userName"}"#;
         let settings: TargetSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            settings.kind,
+            TargetKind::Scim,
+            "settings from before target kinds"
+        );
+        assert_eq!(settings.ldap, None);
         assert_eq!(settings.group_scope, None);
         assert!(settings.scope_groups.is_empty());
     }

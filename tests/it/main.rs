@@ -26,6 +26,7 @@ mod docs;
 mod email;
 mod groups;
 mod jwt;
+mod ldap_target;
 mod lifecycle;
 mod limits;
 mod listen;

@@ -54,9 +54,11 @@ impl ConnectorError {
     }
 
     /// True when the target could not be reached at all (connection
-    /// refused, DNS, TLS, timeouts): no HTTP answer on the last attempt.
+    /// refused, DNS, TLS, timeouts): no answer on the last attempt (an
+    /// HTTP status or an LDAP result code is an answer).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, ConnectorError::Unavailable { last, .. } if !last.starts_with("HTTP "))
+        matches!(self, ConnectorError::Unavailable { last, .. }
+            if !last.starts_with("HTTP ") && !last.starts_with(super::ldap::ANSWERED))
     }
 
     /// True when trying the same request again later cannot help by itself.

@@ -7,6 +7,8 @@
 //! members as `[{"value": <member id>}]`.
 
 mod error;
+mod kind;
+pub mod ldap;
 pub mod rest;
 pub mod scim;
 pub mod sql;
@@ -16,6 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use error::ConnectorError;
+pub use kind::{DEFAULT_MATCHING, Recording, TargetKind, ldap_endpoint};
 
 use crate::provision::plan::MatchKey;
 use crate::scim::ResourceKind;

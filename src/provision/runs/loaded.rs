@@ -6,10 +6,9 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use crate::crypto::SecretKey;
-use crate::provision::client::{ExchangeSink, RateLimits, ScimClient};
-use crate::provision::connector::Connector;
-use crate::provision::connector::scim::ScimConnector;
-use crate::provision::mapping::{Mapping, MappingFile};
+use crate::provision::client::RateLimits;
+use crate::provision::connector::{Connector, Recording};
+use crate::provision::mapping::Mapping;
 use crate::provision::plan::{MatchKey, PlanOptions};
 use crate::provision::target::{self, TargetSettings};
 use crate::scim::filter::{self, Filter, FilterLimits};
@@ -35,14 +34,10 @@ impl LoadedTarget {
     pub fn load(record: TargetRecord) -> anyhow::Result<Self> {
         let settings: TargetSettings =
             serde_json::from_str(&record.settings).context("stored target settings are corrupt")?;
-        let mapping = match &record.mapping {
-            Some(text) => {
-                let file: MappingFile =
-                    serde_json::from_str(text).context("stored mapping is corrupt")?;
-                Mapping::compile(&file).map_err(|e| anyhow::anyhow!("stored mapping: {e}"))?
-            }
-            None => Mapping::identity(),
-        };
+        let (_, mapping) = settings
+            .kind
+            .mapping(&settings, record.mapping.as_deref())
+            .map_err(|e| anyhow::anyhow!("stored mapping: {e}"))?;
         let user_scope = parse_scope(record.scope.as_deref(), "user")?;
         let group_scope = parse_scope(settings.group_scope.as_deref(), "group")?;
         Ok(Self {
@@ -64,13 +59,18 @@ impl LoadedTarget {
     pub fn plan_options(&self, max_member_ops: usize) -> anyhow::Result<PlanOptions> {
         let user_match = MatchKey::parse(&self.settings.matching)
             .map_err(|m| anyhow::anyhow!("stored matching attribute: {m}"))?;
+        let group_match = self
+            .settings
+            .kind
+            .group_match(&self.settings)
+            .unwrap_or_else(|| PlanOptions::default().group_match);
         Ok(PlanOptions {
             user_match,
+            group_match,
             deprovision: self.settings.deprovision,
             guard: self.settings.guard,
             max_member_ops,
             orphans: self.settings.orphans,
-            ..PlanOptions::default()
         })
     }
 
@@ -82,17 +82,22 @@ impl LoadedTarget {
         &self,
         key: Option<&SecretKey>,
         rates: &RateLimits,
-        recording: Option<(Arc<dyn ExchangeSink>, bool)>,
+        recording: Recording,
     ) -> anyhow::Result<Arc<dyn Connector>> {
         let key = key.context(
             "SCIMHUB_SECRET_KEY (secret_key) must be set to open the target's credentials",
         )?;
-        let mut client = ScimClient::new(target::client_options(key, &self.record)?)
-            .map_err(|e| anyhow::anyhow!("target {:?}: {e}", self.record.name))?
-            .with_rate_limit(rates.for_target(&self.record.id, self.settings.rate_limit));
-        if let Some((sink, dry_run)) = recording {
-            client = client.with_recording(sink, dry_run);
-        }
-        Ok(Arc::new(ScimConnector::new(client)))
+        let credentials = target::credentials(key, &self.record)?;
+        let rate = rates.for_target(&self.record.id, self.settings.rate_limit);
+        self.settings
+            .kind
+            .connector(
+                &self.record.base_url,
+                credentials,
+                &self.settings,
+                rate,
+                recording,
+            )
+            .with_context(|| format!("target {:?}", self.record.name))
     }
 }

@@ -7,6 +7,7 @@ pub mod jwt;
 pub mod live;
 pub mod poll;
 pub mod postgres;
+pub mod slapd;
 pub mod smtp;
 
 pub use app::{Backend, TestApp};
@@ -62,5 +63,30 @@ macro_rules! on_both_backends {
     };
     ($($name:ident),* $(,)?) => {
         $crate::on_both_backends!(config = |_| {}; $($name),*);
+    };
+}
+
+/// Runs each listed `async fn name(backend: Backend)` (a live scenario
+/// that starts its own source) once with an SQLite source and once with a
+/// PostgreSQL one.
+#[macro_export]
+macro_rules! on_both_sources {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
     };
 }
