@@ -139,11 +139,18 @@ pub(super) struct CredentialArgs {
     /// OAuth scope to ask for (space-separated).
     #[arg(long, value_name = "SCOPE", requires = "oauth_token_url")]
     oauth_scope: Option<String>,
+    /// No credentials: a SQL target whose database trusts the connection.
+    #[arg(long, conflicts_with_all = ["token", "basic_user", "oauth_token_url"])]
+    no_credentials: bool,
 }
 
 /// Every non-secret setting; on `update` only those given change.
 #[derive(Debug, Args)]
 pub(super) struct SettingsArgs {
+    /// A SQL or REST target's own settings: a TOML or JSON file with a
+    /// `[sql]` or `[rest]` section (see docs/connectors.md).
+    #[arg(long, value_name = "FILE")]
+    connector_settings: Option<PathBuf>,
     /// SCIM filter choosing the groups to provision. Default: all groups.
     #[arg(long, value_name = "FILTER")]
     group_scope: Option<String>,
@@ -253,6 +260,10 @@ enum Kind {
     Scim,
     /// An LDAP directory (OpenLDAP, Active Directory, …).
     Ldap,
+    /// Tables in a PostgreSQL or SQLite database.
+    Sql,
+    /// A JSON API of its own, driven by request templates.
+    Rest,
 }
 
 #[derive(Debug, Args)]
@@ -374,12 +385,16 @@ fn credentials(a: &CredentialArgs) -> anyhow::Result<Option<Value>> {
         return Ok(Some(json!({"kind": "oauth2", "token_url": token_url,
             "client_id": client_id, "client_secret": client_secret, "scope": a.oauth_scope})));
     }
+    if a.no_credentials {
+        return Ok(Some(json!({"kind": "none"})));
+    }
     Ok(secret(&a.token, TOKEN_ENV).map(|token| json!({"kind": "bearer", "token": token})))
 }
 
 const NO_CREDENTIALS: &str = "give the target's credentials: --token (or SCIMHUB_TARGET_TOKEN), \
      --basic-user with --basic-password, or --oauth-token-url with --client-id and --client-secret \
-     (an LDAP target: --bind-dn with --bind-password)";
+     (an LDAP target: --bind-dn with --bind-password; a SQL target: a database user with \
+     --basic-user and --basic-password, or --no-credentials)";
 
 fn headers(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
     let mut out = Map::new();
@@ -530,7 +545,35 @@ fn all_settings(general: &SettingsArgs, ldap: &LdapArgs) -> anyhow::Result<Value
     if let (Some(ldap), Some(s)) = (ldap_settings(ldap)?, settings.as_object_mut()) {
         s.insert("ldap".into(), ldap);
     }
+    if let (Some(path), Some(s)) = (&general.connector_settings, settings.as_object_mut()) {
+        s.extend(connector_settings(path)?);
+    }
     Ok(settings)
+}
+
+/// The `[sql]` or `[rest]` section of a settings file (TOML or JSON).
+fn connector_settings(path: &PathBuf) -> anyhow::Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read connector settings file {}", path.display()))?;
+    let parsed: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid JSON", path.display()))?
+    } else {
+        toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display()))?
+    };
+    let Value::Object(sections) = parsed else {
+        bail!("{}: expected a [sql] or [rest] section", path.display());
+    };
+    if let Some(other) = sections
+        .keys()
+        .find(|k| !matches!(k.as_str(), "sql" | "rest"))
+    {
+        bail!(
+            "{}: unknown section [{other}]: the file holds a [sql] or [rest] section",
+            path.display()
+        );
+    }
+    Ok(sections)
 }
 
 fn read_mapping(path: &PathBuf) -> anyhow::Result<String> {
@@ -550,6 +593,8 @@ fn add_body(a: &AddArgs) -> anyhow::Result<Value> {
         let word = match kind {
             Kind::Scim => "scim",
             Kind::Ldap => "ldap",
+            Kind::Sql => "sql",
+            Kind::Rest => "rest",
         };
         body["settings"]["kind"] = json!(word);
     }

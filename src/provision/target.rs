@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::client::ClientOptions;
 use super::connector::TargetKind;
 use super::connector::ldap::LdapSettings;
+use super::connector::rest::RestSettings;
+use super::connector::sql::SqlSettings;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
@@ -77,6 +79,9 @@ pub enum Credentials {
         client_secret: String,
         scope: Option<String>,
     },
+    /// Nothing to present: a database that trusts the connection (SQL
+    /// targets only; every HTTP and LDAP target needs credentials).
+    None,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -85,6 +90,7 @@ impl std::fmt::Debug for Credentials {
             Credentials::Bearer { .. } => f.write_str("Bearer(redacted)"),
             Credentials::Basic { .. } => f.write_str("Basic(redacted)"),
             Credentials::OAuth2 { .. } => f.write_str("OAuth2(redacted)"),
+            Credentials::None => f.write_str("None"),
         }
     }
 }
@@ -95,6 +101,7 @@ impl Credentials {
             Credentials::Bearer { .. } => "bearer",
             Credentials::Basic { .. } => "basic",
             Credentials::OAuth2 { .. } => "oauth2",
+            Credentials::None => "none",
         }
     }
 
@@ -128,7 +135,7 @@ impl Credentials {
                 }
                 Ok(())
             }
-            Credentials::Bearer { .. } | Credentials::Basic { .. } => Ok(()),
+            Credentials::Bearer { .. } | Credentials::Basic { .. } | Credentials::None => Ok(()),
         }
     }
 }
@@ -162,6 +169,12 @@ pub struct TargetSettings {
     /// An LDAP target's own settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ldap: Option<LdapSettings>,
+    /// A SQL target's tables and columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<SqlSettings>,
+    /// A REST target's request templates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rest: Option<RestSettings>,
     pub auth: String,
     pub resource_types: Vec<String>,
     pub actions: AllowedActions,
@@ -190,6 +203,8 @@ impl Default for TargetSettings {
         Self {
             kind: TargetKind::Scim,
             ldap: None,
+            sql: None,
+            rest: None,
             auth: "bearer".into(),
             resource_types: vec!["Users".into(), "Groups".into()],
             actions: AllowedActions::default(),

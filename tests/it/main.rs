@@ -42,6 +42,7 @@ mod rate_limit;
 mod realtime;
 mod rest_connector;
 mod sql_connector;
+mod sql_target;
 mod sync;
 mod sync_faults;
 mod target_test;

@@ -80,6 +80,11 @@ impl Auth {
                 cached: Mutex::new(None),
                 in_form: AtomicBool::new(false),
             })),
+            Credentials::None => {
+                return Err(ConnectorError::Config(
+                    "an HTTP target needs credentials (a token, basic or OAuth2)".into(),
+                ));
+            }
         })
     }
 

@@ -11,10 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::Connector;
 use super::ldap::{self, LdapConnector, LdapSettings};
+use super::recorded::Recorded;
+use super::rest::RestConnector;
 use super::scim::ScimConnector;
+use super::sql::SqlConnector;
 use crate::provision::client::{self, ClientOptions, ExchangeSink, RateLimiter, ScimClient};
 use crate::provision::mapping::{Base, Mapping, MappingFile, Required};
-use crate::provision::plan::MatchKey;
+use crate::provision::plan::{DeprovisionMode, MatchKey};
 use crate::provision::target::{Credentials, TargetSettings};
 use crate::scim::ResourceKind;
 
@@ -26,6 +29,10 @@ pub enum TargetKind {
     Scim,
     /// An LDAP directory: OpenLDAP, Active Directory, …
     Ldap,
+    /// Tables in a PostgreSQL or SQLite database (a system without an API).
+    Sql,
+    /// A JSON API of its own (an IM tool's contacts API, an in-house app).
+    Rest,
 }
 
 /// What `target add` matches users on unless told otherwise.
@@ -39,24 +46,38 @@ impl TargetKind {
         match self {
             TargetKind::Scim => "scim",
             TargetKind::Ldap => "ldap",
+            TargetKind::Sql => "sql",
+            TargetKind::Rest => "rest",
         }
     }
 
     /// The target's URL checked, without a trailing slash.
     pub fn check_url(self, text: &str) -> Result<String, String> {
         match self {
-            TargetKind::Scim => {
+            TargetKind::Scim | TargetKind::Rest => {
                 let url = client::check_base_url(text)?;
                 Ok(url.as_str().trim_end_matches('/').to_string())
             }
             TargetKind::Ldap => ldap_url(text),
+            TargetKind::Sql => sql_url(text),
         }
     }
 
     /// Why these credentials cannot work for this kind of target.
     pub fn check_credentials(self, credentials: &Credentials) -> Result<(), String> {
         match (self, credentials) {
-            (TargetKind::Scim, _) | (TargetKind::Ldap, Credentials::Basic { .. }) => Ok(()),
+            (TargetKind::Sql, Credentials::None | Credentials::Basic { .. }) => Ok(()),
+            (TargetKind::Sql, _) => Err(
+                "a SQL target logs in with a database user and password (--basic-user and \
+                 --basic-password) or with none (--no-credentials)"
+                    .into(),
+            ),
+            (_, Credentials::None) => Err(format!(
+                "a {} target needs credentials",
+                self.as_str().to_uppercase()
+            )),
+            (TargetKind::Scim | TargetKind::Rest, _)
+            | (TargetKind::Ldap, Credentials::Basic { .. }) => Ok(()),
             (TargetKind::Ldap, _) => Err(
                 "an LDAP target binds with a DN and a password: --bind-dn and --bind-password \
                  (credentials of kind basic)"
@@ -67,10 +88,58 @@ impl TargetKind {
 
     /// The kind's own settings checked; the target's settings made canonical.
     pub fn check_settings(self, mut settings: TargetSettings) -> anyhow::Result<TargetSettings> {
+        let sections = [
+            (TargetKind::Ldap, settings.ldap.is_some()),
+            (TargetKind::Sql, settings.sql.is_some()),
+            (TargetKind::Rest, settings.rest.is_some()),
+        ];
+        for (kind, present) in sections {
+            if present && kind != self {
+                let name = kind.as_str();
+                bail!("{name} settings are for {name} targets (--kind {name})");
+            }
+        }
+        let groups = settings
+            .resource_types
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case("Groups"));
+        let deactivates = settings.deprovision == DeprovisionMode::Deactivate;
         match self {
-            TargetKind::Scim => {
-                if settings.ldap.is_some() {
-                    bail!("ldap settings are for LDAP targets (--kind ldap)");
+            TargetKind::Scim => {}
+            TargetKind::Sql => {
+                let Some(sql) = &settings.sql else {
+                    bail!(
+                        "a SQL target needs its tables: the sql section of --connector-settings \
+                         (see docs/connectors.md)"
+                    );
+                };
+                sql.check().map_err(anyhow::Error::msg)?;
+                if groups && sql.groups.is_none() {
+                    bail!(
+                        "syncing Groups needs sql.groups and sql.memberships (or --resource-types Users)"
+                    );
+                }
+                if deactivates && sql.users.active_column.is_none() {
+                    bail!(
+                        "deprovision = deactivate needs sql.users.active_column (or --deprovision delete)"
+                    );
+                }
+            }
+            TargetKind::Rest => {
+                let Some(rest) = &settings.rest else {
+                    bail!(
+                        "a REST target needs its request templates: the rest section of \
+                         --connector-settings (see docs/connectors.md)"
+                    );
+                };
+                rest.check().map_err(anyhow::Error::msg)?;
+                if groups && rest.groups.is_none() {
+                    bail!("syncing Groups needs rest.groups (or --resource-types Users)");
+                }
+                if deactivates && rest.users.deactivate.is_none() {
+                    bail!(
+                        "deprovision = deactivate needs rest.users.deactivate (or --deprovision delete)"
+                    );
                 }
             }
             TargetKind::Ldap => {
@@ -101,6 +170,22 @@ impl TargetKind {
                     Ok((Some(file), mapping))
                 }
             },
+            TargetKind::Sql | TargetKind::Rest => {
+                let text = text.ok_or_else(|| {
+                    format!(
+                        "a {} target needs a mapping (--mapping FILE) from scimhub's attributes \
+                         to the system's (see docs/connectors.md)",
+                        self.as_str().to_uppercase()
+                    )
+                })?;
+                let file = MappingFile::parse(text).map_err(|e| e.to_string())?;
+                let nothing_more = |_| Required {
+                    attributes: Vec::new(),
+                    why: String::new(),
+                };
+                let mapping = own_vocabulary(self, settings, &file, &nothing_more)?;
+                Ok((Some(file), mapping))
+            }
             TargetKind::Ldap => {
                 let text = text.ok_or(
                     "an LDAP target needs a mapping (--mapping FILE) from scimhub's attributes \
@@ -118,7 +203,7 @@ impl TargetKind {
     /// `displayName`, the plan's default.
     pub fn group_match(self, settings: &TargetSettings) -> Option<MatchKey> {
         match self {
-            TargetKind::Scim => None,
+            TargetKind::Scim | TargetKind::Sql | TargetKind::Rest => None,
             TargetKind::Ldap => {
                 let template = settings.ldap.as_ref()?.group_template().ok()?;
                 MatchKey::parse(template.rdn_attribute()).ok()
@@ -153,8 +238,73 @@ impl TargetKind {
                 }
                 Ok(Arc::new(connector))
             }
+            TargetKind::Sql => {
+                let sql = settings
+                    .sql
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("the target has no sql settings"))?;
+                let login = match credentials {
+                    Credentials::Basic { username, password } => Some((username, password)),
+                    _ => None,
+                };
+                let connector: Arc<dyn Connector> = Arc::new(SqlConnector::new(url, login, sql));
+                Ok(recorded(connector, recording))
+            }
+            TargetKind::Rest => {
+                let rest = settings
+                    .rest
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("the target has no rest settings"))?;
+                let options = ClientOptions::for_target(url, credentials, settings);
+                let mut client = ScimClient::new(options)?.with_rate_limit(rate);
+                if let Some((sink, dry_run)) = recording {
+                    client = client.with_recording(sink, dry_run);
+                }
+                Ok(Arc::new(RestConnector::new(client, rest)))
+            }
         }
     }
+}
+
+/// The connector with on-demand provisioning's record around it, when asked.
+fn recorded(connector: Arc<dyn Connector>, recording: Recording) -> Arc<dyn Connector> {
+    match recording {
+        Some((sink, dry_run)) => Arc::new(Recorded::new(connector, sink, dry_run)),
+        None => connector,
+    }
+}
+
+/// A database URL: `postgres://host[:port]/db` (the password goes in the
+/// credentials) or `sqlite:///path/to/file.db`.
+fn sql_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if let Some(path) = text.strip_prefix("sqlite://") {
+        if path.is_empty() || path == ":memory:" {
+            return Err(format!(
+                "{text:?}: name the database file, sqlite:///path/to/file.db"
+            ));
+        }
+        return Ok(text.to_string());
+    }
+    let url = url::Url::parse(text).map_err(|_| format!("{text:?} is not a URL"))?;
+    if !matches!(url.scheme(), "postgres" | "postgresql")
+        || url.host_str().is_none_or(str::is_empty)
+    {
+        return Err(format!(
+            "a SQL target's URL is postgres://host[:port]/database or sqlite:///path/file.db, got {text:?}"
+        ));
+    }
+    if url.password().is_some() {
+        return Err(format!(
+            "{text:?}: the password belongs in --basic-password (stored encrypted), not in the URL"
+        ));
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err(format!(
+            "{text:?}: name the database, postgres://host/database"
+        ));
+    }
+    Ok(text.to_string())
 }
 
 /// How an LDAP target is reached and bound to.
@@ -197,50 +347,66 @@ fn ldap_url(text: &str) -> Result<String, String> {
     Ok(text.to_string())
 }
 
-/// An LDAP target's mapping: each synced section written out from
-/// `base = "none"` (the identity base copies SCIM attributes, which a
-/// directory does not have) and setting what its DN template names.
-fn ldap_mapping(
+/// Whether the target syncs this kind of object.
+fn syncs(settings: &TargetSettings, kind: ResourceKind) -> bool {
+    settings
+        .resource_types
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(kind.endpoint()))
+}
+
+/// The mapping of a target with its own vocabulary (a directory, tables, an
+/// API): each synced section written out from `base = "none"` (the identity
+/// base copies SCIM attributes, which such a system does not have) and
+/// setting what `required` names.
+fn own_vocabulary(
+    target: TargetKind,
     settings: &TargetSettings,
-    ldap: &LdapSettings,
     file: &MappingFile,
+    required: &dyn Fn(ResourceKind) -> Required,
 ) -> Result<Mapping, String> {
-    let syncs = |kind: ResourceKind| {
-        settings
-            .resource_types
-            .iter()
-            .any(|t| t.eq_ignore_ascii_case(kind.endpoint()))
-    };
+    let what = target.as_str().to_uppercase();
     for (kind, section, name) in [
         (ResourceKind::User, &file.users, "users"),
         (ResourceKind::Group, &file.groups, "groups"),
     ] {
-        if !syncs(kind) {
+        if !syncs(settings, kind) {
             continue;
         }
         match section {
             None => {
                 return Err(format!(
-                    "invalid mapping: an LDAP target needs a [{name}] section (base = \"none\" \
-                     and rules naming the directory's attributes)"
+                    "invalid mapping: an {what} target needs a [{name}] section (base = \"none\" \
+                     and rules naming the system's attributes)"
                 ));
             }
             Some(s) if s.base == Base::Identity => {
                 return Err(format!(
-                    "invalid mapping: [{name}] of an LDAP target starts from base = \"none\": \
-                     the identity base copies SCIM attributes, which a directory does not have"
+                    "invalid mapping: [{name}] of an {what} target starts from base = \"none\": \
+                     the identity base copies SCIM attributes, which the system does not have"
                 ));
             }
             Some(_) => {}
         }
     }
+    Mapping::compile_requiring(file, required).map_err(|e| e.to_string())
+}
+
+/// An LDAP target's mapping also sets what its DN templates name.
+fn ldap_mapping(
+    settings: &TargetSettings,
+    ldap: &LdapSettings,
+    file: &MappingFile,
+) -> Result<Mapping, String> {
     let required = |kind: ResourceKind| {
         let template = match kind {
             ResourceKind::User => ldap.user_template(),
             ResourceKind::Group => ldap.group_template(),
         };
         let attributes = match template {
-            Ok(t) if syncs(kind) => t.attributes().iter().map(|a| a.to_string()).collect(),
+            Ok(t) if syncs(settings, kind) => {
+                t.attributes().iter().map(|a| a.to_string()).collect()
+            }
             _ => Vec::new(),
         };
         Required {
@@ -248,7 +414,7 @@ fn ldap_mapping(
             why: "the target's DN template names".into(),
         }
     };
-    Mapping::compile_requiring(file, &required).map_err(|e| e.to_string())
+    own_vocabulary(TargetKind::Ldap, settings, file, &required)
 }
 
 #[cfg(test)]

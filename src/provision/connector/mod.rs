@@ -7,8 +7,11 @@
 //! members as `[{"value": <member id>}]`.
 
 mod error;
+mod journal;
 mod kind;
 pub mod ldap;
+mod manager_field;
+mod recorded;
 pub mod rest;
 pub mod scim;
 pub mod sql;
@@ -89,6 +92,16 @@ pub trait Connector: Send + Sync {
 
     /// Removes the object; an object already gone counts as removed.
     async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ConnectorError>;
+
+    /// The fields of a mapped object the system has no place for (the
+    /// target test reports them); systems without a schema know of none.
+    async fn unknown_fields(
+        &self,
+        _kind: ResourceKind,
+        _object: &Value,
+    ) -> Result<Vec<String>, ConnectorError> {
+        Ok(Vec::new())
+    }
 
     /// Adds and removes members of a group (at most `member_batch` in all).
     async fn change_members(

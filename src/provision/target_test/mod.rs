@@ -5,6 +5,7 @@
 //! local resources (an LDAP target: `ldap`). Each request is tried once, so
 //! the report says what happened rather than what a retry hid.
 
+mod generic;
 mod ldap;
 mod report;
 
@@ -118,6 +119,7 @@ pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestRe
     match subject.settings.kind {
         TargetKind::Scim => test_scim(subject, store).await,
         TargetKind::Ldap => ldap::test(subject, store).await,
+        TargetKind::Sql | TargetKind::Rest => generic::test(subject, store).await,
     }
 }
 

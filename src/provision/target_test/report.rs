@@ -40,6 +40,10 @@ impl Step {
         Step::Mapping,
     ];
 
+    /// A SQL or REST target's steps: reached through its connector, and
+    /// the mapping tried on local resources.
+    pub const CONNECTOR: [Step; 3] = [Step::Reachability, Step::Authentication, Step::Mapping];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Reachability => "reachability",

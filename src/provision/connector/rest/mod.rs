@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 
 pub use self::settings::{Endpoints, ErrorFormat, RequestTemplate, RestSettings};
 use self::template::Values;
-use super::{Capabilities, Connector, ConnectorError};
+use super::{Capabilities, Connector, ConnectorError, manager_field};
 use crate::provision::client::{AnswerCheck, AnswerFault, ScimClient};
 use crate::provision::plan::MatchKey;
 use crate::scim::ResourceKind;
@@ -57,9 +57,11 @@ impl RestConnector {
     ) -> Result<(u16, Value), ConnectorError> {
         let method = Method::from_bytes(request.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| ConnectorError::Config(format!("bad method {:?}", request.method)))?;
+        let object = object
+            .map(|o| manager_field::outgoing(o, self.settings.users.manager_field.as_deref()));
         let body = match (&request.body, object_by_default) {
-            (Some(template), _) => Some(values.body(template, object)),
-            (None, true) => object.cloned(),
+            (Some(template), _) => Some(values.body(template, object.as_ref())),
+            (None, true) => object,
             (None, false) => None,
         };
         let answer = self
@@ -110,6 +112,7 @@ fn engine_object(e: &Endpoints, raw: &Value) -> Option<Value> {
             .collect();
         fields.insert("members".into(), Value::Array(members));
     }
+    manager_field::incoming(&mut object, e.manager_field.as_deref());
     Some(object)
 }
 

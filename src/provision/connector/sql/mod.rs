@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use self::db::{Column, Db, Param, param, quoted};
 pub use self::settings::{MembershipSettings, SqlSettings, TableSettings};
-use super::{Capabilities, Connector, ConnectorError};
+use super::{Capabilities, Connector, ConnectorError, manager_field};
 use crate::blocking::blocking;
 use crate::provision::plan::MatchKey;
 use crate::scim::ResourceKind;
@@ -139,7 +139,9 @@ fn id_text(value: &Value) -> Option<String> {
 fn object(mut row: Map<String, Value>, t: &TableSettings) -> Option<Value> {
     let id = row.get(&t.id_column).and_then(id_text)?;
     row.insert("id".into(), Value::String(id));
-    Some(Value::Object(row))
+    let mut object = Value::Object(row);
+    manager_field::incoming(&mut object, t.manager_column.as_deref());
+    Some(object)
 }
 
 /// The mapped object's columns that the table has (`id` stands for the key column).
@@ -150,11 +152,18 @@ fn values(
     only: Option<&[String]>,
 ) -> Result<Vec<(String, Value)>, ConnectorError> {
     let mut out = Vec::new();
+    let object = match &t.manager_column {
+        Some(column) => manager_field::outgoing(object, Some(column)),
+        None => object.clone(),
+    };
     for (key, value) in object.as_object().into_iter().flatten() {
         if key == "id" || key.eq_ignore_ascii_case("schemas") {
             continue;
         }
-        if only.is_some_and(|o| !o.iter().any(|n| n == key)) {
+        let named = |n: &String| {
+            n == key || (Some(key) == t.manager_column.as_ref() && n.starts_with("urn:"))
+        };
+        if only.is_some_and(|o| !o.iter().any(named)) {
             continue;
         }
         if !columns.contains_key(key) {
@@ -486,6 +495,32 @@ impl Connector for SqlConnector {
                 // A row already gone counts as deleted.
                 db.execute(sql, &[Some(id.clone())]).map(drop)
             })
+        })
+        .await
+    }
+
+    async fn unknown_fields(
+        &self,
+        kind: ResourceKind,
+        object: &Value,
+    ) -> Result<Vec<String>, ConnectorError> {
+        let object = object.clone();
+        self.with_db(move |open, s| {
+            let t = table(s, kind)?.clone();
+            let columns = open.columns(&t.table)?;
+            let object = match &t.manager_column {
+                Some(column) => manager_field::outgoing(&object, Some(column)),
+                None => object,
+            };
+            Ok(object
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+                .filter(|k| *k != "id" && !k.eq_ignore_ascii_case("schemas"))
+                .filter(|k| !columns.contains_key(*k))
+                .cloned()
+                .collect())
         })
         .await
     }

@@ -1,7 +1,7 @@
-//! On-demand provisioning's record of the LDAP operations (operation, DN,
-//! changes, outcome), and its dry run: writes are recorded as "would send"
-//! and not sent; an entry the dry run would add gets a made-up id and is
-//! read back from here.
+//! On-demand provisioning's record of a connector's operations (operation,
+//! object, changes, outcome) for systems that do not speak HTTP, and its dry
+//! run: writes are recorded as "would send" and not sent; an object the dry
+//! run would add gets a made-up id and is read back from here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
