@@ -9,12 +9,14 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+mod console;
 mod email;
 #[cfg(test)]
 mod reference;
 mod tls;
 mod values;
 mod webhooks;
+pub use console::ConsoleConfig;
 pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
 pub use tls::TlsConfig;
 pub use webhooks::{NotifyEndpoint, WebhookConfig};
@@ -193,6 +195,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Operator notifications by e-mail (`[email]`).
     pub email: EmailConfig,
+    /// The web console at `/console` (`[console]`).
+    pub console: ConsoleConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -230,6 +234,7 @@ impl Default for Config {
             notify: Vec::new(),
             webhooks: WebhookConfig::default(),
             email: EmailConfig::default(),
+            console: ConsoleConfig::default(),
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
@@ -445,6 +450,7 @@ impl Config {
                 n if n.starts_with("WEBHOOK_") => self.webhooks.apply_env(key, n, value)?,
                 n if n.starts_with("EMAIL_") => self.email.apply_env(key, n, value)?,
                 n if n.starts_with("TLS_") => self.tls.apply_env(key, n, value)?,
+                n if n.starts_with("CONSOLE_") => self.console.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -495,6 +501,7 @@ impl Config {
             );
         }
         self.webhooks.check()?;
+        self.console.check()?;
         webhooks::check_endpoints(&self.notify, crate::provision::webhook::EVENT_TYPES)?;
         self.email.check(crate::provision::webhook::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {

@@ -237,3 +237,13 @@ diesel::table! {
         created -> Timestamp,
     }
 }
+
+diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Text,
+        actor -> Text,
+        token_id -> Nullable<Text>,
+        created -> Timestamp,
+        last_seen -> Timestamp,
+    }
+}
