@@ -15,11 +15,6 @@ pub fn config() -> web::FormConfig {
         })
 }
 
-/// A checkbox: present (any value) is on.
-pub fn checked(value: &Option<String>) -> bool {
-    value.is_some()
-}
-
 /// A text field: `None` when blank.
 pub fn given(value: &str) -> Option<String> {
     let v = value.trim();

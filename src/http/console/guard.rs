@@ -9,7 +9,7 @@ use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 
-use super::page::{ConsoleError, Signed, see_other, segment, with_notice};
+use super::page::{ConsoleError, Signed, see_other, segment};
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::scim::ScimError;
@@ -170,11 +170,4 @@ pub fn session_cookie(secret: String, secure: bool) -> actix_web::cookie::Cookie
         .secure(secure)
         .same_site(actix_web::cookie::SameSite::Strict)
         .finish()
-}
-
-/// A redirect to the sign-in page saying the session ended.
-pub fn to_sign_in() -> actix_web::HttpResponse {
-    let mut res = see_other(with_notice("/console/sign-in", "session-ended"));
-    let _ = res.add_cookie(&cleared_cookie());
-    res
 }
