@@ -20,6 +20,7 @@ mod chaos;
 mod cli;
 mod client;
 mod conformance;
+mod console;
 mod crash;
 mod discovery;
 mod docs;
