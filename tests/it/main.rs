@@ -21,6 +21,7 @@ mod cli;
 mod client;
 mod conformance;
 mod console;
+mod console_browser;
 mod crash;
 mod discovery;
 mod docs;

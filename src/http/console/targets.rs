@@ -83,6 +83,7 @@ struct TargetForm {
     deprovision: String,
     guard_percent: String,
     guard_min: String,
+    rate_limit: String,
     test: Option<String>,
 }
 
@@ -112,6 +113,7 @@ impl TargetForm {
             deprovision: wire_name(&s.deprovision),
             guard_percent: s.guard.max_percent.to_string(),
             guard_min: s.guard.min_count.to_string(),
+            rate_limit: s.rate_limit.map(|r| r.to_string()).unwrap_or_default(),
             test: on(true),
             ..Self::default()
         }
@@ -177,7 +179,12 @@ impl TargetForm {
             .trim()
             .parse()
             .map_err(|_| "Deletion guard: the minimum is a whole number, e.g. 10.".to_string())?;
+        let rate_limit: Option<u32> = given(&self.rate_limit)
+            .map(|r| r.parse())
+            .transpose()
+            .map_err(|_| "Rate limit: a whole number of requests per second, or blank.".to_string())?;
         Ok(json!({
+            "rate_limit": rate_limit,
             "resource_types": types,
             "matching": given(&self.matching).unwrap_or_else(|| "userName".into()),
             "actions": {

@@ -2,6 +2,7 @@
 //! macro that runs each test on both backends.
 
 pub mod app;
+pub mod browser;
 pub mod console;
 pub mod jwt;
 pub mod live;
