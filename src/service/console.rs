@@ -218,7 +218,10 @@ mod tests {
         assert!(!session.csrf_matches(&csrf_token(&b)));
         assert!(!session.csrf_matches(""));
         assert_ne!(session.csrf, a, "the token is not the cookie's secret");
-        assert_ne!(session.id_hash, a, "the stored id is not the cookie's secret");
+        assert_ne!(
+            session.id_hash, a,
+            "the stored id is not the cookie's secret"
+        );
     }
 
     #[test]

@@ -48,7 +48,11 @@ fn state(app: &TestApp) -> impl PartialEq + std::fmt::Debug {
         .into_iter()
         .map(|t| (t.name, t.revoked.is_some()))
         .collect();
-    (app.snapshot(), tokens, app.hooks.list_subscriptions().unwrap().len())
+    (
+        app.snapshot(),
+        tokens,
+        app.hooks.list_subscriptions().unwrap().len(),
+    )
 }
 
 async fn audit(app: &TestApp) -> Vec<AuditRecord> {
@@ -108,7 +112,12 @@ async fn every_console_route_needs_a_session(app: TestApp) {
                 let to = page.header("location").unwrap();
                 assert!(to.starts_with("/console/sign-in?next=%2Fconsole"), "{to}");
             } else {
-                assert_eq!(page.status, StatusCode::FORBIDDEN, "{} {path} with {who}", rule.method);
+                assert_eq!(
+                    page.status,
+                    StatusCode::FORBIDDEN,
+                    "{} {path} with {who}",
+                    rule.method
+                );
                 assert!(page.body.contains("sign in again"), "{}", page.body);
             }
         }
@@ -117,7 +126,10 @@ async fn every_console_route_needs_a_session(app: TestApp) {
     let signed = ConsoleClient::signed_in(&app.base, &admin).await;
     let mut other = ConsoleClient::signed_in(&app.base, &admin).await;
     other.cookie = signed.cookie.clone();
-    for rule in routes.iter().filter(|r| r.method != actix_web::http::Method::GET) {
+    for rule in routes
+        .iter()
+        .filter(|r| r.method != actix_web::http::Method::GET)
+    {
         let path = concrete(rule, &victim, "x");
         let missing = signed.post_raw(&path, &[]).await;
         let foreign = other.post(&path, &[]).await;
@@ -158,7 +170,10 @@ async fn forms_without_the_sessions_token_change_nothing(app: TestApp) {
     let refused = [
         console.post_raw("/console/tokens", &form).await,
         console
-            .post_raw("/console/tokens", &[("csrf", "forged"), ("name", "ci-bot"), ("admin", "on")])
+            .post_raw(
+                "/console/tokens",
+                &[("csrf", "forged"), ("name", "ci-bot"), ("admin", "on")],
+            )
             .await,
     ];
     for page in refused {
@@ -169,13 +184,20 @@ async fn forms_without_the_sessions_token_change_nothing(app: TestApp) {
     // Control: the same form with the token creates it, shown once.
     let page = console.post("/console/tokens", &form).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("id=\"new-token-secret\">scimhub_"), "{}", page.body);
+    assert!(
+        page.body.contains("id=\"new-token-secret\">scimhub_"),
+        "{}",
+        page.body
+    );
     assert_eq!(page.header("cache-control"), Some("no-store"));
     let listed = console.get("/console/tokens").await;
     assert!(listed.body.contains("ci-bot") && !listed.body.contains("new-token-secret"));
     let rows = audit(&app).await;
     let created = rows.iter().find(|r| r.event == "token.create").unwrap();
-    assert_eq!(created.actor, "console:ops", "audited with the signed-in actor");
+    assert_eq!(
+        created.actor, "console:ops",
+        "audited with the signed-in actor"
+    );
 }
 
 async fn sessions_end_when_idle(app: TestApp) {
@@ -188,12 +210,17 @@ async fn sessions_end_when_idle(app: TestApp) {
     let db = DieselStore::open(&app.database_url, 1).unwrap();
     eventually("the session to be idle for its timeout", || async {
         let session = db.find_session(&hash).unwrap()?;
-        (chrono::Utc::now() - session.last_seen > chrono::Duration::milliseconds(1100)).then_some(())
+        (chrono::Utc::now() - session.last_seen > chrono::Duration::milliseconds(1100))
+            .then_some(())
     })
     .await;
     let page = console.get("/console/users").await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "the idle session ended");
-    assert!(page.header("location").unwrap().starts_with("/console/sign-in"));
+    assert!(
+        page.header("location")
+            .unwrap()
+            .starts_with("/console/sign-in")
+    );
     assert!(db.find_session(&hash).unwrap().is_none(), "and is gone");
     // Signing in again works.
     ConsoleClient::signed_in(&app.base, &admin).await;
@@ -224,16 +251,33 @@ async fn sessions_end_with_their_token(app: TestApp) {
         .find(|t| t.name == "ops")
         .unwrap()
         .id;
-    let page = other.post(&format!("/console/tokens/{id}/revoke"), &[]).await;
+    let page = other
+        .post(&format!("/console/tokens/{id}/revoke"), &[])
+        .await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
-    assert_eq!(page.header("location"), Some("/console/tokens?notice=token-revoked"));
+    assert_eq!(
+        page.header("location"),
+        Some("/console/tokens?notice=token-revoked")
+    );
     let page = console.get("/console").await;
-    assert_eq!(page.status, StatusCode::SEE_OTHER, "a revoked token's session ends at once");
+    assert_eq!(
+        page.status,
+        StatusCode::SEE_OTHER,
+        "a revoked token's session ends at once"
+    );
     let page = ConsoleClient::new(&app.base).sign_in(&admin).await;
     assert_eq!(page.status, StatusCode::UNAUTHORIZED);
-    let revoked = audit(&app).await.into_iter().find(|r| r.event == "token.revoke").unwrap();
+    let revoked = audit(&app)
+        .await
+        .into_iter()
+        .find(|r| r.event == "token.revoke")
+        .unwrap();
     assert_eq!(revoked.actor, "console:lead");
-    assert_eq!(other.get("/console").await.status, StatusCode::OK, "the other session lives on");
+    assert_eq!(
+        other.get("/console").await.status,
+        StatusCode::OK,
+        "the other session lives on"
+    );
 }
 
 async fn sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(app: TestApp) {
@@ -252,14 +296,23 @@ async fn sign_in_sets_a_strict_cookie_and_sign_out_ends_the_session(app: TestApp
     let db = DieselStore::open(&app.database_url, 1).unwrap();
     assert!(db.find_session(secret).unwrap().is_none());
     let hash = scimhub::service::tokens::hash_secret(secret);
-    assert_eq!(db.find_session(&hash).unwrap().unwrap().actor, "console:ops");
+    assert_eq!(
+        db.find_session(&hash).unwrap().unwrap().actor,
+        "console:ops"
+    );
     let overview = console.get("/console").await;
-    assert!(overview.body.contains("console:ops"), "the page names the actor");
+    assert!(
+        overview.body.contains("console:ops"),
+        "the page names the actor"
+    );
     assert!(!overview.body.contains(secret) && !overview.body.contains(&admin));
 
     let out = console.post("/console/sign-out", &[]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(out.header("location"), Some("/console/sign-in?notice=signed-out"));
+    assert_eq!(
+        out.header("location"),
+        Some("/console/sign-in?notice=signed-out")
+    );
     let (cleared, _) = session_cookie(&out.headers).unwrap();
     assert_eq!(cleared, "scimhub_console=");
     assert!(db.find_session(&hash).unwrap().is_none());
@@ -304,17 +357,26 @@ async fn only_live_admin_credentials_sign_in(app: TestApp) {
     for (why, token) in [
         ("no admin scope", reader.as_str()),
         ("revoked", old.as_str()),
-        ("unknown", "scimhub_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+        (
+            "unknown",
+            "scimhub_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        ),
         ("blank", " "),
     ] {
         let page = ConsoleClient::new(&app.base).sign_in(token).await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED, "{why}");
         assert!(session_cookie(&page.headers).is_none(), "{why}");
         assert!(page.body.contains("cannot sign in"), "{why}: {}", page.body);
-        assert!(!page.body.contains(token.trim()) || token.trim().is_empty(), "{why}");
+        assert!(
+            !page.body.contains(token.trim()) || token.trim().is_empty(),
+            "{why}"
+        );
     }
     let rows = audit(&app).await;
-    let denied = rows.iter().find(|r| r.event == "console.sign_in.denied").unwrap();
+    let denied = rows
+        .iter()
+        .find(|r| r.event == "console.sign_in.denied")
+        .unwrap();
     assert_eq!(denied.actor, "reader");
     assert_eq!(rows.iter().filter(|r| r.event == "auth.failed").count(), 2);
     assert!(!rows.iter().any(|r| r.event == "console.sign_in"));
@@ -323,7 +385,9 @@ async fn only_live_admin_credentials_sign_in(app: TestApp) {
 async fn failed_sign_ins_are_rate_limited_per_address(app: TestApp) {
     let admin = app.token_with("ops", &["admin"]);
     for _ in 0..2 {
-        let page = ConsoleClient::new(&app.base).sign_in("scimhub_0000000000000000_x").await;
+        let page = ConsoleClient::new(&app.base)
+            .sign_in("scimhub_0000000000000000_x")
+            .await;
         assert_eq!(page.status, StatusCode::UNAUTHORIZED);
     }
     // The limit is reached: even the right token waits.
@@ -356,7 +420,10 @@ async fn every_page_is_strict_about_scripts_frames_and_caching(app: TestApp) {
         console.get("/console/no-such-page").await,
         console.get("/console/users/no-such-user").await,
     ];
-    for rule in protected().iter().filter(|r| r.method == actix_web::http::Method::GET) {
+    for rule in protected()
+        .iter()
+        .filter(|r| r.method == actix_web::http::Method::GET)
+    {
         if !rule.path.contains('{') {
             pages.push(console.get(&rule.path).await);
         }
@@ -378,7 +445,10 @@ async fn every_page_is_strict_about_scripts_frames_and_caching(app: TestApp) {
                     "inline style or handler in <{tag}>"
                 );
                 if lower.starts_with("script") {
-                    assert!(lower.contains("src=\"/console/assets/"), "inline script: <{tag}>");
+                    assert!(
+                        lower.contains("src=\"/console/assets/"),
+                        "inline script: <{tag}>"
+                    );
                 }
             }
         }
@@ -416,10 +486,15 @@ async fn hostile_names_render_as_text(app: TestApp) {
         let page = console.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
         assert!(page.body.contains("alert(1)"), "{path} shows the names");
-        assert!(!page.body.contains("<script>alert"), "{path}: {}", page.body);
+        assert!(
+            !page.body.contains("<script>alert"),
+            "{path}: {}",
+            page.body
+        );
         assert!(!page.body.contains("<img src=x"), "{path}");
         assert!(
-            page.body.contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
+            page.body
+                .contains("&#60;script&#62;alert(1)&#60;/script&#62;"),
             "{path}: escaped, not dropped"
         );
     }

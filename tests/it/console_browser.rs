@@ -35,11 +35,7 @@ async fn until_shown(b: &Browser, css: &str, what: &str) {
 /// Waits until `css`'s text satisfies `ok` (the page may reload itself meanwhile).
 async fn until_text(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
     eventually(what, || async {
-        let found = b
-            .client
-            .find(fantoccini::Locator::Css(css))
-            .await
-            .ok()?;
+        let found = b.client.find(fantoccini::Locator::Css(css)).await.ok()?;
         let text = found.text().await.ok()?;
         ok(&text).then_some(text)
     })
@@ -86,7 +82,11 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     b.fill("#token", &source.token).await;
     b.click("#sign-in").await;
     assert_eq!(b.text("#actor").await, "console:admin");
-    assert_eq!(b.path().await, "/console/targets", "back where it was going");
+    assert_eq!(
+        b.path().await,
+        "/console/targets",
+        "back where it was going"
+    );
     assert!(b.exists("#no-targets").await, "the empty state");
     b.shot("targets-empty").await;
     b.click("a[href='/console']").await;
@@ -102,21 +102,34 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     b.goto(&format!("{base}/console/users?q=u01")).await;
     b.click("#results a").await;
     assert_eq!(b.text("#user-name").await, "u01");
-    assert!(b.text("#managers").await.contains("boss"), "the manager chain");
+    assert!(
+        b.text("#managers").await.contains("boss"),
+        "the manager chain"
+    );
     assert!(b.text("#groups").await.contains("staff"));
     b.shot("person").await;
 
     // A target with a mapping, previewed before it is saved.
     b.goto(&format!("{base}/console/targets/new")).await;
     b.fill("#name", "down").await;
-    b.fill("#url", &format!("{}/scim/v2", downstream.base)).await;
+    b.fill("#url", &format!("{}/scim/v2", downstream.base))
+        .await;
     b.fill("#token", &downstream.token).await;
     b.fill("#mapping", MAPPING).await;
     b.fill("#preview_user", "u01").await;
     b.click("#preview").await;
     let preview = b.text("#preview-result").await;
     assert!(preview.contains("\"title\": \"U01\""), "{preview}");
-    assert!(!b.find("#token").await.prop("value").await.unwrap().unwrap_or_default().contains("scimhub_"), "the token is not sent back");
+    assert!(
+        !b.find("#token")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap_or_default()
+            .contains("scimhub_"),
+        "the token is not sent back"
+    );
     b.shot_at("target-preview", "#preview-result").await;
     b.fill("#token", &downstream.token).await;
     b.fill("#guard_percent", "10").await;
@@ -133,18 +146,31 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
 
     // Dry run, then the run, watched.
     b.click("#dry-run").await;
-    until_text(&b, "#run-status", "the dry run to finish", |s| s == "planned").await;
+    until_text(&b, "#run-status", "the dry run to finish", |s| {
+        s == "planned"
+    })
+    .await;
     assert!(b.text("#changes").await.contains("create"));
     b.shot("dry-run").await;
-    assert!(users_of(&downstream).await.is_empty(), "a dry run writes nothing");
+    assert!(
+        users_of(&downstream).await.is_empty(),
+        "a dry run writes nothing"
+    );
 
     b.goto(&format!("{base}/console/targets/down")).await;
     b.click("#run").await;
-    let progress = until_text(&b, "[data-progress-text]", "progress of the run", |s| s.contains(" of ")).await;
+    let progress = until_text(&b, "[data-progress-text]", "progress of the run", |s| {
+        s.contains(" of ")
+    })
+    .await;
     b.shot("run-progress").await;
     assert!(progress.contains(':'), "{progress}");
     until_text(&b, "#run-status", "the run to finish", |s| s == "succeeded").await;
-    assert_eq!(b.text("[data-count='created']").await, "14", "13 users and a group");
+    assert_eq!(
+        b.text("[data-count='created']").await,
+        "14",
+        "13 users and a group"
+    );
     b.shot("run-report").await;
     assert_eq!(users_of(&downstream).await.len(), 13);
     b.goto(&format!("{base}/console")).await;
@@ -153,7 +179,10 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     b.goto(&format!("{base}/console")).await;
     let fits = b
         .client
-        .execute("return document.documentElement.scrollWidth <= window.innerWidth + 1;", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth <= window.innerWidth + 1;",
+            vec![],
+        )
         .await
         .unwrap();
     b.shot("overview-phone").await;
@@ -216,7 +245,11 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     })
     .unwrap();
     b.goto(&format!("{base}/console/failures")).await;
-    assert!(b.text("#failure-console-f1").await.contains("the target refused it"));
+    assert!(
+        b.text("#failure-console-f1")
+            .await
+            .contains("the target refused it")
+    );
     b.shot("failures").await;
     b.click("#failure-console-f1 button.retry").await;
     assert!(b.text(".notice").await.contains("retry"));
@@ -255,7 +288,8 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     b.shot("runs").await;
     b.goto(&format!("{base}/console/groups")).await;
     b.shot("groups").await;
-    b.goto(&format!("{base}/console/audit?actor=console:admin")).await;
+    b.goto(&format!("{base}/console/audit?actor=console:admin"))
+        .await;
     let events = b.text("#events").await;
     for event in [
         "console.sign_in",

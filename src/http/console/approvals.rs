@@ -74,11 +74,7 @@ async fn approve(
     who: Signed,
     id: web::Path<String>,
 ) -> Page {
-    let report = state
-        .services
-        .sync
-        .approve(&who.actor(&req), &id)
-        .await?;
+    let report = state.services.sync.approve(&who.actor(&req), &id).await?;
     Ok(see_other(with_notice(
         &format!("/console/runs/{}", segment(&report.id)),
         "approved",

@@ -68,7 +68,11 @@ fn time(text: &str) -> Result<DateTime<Utc>, String> {
 
 async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page {
     let mut chrome = who.chrome(&req, "audit");
-    let (actor, event, resource) = (query(&req, "actor"), query(&req, "event"), query(&req, "resource"));
+    let (actor, event, resource) = (
+        query(&req, "actor"),
+        query(&req, "event"),
+        query(&req, "resource"),
+    );
     let (since_text, until_text) = (query(&req, "since"), query(&req, "until"));
     let limit = query(&req, "limit")
         .and_then(|l| l.parse().ok())

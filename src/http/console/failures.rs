@@ -107,10 +107,7 @@ fn back(target: &str, notice: &str) -> actix_web::HttpResponse {
     let path = if target.is_empty() {
         "/console/failures".to_string()
     } else {
-        format!(
-            "/console/failures?target={}",
-            page::segment(target)
-        )
+        format!("/console/failures?target={}", page::segment(target))
     };
     see_other(with_notice(&path, notice))
 }

@@ -10,8 +10,10 @@ pub fn config() -> web::FormConfig {
     web::FormConfig::default()
         .limit(MAX_FORM_BYTES)
         .error_handler(|e, _| {
-            ConsoleError(ScimError::new(400, None, format!("The form could not be read: {e}")).into())
-                .into()
+            ConsoleError(
+                ScimError::new(400, None, format!("The form could not be read: {e}")).into(),
+            )
+            .into()
         })
 }
 

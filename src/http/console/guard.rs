@@ -4,8 +4,8 @@
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::Method;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 
@@ -72,12 +72,14 @@ fn no_session(req: ServiceRequest) -> ServiceResponse {
         let to = format!("/console/sign-in?next={}", segment(&back));
         req.into_response(see_other(to))
     } else {
-        let refused = ConsoleError(ScimError::new(
-            403,
-            None,
-            "There is no signed-in session for this form: sign in again and repeat it.",
-        )
-        .into());
+        let refused = ConsoleError(
+            ScimError::new(
+                403,
+                None,
+                "There is no signed-in session for this form: sign in again and repeat it.",
+            )
+            .into(),
+        );
         req.into_response(refused.error_response())
     }
 }
@@ -138,7 +140,8 @@ async fn read_form(req: &mut ServiceRequest) -> Result<web::Bytes, AppError> {
     let mut body = web::BytesMut::new();
     use futures_util::StreamExt;
     while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ScimError::new(400, None, format!("the form could not be read: {e}")))?;
+        let chunk = chunk
+            .map_err(|e| ScimError::new(400, None, format!("the form could not be read: {e}")))?;
         if body.len() + chunk.len() > MAX_FORM_BYTES {
             return Err(ScimError::payload_too_large(format!(
                 "the form is larger than {MAX_FORM_BYTES} bytes"

@@ -40,7 +40,11 @@ pub async fn total(state: &AppState, kind: ResourceKind) -> Result<u64, crate::e
         count: Some("0".into()),
         ..ListParams::default()
     };
-    let body = state.services.listing.list(kind, params, String::new()).await?;
+    let body = state
+        .services
+        .listing
+        .list(kind, params, String::new())
+        .await?;
     Ok(body["totalResults"].as_u64().unwrap_or(0))
 }
 

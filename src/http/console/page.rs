@@ -152,7 +152,9 @@ impl From<AppError> for ConsoleError {
 
 impl From<askama::Error> for ConsoleError {
     fn from(e: askama::Error) -> Self {
-        Self(AppError::Internal(anyhow::anyhow!("rendering a console page: {e}")))
+        Self(AppError::Internal(anyhow::anyhow!(
+            "rendering a console page: {e}"
+        )))
     }
 }
 

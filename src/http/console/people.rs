@@ -176,7 +176,10 @@ fn display_name(u: &Value) -> String {
     if !formatted.is_empty() {
         return formatted;
     }
-    let parts = [text(&u["name"], "givenName"), text(&u["name"], "familyName")];
+    let parts = [
+        text(&u["name"], "givenName"),
+        text(&u["name"], "familyName"),
+    ];
     parts
         .iter()
         .filter(|p| !p.is_empty())
@@ -185,12 +188,7 @@ fn display_name(u: &Value) -> String {
         .join(" ")
 }
 
-async fn list(
-    state: &AppState,
-    req: &HttpRequest,
-    who: &Signed,
-    kind: ResourceKind,
-) -> Page {
+async fn list(state: &AppState, req: &HttpRequest, who: &Signed, kind: ResourceKind) -> Page {
     let search = Search::from(req);
     let (heading, path, section, sorts): (_, _, _, Vec<(&str, &str)>) = match kind {
         ResourceKind::User => (
@@ -253,7 +251,8 @@ async fn list(
         heading,
         path,
         kind: kind.as_str(),
-        previous: (search.start > 1).then(|| search.link(path, search.start.saturating_sub(PAGE).max(1))),
+        previous: (search.start > 1)
+            .then(|| search.link(path, search.start.saturating_sub(PAGE).max(1))),
         next: (last < total && shown > 0).then(|| search.link(path, last + 1)),
         descending: search.order.eq_ignore_ascii_case("descending"),
         sorts: sorts
@@ -334,7 +333,11 @@ async fn history(state: &AppState, id: &str) -> Result<Vec<HistoryRow>, AppError
 }
 
 fn manager_id(u: &Value) -> Option<String> {
-    let ext = u.as_object()?.iter().find(|(k, _)| k.eq_ignore_ascii_case(ENTERPRISE))?.1;
+    let ext = u
+        .as_object()?
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(ENTERPRISE))?
+        .1;
     let value = ext.get("manager")?.get("value")?.as_str()?;
     (!value.is_empty()).then(|| value.to_string())
 }
@@ -353,7 +356,12 @@ async fn user(
         .map(|g| Link {
             href: format!("/console/groups/{}", segment(&g.group_id)),
             name: g.display.clone().unwrap_or_else(|| g.group_id.clone()),
-            note: if g.direct { "direct" } else { "through a nested group" }.into(),
+            note: if g.direct {
+                "direct"
+            } else {
+                "through a nested group"
+            }
+            .into(),
         })
         .collect();
     let mut managers = Vec::new();
@@ -432,18 +440,18 @@ async fn names(
         count: Some(ids.len().to_string()),
         ..ListParams::default()
     };
-    let body = state.services.listing.list(kind, params, String::new()).await?;
+    let body = state
+        .services
+        .listing
+        .list(kind, params, String::new())
+        .await?;
     let key = match kind {
         ResourceKind::User => "userName",
         ResourceKind::Group => "displayName",
     };
     Ok(body["Resources"]
         .as_array()
-        .map(|all| {
-            all.iter()
-                .map(|r| (text(r, "id"), text(r, key)))
-                .collect()
-        })
+        .map(|all| all.iter().map(|r| (text(r, "id"), text(r, key))).collect())
         .unwrap_or_default())
 }
 
@@ -472,19 +480,35 @@ async fn group(
             .map(|m| m.id.clone())
             .collect()
     };
-    let user_names = names(&state, ResourceKind::User, &ids(crate::store::MemberKind::User)).await?;
-    let group_names = names(&state, ResourceKind::Group, &ids(crate::store::MemberKind::Group)).await?;
+    let user_names = names(
+        &state,
+        ResourceKind::User,
+        &ids(crate::store::MemberKind::User),
+    )
+    .await?;
+    let group_names = names(
+        &state,
+        ResourceKind::Group,
+        &ids(crate::store::MemberKind::Group),
+    )
+    .await?;
     let members = window
         .iter()
         .map(|m| match m.kind {
             crate::store::MemberKind::User => Link {
                 href: format!("/console/users/{}", segment(&m.id)),
-                name: user_names.get(&m.id).cloned().unwrap_or_else(|| m.id.clone()),
+                name: user_names
+                    .get(&m.id)
+                    .cloned()
+                    .unwrap_or_else(|| m.id.clone()),
                 note: "user".into(),
             },
             crate::store::MemberKind::Group => Link {
                 href: format!("/console/groups/{}", segment(&m.id)),
-                name: group_names.get(&m.id).cloned().unwrap_or_else(|| m.id.clone()),
+                name: group_names
+                    .get(&m.id)
+                    .cloned()
+                    .unwrap_or_else(|| m.id.clone()),
                 note: "group".into(),
             },
         })
@@ -504,7 +528,8 @@ async fn group(
         total,
         first: if shown == 0 { 0 } else { start },
         last: start + shown.saturating_sub(1),
-        previous: (start > 1).then(|| format!("{base}?start={}", start.saturating_sub(MEMBERS_PAGE).max(1))),
+        previous: (start > 1)
+            .then(|| format!("{base}?start={}", start.saturating_sub(MEMBERS_PAGE).max(1))),
         next: (shown > 0 && start - 1 + shown < total)
             .then(|| format!("{base}?start={}", start + shown)),
         history: history(&state, &stored.id).await?,
@@ -529,7 +554,10 @@ mod tests {
             "userName sw \"a\""
         );
         let f = search_filter(ResourceKind::User, "ali \"x\"");
-        assert!(f.starts_with("userName co \"ali \\\"x\\\"\" or displayName co"), "{f}");
+        assert!(
+            f.starts_with("userName co \"ali \\\"x\\\"\" or displayName co"),
+            "{f}"
+        );
         assert!(parse_filter(&f, FilterLimits::default()).is_ok(), "{f}");
         assert_eq!(
             search_filter(ResourceKind::Group, "staff"),

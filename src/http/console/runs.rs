@@ -205,9 +205,24 @@ impl Namer {
 
 async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunReport) -> Page {
     let mut pairs: Vec<(String, String)> = Vec::new();
-    pairs.extend(r.changes.iter().take(SHOWN).map(|c| (c.resource_type.clone(), c.local_id.clone())));
-    pairs.extend(r.failures.iter().take(SHOWN).map(|f| (f.resource_type.clone(), f.local_id.clone())));
-    pairs.extend(r.pending.iter().take(SHOWN).map(|p| (p.resource_type.clone(), p.local_id.clone())));
+    pairs.extend(
+        r.changes
+            .iter()
+            .take(SHOWN)
+            .map(|c| (c.resource_type.clone(), c.local_id.clone())),
+    );
+    pairs.extend(
+        r.failures
+            .iter()
+            .take(SHOWN)
+            .map(|f| (f.resource_type.clone(), f.local_id.clone())),
+    );
+    pairs.extend(
+        r.pending
+            .iter()
+            .take(SHOWN)
+            .map(|p| (p.resource_type.clone(), p.local_id.clone())),
+    );
     let namer = Namer::for_ids(state, &pairs).await?;
     let changes = r
         .changes
@@ -277,10 +292,15 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
             detail: format!("id on the target: {}", o.remote_id),
         })
         .collect();
-    let more = [r.changes.len(), r.failures.len(), r.pending.len(), r.orphans.len()]
-        .iter()
-        .map(|n| n.saturating_sub(SHOWN))
-        .sum();
+    let more = [
+        r.changes.len(),
+        r.failures.len(),
+        r.pending.len(),
+        r.orphans.len(),
+    ]
+    .iter()
+    .map(|n| n.saturating_sub(SHOWN))
+    .sum();
     let c = &r.counts;
     let progress = match state.services.sync.run_progress(&r.id) {
         Some(p) => progress_text(&p),

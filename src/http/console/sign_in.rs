@@ -122,7 +122,13 @@ async fn sign_in(
             source: Some(source.clone()),
         };
         let detail = format!("too many failed sign-ins from {source}; refused for {secs} s");
-        audit::record(&state.services.store, "console.sign_in.limited", &actor, detail).await?;
+        audit::record(
+            &state.services.store,
+            "console.sign_in.limited",
+            &actor,
+            detail,
+        )
+        .await?;
         page.error = Some(format!(
             "Too many failed sign-ins from this address: try again in {secs} seconds."
         ));
@@ -175,8 +181,14 @@ mod tests {
 
     #[test]
     fn sign_in_only_returns_to_console_pages() {
-        assert_eq!(safe_next(Some("/console/targets/crm")), "/console/targets/crm");
-        assert_eq!(safe_next(Some("/console/runs?status=running")), "/console/runs?status=running");
+        assert_eq!(
+            safe_next(Some("/console/targets/crm")),
+            "/console/targets/crm"
+        );
+        assert_eq!(
+            safe_next(Some("/console/runs?status=running")),
+            "/console/runs?status=running"
+        );
         for hostile in [
             "https://evil.example/console",
             "//evil.example",

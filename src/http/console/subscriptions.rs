@@ -160,5 +160,8 @@ async fn remove(
         .subscriptions
         .remove(&who.actor(&req), &id)
         .await?;
-    Ok(see_other(with_notice("/console/subscriptions", "subscription-removed")))
+    Ok(see_other(with_notice(
+        "/console/subscriptions",
+        "subscription-removed",
+    )))
 }

@@ -35,7 +35,12 @@ pub fn endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::POST, "/targets/{name}/release", session, release),
         Endpoint::new(Method::POST, "/targets/{name}/remove", session, remove),
         Endpoint::new(Method::POST, "/targets/{name}/runs", session, run),
-        Endpoint::new(Method::POST, "/targets/{name}/provision", session, provision),
+        Endpoint::new(
+            Method::POST,
+            "/targets/{name}/provision",
+            session,
+            provision,
+        ),
     ]
 }
 
@@ -169,20 +174,19 @@ impl TargetForm {
         if self.sync_groups.is_some() {
             types.push("Groups");
         }
-        let percent: f64 = self
-            .guard_percent
-            .trim()
-            .parse()
-            .map_err(|_| "Deletion guard: the share is a number of percent, e.g. 20.".to_string())?;
-        let min: usize = self
-            .guard_min
-            .trim()
-            .parse()
-            .map_err(|_| "Deletion guard: the minimum is a whole number, e.g. 10.".to_string())?;
+        let percent: f64 = self.guard_percent.trim().parse().map_err(|_| {
+            "Deletion guard: the share is a number of percent, e.g. 20.".to_string()
+        })?;
+        let min: usize =
+            self.guard_min.trim().parse().map_err(|_| {
+                "Deletion guard: the minimum is a whole number, e.g. 10.".to_string()
+            })?;
         let rate_limit: Option<u32> = given(&self.rate_limit)
             .map(|r| r.parse())
             .transpose()
-            .map_err(|_| "Rate limit: a whole number of requests per second, or blank.".to_string())?;
+            .map_err(|_| {
+                "Rate limit: a whole number of requests per second, or blank.".to_string()
+            })?;
         Ok(json!({
             "rate_limit": rate_limit,
             "resource_types": types,
@@ -472,7 +476,11 @@ fn push_step(step: &PushStep) -> StepRow {
             };
             (
                 "request",
-                if exchange.error.is_some() { "failed" } else { "ok" },
+                if exchange.error.is_some() {
+                    "failed"
+                } else {
+                    "ok"
+                },
                 format!("{sent}: {} {} {outcome}", exchange.method, exchange.path),
                 exchange.body.as_ref().map(pretty),
             )
@@ -576,27 +584,30 @@ async fn show_page(
         StatusCode::OK
     };
     chrome.error = error;
-    page::html(status, &ShowPage {
-        chrome,
-        scope: v.scope.clone().unwrap_or_else(|| "every user".into()),
-        settings: pretty(&json!(v.settings)),
-        mapping: v
-            .mapping
-            .as_ref()
-            .map(|m| toml::to_string(m).unwrap_or_else(|_| pretty(&json!(m))))
-            .unwrap_or_else(|| "identity (every writable attribute copied as it is)".into()),
-        quarantine: target
-            .status
-            .quarantine
-            .as_ref()
-            .map(|q| format!("{} (since {})", q.reason, super::view::when(&q.since))),
-        awaiting: target.status.awaiting_approval.clone(),
-        runs: runs.iter().map(RunRow::from).collect(),
-        row: TargetRow::from(&target),
-        test,
-        push,
-        push_user,
-    })
+    page::html(
+        status,
+        &ShowPage {
+            chrome,
+            scope: v.scope.clone().unwrap_or_else(|| "every user".into()),
+            settings: pretty(&json!(v.settings)),
+            mapping: v
+                .mapping
+                .as_ref()
+                .map(|m| toml::to_string(m).unwrap_or_else(|_| pretty(&json!(m))))
+                .unwrap_or_else(|| "identity (every writable attribute copied as it is)".into()),
+            quarantine: target
+                .status
+                .quarantine
+                .as_ref()
+                .map(|q| format!("{} (since {})", q.reason, super::view::when(&q.since))),
+            awaiting: target.status.awaiting_approval.clone(),
+            runs: runs.iter().map(RunRow::from).collect(),
+            row: TargetRow::from(&target),
+            test,
+            push,
+            push_user,
+        },
+    )
 }
 
 async fn show(

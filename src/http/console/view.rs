@@ -2,6 +2,11 @@
 
 use serde_json::Value;
 
+use crate::provision::runs::RunReport;
+use crate::provision::runs::history::RunSummary;
+use crate::provision::runs::report::ActionCounts;
+use crate::provision::target_status::TargetWithStatus;
+
 /// An RFC 3339 time as people read it (UTC, to the second).
 pub fn when(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
@@ -42,23 +47,6 @@ pub fn wire_name<T: serde::Serialize>(value: &T) -> String {
 pub fn words(name: &str) -> String {
     name.replace('_', " ")
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_read_as_utc_seconds() {
-        assert_eq!(when("2026-12-12T10:31:05.123Z"), "2026-12-12 10:31:05 UTC");
-        assert_eq!(when("not a time"), "not a time");
-        assert_eq!(when_opt(None), "—");
-    }
-}
-
-use crate::provision::runs::history::RunSummary;
-use crate::provision::runs::RunReport;
-use crate::provision::runs::report::ActionCounts;
-use crate::provision::target_status::TargetWithStatus;
 
 /// A target in a list.
 pub struct TargetRow {
@@ -152,5 +140,17 @@ impl From<&RunReport> for RunRow {
             summary: counts(&r.counts),
             held: r.pending.len(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_as_utc_seconds() {
+        assert_eq!(when("2026-12-12T10:31:05.123Z"), "2026-12-12 10:31:05 UTC");
+        assert_eq!(when("not a time"), "not a time");
+        assert_eq!(when_opt(None), "—");
     }
 }

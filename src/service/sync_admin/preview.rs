@@ -41,8 +41,9 @@ impl SyncAdmin {
             Ok(store.list_users(&query)?.items.into_iter().next())
         })
         .await?;
-        let found = found
-            .ok_or_else(|| ScimError::not_found(format!("no user {:?} (an id or a userName)", user.trim())))?;
+        let found = found.ok_or_else(|| {
+            ScimError::not_found(format!("no user {:?} (an id or a userName)", user.trim()))
+        })?;
         Ok(mapping.users.apply(&found.to_scim("")))
     }
 }

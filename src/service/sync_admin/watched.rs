@@ -52,8 +52,7 @@ impl RunProgress {
 
     fn get(&self, id: &str) -> Option<Phase> {
         let slot = self.0.lock().ok()?.get(id)?.clone();
-        let phase = slot.lock().ok()?.phase.clone();
-        phase
+        slot.lock().ok()?.phase.clone()
     }
 }
 

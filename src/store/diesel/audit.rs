@@ -33,11 +33,7 @@ pub fn read(conn: &mut DbConnection, q: &AuditQuery) -> StoreResult<Vec<AuditRec
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
-        query = query.filter(
-            audit_events::event
-                .like(format!("{escaped}%"))
-                .escape('\\'),
-        );
+        query = query.filter(audit_events::event.like(format!("{escaped}%")).escape('\\'));
     }
     if let Some(actor) = &q.actor {
         query = query.filter(audit_events::actor.eq(actor.clone()));

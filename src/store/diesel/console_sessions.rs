@@ -38,7 +38,7 @@ impl ConsoleStore for DieselStore {
         let row: Option<Row> = s::table
             .find(id_hash)
             .select((s::id_hash, s::actor, s::token_id, s::created, s::last_seen))
-            .first(&mut *self.conn()?)
+            .get_result(&mut *self.conn()?)
             .optional()?;
         Ok(row.map(from_row))
     }

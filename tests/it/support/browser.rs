@@ -43,7 +43,9 @@ impl Browser {
             on_path(&["chromium", "chromium-browser", "google-chrome"]),
         ) else {
             if std::env::var("SCIMHUB_REQUIRE_BROWSER").as_deref() == Ok("1") {
-                panic!("chromium and chromedriver are required (apt-get install chromium chromium-driver)");
+                panic!(
+                    "chromium and chromedriver are required (apt-get install chromium chromium-driver)"
+                );
             }
             eprintln!("note: browser tests skipped: chromium or chromedriver is not installed");
             return None;

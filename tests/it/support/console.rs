@@ -38,7 +38,12 @@ pub fn session_cookie(headers: &reqwest::header::HeaderMap) -> Option<(String, S
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find(|v| v.starts_with("scimhub_console="))
-        .map(|v| (v.split(';').next().unwrap_or_default().to_string(), v.to_string()))
+        .map(|v| {
+            (
+                v.split(';').next().unwrap_or_default().to_string(),
+                v.to_string(),
+            )
+        })
 }
 
 impl ConsoleClient {
@@ -98,7 +103,10 @@ impl ConsoleClient {
     /// Signs in with `token`; returns the sign-in answer (a 303 when it worked).
     pub async fn sign_in(&mut self, token: &str) -> Page {
         let page = self
-            .post_raw("/console/sign-in", &[("token", token), ("next", "/console")])
+            .post_raw(
+                "/console/sign-in",
+                &[("token", token), ("next", "/console")],
+            )
             .await;
         if let Some((cookie, _)) = session_cookie(&page.headers) {
             self.cookie = Some(cookie);
