@@ -16,7 +16,7 @@ mod reference;
 mod tls;
 mod values;
 mod webhooks;
-pub use console::ConsoleConfig;
+pub use console::{ConsoleConfig, OidcConfig};
 pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
 pub use tls::TlsConfig;
 pub use webhooks::{NotifyEndpoint, WebhookConfig};

@@ -64,6 +64,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: &Config, services: Services) -> Self {
         Self {
+            console_oidc_name: services.console.oidc().map(|o| o.name().to_string()),
             services,
             public_url: config.public_url.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
@@ -79,7 +80,6 @@ impl AppState {
                 f64::from(config.console.sign_in_failures_per_minute),
             ),
             console_enabled: config.console.enabled,
-            console_oidc_name: None,
             max_url_bytes: config.max_url_bytes,
             max_header_bytes: config.max_header_bytes,
         }

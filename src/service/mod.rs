@@ -85,7 +85,7 @@ impl Services {
                 sessions,
                 auth.clone(),
                 &config.console,
-            ),
+            )?,
             operations: operations::Operations::new(store.clone(), sync.clone(), hooks.clone()),
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),

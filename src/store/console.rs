@@ -18,6 +18,19 @@ pub struct SessionRecord {
     pub last_seen: DateTime<Utc>,
 }
 
+/// An OpenID Connect sign-in between its start and its callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    /// SHA-256 (hex) of the secret in the browser's login cookie.
+    pub id_hash: String,
+    pub state: String,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    /// The console page to go to afterwards.
+    pub next: String,
+    pub created: DateTime<Utc>,
+}
+
 pub trait ConsoleStore: Send + Sync + 'static {
     fn create_session(&self, session: &SessionRecord) -> StoreResult<()>;
     fn find_session(&self, id_hash: &str) -> StoreResult<Option<SessionRecord>>;
@@ -31,4 +44,8 @@ pub trait ConsoleStore: Send + Sync + 'static {
         idle_before: DateTime<Utc>,
         opened_before: DateTime<Utc>,
     ) -> StoreResult<usize>;
+    /// Stores a sign-in under way, first removing those begun before `stale_before`.
+    fn create_login(&self, login: &LoginRecord, stale_before: DateTime<Utc>) -> StoreResult<()>;
+    /// Removes and returns a sign-in under way (each is used once).
+    fn take_login(&self, id_hash: &str) -> StoreResult<Option<LoginRecord>>;
 }

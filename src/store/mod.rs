@@ -11,7 +11,7 @@ pub use render::render_events;
 mod sync;
 mod webhooks;
 
-pub use console::{ConsoleStore, SessionRecord};
+pub use console::{ConsoleStore, LoginRecord, SessionRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sync::{

@@ -1,1 +1,2 @@
+DROP TABLE console_logins;
 DROP TABLE console_sessions;

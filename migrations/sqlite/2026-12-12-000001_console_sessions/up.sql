@@ -12,3 +12,17 @@ CREATE TABLE console_sessions (
 );
 CREATE INDEX console_sessions_last_seen ON console_sessions (last_seen);
 CREATE INDEX console_sessions_created ON console_sessions (created);
+
+-- OpenID Connect sign-ins under way: keyed by a SHA-256 of the secret in
+-- the browser's short-lived login cookie, holding what the callback needs
+-- (the state it must see again, the nonce the ID token must carry, the PKCE
+-- verifier, where to go afterwards). A row lives until its callback, at most
+-- ten minutes.
+CREATE TABLE console_logins (
+    id_hash TEXT PRIMARY KEY NOT NULL,
+    state TEXT NOT NULL,
+    nonce TEXT NOT NULL,
+    pkce_verifier TEXT NOT NULL,
+    next TEXT NOT NULL,
+    created TIMESTAMP NOT NULL
+);

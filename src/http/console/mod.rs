@@ -15,6 +15,7 @@ mod failures;
 mod forms;
 pub mod guard;
 mod notice;
+mod oidc;
 mod overview;
 mod page;
 mod people;
@@ -38,6 +39,7 @@ pub const SESSION: &str = "console session";
 
 fn public_endpoints() -> Vec<Endpoint> {
     let mut all = sign_in::public_endpoints();
+    all.extend(oidc::endpoints());
     all.extend(assets::endpoints());
     all
 }

@@ -33,16 +33,16 @@ pub fn endpoints() -> Vec<Endpoint> {
 
 #[derive(Template)]
 #[template(path = "console/sign_in.html")]
-struct SignInPage {
+pub struct SignInPage {
     next: String,
     notice: Option<String>,
-    error: Option<String>,
+    pub error: Option<String>,
     oidc: bool,
     oidc_name: String,
 }
 
 impl SignInPage {
-    fn new(state: &AppState, next: String) -> Self {
+    pub fn new(state: &AppState, next: String) -> Self {
         let (oidc, oidc_name) = match &state.console_oidc_name {
             Some(name) => (true, name.clone()),
             None => (false, String::new()),

@@ -1,11 +1,12 @@
-//! `ConsoleStore` over the diesel connection pool.
+//! `ConsoleStore` over the diesel connection pool: sessions and OpenID
+//! Connect sign-ins under way.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::DieselStore;
-use super::schema::console_sessions as s;
-use crate::store::{ConsoleStore, SessionRecord, StoreResult};
+use super::schema::{console_logins as l, console_sessions as s};
+use crate::store::{ConsoleStore, LoginRecord, SessionRecord, StoreResult};
 
 type Row = (String, String, Option<String>, NaiveDateTime, NaiveDateTime);
 
@@ -70,6 +71,44 @@ impl ConsoleStore for DieselStore {
                 ),
             )
             .execute(c)?)
+        })
+    }
+
+    fn create_login(&self, login: &LoginRecord, stale_before: DateTime<Utc>) -> StoreResult<()> {
+        let values = (
+            l::id_hash.eq(login.id_hash.clone()),
+            l::state.eq(login.state.clone()),
+            l::nonce.eq(login.nonce.clone()),
+            l::pkce_verifier.eq(login.pkce_verifier.clone()),
+            l::next.eq(login.next.clone()),
+            l::created.eq(login.created.naive_utc()),
+        );
+        self.write(|c| {
+            diesel::delete(l::table.filter(l::created.lt(stale_before.naive_utc()))).execute(c)?;
+            diesel::insert_into(l::table).values(values).execute(c)?;
+            Ok(())
+        })
+    }
+
+    fn take_login(&self, id_hash: &str) -> StoreResult<Option<LoginRecord>> {
+        type LoginRow = (String, String, String, String, String, NaiveDateTime);
+        self.write(|c| {
+            let row: Option<LoginRow> = l::table
+                .find(id_hash)
+                .select((l::id_hash, l::state, l::nonce, l::pkce_verifier, l::next, l::created))
+                .get_result(c)
+                .optional()?;
+            if row.is_some() {
+                diesel::delete(l::table.find(id_hash)).execute(c)?;
+            }
+            Ok(row.map(|(id_hash, state, nonce, pkce_verifier, next, created)| LoginRecord {
+                id_hash,
+                state,
+                nonce,
+                pkce_verifier,
+                next,
+                created: created.and_utc(),
+            }))
         })
     }
 }

@@ -247,3 +247,14 @@ diesel::table! {
         last_seen -> Timestamp,
     }
 }
+
+diesel::table! {
+    console_logins (id_hash) {
+        id_hash -> Text,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
+        created -> Timestamp,
+    }
+}

@@ -4,6 +4,8 @@
 //! no one in. Sessions end when idle too long, when too old, at sign-out,
 //! and when the API token they were opened with is revoked.
 
+pub mod oidc;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -78,6 +80,7 @@ pub struct ConsoleAuth {
     auth: Authenticator,
     idle: Duration,
     absolute: Duration,
+    oidc: Option<oidc::OidcLogin>,
 }
 
 /// `last_seen` is written at most this often per session (and at least a
@@ -92,14 +95,25 @@ impl ConsoleAuth {
         sessions: Arc<dyn ConsoleStore>,
         auth: Authenticator,
         config: &ConsoleConfig,
-    ) -> Self {
-        Self {
+    ) -> anyhow::Result<Self> {
+        let oidc = config
+            .oidc
+            .as_ref()
+            .map(|o| oidc::OidcLogin::new(o, store.clone(), sessions.clone()))
+            .transpose()?;
+        Ok(Self {
             store,
             sessions,
             auth,
             idle: Duration::from_secs(config.idle_timeout_secs),
             absolute: Duration::from_secs(config.absolute_timeout_secs),
-        }
+            oidc,
+        })
+    }
+
+    /// The external sign-in, when one is configured.
+    pub fn oidc(&self) -> Option<&oidc::OidcLogin> {
+        self.oidc.as_ref()
     }
 
     /// Exchanges an admin-scope API token (or JWT) for a session. An unknown
@@ -130,15 +144,18 @@ impl ConsoleAuth {
             return Err(AuthError::Unknown.into());
         }
         let token_id = tokens::parse(credential).map(|p| p.id.to_string());
-        self.open(&principal.name, token_id, source).await
+        let detail = "signed in with an API token".to_string();
+        self.open(&principal.name, token_id, source, detail).await
     }
 
-    /// Opens a session for `name` (a token name, or an OIDC identity).
-    pub async fn open(
+    /// Opens a session for `name` (a token name, or an OIDC identity);
+    /// `detail` goes into the audit row.
+    async fn open(
         &self,
         name: &str,
         token_id: Option<String>,
         source: &str,
+        detail: String,
     ) -> Result<SignedIn, AppError> {
         let secret = new_secret();
         let session = Session::from_secret(&secret, format!("{ACTOR_PREFIX}{name}"));
@@ -161,7 +178,7 @@ impl ConsoleAuth {
             request_id: None,
             source: Some(source.to_string()),
         };
-        audit::record(&self.store, "console.sign_in", &actor, "signed in".into()).await?;
+        audit::record(&self.store, "console.sign_in", &actor, detail).await?;
         Ok(SignedIn { secret, session })
     }
 
