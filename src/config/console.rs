@@ -88,16 +88,16 @@ impl OidcConfig {
                 .collect()
         };
         match name {
-            "ISSUER" => self.issuer = value.to_string(),
-            "CLIENT_ID" => self.client_id = value.to_string(),
-            "CLIENT_SECRET" => self.client_secret = Some(value.to_string()),
-            "CLIENT_SECRET_FILE" => self.client_secret_file = Some(value.to_string()),
-            "REDIRECT_URL" => self.redirect_url = value.to_string(),
-            "NAME" => self.name = value.to_string(),
-            "ALLOWED_SUBJECTS" => self.allowed_subjects = list(value),
-            "ALLOWED_GROUPS" => self.allowed_groups = list(value),
-            "GROUPS_CLAIM" => self.groups_claim = value.to_string(),
-            "SCOPES" => self.scopes = list(value),
+            "CONSOLE_OIDC_ISSUER" => self.issuer = value.to_string(),
+            "CONSOLE_OIDC_CLIENT_ID" => self.client_id = value.to_string(),
+            "CONSOLE_OIDC_CLIENT_SECRET" => self.client_secret = Some(value.to_string()),
+            "CONSOLE_OIDC_CLIENT_SECRET_FILE" => self.client_secret_file = Some(value.to_string()),
+            "CONSOLE_OIDC_REDIRECT_URL" => self.redirect_url = value.to_string(),
+            "CONSOLE_OIDC_NAME" => self.name = value.to_string(),
+            "CONSOLE_OIDC_ALLOWED_SUBJECTS" => self.allowed_subjects = list(value),
+            "CONSOLE_OIDC_ALLOWED_GROUPS" => self.allowed_groups = list(value),
+            "CONSOLE_OIDC_GROUPS_CLAIM" => self.groups_claim = value.to_string(),
+            "CONSOLE_OIDC_SCOPES" => self.scopes = list(value),
             _ => tracing::debug!(variable = key, "unknown console OIDC variable ignored"),
         }
     }
@@ -112,7 +112,10 @@ impl OidcConfig {
                 bail!("console.oidc.{key} is required when console.oidc is set");
             }
         }
-        for (key, value) in [("issuer", &self.issuer), ("redirect_url", &self.redirect_url)] {
+        for (key, value) in [
+            ("issuer", &self.issuer),
+            ("redirect_url", &self.redirect_url),
+        ] {
             url::Url::parse(value)
                 .map_err(|e| anyhow::anyhow!("console.oidc.{key} {value:?} is not a URL: {e}"))?;
         }
@@ -162,13 +165,11 @@ impl ConsoleConfig {
             "CONSOLE_SIGN_IN_FAILURES_PER_MINUTE" => {
                 self.sign_in_failures_per_minute = parse(key, value)?
             }
-            n => {
-                if let Some(field) = n.strip_prefix("CONSOLE_OIDC_") {
-                    self.oidc
-                        .get_or_insert_with(OidcConfig::default)
-                        .apply_env(key, field, value);
-                }
-            }
+            n if n.starts_with("CONSOLE_OIDC_") => self
+                .oidc
+                .get_or_insert_with(OidcConfig::default)
+                .apply_env(key, n, value),
+            _ => {}
         }
         Ok(())
     }
@@ -242,7 +243,10 @@ mod tests {
             ("SCIMHUB_CONSOLE_OIDC_ISSUER", "https://login.example.com"),
             ("SCIMHUB_CONSOLE_OIDC_CLIENT_ID", "scimhub"),
             ("SCIMHUB_CONSOLE_OIDC_CLIENT_SECRET", "hunter2-secret"),
-            ("SCIMHUB_CONSOLE_OIDC_REDIRECT_URL", "https://scim.example.com/console/oidc/callback"),
+            (
+                "SCIMHUB_CONSOLE_OIDC_REDIRECT_URL",
+                "https://scim.example.com/console/oidc/callback",
+            ),
             ("SCIMHUB_CONSOLE_OIDC_ALLOWED_GROUPS", "admins, ops"),
         ];
         let c = Config::load(None, &env(&full), &Overrides::default()).unwrap();
@@ -251,11 +255,20 @@ mod tests {
         assert_eq!(oidc.secret().unwrap(), "hunter2-secret");
         assert!(!format!("{c:?}").contains("hunter2"));
         let oidc = oidc.with_defaults();
-        assert_eq!((oidc.groups_claim.as_str(), oidc.name.as_str()), ("groups", "single sign-on"));
+        assert_eq!(
+            (oidc.groups_claim.as_str(), oidc.name.as_str()),
+            ("groups", "single sign-on")
+        );
         let err = Config::load(None, &env(&full[..4]), &Overrides::default()).unwrap_err();
-        assert!(format!("{err:#}").contains("allowed_subjects or allowed_groups"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("allowed_subjects or allowed_groups"),
+            "{err:#}"
+        );
         let err = Config::load(None, &env(&full[1..]), &Overrides::default()).unwrap_err();
-        assert!(format!("{err:#}").contains("console.oidc.issuer is required"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("console.oidc.issuer is required"),
+            "{err:#}"
+        );
         let mut no_secret = full.to_vec();
         no_secret.remove(2);
         let err = Config::load(None, &env(&no_secret), &Overrides::default()).unwrap_err();

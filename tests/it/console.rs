@@ -90,6 +90,8 @@ async fn every_console_route_needs_a_session(app: TestApp) {
     let expected: BTreeSet<(String, String)> = [
         ("GET", "/console/sign-in"),
         ("POST", "/console/sign-in"),
+        ("GET", "/console/oidc/start"),
+        ("GET", "/console/oidc/callback"),
         ("GET", "/console/assets/console.css"),
         ("GET", "/console/assets/console.js"),
     ]
@@ -97,6 +99,15 @@ async fn every_console_route_needs_a_session(app: TestApp) {
     .map(|(m, p)| (m.to_string(), p.to_string()))
     .collect();
     assert_eq!(public, expected, "only sign-in and the assets are public");
+    // Without a provider configured, its routes say so and sign no one in.
+    for path in [
+        "/console/oidc/start",
+        "/console/oidc/callback?code=x&state=y",
+    ] {
+        let page = ConsoleClient::new(&app.base).get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(session_cookie(&page.headers).is_none());
+    }
 
     let before = state(&app);
     let anonymous = ConsoleClient::new(&app.base);

@@ -22,6 +22,7 @@ mod client;
 mod conformance;
 mod console;
 mod console_browser;
+mod console_oidc;
 mod crash;
 mod discovery;
 mod docs;

@@ -51,8 +51,11 @@ async fn start(state: web::Data<AppState>, req: HttpRequest) -> Page {
     let next = safe_next(query(&req, "next").as_deref());
     let started = oidc.start(next).await?;
     let mut res = see_other(started.authorize_url);
-    res.add_cookie(&login_cookie(started.cookie_secret, over_https(&req, &state)))
-        .map_err(internal)?;
+    res.add_cookie(&login_cookie(
+        started.cookie_secret,
+        over_https(&req, &state),
+    ))
+    .map_err(internal)?;
     Ok(res)
 }
 
@@ -76,7 +79,11 @@ async fn callback(state: web::Data<AppState>, req: HttpRequest) -> Page {
     let source = client_address(&req).unwrap_or_else(|| "unknown".into());
     if let Some(error) = query(&req, "error") {
         let why = query(&req, "error_description").unwrap_or(error);
-        return refused(&state, StatusCode::UNAUTHORIZED, format!("The sign-in provider said: {why}"));
+        return refused(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            format!("The sign-in provider said: {why}"),
+        );
     }
     if let Some(wait) = state.console_sign_ins.blocked(&source) {
         let secs = wait.as_secs() + 1;
@@ -86,10 +93,22 @@ async fn callback(state: web::Data<AppState>, req: HttpRequest) -> Page {
             format!("Too many failed sign-ins from this address: try again in {secs} seconds."),
         );
     }
-    let cookie = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
-    let (code, given_state) = (query(&req, "code").unwrap_or_default(), query(&req, "state").unwrap_or_default());
+    let cookie = req
+        .cookie(LOGIN_COOKIE)
+        .map(|c| c.value().to_string())
+        .unwrap_or_default();
+    let (code, given_state) = (
+        query(&req, "code").unwrap_or_default(),
+        query(&req, "state").unwrap_or_default(),
+    );
     let finished = oidc
-        .finish(&state.services.console, &cookie, &given_state, &code, &source)
+        .finish(
+            &state.services.console,
+            &cookie,
+            &given_state,
+            &code,
+            &source,
+        )
         .await;
     let mut cleared = login_cookie(String::new(), over_https(&req, &state));
     cleared.make_removal();

@@ -65,10 +65,7 @@ impl<'c> AsyncHttpClient<'c> for Http {
                 .await
                 .map_err(|e| HttpFailure(e.to_string()))?;
             let (status, headers) = (resp.status(), resp.headers().clone());
-            let body = resp
-                .bytes()
-                .await
-                .map_err(|e| HttpFailure(e.to_string()))?;
+            let body = resp.bytes().await.map_err(|e| HttpFailure(e.to_string()))?;
             let mut out = openidconnect::http::Response::new(body.to_vec());
             *out.status_mut() = status;
             *out.headers_mut() = headers;

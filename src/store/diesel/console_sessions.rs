@@ -95,20 +95,29 @@ impl ConsoleStore for DieselStore {
         self.write(|c| {
             let row: Option<LoginRow> = l::table
                 .find(id_hash)
-                .select((l::id_hash, l::state, l::nonce, l::pkce_verifier, l::next, l::created))
+                .select((
+                    l::id_hash,
+                    l::state,
+                    l::nonce,
+                    l::pkce_verifier,
+                    l::next,
+                    l::created,
+                ))
                 .get_result(c)
                 .optional()?;
             if row.is_some() {
                 diesel::delete(l::table.find(id_hash)).execute(c)?;
             }
-            Ok(row.map(|(id_hash, state, nonce, pkce_verifier, next, created)| LoginRecord {
-                id_hash,
-                state,
-                nonce,
-                pkce_verifier,
-                next,
-                created: created.and_utc(),
-            }))
+            Ok(row.map(
+                |(id_hash, state, nonce, pkce_verifier, next, created)| LoginRecord {
+                    id_hash,
+                    state,
+                    nonce,
+                    pkce_verifier,
+                    next,
+                    created: created.and_utc(),
+                },
+            ))
         })
     }
 }

@@ -6,6 +6,7 @@ pub mod browser;
 pub mod console;
 pub mod jwt;
 pub mod live;
+pub mod oidc;
 pub mod poll;
 pub mod postgres;
 pub mod smtp;
