@@ -152,6 +152,11 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     .await;
     assert!(b.text("#changes").await.contains("create"));
     b.shot("dry-run").await;
+    // One planned change in detail: what would be sent, with the values.
+    b.click("#changes button").await;
+    let push = b.text("#push-report").await;
+    assert!(push.contains("would send: POST /Users"), "{push}");
+    b.shot_at("push-dry-run", "#push-report").await;
     assert!(
         users_of(&downstream).await.is_empty(),
         "a dry run writes nothing"

@@ -104,6 +104,10 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
 /// One object of a report.
 pub struct ObjectRow {
     pub kind: String,
+    /// The local resource's id ("" when it is none of ours).
+    pub local_id: String,
+    /// A user a dry run would create or change: "Show the request" applies.
+    pub pushable: bool,
     pub href: String,
     pub name: String,
     pub action: String,
@@ -242,6 +246,9 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
             }
             ObjectRow {
                 kind: c.resource_type.clone(),
+                local_id: c.local_id.clone(),
+                pushable: c.resource_type == "User"
+                    && matches!(c.action.as_str(), "create" | "update" | "link"),
                 href,
                 name,
                 action: c.action.clone(),
@@ -258,6 +265,8 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
             let status = f.status.map(|s| format!("HTTP {s}: ")).unwrap_or_default();
             ObjectRow {
                 kind: f.resource_type.clone(),
+                local_id: f.local_id.clone(),
+                pushable: false,
                 href,
                 name,
                 action: f.action.clone(),
@@ -273,6 +282,8 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
             let (href, name) = namer.name(&p.resource_type, &p.local_id, p.name.as_deref());
             ObjectRow {
                 kind: p.resource_type.clone(),
+                local_id: p.local_id.clone(),
+                pushable: false,
                 href,
                 name,
                 action: super::view::wire_name(&p.mode),
@@ -286,6 +297,8 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
         .take(SHOWN)
         .map(|o| ObjectRow {
             kind: o.resource_type.clone(),
+            local_id: String::new(),
+            pushable: false,
             href: String::new(),
             name: o.name.clone().unwrap_or_default(),
             action: "orphan".into(),

@@ -76,6 +76,8 @@ struct TargetForm {
     client_secret: String,
     oauth_scope: String,
     scope: String,
+    group_scope: String,
+    scope_groups: String,
     mapping: String,
     preview_user: String,
     sync_users: Option<String>,
@@ -103,6 +105,8 @@ impl TargetForm {
             url: v.base_url.clone(),
             auth: s.auth.clone(),
             scope: v.scope.clone().unwrap_or_default(),
+            group_scope: s.group_scope.clone().unwrap_or_default(),
+            scope_groups: s.scope_groups.join(", "),
             mapping: v
                 .mapping
                 .as_ref()
@@ -187,8 +191,16 @@ impl TargetForm {
             .map_err(|_| {
                 "Rate limit: a whole number of requests per second, or blank.".to_string()
             })?;
+        let scope_groups: Vec<&str> = self
+            .scope_groups
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .collect();
         Ok(json!({
             "rate_limit": rate_limit,
+            "group_scope": given(&self.group_scope),
+            "scope_groups": scope_groups,
             "resource_types": types,
             "matching": given(&self.matching).unwrap_or_else(|| "userName".into()),
             "actions": {
@@ -471,8 +483,9 @@ fn push_step(step: &PushStep) -> StepRow {
             let sent = if exchange.sent { "sent" } else { "would send" };
             let outcome = match (&exchange.status, &exchange.error) {
                 (_, Some(e)) => e.clone(),
-                (Some(s), None) => format!("answered {s}"),
-                (None, None) => String::new(),
+                // A dry run answers its own writes: no answer to report.
+                (Some(s), None) if exchange.sent => format!("answered {s}"),
+                _ => String::new(),
             };
             (
                 "request",
