@@ -49,12 +49,14 @@ async fn no_alert_opened(b: &Browser) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_runs_the_sync_center_from_the_console() {
-    let Some(b) = Browser::start().await else {
+/// The scenario on one backend; screenshots from the SQLite run.
+async fn an_admin_runs_the_sync_center_from_the_console(backend: Backend) {
+    let Some(source) = Source::start(backend) else {
         return;
     };
-    let source = Source::start(Backend::Sqlite).unwrap();
+    let Some(b) = Browser::start(backend == Backend::Sqlite).await else {
+        return;
+    };
     let base = source.server.base.clone();
     let boss = source.user("boss", None).await;
     let mut staff = Vec::new();
@@ -110,12 +112,24 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     b.shot("person").await;
 
     // A target with a mapping, previewed before it is saved.
-    b.goto(&format!("{base}/console/targets/new")).await;
+    b.goto(&format!("{base}/console/new-target")).await;
     b.fill("#name", "down").await;
     b.fill("#url", &format!("{}/scim/v2", downstream.base))
         .await;
     b.fill("#token", &downstream.token).await;
     b.fill("#mapping", MAPPING).await;
+    b.fill("#preview_user", "u01").await;
+    // Live: the preview follows the editor without a click.
+    until_text(&b, "#preview-result", "the live preview", |p| {
+        p.contains("\"title\": \"U01\"")
+    })
+    .await;
+    b.fill("#preview_user", "nobody").await;
+    until_text(&b, "#preview-error", "the live preview's error", |e| {
+        e.contains("no user \"nobody\"")
+    })
+    .await;
+    // The button does the same without the script.
     b.fill("#preview_user", "u01").await;
     b.click("#preview").await;
     let preview = b.text("#preview-result").await;
@@ -315,4 +329,14 @@ async fn an_admin_runs_the_sync_center_from_the_console() {
     assert!(b.path().await.starts_with("/console/sign-in"));
     no_alert_opened(&b).await;
     b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_an_admin_runs_the_sync_center_from_the_console() {
+    an_admin_runs_the_sync_center_from_the_console(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_an_admin_runs_the_sync_center_from_the_console() {
+    an_admin_runs_the_sync_center_from_the_console(Backend::Postgres).await;
 }

@@ -25,7 +25,9 @@ pub fn endpoints() -> Vec<Endpoint> {
     vec![
         Endpoint::new(Method::GET, "/targets", session, list),
         Endpoint::new(Method::POST, "/targets", session, create),
-        Endpoint::new(Method::GET, "/targets/new", session, new),
+        // Not under /targets/: any name there is a target's.
+        Endpoint::new(Method::GET, "/new-target", session, new),
+        Endpoint::new(Method::POST, "/mapping-preview", session, live_preview),
         Endpoint::new(Method::GET, "/targets/{name}", session, show),
         Endpoint::new(Method::POST, "/targets/{name}", session, update),
         Endpoint::new(Method::GET, "/targets/{name}/edit", session, edit),
@@ -343,6 +345,38 @@ async fn again(
             preview_error,
         },
     )
+}
+
+#[derive(Deserialize)]
+struct PreviewForm {
+    #[serde(default)]
+    mapping: String,
+    #[serde(default)]
+    preview_user: String,
+}
+
+/// The mapping editor's live preview (the page's script posts the form as
+/// it is edited): `{"preview": JSON text}` or `{"error": why}`.
+async fn live_preview(state: web::Data<AppState>, web::Form(form): web::Form<PreviewForm>) -> Page {
+    let body = if form.preview_user.trim().is_empty() {
+        json!({"error": "Choose a user (a userName or an id) to preview."})
+    } else {
+        match state
+            .services
+            .sync
+            .preview_mapping(&form.mapping, &form.preview_user)
+            .await
+        {
+            Ok(mapped) => json!({"preview": pretty(&mapped)}),
+            Err(AppError::Scim(e)) => json!({"error": e.detail}),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    Ok(actix_web::HttpResponse::Ok()
+        .insert_header(actix_web::http::header::CacheControl(vec![
+            actix_web::http::header::CacheDirective::NoStore,
+        ]))
+        .json(body))
 }
 
 fn refused(e: AppError) -> Result<String, AppError> {

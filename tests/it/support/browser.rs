@@ -25,7 +25,8 @@ fn on_path(names: &[&str]) -> Option<PathBuf> {
 pub struct Browser {
     pub client: Client,
     driver: Child,
-    shots: PathBuf,
+    /// Where screenshots go (None: none are taken).
+    shots: Option<PathBuf>,
     _profile: tempfile::TempDir,
 }
 
@@ -36,8 +37,9 @@ pub fn screenshot_dir() -> PathBuf {
 
 impl Browser {
     /// None when chromedriver or Chromium is not installed; with
-    /// `SCIMHUB_REQUIRE_BROWSER=1` (CI) that is a failure.
-    pub async fn start() -> Option<Browser> {
+    /// `SCIMHUB_REQUIRE_BROWSER=1` (CI) that is a failure. `screenshots`:
+    /// `shot` writes them.
+    pub async fn start(screenshots: bool) -> Option<Browser> {
         let (Some(driver), Some(chromium)) = (
             on_path(&["chromedriver"]),
             on_path(&["chromium", "chromium-browser", "google-chrome"]),
@@ -89,8 +91,10 @@ impl Browser {
             .connect(&format!("http://127.0.0.1:{port}"))
             .await
             .expect("a Chromium session");
-        let shots = screenshot_dir();
-        std::fs::create_dir_all(&shots).expect("screenshot dir");
+        let shots = screenshots.then(screenshot_dir);
+        if let Some(dir) = &shots {
+            std::fs::create_dir_all(dir).expect("screenshot dir");
+        }
         Some(Browser {
             client,
             driver,
@@ -153,8 +157,11 @@ impl Browser {
 
     /// Saves a PNG of the page as `NAME.png`.
     pub async fn shot(&self, name: &str) {
+        let Some(dir) = &self.shots else {
+            return;
+        };
         let png = self.client.screenshot().await.expect("screenshot");
-        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("write screenshot");
+        std::fs::write(dir.join(format!("{name}.png")), png).expect("write screenshot");
     }
 
     /// `shot` with the element `css` scrolled into the middle of the view.
