@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
-use crate::provision::webhook::Notifier;
 use crate::service::token_admin::TokenView;
 use crate::service::{Services, tokens};
 use crate::store::diesel::{DieselStore, redact_url};
@@ -441,7 +440,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         )
         .with_rate_limits(services.sync.rate_limits())
         .with_metrics(services.metrics.clone())
-        .with_notifier(Notifier::for_config(db.clone(), config));
+        .with_notifier(crate::service::notifications::notifier(db.clone(), config));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
         None
@@ -449,7 +448,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
     let served = actix_web::rt::System::new().block_on(async {
         // Started before the listener, so a signal that arrives as soon as
         // the port answers finds the server's handlers in place.
-        let webhooks = crate::provision::webhook::Workers::start(store, db, config)?;
+        let webhooks = crate::service::notifications::start_workers(store, db, config)?;
         if let Some(addr) = &config.metrics_listen {
             let (metrics, bound) = crate::http::bind_metrics(config, services.clone(), addr)?;
             tracing::info!(addr = %bound, "metrics listening at /metrics (no token)");

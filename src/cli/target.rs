@@ -449,8 +449,8 @@ fn print_table(targets: &[TargetWithStatus]) {
         let last_run = s.last_run.as_ref().map_or("-".to_string(), |r| {
             format!(
                 "{}{}",
-                r.status.as_str(),
-                if r.dry_run { " (dry)" } else { "" }
+                r.head.status.as_str(),
+                if r.head.dry_run { " (dry)" } else { "" }
             )
         });
         println!(

@@ -5,7 +5,7 @@
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
-use super::values::{at_least, from_env as parse};
+use super::values::{at_least, comma_list, from_env as parse};
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -80,13 +80,7 @@ impl OidcConfig {
     }
 
     fn apply_env(&mut self, key: &str, name: &str, value: &str) {
-        let list = |v: &str| -> Vec<String> {
-            v.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        };
+        let list = |v: &str| -> Vec<String> { comma_list(v).map(str::to_string).collect() };
         match name {
             "CONSOLE_OIDC_ISSUER" => self.issuer = value.to_string(),
             "CONSOLE_OIDC_CLIENT_ID" => self.client_id = value.to_string(),

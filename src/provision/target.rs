@@ -8,11 +8,11 @@ use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::client::{self, ClientOptions};
-use super::crypto;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
-use crate::config::SecretKey;
+use crate::crypto;
+use crate::crypto::SecretKey;
 use crate::scim::ResourceKind;
 use crate::store::{StoreError, SyncStore, TargetRecord, TargetState};
 
@@ -113,7 +113,8 @@ impl Credentials {
                 client_secret,
                 scope,
             } => {
-                client::check_http_url(token_url).map_err(|e| format!("OAuth token URL: {e}"))?;
+                crate::settings::check_http_url(token_url)
+                    .map_err(|e| format!("OAuth token URL: {e}"))?;
                 if blank(client_id) {
                     return Err("the OAuth client id is empty".into());
                 }

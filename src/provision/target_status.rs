@@ -63,7 +63,7 @@ pub fn status(sync: &dyn SyncStore, r: &TargetRecord) -> Result<TargetWithStatus
         .iter()
         .max_by_key(|e| e.updated)
         .map(|e| e.last_error.clone())
-        .or_else(|| last_run.as_ref().and_then(|run| run.error.clone()))
+        .or_else(|| last_run.as_ref().and_then(|run| run.head.error.clone()))
         .or_else(|| quarantine.as_ref().map(|q| q.reason.clone()));
     let state = if quarantine.is_some() {
         "quarantined"

@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod groups;
 pub mod jwt;
 pub mod listing;
+pub mod notifications;
 pub mod operations;
 pub mod password;
 pub mod subscription_admin;
@@ -98,10 +99,7 @@ impl Services {
                 |engine| {
                     engine
                         .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
-                        .with_notifier(crate::provision::webhook::Notifier::for_config(
-                            hooks.clone(),
-                            config,
-                        ))
+                        .with_notifier(notifications::notifier(hooks.clone(), config))
                         .with_metrics(metrics.clone())
                 },
             ),

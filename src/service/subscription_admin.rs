@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{audit, blocking};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::provision::webhook::subscriptions::{
     self, CreatedSubscription, NewSubscription, SubscriptionView,

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use reqwest::Method;
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{QueueRecord, SyncStore};

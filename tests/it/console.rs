@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use reqwest::StatusCode;
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::http::{RouteRule, console_route_table};
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{Actor, AuditQuery, AuditRecord, ConsoleStore};

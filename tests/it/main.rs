@@ -42,6 +42,8 @@ mod pushdown;
 mod query;
 mod rate_limit;
 mod realtime;
+mod rest_connector;
+mod sql_connector;
 mod sync;
 mod sync_faults;
 mod target_test;

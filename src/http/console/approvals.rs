@@ -46,9 +46,9 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
     let pending = held
         .iter()
         .map(|r| Pending {
-            run_id: r.id.clone(),
-            target: r.target.clone(),
-            started: super::view::when(&r.started),
+            run_id: r.head.id.clone(),
+            target: r.head.target.clone(),
+            started: super::view::when(&r.head.started),
             held: r
                 .pending
                 .iter()
@@ -76,7 +76,7 @@ async fn approve(
 ) -> Page {
     let report = state.services.sync.approve(&who.actor(&req), &id).await?;
     Ok(see_other(with_notice(
-        &format!("/console/runs/{}", segment(&report.id)),
+        &format!("/console/runs/{}", segment(&report.head.id)),
         "approved",
     )))
 }

@@ -56,8 +56,8 @@ async fn show(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
     let approvals = held
         .iter()
         .map(|r| Approval {
-            run_id: r.id.clone(),
-            target: r.target.clone(),
+            run_id: r.head.id.clone(),
+            target: r.head.target.clone(),
             held: r.pending.len(),
             names: r
                 .pending

@@ -314,15 +314,15 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
     .iter()
     .map(|n| n.saturating_sub(SHOWN))
     .sum();
-    let c = &r.counts;
-    let progress = match state.services.sync.run_progress(&r.id) {
+    let c = &r.head.counts;
+    let progress = match state.services.sync.run_progress(&r.head.id) {
         Some(p) => progress_text(&p),
-        None => format!("running since {}", when(&r.started)),
+        None => format!("running since {}", when(&r.head.started)),
     };
     page::ok(&RunPage {
         chrome: who.chrome(req, "runs"),
-        running: r.status == RunStatus::Running,
-        awaiting: r.status == RunStatus::AwaitingApproval,
+        running: r.head.status == RunStatus::Running,
+        awaiting: r.head.status == RunStatus::AwaitingApproval,
         counts: vec![
             ("created", c.created),
             ("updated", c.updated),
@@ -341,7 +341,7 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
         orphans,
         more,
         warnings: r.warnings.clone(),
-        error: r.error.clone(),
+        error: r.head.error.clone(),
         progress,
         row: RunRow::from(&r),
     })
@@ -369,13 +369,13 @@ async fn show(
 async fn progress(state: web::Data<AppState>, id: web::Path<String>) -> Page {
     let report = state.services.sync.report(&id).await?;
     let phase = state.services.sync.run_progress(&id);
-    let text = match (&phase, report.status) {
+    let text = match (&phase, report.head.status) {
         (Some(p), RunStatus::Running) => progress_text(p),
-        (None, RunStatus::Running) => format!("running since {}", when(&report.started)),
+        (None, RunStatus::Running) => format!("running since {}", when(&report.head.started)),
         (_, status) => status.as_str().replace('_', " "),
     };
     let body = json!({
-        "status": report.status.as_str(),
+        "status": report.head.status.as_str(),
         "phase": phase.as_ref().map(|p| p.phase),
         "done": phase.as_ref().map_or(0, |p| p.done),
         "total": phase.as_ref().map_or(0, |p| p.total),

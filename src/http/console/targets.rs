@@ -761,7 +761,7 @@ async fn run(
     {
         Ok(report) => Ok(see_other(format!(
             "/console/runs/{}",
-            page::segment(&report.id)
+            page::segment(&report.head.id)
         ))),
         Err(e) => show_page(&state, &req, &who, &name, Extra::refused(e)?).await,
     }

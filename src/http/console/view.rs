@@ -4,7 +4,7 @@ use serde_json::Value;
 
 use crate::provision::runs::RunReport;
 use crate::provision::runs::history::RunSummary;
-use crate::provision::runs::report::ActionCounts;
+use crate::provision::runs::report::{ActionCounts, RunHead};
 use crate::provision::target_status::TargetWithStatus;
 
 /// An RFC 3339 time as people read it (UTC, to the second).
@@ -113,33 +113,31 @@ fn kind(dry_run: bool) -> &'static str {
     if dry_run { "dry run" } else { "run" }
 }
 
+impl RunRow {
+    /// A run's row: `held` deprovisions await approval.
+    pub fn new(head: &RunHead, held: usize) -> Self {
+        Self {
+            id: head.id.clone(),
+            target: head.target.clone(),
+            status: head.status.as_str().to_string(),
+            kind: kind(head.dry_run),
+            started: when(&head.started),
+            finished: when_opt(head.finished.as_deref()),
+            summary: counts(&head.counts),
+            held,
+        }
+    }
+}
+
 impl From<&RunSummary> for RunRow {
     fn from(r: &RunSummary) -> Self {
-        Self {
-            id: r.id.clone(),
-            target: r.target.clone(),
-            status: r.status.as_str().to_string(),
-            kind: kind(r.dry_run),
-            started: when(&r.started),
-            finished: when_opt(r.finished.as_deref()),
-            summary: counts(&r.counts),
-            held: r.held,
-        }
+        Self::new(&r.head, r.held)
     }
 }
 
 impl From<&RunReport> for RunRow {
     fn from(r: &RunReport) -> Self {
-        Self {
-            id: r.id.clone(),
-            target: r.target.clone(),
-            status: r.status.as_str().to_string(),
-            kind: kind(r.dry_run),
-            started: when(&r.started),
-            finished: when_opt(r.finished.as_deref()),
-            summary: counts(&r.counts),
-            held: r.pending.len(),
-        }
+        Self::new(&r.head, r.pending.len())
     }
 }
 

@@ -1,10 +1,14 @@
 //! A stored target made ready to run: settings parsed, mapping compiled,
-//! scope filters parsed, credentials opened into an outbound client.
+//! scope filters parsed, credentials opened into a connector.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::SecretKey;
-use crate::provision::client::{RateLimits, ScimClient};
+use crate::crypto::SecretKey;
+use crate::provision::client::{ExchangeSink, RateLimits, ScimClient};
+use crate::provision::connector::Connector;
+use crate::provision::connector::scim::ScimConnector;
 use crate::provision::mapping::{Mapping, MappingFile};
 use crate::provision::plan::{MatchKey, PlanOptions};
 use crate::provision::target::{self, TargetSettings};
@@ -70,19 +74,25 @@ impl LoadedTarget {
         })
     }
 
-    /// The outbound client, with the credentials opened just for it and
-    /// the target's rate limiter from `rates` (shared by its other clients).
-    pub fn client(
+    /// The target's connector, with the credentials opened just for it
+    /// and the target's rate limiter from `rates` (shared by its other
+    /// connections). With `recording`, every exchange goes to its sink
+    /// (and in its dry run no write is sent).
+    pub fn connector(
         &self,
         key: Option<&SecretKey>,
         rates: &RateLimits,
-    ) -> anyhow::Result<ScimClient> {
+        recording: Option<(Arc<dyn ExchangeSink>, bool)>,
+    ) -> anyhow::Result<Arc<dyn Connector>> {
         let key = key.context(
             "SCIMHUB_SECRET_KEY (secret_key) must be set to open the target's credentials",
         )?;
-        let client = ScimClient::new(target::client_options(key, &self.record)?)
-            .map_err(|e| anyhow::anyhow!("target {:?}: {e}", self.record.name))?;
-        let rate = rates.for_target(&self.record.id, self.settings.rate_limit);
-        Ok(client.with_rate_limit(rate))
+        let mut client = ScimClient::new(target::client_options(key, &self.record)?)
+            .map_err(|e| anyhow::anyhow!("target {:?}: {e}", self.record.name))?
+            .with_rate_limit(rates.for_target(&self.record.id, self.settings.rate_limit));
+        if let Some((sink, dry_run)) = recording {
+            client = client.with_recording(sink, dry_run);
+        }
+        Ok(Arc::new(ScimConnector::new(client)))
     }
 }

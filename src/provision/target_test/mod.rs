@@ -14,15 +14,16 @@ use serde_json::Value;
 pub use report::{Status, Step, StepReport, TestReport};
 
 use super::client::{
-    ClientError, ClientOptions, PublishedSchemas, RateLimiter, RateLimits, RetryPolicy, ScimClient,
+    ClientOptions, PublishedSchemas, RateLimiter, RateLimits, RetryPolicy, ScimClient,
     TargetLimits, check_base_url, limiter,
 };
+use super::connector::ConnectorError;
 use super::mapping::typecheck::{self, Sample, Severity, TypeProblem};
 use super::mapping::{Mapping, MappingFile};
 use super::runs::LoadedTarget;
 use super::target::{self, NewTarget, TargetChanges, TargetError, TargetSettings, TargetView};
 use super::target_check::{check_filter, check_settings};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{self, Filter, FilterLimits};
 use crate::store::{ListQuery, Store, StoreError, SyncStore, TargetRecord, Window};
@@ -143,7 +144,7 @@ pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestRe
     let kinds = subject.kinds();
     let probe_kind = kinds.first().copied().unwrap_or(ResourceKind::User);
     let access = client.check_access(probe_kind).await;
-    let refused = matches!(access, Err(ClientError::Unauthorized { .. }));
+    let refused = matches!(access, Err(ConnectorError::Unauthorized { .. }));
     steps.push(authentication(access, probe_kind));
     if refused {
         return finish(steps, Some("the target refused the credentials"));
@@ -165,7 +166,7 @@ pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestRe
     finish(steps, None)
 }
 
-fn authentication(access: Result<(), ClientError>, kind: ResourceKind) -> StepReport {
+fn authentication(access: Result<(), ConnectorError>, kind: ResourceKind) -> StepReport {
     let endpoint = kind.endpoint();
     match access {
         Ok(()) => StepReport::new(
@@ -173,7 +174,7 @@ fn authentication(access: Result<(), ClientError>, kind: ResourceKind) -> StepRe
             Status::Ok,
             format!("the credentials are accepted (GET /{endpoint}?count=1)"),
         ),
-        Err(e @ ClientError::Unauthorized { .. }) => {
+        Err(e @ ConnectorError::Unauthorized { .. }) => {
             StepReport::new(Step::Authentication, Status::Failed, e.to_string())
         }
         Err(e) => StepReport::new(
@@ -188,7 +189,7 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn service_provider_config(spc: Result<Option<TargetLimits>, ClientError>) -> StepReport {
+fn service_provider_config(spc: Result<Option<TargetLimits>, ConnectorError>) -> StepReport {
     match spc {
         Ok(Some(l)) => {
             let bulk = if l.bulk {
@@ -220,7 +221,9 @@ fn service_provider_config(spc: Result<Option<TargetLimits>, ClientError>) -> St
     }
 }
 
-fn schemas(answer: Result<Option<Value>, ClientError>) -> (StepReport, Option<PublishedSchemas>) {
+fn schemas(
+    answer: Result<Option<Value>, ConnectorError>,
+) -> (StepReport, Option<PublishedSchemas>) {
     let body = match answer {
         Ok(Some(body)) => body,
         Ok(None) => {

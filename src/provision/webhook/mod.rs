@@ -13,6 +13,7 @@ pub mod subscriptions;
 pub mod transport;
 pub mod workers;
 
-pub use notification::{EVENT_TYPES, Notification};
+pub use deliverer::Deliverer;
+pub use notification::Notification;
 pub use notifier::Notifier;
 pub use workers::Workers;

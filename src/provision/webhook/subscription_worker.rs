@@ -11,8 +11,9 @@ use tokio::sync::watch;
 
 use super::subscriptions;
 use super::transport::{self, Outcome, SignedPost, shown_url};
-use crate::config::{SecretKey, WebhookConfig};
+use crate::crypto::SecretKey;
 use crate::provision::client::RetryPolicy;
+use crate::settings::WebhookConfig;
 use crate::store::render_events;
 use crate::store::{Store, SubscriptionRecord, WebhookStore};
 
@@ -52,7 +53,7 @@ impl SubscriptionWorker {
             hooks,
             key,
             client: transport::http_client(config.timeout())?,
-            policy: config.retry_policy(),
+            policy: transport::retry_policy(config),
             config: config.clone(),
             base_url,
             backoff: HashMap::new(),

@@ -5,9 +5,9 @@ use chrono::{SubsecRound, Utc};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::config::SecretKey;
+use crate::crypto;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
-use crate::provision::{client, crypto};
 use crate::scim::ScimError;
 use crate::store::{Store, SubscriptionRecord, WebhookStore};
 
@@ -105,7 +105,7 @@ pub fn add(
             "subscription names are 1-64 letters, digits, '-', '_' or '.'",
         ));
     }
-    client::check_http_url(&new.url).map_err(invalid)?;
+    crate::settings::check_http_url(&new.url).map_err(invalid)?;
     let mut types = Vec::new();
     for t in &new.resource_types {
         let t = resource_type(t)?;

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
 use super::signing::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::provision::client::parse_retry_after;
+use crate::provision::client::{RetryPolicy, parse_retry_after};
+use crate::settings::WebhookConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -20,6 +21,15 @@ pub enum Outcome {
     Refused {
         reason: String,
     },
+}
+
+/// The backoff between attempts (exponential with full jitter, capped).
+pub fn retry_policy(config: &WebhookConfig) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: config.max_attempts,
+        base_delay: Duration::from_millis(config.retry_base_ms),
+        max_delay: Duration::from_millis(config.retry_max_ms),
+    }
 }
 
 /// A client for webhooks: no redirects (a signed body is not re-sent
@@ -110,5 +120,22 @@ pub fn shown_url(url: &str) -> String {
             u.to_string()
         }
         Err(_) => "(invalid URL)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_backoff_runs_from_a_second_to_an_hour() {
+        let policy = retry_policy(&WebhookConfig::default());
+        assert_eq!(policy.window(1), Duration::from_secs(1));
+        assert_eq!(policy.window(2), Duration::from_secs(2));
+        assert_eq!(policy.window(13), Duration::from_secs(3600));
+        assert_eq!(policy.window(40), Duration::from_secs(3600));
+        for failed in 1..20 {
+            assert!(policy.backoff(failed) <= policy.window(failed));
+        }
     }
 }

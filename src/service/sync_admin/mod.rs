@@ -19,7 +19,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::blocking;
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::provision::client::RateLimits;
 use crate::provision::runs::history::{self, RunSummary};
@@ -194,8 +194,12 @@ impl SyncAdmin {
         name: &str,
         report: &RunReport,
     ) -> Result<(), AppError> {
-        let kind = if report.dry_run { "dry run" } else { "run" };
-        let detail = format!("{kind} {} of target {name:?}", report.id);
+        let kind = if report.head.dry_run {
+            "dry run"
+        } else {
+            "run"
+        };
+        let detail = format!("{kind} {} of target {name:?}", report.head.id);
         self.audit("sync.run.start", actor, detail).await
     }
 
@@ -222,7 +226,7 @@ impl SyncAdmin {
 
     pub async fn reject(&self, actor: &Actor, run_id: &str) -> Result<RunReport, AppError> {
         let report = self.engine.reject(run_id, &actor.name).await?;
-        let detail = format!("run {run_id} of target {:?}", report.target);
+        let detail = format!("run {run_id} of target {:?}", report.head.target);
         self.audit("sync.run.reject", actor, detail).await?;
         Ok(report)
     }

@@ -84,7 +84,7 @@ impl SyncAdmin {
                 s.finished = true;
             }
             if let Ok(report) = &result {
-                registry.remove(&report.id);
+                registry.remove(&report.head.id);
             }
             result
         });
@@ -128,6 +128,6 @@ impl SyncAdmin {
             )?)
         })
         .await?;
-        Ok(runs.into_iter().map(|r| r.id).collect())
+        Ok(runs.into_iter().map(|r| r.head.id).collect())
     }
 }

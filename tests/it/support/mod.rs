@@ -4,6 +4,7 @@
 pub mod app;
 pub mod browser;
 pub mod console;
+pub mod contacts_app;
 pub mod jwt;
 pub mod live;
 pub mod oidc;
