@@ -14,14 +14,16 @@ use super::view::{pretty, text, when};
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::routes::Endpoint;
+use crate::scim::ResourceKind;
 use crate::scim::filter::{FilterLimits, parse_filter};
 use crate::scim::list::ListParams;
-use crate::scim::{ResourceKind, ScimError};
 use crate::store::AuditQuery;
 
 const PAGE: u64 = 25;
 const MEMBERS_PAGE: usize = 50;
 const HISTORY: u32 = 50;
+/// Ids named per search when ids get their names.
+const NAMES_PER_SEARCH: usize = 50;
 /// The longest manager chain followed (a cycle stops it sooner).
 const MANAGER_DEPTH: usize = 10;
 const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -421,38 +423,41 @@ struct GroupPage {
     history: Vec<HistoryRow>,
 }
 
-/// Names of the resources with these ids (one search).
-async fn names(
+/// Names for the ids of one kind, a page of ids per search.
+pub async fn names(
     state: &AppState,
     kind: ResourceKind,
-    ids: &[String],
+    ids: Vec<String>,
 ) -> Result<HashMap<String, String>, AppError> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let filter = ids
-        .iter()
-        .map(|id| format!("id eq {}", Value::String(id.clone())))
-        .collect::<Vec<_>>()
-        .join(" or ");
-    let params = ListParams {
-        filter: Some(filter),
-        count: Some(ids.len().to_string()),
-        ..ListParams::default()
-    };
-    let body = state
-        .services
-        .listing
-        .list(kind, params, String::new())
-        .await?;
     let key = match kind {
         ResourceKind::User => "userName",
         ResourceKind::Group => "displayName",
     };
-    Ok(body["Resources"]
-        .as_array()
-        .map(|all| all.iter().map(|r| (text(r, "id"), text(r, key))).collect())
-        .unwrap_or_default())
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(NAMES_PER_SEARCH) {
+        let filter = chunk
+            .iter()
+            .map(|id| format!("id eq {}", Value::String(id.clone())))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        let params = ListParams {
+            filter: Some(filter),
+            count: Some(chunk.len().to_string()),
+            attributes: Some(key.into()),
+            ..ListParams::default()
+        };
+        let body = state
+            .services
+            .listing
+            .list(kind, params, String::new())
+            .await?;
+        for r in body["Resources"].as_array().into_iter().flatten() {
+            if let (Some(id), Some(name)) = (r["id"].as_str(), r[key].as_str()) {
+                out.insert(id.to_string(), name.to_string());
+            }
+        }
+    }
+    Ok(out)
 }
 
 async fn group(
@@ -483,13 +488,13 @@ async fn group(
     let user_names = names(
         &state,
         ResourceKind::User,
-        &ids(crate::store::MemberKind::User),
+        ids(crate::store::MemberKind::User),
     )
     .await?;
     let group_names = names(
         &state,
         ResourceKind::Group,
-        &ids(crate::store::MemberKind::Group),
+        ids(crate::store::MemberKind::Group),
     )
     .await?;
     let members = window
@@ -535,12 +540,6 @@ async fn group(
         history: history(&state, &stored.id).await?,
         id: stored.id,
     })
-}
-
-impl From<ScimError> for super::page::ConsoleError {
-    fn from(e: ScimError) -> Self {
-        Self(e.into())
-    }
 }
 
 #[cfg(test)]

@@ -7,23 +7,21 @@ use actix_web::http::Method;
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::page::{self, Chrome, Page, Signed, query, segment};
+use super::people::names;
 use super::view::{RunRow, when};
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::routes::Endpoint;
 use crate::provision::runs::{RunReport, RunStatus};
 use crate::scim::ResourceKind;
-use crate::scim::list::ListParams;
 
 /// Runs listed at once.
 const LISTED: u32 = 50;
 /// Per-object rows shown on a report (the rest are counted).
 const SHOWN: usize = 500;
-/// Ids named per search when a report's rows get their names.
-const NAMES_PER_SEARCH: usize = 50;
 
 pub fn endpoints() -> Vec<Endpoint> {
     let session = Some(super::SESSION);
@@ -130,43 +128,6 @@ struct RunPage {
     warnings: Vec<String>,
     error: Option<String>,
     progress: String,
-}
-
-/// Names for the ids of one kind, a page of ids per search.
-async fn names(
-    state: &AppState,
-    kind: ResourceKind,
-    ids: Vec<String>,
-) -> Result<HashMap<String, String>, AppError> {
-    let key = match kind {
-        ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
-    };
-    let mut out = HashMap::new();
-    for chunk in ids.chunks(NAMES_PER_SEARCH) {
-        let filter = chunk
-            .iter()
-            .map(|id| format!("id eq {}", Value::String(id.clone())))
-            .collect::<Vec<_>>()
-            .join(" or ");
-        let params = ListParams {
-            filter: Some(filter),
-            count: Some(chunk.len().to_string()),
-            attributes: Some(key.into()),
-            ..ListParams::default()
-        };
-        let body = state
-            .services
-            .listing
-            .list(kind, params, String::new())
-            .await?;
-        for r in body["Resources"].as_array().into_iter().flatten() {
-            if let (Some(id), Some(name)) = (r["id"].as_str(), r[key].as_str()) {
-                out.insert(id.to_string(), name.to_string());
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// Resolves (kind, local id) pairs to names and console links.
