@@ -457,6 +457,9 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         let served = match crate::http::bind_with(config, services, certificate) {
             Ok((server, addr)) => {
                 tracing::info!(%addr, scheme, "scimhub listening; SCIM base path /scim/v2");
+                if config.console.enabled {
+                    tracing::info!("web console at {scheme}://{addr}/console (sign in with an admin-scope token)");
+                }
                 server.await.context("server stopped with an error")
             }
             Err(e) => Err(e),

@@ -12,12 +12,14 @@ use serde::Deserialize;
 use crate::crypto::SecretKey;
 use crate::settings::{EmailConfig, NotifyEndpoint, SyncWorkerConfig, WebhookConfig};
 
+mod console;
 mod email;
 #[cfg(test)]
 mod reference;
 mod tls;
 mod values;
 mod webhooks;
+pub use console::{ConsoleConfig, OidcConfig};
 pub use tls::TlsConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -191,6 +193,8 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Operator notifications by e-mail (`[email]`).
     pub email: EmailConfig,
+    /// The web console at `/console` (`[console]`).
+    pub console: ConsoleConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -228,6 +232,7 @@ impl Default for Config {
             notify: Vec::new(),
             webhooks: WebhookConfig::default(),
             email: EmailConfig::default(),
+            console: ConsoleConfig::default(),
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
@@ -357,6 +362,7 @@ impl Config {
                 n if n.starts_with("WEBHOOK_") => self.webhooks.apply_env(key, n, value)?,
                 n if n.starts_with("EMAIL_") => self.email.apply_env(key, n, value)?,
                 n if n.starts_with("TLS_") => self.tls.apply_env(key, n, value)?,
+                n if n.starts_with("CONSOLE_") => self.console.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -407,6 +413,7 @@ impl Config {
             );
         }
         self.webhooks.check()?;
+        self.console.check()?;
         webhooks::check_endpoints(&self.notify, crate::settings::events::EVENT_TYPES)?;
         self.email.check(crate::settings::events::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {

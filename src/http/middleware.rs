@@ -25,15 +25,20 @@ pub struct RequestId(pub String);
 /// The actor of a change made by this request: the caller, the request id
 /// and the peer address.
 pub fn actor_of(caller: &Principal, req: &HttpRequest) -> Actor {
+    actor_named(&caller.name, req)
+}
+
+/// The actor `name` acting in this request (the console's session actor).
+pub fn actor_named(name: &str, req: &HttpRequest) -> Actor {
     Actor {
-        name: caller.name.clone(),
+        name: name.to_string(),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         source: client_address(req),
     }
 }
 
 /// The client's address (behind trusted proxies, the forwarded one).
-fn client_address(req: &HttpRequest) -> Option<String> {
+pub fn client_address(req: &HttpRequest) -> Option<String> {
     let proxies = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.trusted_proxies.as_slice())

@@ -5,6 +5,7 @@
 mod admin;
 mod body;
 mod canonical_path;
+mod console;
 mod discovery;
 mod error;
 mod me;
@@ -50,6 +51,12 @@ pub struct AppState {
     pub default_page_size: u64,
     pub max_page_size: u64,
     pub rate_limiter: rate_limit::RateLimiter,
+    /// Failed console sign-ins, per client address.
+    pub console_sign_ins: rate_limit::RateLimiter,
+    /// Serve the console at `/console`.
+    pub console_enabled: bool,
+    /// The external sign-in offered on the console's sign-in page, if any.
+    pub console_oidc_name: Option<String>,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
 }
@@ -57,6 +64,7 @@ pub struct AppState {
 impl AppState {
     pub fn new(config: &Config, services: Services) -> Self {
         Self {
+            console_oidc_name: services.console.oidc().map(|o| o.name().to_string()),
             services,
             public_url: config.public_url.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
@@ -67,6 +75,11 @@ impl AppState {
                 config.rate_limit_per_second,
                 config.rate_limit_burst,
             ),
+            console_sign_ins: rate_limit::RateLimiter::new(
+                f64::from(config.console.sign_in_failures_per_minute) / 60.0,
+                f64::from(config.console.sign_in_failures_per_minute),
+            ),
+            console_enabled: config.console.enabled,
             max_url_bytes: config.max_url_bytes,
             max_header_bytes: config.max_header_bytes,
         }
@@ -136,6 +149,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
+/// Every console route with what it needs: `None` (sign-in, assets) or
+/// `console::SESSION` (for the console access tests and docs/console.md).
+pub fn console_route_table() -> Vec<RouteRule> {
+    console::route_table()
+}
+
 /// Every registered route with the scope it needs, from the same
 /// declarations `routes` mounts (for the access tests and docs/admin-api.md).
 pub fn route_table() -> Vec<RouteRule> {
@@ -160,6 +179,7 @@ fn app(
         InitError = (),
     >,
 > {
+    let console = state.console_enabled;
     let mut always = DefaultHeaders::new();
     if let Some(age) = hsts_max_age {
         always = always.add((STRICT_TRANSPORT_SECURITY, format!("max-age={age}")));
@@ -170,7 +190,12 @@ fn app(
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(middleware::request_id))
         .wrap(always)
-        .configure(routes)
+        .configure(|c| {
+            if console {
+                console::mount(c);
+            }
+            routes(c);
+        })
         .default_service(web::to(not_found))
 }
 

@@ -6,6 +6,7 @@ pub mod auth;
 mod blocking;
 pub mod bulk;
 pub mod changes;
+pub mod console;
 pub mod cursor;
 pub mod groups;
 pub mod jwt;
@@ -24,7 +25,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::{Store, SyncStore, WebhookStore};
+use crate::store::{ConsoleStore, Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
 pub use blocking::blocking;
@@ -42,6 +43,8 @@ pub struct Services {
     pub tokens: token_admin::TokenAdmin,
     pub sync: sync_admin::SyncAdmin,
     pub subscriptions: subscription_admin::SubscriptionAdmin,
+    /// Console sign-in and sessions.
+    pub console: console::ConsoleAuth,
     pub operations: operations::Operations,
     /// The process's metrics, recorded into by the HTTP layer and the sync engines.
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -50,12 +53,13 @@ pub struct Services {
 impl Services {
     /// Builds every service (the sync center's over the same database);
     /// fails on a bad JWT issuer configuration.
-    pub fn new<S: Store + SyncStore + WebhookStore>(
+    pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore>(
         store: Arc<S>,
         config: &Config,
     ) -> anyhow::Result<Self> {
         let sync: Arc<dyn SyncStore> = store.clone();
         let hooks: Arc<dyn WebhookStore> = store.clone();
+        let sessions: Arc<dyn ConsoleStore> = store.clone();
         let store: Arc<dyn Store> = store;
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
@@ -71,7 +75,18 @@ impl Services {
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         let metrics = crate::metrics::Metrics::new();
+        let auth = Authenticator::new(
+            store.clone(),
+            jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
+            verified_tokens.clone(),
+        );
         Ok(Self {
+            console: console::ConsoleAuth::new(
+                store.clone(),
+                sessions,
+                auth.clone(),
+                &config.console,
+            )?,
             operations: operations::Operations::new(store.clone(), sync.clone(), hooks.clone()),
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
@@ -96,11 +111,7 @@ impl Services {
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,
-            auth: Authenticator::new(
-                store.clone(),
-                jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
-                verified_tokens,
-            ),
+            auth,
             store,
             metrics,
         })

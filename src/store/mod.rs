@@ -2,6 +2,7 @@
 //! workers) and its diesel implementation over SQLite and PostgreSQL.
 //! Every write appends to the change log in the same transaction.
 
+mod console;
 pub mod diesel;
 mod error;
 mod model;
@@ -10,6 +11,7 @@ pub use render::render_events;
 mod sync;
 mod webhooks;
 
+pub use console::{ConsoleStore, LoginRecord, SessionRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sync::{

@@ -248,7 +248,11 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
     pub actor: Option<String>,
+    /// Only events whose name starts with this (`sync.` or `sync.run.approve`).
+    pub event_prefix: Option<String>,
     pub resource_id: Option<String>,
     pub limit: u32,
 }

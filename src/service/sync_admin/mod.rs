@@ -6,10 +6,13 @@
 
 mod failures;
 mod lifecycle;
+mod preview;
 mod provision;
 mod request;
+mod watched;
 
 pub use lifecycle::Updated;
+pub use watched::Phase;
 
 use std::sync::Arc;
 
@@ -97,6 +100,7 @@ pub struct SyncAdmin {
     sync: Arc<dyn SyncStore>,
     engine: SyncEngine,
     key: Option<SecretKey>,
+    progress: watched::RunProgress,
 }
 
 impl SyncAdmin {
@@ -112,6 +116,7 @@ impl SyncAdmin {
             store,
             sync,
             key,
+            progress: watched::RunProgress::default(),
         }
     }
 
@@ -179,14 +184,23 @@ impl SyncAdmin {
             return Err(no_key(NO_KEY_FOR_RUNS));
         }
         let report = self.engine.spawn(name, options).await?;
+        self.audit_run_start(actor, name, &report).await?;
+        Ok(report)
+    }
+
+    async fn audit_run_start(
+        &self,
+        actor: &Actor,
+        name: &str,
+        report: &RunReport,
+    ) -> Result<(), AppError> {
         let kind = if report.head.dry_run {
             "dry run"
         } else {
             "run"
         };
         let detail = format!("{kind} {} of target {name:?}", report.head.id);
-        self.audit("sync.run.start", actor, detail).await?;
-        Ok(report)
+        self.audit("sync.run.start", actor, detail).await
     }
 
     /// A target's runs, newest first; `limit` is 1 to `MAX_RUNS`.

@@ -6,6 +6,7 @@ mod backup;
 mod changelog;
 mod checkpoint;
 mod connection;
+mod console_sessions;
 mod filter_sql;
 mod group_commit;
 mod group_list;

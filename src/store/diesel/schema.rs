@@ -237,3 +237,24 @@ diesel::table! {
         created -> Timestamp,
     }
 }
+
+diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Text,
+        actor -> Text,
+        token_id -> Nullable<Text>,
+        created -> Timestamp,
+        last_seen -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_logins (id_hash) {
+        id_hash -> Text,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
+        created -> Timestamp,
+    }
+}

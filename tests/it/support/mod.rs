@@ -2,9 +2,12 @@
 //! macro that runs each test on both backends.
 
 pub mod app;
+pub mod browser;
+pub mod console;
 pub mod contacts_app;
 pub mod jwt;
 pub mod live;
+pub mod oidc;
 pub mod poll;
 pub mod postgres;
 pub mod slapd;
