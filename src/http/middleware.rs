@@ -33,7 +33,7 @@ pub fn actor_of(caller: &Principal, req: &HttpRequest) -> Actor {
 }
 
 /// The client's address (behind trusted proxies, the forwarded one).
-fn client_address(req: &HttpRequest) -> Option<String> {
+pub(super) fn client_address(req: &HttpRequest) -> Option<String> {
     let proxies = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.trusted_proxies.as_slice())

@@ -7,6 +7,7 @@ mod blocking;
 pub mod bulk;
 pub mod changes;
 pub mod cursor;
+pub mod event_feed;
 pub mod groups;
 pub mod jwt;
 pub mod listing;
@@ -42,6 +43,8 @@ pub struct Services {
     pub tokens: token_admin::TokenAdmin,
     pub sync: sync_admin::SyncAdmin,
     pub subscriptions: subscription_admin::SubscriptionAdmin,
+    /// SCIM events: the JWKS and the poll endpoint.
+    pub events: event_feed::EventFeed,
     pub operations: operations::Operations,
     /// The process's metrics, recorded into by the HTTP layer and the sync engines.
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -49,7 +52,7 @@ pub struct Services {
 
 impl Services {
     /// Builds every service (the sync center's over the same database);
-    /// fails on a bad JWT issuer configuration.
+    /// fails on a bad JWT issuer configuration or events signing key.
     pub fn new<S: Store + SyncStore + WebhookStore>(
         store: Arc<S>,
         config: &Config,
@@ -71,6 +74,7 @@ impl Services {
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         let metrics = crate::metrics::Metrics::new();
+        let events = event_feed::EventFeed::new(store.clone(), hooks.clone(), config)?;
         Ok(Self {
             operations: operations::Operations::new(store.clone(), sync.clone(), hooks.clone()),
             listing: listing::Listing::new(store.clone(), limits, cursors),
@@ -92,7 +96,9 @@ impl Services {
                 store.clone(),
                 hooks,
                 config.secret_key.clone(),
+                events.publisher().is_some(),
             ),
+            events,
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,
