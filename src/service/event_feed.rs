@@ -165,18 +165,18 @@ impl EventFeed {
             AppError::Auth(reason)
         };
         let presented = super::auth::bearer(authorization).map_err(denied)?.to_string();
-        let key = self.key.clone().ok_or_else(|| {
-            AppError::from(ScimError::new(
-                501,
-                None,
-                "SCIMHUB_SECRET_KEY (secret_key) must be set to read subscription secrets",
-            ))
-        })?;
-        let (hooks, wanted) = (self.hooks.clone(), id.to_string());
+        let (hooks, wanted, key) = (self.hooks.clone(), id.to_string(), self.key.clone());
         let found = blocking(move || -> Result<_, AppError> {
             let Some(sub) = hooks.list_subscriptions()?.into_iter().find(|s| s.id == wanted) else {
                 return Ok(None);
             };
+            let key = key.ok_or_else(|| {
+                ScimError::new(
+                    501,
+                    None,
+                    "SCIMHUB_SECRET_KEY (secret_key) must be set to read subscription secrets",
+                )
+            })?;
             let secret = subscriptions::secret(&key, &sub).map_err(anyhow::Error::from)?;
             let matches: bool = secret.ct_eq(presented.as_bytes()).into();
             Ok(matches.then_some(sub))

@@ -40,6 +40,7 @@ mod query;
 mod rate_limit;
 mod realtime;
 mod rest_connector;
+mod scim_events;
 mod sql_connector;
 mod sync;
 mod sync_faults;

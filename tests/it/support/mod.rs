@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod contacts_app;
+pub mod events;
 pub mod jwt;
 pub mod live;
 pub mod poll;
