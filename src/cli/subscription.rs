@@ -96,7 +96,12 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
                 .clone()
                 .or_else(|| std::env::var(SECRET_ENV).ok().filter(|s| !s.is_empty()));
             let mut body = json!({"name": name, "secret": secret, "resourceTypes": types});
-            for (field, value) in [("url", url), ("format", format), ("delivery", delivery), ("mode", mode)] {
+            for (field, value) in [
+                ("url", url),
+                ("format", format),
+                ("delivery", delivery),
+                ("mode", mode),
+            ] {
                 if let Some(value) = value {
                     body[field] = json!(value);
                 }
@@ -107,7 +112,9 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
                 created.view.name, created.view.id, created.view.cursor
             );
             if let Some(path) = &created.view.poll_path {
-                println!("Its receiver polls POST {path} (on this server) with the secret as bearer token.");
+                println!(
+                    "Its receiver polls POST {path} (on this server) with the secret as bearer token."
+                );
             }
             if let Some(secret) = created.secret {
                 println!("Its secret, shown this once:");

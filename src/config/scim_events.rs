@@ -68,7 +68,10 @@ mod tests {
     fn events_come_from_the_file_and_the_environment() {
         let c = load(
             "public_url = \"https://hub.example/\"\n[events]\nsigning_key_file = \"/k.pem\"\n",
-            &[("SCIMHUB_EVENTS_KID", "k1"), ("SCIMHUB_EVENTS_POLL_WAIT_MS", "50")],
+            &[
+                ("SCIMHUB_EVENTS_KID", "k1"),
+                ("SCIMHUB_EVENTS_POLL_WAIT_MS", "50"),
+            ],
         )
         .unwrap();
         assert_eq!(c.events.signing_key_file.as_deref(), Some("/k.pem"));
@@ -77,13 +80,20 @@ mod tests {
         assert_eq!(c.events_issuer(), "https://hub.example");
         let c = load("", &[("SCIMHUB_EVENTS_ISSUER", "urn:example:hub")]).unwrap();
         assert_eq!(c.events_issuer(), "urn:example:hub");
-        assert_eq!(load("", &[]).unwrap().events_issuer(), "http://127.0.0.1:8080");
+        assert_eq!(
+            load("", &[]).unwrap().events_issuer(),
+            "http://127.0.0.1:8080"
+        );
     }
 
     #[test]
     fn bad_events_settings_name_the_key() {
         for (toml, env, expected) in [
-            ("[events]\nkid = \"k\"\n", vec![], "events.kid (SCIMHUB_EVENTS_KID) is set"),
+            (
+                "[events]\nkid = \"k\"\n",
+                vec![],
+                "events.kid (SCIMHUB_EVENTS_KID) is set",
+            ),
             (
                 "",
                 vec![("SCIMHUB_EVENTS_ISSUER", " ")],

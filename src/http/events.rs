@@ -45,21 +45,22 @@ async fn poll(
     id: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, AppError> {
-    if let Err(wait) = state.rate_limiter.check(&format!("subscription:{id}")) {
-        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        return Err(AppError::RateLimited { retry_after_secs });
-    }
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
         .map(|v| v.to_str().unwrap_or_default());
     let source = client_address(&req).unwrap_or_else(|| "unknown".into());
-    match state
-        .services
-        .events
-        .poll(&id, authorization, &source, &body)
-        .await
+    let events = &state.services.events;
+    let sub = events.authenticate(&id, authorization, &source).await?;
+    // Like API tokens, each subscription's receiver has its own budget.
+    if let Err(wait) = state
+        .rate_limiter
+        .check(&format!("subscription:{}", sub.id))
     {
+        let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(AppError::RateLimited { retry_after_secs });
+    }
+    match events.poll(sub, &body).await {
         Ok(answer) => Ok(HttpResponse::Ok()
             // SETs are not to be kept by caches on the way.
             .insert_header(CacheControl(vec![CacheDirective::NoStore]))

@@ -79,22 +79,17 @@ impl EventFeed {
     /// The public signing key as a JWK Set (no keys without one).
     pub fn jwks(&self) -> Value {
         match &self.publisher {
-            Some(p) => serde_json::to_value(p.signer().jwks()).unwrap_or_else(|_| json!({"keys": []})),
+            Some(p) => {
+                serde_json::to_value(p.signer().jwks()).unwrap_or_else(|_| json!({"keys": []}))
+            }
             None => json!({"keys": []}),
         }
     }
 
-    /// One poll: checks the caller is the subscription's receiver, records
-    /// what it acknowledges, and answers the next SETs (waiting for one up
-    /// to `events.poll_wait_ms` unless `returnImmediately`).
-    pub async fn poll(
-        &self,
-        id: &str,
-        authorization: Option<&str>,
-        source: &str,
-        body: &[u8],
-    ) -> Result<Value, PollFailure> {
-        let sub = self.authenticate(id, authorization, source).await?;
+    /// One poll by `sub`'s receiver (see `authenticate`): records what it
+    /// acknowledges and answers the next SETs (waiting for one up to
+    /// `events.poll_wait_ms` unless `returnImmediately`).
+    pub async fn poll(&self, sub: SubscriptionRecord, body: &[u8]) -> Result<Value, PollFailure> {
         let publisher = self.publisher.clone().ok_or_else(|| {
             AppError::from(ScimError::new(
                 503,
@@ -137,24 +132,37 @@ impl EventFeed {
                 let Some(sub) = hooks.list_subscriptions()?.into_iter().find(|s| s.id == id) else {
                     return Err(ScimError::not_found("the subscription was removed").into());
                 };
-                Ok(poll::fetch(store.as_ref(), hooks.as_ref(), &publisher, &sub, max, page))
+                Ok(poll::fetch(
+                    store.as_ref(),
+                    hooks.as_ref(),
+                    &publisher,
+                    &sub,
+                    max,
+                    page,
+                ))
             })
             .await??;
             let (sets, more) = fetched;
             let waited_enough = return_immediately || max == 0 || Instant::now() >= deadline;
             if !sets.is_empty() || waited_enough {
                 self.report(&sub, &acknowledged.errors).await;
-                let sets: Map<String, Value> =
-                    sets.into_iter().map(|(jti, jws)| (jti, Value::String(jws))).collect();
+                let sets: Map<String, Value> = sets
+                    .into_iter()
+                    .map(|(jti, jws)| (jti, Value::String(jws)))
+                    .collect();
                 return Ok(json!({"sets": sets, "moreAvailable": more}));
             }
-            tokio::time::sleep(self.interval.min(deadline - Instant::now())).await;
+            tokio::time::sleep(
+                self.interval
+                    .min(deadline.saturating_duration_since(Instant::now())),
+            )
+            .await;
         }
     }
 
     /// The subscription `id` when `authorization` is its secret; unknown
     /// ids and wrong secrets are the same 401.
-    async fn authenticate(
+    pub async fn authenticate(
         &self,
         id: &str,
         authorization: Option<&str>,
@@ -164,10 +172,16 @@ impl EventFeed {
             tracing::warn!(target: AUDIT, event = "auth.failed", subscription = %id, reason = %reason, source);
             AppError::Auth(reason)
         };
-        let presented = super::auth::bearer(authorization).map_err(denied)?.to_string();
+        let presented = super::auth::bearer(authorization)
+            .map_err(denied)?
+            .to_string();
         let (hooks, wanted, key) = (self.hooks.clone(), id.to_string(), self.key.clone());
         let found = blocking(move || -> Result<_, AppError> {
-            let Some(sub) = hooks.list_subscriptions()?.into_iter().find(|s| s.id == wanted) else {
+            let Some(sub) = hooks
+                .list_subscriptions()?
+                .into_iter()
+                .find(|s| s.id == wanted)
+            else {
                 return Ok(None);
             };
             let key = key.ok_or_else(|| {

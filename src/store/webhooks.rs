@@ -165,6 +165,10 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// at or below the subscription's cursor are already behind it.
     fn ack_events(&self, subscription_id: &str, seqs: &[i64]) -> StoreResult<()>;
     /// The acknowledged `seq`s in `(after, through]`, ascending.
-    fn acked_events(&self, subscription_id: &str, after: i64, through: i64)
-    -> StoreResult<Vec<i64>>;
+    fn acked_events(
+        &self,
+        subscription_id: &str,
+        after: i64,
+        through: i64,
+    ) -> StoreResult<Vec<i64>>;
 }

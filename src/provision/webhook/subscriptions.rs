@@ -11,9 +11,7 @@ use crate::crypto;
 use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::scim::ScimError;
-use crate::store::{
-    Delivery, EventFormat, EventMode, Store, SubscriptionRecord, WebhookStore,
-};
+use crate::store::{Delivery, EventFormat, EventMode, Store, SubscriptionRecord, WebhookStore};
 
 /// What `subscription add` and `POST /admin/v1/subscriptions` get.
 #[derive(Debug, Clone, Default)]
@@ -119,15 +117,37 @@ fn shape(
     new: &NewSubscription,
     sets_signable: bool,
 ) -> Result<(EventFormat, Delivery, EventMode, String), AppError> {
-    let format = word("format", new.format.as_deref(), EventFormat::Webhook, EventFormat::parse, EventFormat::WORDS)?;
-    let delivery = word("delivery", new.delivery.as_deref(), Delivery::Push, Delivery::parse, Delivery::WORDS)?;
-    let mode = word("mode", new.mode.as_deref(), EventMode::Full, EventMode::parse, EventMode::WORDS)?;
+    let format = word(
+        "format",
+        new.format.as_deref(),
+        EventFormat::Webhook,
+        EventFormat::parse,
+        EventFormat::WORDS,
+    )?;
+    let delivery = word(
+        "delivery",
+        new.delivery.as_deref(),
+        Delivery::Push,
+        Delivery::parse,
+        Delivery::WORDS,
+    )?;
+    let mode = word(
+        "mode",
+        new.mode.as_deref(),
+        EventMode::Full,
+        EventMode::parse,
+        EventMode::WORDS,
+    )?;
     if format == EventFormat::Webhook {
         if delivery == Delivery::Poll {
-            return Err(invalid("poll delivery is for SCIM events: use --format set"));
+            return Err(invalid(
+                "poll delivery is for SCIM events: use --format set",
+            ));
         }
         if new.mode.is_some() {
-            return Err(invalid("full and notice modes are for SCIM events: use --format set"));
+            return Err(invalid(
+                "full and notice modes are for SCIM events: use --format set",
+            ));
         }
     }
     if format == EventFormat::Set && !sets_signable {
@@ -143,7 +163,9 @@ fn shape(
             crate::settings::check_http_url(url).map_err(invalid)?;
             url.clone()
         }
-        (Delivery::Push, None) => return Err(invalid("a push subscription needs the receiver's URL")),
+        (Delivery::Push, None) => {
+            return Err(invalid("a push subscription needs the receiver's URL"));
+        }
         (Delivery::Poll, Some(_)) => {
             return Err(invalid(
                 "a poll subscription has no URL: its receiver fetches SETs from scimhub",
@@ -200,7 +222,9 @@ pub fn add(
         Some(s) if s.trim().len() < 16 => {
             return Err(invalid("the secret must be at least 16 characters"));
         }
-        Some(s) if format == EventFormat::Set && !s.trim().chars().all(|c| c.is_ascii_graphic()) => {
+        Some(s)
+            if format == EventFormat::Set && !s.trim().chars().all(|c| c.is_ascii_graphic()) =>
+        {
             return Err(invalid(
                 "a SCIM events secret is sent as a bearer token: use ASCII letters, digits and \
                  punctuation, no spaces",

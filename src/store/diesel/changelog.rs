@@ -89,14 +89,11 @@ pub fn active_change(
     attributes: &[String],
     new: &serde_json::Map<String, serde_json::Value>,
 ) -> Option<bool> {
-    attributes
-        .iter()
-        .any(|a| a == "active")
-        .then(|| {
-            new.get("active")
-                .and_then(serde_json::Value::as_bool)
-                .unwrap_or(true)
-        })
+    attributes.iter().any(|a| a == "active").then(|| {
+        new.get("active")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+    })
 }
 
 #[derive(Insertable)]

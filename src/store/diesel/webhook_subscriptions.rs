@@ -9,9 +9,7 @@ use super::schema::event_acks as acks;
 use super::schema::webhook_subscriptions as s;
 use super::unique_violation;
 use crate::scim::ScimError;
-use crate::store::{
-    Delivery, EventFormat, EventMode, StoreError, StoreResult, SubscriptionRecord,
-};
+use crate::store::{Delivery, EventFormat, EventMode, StoreError, StoreResult, SubscriptionRecord};
 
 type Row = (
     String,
@@ -164,10 +162,13 @@ struct Ack<'a> {
 /// Inserts the acknowledgements past the cursor, once each (a repeated
 /// ack, e.g. after a lost poll answer, is no error).
 pub fn ack(conn: &mut DbConnection, id: &str, seqs: &[i64]) -> StoreResult<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
     let cursor: Option<i64> = s::table
         .filter(s::id.eq(id))
         .select(s::change_cursor)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     let Some(cursor) = cursor else {
         return Err(StoreError::NotFound);

@@ -36,7 +36,12 @@ impl SigningKey {
 
     /// An EC P-256 key (ES256).
     pub fn ec() -> Self {
-        Self::in_file(rcgen::KeyPair::generate().unwrap().serialize_pem().into_bytes())
+        Self::in_file(
+            rcgen::KeyPair::generate()
+                .unwrap()
+                .serialize_pem()
+                .into_bytes(),
+        )
     }
 
     /// An RSA key (RS256), made by openssl like the JWT tests' keys.
@@ -84,10 +89,17 @@ pub async fn jwks(base: &str) -> JwkSet {
 }
 
 /// A SET checked against `jwks`: header and claims, or why it failed.
-pub fn verify(jwks: &JwkSet, jws: &str, issuer: &str, audience: &str) -> Result<(Header, Value), String> {
+pub fn verify(
+    jwks: &JwkSet,
+    jws: &str,
+    issuer: &str,
+    audience: &str,
+) -> Result<(Header, Value), String> {
     let header = decode_header(jws).map_err(|e| format!("header: {e}"))?;
     let kid = header.kid.clone().ok_or("no kid")?;
-    let jwk = jwks.find(&kid).ok_or_else(|| format!("no key {kid} in the JWKS"))?;
+    let jwk = jwks
+        .find(&kid)
+        .ok_or_else(|| format!("no key {kid} in the JWKS"))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|e| format!("key: {e}"))?;
     let mut validation = Validation::new(header.alg);
     // A SET has no `exp` (RFC 8417 §2.2); iss and aud must be right.
@@ -161,7 +173,8 @@ async fn receive(shared: web::Data<Shared>, req: HttpRequest, body: String) -> H
         }
         Err(e) => {
             shared.bad.lock().unwrap().push(e.clone());
-            return HttpResponse::BadRequest().json(json!({"err": "invalid_key", "description": e}));
+            return HttpResponse::BadRequest()
+                .json(json!({"err": "invalid_key", "description": e}));
         }
     };
     let answer = *shared.answer.lock().unwrap();

@@ -124,7 +124,12 @@ pub fn claims(
 mod tests {
     use super::*;
 
-    fn change(operation: &str, version: i64, attributes: &[&str], active: Option<bool>) -> ChangeRecord {
+    fn change(
+        operation: &str,
+        version: i64,
+        attributes: &[&str],
+        active: Option<bool>,
+    ) -> ChangeRecord {
         ChangeRecord {
             seq: 42,
             resource_type: "User".into(),
@@ -157,7 +162,13 @@ mod tests {
 
     #[test]
     fn a_full_create_carries_the_resource_and_the_envelope() {
-        let c = claims(&envelope(), &change("create", 1, &["userName"], None), Some(&current(1)), EventMode::Full).unwrap();
+        let c = claims(
+            &envelope(),
+            &change("create", 1, &["userName"], None),
+            Some(&current(1)),
+            EventMode::Full,
+        )
+        .unwrap();
         assert_eq!(
             c,
             json!({
@@ -182,24 +193,73 @@ mod tests {
     fn notice_mode_and_a_newer_resource_send_attribute_names() {
         let row = change("replace", 2, &["name", "title"], None);
         let notice = json!({"version": "W/\"2\"", "attributes": ["name", "title"]});
-        for (current, mode) in [(Some(current(2)), EventMode::Notice), (Some(current(3)), EventMode::Full), (None, EventMode::Full)] {
+        for (current, mode) in [
+            (Some(current(2)), EventMode::Notice),
+            (Some(current(3)), EventMode::Full),
+            (None, EventMode::Full),
+        ] {
             let c = claims(&envelope(), &row, current.as_ref(), mode).unwrap();
-            assert_eq!(c["events"], json!({"urn:ietf:params:scim:event:prov:put:notice": notice}));
+            assert_eq!(
+                c["events"],
+                json!({"urn:ietf:params:scim:event:prov:put:notice": notice})
+            );
         }
     }
 
     #[test]
     fn activation_is_a_second_event_and_deletion_has_no_payload() {
-        let c = claims(&envelope(), &change("patch", 4, &["active"], Some(false)), Some(&current(4)), EventMode::Notice).unwrap();
+        let c = claims(
+            &envelope(),
+            &change("patch", 4, &["active"], Some(false)),
+            Some(&current(4)),
+            EventMode::Notice,
+        )
+        .unwrap();
         let uris: Vec<&String> = c["events"].as_object().unwrap().keys().collect();
-        assert_eq!(uris, ["urn:ietf:params:scim:event:prov:patch:notice", DEACTIVATE]);
-        let c = claims(&envelope(), &change("update", 5, &["groups"], None), None, EventMode::Full).unwrap();
-        assert!(c["events"].get("urn:ietf:params:scim:event:prov:patch:notice").is_some());
-        let c = claims(&envelope(), &change("create", 1, &["active"], Some(true)), Some(&current(1)), EventMode::Full).unwrap();
+        assert_eq!(
+            uris,
+            ["urn:ietf:params:scim:event:prov:patch:notice", DEACTIVATE]
+        );
+        let c = claims(
+            &envelope(),
+            &change("update", 5, &["groups"], None),
+            None,
+            EventMode::Full,
+        )
+        .unwrap();
+        assert!(
+            c["events"]
+                .get("urn:ietf:params:scim:event:prov:patch:notice")
+                .is_some()
+        );
+        let c = claims(
+            &envelope(),
+            &change("create", 1, &["active"], Some(true)),
+            Some(&current(1)),
+            EventMode::Full,
+        )
+        .unwrap();
         assert_eq!(c["events"][ACTIVATE], json!({}));
-        let c = claims(&envelope(), &change("delete", 6, &[], None), None, EventMode::Full).unwrap();
+        let c = claims(
+            &envelope(),
+            &change("delete", 6, &[], None),
+            None,
+            EventMode::Full,
+        )
+        .unwrap();
         assert_eq!(c["events"], json!({DELETE: {}}));
-        assert_eq!(c["sub_id"], json!({"format": "scim", "uri": "/Users/u1", "id": "u1"}));
-        assert!(claims(&envelope(), &change("rename", 1, &[], None), None, EventMode::Full).is_none());
+        assert_eq!(
+            c["sub_id"],
+            json!({"format": "scim", "uri": "/Users/u1", "id": "u1"})
+        );
+        assert!(
+            claims(
+                &envelope(),
+                &change("rename", 1, &[], None),
+                None,
+                EventMode::Full
+            )
+            .is_none()
+        );
     }
 }

@@ -96,18 +96,26 @@ impl Publisher {
         }
     }
 
-    fn current(&self, store: &dyn Store, change: &ChangeRecord) -> Result<Option<Current>, StoreError> {
+    fn current(
+        &self,
+        store: &dyn Store,
+        change: &ChangeRecord,
+    ) -> Result<Option<Current>, StoreError> {
         let found = match ResourceKind::parse(&change.resource_type) {
-            Some(ResourceKind::User) => store.get_user(&change.resource_id, true).map(|u| Current {
-                version: u.meta.version,
-                external_id: external_id(&u.attributes),
-                representation: u.to_scim(&self.scim_base),
-            }),
-            Some(ResourceKind::Group) => store.get_group(&change.resource_id, true).map(|g| Current {
-                version: g.meta.version,
-                external_id: external_id(&g.attributes),
-                representation: g.to_scim(&self.scim_base),
-            }),
+            Some(ResourceKind::User) => {
+                store.get_user(&change.resource_id, true).map(|u| Current {
+                    version: u.meta.version,
+                    external_id: external_id(&u.attributes),
+                    representation: u.to_scim(&self.scim_base),
+                })
+            }
+            Some(ResourceKind::Group) => {
+                store.get_group(&change.resource_id, true).map(|g| Current {
+                    version: g.meta.version,
+                    external_id: external_id(&g.attributes),
+                    representation: g.to_scim(&self.scim_base),
+                })
+            }
             None => return Ok(None),
         };
         match found {

@@ -112,7 +112,10 @@ pub fn fetch(
             read_all = true;
             break;
         };
-        let acked: HashSet<i64> = hooks.acked_events(&sub.id, after, last)?.into_iter().collect();
+        let acked: HashSet<i64> = hooks
+            .acked_events(&sub.id, after, last)?
+            .into_iter()
+            .collect();
         for row in &rows {
             let owed = sub.wants(&row.resource_type)
                 && !acked.contains(&row.seq)

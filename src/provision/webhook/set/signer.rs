@@ -54,8 +54,9 @@ impl SetSigner {
                     .into(),
             );
         };
-        let mut jwk = Jwk::from_encoding_key(&key, alg)
-            .map_err(|e| format!("its public key cannot be derived ({e}); for ES256 the curve must be P-256"))?;
+        let mut jwk = Jwk::from_encoding_key(&key, alg).map_err(|e| {
+            format!("its public key cannot be derived ({e}); for ES256 the curve must be P-256")
+        })?;
         let kid = match kid {
             Some(kid) => kid.to_string(),
             None => jwk
@@ -76,7 +77,9 @@ impl SetSigner {
         // another curve) is refused now rather than at the first event.
         signer
             .sign(&serde_json::json!({"probe": true}))
-            .map_err(|e| format!("it cannot sign {alg:?} ({e}); for ES256 the curve must be P-256"))?;
+            .map_err(|e| {
+                format!("it cannot sign {alg:?} ({e}); for ES256 the curve must be P-256")
+            })?;
         Ok(signer)
     }
 
@@ -113,7 +116,9 @@ mod tests {
     fn an_ec_key_signs_es256_verifiable_with_the_published_jwk() {
         let signer = SetSigner::from_pem(ec_pem().as_bytes(), None).unwrap();
         assert_eq!(signer.algorithm(), Algorithm::ES256);
-        let jws = signer.sign(&serde_json::json!({"jti": "a", "aud": "r"})).unwrap();
+        let jws = signer
+            .sign(&serde_json::json!({"jti": "a", "aud": "r"}))
+            .unwrap();
         let header = decode_header(&jws).unwrap();
         assert_eq!(header.typ.as_deref(), Some("secevent+jwt"));
         assert_eq!(header.kid.as_deref(), Some(signer.kid()));
@@ -147,7 +152,14 @@ mod tests {
             ..ScimEventsConfig::default()
         };
         let err = format!("{:#}", SetSigner::load(&missing).unwrap_err());
-        assert!(err.contains("events.signing_key_file") && err.contains("/no/such/key.pem"), "{err}");
-        assert!(SetSigner::load(&ScimEventsConfig::default()).unwrap().is_none());
+        assert!(
+            err.contains("events.signing_key_file") && err.contains("/no/such/key.pem"),
+            "{err}"
+        );
+        assert!(
+            SetSigner::load(&ScimEventsConfig::default())
+                .unwrap()
+                .is_none()
+        );
     }
 }
