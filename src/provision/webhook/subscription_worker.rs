@@ -197,7 +197,11 @@ impl SubscriptionWorker {
         let mut cursor = sub.change_cursor;
         for _ in 0..BATCHES_PER_ROUND {
             let (store, owned, publisher) = (self.store.clone(), sub.clone(), publisher.clone());
-            let batch = self.config.subscription_batch;
+            // A receiver that has been failing is tried with its next SET only.
+            let batch = match self.backoff.contains_key(&sub.id) {
+                true => 1,
+                false => self.config.subscription_batch,
+            };
             let (sets, last) = crate::blocking::blocking::<_, anyhow::Error, _>(move || {
                 let rows = store.changes_after(cursor, batch)?;
                 let last = rows.last().map(|r| r.seq);
