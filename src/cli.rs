@@ -448,7 +448,12 @@ fn serve(config: &Config) -> anyhow::Result<()> {
     let served = actix_web::rt::System::new().block_on(async {
         // Started before the listener, so a signal that arrives as soon as
         // the port answers finds the server's handlers in place.
-        let webhooks = crate::service::notifications::start_workers(store, db, config)?;
+        let webhooks = crate::service::notifications::start_workers(
+            store,
+            db,
+            config,
+            services.events.publisher(),
+        )?;
         if let Some(addr) = &config.metrics_listen {
             let (metrics, bound) = crate::http::bind_metrics(config, services.clone(), addr)?;
             tracing::info!(addr = %bound, "metrics listening at /metrics (no token)");

@@ -10,12 +10,15 @@ use anyhow::{Context, bail};
 use serde::Deserialize;
 
 use crate::crypto::SecretKey;
-use crate::settings::{EmailConfig, NotifyEndpoint, SyncWorkerConfig, WebhookConfig};
+use crate::settings::{
+    EmailConfig, NotifyEndpoint, ScimEventsConfig, SyncWorkerConfig, WebhookConfig,
+};
 
 mod console;
 mod email;
 #[cfg(test)]
 mod reference;
+mod scim_events;
 mod tls;
 mod values;
 mod webhooks;
@@ -195,6 +198,8 @@ pub struct Config {
     pub email: EmailConfig,
     /// The web console at `/console` (`[console]`).
     pub console: ConsoleConfig,
+    /// SCIM events as signed Security Event Tokens (`[events]`).
+    pub events: ScimEventsConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -233,6 +238,7 @@ impl Default for Config {
             webhooks: WebhookConfig::default(),
             email: EmailConfig::default(),
             console: ConsoleConfig::default(),
+            events: ScimEventsConfig::default(),
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
@@ -252,11 +258,26 @@ impl Config {
     /// The SCIM root that change events name resources under: the public
     /// URL, else the listen address.
     pub fn scim_base_url(&self) -> String {
+        format!("{}/scim/v2", self.public_root())
+    }
+
+    /// scheme://host[:port] the server is reached at: the public URL, else
+    /// the listen address.
+    pub fn public_root(&self) -> String {
         let root = self
             .public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen));
-        format!("{}/scim/v2", root.trim_end_matches('/'))
+        root.trim_end_matches('/').to_string()
+    }
+
+    /// The `iss` of SCIM events: `events.issuer`, else the public URL, else
+    /// the listen address.
+    pub fn events_issuer(&self) -> String {
+        match (&self.events.issuer, &self.public_url) {
+            (Some(issuer), _) => issuer.clone(),
+            (None, _) => self.public_root(),
+        }
     }
 
     /// Builds the configuration. `env` is passed in (not read here) so the
@@ -363,6 +384,7 @@ impl Config {
                 n if n.starts_with("EMAIL_") => self.email.apply_env(key, n, value)?,
                 n if n.starts_with("TLS_") => self.tls.apply_env(key, n, value)?,
                 n if n.starts_with("CONSOLE_") => self.console.apply_env(key, n, value)?,
+                n if n.starts_with("EVENTS_") => self.events.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -414,6 +436,7 @@ impl Config {
         }
         self.webhooks.check()?;
         self.console.check()?;
+        self.events.check()?;
         webhooks::check_endpoints(&self.notify, crate::settings::events::EVENT_TYPES)?;
         self.email.check(crate::settings::events::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {

@@ -8,6 +8,7 @@ mod canonical_path;
 mod console;
 mod discovery;
 mod error;
+mod events;
 mod me;
 mod metrics;
 mod middleware;
@@ -39,6 +40,7 @@ use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
 use crate::service::{Services, blocking};
 use routes::Endpoint;
 
+pub use events::SUBSCRIPTION_SECRET;
 pub use middleware::REQUEST_ID;
 pub use routes::RouteRule;
 
@@ -99,6 +101,7 @@ impl AppState {
 /// Where the SCIM API and the admin API are mounted.
 pub const SCIM_BASE: &str = "/scim/v2";
 pub const ADMIN_BASE: &str = "/admin/v1";
+pub const EVENTS_BASE: &str = "/events/v1";
 pub const METRICS_PATH: &str = "/metrics";
 
 fn public_endpoints() -> Vec<Endpoint> {
@@ -106,6 +109,9 @@ fn public_endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::GET, "/healthz", None, healthz),
         Endpoint::new(Method::GET, "/livez", None, livez),
     ]
+    .into_iter()
+    .chain(events::public_endpoints())
+    .collect()
 }
 
 fn scim_endpoints() -> Vec<Endpoint> {
@@ -143,6 +149,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .default_service(web::to(not_found)),
     )
     .service(
+        // Each route checks its own credential (the subscription's secret).
+        web::scope(EVENTS_BASE)
+            .configure(|c| routes::mount(c, events::endpoints()))
+            .default_service(web::to(not_found)),
+    )
+    .service(
         web::scope(METRICS_PATH)
             .wrap(from_fn(middleware::require_admin))
             .configure(|c| routes::mount(c, metrics::endpoints())),
@@ -161,6 +173,7 @@ pub fn route_table() -> Vec<RouteRule> {
     let mut all = routes::rules("", public_endpoints());
     all.extend(routes::rules(SCIM_BASE, scim_endpoints()));
     all.extend(routes::rules(ADMIN_BASE, admin::endpoints()));
+    all.extend(routes::rules(EVENTS_BASE, events::endpoints()));
     all.extend(routes::rules(METRICS_PATH, metrics::endpoints()));
     all
 }

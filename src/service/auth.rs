@@ -53,6 +53,16 @@ pub struct Authenticator {
     cache: TokenCache,
 }
 
+/// The credential of an `Authorization: Bearer …` header.
+pub fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    let header = authorization.ok_or(AuthError::Missing)?;
+    let (scheme, credential) = header.trim().split_once(' ').ok_or(AuthError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("Bearer") || credential.trim().is_empty() {
+        return Err(AuthError::Malformed);
+    }
+    Ok(credential.trim())
+}
+
 impl Authenticator {
     pub fn new(store: Arc<dyn Store>, jwt: JwtVerifier, cache: TokenCache) -> Self {
         Self { store, jwt, cache }
@@ -93,12 +103,7 @@ impl Authenticator {
     }
 
     async fn verify(&self, authorization: Option<&str>) -> Result<Principal, AppError> {
-        let header = authorization.ok_or(AuthError::Missing)?;
-        let (scheme, credential) = header.trim().split_once(' ').ok_or(AuthError::Malformed)?;
-        if !scheme.eq_ignore_ascii_case("Bearer") || credential.trim().is_empty() {
-            return Err(AuthError::Malformed.into());
-        }
-        let credential = credential.trim();
+        let credential = bearer(authorization)?;
         if !credential.starts_with("scimhub_") && self.jwt.is_enabled() {
             return self.verify_jwt(credential).await;
         }

@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod changes;
 pub mod console;
 pub mod cursor;
+pub mod event_feed;
 pub mod groups;
 pub mod jwt;
 pub mod listing;
@@ -45,6 +46,8 @@ pub struct Services {
     pub subscriptions: subscription_admin::SubscriptionAdmin,
     /// Console sign-in and sessions.
     pub console: console::ConsoleAuth,
+    /// SCIM events: the JWKS and the poll endpoint.
+    pub events: event_feed::EventFeed,
     pub operations: operations::Operations,
     /// The process's metrics, recorded into by the HTTP layer and the sync engines.
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -52,7 +55,7 @@ pub struct Services {
 
 impl Services {
     /// Builds every service (the sync center's over the same database);
-    /// fails on a bad JWT issuer configuration.
+    /// fails on a bad JWT issuer configuration or events signing key.
     pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore>(
         store: Arc<S>,
         config: &Config,
@@ -80,6 +83,7 @@ impl Services {
             jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
             verified_tokens.clone(),
         );
+        let events = event_feed::EventFeed::new(store.clone(), hooks.clone(), config)?;
         Ok(Self {
             console: console::ConsoleAuth::new(
                 store.clone(),
@@ -107,7 +111,9 @@ impl Services {
                 store.clone(),
                 hooks,
                 config.secret_key.clone(),
+                events.publisher().is_some(),
             ),
+            events,
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::config::Config;
+use crate::provision::webhook::set::Publisher;
 use crate::provision::webhook::{Deliverer, Notifier, Workers};
 use crate::store::{Store, WebhookStore};
 
@@ -18,11 +19,13 @@ pub fn deliverer(hooks: Arc<dyn WebhookStore>, config: &Config) -> anyhow::Resul
     Deliverer::new(hooks, &config.notify, &config.webhooks)?.with_email(&config.email)
 }
 
-/// The deliverer and the subscription pusher that `serve` runs.
+/// The deliverer and the subscription pusher that `serve` runs; SCIM
+/// events are signed by `publisher` (`Services::events`' own).
 pub fn start_workers(
     store: Arc<dyn Store>,
     hooks: Arc<dyn WebhookStore>,
     config: &Config,
+    publisher: Option<Publisher>,
 ) -> anyhow::Result<Workers> {
     Workers::start(
         store,
@@ -30,6 +33,6 @@ pub fn start_workers(
         config.secret_key.clone(),
         (&config.notify, &config.email),
         &config.webhooks,
-        config.scim_base_url(),
+        (config.scim_base_url(), publisher),
     )
 }

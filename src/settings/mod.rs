@@ -5,10 +5,12 @@
 
 mod email;
 pub mod events;
+mod scim_events;
 mod sync_worker;
 mod webhooks;
 
 pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
+pub use scim_events::ScimEventsConfig;
 pub use sync_worker::SyncWorkerConfig;
 pub use webhooks::{NotifyEndpoint, WebhookConfig};
 

@@ -19,7 +19,8 @@ pub use sync::{
     TargetRecord, TargetState,
 };
 pub use webhooks::{
-    DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,
+    Delivery, DeliveryRecord, DeliveryStatus, DeliveryUpdate, EventFormat, EventMode,
+    SubscriptionRecord, WebhookStore,
 };
 
 use crate::scim::etag::TagList;

@@ -118,6 +118,10 @@ pub struct ChangeRecord {
     pub version: i64,
     pub changed_at: DateTime<Utc>,
     pub actor: String,
+    /// Names of the changed attributes (empty on rows from before they were kept).
+    pub attributes: Vec<String>,
+    /// The new `active` when this change changed it.
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone)]

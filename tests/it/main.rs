@@ -45,6 +45,7 @@ mod rate_limit;
 mod realtime;
 mod rest_connector;
 mod rest_target;
+mod scim_events;
 mod sql_connector;
 mod sql_target;
 mod sync;

@@ -578,6 +578,7 @@ async fn the_workers_deliver_and_stop(default: TestApp) {
         app.store.clone(),
         app.hooks.clone(),
         &app.config,
+        None,
     )
     .unwrap();
     notify(&app, quarantined()).await;

@@ -1,12 +1,14 @@
 //! Signed webhooks: operator notifications through a durable outbox
 //! (`notifier` → `webhook_deliveries` → `deliverer`, to webhook URLs and by
-//! e-mail through `mail`) and change-event subscriptions pushed from the
-//! change log (`subscription_worker`).
+//! e-mail through `mail`) and change-event subscriptions from the change
+//! log: JSON batches and pushed SCIM events sent by `subscription_worker`,
+//! polled SCIM events answered by `set::poll`.
 
 pub mod deliverer;
 pub mod mail;
 pub mod notification;
 pub mod notifier;
+pub mod set;
 pub mod signing;
 pub mod subscription_worker;
 pub mod subscriptions;

@@ -64,6 +64,12 @@ pub async fn post(client: &reqwest::Client, p: SignedPost<'_>) -> Outcome {
         .body(p.body.to_string())
         .send()
         .await;
+    outcome(sent).await
+}
+
+/// What an answer (or the failure to get one) means. A refusal names the
+/// receiver's `err` and `description` when it sent them (RFC 8935 §2.3).
+pub async fn outcome(sent: reqwest::Result<reqwest::Response>) -> Outcome {
     let response = match sent {
         Ok(r) => r,
         Err(e) if e.is_timeout() => {
@@ -88,15 +94,28 @@ pub async fn post(client: &reqwest::Client, p: SignedPost<'_>) -> Outcome {
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, SystemTime::now()));
-    let reason = format!("the receiver answered {}", status.as_u16());
+    let mut reason = format!("the receiver answered {}", status.as_u16());
     if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
-        Outcome::Retry {
+        return Outcome::Retry {
             reason,
             retry_after,
-        }
-    } else {
-        Outcome::Refused { reason }
+        };
     }
+    if let Ok(body) = response.json::<serde_json::Value>().await
+        && let Some(err) = body.get("err").and_then(|e| e.as_str())
+    {
+        let description = body.get("description").and_then(|d| d.as_str());
+        reason = format!("{reason}: {}", clipped(err));
+        if let Some(d) = description {
+            reason = format!("{reason}: {}", clipped(d));
+        }
+    }
+    Outcome::Refused { reason }
+}
+
+/// A receiver's text, bounded for logs and `lastError`.
+fn clipped(text: &str) -> String {
+    text.chars().take(200).collect()
 }
 
 /// The error with its causes (reqwest's top line alone says little).

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::deliverer::Deliverer;
+use super::set::Publisher;
 use super::subscription_worker::SubscriptionWorker;
 use crate::crypto::SecretKey;
 use crate::settings::{EmailConfig, NotifyEndpoint, WebhookConfig};
@@ -19,18 +20,21 @@ pub struct Workers {
 
 impl Workers {
     /// Spawns both tasks on the current runtime: notifications go to
-    /// `notify` and `email`; change events name resources under `events_base_url`.
+    /// `notify` and `email`; change events name resources under
+    /// `events_base_url`; SCIM events are signed by `publisher`.
     pub fn start(
         store: Arc<dyn Store>,
         hooks: Arc<dyn WebhookStore>,
         secret_key: Option<SecretKey>,
         channels: (&[NotifyEndpoint], &EmailConfig),
         webhooks: &WebhookConfig,
-        events_base_url: String,
+        events: (String, Option<Publisher>),
     ) -> anyhow::Result<Self> {
         let (notify, email) = channels;
+        let (events_base_url, publisher) = events;
         let deliverer = Deliverer::new(hooks.clone(), notify, webhooks)?.with_email(email)?;
-        let pusher = SubscriptionWorker::new(store, hooks, secret_key, webhooks, events_base_url)?;
+        let pusher = SubscriptionWorker::new(store, hooks, secret_key, webhooks, events_base_url)?
+            .with_publisher(publisher);
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(deliverer.run(stopped.clone())),

@@ -172,6 +172,7 @@ pub fn create(
             at,
             actor,
             attributes: names,
+            active: None,
         },
     )?;
     get(conn, id)
@@ -233,6 +234,7 @@ pub fn replace(
             at,
             actor,
             attributes: names.clone(),
+            active: None,
         },
     )?;
     get_with(conn, id, with_members)
@@ -267,6 +269,7 @@ pub fn delete(
             at,
             actor,
             attributes: Vec::new(),
+            active: None,
         },
     )
 }

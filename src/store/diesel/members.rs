@@ -391,6 +391,7 @@ pub fn remove_member_everywhere(
                 at,
                 actor,
                 attributes: vec!["members".to_string()],
+                active: None,
             },
         )?;
     }

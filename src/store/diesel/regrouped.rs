@@ -43,6 +43,7 @@ pub fn record(
             at,
             actor,
             attributes: vec!["groups".to_string()],
+            active: None,
         })
         .collect();
     changelog::append_many(conn, &changes)

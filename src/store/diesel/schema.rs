@@ -64,6 +64,8 @@ diesel::table! {
         version -> BigInt,
         changed_at -> Timestamp,
         actor -> Text,
+        attributes -> Nullable<Text>,
+        active -> Nullable<Bool>,
     }
 }
 
@@ -235,6 +237,16 @@ diesel::table! {
         change_cursor -> BigInt,
         last_error -> Nullable<Text>,
         created -> Timestamp,
+        format -> Text,
+        delivery -> Text,
+        mode -> Text,
+    }
+}
+
+diesel::table! {
+    event_acks (subscription_id, seq) {
+        subscription_id -> Text,
+        seq -> BigInt,
     }
 }
 

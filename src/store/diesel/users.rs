@@ -271,6 +271,7 @@ pub fn create(
             version: 1,
             at,
             actor,
+            active: changelog::active_change(&names, &write.attributes),
             attributes: names,
         },
     )?;
@@ -336,14 +337,18 @@ pub fn insert_many(
     }
     let changes: Vec<Change<'_>> = emails
         .iter()
-        .map(|(id, attrs)| Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Create,
-            version: 1,
-            at,
-            actor,
-            attributes: changelog::changed_names(None, attrs),
+        .map(|(id, attrs)| {
+            let names = changelog::changed_names(None, attrs);
+            Change {
+                resource_type: RESOURCE_TYPE,
+                resource_id: id,
+                operation: Operation::Create,
+                version: 1,
+                at,
+                actor,
+                active: changelog::active_change(&names, attrs),
+                attributes: names,
+            }
         })
         .collect();
     changelog::append_many(conn, &changes)?;
@@ -409,6 +414,7 @@ pub fn replace(
             version,
             at,
             actor,
+            active: changelog::active_change(&names, &write.attributes),
             attributes: names.clone(),
         },
     )?;
@@ -441,6 +447,7 @@ pub fn delete(
             at,
             actor,
             attributes: Vec::new(),
+            active: None,
         },
     )
 }

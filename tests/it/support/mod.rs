@@ -5,6 +5,7 @@ pub mod app;
 pub mod browser;
 pub mod console;
 pub mod contacts_app;
+pub mod events;
 pub mod jwt;
 pub mod live;
 pub mod oidc;
