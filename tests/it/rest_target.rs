@@ -115,6 +115,11 @@ async fn a_rest_target_is_filled_follows_changes_and_holds_mass_deprovisions(bac
         "the token is never shown"
     );
 
+    let before = users(&app);
+    let plan = server.cli_json(&["sync", "run", "im", "--dry-run"]);
+    assert_eq!(plan["status"], "planned", "{plan}");
+    assert_eq!(users(&app), before, "a dry run wrote nothing");
+
     let run = server.cli_json(&["sync", "run", "im"]);
     assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["counts"]["linked"], 1, "ann adopted by e-mail: {run}");
@@ -159,6 +164,33 @@ async fn a_rest_target_is_filled_follows_changes_and_holds_mass_deprovisions(bac
         .map(|(name, _)| name)
         .collect();
     assert_eq!(disabled, ["bo", "cy", "di", "ed"]);
+
+    // A write the API refuses (its own error code) waits in the failure queue.
+    let mut no_email = crate::support::user_body("gus");
+    no_email.as_object_mut().unwrap().remove("emails");
+    source
+        .send(reqwest::Method::POST, "/Users", Some(no_email))
+        .await;
+    let failures = eventually("gus's refused create queued", || async {
+        let f = server.cli_json(&["failures", "list", "--target", "im"]);
+        (f["failures"].as_array().is_some_and(|a| !a.is_empty())).then_some(f)
+    })
+    .await;
+    assert!(
+        failures.to_string().contains("email required"),
+        "{failures}"
+    );
+
+    // The API goes away: the target is quarantined, nothing queued per object.
+    drop(app);
+    source.user("while-down", None).await;
+    let status = eventually("quarantine", || async {
+        let s = server.cli_json(&["target", "show", "im"])["status"].clone();
+        (s["state"] == "quarantined").then_some(s)
+    })
+    .await;
+    let reason = status["quarantine"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("unreachable"), "{reason}");
 }
 
 on_both_sources!(a_rest_target_is_filled_follows_changes_and_holds_mass_deprovisions);

@@ -132,6 +132,10 @@ async fn a_sql_target_is_filled_by_runs_and_follows_changes(backend: Backend) {
             "--url".into(),
             hr.clone(),
             "--no-credentials".into(),
+            "--guard-percent".into(),
+            "10".into(),
+            "--guard-min".into(),
+            "2".into(),
             "--connector-settings".into(),
             settings.to_string(),
             "--mapping".into(),
@@ -232,6 +236,31 @@ async fn a_sql_target_is_filled_by_runs_and_follows_changes(backend: Backend) {
         "the check constraint is named: {failures}"
     );
     assert!(!people(&hr).iter().any(|p| p.login == "dee"));
+
+    // Two leavers at once with a guard of 10% (at least 2): the second waits
+    // for approval.
+    assert_eq!(people(&hr).len(), 3);
+    for id in [&boss, &ann] {
+        source
+            .send(reqwest::Method::DELETE, &format!("/Users/{id}"), None)
+            .await;
+    }
+    let held = eventually("a deprovision held by the guard", || async {
+        let held = server.cli_json(&["sync", "held", "hr"])["approvals"].clone();
+        held[0]["pending"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+            .then_some(held)
+    })
+    .await;
+    let approved = server.cli_json(&["sync", "approve", held[0]["id"].as_str().unwrap()]);
+    assert_eq!(approved["status"], "succeeded", "{approved}");
+    let inactive: Vec<String> = people(&hr)
+        .into_iter()
+        .filter(|p| !p.active)
+        .map(|p| p.login)
+        .collect();
+    assert_eq!(inactive, ["ann", "boss"]);
 }
 
 on_both_sources!(a_sql_target_is_filled_by_runs_and_follows_changes);
