@@ -13,7 +13,8 @@ mod webhooks;
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sync::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, SyncStore,
+    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
+    SyncStore,
     TargetRecord, TargetState,
 };
 pub use webhooks::{
