@@ -115,19 +115,33 @@ pub(super) async fn get_one(
     let base = base_url(req, state);
     let projection = projection(kind, req)?;
     let if_none_match = tags(req, header::IF_NONE_MATCH)?;
+    if kind == ResourceKind::User && projection == Projection::default() {
+        // The whole user: rendered from the stored text, no JSON tree.
+        let user = state.services.users.get_text(id, true).await?;
+        if if_none_match.is_some_and(|t| t.matches(&user.meta)) {
+            return Ok(not_modified(&user.meta));
+        }
+        let body = user.to_scim_text(&base)?;
+        return Ok(response::resource_text(StatusCode::OK, body, &user.meta));
+    }
     let (body, meta) = fetch(state, kind, id, &base, &projection).await?;
     if if_none_match.is_some_and(|t| t.matches(&meta)) {
-        let mut unchanged = HttpResponse::NotModified().finish();
-        if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
-            unchanged.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(unchanged);
+        return Ok(not_modified(&meta));
     }
     Ok(response::resource(
         StatusCode::OK,
         &projection.apply(kind, body),
         &meta,
     ))
+}
+
+/// 304 with the resource's ETag.
+fn not_modified(meta: &ResourceMeta) -> HttpResponse {
+    let mut unchanged = HttpResponse::NotModified().finish();
+    if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
+        unchanged.headers_mut().insert(header::ETAG, v);
+    }
+    unchanged
 }
 
 async fn create<K: Kind>(

@@ -14,7 +14,8 @@ use crate::scim::render::ResourceMeta;
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
 use crate::store::Actor;
 use crate::store::{
-    MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, WriteOp,
+    MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, StoredUserText,
+    WriteOp,
 };
 use crate::telemetry::AUDIT;
 
@@ -152,6 +153,25 @@ impl Users {
         blocking(move || {
             store
                 .get_user(&owned, with_groups)
+                .map_err(not_found(ResourceKind::User, &owned))
+        })
+        .await
+    }
+
+    /// `get` with the attributes as stored JSON text, for a response that
+    /// shows the whole user. Where the store answers at once (SQLite), the
+    /// read runs right here instead of on the blocking pool: no hand-off to
+    /// another thread and back.
+    pub async fn get_text(&self, id: &str, with_groups: bool) -> Result<StoredUserText, AppError> {
+        check_id(ResourceKind::User, id)?;
+        if let Some(read) = self.store.get_user_text_now(id, with_groups) {
+            return read.map_err(not_found(ResourceKind::User, id));
+        }
+        let store = self.store.clone();
+        let owned = id.to_string();
+        blocking(move || {
+            store
+                .get_user_text(&owned, with_groups)
                 .map_err(not_found(ResourceKind::User, &owned))
         })
         .await

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
+use super::run;
 use super::schema::{audit_events, change_log_state, changes};
 use crate::store::{Actor, AuditEvent, ChangeRecord, Pruned, StoreResult};
 
@@ -64,7 +65,7 @@ pub struct Change<'a> {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_null = true)]
 struct NewAudit<'a> {
     at: NaiveDateTime,
     event: String,
@@ -149,19 +150,19 @@ pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
         ))
         .execute(pg)?;
     }
-    diesel::insert_into(changes::table)
-        .values(NewChange {
-            resource_type: change.resource_type,
-            resource_id: change.resource_id,
-            operation: change.operation.as_str(),
-            version: change.version,
-            changed_at: change.at.naive_utc(),
-            actor: &change.actor.name,
-        })
-        .execute(conn)?;
-    diesel::insert_into(audit_events::table)
-        .values(audit_row(&change))
-        .execute(conn)?;
+    let row = NewChange {
+        resource_type: change.resource_type,
+        resource_id: change.resource_id,
+        operation: change.operation.as_str(),
+        version: change.version,
+        changed_at: change.at.naive_utc(),
+        actor: &change.actor.name,
+    };
+    run::execute(conn, diesel::insert_into(changes::table).values(&row))?;
+    run::execute(
+        conn,
+        diesel::insert_into(audit_events::table).values(&audit_row(&change)),
+    )?;
     Ok(())
 }
 

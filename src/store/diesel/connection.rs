@@ -177,6 +177,10 @@ impl DieselStore {
     }
 
     pub(super) fn conn(&self) -> StoreResult<PooledConn> {
+        // An idle connection (the usual case) is taken without timing.
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
         let asked = std::time::Instant::now();
         let conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()));
         if asked.elapsed() > POOL_WAIT {
@@ -184,6 +188,21 @@ impl DieselStore {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         conn
+    }
+
+    /// Runs a quick read on the caller's thread if it need not wait: on
+    /// SQLite with an idle pooled connection. None on PostgreSQL (a network
+    /// round trip) and when the pool has no idle connection (taking one
+    /// could block): the caller then takes the read to the blocking pool.
+    pub(super) fn read_now<T>(
+        &self,
+        read: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
+    ) -> Option<StoreResult<T>> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let mut conn = self.pool.try_get()?;
+        Some(read(&mut conn))
     }
 
     /// Runs `f` in a write transaction: all of it is stored or none of it.

@@ -15,6 +15,7 @@ mod members;
 pub(crate) mod page_window;
 mod query;
 mod regrouped;
+mod run;
 mod schema;
 mod subquery;
 mod sync;
@@ -41,7 +42,7 @@ pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 use super::{
     Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, MemberKind,
     NewToken, ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser,
-    TokenRecord, WriteOp,
+    StoredUserText, TokenRecord, WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -179,6 +180,18 @@ impl Store for DieselStore {
 
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
         users::get_with(&mut *self.conn()?, id, with_groups)
+    }
+
+    fn get_user_text(&self, id: &str, with_groups: bool) -> StoreResult<StoredUserText> {
+        users::get_text(&mut *self.conn()?, id, with_groups)
+    }
+
+    fn get_user_text_now(
+        &self,
+        id: &str,
+        with_groups: bool,
+    ) -> Option<StoreResult<StoredUserText>> {
+        self.read_now(|c| users::get_text(c, id, with_groups))
     }
 
     fn replace_user(
