@@ -316,9 +316,9 @@ async fn list<K: Kind>(state: web::Data<AppState>, req: HttpRequest) -> Handled 
     let body = state
         .services
         .listing
-        .list(K::KIND, params, base_url(&req, &state))
+        .list_text(K::KIND, params, base_url(&req, &state))
         .await?;
-    Ok(response::json(StatusCode::OK, &body))
+    Ok(response::json_text(StatusCode::OK, body))
 }
 
 async fn search<K: Kind>(

@@ -16,6 +16,13 @@ pub fn json(status: StatusCode, body: &Value) -> HttpResponse {
         .body(body.to_string())
 }
 
+/// A body already rendered to JSON text.
+pub fn json_text(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
+        .body(body)
+}
+
 /// A single resource: carries its version as a weak ETag.
 pub fn resource(status: StatusCode, body: &Value, meta: &ResourceMeta) -> HttpResponse {
     let mut response = json(status, body);
@@ -32,9 +39,7 @@ pub fn resource(status: StatusCode, body: &Value, meta: &ResourceMeta) -> HttpRe
 /// A single resource already rendered to JSON text (never a 201: those
 /// carry `Location`, see `resource`).
 pub fn resource_text(status: StatusCode, body: Vec<u8>, meta: &ResourceMeta) -> HttpResponse {
-    let mut response = HttpResponse::build(status)
-        .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
-        .body(body);
+    let mut response = json_text(status, body);
     with_etag(&mut response, meta);
     response
 }

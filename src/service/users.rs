@@ -15,7 +15,7 @@ use crate::scim::resource::{ValidatedResource, check_immutable, validate};
 use crate::store::Actor;
 use crate::store::{
     MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, StoredUserText,
-    WriteOp,
+    UserKey, WriteOp,
 };
 use crate::telemetry::AUDIT;
 
@@ -67,6 +67,38 @@ fn password_write(plain: Option<String>) -> Result<PasswordWrite, AppError> {
     plain.map_or(Ok(PasswordWrite::Keep), |p| {
         password::hash(&p).map(PasswordWrite::Set)
     })
+}
+
+/// A user as stored JSON text, read here when the store answers at once
+/// (SQLite with an idle connection), else on the blocking pool; None when
+/// no user has that key.
+pub(super) async fn read_user_text(
+    store: &Arc<dyn Store>,
+    key: UserKey<'_>,
+    with_groups: bool,
+) -> Result<Option<StoredUserText>, AppError> {
+    let found = |read: Result<StoredUserText, StoreError>| match read {
+        Ok(user) => Ok(Some(user)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(AppError::from(e)),
+    };
+    if let Some(read) = store.get_user_text_now(key, with_groups) {
+        return found(read);
+    }
+    let store = store.clone();
+    let (by_id, value) = match key {
+        UserKey::Id(id) => (true, id.to_string()),
+        UserKey::UserNameLower(name) => (false, name.to_string()),
+    };
+    blocking(move || {
+        let key = if by_id {
+            UserKey::Id(&value)
+        } else {
+            UserKey::UserNameLower(&value)
+        };
+        found(store.get_user_text(key, with_groups))
+    })
+    .await
 }
 
 impl Users {
@@ -164,17 +196,29 @@ impl Users {
     /// another thread and back.
     pub async fn get_text(&self, id: &str, with_groups: bool) -> Result<StoredUserText, AppError> {
         check_id(ResourceKind::User, id)?;
-        if let Some(read) = self.store.get_user_text_now(id, with_groups) {
-            return read.map_err(not_found(ResourceKind::User, id));
-        }
-        let store = self.store.clone();
-        let owned = id.to_string();
-        blocking(move || {
-            store
-                .get_user_text(&owned, with_groups)
-                .map_err(not_found(ResourceKind::User, &owned))
-        })
-        .await
+        self.read_text(UserKey::Id(id), with_groups)
+            .await?
+            .ok_or_else(|| not_found(ResourceKind::User, id)(StoreError::NotFound))
+    }
+
+    /// The user holding `user_name` (compared ignoring case, as userName
+    /// is), if any, with its attributes as stored JSON text.
+    pub async fn find_text_by_name(
+        &self,
+        user_name: &str,
+        with_groups: bool,
+    ) -> Result<Option<StoredUserText>, AppError> {
+        let lower = user_name.to_lowercase();
+        self.read_text(UserKey::UserNameLower(&lower), with_groups)
+            .await
+    }
+
+    async fn read_text(
+        &self,
+        key: UserKey<'_>,
+        with_groups: bool,
+    ) -> Result<Option<StoredUserText>, AppError> {
+        read_user_text(&self.store, key, with_groups).await
     }
 
     pub async fn replace(

@@ -27,6 +27,7 @@ use crate::scim::etag::TagList;
 pub type Rewrite<'a, T> = Box<dyn FnOnce(&T) -> StoreResult<ResourceWrite> + Send + 'a>;
 
 pub trait Store: Send + Sync + 'static {
+
     /// Answers when the database answers (used by `/healthz`).
     fn ping(&self) -> StoreResult<()>;
 
@@ -40,14 +41,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Result<(String, crate::scim::render::ResourceMeta), crate::scim::ScimError>>>;
     /// `with_groups: false` skips deriving `groups` (the caller will not show it).
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser>;
-    /// `get_user` with the attributes left as stored JSON text (to render).
-    fn get_user_text(&self, id: &str, with_groups: bool) -> StoreResult<StoredUserText>;
+    /// A user (by id or userName) with the attributes left as stored JSON
+    /// text, to render; `NotFound` when there is none.
+    fn get_user_text(&self, key: UserKey<'_>, with_groups: bool) -> StoreResult<StoredUserText>;
     /// `get_user_text` answered on the caller's thread, when the store can
     /// do that without waiting (an embedded database with a free
     /// connection); None when the caller must run `get_user_text` on the
     /// blocking pool. Lets a read skip the hand-off to another thread.
-    fn get_user_text_now(&self, id: &str, with_groups: bool)
-    -> Option<StoreResult<StoredUserText>>;
+    fn get_user_text_now(
+        &self,
+        key: UserKey<'_>,
+        with_groups: bool,
+    ) -> Option<StoreResult<StoredUserText>>;
     /// Rewrites a user from its current state (PUT or PATCH) under a row lock.
     fn replace_user(
         &self,

@@ -42,7 +42,7 @@ pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 use super::{
     Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, MemberKind,
     NewToken, ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser,
-    StoredUserText, TokenRecord, WriteOp,
+    StoredUserText, TokenRecord, UserKey, WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -182,16 +182,16 @@ impl Store for DieselStore {
         users::get_with(&mut *self.conn()?, id, with_groups)
     }
 
-    fn get_user_text(&self, id: &str, with_groups: bool) -> StoreResult<StoredUserText> {
-        users::get_text(&mut *self.conn()?, id, with_groups)
+    fn get_user_text(&self, key: UserKey<'_>, with_groups: bool) -> StoreResult<StoredUserText> {
+        users::get_text(&mut *self.conn()?, key, with_groups)
     }
 
     fn get_user_text_now(
         &self,
-        id: &str,
+        key: UserKey<'_>,
         with_groups: bool,
     ) -> Option<StoreResult<StoredUserText>> {
-        self.read_now(|c| users::get_text(c, id, with_groups))
+        self.read_now(|c| users::get_text(c, key, with_groups))
     }
 
     fn replace_user(

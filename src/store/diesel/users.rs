@@ -14,7 +14,7 @@ use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::render::ResourceMeta;
 use crate::store::{
     Actor, MemberKind, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser,
-    StoredUserText, WriteOp,
+    StoredUserText, UserKey, WriteOp,
 };
 
 const RESOURCE_TYPE: &str = "User";
@@ -302,17 +302,25 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredUser> {
 }
 
 pub fn get_with(conn: &mut DbConnection, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
-    get_text(conn, id, with_groups)?.parse()
+    get_text(conn, UserKey::Id(id), with_groups)?.parse()
 }
 
 /// A user with its attributes as the stored JSON text (for reads that only render).
 pub fn get_text(
     conn: &mut DbConnection,
-    id: &str,
+    key: UserKey<'_>,
     with_groups: bool,
 ) -> StoreResult<StoredUserText> {
-    let row: Option<UserRow> =
-        run::get_result(conn, users::table.find(id).select(ROW)).optional()?;
+    let row: Option<UserRow> = match key {
+        UserKey::Id(id) => run::get_result(conn, users::table.find(id).select(ROW)),
+        UserKey::UserNameLower(name) => run::get_result(
+            conn,
+            users::table
+                .filter(users::user_name_lower.eq(name))
+                .select(ROW),
+        ),
+    }
+    .optional()?;
     load_text(conn, row.ok_or(StoreError::NotFound)?, with_groups)
 }
 
