@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{blocking, password};
+use super::{blocking, password, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
@@ -113,17 +113,19 @@ impl Users {
         let mut v = validated(ResourceKind::User, &body)?;
         // An account is active unless the client says otherwise.
         v.attributes.entry("active").or_insert(Value::Bool(true));
+        // Hashed before the write is queued: argon2 must not hold up the writer.
+        let password = match v.password {
+            None => PasswordWrite::Keep,
+            Some(plain) => blocking(move || password_write(Some(plain))).await?,
+        };
         let store = self.store.clone();
         let owner = actor.clone();
-        let user = blocking(move || {
-            let write = ResourceWrite {
-                attributes: v.attributes,
-                members: MembersWrite::default(),
-                password: password_write(v.password)?,
-            };
-            Ok(store.create_user(write, &owner)?)
-        })
-        .await?;
+        let write = ResourceWrite {
+            attributes: v.attributes,
+            members: MembersWrite::default(),
+            password,
+        };
+        let user = writing(&self.store, move || Ok(store.create_user(write, &owner)?)).await?;
         tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "User", id = %user.id);
         Ok(user)
     }
@@ -143,9 +145,8 @@ impl Users {
                 Ok(v)
             })
             .collect();
-        let store = self.store.clone();
-        let owner = actor.clone();
-        let results = blocking(move || {
+        // Passwords are hashed on the blocking pool, not while the write is queued.
+        let (mut results, slots, writes) = blocking(move || {
             let mut results: Vec<Option<Result<(String, ResourceMeta), AppError>>> = Vec::new();
             let mut slots = Vec::new();
             let mut writes = Vec::new();
@@ -165,12 +166,16 @@ impl Users {
                     Err(e) => results[i] = Some(Err(e)),
                 }
             }
-            for (slot, outcome) in slots.into_iter().zip(store.create_users(writes, &owner)?) {
-                results[slot] = Some(outcome.map_err(AppError::from));
-            }
-            Ok(results.into_iter().flatten().collect::<Vec<_>>())
+            Ok((results, slots, writes))
         })
         .await?;
+        let store = self.store.clone();
+        let owner = actor.clone();
+        let created = writing(&self.store, move || Ok(store.create_users(writes, &owner)?)).await?;
+        for (slot, outcome) in slots.into_iter().zip(created) {
+            results[slot] = Some(outcome.map_err(AppError::from));
+        }
+        let results: Vec<_> = results.into_iter().flatten().collect();
         for (id, _) in results.iter().flatten() {
             tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "User", id = %id);
         }
@@ -233,8 +238,11 @@ impl Users {
         let v = validated(ResourceKind::User, &body)?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
-        let user = blocking(move || {
-            let password = password_write(v.password)?;
+        let password = match v.password {
+            None => PasswordWrite::Keep,
+            Some(plain) => blocking(move || password_write(Some(plain))).await?,
+        };
+        let user = writing(&self.store, move || {
             let mut attributes = v.attributes;
             let rewrite = Box::new(move |current: &StoredUser| {
                 if let Some(tags) = &if_match {
@@ -274,7 +282,7 @@ impl Users {
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
-        let (user, changed) = blocking(move || {
+        let (user, changed) = writing(&self.store, move || {
             let changed = std::sync::Mutex::new(Vec::new());
             let rewrite = Box::new(|current: &StoredUser| {
                 if let Some(tags) = &if_match {
@@ -316,7 +324,7 @@ impl Users {
         check_id(ResourceKind::User, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.clone(), id.to_string());
-        blocking(move || {
+        writing(&self.store, move || {
             store
                 .delete_user(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::User, &id_owned))

@@ -26,7 +26,21 @@ use crate::scim::etag::TagList;
 /// inside the write transaction so read-modify-write is atomic.
 pub type Rewrite<'a, T> = Box<dyn FnOnce(&T) -> StoreResult<ResourceWrite> + Send + 'a>;
 
+/// A unit of writing work for a store's write lane (`Store::submit_write`):
+/// it runs on the lane's thread, where its store writes join the batch the
+/// lane holds, and returns how to hand its outcome over once that batch is
+/// settled (`true`: committed).
+pub type WriteJob = Box<dyn FnOnce() -> WriteSettle + Send>;
+/// Hands a write job's outcome over; `true` when its batch committed.
+pub type WriteSettle = Box<dyn FnOnce(bool) + Send>;
+
 pub trait Store: Send + Sync + 'static {
+    /// Queues `job` on the store's write lane, if it has one (SQLite: one
+    /// thread runs the queued writes in shared transactions); gives it back
+    /// otherwise, and the caller runs it on the blocking pool.
+    fn submit_write(&self, job: WriteJob) -> Result<(), WriteJob> {
+        Err(job)
+    }
 
     /// Answers when the database answers (used by `/healthz`).
     fn ping(&self) -> StoreResult<()>;

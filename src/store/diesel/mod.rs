@@ -32,6 +32,7 @@ mod users;
 mod webhook_deliveries;
 mod webhook_subscriptions;
 mod webhooks;
+mod write_lane;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
@@ -42,7 +43,7 @@ pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 use super::{
     Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, MemberKind,
     NewToken, ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser,
-    StoredUserText, TokenRecord, UserKey, WriteOp,
+    StoredUserText, TokenRecord, UserKey, WriteJob, WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -100,6 +101,10 @@ impl DieselStore {
 }
 
 impl Store for DieselStore {
+    fn submit_write(&self, job: WriteJob) -> Result<(), WriteJob> {
+        self.submit_to_lane(job)
+    }
+
     fn ping(&self) -> StoreResult<()> {
         use diesel::connection::SimpleConnection;
         self.conn()?.batch_execute("SELECT 1")?;
