@@ -36,11 +36,19 @@ pub fn resource(status: StatusCode, body: &Value, meta: &ResourceMeta) -> HttpRe
     response
 }
 
-/// A single resource already rendered to JSON text (never a 201: those
-/// carry `Location`, see `resource`).
-pub fn resource_text(status: StatusCode, body: Vec<u8>, meta: &ResourceMeta) -> HttpResponse {
+/// A single resource already rendered to JSON text, with its `Location`
+/// when it was just created.
+pub fn resource_text(
+    status: StatusCode,
+    body: Vec<u8>,
+    meta: &ResourceMeta,
+    location: Option<&str>,
+) -> HttpResponse {
     let mut response = json_text(status, body);
     with_etag(&mut response, meta);
+    if let Some(v) = location.and_then(|l| header::HeaderValue::from_str(l).ok()) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
     response
 }
 

@@ -20,8 +20,36 @@ impl ResourceMeta {
     }
 }
 
+/// RFC 3339 in UTC with milliseconds (`2026-01-02T03:04:05.678Z`), as
+/// `to_rfc3339_opts(Millis, true)` writes it; written digit by digit for
+/// the four-digit years every stored time has (chrono's formatter costs
+/// more than the rest of a resource's meta).
 pub fn format_time(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    use chrono::{Datelike, Timelike};
+    let (year, nanos) = (t.year(), t.nanosecond());
+    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
+        return t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    }
+    let mut out = String::with_capacity(24);
+    for (n, width, then) in [
+        (year as u32, 4, '-'),
+        (t.month(), 2, '-'),
+        (t.day(), 2, 'T'),
+        (t.hour(), 2, ':'),
+        (t.minute(), 2, ':'),
+        (t.second(), 2, '.'),
+        (nanos / 1_000_000, 3, 'Z'),
+    ] {
+        let mut digits = [b'0'; 4];
+        let mut n = n;
+        for d in digits[..width].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        out.extend(digits[..width].iter().map(|&b| char::from(b)));
+        out.push(then);
+    }
+    out
 }
 
 /// `base_url` is the absolute SCIM base (for example `https://h/scim/v2`).
@@ -231,6 +259,25 @@ mod tests {
         assert_eq!(v["meta"]["created"], "2026-01-02T03:04:05.000Z");
         let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
         assert_eq!(keys.first().map(|k| k.as_str()), Some("schemas"));
+    }
+
+    #[test]
+    fn times_format_as_chrono_formats_them() {
+        let cases = [
+            Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
+            Utc.timestamp_millis_opt(1_790_000_000_123).unwrap(),
+            Utc.timestamp_nanos(1_790_000_000_999_999_999),
+            Utc.with_ymd_and_hms(9, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(9999, 12, 31, 23, 59, 59).unwrap(),
+            Utc.with_ymd_and_hms(10000, 1, 1, 0, 0, 0).unwrap(),
+            Utc.with_ymd_and_hms(-1, 1, 1, 0, 0, 0).unwrap(),
+        ];
+        for t in cases {
+            assert_eq!(
+                format_time(&t),
+                t.to_rfc3339_opts(SecondsFormat::Millis, true)
+            );
+        }
     }
 
     #[test]

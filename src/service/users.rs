@@ -109,7 +109,7 @@ impl Users {
         }
     }
 
-    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredUser, AppError> {
+    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredUserText, AppError> {
         let mut v = validated(ResourceKind::User, &body)?;
         // An account is active unless the client says otherwise.
         v.attributes.entry("active").or_insert(Value::Bool(true));
@@ -232,7 +232,7 @@ impl Users {
         id: &str,
         body: Value,
         if_match: Option<TagList>,
-    ) -> Result<StoredUser, AppError> {
+    ) -> Result<StoredUserText, AppError> {
         check_id(ResourceKind::User, id)?;
         check_body_id(&body, id)?;
         let v = validated(ResourceKind::User, &body)?;
@@ -277,7 +277,7 @@ impl Users {
         id: &str,
         body: Value,
         if_match: Option<TagList>,
-    ) -> Result<StoredUser, AppError> {
+    ) -> Result<StoredUserText, AppError> {
         check_id(ResourceKind::User, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
         let store = self.store.clone();

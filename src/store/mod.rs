@@ -45,7 +45,8 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the database answers (used by `/healthz`).
     fn ping(&self) -> StoreResult<()>;
 
-    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser>;
+    /// Creates a user; answers what was stored (its attributes as the stored text).
+    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUserText>;
     /// Creates many users in one transaction (bulk imports). Each gets its
     /// own outcome: its id and meta, or why it was refused (a taken userName).
     fn create_users(
@@ -67,14 +68,15 @@ pub trait Store: Send + Sync + 'static {
         key: UserKey<'_>,
         with_groups: bool,
     ) -> Option<StoreResult<StoredUserText>>;
-    /// Rewrites a user from its current state (PUT or PATCH) under a row lock.
+    /// Rewrites a user from its current state (PUT or PATCH) under a row
+    /// lock; answers what was stored.
     fn replace_user(
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
         actor: &Actor,
         op: WriteOp,
-    ) -> StoreResult<StoredUser>;
+    ) -> StoreResult<StoredUserText>;
     /// Deletes a user; with `if_match`, only while its version matches.
     fn delete_user(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>>;

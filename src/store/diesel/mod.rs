@@ -17,6 +17,7 @@ mod query;
 mod regrouped;
 mod run;
 mod schema;
+mod stamp;
 mod subquery;
 mod sync;
 mod sync_deprovisions;
@@ -178,7 +179,7 @@ impl Store for DieselStore {
         })
     }
 
-    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser> {
+    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUserText> {
         let id = new_id();
         self.write(|c| users::create(c, &id, user, actor))
     }
@@ -205,7 +206,7 @@ impl Store for DieselStore {
         rewrite: Rewrite<'_, StoredUser>,
         actor: &Actor,
         op: WriteOp,
-    ) -> StoreResult<StoredUser> {
+    ) -> StoreResult<StoredUserText> {
         self.write(|c| users::replace(c, id, rewrite, actor, op))
     }
 

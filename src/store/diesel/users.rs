@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, lock_row, per_backend};
 use super::schema::{user_emails, users};
+use super::stamp::Stamp;
 use super::{members, now, run, unique_violation};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -297,10 +298,6 @@ pub const ROW: (
     users::version,
 );
 
-pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredUser> {
-    get_with(conn, id, true)
-}
-
 pub fn get_with(conn: &mut DbConnection, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
     get_text(conn, UserKey::Id(id), with_groups)?.parse()
 }
@@ -311,7 +308,8 @@ pub fn get_text(
     key: UserKey<'_>,
     with_groups: bool,
 ) -> StoreResult<StoredUserText> {
-    let row: Option<UserRow> = match key {
+    type TextRow = (String, String, Stamp, Stamp, i64);
+    let row: Option<TextRow> = match key {
         UserKey::Id(id) => run::get_result(conn, users::table.find(id).select(ROW)),
         UserKey::UserNameLower(name) => run::get_result(
             conn,
@@ -321,7 +319,13 @@ pub fn get_text(
         ),
     }
     .optional()?;
-    load_text(conn, row.ok_or(StoreError::NotFound)?, with_groups)
+    let (id, data, Stamp(created), Stamp(last_modified), version) =
+        row.ok_or(StoreError::NotFound)?;
+    load_text(
+        conn,
+        (id, data, created, last_modified, version),
+        with_groups,
+    )
 }
 
 pub fn create(
@@ -329,7 +333,7 @@ pub fn create(
     id: &str,
     write: ResourceWrite,
     actor: &Actor,
-) -> StoreResult<StoredUser> {
+) -> StoreResult<StoredUserText> {
     let mut names = changelog::changed_names(None, &write.attributes);
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());
@@ -365,10 +369,10 @@ pub fn create(
         },
     )?;
     // What was just stored, without reading it back: a new user is in no
-    // group yet, and `data` is exactly these attributes.
-    Ok(StoredUser {
-        id: id.to_string(),
-        attributes: write.attributes,
+    // group yet.
+    Ok(StoredUserText {
+        id: row.id,
+        data: row.cols.data,
         meta: ResourceMeta {
             created: at,
             last_modified: at,
@@ -463,7 +467,7 @@ pub fn replace(
     rewrite: crate::store::Rewrite<'_, StoredUser>,
     actor: &Actor,
     op: WriteOp,
-) -> StoreResult<StoredUser> {
+) -> StoreResult<StoredUserText> {
     lock_row(conn, "users", id)?;
     let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
@@ -473,7 +477,7 @@ pub fn replace(
     }
     // A write that changes nothing keeps the version (no ETag churn, nothing to sync).
     if names.is_empty() {
-        return get(conn, id);
+        return get_text(conn, UserKey::Id(id), true);
     }
     let at = now();
     let version = current.meta.version + 1;
@@ -508,12 +512,12 @@ pub fn replace(
             attributes: names,
         },
     )?;
-    // What was just stored, without reading it back (its `data` is these
-    // attributes); only the derived `groups` are read.
-    Ok(StoredUser {
+    // What was just stored, without reading it back; only the derived
+    // `groups` are read.
+    Ok(StoredUserText {
         groups: members::groups_of(conn, id)?,
         id: id.to_string(),
-        attributes: write.attributes,
+        data: changed.data.unwrap_or_default(),
         meta: ResourceMeta {
             created: current.meta.created,
             last_modified: at,
