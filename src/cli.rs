@@ -188,6 +188,10 @@ enum BenchCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// `serve` processes sharing the database (more than one needs
+        /// --database postgres://…); the connections are spread over them.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
 }
 
@@ -313,6 +317,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             sync_users,
             only,
             json,
+            instances,
         }) => {
             crate::telemetry::init(crate::config::LogFormat::Text, "warn");
             anyhow::ensure!(
@@ -330,6 +335,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 sync_users: *sync_users,
                 only: only.clone(),
                 json: *json,
+                instances: *instances,
             })
         }
         Command::Changes(cmd) => {

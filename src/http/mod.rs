@@ -61,6 +61,8 @@ pub struct AppState {
     pub console_oidc_name: Option<String>,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
+    /// Discovery documents as last rendered (they are constant per base URL).
+    pub discovery: discovery::Rendered,
 }
 
 impl AppState {
@@ -84,6 +86,7 @@ impl AppState {
             console_enabled: config.console.enabled,
             max_url_bytes: config.max_url_bytes,
             max_header_bytes: config.max_header_bytes,
+            discovery: discovery::Rendered::default(),
         }
     }
 
@@ -135,29 +138,29 @@ fn scim_endpoints() -> Vec<Endpoint> {
 /// auth as a whole, so a route added there later cannot be reached without
 /// a token carrying the scope its guard asks for.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    routes::mount(cfg, public_endpoints());
+    routes::mount(cfg, "", public_endpoints());
     cfg.service(
         web::scope(SCIM_BASE)
             .wrap(from_fn(middleware::require_token))
-            .configure(|c| routes::mount(c, scim_endpoints()))
+            .configure(|c| routes::mount(c, SCIM_BASE, scim_endpoints()))
             .default_service(web::to(not_found)),
     )
     .service(
         web::scope(ADMIN_BASE)
             .wrap(from_fn(middleware::require_admin))
-            .configure(|c| routes::mount(c, admin::endpoints()))
+            .configure(|c| routes::mount(c, ADMIN_BASE, admin::endpoints()))
             .default_service(web::to(not_found)),
     )
     .service(
         // Each route checks its own credential (the subscription's secret).
         web::scope(EVENTS_BASE)
-            .configure(|c| routes::mount(c, events::endpoints()))
+            .configure(|c| routes::mount(c, EVENTS_BASE, events::endpoints()))
             .default_service(web::to(not_found)),
     )
     .service(
         web::scope(METRICS_PATH)
             .wrap(from_fn(middleware::require_admin))
-            .configure(|c| routes::mount(c, metrics::endpoints())),
+            .configure(|c| routes::mount(c, METRICS_PATH, metrics::endpoints())),
     );
 }
 

@@ -68,17 +68,21 @@ impl Authenticator {
         Self { store, jwt, cache }
     }
 
-    /// Checks an `Authorization` header value. `source` (the peer address)
-    /// is only used for the audit trail. Failures never log the token.
+    /// Checks an `Authorization` header value. `source` gives the peer
+    /// address, only for the audit trail (asked only when it is written).
+    /// Failures never log the token.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
-        source: &str,
+        source: impl Fn() -> String,
     ) -> Result<Principal, AppError> {
         let result = self.verify(authorization).await;
         match &result {
-            Ok(p) => tracing::debug!(target: AUDIT, event = "auth.ok", token = %p.name, source),
+            Ok(p) => {
+                tracing::debug!(target: AUDIT, event = "auth.ok", token = %p.name, source = %source());
+            }
             Err(AppError::Auth(reason)) => {
+                let source = source();
                 tracing::warn!(target: AUDIT, event = "auth.failed", reason = %reason, source);
                 let event = AuditEvent {
                     event: "auth.failed".into(),

@@ -29,7 +29,7 @@ use crate::scim::filter::FilterLimits;
 use crate::store::{ConsoleStore, Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
-pub use blocking::blocking;
+pub use blocking::{blocking, writing};
 
 /// Everything the front ends (HTTP, CLI) call, built once around one store.
 #[derive(Clone)]

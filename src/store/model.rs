@@ -101,6 +101,25 @@ pub struct StoredUser {
     pub groups: Vec<GroupMembership>,
 }
 
+/// How a read names one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKey<'a> {
+    Id(&'a str),
+    /// The userName, already lower-cased (`str::to_lowercase`): unique.
+    UserNameLower(&'a str),
+}
+
+/// A user as stored, its attributes still the stored JSON text: what a
+/// read that only renders needs (`to_scim_text`), without parsing them.
+#[derive(Debug, Clone)]
+pub struct StoredUserText {
+    pub id: String,
+    /// The attributes as a JSON object.
+    pub data: String,
+    pub meta: ResourceMeta,
+    pub groups: Vec<GroupMembership>,
+}
+
 #[derive(Debug, Clone)]
 pub struct StoredGroup {
     pub id: String,

@@ -65,11 +65,11 @@ pub fn mount(cfg: &mut web::ServiceConfig) {
         web::scope(CONSOLE_BASE)
             .wrap(from_fn(guard::security_headers))
             .app_data(forms::config())
-            .configure(|c| routes::mount(c, public_endpoints()))
+            .configure(|c| routes::mount(c, CONSOLE_BASE, public_endpoints()))
             .service(
                 web::scope("")
                     .wrap(from_fn(guard::require_session))
-                    .configure(|c| routes::mount(c, session_endpoints()))
+                    .configure(|c| routes::mount(c, CONSOLE_BASE, session_endpoints()))
                     .default_service(web::to(page::not_found)),
             ),
     );

@@ -131,7 +131,7 @@ impl ConsoleAuth {
         }
         let principal = self
             .auth
-            .authenticate(Some(&format!("Bearer {credential}")), source)
+            .authenticate(Some(&format!("Bearer {credential}")), || source.to_string())
             .await?;
         if principal.require(SCOPE_ADMIN).is_err() {
             let actor = Actor {

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
+use super::run;
 use super::schema::{audit_events, change_log_state, changes};
 use crate::store::{Actor, AuditEvent, ChangeRecord, Pruned, StoreResult};
 
@@ -97,7 +98,7 @@ pub fn active_change(
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_null = true)]
 struct NewAudit<'a> {
     at: NaiveDateTime,
     event: String,
@@ -182,12 +183,14 @@ pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
         ))
         .execute(pg)?;
     }
-    diesel::insert_into(changes::table)
-        .values(NewChange::of(&change))
-        .execute(conn)?;
-    diesel::insert_into(audit_events::table)
-        .values(audit_row(&change))
-        .execute(conn)?;
+    run::execute(
+        conn,
+        diesel::insert_into(changes::table).values(NewChange::of(&change)),
+    )?;
+    run::execute(
+        conn,
+        diesel::insert_into(audit_events::table).values(&audit_row(&change)),
+    )?;
     Ok(())
 }
 
