@@ -261,6 +261,21 @@ async fn a_sql_target_is_filled_by_runs_and_follows_changes(backend: Backend) {
         .map(|p| p.login)
         .collect();
     assert_eq!(inactive, ["ann", "boss"]);
+
+    // The database moves away: the target is quarantined, nothing queued per object.
+    let gone = format!(
+        "postgres://scimhub@127.0.0.1:{}/hr",
+        crate::support::live::free_port()
+    );
+    server.cli_ok(&["target", "update", "hr", "--url", &gone, "--no-test"]);
+    source.user("while-down", None).await;
+    let status = eventually("quarantine", || async {
+        let s = server.cli_json(&["target", "show", "hr"])["status"].clone();
+        (s["state"] == "quarantined").then_some(s)
+    })
+    .await;
+    let reason = status["quarantine"]["reason"].as_str().unwrap();
+    assert!(reason.starts_with("unreachable"), "{reason}");
 }
 
 on_both_sources!(a_sql_target_is_filled_by_runs_and_follows_changes);
