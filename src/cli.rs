@@ -8,7 +8,6 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{Config, Overrides};
-use crate::provision::webhook::Notifier;
 use crate::service::token_admin::TokenView;
 use crate::service::{Services, tokens};
 use crate::store::diesel::{DieselStore, redact_url};
@@ -217,6 +216,10 @@ enum BenchCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// `serve` processes sharing the database (more than one needs
+        /// --database postgres://…); the connections are spread over them.
+        #[arg(long, default_value_t = 1)]
+        instances: usize,
     },
 }
 
@@ -358,6 +361,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             sync_users,
             only,
             json,
+            instances,
         }) => {
             crate::telemetry::init(crate::config::LogFormat::Text, "warn");
             anyhow::ensure!(
@@ -375,6 +379,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 sync_users: *sync_users,
                 only: only.clone(),
                 json: *json,
+                instances: *instances,
             })
         }
         Command::Changes(cmd) => {
@@ -490,7 +495,7 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         )
         .with_rate_limits(services.sync.rate_limits())
         .with_metrics(services.metrics.clone())
-        .with_notifier(Notifier::for_config(db.clone(), config));
+        .with_notifier(crate::service::notifications::notifier(db.clone(), config));
         Some(crate::provision::worker::Workers::start(ctx)?)
     } else {
         None
@@ -498,7 +503,12 @@ fn serve(config: &Config) -> anyhow::Result<()> {
     let served = actix_web::rt::System::new().block_on(async {
         // Started before the listener, so a signal that arrives as soon as
         // the port answers finds the server's handlers in place.
-        let webhooks = crate::provision::webhook::Workers::start(store, db, config)?;
+        let webhooks = crate::service::notifications::start_workers(
+            store,
+            db,
+            config,
+            services.events.publisher(),
+        )?;
         // Scheduled and watched-directory imports of the upstream sources.
         if config.sync.enabled {
             actix_web::rt::spawn(crate::service::source_admin::schedule::run(
@@ -513,6 +523,9 @@ fn serve(config: &Config) -> anyhow::Result<()> {
         let served = match crate::http::bind_with(config, services, certificate) {
             Ok((server, addr)) => {
                 tracing::info!(%addr, scheme, "scimhub listening; SCIM base path /scim/v2");
+                if config.console.enabled {
+                    tracing::info!("web console at {scheme}://{addr}/console (sign in with an admin-scope token)");
+                }
                 server.await.context("server stopped with an error")
             }
             Err(e) => Err(e),

@@ -9,15 +9,21 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 
+use crate::crypto::SecretKey;
+use crate::settings::{
+    EmailConfig, NotifyEndpoint, ScimEventsConfig, SyncWorkerConfig, WebhookConfig,
+};
+
+mod console;
 mod email;
 #[cfg(test)]
 mod reference;
+mod scim_events;
 mod tls;
 mod values;
 mod webhooks;
-pub use email::{EmailConfig, SmtpPassword, SmtpSecurity};
+pub use console::{ConsoleConfig, OidcConfig};
 pub use tls::TlsConfig;
-pub use webhooks::{NotifyEndpoint, WebhookConfig};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -104,10 +110,7 @@ fn proxy_net(s: &str) -> Result<ipnet::IpNet, String> {
 
 /// `SCIMHUB_TRUSTED_PROXIES=10.0.0.0/8, 192.168.1.5`.
 fn trusted_proxies(key: &str, value: &str) -> anyhow::Result<Vec<ipnet::IpNet>> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+    values::comma_list(value)
         .map(|s| proxy_net(s).map_err(|e| anyhow::anyhow!("environment variable {key}: {e}")))
         .collect()
 }
@@ -193,6 +196,10 @@ pub struct Config {
     pub webhooks: WebhookConfig,
     /// Operator notifications by e-mail (`[email]`).
     pub email: EmailConfig,
+    /// The web console at `/console` (`[console]`).
+    pub console: ConsoleConfig,
+    /// SCIM events as signed Security Event Tokens (`[events]`).
+    pub events: ScimEventsConfig,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -230,107 +237,13 @@ impl Default for Config {
             notify: Vec::new(),
             webhooks: WebhookConfig::default(),
             email: EmailConfig::default(),
+            console: ConsoleConfig::default(),
+            events: ScimEventsConfig::default(),
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
             log_filter: "info".into(),
         }
-    }
-}
-
-/// Incremental sync: how workers pace themselves, retry and quarantine.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SyncWorkerConfig {
-    /// Run a worker per target in `serve` (off: only manual runs).
-    pub enabled: bool,
-    /// How often an idle worker looks for new changes, in milliseconds.
-    pub poll_ms: u64,
-    /// Wait after the first new change so a burst becomes one write, in ms.
-    pub coalesce_ms: u64,
-    /// Most change-log entries one worker pass reads.
-    pub batch: u32,
-    /// Seconds a worker's lease on its target lasts without renewal.
-    pub lease_secs: u64,
-    /// Seconds between probes of a quarantined target (doubled per failed
-    /// probe, up to 5 minutes).
-    pub probe_secs: u64,
-    /// Quarantine a target that cannot be reached at all (connection
-    /// refused, DNS, TLS, timeouts) after this many seconds of failures.
-    pub down_quarantine_secs: u64,
-    /// Seconds a full run's lease lasts without renewal: how long a crashed
-    /// run blocks the next run of its target.
-    pub run_lease_secs: u64,
-    /// First retry delay of a failed object, doubled per attempt…
-    pub retry_base_secs: u64,
-    /// …up to this.
-    pub retry_cap_secs: u64,
-    /// Quarantine a target when more than this share of its recent writes failed…
-    pub quarantine_failure_share: f64,
-    /// …once at least this many writes were made.
-    pub quarantine_min_writes: usize,
-    /// How often the failure queues' depths are checked, in seconds.
-    pub queue_check_secs: u64,
-    /// Notify when a target's queue grew at this many checks in a row…
-    pub queue_alert_checks: u32,
-    /// …or holds at least this many entries (0: no depth threshold).
-    pub queue_alert_depth: u64,
-}
-
-impl Default for SyncWorkerConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            poll_ms: 200,
-            coalesce_ms: 50,
-            batch: 500,
-            lease_secs: 30,
-            probe_secs: 30,
-            down_quarantine_secs: 5,
-            run_lease_secs: 60,
-            retry_base_secs: 5,
-            retry_cap_secs: 3600,
-            quarantine_failure_share: 0.5,
-            quarantine_min_writes: 20,
-            queue_check_secs: 60,
-            queue_alert_checks: 5,
-            queue_alert_depth: 1000,
-        }
-    }
-}
-
-/// A 256-bit key whose `Debug` never shows it.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecretKey(pub [u8; 32]);
-
-impl std::fmt::Debug for SecretKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SecretKey(redacted)")
-    }
-}
-
-impl std::str::FromStr for SecretKey {
-    type Err = &'static str;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        use base64::Engine;
-        let s = s.trim();
-        let bytes = hex::decode(s)
-            .ok()
-            .filter(|b| b.len() == 32)
-            .or_else(|| base64::engine::general_purpose::STANDARD.decode(s).ok())
-            .ok_or("expected 32 bytes as 64 hex digits or base64")?;
-        let key: [u8; 32] = bytes
-            .try_into()
-            .map_err(|_| "expected 32 bytes as 64 hex digits or base64")?;
-        Ok(SecretKey(key))
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretKey {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        text.parse().map_err(serde::de::Error::custom)
     }
 }
 
@@ -342,6 +255,31 @@ pub struct Overrides {
 }
 
 impl Config {
+    /// The SCIM root that change events name resources under: the public
+    /// URL, else the listen address.
+    pub fn scim_base_url(&self) -> String {
+        format!("{}/scim/v2", self.public_root())
+    }
+
+    /// scheme://host[:port] the server is reached at: the public URL, else
+    /// the listen address.
+    pub fn public_root(&self) -> String {
+        let root = self
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen));
+        root.trim_end_matches('/').to_string()
+    }
+
+    /// The `iss` of SCIM events: `events.issuer`, else the public URL, else
+    /// the listen address.
+    pub fn events_issuer(&self) -> String {
+        match (&self.events.issuer, &self.public_url) {
+            (Some(issuer), _) => issuer.clone(),
+            (None, _) => self.public_root(),
+        }
+    }
+
     /// Builds the configuration. `env` is passed in (not read here) so the
     /// precedence rules can be tested without touching the process.
     pub fn load(
@@ -445,6 +383,8 @@ impl Config {
                 n if n.starts_with("WEBHOOK_") => self.webhooks.apply_env(key, n, value)?,
                 n if n.starts_with("EMAIL_") => self.email.apply_env(key, n, value)?,
                 n if n.starts_with("TLS_") => self.tls.apply_env(key, n, value)?,
+                n if n.starts_with("CONSOLE_") => self.console.apply_env(key, n, value)?,
+                n if n.starts_with("EVENTS_") => self.events.apply_env(key, n, value)?,
                 // Variables the tests and CI use for themselves.
                 _ => {}
             }
@@ -495,8 +435,10 @@ impl Config {
             );
         }
         self.webhooks.check()?;
-        webhooks::check_endpoints(&self.notify, crate::provision::webhook::EVENT_TYPES)?;
-        self.email.check(crate::provision::webhook::EVENT_TYPES)?;
+        self.console.check()?;
+        self.events.check()?;
+        webhooks::check_endpoints(&self.notify, crate::settings::events::EVENT_TYPES)?;
+        self.email.check(crate::settings::events::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
         }

@@ -4,8 +4,9 @@
 //! targets and the notification outbox. Label values come from bounded sets
 //! (route templates, target names, action words; never a resource id).
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
@@ -117,7 +118,11 @@ pub struct Metrics {
     pool_waits: Counter,
     /// The pool's wait total last read, to turn it into counter increments.
     seen_waits: AtomicU64,
+    /// The request series already created, by (method, route, status).
+    series: RwLock<HashMap<SeriesKey, (Histogram, Counter)>>,
 }
+
+type SeriesKey = (&'static str, &'static str, u16);
 
 impl Metrics {
     pub fn new() -> Arc<Self> {
@@ -212,6 +217,7 @@ impl Metrics {
             objects,
             pool_waits,
             seen_waits: AtomicU64::new(0),
+            series: RwLock::default(),
             requests,
             durations,
             unauthenticated,
@@ -286,7 +292,7 @@ impl Metrics {
     }
 
     /// One answered request: its route template, method, status, time.
-    pub fn observe(&self, method: &'static str, route: String, status: u16, seconds: f64) {
+    pub fn observe(&self, method: &'static str, route: &'static str, status: u16, seconds: f64) {
         match status {
             401 => {
                 self.unauthenticated.inc();
@@ -299,19 +305,42 @@ impl Metrics {
             }
             _ => {}
         }
-        self.durations
+        let key = (method, route, status);
+        let known = self
+            .series
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&key)
+            .cloned();
+        let (duration, count) = known.unwrap_or_else(|| self.new_series(key));
+        duration.observe(seconds);
+        count.inc();
+    }
+
+    /// The families' series for a (method, route, status) seen for the first
+    /// time, remembered so later requests skip the families' label maps.
+    fn new_series(&self, key: SeriesKey) -> (Histogram, Counter) {
+        let (method, route, status) = key;
+        let duration = self
+            .durations
             .get_or_create(&RouteLabels {
                 method,
-                route: route.clone(),
+                route: route.to_string(),
             })
-            .observe(seconds);
-        self.requests
+            .clone();
+        let count = self
+            .requests
             .get_or_create(&RequestLabels {
                 method,
-                route,
+                route: route.to_string(),
                 status,
             })
-            .inc();
+            .clone();
+        self.series
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, (duration.clone(), count.clone()));
+        (duration, count)
     }
 }
 

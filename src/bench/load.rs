@@ -44,15 +44,16 @@ pub type MakeRequest = Arc<dyn Fn(usize, u64) -> Request + Send + Sync>;
 
 #[derive(Debug, Clone)]
 pub struct Load {
-    pub addr: SocketAddr,
+    /// The servers; worker `w` talks to `addrs[w % addrs.len()]`.
+    pub addrs: Vec<SocketAddr>,
     /// `Authorization` header value sent with every request.
     pub authorization: String,
     pub concurrency: usize,
     /// Requests before this are sent but not recorded.
     pub warmup: Duration,
     pub duration: Duration,
-    /// The server's process when it is not this one: its CPU counts too.
-    pub server_pid: Option<u32>,
+    /// The servers' processes when they are not this one: their CPU counts too.
+    pub server_pids: Vec<u32>,
 }
 
 /// What one timed phase measured.
@@ -64,21 +65,23 @@ pub struct Outcome {
     pub cpu_us_per_request: Option<f64>,
     pub p50: Duration,
     pub p99: Duration,
+    /// Requests answered with a 2xx, warm-up included.
+    pub acknowledged: u64,
 }
 
-/// CPU seconds of this process and the server's, if it runs apart.
-fn cpu_seconds(server_pid: Option<u32>) -> Option<f64> {
-    let own = super::machine::cpu_seconds(None)?;
-    match server_pid {
-        Some(pid) => Some(own + super::machine::cpu_seconds(Some(pid))?),
-        None => Some(own),
+/// CPU seconds of this process and the servers', if they run apart.
+fn cpu_seconds(server_pids: &[u32]) -> Option<f64> {
+    let mut total = super::machine::cpu_seconds(None)?;
+    for pid in server_pids {
+        total += super::machine::cpu_seconds(Some(*pid))?;
     }
+    Some(total)
 }
 
 /// Runs the load and fails on the first non-2xx answer (a benchmark of
 /// errors would be meaningless).
 pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
-    let cpu_before = cpu_seconds(load.server_pid);
+    let cpu_before = cpu_seconds(&load.server_pids);
     let start = Instant::now();
     let record_from = start + load.warmup;
     let stop = record_from + load.duration;
@@ -96,7 +99,7 @@ pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
         sent += all;
     }
     let elapsed = Instant::now().saturating_duration_since(record_from);
-    let cpu = cpu_seconds(load.server_pid)
+    let cpu = cpu_seconds(&load.server_pids)
         .zip(cpu_before)
         .map(|(after, before)| (after - before) * 1e6 / sent.max(1) as f64);
     let requests = samples.len() as f64;
@@ -106,6 +109,7 @@ pub async fn drive(load: &Load, make: MakeRequest) -> anyhow::Result<Outcome> {
         cpu_us_per_request: cpu,
         p50,
         p99,
+        acknowledged: sent,
     })
 }
 
@@ -116,7 +120,8 @@ async fn run_worker(
     record_from: Instant,
     stop: Instant,
 ) -> anyhow::Result<(Vec<Duration>, u64)> {
-    let mut conn = Connection::open(load.addr).await?;
+    let addr = load.addrs[worker % load.addrs.len().max(1)];
+    let mut conn = Connection::open(addr).await?;
     let mut samples = Vec::new();
     let mut seq = 0u64;
     loop {
@@ -140,7 +145,7 @@ async fn run_worker(
             samples.push(sent.elapsed());
         }
         if head.close {
-            conn = Connection::open(load.addr).await?;
+            conn = Connection::open(addr).await?;
         }
     }
 }

@@ -89,6 +89,8 @@ struct RowSummary {
 #[derive(Serialize)]
 struct Settings {
     backend: &'static str,
+    /// `serve` processes sharing the database.
+    instances: usize,
     users: u64,
     runs: usize,
     concurrency: usize,
@@ -116,6 +118,7 @@ impl Report {
             machine: Machine::describe(),
             settings: Settings {
                 backend,
+                instances: args.instances,
                 users: args.users,
                 runs: args.runs,
                 concurrency: args.concurrency,
@@ -131,9 +134,13 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (m, s) = (&self.machine, &self.settings);
+        let instances = match s.instances {
+            1 => String::new(),
+            n => format!(" ({n} serve instances)"),
+        };
         writeln!(
             f,
-            "scimhub bench suite: {}, {} users, concurrency {}, {} s per scenario, medians of {} runs",
+            "scimhub bench suite: {}{instances}, {} users, concurrency {}, {} s per scenario, medians of {} runs",
             s.backend, s.users, s.concurrency, s.duration_secs, s.runs
         )?;
         writeln!(f, "{}", m.summary())?;

@@ -1,8 +1,9 @@
 //! A throwaway OpenLDAP `slapd` for benchmarks and tests: its own config
-//! (mdb backend; core, cosine, inetOrgPerson and nis schemas) and database
-//! in a temp dir, an LDIF loaded with `slapadd` before it starts, on a free
-//! loopback port; stopped and removed when dropped. Needs the Debian
-//! packages `slapd` and `ldap-utils`.
+//! (mdb backend; core, cosine, inetOrgPerson and nis schemas; a rootdn with
+//! a password) and database in a temp dir, an LDIF loaded with `slapadd`
+//! before it starts, on a free loopback port; stopped and removed when
+//! dropped. It never touches a system slapd. Needs the Debian packages
+//! `slapd` and `ldap-utils`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,16 +33,17 @@ fn free_port() -> anyhow::Result<u16> {
 pub struct Slapd {
     /// `ldap://127.0.0.1:PORT`
     pub url: String,
+    port: u16,
     dir: tempfile::TempDir,
-    child: Child,
+    child: Option<Child>,
 }
 
 impl Slapd {
-    /// A slapd serving `ldif`, loaded under `dc=example,dc=org`.
+    /// A slapd serving the LDIF file `ldif`, loaded under `dc=example,dc=org`.
     pub fn start(ldif: &Path) -> anyhow::Result<Slapd> {
-        let slapd = program("slapd").context("slapd is not installed (Debian: slapd)")?;
+        program("slapd").context("slapd is not installed (Debian: slapd)")?;
         let slapadd = program("slapadd").context("slapadd is not installed (Debian: slapd)")?;
-        let dir = tempfile::tempdir()?;
+        let dir = tempfile::Builder::new().prefix("scimhub-slapd-").tempdir()?;
         let data = dir.path().join("data");
         std::fs::create_dir(&data)?;
         let includes: String = SCHEMAS
@@ -76,26 +78,61 @@ impl Slapd {
             );
         }
         let port = free_port()?;
-        let url = format!("ldap://127.0.0.1:{port}");
-        // `-d 0`: in the foreground, so it is our child and goes with us.
-        let child = Command::new(&slapd)
+        let mut server = Slapd {
+            url: format!("ldap://127.0.0.1:{port}"),
+            port,
+            dir,
+            child: None,
+        };
+        server.run()?;
+        Ok(server)
+    }
+
+    /// A slapd serving the LDIF text `ldif`.
+    pub fn start_text(ldif: &str) -> anyhow::Result<Slapd> {
+        let file = tempfile::NamedTempFile::new()?;
+        std::fs::write(file.path(), ldif)?;
+        Self::start(file.path())
+    }
+
+    /// Starts the server process (in the foreground, `-d 0`, so it is our
+    /// child and goes with us) and waits until it accepts connections.
+    fn run(&mut self) -> anyhow::Result<()> {
+        let slapd = program("slapd").context("slapd is not installed (Debian: slapd)")?;
+        let log = std::fs::File::create(self.dir.path().join("slapd.log"))?;
+        let child = Command::new(slapd)
             .arg("-f")
-            .arg(&config)
+            .arg(self.dir.path().join("slapd.conf"))
             .arg("-h")
-            .arg(format!("{url}/"))
+            .arg(format!("{}/", self.url))
             .args(["-d", "0"])
+            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log)
             .spawn()?;
-        let server = Slapd { url, dir, child };
+        self.child = Some(child);
         let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             if start.elapsed() > Duration::from_secs(20) {
-                bail!("slapd did not listen on port {port} within 20 s");
+                bail!("slapd did not listen on port {} within 20 s", self.port);
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        Ok(server)
+        Ok(())
+    }
+
+    /// Stops the server (its data stays): connections are refused.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port and database.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop();
+        self.run()
     }
 
     /// Runs `ldapmodify` as the admin with `changes` (LDIF change records).
@@ -129,7 +166,6 @@ impl Slapd {
 
 impl Drop for Slapd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }

@@ -35,6 +35,9 @@ pub struct SuiteBench {
     /// Only rows whose name contains this (case-insensitive).
     pub only: Option<String>,
     pub json: bool,
+    /// `serve` processes on the one database (more than one: PostgreSQL);
+    /// the connections are spread over them.
+    pub instances: usize,
 }
 
 impl SuiteBench {
@@ -77,8 +80,12 @@ const RSS_ROWS: [&str; 3] = [
     "  server RSS after the runs: mapped files",
 ];
 
+const STORED_ROW: &str = "acknowledged user creations found afterwards";
+
 /// The seeded data the request builders pick from.
 struct Seeded {
+    /// Users seeded in all (the lookups' plus the spares).
+    seeded: u64,
     /// Ids of users `0..users` (userName `user{i}@example.com`).
     users: Arc<Vec<String>>,
     /// (size, group id) for each member size.
@@ -95,6 +102,7 @@ fn seed_all(store: &DieselStore, args: &SuiteBench) -> anyhow::Result<Seeded> {
     let spares = ids[largest as usize..largest as usize + args.concurrency].to_vec();
     let users = ids[..args.users as usize].to_vec();
     Ok(Seeded {
+        seeded: needed,
         users: Arc::new(users),
         groups,
         spares: Arc::new(spares),
@@ -184,38 +192,49 @@ fn scenarios(seeded: &Seeded, run: usize, concurrency: usize) -> Vec<(String, us
 
 pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
     anyhow::ensure!(
-        args.runs > 0 && args.concurrency > 0 && args.users > 0,
-        "--users, --runs and --concurrency must be at least 1"
+        args.runs > 0 && args.concurrency > 0 && args.users > 0 && args.instances > 0,
+        "--users, --runs, --concurrency and --instances must be at least 1"
     );
     let dir = tempfile::tempdir()?;
     let url = seed::database_url(args.database.as_deref(), &dir);
+    anyhow::ensure!(
+        args.instances == 1 || url.starts_with("postgres"),
+        "several instances share one PostgreSQL database: give --database postgres://…"
+    );
     let (seeded, token) = {
         let store = DieselStore::open(&url, 8)?;
         let seeded = seed_all(&store, args)?;
         let scopes = vec!["scim:read".into(), "scim:write".into()];
         (seeded, tokens::create(&store, "bench", scopes, None)?)
     };
-    // Seeding's memory and connections are gone before the server starts.
-    let server = ServerProcess::start(&url)?;
+    // Seeding's memory and connections are gone before the servers start.
+    let servers = (0..args.instances)
+        .map(|_| ServerProcess::start(&url))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     let bench = HookTarget {
-        addr: server.addr,
+        addr: servers[0].addr,
         token,
         sync_users: args.sync_users,
     };
-    let result = runtime.block_on(measure(args, &seeded, &bench, server.pid()));
-    // Read while the server still holds its pooled connections.
+    let result = runtime.block_on(measure(args, &seeded, &bench, &servers));
+    // Read while the servers still hold their pooled connections: the
+    // largest instance.
     let memory = [
         (RSS_ROWS[0], "VmHWM:"),
         (RSS_ROWS[1], "RssAnon:"),
         (RSS_ROWS[2], "RssFile:"),
     ]
     .map(|(name, field)| {
+        let largest = servers
+            .iter()
+            .filter_map(|s| s.memory_mib(field))
+            .max_by(f64::total_cmp);
         Row::single(
             name,
-            server.memory_mib(field).map(|mib| Measurement {
+            largest.map(|mib| Measurement {
                 value: mib,
                 unit: "MiB",
                 p50: None,
@@ -224,7 +243,7 @@ pub fn run_suite_bench(args: &SuiteBench) -> anyhow::Result<()> {
             }),
         )
     });
-    server.stop();
+    servers.into_iter().for_each(ServerProcess::stop);
     let mut rows = result?;
     rows.extend(memory);
     let report = Report::new(args, &url, rows);
@@ -240,16 +259,18 @@ async fn measure(
     args: &SuiteBench,
     seeded: &Seeded,
     bench: &HookTarget,
-    server_pid: u32,
+    servers: &[ServerProcess],
 ) -> anyhow::Result<Vec<Row>> {
     let load = Load {
-        addr: bench.addr,
+        addrs: servers.iter().map(|s| s.addr).collect(),
         authorization: format!("Bearer {}", bench.token),
         concurrency: args.concurrency,
         warmup: (args.duration / 5).min(Duration::from_secs(1)),
         duration: args.duration,
-        server_pid: Some(server_pid),
+        server_pids: servers.iter().map(ServerProcess::pid).collect(),
     };
+    // Users the servers acknowledged creating, to find them all afterwards.
+    let mut created = 0u64;
     let client = reqwest::Client::builder()
         .pool_idle_timeout(Duration::from_secs(2))
         .build()?;
@@ -273,13 +294,16 @@ async fn measure(
                 ..load.clone()
             };
             let outcome = load::drive(&load, make).await?;
+            if name.starts_with("POST /Users") {
+                created += outcome.acknowledged;
+            }
             if rows.len() <= i {
                 rows.push(Row::new(&name));
             }
             rows[i].push(outcome.into(), Some(outcome.per_second / top.per_second));
         }
         if args.wants(BULK_ROW) {
-            let rate = bulk_rate(
+            let (rate, bulk_created) = bulk_rate(
                 &client,
                 &base,
                 &bench.token,
@@ -287,6 +311,7 @@ async fn measure(
                 args.bulk_rounds,
             )
             .await?;
+            created += bulk_created;
             bulk.push(
                 Measurement {
                     value: rate,
@@ -305,6 +330,12 @@ async fn measure(
             downstream.push(sync_hooks::change_to_downstream(bench).await?, None);
         }
     }
+    let stored = stored_users(&client, &base, &bench.token).await?;
+    let expected = seeded.seeded + created;
+    anyhow::ensure!(
+        stored == expected,
+        "{expected} users acknowledged (seeded and created), {stored} stored: writes were lost"
+    );
     let mut all = vec![ceiling];
     all.extend(rows);
     all.extend(
@@ -312,5 +343,30 @@ async fn measure(
             .into_iter()
             .filter(|row| args.wants(&row.name)),
     );
+    all.push(Row::single(
+        STORED_ROW,
+        Some(Measurement {
+            value: stored as f64,
+            unit: "users",
+            p50: None,
+            p99: None,
+            cpu_us: None,
+        }),
+    ));
     Ok(all)
+}
+
+/// How many users the store holds, as a client sees it (any instance
+/// answers the same on one database).
+async fn stored_users(client: &reqwest::Client, base: &str, token: &str) -> anyhow::Result<u64> {
+    let r = client
+        .get(format!("{base}/Users?count=0"))
+        .bearer_auth(token)
+        .send()
+        .await?;
+    anyhow::ensure!(r.status().is_success(), "counting users: {}", r.status());
+    let body: serde_json::Value = r.json().await?;
+    body["totalResults"]
+        .as_u64()
+        .ok_or_else(|| anyhow::anyhow!("no totalResults in {body}"))
 }

@@ -10,12 +10,13 @@ use serde_json::json;
 
 use super::seed::user;
 use super::{Server, ms, summarize};
-use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::crypto::SecretKey;
 use crate::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use crate::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use crate::provision::worker::{WorkerContext, Workers};
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
 use crate::service::tokens;
+use crate::settings::SyncWorkerConfig;
 use crate::store::diesel::DieselStore;
 use crate::store::{
     Actor, ListQuery, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store,
@@ -143,14 +144,15 @@ pub fn run_sync_bench(args: &SyncBench) -> anyhow::Result<SyncNumbers> {
         let report = runtime.block_on(engine.run("bench", RunOptions::default(), None))?;
         let took = at.elapsed();
         anyhow::ensure!(
-            report.status == RunStatus::Succeeded,
+            report.head.status == RunStatus::Succeeded,
             "{label} ended {}: {:?}",
-            report.status.as_str(),
+            report.head.status.as_str(),
             report
+                .head
                 .error
                 .or_else(|| report.failures.first().map(|f| f.detail.clone()))
         );
-        let c = report.counts;
+        let c = report.head.counts;
         say(
             args.print,
             format!(

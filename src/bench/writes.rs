@@ -42,15 +42,16 @@ fn seed_groups(store: &DieselStore, sizes: &[u64]) -> anyhow::Result<Seeded> {
 }
 
 /// Median users/s of `rounds` sequential /Bulk requests of 1,000 user
-/// creations each; `label` keeps the userNames of different calls apart.
+/// creations each, and how many users they created; `label` keeps the
+/// userNames of different calls apart.
 pub(super) async fn bulk_rate(
     client: &reqwest::Client,
     base: &str,
     token: &str,
     label: &str,
     rounds: usize,
-) -> anyhow::Result<f64> {
-    let mut rates = Vec::new();
+) -> anyhow::Result<(f64, u64)> {
+    let (mut rates, mut created) = (Vec::new(), 0);
     for round in 0..rounds {
         let ops: Vec<Value> = (0..1_000)
             .map(|k| {
@@ -67,11 +68,15 @@ pub(super) async fn bulk_rate(
             .send()
             .await?;
         anyhow::ensure!(r.status().is_success(), "bulk: {}", r.status());
-        let _: Value = r.json().await?;
+        let answer: Value = r.json().await?;
         rates.push(1_000.0 / t.elapsed().as_secs_f64());
+        created += answer["Operations"]
+            .as_array()
+            .map_or(0, |ops| ops.iter().filter(|o| o["status"] == "201").count())
+            as u64;
     }
     rates.sort_by(f64::total_cmp);
-    Ok(rates.get(rates.len() / 2).copied().unwrap_or(0.0))
+    Ok((rates.get(rates.len() / 2).copied().unwrap_or(0.0), created))
 }
 
 pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
@@ -95,7 +100,7 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
             .pool_idle_timeout(Duration::from_secs(2))
             .build()?;
         println!("scimhub write benchmark (SQLite, sequential requests over loopback)");
-        let fresh = bulk_rate(&client, &base, &token, "fresh", args.bulk_rounds).await?;
+        let (fresh, _) = bulk_rate(&client, &base, &token, "fresh", args.bulk_rounds).await?;
         let (groups, extra) = seed_groups(&store, &args.sizes)?;
         let send = |path: String, body: Value| {
             let req = client
@@ -163,7 +168,7 @@ pub fn run_write_bench(args: &WriteBench) -> anyhow::Result<()> {
                 ms(took)
             );
         }
-        let loaded = bulk_rate(&client, &base, &token, "loaded", args.bulk_rounds).await?;
+        let (loaded, _) = bulk_rate(&client, &base, &token, "loaded", args.bulk_rounds).await?;
         println!(
             "{:<48} {:>10.0}",
             "/Bulk 1,000-user import into a fresh store, users/s", fresh

@@ -65,6 +65,7 @@ pub(super) fn run(cmd: &AuditCommand, config: &Config) -> anyhow::Result<()> {
         actor: actor.clone(),
         resource_id: resource.clone(),
         limit: *limit,
+        ..AuditQuery::default()
     })?;
     if *json {
         let listed = serde_json::json!({ "events": rows });

@@ -1,4 +1,5 @@
-//! `scimhub subscription add|list|remove`: change-event webhooks, over the
+//! `scimhub subscription add|list|remove`: change-event webhooks and SCIM
+//! events (signed SETs, pushed or polled), over the
 //! same service (and audit trail) as the admin API: flags become its
 //! request body. The secret can come from the environment, keeping it out
 //! of shell history.
@@ -14,18 +15,32 @@ const SECRET_ENV: &str = "SCIMHUB_SUBSCRIPTION_SECRET";
 
 #[derive(Debug, Subcommand)]
 pub(super) enum SubscriptionCommand {
-    /// Call URL back with signed batches of change events from now on.
+    /// Send change events from now on: signed JSON batches to a URL, or SCIM
+    /// events (RFC 9967 Security Event Tokens) pushed to a URL or polled.
     #[command(after_help = "Examples:\n  \
         scimhub subscription add --name crm --url https://crm.example.com/scim-events\n  \
-        scimhub subscription add --name hr --url https://hr.example.com/hook --types Users\n\n\
-        Needs SCIMHUB_SECRET_KEY (the secret is sealed at rest).")]
+        scimhub subscription add --name hr --url https://hr.example.com/hook --types Users\n  \
+        scimhub subscription add --name siem --format set --url https://siem.example.com/set\n  \
+        scimhub subscription add --name audit --format set --delivery poll --mode notice\n\n\
+        Needs SCIMHUB_SECRET_KEY (the secret is sealed at rest); SCIM events need\n\
+        events.signing_key_file (SCIMHUB_EVENTS_SIGNING_KEY_FILE).")]
     Add {
         /// A unique name for the subscription.
         #[arg(long)]
         name: String,
-        /// The receiver's URL: signed POSTs of change events go there.
+        /// The receiver's URL: signed POSTs go there (not for --delivery poll).
         #[arg(long)]
-        url: String,
+        url: Option<String>,
+        /// webhook (signed JSON batches, the default) or set (SCIM events).
+        #[arg(long)]
+        format: Option<String>,
+        /// push (to --url, the default) or poll (the receiver fetches SETs).
+        #[arg(long)]
+        delivery: Option<String>,
+        /// For SCIM events: full (the resource in each SET, the default) or
+        /// notice (only the changed attribute names).
+        #[arg(long)]
+        mode: Option<String>,
         /// Signing secret (or env SCIMHUB_SUBSCRIPTION_SECRET); default: a
         /// random one, printed once.
         #[arg(long)]
@@ -70,6 +85,9 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
         SubscriptionCommand::Add {
             name,
             url,
+            format,
+            delivery,
+            mode,
             secret,
             types,
             ..
@@ -77,14 +95,29 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
             let secret = secret
                 .clone()
                 .or_else(|| std::env::var(SECRET_ENV).ok().filter(|s| !s.is_empty()));
-            let body = json!({"name": name, "url": url, "secret": secret, "resourceTypes": types});
+            let mut body = json!({"name": name, "secret": secret, "resourceTypes": types});
+            for (field, value) in [
+                ("url", url),
+                ("format", format),
+                ("delivery", delivery),
+                ("mode", mode),
+            ] {
+                if let Some(value) = value {
+                    body[field] = json!(value);
+                }
+            }
             let created = door.block_on(admin.create(actor, body))?;
             println!(
                 "Added subscription {:?} ({}), starting after change {}.",
                 created.view.name, created.view.id, created.view.cursor
             );
+            if let Some(path) = &created.view.poll_path {
+                println!(
+                    "Its receiver polls POST {path} (on this server) with the secret as bearer token."
+                );
+            }
             if let Some(secret) = created.secret {
-                println!("Its signing secret, shown this once:");
+                println!("Its secret, shown this once:");
                 println!("{secret}");
             }
         }
@@ -96,8 +129,8 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
                 return Ok(());
             }
             println!(
-                "{:<36} {:<20} {:<12} {:<10} {:<40} LAST ERROR",
-                "ID", "NAME", "TYPES", "CURSOR", "URL"
+                "{:<36} {:<20} {:<20} {:<12} {:<10} {:<40} LAST ERROR",
+                "ID", "NAME", "FORMAT", "TYPES", "CURSOR", "URL"
             );
             for s in listed {
                 let types = if s.resource_types.is_empty() {
@@ -105,13 +138,19 @@ pub(super) fn run(cmd: &SubscriptionCommand, config: &Config) -> anyhow::Result<
                 } else {
                     s.resource_types.join(",")
                 };
+                let format = match s.format {
+                    "set" => format!("set/{}/{}", s.delivery, s.mode),
+                    other => other.to_string(),
+                };
+                let url = s.poll_path.as_deref().unwrap_or(&s.url);
                 println!(
-                    "{:<36} {:<20} {:<12} {:<10} {:<40} {}",
+                    "{:<36} {:<20} {:<20} {:<12} {:<10} {:<40} {}",
                     s.id,
                     s.name,
+                    format,
                     types,
                     s.cursor,
-                    s.url,
+                    url,
                     s.last_error.as_deref().unwrap_or("-")
                 );
             }

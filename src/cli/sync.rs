@@ -163,8 +163,8 @@ fn print_report(report: &RunReport, json: bool) -> anyhow::Result<()> {
     } else {
         print!("{}", text::render(report));
     }
-    if report.status.is_unsuccessful() {
-        anyhow::bail!("run {} is {}", report.id, report.status.as_str());
+    if report.head.status.is_unsuccessful() {
+        anyhow::bail!("run {} is {}", report.head.id, report.head.status.as_str());
     }
     Ok(())
 }
@@ -254,18 +254,18 @@ pub(super) fn run(cmd: &SyncCommand, config: &Config) -> anyhow::Result<()> {
             for r in runs {
                 let status = format!(
                     "{}{}",
-                    r.status.as_str(),
-                    if r.dry_run { " (dry)" } else { "" }
+                    r.head.status.as_str(),
+                    if r.head.dry_run { " (dry)" } else { "" }
                 );
                 println!(
                     "{:<36} {:<16} {:<24} {:<24} {:>7} {:>7} {:>7} {:>5}",
-                    r.id,
-                    r.target,
+                    r.head.id,
+                    r.head.target,
                     status,
-                    r.started,
-                    r.counts.created,
-                    r.counts.updated,
-                    r.counts.deactivated + r.counts.deleted,
+                    r.head.started,
+                    r.head.counts.created,
+                    r.head.counts.updated,
+                    r.head.counts.deactivated + r.head.counts.deleted,
                     r.held
                 );
             }

@@ -27,9 +27,14 @@ pub(super) enum TargetCommand {
         SCIMHUB_TARGET_TOKEN=... scimhub target add --name crm --url https://crm.example/scim/v2\n  \
         SCIMHUB_TARGET_CLIENT_SECRET=... scimhub target add --name hr \\\n      \
         --url https://hr.example/scim/v2 --oauth-token-url https://hr.example/oauth/token \\\n      \
-        --client-id scimhub --mapping hr.toml --scope 'active eq true' --guard-percent 10 --guard-min 5\n\n\
+        --client-id scimhub --mapping hr.toml --scope 'active eq true' --guard-percent 10 --guard-min 5\n  \
+        SCIMHUB_TARGET_PASSWORD=... scimhub target add --name dir --kind ldap \\\n      \
+        --url ldaps://ldap.example.org --bind-dn cn=scimhub,dc=example,dc=org \\\n      \
+        --base-dn dc=example,dc=org --user-dn 'uid={uid},ou=people,dc=example,dc=org' \\\n      \
+        --group-dn 'cn={cn},ou=groups,dc=example,dc=org' --disable-attribute employeeType=disabled \\\n      \
+        --mapping ldap.toml\n\n\
         Needs SCIMHUB_SECRET_KEY (credentials are sealed at rest). Options and the mapping \
-        file: docs/sync-center.md.")]
+        file: docs/sync-center.md; LDAP targets: docs/connectors.md.")]
     Add(Box<AddArgs>),
     /// Change a target in place: id map, runs, failure queue and held
     /// approvals stay. Only the options given change; a new URL or new
@@ -105,11 +110,22 @@ pub(super) struct CredentialArgs {
     /// Bearer token (or env SCIMHUB_TARGET_TOKEN, which keeps it out of shell history).
     #[arg(long, conflicts_with_all = ["basic_user", "oauth_token_url"])]
     token: Option<String>,
-    /// HTTP basic auth user name.
-    #[arg(long, value_name = "USER", conflicts_with = "oauth_token_url")]
+    /// HTTP basic auth user name; for an LDAP target the bind DN (--bind-dn).
+    #[arg(
+        long,
+        visible_alias = "bind-dn",
+        value_name = "USER",
+        conflicts_with = "oauth_token_url"
+    )]
     basic_user: Option<String>,
-    /// HTTP basic auth password (or env SCIMHUB_TARGET_PASSWORD).
-    #[arg(long, value_name = "PASSWORD", requires = "basic_user")]
+    /// HTTP basic auth password, or an LDAP target's bind password
+    /// (--bind-password); or env SCIMHUB_TARGET_PASSWORD.
+    #[arg(
+        long,
+        visible_alias = "bind-password",
+        value_name = "PASSWORD",
+        requires = "basic_user"
+    )]
     basic_password: Option<String>,
     /// OAuth 2.0 token URL for the client-credentials grant.
     #[arg(long, value_name = "URL")]
@@ -123,11 +139,18 @@ pub(super) struct CredentialArgs {
     /// OAuth scope to ask for (space-separated).
     #[arg(long, value_name = "SCOPE", requires = "oauth_token_url")]
     oauth_scope: Option<String>,
+    /// No credentials: a SQL target whose database trusts the connection.
+    #[arg(long, conflicts_with_all = ["token", "basic_user", "oauth_token_url"])]
+    no_credentials: bool,
 }
 
 /// Every non-secret setting; on `update` only those given change.
 #[derive(Debug, Args)]
 pub(super) struct SettingsArgs {
+    /// A SQL or REST target's own settings: a TOML or JSON file with a
+    /// `[sql]` or `[rest]` section (see docs/connectors.md).
+    #[arg(long, value_name = "FILE")]
+    connector_settings: Option<PathBuf>,
     /// SCIM filter choosing the groups to provision. Default: all groups.
     #[arg(long, value_name = "FILTER")]
     group_scope: Option<String>,
@@ -179,12 +202,80 @@ pub(super) struct SettingsArgs {
     rate_limit: Option<u32>,
 }
 
+/// An LDAP target's settings (`--kind ldap`); on `update` only those given change.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "LDAP targets (--kind ldap, see docs/connectors.md)")]
+pub(super) struct LdapArgs {
+    /// Where the target's entries are searched, e.g. dc=example,dc=org.
+    #[arg(long, value_name = "DN")]
+    base_dn: Option<String>,
+    /// Where users go: a DN template whose {ATTR}s are mapped attributes,
+    /// e.g. 'uid={uid},ou=people,dc=example,dc=org'.
+    #[arg(long, value_name = "TEMPLATE")]
+    user_dn: Option<String>,
+    /// Where groups go, e.g. 'cn={cn},ou=groups,dc=example,dc=org'.
+    #[arg(long, value_name = "TEMPLATE")]
+    group_dn: Option<String>,
+    /// Object classes of new users [default: inetOrgPerson; AD: user].
+    #[arg(long, value_name = "CLASS,…", value_delimiter = ',')]
+    user_classes: Option<Vec<String>>,
+    /// Object classes of new groups [default: groupOfNames; AD: group].
+    #[arg(long, value_name = "CLASS,…", value_delimiter = ',')]
+    group_classes: Option<Vec<String>>,
+    /// An extra LDAP filter the target's users match, e.g. '(objectCategory=person)'.
+    #[arg(long, value_name = "FILTER")]
+    user_filter: Option<String>,
+    /// An extra LDAP filter the target's groups match.
+    #[arg(long, value_name = "FILTER")]
+    group_filter: Option<String>,
+    /// The attribute holding an entry's stable id [default: entryUUID; AD: objectGUID].
+    #[arg(long, value_name = "ATTR")]
+    id_attribute: Option<String>,
+    /// The member every group keeps, as groupOfNames needs one [default: the
+    /// empty DN]; `none` where groups may be empty (AD).
+    #[arg(long, value_name = "DN")]
+    empty_member: Option<String>,
+    /// Upgrade an ldap:// connection with StartTLS (`--start-tls false` turns it off).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    start_tls: Option<bool>,
+    /// Deactivate users by setting ATTR to VALUE (removed when active again).
+    #[arg(
+        long,
+        value_name = "ATTR=VALUE",
+        conflicts_with_all = ["disable_account_control", "disable_move_to"]
+    )]
+    disable_attribute: Option<String>,
+    /// Deactivate users by Active Directory's userAccountControl ACCOUNTDISABLE bit.
+    #[arg(long, conflicts_with = "disable_move_to")]
+    disable_account_control: bool,
+    /// Deactivate users by moving them under DN (back to their template's
+    /// container when active again).
+    #[arg(long, value_name = "DN")]
+    disable_move_to: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Kind {
+    /// A SCIM 2.0 service provider.
+    Scim,
+    /// An LDAP directory (OpenLDAP, Active Directory, …).
+    Ldap,
+    /// Tables in a PostgreSQL or SQLite database.
+    Sql,
+    /// A JSON API of its own, driven by request templates.
+    Rest,
+}
+
 #[derive(Debug, Args)]
 pub(super) struct AddArgs {
     /// A unique name: 1-64 letters, digits, `-`, `_` or `.`.
     #[arg(long)]
     name: String,
-    /// The target's SCIM base URL, e.g. https://app.example.com/scim/v2.
+    /// What the target is [default: scim].
+    #[arg(long, value_enum)]
+    kind: Option<Kind>,
+    /// The target's SCIM base URL, e.g. https://app.example.com/scim/v2; for
+    /// an LDAP target its server, e.g. ldaps://dc1.example.com:636.
     #[arg(long, value_name = "BASE_URL")]
     url: String,
     #[command(flatten)]
@@ -197,6 +288,8 @@ pub(super) struct AddArgs {
     scope: Option<String>,
     #[command(flatten)]
     settings: SettingsArgs,
+    #[command(flatten)]
+    ldap: LdapArgs,
     /// Store the target without testing it first (see `target test`).
     #[arg(long)]
     no_test: bool,
@@ -227,6 +320,8 @@ pub(super) struct UpdateArgs {
     all_users: bool,
     #[command(flatten)]
     settings: SettingsArgs,
+    #[command(flatten)]
+    ldap: LdapArgs,
     /// Store a new URL or new credentials without testing them first.
     #[arg(long)]
     no_test: bool,
@@ -290,11 +385,16 @@ fn credentials(a: &CredentialArgs) -> anyhow::Result<Option<Value>> {
         return Ok(Some(json!({"kind": "oauth2", "token_url": token_url,
             "client_id": client_id, "client_secret": client_secret, "scope": a.oauth_scope})));
     }
+    if a.no_credentials {
+        return Ok(Some(json!({"kind": "none"})));
+    }
     Ok(secret(&a.token, TOKEN_ENV).map(|token| json!({"kind": "bearer", "token": token})))
 }
 
 const NO_CREDENTIALS: &str = "give the target's credentials: --token (or SCIMHUB_TARGET_TOKEN), \
-     --basic-user with --basic-password, or --oauth-token-url with --client-id and --client-secret";
+     --basic-user with --basic-password, or --oauth-token-url with --client-id and --client-secret \
+     (an LDAP target: --bind-dn with --bind-password; a SQL target: a database user with \
+     --basic-user and --basic-password, or --no-credentials)";
 
 fn headers(pairs: &[String]) -> anyhow::Result<Map<String, Value>> {
     let mut out = Map::new();
@@ -386,6 +486,96 @@ fn settings(a: &SettingsArgs) -> anyhow::Result<Value> {
     Ok(Value::Object(s))
 }
 
+/// The `ldap` settings the flags name (an object to merge), if any.
+fn ldap_settings(a: &LdapArgs) -> anyhow::Result<Option<Value>> {
+    let mut s = Map::new();
+    let mut put = |key: &str, value: Value| {
+        s.insert(key.to_string(), value);
+    };
+    if let Some(v) = &a.base_dn {
+        put("base_dn", json!(v));
+    }
+    if let Some(v) = a.start_tls {
+        put("start_tls", json!(v));
+    }
+    if let Some(v) = &a.id_attribute {
+        put("id_attribute", json!(v));
+    }
+    if let Some(v) = &a.empty_member {
+        let none = v.eq_ignore_ascii_case("none");
+        put("empty_member", if none { Value::Null } else { json!(v) });
+    }
+    for (key, dn, classes, filter) in [
+        ("users", &a.user_dn, &a.user_classes, &a.user_filter),
+        ("groups", &a.group_dn, &a.group_classes, &a.group_filter),
+    ] {
+        let mut entries = Map::new();
+        if let Some(v) = dn {
+            entries.insert("dn".into(), json!(v));
+        }
+        if let Some(v) = classes {
+            entries.insert("object_classes".into(), json!(v));
+        }
+        if let Some(v) = filter {
+            entries.insert("filter".into(), json!(v));
+        }
+        if !entries.is_empty() {
+            put(key, Value::Object(entries));
+        }
+    }
+    if let Some(pair) = &a.disable_attribute {
+        let Some((attribute, value)) = pair.split_once('=') else {
+            bail!("--disable-attribute wants ATTR=VALUE, got {pair:?}");
+        };
+        put(
+            "deactivate",
+            json!({"by": "attribute", "attribute": attribute.trim(), "value": value.trim()}),
+        );
+    } else if a.disable_account_control {
+        put("deactivate", json!({"by": "account_control"}));
+    } else if let Some(container) = &a.disable_move_to {
+        put("deactivate", json!({"by": "move", "container": container}));
+    }
+    Ok((!s.is_empty()).then_some(Value::Object(s)))
+}
+
+/// The settings object of `add`/`update`: the general flags and the LDAP ones.
+fn all_settings(general: &SettingsArgs, ldap: &LdapArgs) -> anyhow::Result<Value> {
+    let mut settings = settings(general)?;
+    if let (Some(ldap), Some(s)) = (ldap_settings(ldap)?, settings.as_object_mut()) {
+        s.insert("ldap".into(), ldap);
+    }
+    if let (Some(path), Some(s)) = (&general.connector_settings, settings.as_object_mut()) {
+        s.extend(connector_settings(path)?);
+    }
+    Ok(settings)
+}
+
+/// The `[sql]` or `[rest]` section of a settings file (TOML or JSON).
+fn connector_settings(path: &PathBuf) -> anyhow::Result<Map<String, Value>> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read connector settings file {}", path.display()))?;
+    let parsed: Value = if text.trim_start().starts_with('{') {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid JSON", path.display()))?
+    } else {
+        toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display()))?
+    };
+    let Value::Object(sections) = parsed else {
+        bail!("{}: expected a [sql] or [rest] section", path.display());
+    };
+    if let Some(other) = sections
+        .keys()
+        .find(|k| !matches!(k.as_str(), "sql" | "rest"))
+    {
+        bail!(
+            "{}: unknown section [{other}]: the file holds a [sql] or [rest] section",
+            path.display()
+        );
+    }
+    Ok(sections)
+}
+
 fn read_mapping(path: &PathBuf) -> anyhow::Result<String> {
     std::fs::read_to_string(path)
         .with_context(|| format!("cannot read mapping file {}", path.display()))
@@ -396,9 +586,18 @@ fn add_body(a: &AddArgs) -> anyhow::Result<Value> {
         "name": a.name,
         "url": a.url,
         "credentials": credentials(&a.credentials)?.context(NO_CREDENTIALS)?,
-        "settings": settings(&a.settings)?,
+        "settings": all_settings(&a.settings, &a.ldap)?,
         "test": !a.no_test,
     });
+    if let Some(kind) = a.kind {
+        let word = match kind {
+            Kind::Scim => "scim",
+            Kind::Ldap => "ldap",
+            Kind::Sql => "sql",
+            Kind::Rest => "rest",
+        };
+        body["settings"]["kind"] = json!(word);
+    }
     if let Some(path) = &a.mapping {
         body["mapping"] = json!(read_mapping(path)?);
     }
@@ -426,7 +625,7 @@ fn update_body(a: &UpdateArgs) -> anyhow::Result<Value> {
     } else if a.all_users {
         body.insert("scope".into(), Value::Null);
     }
-    let settings = settings(&a.settings)?;
+    let settings = all_settings(&a.settings, &a.ldap)?;
     if settings.as_object().is_some_and(|s| !s.is_empty()) {
         body.insert("settings".into(), settings);
     }
@@ -449,8 +648,8 @@ fn print_table(targets: &[TargetWithStatus]) {
         let last_run = s.last_run.as_ref().map_or("-".to_string(), |r| {
             format!(
                 "{}{}",
-                r.status.as_str(),
-                if r.dry_run { " (dry)" } else { "" }
+                r.head.status.as_str(),
+                if r.head.dry_run { " (dry)" } else { "" }
             )
         });
         println!(
@@ -474,10 +673,14 @@ pub(super) fn run(cmd: &TargetCommand, config: &Config) -> anyhow::Result<()> {
         TargetCommand::Add(args) => {
             let view = door.block_on(sync.add_target(actor, add_body(args)?))?;
             println!(
-                "Added target {:?} ({}, {} auth). It is new: nothing is pushed until its \
-                 initial sync.\nPreview it with `scimhub sync run {0} --dry-run`, then run \
-                 `scimhub sync run {0}` (or `scimhub target resume {0}` to follow only new changes).",
-                view.name, view.base_url, view.settings.auth
+                "Added {} target {:?} ({}, {} auth). It is new: nothing is pushed until its \
+                 initial sync.\nPreview it with `scimhub sync run {1} --dry-run`, then run \
+                 `scimhub sync run {1}` (or `scimhub target resume {1}` to follow only new \
+                 changes).",
+                view.settings.kind.as_str(),
+                view.name,
+                view.base_url,
+                view.settings.auth
             );
         }
         TargetCommand::Update(args) => {

@@ -103,6 +103,11 @@ fn plain_types(message: &str) -> String {
     })
 }
 
+/// The items of a comma-separated environment value, trimmed, blanks dropped.
+pub fn comma_list(value: &str) -> impl Iterator<Item = &str> {
+    value.split(',').map(str::trim).filter(|s| !s.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -56,20 +56,28 @@ impl CanonicalPaths {
     /// The declared spelling of the full request path `path`, when it names a
     /// SCIM endpoint in another spelling; `None` when it is already declared
     /// or names none. The first matching pattern wins, as in routing (so
-    /// `/Users/.SEARCH` is the search, not a user).
+    /// `/Users/.SEARCH` is the search, not a user). A declared path (every
+    /// request of a well-behaved client) is recognised without allocating.
     pub fn canonical(&self, path: &str) -> Option<String> {
         let rest = path.strip_prefix(SCIM_BASE)?.strip_prefix('/')?;
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        let segments: Vec<&str> = rest.split('/').collect();
-        let pattern = self.patterns.iter().find(|p| {
-            p.len() == segments.len()
-                && p.iter().zip(&segments).all(|(want, got)| match want {
+        let trimmed = rest.strip_suffix('/').unwrap_or(rest);
+        let matches = |p: &&Vec<Segment>, exact: bool| {
+            let mut got = trimmed.split('/');
+            p.iter().all(|want| {
+                got.next().is_some_and(|got| match want {
+                    Segment::Literal(name) if exact => name == got,
                     Segment::Literal(name) => name.eq_ignore_ascii_case(got),
                     Segment::Param => !got.is_empty(),
                 })
-        })?;
-        let mut out = String::from(SCIM_BASE);
-        for (want, got) in pattern.iter().zip(&segments) {
+            }) && got.next().is_none()
+        };
+        let pattern = self.patterns.iter().find(|p| matches(p, false))?;
+        if trimmed.len() == rest.len() && matches(&pattern, true) {
+            return None;
+        }
+        let mut out = String::with_capacity(path.len());
+        out.push_str(SCIM_BASE);
+        for (want, got) in pattern.iter().zip(trimmed.split('/')) {
             out.push('/');
             match want {
                 Segment::Literal(name) => out.push_str(name),

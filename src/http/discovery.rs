@@ -1,7 +1,12 @@
 //! `/ServiceProviderConfig`, `/ResourceTypes`, `/Schemas` (GET only).
 
-use actix_web::http::{Method, StatusCode};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::Value;
 
 use super::AppState;
 use super::response::{self, base_url};
@@ -27,16 +32,47 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
+/// The discovery documents as last rendered, each with the base URL it was
+/// rendered for: they only change with the base (the capabilities come from
+/// the configuration), so most requests send stored bytes. One entry per
+/// document, so a client varying `Host` cannot grow it.
+#[derive(Debug, Default)]
+pub struct Rendered(Mutex<HashMap<&'static str, (String, Bytes)>>);
+
+impl Rendered {
+    fn get(&self, document: &'static str, base: &str, render: impl FnOnce() -> Value) -> Bytes {
+        let mut known = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((for_base, bytes)) = known.get(document)
+            && for_base == base
+        {
+            return bytes.clone();
+        }
+        let bytes = Bytes::from(render().to_string());
+        known.insert(document, (base.to_string(), bytes.clone()));
+        bytes
+    }
+}
+
+fn rendered(status: StatusCode, body: Bytes) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, response::SCIM_CONTENT_TYPE))
+        .body(body)
+}
+
 async fn service_provider_config(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let body = discovery::service_provider_config(&state.capabilities(), &base_url(&req, &state));
-    response::json(StatusCode::OK, &body)
+    let base = base_url(&req, &state);
+    let body = state.discovery.get("ServiceProviderConfig", &base, || {
+        discovery::service_provider_config(&state.capabilities(), &base)
+    });
+    rendered(StatusCode::OK, body)
 }
 
 async fn resource_types(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    response::json(
-        StatusCode::OK,
-        &discovery::resource_types(&base_url(&req, &state)),
-    )
+    let base = base_url(&req, &state);
+    let body = state
+        .discovery
+        .get("ResourceTypes", &base, || discovery::resource_types(&base));
+    rendered(StatusCode::OK, body)
 }
 
 async fn resource_type(
@@ -50,7 +86,11 @@ async fn resource_type(
 }
 
 async fn schemas(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    response::json(StatusCode::OK, &discovery::schemas(&base_url(&req, &state)))
+    let base = base_url(&req, &state);
+    let body = state
+        .discovery
+        .get("Schemas", &base, || discovery::schemas(&base));
+    rendered(StatusCode::OK, body)
 }
 
 async fn schema(

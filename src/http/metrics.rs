@@ -11,7 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpResponse, web};
 
 use super::AppState;
-use super::routes::Endpoint;
+use super::routes::{Endpoint, RouteLabel};
 use crate::error::AppError;
 use crate::service::tokens::SCOPE_ADMIN;
 
@@ -40,12 +40,10 @@ pub async fn track(
         .map(|s| s.services.metrics.clone());
     let res = next.call(req).await?;
     if let Some(metrics) = metrics {
-        // `/Users/{id}` as `/Users/:id`: braces in label values trip
-        // some exposition parsers.
-        let route = res.request().match_pattern().map_or_else(
-            || "unmatched".to_string(),
-            |p| p.replace('{', ":").replace('}', ""),
-        );
+        let route = res
+            .request()
+            .app_data::<RouteLabel>()
+            .map_or("unmatched", |r| r.0);
         let seconds = started.elapsed().as_secs_f64();
         metrics.observe(method, route, res.status().as_u16(), seconds);
     }

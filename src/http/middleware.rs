@@ -25,15 +25,20 @@ pub struct RequestId(pub String);
 /// The actor of a change made by this request: the caller, the request id
 /// and the peer address.
 pub fn actor_of(caller: &Principal, req: &HttpRequest) -> Actor {
+    actor_named(&caller.name, req)
+}
+
+/// The actor `name` acting in this request (the console's session actor).
+pub fn actor_named(name: &str, req: &HttpRequest) -> Actor {
     Actor {
-        name: caller.name.clone(),
+        name: name.to_string(),
         request_id: req.extensions().get::<RequestId>().map(|r| r.0.clone()),
         source: client_address(req),
     }
 }
 
 /// The client's address (behind trusted proxies, the forwarded one).
-fn client_address(req: &HttpRequest) -> Option<String> {
+pub fn client_address(req: &HttpRequest) -> Option<String> {
     let proxies = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.trusted_proxies.as_slice())
@@ -83,13 +88,23 @@ fn incoming_request_id(req: &ServiceRequest) -> Option<String> {
     ok.then(|| value.to_string())
 }
 
+/// A new request id: 32 hex digits, a random per-process prefix and a
+/// counter (unique without asking the OS for randomness per request).
+fn new_request_id() -> String {
+    static PREFIX: std::sync::LazyLock<u64> =
+        std::sync::LazyLock::new(|| uuid::Uuid::new_v4().as_u64_pair().0);
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{:016x}{n:016x}", *PREFIX)
+}
+
 /// Gives every request an id (kept from a valid incoming `X-Request-Id`,
 /// else new; span field and response header) and logs its outcome.
 pub async fn request_id(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
-    let id = incoming_request_id(&req).unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let id = incoming_request_id(&req).unwrap_or_else(new_request_id);
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.path());
     let started = Instant::now();
     req.extensions_mut().insert(RequestId(id.clone()));
@@ -150,26 +165,26 @@ async fn authorize(
     let authorization = req
         .headers()
         .get(header::AUTHORIZATION)
-        .map(|v| v.to_str().unwrap_or_default().to_string());
-    let source = client_address(req.request()).unwrap_or_else(|| "unknown".into());
+        .map(|v| v.to_str().unwrap_or_default());
+    let source = || client_address(req.request()).unwrap_or_else(|| "unknown".into());
     let principal = match state
         .services
         .auth
-        .authenticate(authorization.as_deref(), &source)
+        .authenticate(authorization, &source)
         .await
     {
         Ok(p) => p,
         Err(err) => return Ok(req.error_response(err).map_into_right_body()),
     };
     if let Err(denied) = principal.require(scope) {
-        tracing::warn!(target: crate::telemetry::AUDIT, event = "auth.denied", token = %principal.name, scope, source);
+        tracing::warn!(target: crate::telemetry::AUDIT, event = "auth.denied", token = %principal.name, scope, source = %source());
         return Ok(req
             .error_response(AppError::from(denied))
             .map_into_right_body());
     }
     if let Err(wait) = state.rate_limiter.check(&principal.name) {
         let retry_after_secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-        tracing::warn!(target: crate::telemetry::AUDIT, event = "rate_limited", token = %principal.name, source);
+        tracing::warn!(target: crate::telemetry::AUDIT, event = "rate_limited", token = %principal.name, source = %source());
         return Ok(req
             .error_response(AppError::RateLimited { retry_after_secs })
             .map_into_right_body());

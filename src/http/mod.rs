@@ -5,8 +5,10 @@
 mod admin;
 mod body;
 mod canonical_path;
+mod console;
 mod discovery;
 mod error;
+mod events;
 mod me;
 mod metrics;
 mod middleware;
@@ -38,6 +40,7 @@ use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
 use crate::service::{Services, blocking};
 use routes::Endpoint;
 
+pub use events::SUBSCRIPTION_SECRET;
 pub use middleware::REQUEST_ID;
 pub use routes::RouteRule;
 
@@ -50,13 +53,22 @@ pub struct AppState {
     pub default_page_size: u64,
     pub max_page_size: u64,
     pub rate_limiter: rate_limit::RateLimiter,
+    /// Failed console sign-ins, per client address.
+    pub console_sign_ins: rate_limit::RateLimiter,
+    /// Serve the console at `/console`.
+    pub console_enabled: bool,
+    /// The external sign-in offered on the console's sign-in page, if any.
+    pub console_oidc_name: Option<String>,
     pub max_url_bytes: usize,
     pub max_header_bytes: usize,
+    /// Discovery documents as last rendered (they are constant per base URL).
+    pub discovery: discovery::Rendered,
 }
 
 impl AppState {
     pub fn new(config: &Config, services: Services) -> Self {
         Self {
+            console_oidc_name: services.console.oidc().map(|o| o.name().to_string()),
             services,
             public_url: config.public_url.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
@@ -67,8 +79,14 @@ impl AppState {
                 config.rate_limit_per_second,
                 config.rate_limit_burst,
             ),
+            console_sign_ins: rate_limit::RateLimiter::new(
+                f64::from(config.console.sign_in_failures_per_minute) / 60.0,
+                f64::from(config.console.sign_in_failures_per_minute),
+            ),
+            console_enabled: config.console.enabled,
             max_url_bytes: config.max_url_bytes,
             max_header_bytes: config.max_header_bytes,
+            discovery: discovery::Rendered::default(),
         }
     }
 
@@ -86,6 +104,7 @@ impl AppState {
 /// Where the SCIM API and the admin API are mounted.
 pub const SCIM_BASE: &str = "/scim/v2";
 pub const ADMIN_BASE: &str = "/admin/v1";
+pub const EVENTS_BASE: &str = "/events/v1";
 pub const METRICS_PATH: &str = "/metrics";
 
 fn public_endpoints() -> Vec<Endpoint> {
@@ -93,6 +112,9 @@ fn public_endpoints() -> Vec<Endpoint> {
         Endpoint::new(Method::GET, "/healthz", None, healthz),
         Endpoint::new(Method::GET, "/livez", None, livez),
     ]
+    .into_iter()
+    .chain(events::public_endpoints())
+    .collect()
 }
 
 fn scim_endpoints() -> Vec<Endpoint> {
@@ -116,24 +138,36 @@ fn scim_endpoints() -> Vec<Endpoint> {
 /// auth as a whole, so a route added there later cannot be reached without
 /// a token carrying the scope its guard asks for.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    routes::mount(cfg, public_endpoints());
+    routes::mount(cfg, "", public_endpoints());
     cfg.service(
         web::scope(SCIM_BASE)
             .wrap(from_fn(middleware::require_token))
-            .configure(|c| routes::mount(c, scim_endpoints()))
+            .configure(|c| routes::mount(c, SCIM_BASE, scim_endpoints()))
             .default_service(web::to(not_found)),
     )
     .service(
         web::scope(ADMIN_BASE)
             .wrap(from_fn(middleware::require_admin))
-            .configure(|c| routes::mount(c, admin::endpoints()))
+            .configure(|c| routes::mount(c, ADMIN_BASE, admin::endpoints()))
+            .default_service(web::to(not_found)),
+    )
+    .service(
+        // Each route checks its own credential (the subscription's secret).
+        web::scope(EVENTS_BASE)
+            .configure(|c| routes::mount(c, EVENTS_BASE, events::endpoints()))
             .default_service(web::to(not_found)),
     )
     .service(
         web::scope(METRICS_PATH)
             .wrap(from_fn(middleware::require_admin))
-            .configure(|c| routes::mount(c, metrics::endpoints())),
+            .configure(|c| routes::mount(c, METRICS_PATH, metrics::endpoints())),
     );
+}
+
+/// Every console route with what it needs: `None` (sign-in, assets) or
+/// `console::SESSION` (for the console access tests and docs/console.md).
+pub fn console_route_table() -> Vec<RouteRule> {
+    console::route_table()
 }
 
 /// Every registered route with the scope it needs, from the same
@@ -142,6 +176,7 @@ pub fn route_table() -> Vec<RouteRule> {
     let mut all = routes::rules("", public_endpoints());
     all.extend(routes::rules(SCIM_BASE, scim_endpoints()));
     all.extend(routes::rules(ADMIN_BASE, admin::endpoints()));
+    all.extend(routes::rules(EVENTS_BASE, events::endpoints()));
     all.extend(routes::rules(METRICS_PATH, metrics::endpoints()));
     all
 }
@@ -160,6 +195,7 @@ fn app(
         InitError = (),
     >,
 > {
+    let console = state.console_enabled;
     let mut always = DefaultHeaders::new();
     if let Some(age) = hsts_max_age {
         always = always.add((STRICT_TRANSPORT_SECURITY, format!("max-age={age}")));
@@ -170,7 +206,12 @@ fn app(
         .wrap(from_fn(metrics::track))
         .wrap(from_fn(middleware::request_id))
         .wrap(always)
-        .configure(routes)
+        .configure(|c| {
+            if console {
+                console::mount(c);
+            }
+            routes(c);
+        })
         .default_service(web::to(not_found))
 }
 

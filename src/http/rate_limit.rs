@@ -81,6 +81,18 @@ impl RateLimiter {
         }
     }
 
+    /// How long until `key` may go on, when it may not now; takes nothing
+    /// (`check` takes a token).
+    pub fn blocked(&self, key: &str) -> Option<Duration> {
+        if self.per_second <= 0.0 {
+            return None;
+        }
+        let now = Instant::now();
+        let buckets = self.buckets.lock().ok()?;
+        let refilled = self.refilled(buckets.map.get(key)?, now);
+        (refilled < 1.0).then(|| Duration::from_secs_f64((1.0 - refilled) / self.per_second))
+    }
+
     fn refilled(&self, bucket: &Bucket, now: Instant) -> f64 {
         let idle = now.saturating_duration_since(bucket.last).as_secs_f64();
         (bucket.tokens + idle * self.per_second).min(self.burst)
@@ -128,6 +140,18 @@ mod tests {
         std::thread::sleep(Duration::from_millis(5));
         assert!(limiter.check("a").is_ok());
         assert!(RateLimiter::new(0.0, 0.0).check("x").is_ok());
+    }
+
+    #[test]
+    fn blocked_looks_without_taking() {
+        let limiter = RateLimiter::new(0.001, 2.0);
+        assert_eq!(limiter.blocked("a"), None);
+        assert!(limiter.check("a").is_ok());
+        assert_eq!(limiter.blocked("a"), None, "one token left");
+        assert_eq!(limiter.blocked("a"), None, "looking takes none");
+        assert!(limiter.check("a").is_ok());
+        assert!(limiter.blocked("a").is_some());
+        assert_eq!(limiter.blocked("b"), None, "buckets are per key");
     }
 
     #[test]

@@ -14,10 +14,11 @@ use crate::error::AppError;
 use crate::scim::etag::TagList;
 use crate::scim::list::ListParams;
 use crate::scim::projection::Projection;
-use crate::scim::render::ResourceMeta;
+use crate::scim::render::{ResourceMeta, location};
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
 use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
+use crate::store::StoredUserText;
 
 type Handled = Result<HttpResponse, AppError>;
 
@@ -115,19 +116,57 @@ pub(super) async fn get_one(
     let base = base_url(req, state);
     let projection = projection(kind, req)?;
     let if_none_match = tags(req, header::IF_NONE_MATCH)?;
+    if kind == ResourceKind::User && projection == Projection::default() {
+        // The whole user: rendered from the stored text, no JSON tree.
+        let user = state.services.users.get_text(id, true).await?;
+        if if_none_match.is_some_and(|t| t.matches(&user.meta)) {
+            return Ok(not_modified(&user.meta));
+        }
+        let body = user.to_scim_text(&base)?;
+        return Ok(response::resource_text(
+            StatusCode::OK,
+            body,
+            &user.meta,
+            None,
+        ));
+    }
     let (body, meta) = fetch(state, kind, id, &base, &projection).await?;
     if if_none_match.is_some_and(|t| t.matches(&meta)) {
-        let mut unchanged = HttpResponse::NotModified().finish();
-        if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
-            unchanged.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(unchanged);
+        return Ok(not_modified(&meta));
     }
     Ok(response::resource(
         StatusCode::OK,
         &projection.apply(kind, body),
         &meta,
     ))
+}
+
+/// A user a write answered with: the whole user rendered from the stored
+/// text; with `attributes`/`excludedAttributes`, parsed and projected.
+fn user_response(
+    status: StatusCode,
+    user: StoredUserText,
+    base: &str,
+    projection: &Projection,
+) -> Handled {
+    if *projection == Projection::default() {
+        let text = user.to_scim_text(base)?;
+        let location = location(base, ResourceKind::User, &user.id);
+        let location = (status == StatusCode::CREATED).then_some(location.as_str());
+        return Ok(response::resource_text(status, text, &user.meta, location));
+    }
+    let user = user.parse()?;
+    let body = projection.apply(ResourceKind::User, user.to_scim(base));
+    Ok(response::resource(status, &body, &user.meta))
+}
+
+/// 304 with the resource's ETag.
+fn not_modified(meta: &ResourceMeta) -> HttpResponse {
+    let mut unchanged = HttpResponse::NotModified().finish();
+    if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
+        unchanged.headers_mut().insert(header::ETAG, v);
+    }
+    unchanged
 }
 
 async fn create<K: Kind>(
@@ -144,7 +183,7 @@ async fn create<K: Kind>(
                 .users
                 .create(&actor_of(&caller, &req), body)
                 .await?;
-            (u.to_scim(&base), u.meta)
+            return user_response(StatusCode::CREATED, u, &base, &projection(K::KIND, &req)?);
         }
         ResourceKind::Group => {
             let g = state
@@ -199,7 +238,7 @@ pub(super) async fn replace_one(
                 .users
                 .replace(&actor_of(caller, req), id, body, if_match)
                 .await?;
-            (u.to_scim(&base), u.meta)
+            return user_response(StatusCode::OK, u, &base, &projection(kind, req)?);
         }
         ResourceKind::Group => {
             let g = state
@@ -244,7 +283,7 @@ pub(super) async fn patch_one(
                 .users
                 .patch(&actor_of(caller, req), id, body, if_match)
                 .await?;
-            (u.to_scim(&base), u.meta)
+            return user_response(StatusCode::OK, u, &base, &projection);
         }
         ResourceKind::Group => {
             let asked = projection != Projection::default();
@@ -302,9 +341,9 @@ async fn list<K: Kind>(state: web::Data<AppState>, req: HttpRequest) -> Handled 
     let body = state
         .services
         .listing
-        .list(K::KIND, params, base_url(&req, &state))
+        .list_text(K::KIND, params, base_url(&req, &state))
         .await?;
-    Ok(response::json(StatusCode::OK, &body))
+    Ok(response::json_text(StatusCode::OK, body))
 }
 
 async fn search<K: Kind>(

@@ -16,12 +16,17 @@ pub fn json(status: StatusCode, body: &Value) -> HttpResponse {
         .body(body.to_string())
 }
 
+/// A body already rendered to JSON text.
+pub fn json_text(status: StatusCode, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, SCIM_CONTENT_TYPE))
+        .body(body)
+}
+
 /// A single resource: carries its version as a weak ETag.
 pub fn resource(status: StatusCode, body: &Value, meta: &ResourceMeta) -> HttpResponse {
     let mut response = json(status, body);
-    if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
-        response.headers_mut().insert(header::ETAG, v);
-    }
+    with_etag(&mut response, meta);
     if status == StatusCode::CREATED {
         let location = body["meta"]["location"].as_str().unwrap_or_default();
         if let Ok(v) = header::HeaderValue::from_str(location) {
@@ -29,6 +34,28 @@ pub fn resource(status: StatusCode, body: &Value, meta: &ResourceMeta) -> HttpRe
         }
     }
     response
+}
+
+/// A single resource already rendered to JSON text, with its `Location`
+/// when it was just created.
+pub fn resource_text(
+    status: StatusCode,
+    body: Vec<u8>,
+    meta: &ResourceMeta,
+    location: Option<&str>,
+) -> HttpResponse {
+    let mut response = json_text(status, body);
+    with_etag(&mut response, meta);
+    if let Some(v) = location.and_then(|l| header::HeaderValue::from_str(l).ok()) {
+        response.headers_mut().insert(header::LOCATION, v);
+    }
+    response
+}
+
+fn with_etag(response: &mut HttpResponse, meta: &ResourceMeta) {
+    if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
+        response.headers_mut().insert(header::ETAG, v);
+    }
 }
 
 /// The absolute SCIM base URL for links: the configured public URL, or the

@@ -56,10 +56,32 @@ pub fn rules(base: &str, endpoints: Vec<Endpoint>) -> Vec<RouteRule> {
         .collect()
 }
 
-/// Registers the endpoints, one resource per path in the order the paths
-/// first appear (so `/Users/.search` comes before `/Users/{id}`); other
-/// methods on a known path answer 405.
-pub fn mount(cfg: &mut web::ServiceConfig, endpoints: Vec<Endpoint>) {
+/// The route template a resource was mounted at, as metrics label it
+/// (`/scim/v2/Users/:id`: braces in label values trip some exposition
+/// parsers). Resource data, so the metrics middleware reads it without
+/// matching the path again.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteLabel(pub &'static str);
+
+/// One `&'static str` per distinct label: labels come from the route table
+/// (a bounded set), and every worker and test app mounts the same ones.
+fn interned(label: String) -> &'static str {
+    static LABELS: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<&'static str>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut labels = LABELS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(known) = labels.get(label.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(label.into_boxed_str());
+    labels.insert(leaked);
+    leaked
+}
+
+/// Registers the endpoints under `base` (where the enclosing scope is
+/// mounted), one resource per path in the order the paths first appear (so
+/// `/Users/.search` comes before `/Users/{id}`); other methods on a known
+/// path answer 405.
+pub fn mount(cfg: &mut web::ServiceConfig, base: &str, endpoints: Vec<Endpoint>) {
     let mut paths: Vec<(String, Vec<Route>)> = Vec::new();
     for e in endpoints {
         match paths.iter_mut().find(|(p, _)| *p == e.path) {
@@ -68,9 +90,11 @@ pub fn mount(cfg: &mut web::ServiceConfig, endpoints: Vec<Endpoint>) {
         }
     }
     for (path, routes) in paths {
+        let label = format!("{base}{path}").replace('{', ":").replace('}', "");
         let resource = routes
             .into_iter()
-            .fold(web::resource(path), |r, route| r.route(route));
+            .fold(web::resource(path), |r, route| r.route(route))
+            .app_data(RouteLabel(interned(label)));
         cfg.service(resource.default_service(web::to(super::method_not_allowed)));
     }
 }

@@ -3,7 +3,7 @@
 //! `store::` seam (never `http::`).
 
 pub mod client;
-pub mod crypto;
+pub mod connector;
 pub mod failures;
 pub mod mapping;
 pub mod on_demand;
@@ -16,4 +16,3 @@ pub mod target_status;
 pub mod target_test;
 pub mod webhook;
 pub mod worker;
-pub mod writes;

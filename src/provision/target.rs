@@ -7,12 +7,16 @@ use anyhow::Context;
 use chrono::{SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::client::{self, ClientOptions};
-use super::crypto;
+use super::client::ClientOptions;
+use super::connector::TargetKind;
+use super::connector::ldap::LdapSettings;
+use super::connector::rest::RestSettings;
+use super::connector::sql::SqlSettings;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
-use crate::config::SecretKey;
+use crate::crypto;
+use crate::crypto::SecretKey;
 use crate::scim::ResourceKind;
 use crate::store::{StoreError, SyncStore, TargetRecord, TargetState};
 
@@ -75,6 +79,9 @@ pub enum Credentials {
         client_secret: String,
         scope: Option<String>,
     },
+    /// Nothing to present: a database that trusts the connection (SQL
+    /// targets only; every HTTP and LDAP target needs credentials).
+    None,
 }
 
 impl std::fmt::Debug for Credentials {
@@ -83,6 +90,7 @@ impl std::fmt::Debug for Credentials {
             Credentials::Bearer { .. } => f.write_str("Bearer(redacted)"),
             Credentials::Basic { .. } => f.write_str("Basic(redacted)"),
             Credentials::OAuth2 { .. } => f.write_str("OAuth2(redacted)"),
+            Credentials::None => f.write_str("None"),
         }
     }
 }
@@ -93,6 +101,7 @@ impl Credentials {
             Credentials::Bearer { .. } => "bearer",
             Credentials::Basic { .. } => "basic",
             Credentials::OAuth2 { .. } => "oauth2",
+            Credentials::None => "none",
         }
     }
 
@@ -113,7 +122,8 @@ impl Credentials {
                 client_secret,
                 scope,
             } => {
-                client::check_http_url(token_url).map_err(|e| format!("OAuth token URL: {e}"))?;
+                crate::settings::check_http_url(token_url)
+                    .map_err(|e| format!("OAuth token URL: {e}"))?;
                 if blank(client_id) {
                     return Err("the OAuth client id is empty".into());
                 }
@@ -125,7 +135,7 @@ impl Credentials {
                 }
                 Ok(())
             }
-            Credentials::Bearer { .. } | Credentials::Basic { .. } => Ok(()),
+            Credentials::Bearer { .. } | Credentials::Basic { .. } | Credentials::None => Ok(()),
         }
     }
 }
@@ -154,6 +164,17 @@ impl Default for AllowedActions {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TargetSettings {
+    /// What kind of system the target is (settings stored before kinds existed are SCIM).
+    pub kind: TargetKind,
+    /// An LDAP target's own settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ldap: Option<LdapSettings>,
+    /// A SQL target's tables and columns.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<SqlSettings>,
+    /// A REST target's request templates.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rest: Option<RestSettings>,
     pub auth: String,
     pub resource_types: Vec<String>,
     pub actions: AllowedActions,
@@ -180,6 +201,10 @@ pub struct TargetSettings {
 impl Default for TargetSettings {
     fn default() -> Self {
         Self {
+            kind: TargetKind::Scim,
+            ldap: None,
+            sql: None,
+            rest: None,
             auth: "bearer".into(),
             resource_types: vec!["Users".into(), "Groups".into()],
             actions: AllowedActions::default(),
@@ -249,6 +274,7 @@ impl TargetChanges {
                     || s.group_scope != before.settings.group_scope
                     || s.scope_groups != before.settings.scope_groups
                     || s.matching != before.settings.matching
+                    || s.ldap != before.settings.ldap
             })
     }
 }
@@ -267,11 +293,6 @@ fn check_name(name: &str) -> Result<(), TargetError> {
     Ok(())
 }
 
-fn check_url(base_url: &str) -> Result<String, TargetError> {
-    let url = client::check_base_url(base_url).map_err(TargetError::Invalid)?;
-    Ok(url.as_str().trim_end_matches('/').to_string())
-}
-
 /// Validates everything, seals the credentials and stores the target.
 pub fn add(
     store: &dyn SyncStore,
@@ -280,11 +301,15 @@ pub fn add(
 ) -> Result<TargetView, TargetError> {
     let key = key.ok_or(TargetError::NoSecretKey)?;
     check_name(&new.name)?;
-    let base_url = check_url(&new.base_url)?;
-    new.credentials.check().map_err(TargetError::Invalid)?;
-    let mapping = compile_mapping(new.mapping.as_deref())?;
+    let kind = new.settings.kind;
+    let base_url = kind
+        .check_url(&new.base_url)
+        .map_err(TargetError::Invalid)?;
+    check_credentials(kind, &new.credentials)?;
+    let checked = checked_settings(&new.settings, new.credentials.kind())?;
+    let mapping = compile_mapping(&checked, new.mapping.as_deref())?;
     check_scope(new.scope.as_deref())?;
-    let settings = settings_for(&new.settings, new.credentials.kind())?;
+    let settings = encode_settings(&checked)?;
     let id = uuid::Uuid::new_v4().to_string();
     let credentials = seal(key, &new.credentials, &id)?;
     let now = Utc::now().trunc_subsecs(3);
@@ -309,14 +334,25 @@ pub fn add(
     Ok(view(&record)?)
 }
 
-fn compile_mapping(text: Option<&str>) -> Result<Option<String>, TargetError> {
-    match text {
-        Some(text) => {
-            let (file, _) = MappingFile::load(text).map_err(invalid)?;
-            Ok(Some(
-                serde_json::to_string(&file).context("encoding the mapping")?,
-            ))
-        }
+fn check_credentials(kind: TargetKind, credentials: &Credentials) -> Result<(), TargetError> {
+    credentials.check().map_err(TargetError::Invalid)?;
+    kind.check_credentials(credentials)
+        .map_err(TargetError::Invalid)
+}
+
+/// The mapping file as stored (JSON), checked for the target's kind.
+fn compile_mapping(
+    settings: &TargetSettings,
+    text: Option<&str>,
+) -> Result<Option<String>, TargetError> {
+    let (file, _) = settings
+        .kind
+        .mapping(settings, text)
+        .map_err(TargetError::Invalid)?;
+    match file {
+        Some(file) => Ok(Some(
+            serde_json::to_string(&file).context("encoding the mapping")?,
+        )),
         None => Ok(None),
     }
 }
@@ -328,13 +364,16 @@ fn check_scope(scope: Option<&str>) -> Result<(), TargetError> {
     Ok(())
 }
 
-/// The settings checked, with the credentials' auth kind, as stored.
-fn settings_for(settings: &TargetSettings, auth: &str) -> Result<String, TargetError> {
-    let settings = TargetSettings {
+/// The settings checked, with the credentials' auth kind.
+fn checked_settings(settings: &TargetSettings, auth: &str) -> Result<TargetSettings, TargetError> {
+    Ok(TargetSettings {
         auth: auth.to_string(),
         ..check_settings(settings).map_err(invalid)?
-    };
-    Ok(serde_json::to_string(&settings).context("encoding the settings")?)
+    })
+}
+
+fn encode_settings(settings: &TargetSettings) -> Result<String, TargetError> {
+    Ok(serde_json::to_string(settings).context("encoding the settings")?)
 }
 
 fn seal(key: &SecretKey, credentials: &Credentials, id: &str) -> Result<String, TargetError> {
@@ -350,29 +389,43 @@ pub fn apply(
     key: Option<&SecretKey>,
     changes: TargetChanges,
 ) -> Result<TargetRecord, TargetError> {
+    let current: TargetSettings =
+        serde_json::from_str(&record.settings).context("stored settings are corrupt")?;
+    let wanted = changes.settings.as_ref().unwrap_or(&current);
+    let kind = current.kind;
+    if wanted.kind != kind {
+        return Err(TargetError::Invalid(format!(
+            "a target's kind cannot change ({} to {}): add a new target",
+            kind.as_str(),
+            wanted.kind.as_str()
+        )));
+    }
     if let Some(url) = &changes.base_url {
-        record.base_url = check_url(url)?;
+        record.base_url = kind.check_url(url).map_err(TargetError::Invalid)?;
     }
     let new_auth = match changes.credentials {
         Some(c) => {
-            c.check().map_err(TargetError::Invalid)?;
+            check_credentials(kind, &c)?;
             let key = key.ok_or(TargetError::NoSecretKey)?;
             record.credentials = seal(key, &c, &record.id)?;
             Some(c.kind())
         }
         None => None,
     };
-    if let Some(mapping) = &changes.mapping {
-        record.mapping = compile_mapping(mapping.as_deref())?;
-    }
+    let auth = new_auth.unwrap_or(&current.auth);
+    let settings = checked_settings(wanted, auth)?;
+    let stored_mapping = view(&record)?.mapping.map(|m| serde_json::to_string(&m));
+    let mapping_text = match &changes.mapping {
+        Some(mapping) => mapping.clone(),
+        None => stored_mapping.transpose().context("encoding the mapping")?,
+    };
+    // A mapping is checked against the settings it will run with.
+    record.mapping = compile_mapping(&settings, mapping_text.as_deref())?;
     if let Some(scope) = changes.scope {
         check_scope(scope.as_deref())?;
         record.scope = scope;
     }
-    let current: TargetSettings =
-        serde_json::from_str(&record.settings).context("stored settings are corrupt")?;
-    let auth = new_auth.unwrap_or(&current.auth);
-    record.settings = settings_for(changes.settings.as_ref().unwrap_or(&current), auth)?;
+    record.settings = encode_settings(&settings)?;
     record.updated = Utc::now().trunc_subsecs(3);
     Ok(record)
 }
@@ -544,6 +597,12 @@ mod tests {
     fn settings_stored_before_the_scope_options_still_read() {
         let old = r#"{"auth":"bearer","resource_types":["Users"],"matching":"userName"}"#;
         let settings: TargetSettings = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            settings.kind,
+            TargetKind::Scim,
+            "settings from before target kinds"
+        );
+        assert_eq!(settings.ldap, None);
         assert_eq!(settings.group_scope, None);
         assert!(settings.scope_groups.is_empty());
     }

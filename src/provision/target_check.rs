@@ -48,8 +48,8 @@ pub fn parse_actions(names: &[String]) -> anyhow::Result<AllowedActions> {
     Ok(actions)
 }
 
-/// The settings made canonical (resource type spelling, trimmed names), or
-/// the first thing wrong with them.
+/// The settings made canonical (resource type spelling, trimmed names, the
+/// kind's own settings), or the first thing wrong with them.
 pub fn check_settings(settings: &TargetSettings) -> anyhow::Result<TargetSettings> {
     let mut out = settings.clone();
     out.resource_types = resource_types(&settings.resource_types)?;
@@ -83,7 +83,7 @@ pub fn check_settings(settings: &TargetSettings) -> anyhow::Result<TargetSetting
         check_filter(scope, ResourceKind::Group, "group scope")?;
     }
     out.scope_groups = group_names(&settings.scope_groups)?;
-    Ok(out)
+    out.kind.check_settings(out)
 }
 
 fn resource_types(types: &[String]) -> anyhow::Result<Vec<String>> {

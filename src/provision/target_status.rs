@@ -58,12 +58,10 @@ pub fn status(sync: &dyn SyncStore, r: &TargetRecord) -> Result<TargetWithStatus
         .first()
         .map(|run| summary(run, &r.name))
         .transpose()?;
-    let queue = sync.queue_list(Some(&r.id))?;
+    let queue = sync.queue_summary(&r.id)?;
     let last_error = queue
-        .iter()
-        .max_by_key(|e| e.updated)
-        .map(|e| e.last_error.clone())
-        .or_else(|| last_run.as_ref().and_then(|run| run.error.clone()))
+        .newest_error
+        .or_else(|| last_run.as_ref().and_then(|run| run.head.error.clone()))
         .or_else(|| quarantine.as_ref().map(|q| q.reason.clone()));
     let state = if quarantine.is_some() {
         "quarantined"
@@ -84,7 +82,7 @@ pub fn status(sync: &dyn SyncStore, r: &TargetRecord) -> Result<TargetWithStatus
             quarantine,
             awaiting_approval: awaiting,
             last_run,
-            queue_depth: queue.len(),
+            queue_depth: queue.depth,
             lag,
             last_error,
         },

@@ -60,9 +60,53 @@ pub fn list_response(total: u64, page: PageRequest, resources: Vec<Value>) -> Va
     })
 }
 
+/// `list_response` as JSON text, from resources already rendered to JSON
+/// text: the same bytes as `serde_json::to_vec(&list_response(..))`.
+pub fn list_response_text(total: u64, page: PageRequest, resources: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(160 + resources.iter().map(|r| r.len() + 1).sum::<usize>());
+    out.extend_from_slice(b"{\"schemas\":[\"");
+    out.extend_from_slice(LIST_RESPONSE_SCHEMA.as_bytes());
+    out.extend_from_slice(
+        format!(
+            "\"],\"totalResults\":{total},\"startIndex\":{},\"itemsPerPage\":{},\"Resources\":[",
+            page.start_index,
+            resources.len()
+        )
+        .as_bytes(),
+    );
+    for (i, r) in resources.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(r);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn list_response_text_is_the_list_response() {
+        let page = PageRequest {
+            start_index: 3,
+            count: 10,
+        };
+        let a = json!({"id": "a", "x": [1, "ü\""]});
+        let b = json!({"id": "b"});
+        for items in [vec![], vec![a.clone()], vec![a, b]] {
+            let texts: Vec<Vec<u8>> = items
+                .iter()
+                .map(|v| serde_json::to_vec(v).unwrap())
+                .collect();
+            assert_eq!(
+                String::from_utf8(list_response_text(7, page, &texts)).unwrap(),
+                serde_json::to_string(&list_response(7, page, items)).unwrap()
+            );
+        }
+    }
 
     #[test]
     fn rfc_paging_rules() {

@@ -24,3 +24,12 @@ pub async fn record(
     };
     blocking(move || Ok(store.record_audit(event)?)).await
 }
+
+/// Audit rows, newest first (a read: nothing is recorded).
+pub async fn list(
+    store: &Arc<dyn Store>,
+    query: crate::store::AuditQuery,
+) -> Result<Vec<crate::store::AuditRecord>, AppError> {
+    let store = store.clone();
+    blocking(move || Ok(store.audit(&query)?)).await
+}

@@ -53,22 +53,36 @@ pub struct Authenticator {
     cache: TokenCache,
 }
 
+/// The credential of an `Authorization: Bearer …` header.
+pub fn bearer(authorization: Option<&str>) -> Result<&str, AuthError> {
+    let header = authorization.ok_or(AuthError::Missing)?;
+    let (scheme, credential) = header.trim().split_once(' ').ok_or(AuthError::Malformed)?;
+    if !scheme.eq_ignore_ascii_case("Bearer") || credential.trim().is_empty() {
+        return Err(AuthError::Malformed);
+    }
+    Ok(credential.trim())
+}
+
 impl Authenticator {
     pub fn new(store: Arc<dyn Store>, jwt: JwtVerifier, cache: TokenCache) -> Self {
         Self { store, jwt, cache }
     }
 
-    /// Checks an `Authorization` header value. `source` (the peer address)
-    /// is only used for the audit trail. Failures never log the token.
+    /// Checks an `Authorization` header value. `source` gives the peer
+    /// address, only for the audit trail (asked only when it is written).
+    /// Failures never log the token.
     pub async fn authenticate(
         &self,
         authorization: Option<&str>,
-        source: &str,
+        source: impl Fn() -> String,
     ) -> Result<Principal, AppError> {
         let result = self.verify(authorization).await;
         match &result {
-            Ok(p) => tracing::debug!(target: AUDIT, event = "auth.ok", token = %p.name, source),
+            Ok(p) => {
+                tracing::debug!(target: AUDIT, event = "auth.ok", token = %p.name, source = %source());
+            }
             Err(AppError::Auth(reason)) => {
+                let source = source();
                 tracing::warn!(target: AUDIT, event = "auth.failed", reason = %reason, source);
                 let event = AuditEvent {
                     event: "auth.failed".into(),
@@ -93,12 +107,7 @@ impl Authenticator {
     }
 
     async fn verify(&self, authorization: Option<&str>) -> Result<Principal, AppError> {
-        let header = authorization.ok_or(AuthError::Missing)?;
-        let (scheme, credential) = header.trim().split_once(' ').ok_or(AuthError::Malformed)?;
-        if !scheme.eq_ignore_ascii_case("Bearer") || credential.trim().is_empty() {
-            return Err(AuthError::Malformed.into());
-        }
-        let credential = credential.trim();
+        let credential = bearer(authorization)?;
         if !credential.starts_with("scimhub_") && self.jwt.is_enabled() {
             return self.verify_jwt(credential).await;
         }

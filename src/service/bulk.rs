@@ -229,7 +229,7 @@ fn batchable(op: &BulkOp) -> bool {
         && references(op).is_empty()
 }
 
-fn meta_of_user(u: crate::store::StoredUser) -> (String, ResourceMeta) {
+fn meta_of_user(u: crate::store::StoredUserText) -> (String, ResourceMeta) {
     (u.id, u.meta)
 }
 

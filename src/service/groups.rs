@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::blocking;
 use super::users::{check_body_id, check_id, not_found, validated};
+use super::{blocking, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
@@ -83,7 +83,7 @@ impl Groups {
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
         let store = self.store.clone();
         let owner = actor.clone();
-        let group = blocking(move || Ok(store.create_group(write, &owner)?)).await?;
+        let group = writing(&self.store, move || Ok(store.create_group(write, &owner)?)).await?;
         tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "Group", id = %group.id);
         Ok(group)
     }
@@ -113,7 +113,7 @@ impl Groups {
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
-        let group = blocking(move || {
+        let group = writing(&self.store, move || {
             let rewrite = Box::new(move |current: &StoredGroup| {
                 if let Some(tags) = &if_match {
                     tags.require(&current.meta)?;
@@ -145,7 +145,7 @@ impl Groups {
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
-        let (group, changed) = blocking(move || {
+        let (group, changed) = writing(&self.store, move || {
             let changed = std::sync::Mutex::new(Vec::new());
             let rewrite = Box::new(|current: &StoredGroup| {
                 if let Some(tags) = &if_match {
@@ -180,7 +180,7 @@ impl Groups {
         check_id(ResourceKind::Group, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.clone(), id.to_string());
-        blocking(move || {
+        writing(&self.store, move || {
             store
                 .delete_group(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::Group, &id_owned))

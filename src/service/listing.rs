@@ -7,13 +7,19 @@ use serde_json::{Value, json};
 
 use super::blocking;
 use super::cursor::{CursorCodec, CursorState, Direction, fingerprint};
+use super::users::read_user_text;
 use crate::error::AppError;
-use crate::scim::filter::{self, Filter, FilterLimits, parse_attr_path, parse_filter};
-use crate::scim::list::{LIST_RESPONSE_SCHEMA, ListParams, PageRequest, list_response};
+use crate::scim::filter::{
+    self, CompValue, CompareOp, Filter, FilterLimits, parse_attr_path, parse_filter,
+};
+use crate::scim::list::{
+    LIST_RESPONSE_SCHEMA, ListParams, PageRequest, list_response, list_response_text,
+};
 use crate::scim::projection::Projection;
+use crate::scim::registry::registry;
 use crate::scim::sort::SortSpec;
 use crate::scim::{ResourceKind, ScimError, ScimType};
-use crate::store::{ListQuery, Store, Window};
+use crate::store::{ListQuery, Store, UserKey, Window};
 
 /// Paging and filter bounds, from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +65,28 @@ pub fn parse_sort(
                 .map_err(|e| ScimError::invalid_value(format!("invalid sortBy: {}", e.detail)))?;
             Ok(Some(SortSpec { path, descending }))
         }
+    }
+}
+
+/// The userName a filter asks for when it is exactly `userName eq "…"`
+/// (userName is not case-exact: the caller folds case).
+fn user_name_equality(filter: &Filter) -> Option<&str> {
+    let core = registry().core_schema(ResourceKind::User).id;
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::String(name),
+        } if path.sub.is_none()
+            && path.name.eq_ignore_ascii_case("userName")
+            && path
+                .uri
+                .as_deref()
+                .is_none_or(|u| u.eq_ignore_ascii_case(core)) =>
+        {
+            Some(name)
+        }
+        _ => None,
     }
 }
 
@@ -124,6 +152,52 @@ impl Listing {
                 )),
             },
         }
+    }
+
+    /// `list` as JSON text. `userName eq "…"` with the default order,
+    /// attributes and index paging (what provisioning clients send before
+    /// writing a user) is one unique-index read rendered from the stored
+    /// text, on SQLite without leaving the HTTP worker; the rest is `list`.
+    pub async fn list_text(
+        &self,
+        kind: ResourceKind,
+        params: ListParams,
+        base_url: String,
+    ) -> Result<Vec<u8>, AppError> {
+        let plain = kind == ResourceKind::User
+            && params.cursor.is_none()
+            && params.sort_by.is_none()
+            && params.sort_order.is_none()
+            && params.attributes.is_none()
+            && params.excluded_attributes.is_none();
+        if let (true, Some(text)) = (plain, params.filter.as_deref()) {
+            let f = parse_filter(text, self.limits.filter)?;
+            filter::check(&f, kind)?;
+            if let Some(user_name) = user_name_equality(&f) {
+                let page = PageRequest::from_params(
+                    params.start_index.as_deref(),
+                    params.count.as_deref(),
+                    self.limits.default_page_size,
+                    self.limits.max_page_size,
+                )?;
+                let user = read_user_text(
+                    &self.store,
+                    UserKey::UserNameLower(&user_name.to_lowercase()),
+                    true,
+                )
+                .await?;
+                let total = u64::from(user.is_some());
+                let shown = match user {
+                    Some(u) if page.offset() == 0 && page.count > 0 => {
+                        vec![u.to_scim_text(&base_url)?]
+                    }
+                    _ => Vec::new(),
+                };
+                return Ok(list_response_text(total, page, &shown));
+            }
+        }
+        let body = self.list(kind, params, base_url).await?;
+        serde_json::to_vec(&body).map_err(|e| AppError::Internal(e.into()))
     }
 
     /// GET `/{type}` and POST `/{type}/.search`.

@@ -6,10 +6,13 @@ pub mod auth;
 mod blocking;
 pub mod bulk;
 pub mod changes;
+pub mod console;
 pub mod cursor;
+pub mod event_feed;
 pub mod groups;
 pub mod jwt;
 pub mod listing;
+pub mod notifications;
 pub mod operations;
 pub mod password;
 pub mod source_admin;
@@ -24,10 +27,10 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::{SourceStore, Store, SyncStore, WebhookStore};
+use crate::store::{ConsoleStore, SourceStore, Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
-pub use blocking::blocking;
+pub use blocking::{blocking, writing};
 
 /// Everything the front ends (HTTP, CLI) call, built once around one store.
 #[derive(Clone)]
@@ -44,6 +47,10 @@ pub struct Services {
     pub subscriptions: subscription_admin::SubscriptionAdmin,
     /// The organization center's upstream sources.
     pub sources: source_admin::SourceAdmin,
+    /// Console sign-in and sessions.
+    pub console: console::ConsoleAuth,
+    /// SCIM events: the JWKS and the poll endpoint.
+    pub events: event_feed::EventFeed,
     pub operations: operations::Operations,
     /// The process's metrics, recorded into by the HTTP layer and the sync engines.
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -51,13 +58,14 @@ pub struct Services {
 
 impl Services {
     /// Builds every service (the sync center's over the same database);
-    /// fails on a bad JWT issuer configuration.
-    pub fn new<S: Store + SyncStore + WebhookStore + SourceStore>(
+    /// fails on a bad JWT issuer configuration or events signing key.
+    pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore + SourceStore>(
         store: Arc<S>,
         config: &Config,
     ) -> anyhow::Result<Self> {
         let sync: Arc<dyn SyncStore> = store.clone();
         let hooks: Arc<dyn WebhookStore> = store.clone();
+        let sessions: Arc<dyn ConsoleStore> = store.clone();
         let inbound: Arc<dyn SourceStore> = store.clone();
         let store: Arc<dyn Store> = store;
         let limits = listing::ListLimits {
@@ -74,7 +82,19 @@ impl Services {
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         let metrics = crate::metrics::Metrics::new();
+        let auth = Authenticator::new(
+            store.clone(),
+            jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
+            verified_tokens.clone(),
+        );
+        let events = event_feed::EventFeed::new(store.clone(), hooks.clone(), config)?;
         Ok(Self {
+            console: console::ConsoleAuth::new(
+                store.clone(),
+                sessions,
+                auth.clone(),
+                &config.console,
+            )?,
             operations: operations::Operations::new(store.clone(), sync.clone(), hooks.clone()),
             listing: listing::Listing::new(store.clone(), limits, cursors),
             changes: changes::ChangeFeed::new(store.clone(), config.max_page_size),
@@ -87,10 +107,7 @@ impl Services {
                 |engine| {
                     engine
                         .with_run_lease(std::time::Duration::from_secs(config.sync.run_lease_secs))
-                        .with_notifier(crate::provision::webhook::Notifier::for_config(
-                            hooks.clone(),
-                            config,
-                        ))
+                        .with_notifier(notifications::notifier(hooks.clone(), config))
                         .with_metrics(metrics.clone())
                 },
             ),
@@ -98,6 +115,7 @@ impl Services {
                 store.clone(),
                 hooks,
                 config.secret_key.clone(),
+                events.publisher().is_some(),
             ),
             sources: source_admin::SourceAdmin::new(
                 store.clone(),
@@ -107,14 +125,11 @@ impl Services {
                 users.clone(),
                 groups.clone(),
             ),
+            events,
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,
-            auth: Authenticator::new(
-                store.clone(),
-                jwt::JwtVerifier::from_config(&config.jwt_issuers)?,
-                verified_tokens,
-            ),
+            auth,
             store,
             metrics,
         })

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{audit, blocking};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::provision::webhook::subscriptions::{
     self, CreatedSubscription, NewSubscription, SubscriptionView,
@@ -22,7 +22,14 @@ use crate::store::{Actor, Store, WebhookStore};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct CreateRequest {
     name: String,
-    url: String,
+    #[serde(default)]
+    url: Option<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    delivery: Option<String>,
+    #[serde(default)]
+    mode: Option<String>,
     #[serde(default)]
     secret: Option<String>,
     #[serde(default)]
@@ -34,6 +41,8 @@ pub struct SubscriptionAdmin {
     store: Arc<dyn Store>,
     hooks: Arc<dyn WebhookStore>,
     key: Option<SecretKey>,
+    /// An events signing key is configured (SET subscriptions possible).
+    sets_signable: bool,
 }
 
 impl SubscriptionAdmin {
@@ -41,8 +50,14 @@ impl SubscriptionAdmin {
         store: Arc<dyn Store>,
         hooks: Arc<dyn WebhookStore>,
         key: Option<SecretKey>,
+        sets_signable: bool,
     ) -> Self {
-        Self { store, hooks, key }
+        Self {
+            store,
+            hooks,
+            key,
+            sets_signable,
+        }
     }
 
     pub async fn list(&self) -> Result<Vec<SubscriptionView>, AppError> {
@@ -60,25 +75,33 @@ impl SubscriptionAdmin {
         let r: CreateRequest = serde_json::from_value(body)
             .map_err(|e| ScimError::invalid_value(format!("bad subscription request: {e}")))?;
         let (store, hooks, key) = (self.store.clone(), self.hooks.clone(), self.key.clone());
+        let signable = self.sets_signable;
         let created = blocking(move || {
             subscriptions::add(
                 store.as_ref(),
                 hooks.as_ref(),
                 key.as_ref(),
+                signable,
                 NewSubscription {
                     name: r.name,
                     url: r.url,
+                    format: r.format,
+                    delivery: r.delivery,
+                    mode: r.mode,
                     secret: r.secret,
                     resource_types: r.resource_types,
                 },
             )
         })
         .await?;
+        let v = &created.view;
+        let to = match v.poll_path.as_deref() {
+            Some(path) => format!("polled at {path}"),
+            None => format!("to {}", shown_url(&v.url)),
+        };
         let detail = format!(
-            "subscription {:?} ({}) to {}",
-            created.view.name,
-            created.view.id,
-            shown_url(&created.view.url)
+            "subscription {:?} ({}) {} {}, {to}",
+            v.name, v.id, v.format, v.delivery
         );
         audit::record(&self.store, "subscription.add", actor, detail).await?;
         Ok(created)

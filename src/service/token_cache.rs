@@ -40,7 +40,15 @@ pub enum Cached {
 #[derive(Debug, Clone, Default)]
 pub struct TokenCache {
     ttl: Duration,
-    entries: Arc<Mutex<HashMap<String, (Instant, Verified)>>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    read: Instant,
+    /// The stored hash as bytes: a hit compares digests without hex text.
+    digest: [u8; 32],
+    verified: Verified,
 }
 
 impl TokenCache {
@@ -57,14 +65,11 @@ impl TokenCache {
         }
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         match entries.get(id) {
-            Some((read, verified))
-                if read.elapsed() < self.ttl
-                    && tokens::secret_matches(secret, &verified.secret_hash) =>
-            {
-                if verified.revoked {
+            Some(e) if e.read.elapsed() < self.ttl && tokens::digest_matches(secret, &e.digest) => {
+                if e.verified.revoked {
                     Cached::Revoked
                 } else {
-                    Cached::Valid(verified.principal.clone())
+                    Cached::Valid(e.verified.principal.clone())
                 }
             }
             _ => Cached::Ask,
@@ -76,14 +81,22 @@ impl TokenCache {
         if self.ttl.is_zero() {
             return;
         }
+        let Some(digest) = tokens::digest_of_hash(&verified.secret_hash) else {
+            return;
+        };
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES && !entries.contains_key(id) {
-            entries.retain(|_, (read, _)| read.elapsed() < self.ttl);
+            entries.retain(|_, e| e.read.elapsed() < self.ttl);
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
             }
         }
-        entries.insert(id.to_string(), (Instant::now(), verified));
+        let entry = Entry {
+            read: Instant::now(),
+            digest,
+            verified,
+        };
+        entries.insert(id.to_string(), entry);
     }
 
     /// Drops a token (revoked here): its next use reads the database.

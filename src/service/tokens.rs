@@ -51,6 +51,21 @@ pub fn secret_matches(secret: &str, stored_hash: &str) -> bool {
         .into()
 }
 
+/// A stored hash (`hash_secret`) as the digest bytes; None if malformed.
+pub fn digest_of_hash(stored_hash: &str) -> Option<[u8; 32]> {
+    let mut digest = [0u8; 32];
+    hex::decode_to_slice(stored_hash, &mut digest).ok()?;
+    Some(digest)
+}
+
+/// `secret_matches` against the digest bytes: no hex text per check.
+pub fn digest_matches(secret: &str, digest: &[u8; 32]) -> bool {
+    Sha256::digest(secret.as_bytes())
+        .as_slice()
+        .ct_eq(digest)
+        .into()
+}
+
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -186,6 +201,10 @@ mod tests {
         let h = hash_secret("abc");
         assert!(secret_matches("abc", &h));
         assert!(!secret_matches("abd", &h));
+        let digest = digest_of_hash(&h).unwrap();
+        assert!(digest_matches("abc", &digest));
+        assert!(!digest_matches("abd", &digest));
+        assert_eq!(digest_of_hash("not hex"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::{blocking, password};
+use super::{blocking, password, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
@@ -14,7 +14,8 @@ use crate::scim::render::ResourceMeta;
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
 use crate::store::Actor;
 use crate::store::{
-    MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, WriteOp,
+    MembersWrite, PasswordWrite, ResourceWrite, Store, StoreError, StoredUser, StoredUserText,
+    UserKey, WriteOp,
 };
 use crate::telemetry::AUDIT;
 
@@ -68,6 +69,38 @@ fn password_write(plain: Option<String>) -> Result<PasswordWrite, AppError> {
     })
 }
 
+/// A user as stored JSON text, read here when the store answers at once
+/// (SQLite with an idle connection), else on the blocking pool; None when
+/// no user has that key.
+pub(super) async fn read_user_text(
+    store: &Arc<dyn Store>,
+    key: UserKey<'_>,
+    with_groups: bool,
+) -> Result<Option<StoredUserText>, AppError> {
+    let found = |read: Result<StoredUserText, StoreError>| match read {
+        Ok(user) => Ok(Some(user)),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(AppError::from(e)),
+    };
+    if let Some(read) = store.get_user_text_now(key, with_groups) {
+        return found(read);
+    }
+    let store = store.clone();
+    let (by_id, value) = match key {
+        UserKey::Id(id) => (true, id.to_string()),
+        UserKey::UserNameLower(name) => (false, name.to_string()),
+    };
+    blocking(move || {
+        let key = if by_id {
+            UserKey::Id(&value)
+        } else {
+            UserKey::UserNameLower(&value)
+        };
+        found(store.get_user_text(key, with_groups))
+    })
+    .await
+}
+
 impl Users {
     pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
         Self {
@@ -76,21 +109,23 @@ impl Users {
         }
     }
 
-    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredUser, AppError> {
+    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredUserText, AppError> {
         let mut v = validated(ResourceKind::User, &body)?;
         // An account is active unless the client says otherwise.
         v.attributes.entry("active").or_insert(Value::Bool(true));
+        // Hashed before the write is queued: argon2 must not hold up the writer.
+        let password = match v.password {
+            None => PasswordWrite::Keep,
+            Some(plain) => blocking(move || password_write(Some(plain))).await?,
+        };
         let store = self.store.clone();
         let owner = actor.clone();
-        let user = blocking(move || {
-            let write = ResourceWrite {
-                attributes: v.attributes,
-                members: MembersWrite::default(),
-                password: password_write(v.password)?,
-            };
-            Ok(store.create_user(write, &owner)?)
-        })
-        .await?;
+        let write = ResourceWrite {
+            attributes: v.attributes,
+            members: MembersWrite::default(),
+            password,
+        };
+        let user = writing(&self.store, move || Ok(store.create_user(write, &owner)?)).await?;
         tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "User", id = %user.id);
         Ok(user)
     }
@@ -110,9 +145,8 @@ impl Users {
                 Ok(v)
             })
             .collect();
-        let store = self.store.clone();
-        let owner = actor.clone();
-        let results = blocking(move || {
+        // Passwords are hashed on the blocking pool, not while the write is queued.
+        let (mut results, slots, writes) = blocking(move || {
             let mut results: Vec<Option<Result<(String, ResourceMeta), AppError>>> = Vec::new();
             let mut slots = Vec::new();
             let mut writes = Vec::new();
@@ -132,12 +166,16 @@ impl Users {
                     Err(e) => results[i] = Some(Err(e)),
                 }
             }
-            for (slot, outcome) in slots.into_iter().zip(store.create_users(writes, &owner)?) {
-                results[slot] = Some(outcome.map_err(AppError::from));
-            }
-            Ok(results.into_iter().flatten().collect::<Vec<_>>())
+            Ok((results, slots, writes))
         })
         .await?;
+        let store = self.store.clone();
+        let owner = actor.clone();
+        let created = writing(&self.store, move || Ok(store.create_users(writes, &owner)?)).await?;
+        for (slot, outcome) in slots.into_iter().zip(created) {
+            results[slot] = Some(outcome.map_err(AppError::from));
+        }
+        let results: Vec<_> = results.into_iter().flatten().collect();
         for (id, _) in results.iter().flatten() {
             tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "User", id = %id);
         }
@@ -157,20 +195,54 @@ impl Users {
         .await
     }
 
+    /// `get` with the attributes as stored JSON text, for a response that
+    /// shows the whole user. Where the store answers at once (SQLite), the
+    /// read runs right here instead of on the blocking pool: no hand-off to
+    /// another thread and back.
+    pub async fn get_text(&self, id: &str, with_groups: bool) -> Result<StoredUserText, AppError> {
+        check_id(ResourceKind::User, id)?;
+        self.read_text(UserKey::Id(id), with_groups)
+            .await?
+            .ok_or_else(|| not_found(ResourceKind::User, id)(StoreError::NotFound))
+    }
+
+    /// The user holding `user_name` (compared ignoring case, as userName
+    /// is), if any, with its attributes as stored JSON text.
+    pub async fn find_text_by_name(
+        &self,
+        user_name: &str,
+        with_groups: bool,
+    ) -> Result<Option<StoredUserText>, AppError> {
+        let lower = user_name.to_lowercase();
+        self.read_text(UserKey::UserNameLower(&lower), with_groups)
+            .await
+    }
+
+    async fn read_text(
+        &self,
+        key: UserKey<'_>,
+        with_groups: bool,
+    ) -> Result<Option<StoredUserText>, AppError> {
+        read_user_text(&self.store, key, with_groups).await
+    }
+
     pub async fn replace(
         &self,
         actor: &Actor,
         id: &str,
         body: Value,
         if_match: Option<TagList>,
-    ) -> Result<StoredUser, AppError> {
+    ) -> Result<StoredUserText, AppError> {
         check_id(ResourceKind::User, id)?;
         check_body_id(&body, id)?;
         let v = validated(ResourceKind::User, &body)?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
-        let user = blocking(move || {
-            let password = password_write(v.password)?;
+        let password = match v.password {
+            None => PasswordWrite::Keep,
+            Some(plain) => blocking(move || password_write(Some(plain))).await?,
+        };
+        let user = writing(&self.store, move || {
             let mut attributes = v.attributes;
             let rewrite = Box::new(move |current: &StoredUser| {
                 if let Some(tags) = &if_match {
@@ -205,12 +277,12 @@ impl Users {
         id: &str,
         body: Value,
         if_match: Option<TagList>,
-    ) -> Result<StoredUser, AppError> {
+    ) -> Result<StoredUserText, AppError> {
         check_id(ResourceKind::User, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
-        let (user, changed) = blocking(move || {
+        let (user, changed) = writing(&self.store, move || {
             let changed = std::sync::Mutex::new(Vec::new());
             let rewrite = Box::new(|current: &StoredUser| {
                 if let Some(tags) = &if_match {
@@ -252,7 +324,7 @@ impl Users {
         check_id(ResourceKind::User, id)?;
         let store = self.store.clone();
         let (actor_owned, id_owned) = (actor.clone(), id.to_string());
-        blocking(move || {
+        writing(&self.store, move || {
             store
                 .delete_user(&id_owned, &actor_owned, if_match.as_ref())
                 .map_err(not_found(ResourceKind::User, &id_owned))

@@ -2,6 +2,7 @@
 //! workers) and its diesel implementation over SQLite and PostgreSQL.
 //! Every write appends to the change log in the same transaction.
 
+mod console;
 pub mod diesel;
 mod error;
 mod model;
@@ -11,17 +12,19 @@ mod sources;
 mod sync;
 mod webhooks;
 
+pub use console::{ConsoleStore, LoginRecord, SessionRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
 pub use sources::{
     SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, UserFacts,
 };
 pub use sync::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, SyncStore,
-    TargetRecord, TargetState,
+    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
+    SyncStore, TargetRecord, TargetState,
 };
 pub use webhooks::{
-    DeliveryRecord, DeliveryStatus, DeliveryUpdate, SubscriptionRecord, WebhookStore,
+    Delivery, DeliveryRecord, DeliveryStatus, DeliveryUpdate, EventFormat, EventMode,
+    SubscriptionRecord, WebhookStore,
 };
 
 use crate::scim::etag::TagList;
@@ -30,11 +33,27 @@ use crate::scim::etag::TagList;
 /// inside the write transaction so read-modify-write is atomic.
 pub type Rewrite<'a, T> = Box<dyn FnOnce(&T) -> StoreResult<ResourceWrite> + Send + 'a>;
 
+/// A unit of writing work for a store's write lane (`Store::submit_write`):
+/// it runs on the lane's thread, where its store writes join the batch the
+/// lane holds, and returns how to hand its outcome over once that batch is
+/// settled (`true`: committed).
+pub type WriteJob = Box<dyn FnOnce() -> WriteSettle + Send>;
+/// Hands a write job's outcome over; `true` when its batch committed.
+pub type WriteSettle = Box<dyn FnOnce(bool) + Send>;
+
 pub trait Store: Send + Sync + 'static {
+    /// Queues `job` on the store's write lane, if it has one (SQLite: one
+    /// thread runs the queued writes in shared transactions); gives it back
+    /// otherwise, and the caller runs it on the blocking pool.
+    fn submit_write(&self, job: WriteJob) -> Result<(), WriteJob> {
+        Err(job)
+    }
+
     /// Answers when the database answers (used by `/healthz`).
     fn ping(&self) -> StoreResult<()>;
 
-    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser>;
+    /// Creates a user; answers what was stored (its attributes as the stored text).
+    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUserText>;
     /// Creates many users in one transaction (bulk imports). Each gets its
     /// own outcome: its id and meta, or why it was refused (a taken userName).
     fn create_users(
@@ -44,14 +63,27 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<Result<(String, crate::scim::render::ResourceMeta), crate::scim::ScimError>>>;
     /// `with_groups: false` skips deriving `groups` (the caller will not show it).
     fn get_user(&self, id: &str, with_groups: bool) -> StoreResult<StoredUser>;
-    /// Rewrites a user from its current state (PUT or PATCH) under a row lock.
+    /// A user (by id or userName) with the attributes left as stored JSON
+    /// text, to render; `NotFound` when there is none.
+    fn get_user_text(&self, key: UserKey<'_>, with_groups: bool) -> StoreResult<StoredUserText>;
+    /// `get_user_text` answered on the caller's thread, when the store can
+    /// do that without waiting (an embedded database with a free
+    /// connection); None when the caller must run `get_user_text` on the
+    /// blocking pool. Lets a read skip the hand-off to another thread.
+    fn get_user_text_now(
+        &self,
+        key: UserKey<'_>,
+        with_groups: bool,
+    ) -> Option<StoreResult<StoredUserText>>;
+    /// Rewrites a user from its current state (PUT or PATCH) under a row
+    /// lock; answers what was stored.
     fn replace_user(
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
         actor: &Actor,
         op: WriteOp,
-    ) -> StoreResult<StoredUser>;
+    ) -> StoreResult<StoredUserText>;
     /// Deletes a user; with `if_match`, only while its version matches.
     fn delete_user(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_users(&self, query: &ListQuery) -> StoreResult<ListPage<StoredUser>>;

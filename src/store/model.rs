@@ -101,6 +101,25 @@ pub struct StoredUser {
     pub groups: Vec<GroupMembership>,
 }
 
+/// How a read names one user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserKey<'a> {
+    Id(&'a str),
+    /// The userName, already lower-cased (`str::to_lowercase`): unique.
+    UserNameLower(&'a str),
+}
+
+/// A user as stored, its attributes still the stored JSON text: what a
+/// read that only renders needs (`to_scim_text`), without parsing them.
+#[derive(Debug, Clone)]
+pub struct StoredUserText {
+    pub id: String,
+    /// The attributes as a JSON object.
+    pub data: String,
+    pub meta: ResourceMeta,
+    pub groups: Vec<GroupMembership>,
+}
+
 #[derive(Debug, Clone)]
 pub struct StoredGroup {
     pub id: String,
@@ -118,6 +137,10 @@ pub struct ChangeRecord {
     pub version: i64,
     pub changed_at: DateTime<Utc>,
     pub actor: String,
+    /// Names of the changed attributes (empty on rows from before they were kept).
+    pub attributes: Vec<String>,
+    /// The new `active` when this change changed it.
+    pub active: Option<bool>,
 }
 
 #[derive(Debug, Clone)]
@@ -248,7 +271,11 @@ pub struct AuditRecord {
 #[derive(Debug, Clone, Default)]
 pub struct AuditQuery {
     pub since: Option<DateTime<Utc>>,
+    /// Only events before this time.
+    pub until: Option<DateTime<Utc>>,
     pub actor: Option<String>,
+    /// Only events whose name starts with this (`sync.` or `sync.run.approve`).
+    pub event_prefix: Option<String>,
     pub resource_id: Option<String>,
     pub limit: u32,
 }

@@ -3,9 +3,12 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{ChangeRecord, MemberKind, Store, StoreError, StoredGroup, StoredUser};
+use super::{
+    ChangeRecord, GroupMembership, MemberKind, Store, StoreError, StoredGroup, StoredUser,
+    StoredUserText,
+};
 use crate::scim::ResourceKind;
-use crate::scim::render::{location, render};
+use crate::scim::render::{location, render, render_text};
 
 fn member_kind(kind: MemberKind) -> ResourceKind {
     match kind {
@@ -26,22 +29,65 @@ impl StoredGroup {
     }
 }
 
+impl StoredUserText {
+    /// The SCIM JSON text of the user: the bytes of
+    /// `serde_json::to_vec(&self.parse()?.to_scim(base_url))`, rendered from
+    /// the stored text without parsing it.
+    pub fn to_scim_text(&self, base_url: &str) -> Result<Vec<u8>, StoreError> {
+        let derived: Vec<(&str, Value)> = groups(&self.groups, base_url)
+            .map(|g| ("groups", g))
+            .into_iter()
+            .collect();
+        let text = render_text(
+            ResourceKind::User,
+            &self.id,
+            &self.data,
+            &derived,
+            &self.meta,
+            base_url,
+        );
+        match text {
+            Some(text) => Ok(text),
+            None => serde_json::to_vec(&self.clone().parse()?.to_scim(base_url))
+                .map_err(|e| StoreError::Corrupt(e.to_string())),
+        }
+    }
+
+    /// The user with its attributes parsed.
+    pub fn parse(self) -> Result<StoredUser, StoreError> {
+        Ok(StoredUser {
+            attributes: serde_json::from_str(&self.data)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            id: self.id,
+            meta: self.meta,
+            groups: self.groups,
+        })
+    }
+}
+
+/// A user's derived `groups`, when it is in any.
+fn groups(groups: &[GroupMembership], base_url: &str) -> Option<Value> {
+    if groups.is_empty() {
+        return None;
+    }
+    let groups: Vec<Value> = groups
+        .iter()
+        .map(|g| {
+            json!({
+                "value": g.group_id,
+                "$ref": location(base_url, ResourceKind::Group, &g.group_id),
+                "display": g.display,
+                "type": if g.direct { "direct" } else { "indirect" },
+            })
+        })
+        .collect();
+    Some(Value::Array(groups))
+}
+
 fn user(u: &StoredUser, base_url: &str) -> Value {
     let mut derived = Map::new();
-    if !u.groups.is_empty() {
-        let groups: Vec<Value> = u
-            .groups
-            .iter()
-            .map(|g| {
-                json!({
-                    "value": g.group_id,
-                    "$ref": location(base_url, ResourceKind::Group, &g.group_id),
-                    "display": g.display,
-                    "type": if g.direct { "direct" } else { "indirect" },
-                })
-            })
-            .collect();
-        derived.insert("groups".into(), Value::Array(groups));
+    if let Some(groups) = groups(&u.groups, base_url) {
+        derived.insert("groups".into(), groups);
     }
     render(
         ResourceKind::User,

@@ -121,6 +121,14 @@ pub struct QueueDepth {
     pub permanent: i64,
 }
 
+/// A target's failure queue at a glance: how deep, and the error of the
+/// entry updated last.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueSummary {
+    pub depth: usize,
+    pub newest_error: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineRecord {
     pub reason: String,
@@ -214,6 +222,8 @@ pub trait SyncStore: Send + Sync + 'static {
         limit: i64,
     ) -> StoreResult<Vec<QueueRecord>>;
     fn queue_list(&self, target_id: Option<&str>) -> StoreResult<Vec<QueueRecord>>;
+    /// A target's queue depth and newest error (a count and one row, not the queue).
+    fn queue_summary(&self, target_id: &str) -> StoreResult<QueueSummary>;
     fn queue_get(&self, id: &str) -> StoreResult<Option<QueueRecord>>;
     /// Removes an object's entry (it was written); false when there was none.
     fn queue_remove(

@@ -59,19 +59,78 @@ pub struct DeliveryUpdate {
     pub last_error: Option<String>,
 }
 
+/// What a subscription's receiver gets: scimhub's signed JSON batches
+/// (`webhook`) or Security Event Tokens (`set`, RFC 8417 / RFC 9967).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventFormat {
+    Webhook,
+    Set,
+}
+
+/// How SETs travel: POSTed to the receiver (RFC 8935) or fetched by it (RFC 8936).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    Push,
+    Poll,
+}
+
+/// A SET with the resource (`full`) or the changed attribute names (`notice`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventMode {
+    Full,
+    Notice,
+}
+
+/// `as_str` / `parse` over the words stored and accepted for an enum.
+macro_rules! words {
+    ($ty:ident { $($variant:ident => $word:literal),* $(,)? }) => {
+        impl $ty {
+            pub const WORDS: &'static [&'static str] = &[$($word),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($ty::$variant => $word,)*
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s {
+                    $($word => Some($ty::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+words!(EventFormat { Webhook => "webhook", Set => "set" });
+words!(Delivery { Push => "push", Poll => "poll" });
+words!(EventMode { Full => "full", Notice => "notice" });
+
 /// A change-event subscription. `secret` is sealed (see `provision::crypto`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionRecord {
     pub id: String,
     pub name: String,
+    /// The receiver's URL; empty for poll subscriptions.
     pub url: String,
     pub secret: String,
+    pub format: EventFormat,
+    pub delivery: Delivery,
+    pub mode: EventMode,
     /// Resource types to send (`User`, `Group`); empty is all.
     pub resource_types: Vec<String>,
     /// Last change-log `seq` the receiver acknowledged with a 2xx.
     pub change_cursor: i64,
     pub last_error: Option<String>,
     pub created: DateTime<Utc>,
+}
+
+impl SubscriptionRecord {
+    /// Whether changes of this resource type (`User`, `Group`) are sent.
+    pub fn wants(&self, resource_type: &str) -> bool {
+        self.resource_types.is_empty() || self.resource_types.iter().any(|t| t == resource_type)
+    }
 }
 
 pub trait WebhookStore: Send + Sync + 'static {
@@ -101,4 +160,15 @@ pub trait WebhookStore: Send + Sync + 'static {
     /// clears `last_error`. True when it moved.
     fn advance_subscription(&self, id: &str, from: i64, to: i64) -> StoreResult<bool>;
     fn set_subscription_error(&self, id: &str, error: Option<&str>) -> StoreResult<()>;
+
+    /// Records SETs (by change `seq`) a poll receiver acknowledged; those
+    /// at or below the subscription's cursor are already behind it.
+    fn ack_events(&self, subscription_id: &str, seqs: &[i64]) -> StoreResult<()>;
+    /// The acknowledged `seq`s in `(after, through]`, ascending.
+    fn acked_events(
+        &self,
+        subscription_id: &str,
+        after: i64,
+        through: i64,
+    ) -> StoreResult<Vec<i64>>;
 }

@@ -6,13 +6,14 @@
 use std::collections::BTreeSet;
 
 use reqwest::{Method, StatusCode};
-use scimhub::http::{RouteRule, route_table};
+use scimhub::http::{RouteRule, SUBSCRIPTION_SECRET, route_table};
 use scimhub::service::tokens::{self, ALL_SCOPES};
 use serde_json::json;
 
 use crate::on_both_backends;
 use crate::support::TestApp;
 use crate::support::app::Response;
+use crate::support::events::{SigningKey, add_poll_subscription};
 use crate::support::jwt::{
     Keys, RSA_ISSUER, alg_none, claims, hs256, keys, now, rs256, rsa_issuer,
 };
@@ -24,6 +25,10 @@ struct Ids {
     user: String,
     group: String,
     token: String,
+    /// A poll subscription and its secret (the poll route's credential).
+    subscription: String,
+    subscription_secret: String,
+    _events_key: SigningKey,
 }
 
 fn concrete(rule: &RouteRule, ids: &Ids) -> String {
@@ -43,6 +48,8 @@ fn spelled(rule: &RouteRule, pattern: &str, ids: &Ids) -> String {
         "urn:ietf:params:scim:schemas:core:2.0:User"
     } else if rule.path.starts_with("/admin/v1/tokens/") {
         ids.token.as_str()
+    } else if rule.path.starts_with("/events/v1/") {
+        ids.subscription.as_str()
     } else {
         "x"
     };
@@ -113,9 +120,14 @@ fn tokens_state(app: &TestApp) -> Vec<(String, String, Vec<String>, bool)> {
 
 async fn start(default: &TestApp, keys: &Keys) -> (TestApp, Ids) {
     let issuer = rsa_issuer(keys);
-    let app = TestApp::start_with(default.backend, move |c| c.jwt_issuers = vec![issuer])
-        .await
-        .unwrap();
+    let events_key = SigningKey::ec();
+    let app = TestApp::start_with(default.backend, |c| {
+        c.jwt_issuers = vec![issuer];
+        events_key.configure(c);
+    })
+    .await
+    .unwrap();
+    let (subscription, subscription_secret) = add_poll_subscription(&app, "access", "notice").await;
     let user = app.create_user("victim").await["id"]
         .as_str()
         .unwrap()
@@ -125,7 +137,27 @@ async fn start(default: &TestApp, keys: &Keys) -> (TestApp, Ids) {
         .unwrap()
         .to_string();
     let token = app.store.list_tokens().unwrap()[0].id.clone();
-    (app, Ids { user, group, token })
+    let ids = Ids {
+        user,
+        group,
+        token,
+        subscription,
+        subscription_secret,
+        _events_key: events_key,
+    };
+    (app, ids)
+}
+
+/// Unknown ids (and no such subscription), for requests that get through.
+fn unknown_ids(ids: &Ids) -> Ids {
+    Ids {
+        user: "no-such-user".into(),
+        group: "no-such-group".into(),
+        token: "0000000000000000".into(),
+        subscription: "no-such-subscription".into(),
+        subscription_secret: String::new(),
+        _events_key: ids._events_key.clone(),
+    }
 }
 
 fn jwt(keys: &Keys, iss: &str, aud: &str, exp: i64, scopes: &[&str]) -> String {
@@ -260,9 +292,21 @@ async fn every_route_needs_its_scope(default: TestApp) {
             (*s, app.token_with(&name, &all_but(s)))
         })
         .collect();
+    let every_scope = app.token_with("every-scope", &ALL_SCOPES);
     let before = (app.snapshot(), tokens_state(&app));
     for rule in &protected() {
         let needed = rule.scope.unwrap();
+        if needed == SUBSCRIPTION_SECRET {
+            // No token opens it, whatever its scopes: only the subscription's secret.
+            let path = concrete(rule, &ids);
+            let everything = jwt(&keys, RSA_ISSUER, "scimhub", later, &ALL_SCOPES);
+            for credential in [&every_scope, &everything] {
+                let bearer = format!("Bearer {credential}");
+                let r = call(&app, method(rule), &path, Some(&bearer)).await;
+                r.assert_error(401, None);
+            }
+            continue;
+        }
         let api = &lacking_tokens.iter().find(|(s, _)| *s == needed).unwrap().1;
         let lacking = [
             ("API token", api.clone()),
@@ -310,12 +354,8 @@ async fn every_route_needs_its_scope(default: TestApp) {
 /// changes.
 async fn every_route_is_reached_with_its_scope(default: TestApp) {
     let keys = keys();
-    let (app, _) = start(&default, &keys).await;
-    let unknown = Ids {
-        user: "no-such-user".into(),
-        group: "no-such-group".into(),
-        token: "0000000000000000".into(),
-    };
+    let (app, ids) = start(&default, &keys).await;
+    let unknown = unknown_ids(&ids);
     let by_scope: Vec<(&str, String)> = ALL_SCOPES
         .iter()
         .map(|s| {
@@ -327,12 +367,16 @@ async fn every_route_is_reached_with_its_scope(default: TestApp) {
         .collect();
     let before = (app.snapshot(), tokens_state(&app));
     for rule in &protected() {
-        let token = &by_scope
-            .iter()
-            .find(|(s, _)| Some(*s) == rule.scope)
-            .unwrap()
-            .1;
-        let path = concrete(rule, &unknown);
+        let (token, path) = if rule.scope == Some(SUBSCRIPTION_SECRET) {
+            (&ids.subscription_secret, concrete(rule, &ids))
+        } else {
+            let token = &by_scope
+                .iter()
+                .find(|(s, _)| Some(*s) == rule.scope)
+                .unwrap()
+                .1;
+            (token, concrete(rule, &unknown))
+        };
         let r = call(&app, method(rule), &path, Some(&format!("Bearer {token}"))).await;
         let status = r.status.as_u16();
         assert!(
@@ -362,11 +406,7 @@ async fn every_route_is_reached_with_its_scope(default: TestApp) {
 async fn variant_spellings_are_guarded_like_their_routes(default: TestApp) {
     let keys = keys();
     let (app, ids) = start(&default, &keys).await;
-    let unknown = Ids {
-        user: "no-such-user".into(),
-        group: "no-such-group".into(),
-        token: "0000000000000000".into(),
-    };
+    let unknown = unknown_ids(&ids);
     let only = |s: &str| app.token_with(&format!("variant-only-{}", s.replace(':', "-")), &[s]);
     let (reader, writer) = (only(tokens::SCOPE_READ), only(tokens::SCOPE_WRITE));
     let before = (app.snapshot(), tokens_state(&app));
@@ -409,8 +449,9 @@ async fn variant_spellings_are_guarded_like_their_routes(default: TestApp) {
     assert_healthy(&app).await;
 }
 
-/// Only `/healthz` and `/livez` are public, and each API's guard matches the
-/// scopes the table declares for it.
+/// Only `/healthz`, `/livez` and the events signing key (public key
+/// material) are public, and each API's guard matches the scopes the table
+/// declares for it; the poll endpoint takes the subscription's secret.
 #[test]
 fn the_table_declares_a_scope_for_every_api_route() {
     let table = route_table();
@@ -419,9 +460,11 @@ fn the_table_declares_a_scope_for_every_api_route() {
         .filter(|r| r.scope.is_none())
         .map(|r| r.path.as_str())
         .collect();
-    assert_eq!(public, ["/healthz", "/livez"]);
+    assert_eq!(public, ["/healthz", "/livez", "/.well-known/jwks.json"]);
     for rule in &table {
-        if rule.path.starts_with("/admin/v1/") || rule.path == "/metrics" {
+        if rule.path.starts_with("/events/v1/") {
+            assert_eq!(rule.scope, Some(SUBSCRIPTION_SECRET), "{rule:?}");
+        } else if rule.path.starts_with("/admin/v1/") || rule.path == "/metrics" {
             assert_eq!(rule.scope, Some(tokens::SCOPE_ADMIN), "{rule:?}");
         } else if rule.path.starts_with("/scim/v2/") {
             assert!(

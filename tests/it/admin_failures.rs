@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use reqwest::Method;
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{QueueRecord, SyncStore};
@@ -136,4 +136,57 @@ async fn failures_and_quarantine_over_http(app: TestApp) {
         .assert_error(403, None);
 }
 
-on_both_backends!(failures_and_quarantine_over_http);
+/// A target's status counts its queue and shows the error of the entry
+/// updated last, whatever order the entries were queued in.
+async fn target_status_counts_the_queue_and_shows_its_newest_error(app: TestApp) {
+    let db = DieselStore::open(&app.database_url, 2).unwrap();
+    let (crm, hr) = (add_target(&db, "crm"), add_target(&db, "hr"));
+    add_target(&db, "idle");
+    let at = |minutes: i64| Utc::now() - chrono::Duration::minutes(minutes);
+    for (local_id, updated, error) in [("a", 30, "old"), ("b", 1, "newest"), ("c", 10, "middle")] {
+        let mut e = entry(&crm, local_id, "retrying");
+        (e.updated, e.last_error) = (at(updated), error.to_string());
+        db.queue_put(&e).unwrap();
+    }
+    db.queue_put(&entry(&hr, "d", "permanent")).unwrap();
+    let admin = app.token_with("admin", &["admin"]);
+
+    let crm_status = call(&app, &admin, Method::GET, "/targets/crm").await;
+    assert_eq!(crm_status.status, 200, "{}", crm_status.text);
+    assert_eq!(crm_status.body["status"]["queueDepth"], 3);
+    assert_eq!(crm_status.body["status"]["lastError"], "newest");
+    let hr_status = call(&app, &admin, Method::GET, "/targets/hr").await;
+    assert_eq!(hr_status.body["status"]["queueDepth"], 1);
+    assert_eq!(hr_status.body["status"]["lastError"], "the target said no");
+    let idle = call(&app, &admin, Method::GET, "/targets/idle").await;
+    assert_eq!(idle.body["status"]["queueDepth"], 0);
+    assert!(
+        idle.body["status"].get("lastError").is_none(),
+        "{}",
+        idle.text
+    );
+
+    // Draining an entry lowers the depth; the listing agrees.
+    db.queue_remove_id("f-b").unwrap();
+    let crm_status = call(&app, &admin, Method::GET, "/targets/crm").await;
+    assert_eq!(crm_status.body["status"]["queueDepth"], 2);
+    assert_eq!(crm_status.body["status"]["lastError"], "middle");
+    let listed = call(&app, &admin, Method::GET, "/targets").await;
+    let depths: Vec<(&str, i64)> = listed.body["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap(),
+                t["status"]["queueDepth"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(depths, [("crm", 2), ("hr", 1), ("idle", 0)]);
+}
+
+on_both_backends!(
+    failures_and_quarantine_over_http,
+    target_status_counts_the_queue_and_shows_its_newest_error
+);

@@ -8,7 +8,8 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use scimhub::config::{Config, SecretKey};
+use scimhub::config::Config;
+use scimhub::crypto::SecretKey;
 use scimhub::store::AuditQuery;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};

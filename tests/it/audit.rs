@@ -141,6 +141,7 @@ async fn incoming_request_ids_are_kept_when_valid(app: TestApp) {
             actor: None,
             resource_id: kept.body["id"].as_str().map(str::to_string),
             limit: 10,
+            ..AuditQuery::default()
         })
         .unwrap();
     assert_eq!(rows[0].request_id.as_deref(), Some("lb-7f3a.42:edge_1"));
@@ -216,6 +217,7 @@ async fn forwarded_headers_count_only_from_trusted_proxies() {
                 actor: None,
                 resource_id: Some(id.to_string()),
                 limit: 1,
+                ..AuditQuery::default()
             })
             .unwrap()[0]
             .source

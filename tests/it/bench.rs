@@ -21,6 +21,7 @@ const SYNC_ROWS: &[&str] = &[
     "change → downstream latency",
 ];
 const BULK_ROW: &str = "/Bulk import, 1,000 users per request";
+const STORED_ROW: &str = "acknowledged user creations found afterwards";
 const RSS_ROWS: &[&str] = &[
     "peak RSS of the server process",
     "  server RSS after the runs: heap and other anonymous memory",
@@ -28,7 +29,17 @@ const RSS_ROWS: &[&str] = &[
 ];
 
 fn suite(extra: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_scimhub"))
+    let out = suite_command(extra);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn suite_command(extra: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_scimhub"))
         .env_remove("SCIMHUB_DATABASE_URL")
         .args([
             "bench",
@@ -50,19 +61,14 @@ fn suite(extra: &[&str]) -> String {
         ])
         .args(extra)
         .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+        .unwrap()
 }
 
 /// Checks the JSON report: every load row has a rate, latencies and a ratio
 /// to the ceiling; /Bulk and the full sync a users/s rate; propagation a p50.
-fn check_report(report: &Value, backend: &str) {
+fn check_report(report: &Value, backend: &str, instances: u64) {
     assert_eq!(report["settings"]["backend"], backend);
+    assert_eq!(report["settings"]["instances"], instances);
     assert_eq!(report["settings"]["concurrency"], 4);
     for fact in ["cpu", "os", "rustc", "profile"] {
         assert!(
@@ -81,6 +87,7 @@ fn check_report(report: &Value, backend: &str) {
     let mut expected: Vec<&str> = LOAD_ROWS.to_vec();
     expected.push(BULK_ROW);
     expected.extend(SYNC_ROWS);
+    expected.push(STORED_ROW);
     expected.extend(RSS_ROWS);
     assert_eq!(names, expected);
     let row = |name: &str| rows.iter().find(|r| r["scenario"] == name).unwrap();
@@ -105,6 +112,10 @@ fn check_report(report: &Value, backend: &str) {
         assert!(row(name)["value"].as_f64().unwrap() >= 0.0, "{name}");
     }
     assert!(row(RSS_ROWS[0])["value"].as_f64().unwrap() > 1.0);
+    // 50 seeded, then every acknowledged POST and /Bulk creation (the
+    // suite itself fails when one is missing).
+    assert_eq!(row(STORED_ROW)["unit"], "users");
+    assert!(row(STORED_ROW)["value"].as_f64().unwrap() > 50.0 + 1000.0);
 }
 
 #[test]
@@ -123,7 +134,7 @@ fn suite_prints_every_row_on_sqlite() {
     }
     assert!(table.contains("machine: "), "{table}");
     let report: Value = serde_json::from_str(&suite(&["--json"])).unwrap();
-    check_report(&report, "SQLite");
+    check_report(&report, "SQLite", 1);
 }
 
 #[test]
@@ -133,7 +144,26 @@ fn suite_runs_on_postgres() {
     };
     let url = server.fresh_database();
     let report: Value = serde_json::from_str(&suite(&["--json", "--database", &url])).unwrap();
-    check_report(&report, "PostgreSQL");
+    check_report(&report, "PostgreSQL", 1);
+}
+
+#[test]
+fn suite_spreads_the_load_over_two_instances_on_postgres() {
+    let Some(server) = crate::support::postgres::server() else {
+        return;
+    };
+    let url = server.fresh_database();
+    let args = ["--json", "--database", &url, "--instances", "2"];
+    let report: Value = serde_json::from_str(&suite(&args)).unwrap();
+    check_report(&report, "PostgreSQL", 2);
+}
+
+#[test]
+fn several_instances_need_postgres() {
+    let out = suite_command(&["--instances", "2"]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--database postgres://"), "{stderr}");
 }
 
 /// `scimhub bench sources` at a tiny scale (300 people and 60 departments):

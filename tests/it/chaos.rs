@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use rand::Rng;
 use reqwest::Method;
-use scimhub::config::SyncWorkerConfig;
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::worker::{WorkerContext, Workers};
+use scimhub::settings::SyncWorkerConfig;
 use scimhub::store::diesel::DieselStore;
 use serde_json::{Value, json};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

@@ -6,12 +6,14 @@
 
 use std::sync::Arc;
 
-use scimhub::config::{Config, EmailConfig, SecretKey, SmtpSecurity, SyncWorkerConfig};
+use scimhub::config::Config;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
-use scimhub::provision::webhook::deliverer::Deliverer;
-use scimhub::provision::webhook::{Notification, Notifier};
+use scimhub::provision::webhook::Notification;
 use scimhub::provision::worker::WorkerContext;
 use scimhub::provision::worker::queue_watch::QueueWatch;
+use scimhub::service::notifications;
+use scimhub::settings::{EmailConfig, SmtpSecurity, SyncWorkerConfig};
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{DeliveryRecord, DeliveryStatus, QueueRecord, SyncStore};
 use serde_json::{Value, json};
@@ -325,10 +327,10 @@ fn quarantined() -> Notification {
 async fn mail_is_retried_until_the_server_takes_it(app: TestApp) {
     let port = free_port();
     let config = mail_config(&app, port, &[OPS]);
-    Notifier::for_config(app.hooks.clone(), &config)
+    notifications::notifier(app.hooks.clone(), &config)
         .notify_async(quarantined())
         .await;
-    let deliverer = Deliverer::for_config(app.hooks.clone(), &config).unwrap();
+    let deliverer = notifications::deliverer(app.hooks.clone(), &config).unwrap();
     let row = || app.hooks.list_deliveries(10).unwrap().remove(0);
 
     assert_eq!(deliverer.run_once().await.unwrap(), 1);
@@ -386,10 +388,10 @@ async fn a_refused_recipient_goes_dead_and_the_others_still_get_it(app: TestApp)
     let smtp = SmtpServer::start().await;
     smtp.refuse("gone@example.com");
     let config = mail_config(&app, smtp.port(), &[OPS, "Gone <gone@example.com>"]);
-    Notifier::for_config(app.hooks.clone(), &config)
+    notifications::notifier(app.hooks.clone(), &config)
         .notify_async(quarantined())
         .await;
-    let deliverer = Deliverer::for_config(app.hooks.clone(), &config).unwrap();
+    let deliverer = notifications::deliverer(app.hooks.clone(), &config).unwrap();
     assert_eq!(deliverer.run_once().await.unwrap(), 2);
     let mut got: Vec<(String, DeliveryStatus, i32)> = app
         .hooks
@@ -450,7 +452,7 @@ async fn a_growing_queue_is_notified_once_until_it_drains(app: TestApp) {
         ..SyncWorkerConfig::default()
     };
     let ctx = WorkerContext::new(db.clone(), db.clone(), Some(key), sync.clone())
-        .with_notifier(Notifier::for_config(app.hooks.clone(), &config));
+        .with_notifier(notifications::notifier(app.hooks.clone(), &config));
     let targets = db.list_targets().unwrap();
     let target_id = targets[0].id.clone();
     let mut queued = 0;

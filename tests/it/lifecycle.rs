@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use crate::on_both_sources;
 use crate::support::live::LiveServer;
 use crate::support::{Backend, ENTERPRISE, TestApp, eventually, postgres};
 
@@ -525,28 +526,6 @@ async fn a_rejected_hold_leaves_the_accounts_alone(backend: Backend) {
     );
     let audit = server.cli_ok(&["audit", "list"]);
     assert!(audit.contains("sync.run.reject"), "{audit}");
-}
-
-/// Each scenario once with an SQLite source and once with a PostgreSQL one.
-macro_rules! on_both_sources {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::support::Backend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::support::Backend::Postgres).await;
-                }
-            )*
-        }
-    };
 }
 
 on_both_sources!(

@@ -4,7 +4,8 @@
 
 use chrono::Utc;
 use reqwest::{Method, StatusCode};
-use scimhub::config::{Config, SecretKey};
+use scimhub::config::Config;
+use scimhub::crypto::SecretKey;
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{AuditQuery, QueueRecord, SyncStore};
 use serde_json::{Value, json};

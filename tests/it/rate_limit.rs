@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::client::RateLimits;
 use scimhub::provision::runs::{LoadedTarget, RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
@@ -142,7 +142,7 @@ async fn a_full_run_keeps_to_the_rate_limit(app: TestApp) {
         .run("limited", RunOptions { dry_run: false }, None)
         .await
         .unwrap();
-    assert_eq!(report.status, RunStatus::Succeeded, "{report:?}");
+    assert_eq!(report.head.status, RunStatus::Succeeded, "{report:?}");
     assert_eq!(recorder.count("POST"), 6);
     assert_kept_to(&recorder.times(), 5);
 }
@@ -154,10 +154,10 @@ async fn real_time_pushes_keep_to_the_rate_limit(app: TestApp) {
     add_target(&db, &format!("{}/scim/v2", server.uri()), Some(8));
     // Real-time sync from the start of the change log (no initial run).
     target::resume(db.as_ref(), "limited", 0).unwrap();
-    let config = scimhub::config::SyncWorkerConfig {
+    let config = scimhub::settings::SyncWorkerConfig {
         poll_ms: 20,
         coalesce_ms: 30,
-        ..scimhub::config::SyncWorkerConfig::default()
+        ..scimhub::settings::SyncWorkerConfig::default()
     };
     let ctx = WorkerContext::new(db.clone(), db.clone(), Some(key()), config)
         .with_rate_limits(RateLimits::new());
@@ -195,9 +195,9 @@ async fn every_client_of_a_target_shares_its_limiter() {
     let (_server, target) = loaded(&recorder, 10).await;
     let rates = RateLimits::new();
     // What a run and the worker each build, from the registry the process shares.
-    let run_client = target.client(Some(&key()), &rates).unwrap();
-    let worker_client = target.client(Some(&key()), &rates).unwrap();
-    let reads = |c: scimhub::provision::client::ScimClient| async move {
+    let run_client = target.connector(Some(&key()), &rates, None).unwrap();
+    let worker_client = target.connector(Some(&key()), &rates, None).unwrap();
+    let reads = |c: std::sync::Arc<dyn scimhub::provision::connector::Connector>| async move {
         for _ in 0..4 {
             c.get(ResourceKind::User, "u1").await.unwrap();
         }
@@ -214,7 +214,9 @@ async fn a_retry_after_still_wins_over_the_rate_limit() {
         ..Recorder::default()
     };
     let (_server, target) = loaded(&recorder, 50).await;
-    let client = target.client(Some(&key()), &RateLimits::new()).unwrap();
+    let client = target
+        .connector(Some(&key()), &RateLimits::new(), None)
+        .unwrap();
     let user = client.get(ResourceKind::User, "u1").await.unwrap();
     assert_eq!(user.unwrap()["id"], "u1");
     let times = recorder.times();

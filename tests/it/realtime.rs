@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
-use scimhub::config::SyncWorkerConfig;
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::worker::{WorkerContext, Workers};
+use scimhub::settings::SyncWorkerConfig;
 use scimhub::store::SyncStore;
 use scimhub::store::diesel::DieselStore;
 use serde_json::{Value, json};

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use reqwest::Method;
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::runs::{RunOptions, RunReport, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::Store;
@@ -235,28 +235,28 @@ async fn full_sync_changes_guard_and_approval(source: TestApp) {
     // Dry run: the whole plan, not one write downstream.
     let before = rig.target.store.latest_change().unwrap();
     let dry = rig.run(true).await;
-    assert_eq!(dry.status, RunStatus::Planned);
-    assert_eq!(dry.counts.created, 1020);
+    assert_eq!(dry.head.status, RunStatus::Planned);
+    assert_eq!(dry.head.counts.created, 1020);
     assert_eq!(dry.changes.len(), 1020);
     assert_eq!(rig.target.store.latest_change().unwrap(), before);
 
     let first = rig.run(false).await;
-    assert_eq!(first.status, RunStatus::Succeeded, "{first:#?}");
-    assert_eq!(first.counts.created, 1020);
-    assert_eq!(first.counts.manager_updates, 999);
+    assert_eq!(first.head.status, RunStatus::Succeeded, "{first:#?}");
+    assert_eq!(first.head.counts.created, 1020);
+    assert_eq!(first.head.counts.manager_updates, 999);
     assert!(first.failures.is_empty());
     assert_converged(&rig).await;
 
     // Idempotent: a second run writes nothing downstream.
     let settled = rig.target.store.latest_change().unwrap();
     let again = rig.run(false).await;
-    assert_eq!(again.status, RunStatus::Succeeded);
-    assert_eq!(again.counts.unchanged, 1020, "{:?}", again.counts);
+    assert_eq!(again.head.status, RunStatus::Succeeded);
+    assert_eq!(again.head.counts.unchanged, 1020, "{:?}", again.head.counts);
     assert_eq!(
         (
-            again.counts.created,
-            again.counts.updated,
-            again.counts.member_patches
+            again.head.counts.created,
+            again.head.counts.updated,
+            again.head.counts.member_patches
         ),
         (0, 0, 0)
     );
@@ -296,10 +296,10 @@ async fn full_sync_changes_guard_and_approval(source: TestApp) {
         .await;
     assert!(r.status.is_success(), "{}", r.text);
     let changed = rig.run(false).await;
-    assert_eq!(changed.status, RunStatus::Succeeded, "{changed:#?}");
-    assert_eq!(changed.counts.updated, 5);
-    assert_eq!(changed.counts.member_patches, 1);
-    assert_eq!(changed.counts.created, 0);
+    assert_eq!(changed.head.status, RunStatus::Succeeded, "{changed:#?}");
+    assert_eq!(changed.head.counts.updated, 5);
+    assert_eq!(changed.head.counts.member_patches, 1);
+    assert_eq!(changed.head.counts.created, 0);
     assert_converged(&rig).await;
 
     // Deleting 300 of 1020 linked trips the guard: nothing deprovisioned.
@@ -307,27 +307,39 @@ async fn full_sync_changes_guard_and_approval(source: TestApp) {
         assert_eq!(rig.source.delete(&format!("/Users/{id}")).await.status, 204);
     }
     let held = rig.run(false).await;
-    assert_eq!(held.status, RunStatus::AwaitingApproval);
+    assert_eq!(held.head.status, RunStatus::AwaitingApproval);
     assert_eq!(held.pending.len(), 300);
-    assert_eq!(held.counts.deactivated, 0);
+    assert_eq!(held.head.counts.deactivated, 0);
     let remote = rig.remote("/Users").await;
     assert_eq!(remote.values().filter(|u| u["active"] == false).count(), 0);
-    let stored = rig.engine.report(&held.id).await.unwrap();
+    let stored = rig.engine.report(&held.head.id).await.unwrap();
     assert_eq!(stored, held);
 
-    let approved = rig.engine.approve(&held.id, "test", None).await.unwrap();
-    assert_eq!(approved.status, RunStatus::Succeeded, "{approved:#?}");
-    assert_eq!(approved.counts.deactivated, 300);
+    let approved = rig
+        .engine
+        .approve(&held.head.id, "test", None)
+        .await
+        .unwrap();
+    assert_eq!(approved.head.status, RunStatus::Succeeded, "{approved:#?}");
+    assert_eq!(approved.head.counts.deactivated, 300);
     let remote = rig.remote("/Users").await;
     assert_eq!(
         remote.values().filter(|u| u["active"] == false).count(),
         300
     );
     // A decided run cannot be decided again.
-    assert!(rig.engine.approve(&held.id, "test", None).await.is_err());
+    assert!(
+        rig.engine
+            .approve(&held.head.id, "test", None)
+            .await
+            .is_err()
+    );
     let after = rig.run(false).await;
-    assert_eq!(after.status, RunStatus::Succeeded);
-    assert_eq!((after.counts.deactivated, after.counts.updated), (0, 0));
+    assert_eq!(after.head.status, RunStatus::Succeeded);
+    assert_eq!(
+        (after.head.counts.deactivated, after.head.counts.updated),
+        (0, 0)
+    );
 }
 
 async fn rejected_deprovisions_stay(source: TestApp) {
@@ -336,17 +348,17 @@ async fn rejected_deprovisions_stay(source: TestApp) {
         ids.push(create_user(&source, &format!("u{i}"), None).await);
     }
     let rig = rig(source, None, TargetSettings::default()).await;
-    assert_eq!(rig.run(false).await.counts.created, 20);
+    assert_eq!(rig.run(false).await.head.counts.created, 20);
     for id in &ids[..12] {
         rig.source.delete(&format!("/Users/{id}")).await;
     }
     let held = rig.run(false).await;
-    assert_eq!(held.status, RunStatus::AwaitingApproval);
-    let rejected = rig.engine.reject(&held.id, "test").await.unwrap();
-    assert_eq!(rejected.status, RunStatus::Rejected);
+    assert_eq!(held.head.status, RunStatus::AwaitingApproval);
+    let rejected = rig.engine.reject(&held.head.id, "test").await.unwrap();
+    assert_eq!(rejected.head.status, RunStatus::Rejected);
     let remote = rig.remote("/Users").await;
     assert_eq!(remote.values().filter(|u| u["active"] == true).count(), 20);
-    assert!(rig.engine.reject(&held.id, "test").await.is_err());
+    assert!(rig.engine.reject(&held.head.id, "test").await.is_err());
 }
 
 /// The target refuses some writes: those objects fail with its error, the
@@ -359,12 +371,12 @@ async fn per_object_failures_carry_the_target_error(source: TestApp) {
     let rig = rig(source, Some(mapping), TargetSettings::default()).await;
     let report = rig.run(false).await;
     assert_eq!(
-        report.status,
+        report.head.status,
         RunStatus::CompletedWithFailures,
         "{report:#?}"
     );
-    assert_eq!(report.counts.created, 1, "{report:#?}");
-    assert_eq!(report.counts.failed, 4, "{report:#?}");
+    assert_eq!(report.head.counts.created, 1, "{report:#?}");
+    assert_eq!(report.head.counts.failed, 4, "{report:#?}");
     assert!(
         report.failures.iter().all(|f| f.status == Some(409)
             && f.action == "create"
@@ -372,7 +384,7 @@ async fn per_object_failures_carry_the_target_error(source: TestApp) {
         "{:#?}",
         report.failures
     );
-    let stored = rig.engine.report(&report.id).await.unwrap();
+    let stored = rig.engine.report(&report.head.id).await.unwrap();
     assert_eq!(stored.failures.len(), 4);
 }
 
@@ -438,11 +450,11 @@ async fn runs_of_one_target_never_overlap() {
         refused.to_string().contains("already in progress"),
         "{refused}"
     );
-    assert_eq!(rig.run(true).await.status, RunStatus::Planned);
+    assert_eq!(rig.run(true).await.head.status, RunStatus::Planned);
     rig.db
         .release_lease(&format!("run:{id}"), "another-instance")
         .unwrap();
-    assert_eq!(rig.run(false).await.status, RunStatus::Succeeded);
+    assert_eq!(rig.run(false).await.head.status, RunStatus::Succeeded);
     // The lease is released after a run.
-    assert_eq!(rig.run(false).await.status, RunStatus::Succeeded);
+    assert_eq!(rig.run(false).await.head.status, RunStatus::Succeeded);
 }

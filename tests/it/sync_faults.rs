@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use scimhub::config::SecretKey;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::store::diesel::DieselStore;
@@ -138,13 +138,13 @@ async fn faults_fail_only_their_object_and_retries_recover() {
         .await
         .unwrap();
     assert_eq!(
-        report.status,
+        report.head.status,
         RunStatus::CompletedWithFailures,
         "{report:#?}"
     );
-    assert_eq!(report.counts.created, 2, "{:?}", report.counts);
-    assert_eq!(report.counts.linked, 1);
-    assert_eq!(report.counts.failed, 1);
+    assert_eq!(report.head.counts.created, 2, "{:?}", report.head.counts);
+    assert_eq!(report.head.counts.linked, 1);
+    assert_eq!(report.head.counts.failed, 1);
     let failure = &report.failures[0];
     assert_eq!(failure.status, Some(400));
     assert!(
@@ -189,9 +189,10 @@ async fn refused_credentials_fail_the_run() {
         .run("mock", RunOptions::default(), None)
         .await
         .unwrap();
-    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.head.status, RunStatus::Failed);
     assert!(
         report
+            .head
             .error
             .as_deref()
             .unwrap_or_default()
@@ -212,4 +213,60 @@ async fn refused_credentials_fail_the_run() {
     );
     let target = db.find_target("mock").unwrap().unwrap();
     assert!(db.links(&target.id, "User").unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guard_window_counts_only_deprovisions_that_happened() {
+    let source = TestApp::start(Backend::Sqlite).await.unwrap();
+    let server = mock_target().await;
+    // Two accounts linked to users that are gone here: both deprovisioned.
+    Mock::given(method("GET"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(scim(
+            200,
+            json!({"totalResults": 2, "startIndex": 1, "itemsPerPage": 2, "Resources": [
+                {"id": "r1", "userName": "gone1", "active": true},
+                {"id": "r2", "userName": "gone2", "active": true}]}),
+        ))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Users/r1"))
+        .respond_with(scim(
+            200,
+            json!({"id": "r1", "userName": "gone1", "active": false}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/scim/v2/Users/r2"))
+        .respond_with(error(400, "mutability", "r2 cannot be deactivated"))
+        .mount(&server)
+        .await;
+    let (engine, db) = engine_for(&source, &server).await;
+    let target = db.find_target("mock").unwrap().unwrap();
+    for (local, remote) in [("l1", "r1"), ("l2", "r2")] {
+        let link = scimhub::store::LinkRecord {
+            local_id: local.into(),
+            remote_id: remote.into(),
+            state_hash: "h".into(),
+        };
+        db.put_link(&target.id, "User", &link).unwrap();
+    }
+    let since = chrono::Utc::now() - chrono::Duration::seconds(5);
+    let report = engine
+        .run("mock", RunOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.head.counts.deactivated, report.head.counts.failed),
+        (1, 1),
+        "{report:#?}"
+    );
+    assert_eq!(
+        db.deprovisions_since(&target.id, since).unwrap(),
+        1,
+        "the refused deactivation is not counted toward the deletion guard"
+    );
 }

@@ -7,7 +7,8 @@
 use std::process::Output;
 
 use reqwest::StatusCode;
-use scimhub::config::{Config, SecretKey};
+use scimhub::config::Config;
+use scimhub::crypto::SecretKey;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

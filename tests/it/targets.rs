@@ -386,6 +386,7 @@ fn target_options_are_stored_and_shown() {
     assert_eq!(
         settings,
         serde_json::json!({
+            "kind": "scim",
             "auth": "bearer",
             "resource_types": ["Users"],
             "actions": {"create": true, "update": true, "deactivate": false, "delete": true},

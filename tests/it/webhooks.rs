@@ -6,14 +6,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use scimhub::config::{Config, NotifyEndpoint, SecretKey};
+use scimhub::config::Config;
+use scimhub::crypto::SecretKey;
 use scimhub::provision::runs::{RunOptions, RunStatus, SyncEngine};
 use scimhub::provision::target::{self, Credentials, NewTarget, TargetSettings};
 use scimhub::provision::webhook::deliverer::Deliverer;
 use scimhub::provision::webhook::signing::{self, verify};
 use scimhub::provision::webhook::subscription_worker::SubscriptionWorker;
-use scimhub::provision::webhook::{Notification, Notifier, Workers};
+use scimhub::provision::webhook::{Notification, Notifier};
 use scimhub::provision::worker::WorkerContext;
+use scimhub::settings::NotifyEndpoint;
 use scimhub::store::diesel::DieselStore;
 use scimhub::store::{DeliveryStatus, Store, SyncStore};
 use serde_json::{Value, json};
@@ -277,14 +279,14 @@ async fn a_failed_sync_run_is_notified(default: TestApp) {
         .run("crm", RunOptions::default(), None)
         .await
         .unwrap();
-    assert_eq!(report.status, RunStatus::Failed);
+    assert_eq!(report.head.status, RunStatus::Failed);
     deliverer(&app).run_once().await.unwrap();
     let received = receiver.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);
     let body: Value = serde_json::from_slice(&received[0].body).unwrap();
     assert_eq!(body["type"], "sync.run.failed");
     assert_eq!(body["data"]["target"], "crm");
-    assert_eq!(body["data"]["runId"], report.id);
+    assert_eq!(body["data"]["runId"], report.head.id);
     assert!(body["data"]["error"].is_string(), "{body}");
 }
 
@@ -572,7 +574,13 @@ async fn the_workers_deliver_and_stop(default: TestApp) {
     mount(&server, 200, None).await;
     let app = start(&default, |c| c.notify = vec![endpoint(&server)]).await;
     let (_, _secret) = subscribe(&app, &server, json!([])).await;
-    let workers = Workers::start(app.store.clone(), app.hooks.clone(), &app.config).unwrap();
+    let workers = scimhub::service::notifications::start_workers(
+        app.store.clone(),
+        app.hooks.clone(),
+        &app.config,
+        None,
+    )
+    .unwrap();
     notify(&app, quarantined()).await;
     app.create_user("ann").await;
     let mut paths = Vec::new();

@@ -44,8 +44,8 @@ async fn start(
         .start_run(&actor_of(&caller, &req), &name, body)
         .await?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED)
-        .insert_header((LOCATION, format!("{ADMIN_BASE}/runs/{}", report.id)))
-        .json(json!({"id": report.id, "status": report.status})))
+        .insert_header((LOCATION, format!("{ADMIN_BASE}/runs/{}", report.head.id)))
+        .json(json!({"id": report.head.id, "status": report.head.status})))
 }
 
 fn query(req: &HttpRequest, key: &str) -> Option<String> {

@@ -29,8 +29,10 @@ fn stamp(certificate: &Certificate) -> Stamp {
 pub fn spawn(certificate: Arc<Certificate>) -> anyhow::Result<()> {
     #[cfg(unix)]
     let mut hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
+    // Read before the task starts: a file changed right after the port
+    // answers is then a change, however late the task first runs.
+    let mut loaded = stamp(&certificate);
     actix_web::rt::spawn(async move {
-        let mut loaded = stamp(&certificate);
         let mut last_seen = loaded.clone();
         let mut ticks = tokio::time::interval(CHECK_EVERY);
         loop {

@@ -11,7 +11,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
 use serde_json::Value;
 use tokio::sync::Mutex;
 
-use super::ClientError;
+use super::ConnectorError;
 use super::error::read_error_body;
 use super::retry::{Attempt, with_retries};
 use super::transport::{Reply, Transport};
@@ -42,15 +42,15 @@ struct CachedToken {
     renew_at: Option<Instant>,
 }
 
-fn secret_header(value: String) -> Result<HeaderValue, ClientError> {
+fn secret_header(value: String) -> Result<HeaderValue, ConnectorError> {
     let mut header = HeaderValue::try_from(value).map_err(|_| {
-        ClientError::Config("the credentials contain characters not allowed in a header".into())
+        ConnectorError::Config("the credentials contain characters not allowed in a header".into())
     })?;
     header.set_sensitive(true);
     Ok(header)
 }
 
-fn basic(user: &str, password: &str) -> Result<HeaderValue, ClientError> {
+fn basic(user: &str, password: &str) -> Result<HeaderValue, ConnectorError> {
     secret_header(format!(
         "Basic {}",
         STANDARD.encode(format!("{user}:{password}"))
@@ -62,8 +62,8 @@ fn form_encode(text: &str) -> String {
 }
 
 impl Auth {
-    pub fn new(credentials: &Credentials) -> Result<Self, ClientError> {
-        credentials.check().map_err(ClientError::Config)?;
+    pub fn new(credentials: &Credentials) -> Result<Self, ConnectorError> {
+        credentials.check().map_err(ConnectorError::Config)?;
         Ok(match credentials {
             Credentials::Bearer { token } => Auth::Fixed(secret_header(format!("Bearer {token}"))?),
             Credentials::Basic { username, password } => Auth::Fixed(basic(username, password)?),
@@ -73,18 +73,23 @@ impl Auth {
                 client_secret,
                 scope,
             } => Auth::OAuth2(Box::new(OAuth2 {
-                token_url: super::check_http_url(token_url).map_err(ClientError::Config)?,
+                token_url: super::check_http_url(token_url).map_err(ConnectorError::Config)?,
                 client_id: client_id.clone(),
                 client_secret: client_secret.clone(),
                 scope: scope.clone(),
                 cached: Mutex::new(None),
                 in_form: AtomicBool::new(false),
             })),
+            Credentials::None => {
+                return Err(ConnectorError::Config(
+                    "an HTTP target needs credentials (a token, basic or OAuth2)".into(),
+                ));
+            }
         })
     }
 
     /// The header for the next request.
-    pub async fn header(&self, transport: &Transport) -> Result<HeaderValue, ClientError> {
+    pub async fn header(&self, transport: &Transport) -> Result<HeaderValue, ConnectorError> {
         match self {
             Auth::Fixed(header) => Ok(header.clone()),
             Auth::OAuth2(oauth) => oauth.header(transport).await,
@@ -108,7 +113,7 @@ impl Auth {
 }
 
 impl OAuth2 {
-    async fn header(&self, transport: &Transport) -> Result<HeaderValue, ClientError> {
+    async fn header(&self, transport: &Transport) -> Result<HeaderValue, ConnectorError> {
         let mut cached = self.cached.lock().await;
         if let Some(token) = cached.as_ref()
             && token.renew_at.is_none_or(|at| Instant::now() < at)
@@ -121,7 +126,7 @@ impl OAuth2 {
         Ok(header)
     }
 
-    async fn fetch(&self, transport: &Transport) -> Result<CachedToken, ClientError> {
+    async fn fetch(&self, transport: &Transport) -> Result<CachedToken, ConnectorError> {
         let host = self.token_url.host_str().unwrap_or("?").to_string();
         let reply = if self.in_form.load(Ordering::Relaxed) {
             self.request(transport, true).await?
@@ -141,7 +146,7 @@ impl OAuth2 {
         if !(200..300).contains(&reply.status) {
             let (_, detail) = read_error_body(reply.status, &reply.body);
             tracing::warn!(%host, status = reply.status, %detail, "OAuth token endpoint refused the client credentials");
-            return Err(ClientError::Unauthorized {
+            return Err(ConnectorError::Unauthorized {
                 status: reply.status,
                 detail: format!("OAuth token endpoint: {detail}"),
             });
@@ -173,7 +178,7 @@ impl OAuth2 {
 
     /// POSTs the client-credentials grant (retrying transient failures);
     /// returns 2xx and 4xx replies.
-    async fn request(&self, transport: &Transport, in_form: bool) -> Result<Reply, ClientError> {
+    async fn request(&self, transport: &Transport, in_form: bool) -> Result<Reply, ConnectorError> {
         let body = self.form(in_form);
         let client_auth = if in_form {
             None
@@ -228,8 +233,8 @@ fn refuses_client(reply: &Reply) -> bool {
 }
 
 /// `(access_token, expires_in)` from a token response.
-fn parse_token(body: &[u8]) -> Result<(String, Option<Duration>), ClientError> {
-    let bad = |what: &str| ClientError::Protocol(format!("OAuth token response: {what}"));
+fn parse_token(body: &[u8]) -> Result<(String, Option<Duration>), ConnectorError> {
+    let bad = |what: &str| ConnectorError::Protocol(format!("OAuth token response: {what}"));
     let json: Value = serde_json::from_slice(body).map_err(|_| bad("not JSON"))?;
     let token = json["access_token"]
         .as_str()
@@ -258,11 +263,11 @@ mod tests {
         assert_eq!(parse_token(br#"{"access_token":"abc"}"#).unwrap().1, None);
         assert!(matches!(
             parse_token(br#"{"token_type":"Bearer"}"#),
-            Err(ClientError::Protocol(m)) if m.contains("no access_token")
+            Err(ConnectorError::Protocol(m)) if m.contains("no access_token")
         ));
         assert!(matches!(
             parse_token(b"<html>"),
-            Err(ClientError::Protocol(_))
+            Err(ConnectorError::Protocol(_))
         ));
     }
 

@@ -1,81 +1,26 @@
-//! What can go wrong talking to a target, and reading a target's SCIM
-//! error body (RFC 7644 §3.12) into something short enough to store.
+//! Reading a target's SCIM error body (RFC 7644 §3.12) into something
+//! short enough to store, and the errors built from it.
 
 use serde_json::Value;
+
+use crate::provision::connector::ConnectorError;
 
 /// Longest piece of a non-SCIM error body kept in an error.
 const EXCERPT_CHARS: usize = 200;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    /// 4xx other than 401/403/404-where-meaningful/408/429: not retried;
-    /// carries the target's SCIM error.
-    #[error(
-        "the target refused the request (HTTP {status}{}): {detail}",
-        scim_type_suffix(scim_type)
-    )]
-    Rejected {
-        status: u16,
-        scim_type: Option<String>,
-        detail: String,
-    },
-    /// 401/403: credentials refused (the caller quarantines the target later).
-    #[error("the target refused the credentials (HTTP {status}): {detail}")]
-    Unauthorized { status: u16, detail: String },
-    /// Retries exhausted on 5xx / 429 / timeouts / connection errors.
-    #[error("the target is unavailable after {attempts} attempts: {last}")]
-    Unavailable { attempts: u32, last: String },
-    /// The target answered something that is not SCIM (bad JSON, missing id, …).
-    #[error("the target's answer is not SCIM: {0}")]
-    Protocol(String),
-    /// Bad options (URL, header names, credentials).
-    #[error("invalid target client options: {0}")]
-    Config(String),
+/// A refusal built from the target's error body.
+pub(crate) fn rejected(status: u16, body: &[u8]) -> ConnectorError {
+    let (scim_type, detail) = read_error_body(status, body);
+    ConnectorError::Rejected {
+        status,
+        scim_type,
+        detail,
+    }
 }
 
-fn scim_type_suffix(scim_type: &Option<String>) -> String {
-    scim_type
-        .as_deref()
-        .map(|t| format!(", scimType {t}"))
-        .unwrap_or_default()
-}
-
-impl ClientError {
-    /// The target's HTTP status when it answered with a refusal.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ClientError::Rejected { status, .. } | ClientError::Unauthorized { status, .. } => {
-                Some(*status)
-            }
-            _ => None,
-        }
-    }
-
-    /// True when the target could not be reached at all (connection
-    /// refused, DNS, TLS, timeouts): no HTTP answer on the last attempt.
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, ClientError::Unavailable { last, .. } if !last.starts_with("HTTP "))
-    }
-
-    /// True when trying the same request again later cannot help by itself.
-    pub fn is_permanent(&self) -> bool {
-        !matches!(self, ClientError::Unavailable { .. })
-    }
-
-    /// A refusal built from the target's error body.
-    pub(crate) fn rejected(status: u16, body: &[u8]) -> Self {
-        let (scim_type, detail) = read_error_body(status, body);
-        ClientError::Rejected {
-            status,
-            scim_type,
-            detail,
-        }
-    }
-
-    pub(crate) fn unauthorized(status: u16, body: &[u8]) -> Self {
-        let (_, detail) = read_error_body(status, body);
-        ClientError::Unauthorized { status, detail }
-    }
+pub(crate) fn unauthorized(status: u16, body: &[u8]) -> ConnectorError {
+    let (_, detail) = read_error_body(status, body);
+    ConnectorError::Unauthorized { status, detail }
 }
 
 /// `(scimType, detail)` from a SCIM error body; anything else becomes a
@@ -166,20 +111,12 @@ mod tests {
     }
 
     #[test]
-    fn only_unavailability_is_temporary() {
-        let unavailable = ClientError::Unavailable {
-            attempts: 3,
-            last: "HTTP 503".into(),
-        };
-        assert!(!unavailable.is_permanent());
-        assert_eq!(unavailable.status(), None);
-        let rejected = ClientError::rejected(422, br#"{"detail":"no"}"#);
-        assert!(rejected.is_permanent());
+    fn refusals_read_the_body() {
+        let rejected = rejected(422, br#"{"detail":"no"}"#);
         assert_eq!(rejected.status(), Some(422));
         assert_eq!(
             rejected.to_string(),
             "the target refused the request (HTTP 422): no"
         );
-        assert!(ClientError::Protocol("x".into()).is_permanent());
     }
 }

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{ClientError, DEFAULT_PAGE_SIZE, ScimClient, check_resource, found, json_body};
+use super::{ConnectorError, DEFAULT_PAGE_SIZE, ScimClient, check_resource, found, json_body};
 use crate::scim::ResourceKind;
 
 /// Largest page size asked for, whatever the caller passes.
@@ -17,9 +17,9 @@ struct Page {
 }
 
 impl Page {
-    fn parse(body: Value) -> Result<Self, ClientError> {
+    fn parse(body: Value) -> Result<Self, ConnectorError> {
         let Value::Object(mut body) = body else {
-            return Err(ClientError::Protocol(
+            return Err(ConnectorError::Protocol(
                 "a list response that is not an object".into(),
             ));
         };
@@ -33,7 +33,7 @@ impl Page {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(items)) => items,
             Some(_) => {
-                return Err(ClientError::Protocol(
+                return Err(ConnectorError::Protocol(
                     "\"Resources\" is not an array".into(),
                 ));
             }
@@ -51,7 +51,7 @@ impl ScimClient {
         &self,
         kind: ResourceKind,
         page_size: usize,
-    ) -> Result<Vec<Value>, ClientError> {
+    ) -> Result<Vec<Value>, ConnectorError> {
         self.list_matching(kind, None, page_size).await
     }
 
@@ -62,7 +62,7 @@ impl ScimClient {
         kind: ResourceKind,
         filter: Option<&str>,
         page_size: usize,
-    ) -> Result<Vec<Value>, ClientError> {
+    ) -> Result<Vec<Value>, ConnectorError> {
         let page_size = if page_size == 0 {
             DEFAULT_PAGE_SIZE
         } else {
@@ -83,7 +83,7 @@ impl ScimClient {
             }
             let first = page.resources[0].get("id").cloned();
             if previous_first.is_some() && previous_first == first {
-                return Err(ClientError::Protocol(format!(
+                return Err(ConnectorError::Protocol(format!(
                     "the page at startIndex {start} repeats the previous one (startIndex ignored?)"
                 )));
             }
@@ -101,7 +101,7 @@ impl ScimClient {
                 return Ok(all);
             }
         }
-        Err(ClientError::Protocol(format!(
+        Err(ConnectorError::Protocol(format!(
             "still paging after {} pages of {page_size}; giving up",
             self.max_pages
         )))
@@ -112,7 +112,7 @@ impl ScimClient {
         &self,
         kind: ResourceKind,
         filter: &str,
-    ) -> Result<Vec<Value>, ClientError> {
+    ) -> Result<Vec<Value>, ConnectorError> {
         Ok(self
             .page(kind, &[("filter", filter.to_string())])
             .await?
@@ -123,7 +123,7 @@ impl ScimClient {
         &self,
         kind: ResourceKind,
         query: &[(&str, String)],
-    ) -> Result<Page, ClientError> {
+    ) -> Result<Page, ConnectorError> {
         let mut url = self.url(&[kind.endpoint()]);
         url.query_pairs_mut().extend_pairs(query);
         let reply = self.execute(Method::GET, url, None).await?;

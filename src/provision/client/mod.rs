@@ -8,6 +8,7 @@ mod discovery;
 mod error;
 mod headers;
 mod listing;
+mod plain;
 mod probe;
 mod rate;
 mod recording;
@@ -24,9 +25,10 @@ use reqwest::Method;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 
+use crate::provision::connector::ConnectorError;
 pub use discovery::{DEFAULT_PAGE_SIZE, TargetLimits};
-pub use error::ClientError;
 pub use headers::extra_headers;
+pub use plain::{Answer, AnswerCheck, AnswerFault};
 pub use probe::{Unreachable, UnreachableKind};
 pub use rate::{RateLimiter, RateLimits, limiter};
 pub use recording::{DRY_RUN_ID_PREFIX, Exchange, ExchangeSink};
@@ -40,9 +42,11 @@ use transport::{Reply, Transport};
 
 use crate::provision::target::{Credentials, TargetSettings};
 use crate::scim::ResourceKind;
+use crate::settings::check_http_url;
 
 const SCIM_JSON: &str = "application/scim+json";
 const ACCEPT_SCIM: &str = "application/scim+json, application/json";
+const PLAIN_JSON: &str = "application/json";
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// `list_all` gives up on a target that is still paging after this many pages.
@@ -93,6 +97,8 @@ pub struct ScimClient {
     max_pages: usize,
     rate: Option<Arc<RateLimiter>>,
     recording: Option<Arc<Recording>>,
+    /// Set for JSON APIs that are not SCIM: how their 2xx answers read.
+    plain: Option<Arc<dyn AnswerCheck>>,
 }
 
 struct Inner {
@@ -100,20 +106,6 @@ struct Inner {
     base: url::Url,
     auth: Auth,
     headers: HeaderMap,
-}
-
-/// An http(s) URL without credentials in it.
-pub fn check_http_url(text: &str) -> Result<url::Url, String> {
-    let url = url::Url::parse(text).map_err(|_| format!("{text:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("the URL must be http(s)://host/…, got {text:?}"));
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err(format!(
-            "{text:?}: credentials belong in the auth options, not in the URL"
-        ));
-    }
-    Ok(url)
 }
 
 /// A SCIM base URL: http(s), no credentials, query or fragment; trailing
@@ -128,17 +120,19 @@ pub fn check_base_url(text: &str) -> Result<url::Url, String> {
     Ok(url)
 }
 
-fn check_id(id: &str) -> Result<(), ClientError> {
+fn check_id(id: &str) -> Result<(), ConnectorError> {
     if id.is_empty() || id == "." || id == ".." {
-        return Err(ClientError::Config(format!("{id:?} is not a resource id")));
+        return Err(ConnectorError::Config(format!(
+            "{id:?} is not a resource id"
+        )));
     }
     Ok(())
 }
 
 impl ScimClient {
-    pub fn new(opts: ClientOptions) -> Result<Self, ClientError> {
-        let base = check_base_url(&opts.base_url).map_err(ClientError::Config)?;
-        let headers = extra_headers(&opts.headers).map_err(ClientError::Config)?;
+    pub fn new(opts: ClientOptions) -> Result<Self, ConnectorError> {
+        let base = check_base_url(&opts.base_url).map_err(ConnectorError::Config)?;
+        let headers = extra_headers(&opts.headers).map_err(ConnectorError::Config)?;
         let auth = Auth::new(&opts.credentials)?;
         let transport = Transport::new(opts.timeout, opts.retry)?;
         Ok(Self {
@@ -151,6 +145,7 @@ impl ScimClient {
             max_pages: DEFAULT_MAX_PAGES,
             rate: None,
             recording: None,
+            plain: None,
         })
     }
 
@@ -188,7 +183,7 @@ impl ScimClient {
     }
 
     /// GET /ServiceProviderConfig; a target without one (404) gets conservative defaults.
-    pub async fn discover(&self) -> Result<TargetLimits, ClientError> {
+    pub async fn discover(&self) -> Result<TargetLimits, ConnectorError> {
         match self.service_provider_config().await? {
             Some(limits) => Ok(limits),
             None => {
@@ -202,7 +197,7 @@ impl ScimClient {
     }
 
     /// GET /ServiceProviderConfig read; `None` when the target has none (404).
-    pub async fn service_provider_config(&self) -> Result<Option<TargetLimits>, ClientError> {
+    pub async fn service_provider_config(&self) -> Result<Option<TargetLimits>, ConnectorError> {
         let reply = self
             .execute(Method::GET, self.url(&["ServiceProviderConfig"]), None)
             .await?;
@@ -214,7 +209,7 @@ impl ScimClient {
         )))
     }
 
-    pub async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ClientError> {
+    pub async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ConnectorError> {
         check_id(id)?;
         let reply = self
             .execute(Method::GET, self.url(&[kind.endpoint(), id]), None)
@@ -225,7 +220,7 @@ impl ScimClient {
         resource(&reply).map(Some)
     }
 
-    pub async fn create(&self, kind: ResourceKind, body: &Value) -> Result<Value, ClientError> {
+    pub async fn create(&self, kind: ResourceKind, body: &Value) -> Result<Value, ConnectorError> {
         let reply = self
             .execute(Method::POST, self.url(&[kind.endpoint()]), Some(body))
             .await?;
@@ -238,7 +233,7 @@ impl ScimClient {
         kind: ResourceKind,
         id: &str,
         body: &Value,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Value, ConnectorError> {
         check_id(id)?;
         let reply = self
             .execute(Method::PUT, self.url(&[kind.endpoint(), id]), Some(body))
@@ -253,7 +248,7 @@ impl ScimClient {
         kind: ResourceKind,
         id: &str,
         operations: Vec<Value>,
-    ) -> Result<Option<Value>, ClientError> {
+    ) -> Result<Option<Value>, ConnectorError> {
         check_id(id)?;
         let body = json!({"schemas": [PATCH_OP], "Operations": operations});
         let reply = self
@@ -267,7 +262,7 @@ impl ScimClient {
     }
 
     /// 404 counts as success (already gone).
-    pub async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ClientError> {
+    pub async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ConnectorError> {
         check_id(id)?;
         self.execute(Method::DELETE, self.url(&[kind.endpoint(), id]), None)
             .await?;
@@ -291,7 +286,7 @@ impl ScimClient {
         method: Method,
         url: url::Url,
         body: Option<&Value>,
-    ) -> Result<Reply, ClientError> {
+    ) -> Result<Reply, ConnectorError> {
         let Some(recording) = &self.recording else {
             return self.send(&method, &url, body).await;
         };
@@ -309,12 +304,12 @@ impl ScimClient {
         method: &Method,
         url: &url::Url,
         body: Option<&Value>,
-    ) -> Result<Reply, ClientError> {
+    ) -> Result<Reply, ConnectorError> {
         let inner = &*self.inner;
         let body = body
             .map(serde_json::to_vec)
             .transpose()
-            .map_err(|e| ClientError::Config(format!("cannot encode the request body: {e}")))?;
+            .map_err(|e| ConnectorError::Config(format!("cannot encode the request body: {e}")))?;
         let path = url.path().to_string();
         let refreshed = AtomicBool::new(false);
         with_retries(&inner.transport.retry, &path, || {
@@ -340,12 +335,27 @@ impl ScimClient {
             .request(method.clone(), url.clone())
             .headers(inner.headers.clone())
             .header(AUTHORIZATION, authorization.clone())
-            .header(ACCEPT, ACCEPT_SCIM);
+            .header(
+                ACCEPT,
+                if self.plain.is_some() {
+                    PLAIN_JSON
+                } else {
+                    ACCEPT_SCIM
+                },
+            );
         if let Some(body) = body {
-            request = request.header(CONTENT_TYPE, SCIM_JSON).body(body.to_vec());
+            let media = if self.plain.is_some() {
+                PLAIN_JSON
+            } else {
+                SCIM_JSON
+            };
+            request = request.header(CONTENT_TYPE, media).body(body.to_vec());
         }
         let reply = inner.transport.send(request).await?;
         tracing::debug!(%method, path, status = reply.status, "target answered");
+        if let Some(verdict) = self.judge(&reply) {
+            return Err(verdict);
+        }
         match reply.status {
             200..=299 | 404 => Ok(reply),
             // One fresh token per request: a second 401 means the credentials are refused.
@@ -357,26 +367,26 @@ impl ScimClient {
             }
             401 | 403 => {
                 tracing::warn!(%method, path, status = reply.status, "target refused the credentials");
-                Err(ClientError::unauthorized(reply.status, &reply.body).into())
+                Err(error::unauthorized(reply.status, &reply.body).into())
             }
             _ if reply.is_transient() => Err(reply.transient()),
             300..=399 => Err(reply.redirect().into()),
-            status => Err(ClientError::rejected(status, &reply.body).into()),
+            status => Err(error::rejected(status, &reply.body).into()),
         }
     }
 }
 
 /// A 404 where the resource must exist is a refusal like any other.
-fn found(reply: &Reply) -> Result<(), ClientError> {
+fn found(reply: &Reply) -> Result<(), ConnectorError> {
     if reply.status == 404 {
-        return Err(ClientError::rejected(404, &reply.body));
+        return Err(error::rejected(404, &reply.body));
     }
     Ok(())
 }
 
-fn json_body(reply: &Reply) -> Result<Value, ClientError> {
+fn json_body(reply: &Reply) -> Result<Value, ConnectorError> {
     serde_json::from_slice(&reply.body).map_err(|_| {
-        ClientError::Protocol(format!(
+        ConnectorError::Protocol(format!(
             "HTTP {} with a body that is not JSON: {}",
             reply.status,
             error::excerpt(&reply.body)
@@ -385,16 +395,16 @@ fn json_body(reply: &Reply) -> Result<Value, ClientError> {
 }
 
 /// A resource: a JSON object with a non-empty string `id`.
-fn resource(reply: &Reply) -> Result<Value, ClientError> {
+fn resource(reply: &Reply) -> Result<Value, ConnectorError> {
     let value = json_body(reply)?;
     check_resource(&value)?;
     Ok(value)
 }
 
-fn check_resource(value: &Value) -> Result<(), ClientError> {
+fn check_resource(value: &Value) -> Result<(), ConnectorError> {
     match value.get("id").and_then(Value::as_str) {
         Some(id) if !id.is_empty() => Ok(()),
-        _ => Err(ClientError::Protocol(format!(
+        _ => Err(ConnectorError::Protocol(format!(
             "a resource without an id: {}",
             error::excerpt(value.to_string().as_bytes())
         ))),

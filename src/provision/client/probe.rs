@@ -10,7 +10,7 @@ use reqwest::header::ACCEPT;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{ACCEPT_SCIM, ClientError, ScimClient, found, json_body};
+use super::{ACCEPT_SCIM, ConnectorError, ScimClient, found, json_body};
 use crate::scim::ResourceKind;
 
 /// Why a target could not be reached.
@@ -105,7 +105,7 @@ impl ScimClient {
 
     /// One authenticated page of `kind` (`GET /Users?count=1`): Ok when
     /// the target accepts the credentials and answers a list.
-    pub async fn check_access(&self, kind: ResourceKind) -> Result<(), ClientError> {
+    pub async fn check_access(&self, kind: ResourceKind) -> Result<(), ConnectorError> {
         let mut url = self.url(&[kind.endpoint()]);
         url.query_pairs_mut()
             .append_pair("startIndex", "1")
@@ -116,7 +116,7 @@ impl ScimClient {
     }
 
     /// `GET /Schemas` as JSON; `None` when the target publishes none (404).
-    pub async fn schemas(&self) -> Result<Option<Value>, ClientError> {
+    pub async fn schemas(&self) -> Result<Option<Value>, ConnectorError> {
         let reply = self
             .execute(Method::GET, self.url(&["Schemas"]), None)
             .await?;

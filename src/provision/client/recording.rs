@@ -12,7 +12,7 @@ use reqwest::header::HeaderMap;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::ClientError;
+use super::ConnectorError;
 use super::transport::Reply;
 
 /// One request to the target and what it answered.
@@ -120,7 +120,7 @@ impl Recording {
         method: &Method,
         url: &url::Url,
         body: Option<&Value>,
-        result: &Result<Reply, ClientError>,
+        result: &Result<Reply, ConnectorError>,
     ) {
         let mut exchange = exchange(base, method, url, body);
         match result {

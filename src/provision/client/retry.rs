@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use rand::Rng;
 
-use super::ClientError;
+use super::ConnectorError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -49,7 +49,7 @@ impl RetryPolicy {
 /// One try's result as the retry loop sees it.
 pub(crate) enum Attempt {
     /// Not worth repeating.
-    Fatal(ClientError),
+    Fatal(ConnectorError),
     /// 5xx, 408, 429, timeouts, connection errors.
     Transient {
         reason: String,
@@ -61,8 +61,8 @@ pub(crate) enum Attempt {
     Reauthenticate,
 }
 
-impl From<ClientError> for Attempt {
-    fn from(e: ClientError) -> Self {
+impl From<ConnectorError> for Attempt {
+    fn from(e: ConnectorError) -> Self {
         Attempt::Fatal(e)
     }
 }
@@ -75,7 +75,7 @@ pub(crate) async fn with_retries<T, F, Fut>(
     policy: &RetryPolicy,
     path: &str,
     mut op: F,
-) -> Result<T, ClientError>
+) -> Result<T, ConnectorError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, Attempt>>,
@@ -94,7 +94,7 @@ where
             }) => {
                 if attempt >= max_attempts {
                     tracing::warn!(path, status, attempts = attempt, %reason, "target unavailable, giving up");
-                    return Err(ClientError::Unavailable {
+                    return Err(ConnectorError::Unavailable {
                         attempts: attempt,
                         last: reason,
                     });

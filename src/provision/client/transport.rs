@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use reqwest::header::{HeaderMap, LOCATION, RETRY_AFTER};
 
-use super::ClientError;
+use super::ConnectorError;
 use super::error::read_error_body;
 use super::retry::{Attempt, RetryPolicy, parse_retry_after};
 
@@ -25,16 +25,18 @@ pub(crate) struct Reply {
 }
 
 impl Transport {
-    pub fn new(timeout: Duration, retry: RetryPolicy) -> Result<Self, ClientError> {
+    pub fn new(timeout: Duration, retry: RetryPolicy) -> Result<Self, ConnectorError> {
         if timeout.is_zero() {
-            return Err(ClientError::Config("the timeout must be positive".into()));
+            return Err(ConnectorError::Config(
+                "the timeout must be positive".into(),
+            ));
         }
         let http = reqwest::Client::builder()
             // A redirect could carry the credentials elsewhere; targets get their exact URL.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(timeout)
             .build()
-            .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| ConnectorError::Config(format!("cannot build the HTTP client: {e}")))?;
         Ok(Self {
             http,
             timeout,
@@ -54,7 +56,7 @@ impl Transport {
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await.map_err(|e| self.failure(e))? {
             if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(Attempt::Fatal(ClientError::Protocol(format!(
+                return Err(Attempt::Fatal(ConnectorError::Protocol(format!(
                     "response body larger than {MAX_BODY_BYTES} bytes"
                 ))));
             }
@@ -71,7 +73,7 @@ impl Transport {
         // The URL is logged apart, as a path: its query may hold filter values.
         let e = e.without_url();
         if e.is_builder() {
-            return Attempt::Fatal(ClientError::Config(describe(&e)));
+            return Attempt::Fatal(ConnectorError::Config(describe(&e)));
         }
         let reason = if e.is_timeout() {
             format!("timed out after {:?}", self.timeout)
@@ -106,13 +108,13 @@ impl Reply {
         }
     }
 
-    pub fn redirect(&self) -> ClientError {
+    pub fn redirect(&self) -> ConnectorError {
         let to = self
             .headers
             .get(LOCATION)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("?");
-        ClientError::Protocol(format!(
+        ConnectorError::Protocol(format!(
             "unexpected redirect (HTTP {}) to {to}; check the base URL",
             self.status
         ))

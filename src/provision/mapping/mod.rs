@@ -279,6 +279,34 @@ fn compile_rule(
     })
 }
 
+/// Attributes a section must set, and why (for the error message).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Required {
+    pub attributes: Vec<String>,
+    pub why: String,
+}
+
+impl Required {
+    pub fn nothing() -> Self {
+        Self {
+            attributes: Vec::new(),
+            why: String::new(),
+        }
+    }
+}
+
+/// What every SCIM target needs: `userName`, a group's `displayName`.
+pub fn scim_required(kind: ResourceKind) -> Required {
+    let name = match kind {
+        ResourceKind::User => "userName",
+        ResourceKind::Group => "displayName",
+    };
+    Required {
+        attributes: vec![name.to_string()],
+        why: "every SCIM target requires".into(),
+    }
+}
+
 impl ResourceMapping {
     pub fn identity(kind: ResourceKind) -> Self {
         Self::identity_for(kind, Reads::Resources)
@@ -297,16 +325,38 @@ impl ResourceMapping {
         })
     }
 
-    /// Validates and compiles one section; later rules replace earlier ones
-    /// (and base rules) for the same target.
+    /// Validates and compiles one section for a SCIM target; later rules
+    /// replace earlier ones (and base rules) for the same target.
     pub fn compile(kind: ResourceKind, file: &SectionFile) -> Result<Self, Vec<MappingError>> {
-        Self::compile_for(kind, file, Reads::Resources)
+        let required = scim_required(kind);
+        Self::compile_requiring(kind, file, &required)
     }
 
+    /// `compile`, with the attributes the target needs set (a SCIM
+    /// target's `userName`, an LDAP target's naming attribute).
+    pub fn compile_requiring(
+        kind: ResourceKind,
+        file: &SectionFile,
+        required: &Required,
+    ) -> Result<Self, Vec<MappingError>> {
+        Self::compile_with(kind, file, Reads::Resources, required)
+    }
+
+    /// A section reading `reads`, with nothing required at compile time (a
+    /// source's records are checked one by one at intake).
     pub fn compile_for(
         kind: ResourceKind,
         file: &SectionFile,
         reads: Reads,
+    ) -> Result<Self, Vec<MappingError>> {
+        Self::compile_with(kind, file, reads, &Required::nothing())
+    }
+
+    fn compile_with(
+        kind: ResourceKind,
+        file: &SectionFile,
+        reads: Reads,
+        required: &Required,
     ) -> Result<Self, Vec<MappingError>> {
         let section = section_name(kind);
         let mut errors = Vec::new();
@@ -350,20 +400,18 @@ impl ResourceMapping {
                 message: "maps nothing (base = \"none\" and no rules)".into(),
             });
         }
-        let required = match kind {
-            ResourceKind::User => "userName",
-            ResourceKind::Group => "displayName",
-        };
-        if errors.is_empty()
-            && !rules
+        let compiled = errors.is_empty();
+        for name in &required.attributes {
+            let set = rules
                 .iter()
-                .any(|r| r.target.uri.is_none() && r.target.name.eq_ignore_ascii_case(required))
-        {
-            errors.push(MappingError {
-                section,
-                rule: None,
-                message: format!("no rule sets '{required}', which every target requires"),
-            });
+                .any(|r| r.target.uri.is_none() && r.target.name.eq_ignore_ascii_case(name));
+            if compiled && !set {
+                errors.push(MappingError {
+                    section,
+                    rule: None,
+                    message: format!("no rule sets '{name}', which {}", required.why),
+                });
+            }
         }
         if errors.is_empty() {
             Ok(Self { kind, rules })
@@ -404,27 +452,40 @@ impl Mapping {
         }
     }
 
+    /// A mapping for a SCIM target (a missing section is the identity).
     pub fn compile(file: &MappingFile) -> Result<Self, MappingErrors> {
-        Self::compile_for(file, Reads::Resources)
+        Self::compile_requiring(file, &scim_required)
+    }
+
+    /// `compile`, with what each section must set.
+    pub fn compile_requiring(
+        file: &MappingFile,
+        required: &dyn Fn(ResourceKind) -> Required,
+    ) -> Result<Self, MappingErrors> {
+        Self::compile_with(file, Reads::Resources, required)
     }
 
     /// A source's mapping: see `Reads::Records`.
     pub fn compile_for(file: &MappingFile, reads: Reads) -> Result<Self, MappingErrors> {
+        Self::compile_with(file, reads, &|_| Required::nothing())
+    }
+
+    fn compile_with(
+        file: &MappingFile,
+        reads: Reads,
+        required: &dyn Fn(ResourceKind) -> Required,
+    ) -> Result<Self, MappingErrors> {
         let identity = SectionFile {
             base: Base::Identity,
             exclude: Vec::new(),
             rules: Vec::new(),
         };
-        let users = ResourceMapping::compile_for(
-            ResourceKind::User,
-            file.users.as_ref().unwrap_or(&identity),
-            reads,
-        );
-        let groups = ResourceMapping::compile_for(
-            ResourceKind::Group,
-            file.groups.as_ref().unwrap_or(&identity),
-            reads,
-        );
+        let section = |kind: ResourceKind, file: Option<&SectionFile>| {
+            let file = file.unwrap_or(&identity);
+            ResourceMapping::compile_with(kind, file, reads, &required(kind))
+        };
+        let users = section(ResourceKind::User, file.users.as_ref());
+        let groups = section(ResourceKind::Group, file.groups.as_ref());
         match (users, groups) {
             (Ok(users), Ok(groups)) => Ok(Self { users, groups }),
             (u, g) => Err(MappingErrors(
@@ -625,7 +686,7 @@ mod tests {
             .0;
         assert_eq!(
             e[0].to_string(),
-            "groups: no rule sets 'displayName', which every target requires"
+            "groups: no rule sets 'displayName', which every SCIM target requires"
         );
         let e = MappingFile::load("[users]\nbogus = 1\n").unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");

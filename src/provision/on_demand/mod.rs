@@ -18,8 +18,8 @@ use std::sync::Arc;
 pub use recorder::Recorder;
 pub use report::{MatchHow, ObjectReport, Outcome, ProvisionReport, Step};
 
-use crate::config::SecretKey;
-use crate::provision::client::RateLimits;
+use crate::crypto::SecretKey;
+use crate::provision::client::{ExchangeSink, RateLimits};
 use crate::provision::runs::source::LocalOne;
 use crate::provision::runs::{LoadedTarget, SyncError, blocking};
 use crate::provision::worker::queue;
@@ -190,11 +190,14 @@ pub async fn provision_user(
     let found = found.ok_or_else(|| SyncError::UnknownUser(user.to_string()))?;
     let (target_state, mut notes) = state_notes(&record, quarantine.as_ref(), options.force)?;
     let target = Arc::new(LoadedTarget::load(record)?);
-    let client = target.client(key, rates)?;
     let recorder = Arc::new(Recorder::new(options.dry_run));
-    let session = Session::open(target.clone(), client, store, sync)
+    let recording: (Arc<dyn ExchangeSink>, bool) = (recorder.clone(), options.dry_run);
+    let connector = target.connector(key, rates, Some(recording))?;
+    let session = Session::open(target.clone(), connector, store, sync)
         .await?
         .with_recorder(recorder.clone());
+    // Reading the target's capabilities to open the session is no object's step.
+    recorder.take();
 
     let kind = ResourceKind::User;
     let user_report = push_object(&session, &recorder, kind, &found.id, user_name(&found)).await?;

@@ -215,13 +215,15 @@ fn leftovers(
     out
 }
 
-/// userName (users) or displayName (groups) of a resource.
+/// userName (users) or displayName (groups) of a resource; a directory
+/// entry, which has neither, by its `dn`.
 pub fn display_name(kind: ResourceKind, resource: &Value) -> Option<String> {
     let key = match kind {
         ResourceKind::User => "userName",
         ResourceKind::Group => "displayName",
     };
     member_of(resource, key)
+        .or_else(|| member_of(resource, "dn"))
         .and_then(Value::as_str)
         .map(str::to_string)
 }

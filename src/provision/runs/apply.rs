@@ -7,16 +7,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use futures_util::stream::{self, StreamExt};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
 use super::blocking;
 use super::report::{ActionCounts, HeldDeprovision, ObjectFailure};
-use crate::provision::client::{ClientError, ScimClient};
+use crate::provision::connector::{Connector, ConnectorError, object_id};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
-use crate::provision::plan::managers::{ENTERPRISE, set_manager};
+use crate::provision::plan::managers::set_manager;
 use crate::provision::plan::{Action, DeprovisionMode, ManagerUpdate, MatchKey, MemberPatch};
 use crate::provision::target::AllowedActions;
-use crate::provision::writes;
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
 use crate::store::{LinkRecord, SyncStore};
@@ -36,15 +35,15 @@ struct Tally {
     created: HashMap<String, Value>,
     /// Set when the target refused our credentials: nothing more is sent.
     aborted: Option<String>,
+    /// (resource type, id) of each deprovision the target accepted.
+    deprovisioned: Vec<(String, String)>,
 }
 
 pub struct Applier {
-    pub client: ScimClient,
+    pub connector: Arc<dyn Connector>,
     pub sync: Arc<dyn SyncStore>,
     pub target_id: String,
     pub actions: AllowedActions,
-    /// The target supports PATCH (else users are replaced with PUT).
-    pub patch: bool,
     pub concurrency: usize,
     /// Stored link hashes (local id → hash), to skip rewriting equal rows.
     pub user_hashes: HashMap<String, String>,
@@ -60,7 +59,7 @@ struct RefusedCreate {
     local_id: String,
     resource: Value,
     hash: String,
-    error: ClientError,
+    error: ConnectorError,
 }
 
 pub struct Outcome {
@@ -68,6 +67,8 @@ pub struct Outcome {
     pub failures: Vec<ObjectFailure>,
     pub held: Vec<HeldDeprovision>,
     pub aborted: Option<String>,
+    /// What the deletion guard's window counts: deprovisions that happened.
+    pub deprovisioned: Vec<(String, String)>,
 }
 
 fn kind_name(kind: ResourceKind) -> &'static str {
@@ -92,22 +93,20 @@ fn action_name(a: &Action) -> &'static str {
 impl Applier {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        client: ScimClient,
+        connector: Arc<dyn Connector>,
         sync: Arc<dyn SyncStore>,
         target_id: String,
         actions: AllowedActions,
-        patch: bool,
         concurrency: usize,
         user_hashes: HashMap<String, String>,
         group_hashes: HashMap<String, String>,
         progress: Progress,
     ) -> Self {
         Self {
-            client,
+            connector,
             sync,
             target_id,
             actions,
-            patch,
             concurrency: concurrency.max(1),
             user_hashes,
             group_hashes,
@@ -125,10 +124,10 @@ impl Applier {
         self.with(|t| t.aborted.is_some())
     }
 
-    fn fail(&self, kind: ResourceKind, local_id: &str, action: &str, error: &ClientError) {
+    fn fail(&self, kind: ResourceKind, local_id: &str, action: &str, error: &ConnectorError) {
         tracing::warn!(target: "audit", target_id = %self.target_id, kind = kind.as_str(), local_id, action, %error, "sync write failed");
         self.with(|t| {
-            if let ClientError::Unauthorized { status, detail } = error {
+            if let ConnectorError::Unauthorized { status, detail } = error {
                 t.aborted.get_or_insert_with(|| {
                     format!("the target refused the credentials ({status}): {detail}")
                 });
@@ -266,34 +265,26 @@ impl Applier {
                 if !self.actions.create {
                     return self.skip();
                 }
-                match self.client.create(kind, &resource).await {
-                    Ok(created) => match created.get("id").and_then(Value::as_str) {
-                        Some(remote_id) => {
-                            self.remember(kind, &local_id, remote_id);
-                            self.with(|t| {
-                                t.counts.created += 1;
-                                t.created.insert(local_id.clone(), resource);
-                            });
-                            self.store_link(
-                                kind,
-                                LinkRecord {
-                                    local_id,
-                                    remote_id: remote_id.to_string(),
-                                    state_hash: hash,
-                                },
-                            )
-                            .await;
-                        }
-                        None => self.fail(
+                match self.connector.create(kind, &resource).await {
+                    Ok(remote_id) => {
+                        self.remember(kind, &local_id, &remote_id);
+                        self.with(|t| {
+                            t.counts.created += 1;
+                            t.created.insert(local_id.clone(), resource);
+                        });
+                        self.store_link(
                             kind,
-                            &local_id,
-                            name,
-                            &ClientError::Protocol("the created resource has no id".into()),
-                        ),
-                    },
+                            LinkRecord {
+                                local_id,
+                                remote_id,
+                                state_hash: hash,
+                            },
+                        )
+                        .await;
+                    }
                     // Already there (e.g. a retried POST that had succeeded):
                     // adopt the account instead of failing.
-                    Err(error @ ClientError::Rejected { status: 409, .. }) => {
+                    Err(error @ ConnectorError::Rejected { status: 409, .. }) => {
                         refused.lock().unwrap_or_else(PoisonError::into_inner).push(
                             RefusedCreate {
                                 local_id,
@@ -403,19 +394,16 @@ impl Applier {
             ResourceKind::User => user_key,
             ResourceKind::Group => group_key,
         };
-        let Some(filter) = key
-            .key(kind, resource)
-            .and_then(|k| writes::match_filter(key, &k))
-        else {
+        let Some(value) = key.key(kind, resource) else {
             return false;
         };
-        let Ok(found) = self.client.search(kind, &filter).await else {
+        let Ok(found) = self.connector.find(kind, key, &value).await else {
             return false;
         };
         let [remote] = found.as_slice() else {
             return false;
         };
-        let Some(remote_id) = remote.get("id").and_then(Value::as_str) else {
+        let Some(remote_id) = object_id(remote) else {
             return false;
         };
         let claimed = self.with(|t| {
@@ -459,16 +447,10 @@ impl Applier {
         remote_id: &str,
         resource: &Value,
         changed: &[String],
-    ) -> Result<(), ClientError> {
-        writes::update(
-            &self.client,
-            self.patch,
-            kind,
-            remote_id,
-            resource,
-            Some(changed),
-        )
-        .await
+    ) -> Result<(), ConnectorError> {
+        self.connector
+            .update(kind, remote_id, resource, Some(changed))
+            .await
     }
 
     /// Deactivates or deletes one linked account (allowed actions permitting).
@@ -488,15 +470,31 @@ impl Applier {
         if !allowed {
             return self.skip();
         }
+        // An orphan has no local id: the window counts it by its remote one.
+        let counted = (
+            kind.as_str().to_string(),
+            if local_id.is_empty() {
+                remote_id
+            } else {
+                local_id
+            }
+            .to_string(),
+        );
         if deactivate {
-            match writes::deactivate(&self.client, self.patch, remote_id).await {
-                Ok(()) => self.with(|t| t.counts.deactivated += 1),
+            match self.connector.deactivate(remote_id).await {
+                Ok(()) => self.with(|t| {
+                    t.counts.deactivated += 1;
+                    t.deprovisioned.push(counted);
+                }),
                 Err(e) => self.fail(kind, local_id, "deactivate", &e),
             }
         } else {
-            match self.client.delete(kind, remote_id).await {
+            match self.connector.delete(kind, remote_id).await {
                 Ok(()) => {
-                    self.with(|t| t.counts.deleted += 1);
+                    self.with(|t| {
+                        t.counts.deleted += 1;
+                        t.deprovisioned.push(counted);
+                    });
                     self.drop_link(kind, local_id).await;
                 }
                 Err(e) => self.fail(kind, local_id, "delete", &e),
@@ -531,16 +529,7 @@ impl Applier {
             // The user or its manager failed to be created: already recorded.
             return;
         };
-        let op = json!({
-            "op": "replace",
-            "path": format!("{ENTERPRISE}:manager"),
-            "value": {"value": manager},
-        });
-        match if self.patch {
-            self.client.patch(kind, &remote, vec![op]).await.map(drop)
-        } else {
-            self.replace_manager(&remote, &manager).await
-        } {
+        match self.connector.set_manager(&remote, &manager).await {
             Ok(()) => {
                 self.with(|t| t.counts.manager_updates += 1);
                 let pushed = self.with(|t| t.created.get(&u.local_id).cloned());
@@ -559,23 +548,6 @@ impl Applier {
             }
             Err(e) => self.fail(kind, &u.local_id, "set_manager", &e),
         }
-    }
-
-    async fn replace_manager(&self, remote: &str, manager: &str) -> Result<(), ClientError> {
-        let kind = ResourceKind::User;
-        let Some(mut current) = self.client.get(kind, remote).await? else {
-            return Ok(());
-        };
-        if let Some(o) = current.as_object_mut() {
-            o.remove("meta");
-            let ext = o
-                .entry(ENTERPRISE)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Some(ext) = ext.as_object_mut() {
-                ext.insert("manager".into(), json!({"value": manager}));
-            }
-        }
-        self.client.replace(kind, remote, &current).await.map(drop)
     }
 
     /// Member PATCHes, with this run's new users and groups resolved.
@@ -601,10 +573,6 @@ impl Applier {
         let Some(group) = self.remote_of(kind, &p.group_local_id) else {
             return;
         };
-        if !self.patch {
-            let e = ClientError::Protocol("the target does not support PATCH".into());
-            return self.fail(kind, &p.group_local_id, "members", &e);
-        }
         let added: Vec<String> = p
             .add
             .iter()
@@ -613,11 +581,14 @@ impl Applier {
                     .or_else(|| self.remote_of(ResourceKind::Group, local))
             })
             .collect();
-        let ops = writes::member_ops(&added, &p.remove);
-        if ops.is_empty() || !self.actions.update {
+        if (added.is_empty() && p.remove.is_empty()) || !self.actions.update {
             return;
         }
-        match self.client.patch(kind, &group, ops).await {
+        match self
+            .connector
+            .change_members(&group, &added, &p.remove)
+            .await
+        {
             Ok(_) => self.with(|t| t.counts.member_patches += 1),
             Err(e) => self.fail(kind, &p.group_local_id, "members", &e),
         }
@@ -633,6 +604,7 @@ impl Applier {
             failures: t.failures,
             held: t.held,
             aborted: t.aborted,
+            deprovisioned: t.deprovisioned,
         }
     }
 }

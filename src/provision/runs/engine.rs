@@ -14,12 +14,13 @@ use super::lease::RunLease;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
 use super::report::{
-    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunReport, RunStatus,
+    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
 };
 use super::source::{self, LocalState};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::metrics::Metrics;
-use crate::provision::client::{ClientError, RateLimits, ScimClient, TargetLimits};
+use crate::provision::client::RateLimits;
+use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id};
 use crate::provision::plan::{
     self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
 };
@@ -61,7 +62,7 @@ struct StartedRun {
 
 /// The remote side as read from the target.
 struct RemoteState {
-    limits: TargetLimits,
+    capabilities: Capabilities,
     users: Vec<Remote>,
     groups: Vec<Remote>,
 }
@@ -70,7 +71,7 @@ fn remotes(resources: Vec<serde_json::Value>) -> Vec<Remote> {
     resources
         .into_iter()
         .filter_map(|r| {
-            let id = r.get("id")?.as_str()?.to_string();
+            let id = object_id(&r)?.to_string();
             Some(Remote { id, resource: r })
         })
         .collect()
@@ -89,16 +90,6 @@ fn links(records: Vec<LinkRecord>) -> Vec<Link> {
 
 fn no_progress() -> Progress {
     Arc::new(|_, _, _| {})
-}
-
-/// Most member operations per PATCH: the target's bulk limit when it
-/// states one, else a size every server we know accepts.
-fn max_member_ops(limits: &TargetLimits) -> usize {
-    if limits.bulk && limits.bulk_max_operations > 0 {
-        limits.bulk_max_operations.min(1000)
-    } else {
-        100
-    }
 }
 
 impl SyncEngine {
@@ -239,7 +230,7 @@ impl SyncEngine {
         let report = run.report.clone();
         let engine = self.clone();
         tokio::spawn(async move {
-            let id = run.report.id.clone();
+            let id = run.report.head.id.clone();
             if let Err(e) = engine.finish(run, None).await {
                 tracing::error!(run = %id, error = %e, "the end of a sync run could not be saved");
             }
@@ -268,7 +259,7 @@ impl SyncEngine {
             )
         };
         let started = now();
-        let report = RunReport {
+        let report = RunReport::new(RunHead {
             id: run_id,
             target: target.record.name.clone(),
             status: RunStatus::Running,
@@ -276,16 +267,11 @@ impl SyncEngine {
             started: format_time(&started),
             finished: None,
             counts: ActionCounts::default(),
-            failures: Vec::new(),
-            pending: Vec::new(),
-            orphans: Vec::new(),
-            changes: Vec::new(),
-            warnings: Vec::new(),
             error: None,
-        };
+        });
         self.save(&report, &target.record.id, started, None, 0, true)
             .await?;
-        tracing::info!(target: "audit", run = %report.id, target = %report.target, dry_run = options.dry_run, "sync run started");
+        tracing::info!(target: "audit", run = %report.head.id, target = %report.head.target, dry_run = options.dry_run, "sync run started");
         Ok(StartedRun {
             target,
             report,
@@ -312,23 +298,23 @@ impl SyncEngine {
         match self.execute(&target, &mut report, progress).await {
             Ok(()) => {}
             Err(RunFailure::Target(e)) => {
-                report.status = RunStatus::Failed;
-                report.error = Some(e);
+                report.head.status = RunStatus::Failed;
+                report.head.error = Some(e);
             }
             Err(RunFailure::Internal(e)) => {
-                tracing::error!(run = %report.id, error = %e, "sync run failed");
-                report.status = RunStatus::Failed;
-                report.error = Some("internal error; see the server log".into());
+                tracing::error!(run = %report.head.id, error = %e, "sync run failed");
+                report.head.status = RunStatus::Failed;
+                report.head.error = Some("internal error; see the server log".into());
             }
         }
-        if !report.dry_run
-            && report.status != RunStatus::Failed
+        if !report.head.dry_run
+            && report.head.status != RunStatus::Failed
             && let Err(e) = self.finish_initial_sync(&target.record, head).await
         {
-            tracing::error!(run = %report.id, error = %e, "the initial sync's end could not be saved; the target stays new");
+            tracing::error!(run = %report.head.id, error = %e, "the initial sync's end could not be saved; the target stays new");
         }
         let finished = now();
-        report.finished = Some(format_time(&finished));
+        report.head.finished = Some(format_time(&finished));
         let saved = self
             .save(
                 &report,
@@ -343,11 +329,11 @@ impl SyncEngine {
             lease.release().await;
         }
         saved?;
-        tracing::info!(target: "audit", run = %report.id, target = %report.target, status = report.status.as_str(), created = report.counts.created, updated = report.counts.updated, deactivated = report.counts.deactivated, deleted = report.counts.deleted, failed = report.counts.failed, "sync run finished");
-        if !report.dry_run {
+        tracing::info!(target: "audit", run = %report.head.id, target = %report.head.target, status = report.head.status.as_str(), created = report.head.counts.created, updated = report.head.counts.updated, deactivated = report.head.counts.deactivated, deleted = report.head.counts.deleted, failed = report.head.counts.failed, "sync run finished");
+        if !report.head.dry_run {
             self.count_objects(
-                &report.target,
-                &report.counts,
+                &report.head.target,
+                &report.head.counts,
                 report.pending.len(),
                 &report.failures,
             );
@@ -372,22 +358,21 @@ impl SyncEngine {
     async fn read_remote(
         &self,
         target: &LoadedTarget,
-        client: &ScimClient,
-    ) -> Result<RemoteState, ClientError> {
-        let limits = client.discover().await?;
-        let page = limits.max_results.clamp(1, 1000);
+        connector: &dyn Connector,
+    ) -> Result<RemoteState, ConnectorError> {
+        let capabilities = connector.capabilities().await?;
         let users = if target.syncs("Users") {
-            remotes(client.list_all(ResourceKind::User, page).await?)
+            remotes(connector.list(ResourceKind::User).await?)
         } else {
             Vec::new()
         };
         let groups = if target.syncs("Groups") {
-            remotes(client.list_all(ResourceKind::Group, page).await?)
+            remotes(connector.list(ResourceKind::Group).await?)
         } else {
             Vec::new()
         };
         Ok(RemoteState {
-            limits,
+            capabilities,
             users,
             groups,
         })
@@ -399,16 +384,16 @@ impl SyncEngine {
         report: &mut RunReport,
         progress: Progress,
     ) -> Result<(), RunFailure> {
-        let client = target
-            .client(self.key.as_ref(), &self.rate_limits)
+        let connector = target
+            .connector(self.key.as_ref(), &self.rate_limits, None)
             .map_err(|e| RunFailure::Target(e.to_string()))?;
         let remote = self
-            .read_remote(target, &client)
+            .read_remote(target, connector.as_ref())
             .await
             .map_err(|e| RunFailure::Target(format!("reading the target: {e}")))?;
         let (local, user_links, group_links, all_ids) = self.read_local(target).await?;
         let options = target
-            .plan_options(max_member_ops(&remote.limits))
+            .plan_options(remote.capabilities.member_batch)
             .map_err(RunFailure::Internal)?;
         let all: HashSet<&str> = all_ids.iter().map(String::as_str).collect();
         let plan = plan::plan(
@@ -425,21 +410,20 @@ impl SyncEngine {
         );
         report.warnings = plan.warnings.clone();
         report.orphans = plan.orphans.clone();
-        let deprovisions = deprovisioned_objects(&plan);
         let (sync, target_id, guard, n) = (
             self.sync.clone(),
             target.record.id.clone(),
             target.settings.guard,
-            deprovisions.len(),
+            plan.deprovisions().count(),
         );
         let within_window =
             blocking(move || guard_window::admits(sync.as_ref(), &target_id, &guard, n)).await?;
         let hold = plan.status == PlanStatus::AwaitingApproval || !within_window;
-        if report.dry_run {
+        if report.head.dry_run {
             report.changes = planned_changes(&plan);
-            report.counts = planned_counts(&plan);
+            report.head.counts = planned_counts(&plan);
             report.pending = if hold { held(&plan) } else { Vec::new() };
-            report.status = RunStatus::Planned;
+            report.head.status = RunStatus::Planned;
             return Ok(());
         }
         let hashes = |links: &[Link]| -> HashMap<String, String> {
@@ -449,11 +433,10 @@ impl SyncEngine {
                 .collect()
         };
         let mut applier = Applier::new(
-            client,
+            connector,
             self.sync.clone(),
             target.record.id.clone(),
             target.settings.actions,
-            remote.limits.patch,
             target.settings.max_concurrency,
             hashes(&user_links),
             hashes(&group_links),
@@ -465,16 +448,17 @@ impl SyncEngine {
         applier.apply(ResourceKind::Group, plan.groups, hold).await;
         applier.patch_members(plan.members).await;
         let outcome = applier.finish();
-        if !hold {
-            let (sync, target_id) = (self.sync.clone(), target.record.id.clone());
-            blocking(move || guard_window::record(sync.as_ref(), &target_id, &deprovisions))
-                .await?;
-        }
-        report.counts = outcome.counts;
+        let (sync, target_id, done) = (
+            self.sync.clone(),
+            target.record.id.clone(),
+            outcome.deprovisioned.clone(),
+        );
+        blocking(move || guard_window::record(sync.as_ref(), &target_id, &done)).await?;
+        report.head.counts = outcome.counts;
         report.failures = outcome.failures;
         report.pending = outcome.held;
-        report.status = if let Some(reason) = outcome.aborted {
-            report.error = Some(reason);
+        report.head.status = if let Some(reason) = outcome.aborted {
+            report.head.error = Some(reason);
             RunStatus::Failed
         } else if !report.pending.is_empty() {
             RunStatus::AwaitingApproval
@@ -483,8 +467,8 @@ impl SyncEngine {
         } else {
             RunStatus::CompletedWithFailures
         };
-        if report.status == RunStatus::AwaitingApproval {
-            tracing::warn!(target: "audit", run = %report.id, target = %report.target, held = report.pending.len(), "deletion guard tripped; deprovisions await approval");
+        if report.head.status == RunStatus::AwaitingApproval {
+            tracing::warn!(target: "audit", run = %report.head.id, target = %report.head.target, held = report.pending.len(), "deletion guard tripped; deprovisions await approval");
         }
         Ok(())
     }
@@ -533,7 +517,7 @@ impl SyncEngine {
         let (report, created) =
             blocking(move || guard_window::hold(sync.as_ref(), &record, item)).await?;
         if created {
-            tracing::warn!(target: "audit", run = %report.id, target = %report.target, "deletion guard tripped on real-time sync; deprovisions await approval");
+            tracing::warn!(target: "audit", run = %report.head.id, target = %report.head.target, "deletion guard tripped on real-time sync; deprovisions await approval");
             self.notify_run_ended(&report).await;
         }
         Ok(report)
@@ -559,10 +543,10 @@ impl SyncEngine {
         run_id: &str,
     ) -> Result<(RunReport, TargetRecord, DateTime<Utc>), SyncError> {
         let report = self.report(run_id).await?;
-        if report.status != RunStatus::AwaitingApproval {
+        if report.head.status != RunStatus::AwaitingApproval {
             return Err(SyncError::Conflict(format!(
                 "run {run_id} is {}, not awaiting approval",
-                report.status.as_str()
+                report.head.status.as_str()
             )));
         }
         let sync = self.sync.clone();
@@ -590,27 +574,23 @@ impl SyncEngine {
     ) -> Result<RunReport, SyncError> {
         let (mut report, record, started) = self.held_run(run_id).await?;
         let target = LoadedTarget::load(record.clone())?;
-        tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions approved");
-        let client = target.client(self.key.as_ref(), &self.rate_limits)?;
-        let limits = match client.discover().await {
-            Ok(l) => l,
-            Err(e) => {
-                return Err(SyncError::Conflict(format!(
-                    "the target cannot be reached, nothing was deprovisioned: {e}"
-                )));
-            }
-        };
+        tracing::info!(target: "audit", run = run_id, target = %report.head.target, actor, held = report.pending.len(), "held deprovisions approved");
+        let connector = target.connector(self.key.as_ref(), &self.rate_limits, None)?;
+        if let Err(e) = connector.capabilities().await {
+            return Err(SyncError::Conflict(format!(
+                "the target cannot be reached, nothing was deprovisioned: {e}"
+            )));
+        }
         let (local, ..) = self.read_local(&target).await.map_err(|e| match e {
             RunFailure::Internal(e) => SyncError::Internal(e),
             RunFailure::Target(m) => SyncError::Conflict(m),
         })?;
         let failures_before = report.failures.len();
         let applier = Applier::new(
-            client,
+            connector,
             self.sync.clone(),
             record.id.clone(),
             target.settings.actions,
-            limits.patch,
             target.settings.max_concurrency,
             HashMap::new(),
             HashMap::new(),
@@ -639,14 +619,14 @@ impl SyncEngine {
                 .await;
         }
         let outcome = applier.finish();
-        self.count_objects(&report.target, &outcome.counts, 0, &outcome.failures);
+        self.count_objects(&report.head.target, &outcome.counts, 0, &outcome.failures);
         // The admin saw this burst: the guard's window starts over.
         let (sync, target_id) = (self.sync.clone(), record.id.clone());
         blocking(move || Ok(sync.clear_deprovisions(&target_id)?)).await?;
-        add_counts(&mut report.counts, &outcome.counts);
+        add_counts(&mut report.head.counts, &outcome.counts);
         report.failures.extend(outcome.failures);
-        report.status = if let Some(reason) = outcome.aborted {
-            report.error = Some(reason);
+        report.head.status = if let Some(reason) = outcome.aborted {
+            report.head.error = Some(reason);
             report.pending = held;
             RunStatus::Failed
         } else if report.failures.is_empty() {
@@ -655,7 +635,7 @@ impl SyncEngine {
             RunStatus::CompletedWithFailures
         };
         let finished = now();
-        report.finished = Some(format_time(&finished));
+        report.head.finished = Some(format_time(&finished));
         self.save(
             &report,
             &record.id,
@@ -672,10 +652,10 @@ impl SyncEngine {
     /// Refuses a held run's deprovisions: nothing is removed downstream.
     pub async fn reject(&self, run_id: &str, actor: &str) -> Result<RunReport, SyncError> {
         let (mut report, record, started) = self.held_run(run_id).await?;
-        tracing::info!(target: "audit", run = run_id, target = %report.target, actor, held = report.pending.len(), "held deprovisions rejected");
-        report.status = RunStatus::Rejected;
+        tracing::info!(target: "audit", run = run_id, target = %report.head.target, actor, held = report.pending.len(), "held deprovisions rejected");
+        report.head.status = RunStatus::Rejected;
         let finished = now();
-        report.finished = Some(format_time(&finished));
+        report.head.finished = Some(format_time(&finished));
         let failures = report.failures.len();
         self.save(
             &report,
@@ -734,28 +714,6 @@ fn held(plan: &Plan) -> Vec<HeldDeprovision> {
                 name: name.clone(),
                 held_at: None,
             }),
-            _ => None,
-        })
-        .collect()
-}
-
-/// (resource type, local id — or remote id for an orphan) of every
-/// deprovision in the plan, as the guard's window records them.
-fn deprovisioned_objects(plan: &Plan) -> Vec<(String, String)> {
-    plan.actions()
-        .filter_map(|(kind, a)| match a {
-            Action::Deprovision {
-                local_id,
-                remote_id,
-                ..
-            } => {
-                let id = if local_id.is_empty() {
-                    remote_id
-                } else {
-                    local_id
-                };
-                Some((kind.as_str().to_string(), id.clone()))
-            }
             _ => None,
         })
         .collect()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 
 use super::error::SyncError;
 use super::persist::{self, now};
-use super::report::{ActionCounts, HeldDeprovision, RunReport, RunStatus};
+use super::report::{ActionCounts, HeldDeprovision, RunHead, RunReport, RunStatus};
 use crate::provision::plan::DeletionGuard;
 use crate::scim::render::format_time;
 use crate::store::{RunRecord, SyncStore, TargetRecord};
@@ -93,19 +93,18 @@ pub fn hold(
         }
     }
     let report = RunReport {
-        id: uuid::Uuid::new_v4().to_string(),
-        target: target.name.clone(),
-        status: RunStatus::AwaitingApproval,
-        dry_run: false,
-        started: format_time(&at),
-        finished: Some(format_time(&at)),
-        counts: ActionCounts::default(),
-        failures: Vec::new(),
         pending: vec![item],
-        orphans: Vec::new(),
-        changes: Vec::new(),
         warnings: vec![WORKER_HOLD.to_string()],
-        error: None,
+        ..RunReport::new(RunHead {
+            id: uuid::Uuid::new_v4().to_string(),
+            target: target.name.clone(),
+            status: RunStatus::AwaitingApproval,
+            dry_run: false,
+            started: format_time(&at),
+            finished: Some(format_time(&at)),
+            counts: ActionCounts::default(),
+            error: None,
+        })
     };
     sync.create_run(&persist::to_record(&report, &target.id, at, Some(at))?)?;
     Ok((report, true))

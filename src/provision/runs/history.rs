@@ -5,22 +5,16 @@ use serde::Serialize;
 
 use super::error::SyncError;
 use super::persist;
-use super::report::{ActionCounts, RunReport, RunStatus};
+use super::report::{RunHead, RunReport, RunStatus};
 use crate::store::{RunRecord, SyncStore};
 
+/// A run without its per-object lists (which can be long).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RunSummary {
-    pub id: String,
-    pub target: String,
-    pub status: RunStatus,
-    pub dry_run: bool,
-    pub started: String,
-    pub finished: Option<String>,
-    pub counts: ActionCounts,
+    #[serde(flatten)]
+    pub head: RunHead,
     /// Deprovisions awaiting approval.
     pub held: usize,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }
 
 /// At most `limit` runs of `target_name`, newest first (blocking).
@@ -97,14 +91,10 @@ pub fn held(sync: &dyn SyncStore, target_name: Option<&str>) -> Result<Vec<RunRe
 pub fn summary(run: &RunRecord, target_name: &str) -> Result<RunSummary, SyncError> {
     let report = persist::from_record(run, Vec::new())?;
     Ok(RunSummary {
-        id: report.id,
-        target: target_name.to_string(),
-        status: report.status,
-        dry_run: report.dry_run,
-        started: report.started,
-        finished: report.finished,
-        counts: report.counts,
         held: report.pending.len(),
-        error: report.error,
+        head: RunHead {
+            target: target_name.to_string(),
+            ..report.head
+        },
     })
 }

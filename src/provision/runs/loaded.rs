@@ -1,11 +1,14 @@
 //! A stored target made ready to run: settings parsed, mapping compiled,
-//! scope filters parsed, credentials opened into an outbound client.
+//! scope filters parsed, credentials opened into a connector.
+
+use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::config::SecretKey;
-use crate::provision::client::{RateLimits, ScimClient};
-use crate::provision::mapping::{Mapping, MappingFile};
+use crate::crypto::SecretKey;
+use crate::provision::client::RateLimits;
+use crate::provision::connector::{Connector, Recording};
+use crate::provision::mapping::Mapping;
 use crate::provision::plan::{MatchKey, PlanOptions};
 use crate::provision::target::{self, TargetSettings};
 use crate::scim::filter::{self, Filter, FilterLimits};
@@ -31,14 +34,10 @@ impl LoadedTarget {
     pub fn load(record: TargetRecord) -> anyhow::Result<Self> {
         let settings: TargetSettings =
             serde_json::from_str(&record.settings).context("stored target settings are corrupt")?;
-        let mapping = match &record.mapping {
-            Some(text) => {
-                let file: MappingFile =
-                    serde_json::from_str(text).context("stored mapping is corrupt")?;
-                Mapping::compile(&file).map_err(|e| anyhow::anyhow!("stored mapping: {e}"))?
-            }
-            None => Mapping::identity(),
-        };
+        let (_, mapping) = settings
+            .kind
+            .mapping(&settings, record.mapping.as_deref())
+            .map_err(|e| anyhow::anyhow!("stored mapping: {e}"))?;
         let user_scope = parse_scope(record.scope.as_deref(), "user")?;
         let group_scope = parse_scope(settings.group_scope.as_deref(), "group")?;
         Ok(Self {
@@ -60,29 +59,45 @@ impl LoadedTarget {
     pub fn plan_options(&self, max_member_ops: usize) -> anyhow::Result<PlanOptions> {
         let user_match = MatchKey::parse(&self.settings.matching)
             .map_err(|m| anyhow::anyhow!("stored matching attribute: {m}"))?;
+        let group_match = self
+            .settings
+            .kind
+            .group_match(&self.settings)
+            .unwrap_or_else(|| PlanOptions::default().group_match);
         Ok(PlanOptions {
             user_match,
+            group_match,
             deprovision: self.settings.deprovision,
             guard: self.settings.guard,
             max_member_ops,
             orphans: self.settings.orphans,
-            ..PlanOptions::default()
         })
     }
 
-    /// The outbound client, with the credentials opened just for it and
-    /// the target's rate limiter from `rates` (shared by its other clients).
-    pub fn client(
+    /// The target's connector, with the credentials opened just for it
+    /// and the target's rate limiter from `rates` (shared by its other
+    /// connections). With `recording`, every exchange goes to its sink
+    /// (and in its dry run no write is sent).
+    pub fn connector(
         &self,
         key: Option<&SecretKey>,
         rates: &RateLimits,
-    ) -> anyhow::Result<ScimClient> {
+        recording: Recording,
+    ) -> anyhow::Result<Arc<dyn Connector>> {
         let key = key.context(
             "SCIMHUB_SECRET_KEY (secret_key) must be set to open the target's credentials",
         )?;
-        let client = ScimClient::new(target::client_options(key, &self.record)?)
-            .map_err(|e| anyhow::anyhow!("target {:?}: {e}", self.record.name))?;
+        let credentials = target::credentials(key, &self.record)?;
         let rate = rates.for_target(&self.record.id, self.settings.rate_limit);
-        Ok(client.with_rate_limit(rate))
+        self.settings
+            .kind
+            .connector(
+                &self.record.base_url,
+                credentials,
+                &self.settings,
+                rate,
+                recording,
+            )
+            .with_context(|| format!("target {:?}", self.record.name))
     }
 }

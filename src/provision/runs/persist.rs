@@ -5,7 +5,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::report::{
-    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunReport, RunStatus,
+    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
 };
 use crate::provision::plan::Orphan;
 use crate::scim::render::format_time;
@@ -33,20 +33,20 @@ pub fn to_record(
     finished: Option<DateTime<Utc>>,
 ) -> anyhow::Result<RunRecord> {
     let summary = Summary {
-        target: r.target.clone(),
+        target: r.head.target.clone(),
         warnings: r.warnings.clone(),
         changes: r.changes.clone(),
         orphans: r.orphans.clone(),
-        error: r.error.clone(),
+        error: r.head.error.clone(),
     };
     Ok(RunRecord {
-        id: r.id.clone(),
+        id: r.head.id.clone(),
         target_id: target_id.to_string(),
-        status: r.status.as_str().to_string(),
-        dry_run: r.dry_run,
+        status: r.head.status.as_str().to_string(),
+        dry_run: r.head.dry_run,
         started,
         finished,
-        counts: serde_json::to_string(&r.counts)?,
+        counts: serde_json::to_string(&r.head.counts)?,
         pending: if r.pending.is_empty() {
             None
         } else {
@@ -79,13 +79,16 @@ pub fn from_record(r: &RunRecord, failures: Vec<FailureRecord>) -> anyhow::Resul
         None => Summary::default(),
     };
     Ok(RunReport {
-        id: r.id.clone(),
-        target: summary.target,
-        status,
-        dry_run: r.dry_run,
-        started: format_time(&r.started),
-        finished: r.finished.as_ref().map(format_time),
-        counts,
+        head: RunHead {
+            id: r.id.clone(),
+            target: summary.target,
+            status,
+            dry_run: r.dry_run,
+            started: format_time(&r.started),
+            finished: r.finished.as_ref().map(format_time),
+            counts,
+            error: summary.error,
+        },
         failures: failures
             .into_iter()
             .map(|f| ObjectFailure {
@@ -100,6 +103,5 @@ pub fn from_record(r: &RunRecord, failures: Vec<FailureRecord>) -> anyhow::Resul
         orphans: summary.orphans,
         changes: summary.changes,
         warnings: summary.warnings,
-        error: summary.error,
     })
 }

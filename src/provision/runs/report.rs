@@ -120,8 +120,9 @@ pub struct PlannedChange {
     pub reason: Option<String>,
 }
 
+/// What every view of a run shows: which run, how it ended, its counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunReport {
+pub struct RunHead {
     pub id: String,
     pub target: String,
     pub status: RunStatus,
@@ -129,6 +130,30 @@ pub struct RunReport {
     pub started: String,
     pub finished: Option<String>,
     pub counts: ActionCounts,
+    /// Why the run failed as a whole, when it did.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub error: Option<String>,
+}
+
+impl RunReport {
+    /// A run with nothing in its lists yet.
+    pub fn new(head: RunHead) -> Self {
+        Self {
+            head,
+            failures: Vec::new(),
+            pending: Vec::new(),
+            orphans: Vec::new(),
+            changes: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// A run with its per-object lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    #[serde(flatten)]
+    pub head: RunHead,
     pub failures: Vec<ObjectFailure>,
     /// Deprovisions awaiting approval (the deletion guard tripped).
     pub pending: Vec<HeldDeprovision>,
@@ -139,7 +164,4 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub changes: Vec<PlannedChange>,
     pub warnings: Vec<String>,
-    /// Why the run failed as a whole, when it did.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
 }

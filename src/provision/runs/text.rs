@@ -6,21 +6,21 @@ use super::report::RunReport;
 
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
-    let kind = if r.dry_run { "Dry run" } else { "Run" };
+    let kind = if r.head.dry_run { "Dry run" } else { "Run" };
     let _ = writeln!(
         out,
         "{kind} {} of target {:?}: {}",
-        r.id,
-        r.target,
-        r.status.as_str()
+        r.head.id,
+        r.head.target,
+        r.head.status.as_str()
     );
     let _ = writeln!(
         out,
         "  started {}  finished {}",
-        r.started,
-        r.finished.as_deref().unwrap_or("-")
+        r.head.started,
+        r.head.finished.as_deref().unwrap_or("-")
     );
-    let c = &r.counts;
+    let c = &r.head.counts;
     let _ = writeln!(
         out,
         "  created {}  updated {}  deactivated {}  deleted {}  linked {}  unchanged {}  skipped {}  failed {}",
@@ -31,7 +31,7 @@ pub fn render(r: &RunReport) -> String {
         "  membership patches {}  manager updates {}",
         c.member_patches, c.manager_updates
     );
-    if let Some(e) = &r.error {
+    if let Some(e) = &r.head.error {
         let _ = writeln!(out, "  error: {e}");
     }
     for change in &r.changes {
@@ -53,8 +53,8 @@ pub fn render(r: &RunReport) -> String {
             out,
             "  {} deprovision(s) await approval (scimhub sync approve {} | reject {}):",
             r.pending.len(),
-            r.id,
-            r.id
+            r.head.id,
+            r.head.id
         );
         for h in &r.pending {
             let _ = writeln!(
@@ -69,7 +69,7 @@ pub fn render(r: &RunReport) -> String {
                 },
                 h.remote_id,
                 h.reason,
-                h.held_at.as_deref().unwrap_or(&r.started)
+                h.held_at.as_deref().unwrap_or(&r.head.started)
             );
         }
     }

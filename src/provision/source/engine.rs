@@ -24,7 +24,7 @@ use super::report::{
 };
 use super::settings::{RunMode, SourceKind};
 use super::writes::{WriteError, WritesFor};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::provision::mapping::cleanse;
 use crate::provision::runs::Progress;
 use crate::scim::ResourceKind;

@@ -12,7 +12,7 @@ use super::manage;
 use super::reader::{RawRecord, ReadError, SourceReader};
 use super::scim::ScimReader;
 use super::settings::{SourceKind, SourceSettings};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::provision::mapping::{Mapping, MappingFile, Reads, ResourceMapping};
 use crate::scim::ResourceKind;
 use crate::store::SourceRecord;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::error::SourceError;
 use super::report::{ImportReport, RunStatus};
 use super::settings::{self, SourceKind, SourceSettings};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::provision::crypto;
 use crate::provision::mapping::{MappingFile, Reads};
 use crate::provision::target::Credentials;

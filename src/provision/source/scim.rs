@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use super::reader::{Page, RawRecord, ReadError, SourceReader};
 use super::settings::SourceSettings;
-use crate::provision::client::{ClientError, ClientOptions, RetryPolicy, ScimClient};
+use crate::provision::client::{ClientOptions, RetryPolicy, ScimClient};
+use crate::provision::connector::ConnectorError;
 use crate::provision::target::Credentials;
 use crate::scim::ResourceKind;
 
@@ -29,15 +30,15 @@ pub struct ScimReader {
     complete: bool,
 }
 
-fn read_error(url: &str, e: ClientError) -> ReadError {
+fn read_error(url: &str, e: ConnectorError) -> ReadError {
     match e {
-        ClientError::Unauthorized { status, detail } => ReadError::Refused(format!(
+        ConnectorError::Unauthorized { status, detail } => ReadError::Refused(format!(
             "the SCIM source {url} refused the credentials (HTTP {status}): {detail}"
         )),
-        ClientError::Unavailable { last, .. } => {
+        ConnectorError::Unavailable { last, .. } => {
             ReadError::Unreachable(format!("the SCIM source {url} cannot be reached: {last}"))
         }
-        ClientError::Config(m) => ReadError::Config(m),
+        ConnectorError::Config(m) => ReadError::Config(m),
         other => ReadError::Malformed(format!("the SCIM source {url}: {other}")),
     }
 }
@@ -99,7 +100,7 @@ impl ScimReader {
             match self.client.list_matching(kind, Some(&filter), page).await {
                 Ok(found) => return Ok(found),
                 // It cannot filter on lastModified after all: read everything.
-                Err(ClientError::Rejected {
+                Err(ConnectorError::Rejected {
                     status: 400 | 501, ..
                 }) => {
                     tracing::info!(

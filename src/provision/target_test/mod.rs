@@ -2,9 +2,11 @@
 //! /admin/v1/targets/{name}/test`, and `target add` unless told not to):
 //! reachability, authentication, `/ServiceProviderConfig`, `/Schemas`, and
 //! the mapping type-checked against the published schemas and on a few
-//! local resources. Each request is tried once, so the report says what
-//! happened rather than what a retry hid.
+//! local resources (an LDAP target: `ldap`). Each request is tried once, so
+//! the report says what happened rather than what a retry hid.
 
+mod generic;
+mod ldap;
 mod report;
 
 use std::sync::Arc;
@@ -14,15 +16,16 @@ use serde_json::Value;
 pub use report::{Status, Step, StepReport, TestReport};
 
 use super::client::{
-    ClientError, ClientOptions, PublishedSchemas, RateLimiter, RateLimits, RetryPolicy, ScimClient,
-    TargetLimits, check_base_url, limiter,
+    ClientOptions, PublishedSchemas, RateLimiter, RateLimits, RetryPolicy, ScimClient,
+    TargetLimits, limiter,
 };
+use super::connector::{ConnectorError, TargetKind};
+use super::mapping::Mapping;
 use super::mapping::typecheck::{self, Sample, Severity, TypeProblem};
-use super::mapping::{Mapping, MappingFile};
 use super::runs::LoadedTarget;
 use super::target::{self, NewTarget, TargetChanges, TargetError, TargetSettings, TargetView};
 use super::target_check::{check_filter, check_settings};
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{self, Filter, FilterLimits};
 use crate::store::{ListQuery, Store, StoreError, SyncStore, TargetRecord, Window};
@@ -73,20 +76,23 @@ impl TestSubject {
 
     /// A target about to be added, checked as `target::add` checks it.
     pub fn new_target(new: &NewTarget) -> Result<Self, TargetError> {
-        let base_url = check_base_url(&new.base_url).map_err(TargetError::Invalid)?;
+        let kind = new.settings.kind;
+        let base_url = kind
+            .check_url(&new.base_url)
+            .map_err(TargetError::Invalid)?;
         new.credentials.check().map_err(TargetError::Invalid)?;
-        let mapping = match &new.mapping {
-            Some(text) => MappingFile::load(text).map_err(invalid)?.1,
-            None => Mapping::identity(),
-        };
+        kind.check_credentials(&new.credentials)
+            .map_err(TargetError::Invalid)?;
+        let settings = check_settings(&new.settings).map_err(invalid)?;
+        let (_, mapping) = kind
+            .mapping(&settings, new.mapping.as_deref())
+            .map_err(TargetError::Invalid)?;
         if let Some(scope) = &new.scope {
             check_filter(scope, ResourceKind::User, "scope").map_err(invalid)?;
         }
-        let settings = check_settings(&new.settings).map_err(invalid)?;
-        let base_url = base_url.as_str().trim_end_matches('/');
         Ok(Self {
             name: new.name.clone(),
-            options: ClientOptions::for_target(base_url, new.credentials.clone(), &settings),
+            options: ClientOptions::for_target(&base_url, new.credentials.clone(), &settings),
             user_scope: parse_scope(new.scope.as_deref())?,
             group_scope: parse_scope(settings.group_scope.as_deref())?,
             rate: limiter(settings.rate_limit),
@@ -95,7 +101,7 @@ impl TestSubject {
         })
     }
 
-    fn kinds(&self) -> Vec<ResourceKind> {
+    pub(crate) fn kinds(&self) -> Vec<ResourceKind> {
         [ResourceKind::User, ResourceKind::Group]
             .into_iter()
             .filter(|k| {
@@ -110,8 +116,16 @@ impl TestSubject {
 
 /// Runs every step it can and reports each.
 pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestReport {
+    match subject.settings.kind {
+        TargetKind::Scim => test_scim(subject, store).await,
+        TargetKind::Ldap => ldap::test(subject, store).await,
+        TargetKind::Sql | TargetKind::Rest => generic::test(subject, store).await,
+    }
+}
+
+async fn test_scim(subject: &TestSubject, store: Arc<dyn Store>) -> TestReport {
     let base_url = subject.options.base_url.clone();
-    let finish = |steps, why| TestReport::finish(&subject.name, &base_url, steps, why);
+    let finish = |steps, why| TestReport::finish(&subject.name, &base_url, &Step::SCIM, steps, why);
     let once = ClientOptions {
         retry: RetryPolicy {
             max_attempts: 1,
@@ -143,7 +157,7 @@ pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestRe
     let kinds = subject.kinds();
     let probe_kind = kinds.first().copied().unwrap_or(ResourceKind::User);
     let access = client.check_access(probe_kind).await;
-    let refused = matches!(access, Err(ClientError::Unauthorized { .. }));
+    let refused = matches!(access, Err(ConnectorError::Unauthorized { .. }));
     steps.push(authentication(access, probe_kind));
     if refused {
         return finish(steps, Some("the target refused the credentials"));
@@ -165,7 +179,7 @@ pub async fn test_target(subject: &TestSubject, store: Arc<dyn Store>) -> TestRe
     finish(steps, None)
 }
 
-fn authentication(access: Result<(), ClientError>, kind: ResourceKind) -> StepReport {
+fn authentication(access: Result<(), ConnectorError>, kind: ResourceKind) -> StepReport {
     let endpoint = kind.endpoint();
     match access {
         Ok(()) => StepReport::new(
@@ -173,7 +187,7 @@ fn authentication(access: Result<(), ClientError>, kind: ResourceKind) -> StepRe
             Status::Ok,
             format!("the credentials are accepted (GET /{endpoint}?count=1)"),
         ),
-        Err(e @ ClientError::Unauthorized { .. }) => {
+        Err(e @ ConnectorError::Unauthorized { .. }) => {
             StepReport::new(Step::Authentication, Status::Failed, e.to_string())
         }
         Err(e) => StepReport::new(
@@ -188,7 +202,7 @@ fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
 }
 
-fn service_provider_config(spc: Result<Option<TargetLimits>, ClientError>) -> StepReport {
+fn service_provider_config(spc: Result<Option<TargetLimits>, ConnectorError>) -> StepReport {
     match spc {
         Ok(Some(l)) => {
             let bulk = if l.bulk {
@@ -220,7 +234,9 @@ fn service_provider_config(spc: Result<Option<TargetLimits>, ClientError>) -> St
     }
 }
 
-fn schemas(answer: Result<Option<Value>, ClientError>) -> (StepReport, Option<PublishedSchemas>) {
+fn schemas(
+    answer: Result<Option<Value>, ConnectorError>,
+) -> (StepReport, Option<PublishedSchemas>) {
     let body = match answer {
         Ok(Some(body)) => body,
         Ok(None) => {
@@ -282,7 +298,7 @@ fn read_samples(
     Ok(out)
 }
 
-fn sample_label(kind: ResourceKind, resource: &Value) -> String {
+pub(crate) fn sample_label(kind: ResourceKind, resource: &Value) -> String {
     let name = match kind {
         ResourceKind::User => &resource["userName"],
         ResourceKind::Group => &resource["displayName"],
@@ -293,23 +309,31 @@ fn sample_label(kind: ResourceKind, resource: &Value) -> String {
     }
 }
 
+/// `read_samples` on the blocking pool.
+pub(crate) async fn samples(
+    subject: &TestSubject,
+    kinds: &[ResourceKind],
+    store: Arc<dyn Store>,
+) -> Result<Vec<(ResourceKind, Value)>, String> {
+    let (users, groups, wanted) = (
+        subject.user_scope.clone(),
+        subject.group_scope.clone(),
+        kinds.to_vec(),
+    );
+    crate::blocking::blocking(move || {
+        read_samples(store.as_ref(), users, groups, &wanted).map_err(anyhow::Error::from)
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
 async fn mapping(
     subject: &TestSubject,
     kinds: &[ResourceKind],
     published: &PublishedSchemas,
     store: Arc<dyn Store>,
 ) -> StepReport {
-    let (users, groups, wanted) = (
-        subject.user_scope.clone(),
-        subject.group_scope.clone(),
-        kinds.to_vec(),
-    );
-    let read = crate::blocking::blocking(move || {
-        read_samples(store.as_ref(), users, groups, &wanted).map_err(anyhow::Error::from)
-    })
-    .await
-    .map_err(|e| e.to_string());
-    let samples = match read {
+    let samples = match samples(subject, kinds, store).await {
         Ok(samples) => samples,
         Err(e) => {
             let detail = format!("cannot read local resources to try the mapping on: {e}");

@@ -15,12 +15,15 @@ pub enum Step {
     Reachability,
     Authentication,
     ServiceProviderConfig,
+    /// LDAP: the base DN (and the fixed containers) can be read.
+    BaseDn,
     Schemas,
     Mapping,
 }
 
 impl Step {
-    pub const ALL: [Step; 5] = [
+    /// A SCIM target's steps.
+    pub const SCIM: [Step; 5] = [
         Step::Reachability,
         Step::Authentication,
         Step::ServiceProviderConfig,
@@ -28,11 +31,25 @@ impl Step {
         Step::Mapping,
     ];
 
+    /// An LDAP target's steps (`schemas`: the directory's subschema).
+    pub const LDAP: [Step; 5] = [
+        Step::Reachability,
+        Step::Authentication,
+        Step::BaseDn,
+        Step::Schemas,
+        Step::Mapping,
+    ];
+
+    /// A SQL or REST target's steps: reached through its connector, and
+    /// the mapping tried on local resources.
+    pub const CONNECTOR: [Step; 3] = [Step::Reachability, Step::Authentication, Step::Mapping];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Step::Reachability => "reachability",
             Step::Authentication => "authentication",
             Step::ServiceProviderConfig => "service_provider_config",
+            Step::BaseDn => "base_dn",
             Step::Schemas => "schemas",
             Step::Mapping => "mapping",
         }
@@ -103,14 +120,15 @@ pub struct TestReport {
 }
 
 impl TestReport {
-    /// The steps run so far, and the rest skipped for `why`.
+    /// The steps run so far, and the rest of `all` skipped for `why`.
     pub fn finish(
         target: &str,
         base_url: &str,
+        all: &[Step],
         mut steps: Vec<StepReport>,
         why: Option<&str>,
     ) -> Self {
-        for step in Step::ALL.into_iter().skip(steps.len()) {
+        for &step in all.iter().skip(steps.len()) {
             let why = why.unwrap_or("not run");
             steps.push(StepReport::new(step, Status::Skipped, why));
         }

@@ -11,8 +11,8 @@ use tokio::sync::watch;
 
 use super::mail::{MAILTO, Mailer};
 use super::transport::{self, Outcome, SignedPost, shown_url};
-use crate::config::{Config, NotifyEndpoint, WebhookConfig};
 use crate::provision::client::RetryPolicy;
+use crate::settings::{EmailConfig, NotifyEndpoint, WebhookConfig};
 use crate::store::{DeliveryRecord, DeliveryStatus, DeliveryUpdate, WebhookStore};
 
 /// Deliveries claimed (and sent concurrently) per round.
@@ -45,18 +45,16 @@ impl Deliverer {
             store,
             secrets,
             client: transport::http_client(config.timeout())?,
-            policy: config.retry_policy(),
+            policy: transport::retry_policy(config),
             config: config.clone(),
             mailer: None,
         })
     }
 
-    /// Every channel the configuration has: `[[notify]]` and `[email]`
-    /// (whose password is read now).
-    pub fn for_config(store: Arc<dyn WebhookStore>, config: &Config) -> anyhow::Result<Self> {
-        let mut deliverer = Self::new(store, &config.notify, &config.webhooks)?;
-        deliverer.mailer = Mailer::from_config(&config.email, config.webhooks.timeout())?;
-        Ok(deliverer)
+    /// Also mails (`[email]`, whose password is read now).
+    pub fn with_email(mut self, email: &EmailConfig) -> anyhow::Result<Self> {
+        self.mailer = Mailer::from_config(email, self.config.timeout())?;
+        Ok(self)
     }
 
     /// Delivers until `stop` turns true (or its sender is gone).

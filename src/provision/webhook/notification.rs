@@ -3,23 +3,10 @@
 use serde_json::{Value, json};
 
 use crate::provision::runs::report::{ActionCounts, RunReport, RunStatus};
-
-pub const RUN_FAILED: &str = "sync.run.failed";
-pub const RUN_COMPLETED_WITH_FAILURES: &str = "sync.run.completed_with_failures";
-pub const GUARD_TRIPPED: &str = "sync.guard.tripped";
-pub const TARGET_QUARANTINED: &str = "target.quarantined";
-pub const TARGET_RELEASED: &str = "target.released";
-pub const QUEUE_GROWING: &str = "sync.queue.growing";
-
-/// Every event type an endpoint's `events` filter may name.
-pub const EVENT_TYPES: &[&str] = &[
-    RUN_FAILED,
-    RUN_COMPLETED_WITH_FAILURES,
-    GUARD_TRIPPED,
-    TARGET_QUARANTINED,
+use crate::settings::events::{
+    GUARD_TRIPPED, QUEUE_GROWING, RUN_COMPLETED_WITH_FAILURES, RUN_FAILED, TARGET_QUARANTINED,
     TARGET_RELEASED,
-    QUEUE_GROWING,
-];
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Notification {
@@ -65,12 +52,16 @@ pub enum Notification {
 impl Notification {
     /// The notification a finished run calls for, if any.
     pub fn for_run(report: &RunReport) -> Option<Notification> {
-        let (target, run_id, counts) = (report.target.clone(), report.id.clone(), report.counts);
-        match report.status {
+        let (target, run_id, counts) = (
+            report.head.target.clone(),
+            report.head.id.clone(),
+            report.head.counts,
+        );
+        match report.head.status {
             RunStatus::Failed => Some(Notification::RunFailed {
                 target,
                 run_id,
-                error: report.error.clone(),
+                error: report.head.error.clone(),
                 counts,
             }),
             RunStatus::CompletedWithFailures => Some(Notification::RunCompletedWithFailures {

@@ -8,8 +8,8 @@ use chrono::{SubsecRound, Utc};
 
 use super::mail::{self, ApiBase};
 use super::notification::Notification;
-use crate::config::{Config, EmailConfig, NotifyEndpoint};
 use crate::provision::runs::RunReport;
+use crate::settings::{EmailConfig, NotifyEndpoint};
 use crate::store::{DeliveryRecord, DeliveryStatus, WebhookStore};
 
 #[derive(Clone)]
@@ -35,12 +35,6 @@ impl Notifier {
             endpoints: Arc::new(endpoints),
             mail: None,
         }
-    }
-
-    /// Every channel the configuration has: `[[notify]]` and `[email]`.
-    pub fn for_config(store: Arc<dyn WebhookStore>, config: &Config) -> Self {
-        Self::new(store, config.notify.clone())
-            .with_email(&config.email, config.public_url.as_deref())
     }
 
     /// Also mails the events `email` wants to its recipients (nothing when

@@ -1,6 +1,8 @@
 //! Pushes the change log to subscriptions: reads past each one's cursor,
-//! posts a signed batch, and moves the cursor only after a 2xx. A failing
-//! receiver is retried with backoff; its events wait behind the cursor.
+//! posts a signed batch (format `webhook`) or one SET after another
+//! (format `set`, RFC 8935), and moves the cursor only after a 2xx. A
+//! failing receiver is retried with backoff; its events wait behind the
+//! cursor, in order. Poll subscriptions are fetched, not pushed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,12 +11,14 @@ use std::time::Instant;
 use serde_json::json;
 use tokio::sync::watch;
 
+use super::set::{self, Publisher};
 use super::subscriptions;
 use super::transport::{self, Outcome, SignedPost, shown_url};
-use crate::config::{SecretKey, WebhookConfig};
+use crate::crypto::SecretKey;
 use crate::provision::client::RetryPolicy;
+use crate::settings::WebhookConfig;
 use crate::store::render_events;
-use crate::store::{Store, SubscriptionRecord, WebhookStore};
+use crate::store::{Delivery, EventFormat, Store, SubscriptionRecord, WebhookStore};
 
 pub const CHANGES_EVENT: &str = "scim.changes";
 
@@ -36,6 +40,8 @@ pub struct SubscriptionWorker {
     config: WebhookConfig,
     /// Ends in `/scim/v2`, for `meta.location` in the events.
     base_url: String,
+    /// Signs SETs; `None` when no events key is configured.
+    publisher: Option<Publisher>,
     backoff: HashMap<String, Backoff>,
 }
 
@@ -52,11 +58,18 @@ impl SubscriptionWorker {
             hooks,
             key,
             client: transport::http_client(config.timeout())?,
-            policy: config.retry_policy(),
+            policy: transport::retry_policy(config),
             config: config.clone(),
             base_url,
+            publisher: None,
             backoff: HashMap::new(),
         })
+    }
+
+    /// Pushes SCIM events (format `set`) signed by `publisher`.
+    pub fn with_publisher(mut self, publisher: Option<Publisher>) -> Self {
+        self.publisher = publisher;
+        self
     }
 
     /// Pushes until `stop` turns true (or its sender is gone).
@@ -89,7 +102,12 @@ impl SubscriptionWorker {
             if self.backoff.get(&sub.id).is_some_and(|b| b.next > now) {
                 continue;
             }
-            if let Err(e) = self.push(&sub).await {
+            let pushed = match (sub.format, sub.delivery) {
+                (EventFormat::Webhook, _) => self.push(&sub).await,
+                (EventFormat::Set, Delivery::Push) => self.push_sets(&sub).await,
+                (EventFormat::Set, Delivery::Poll) => continue,
+            };
+            if let Err(e) = pushed {
                 self.failed(&sub, &e.to_string()).await;
             }
         }
@@ -161,6 +179,76 @@ impl SubscriptionWorker {
             cursor = next;
         }
         Ok(())
+    }
+
+    /// Sends the SETs past the cursor one by one, oldest first, moving the
+    /// cursor after each accepted one: a receiver that fails stops the
+    /// stream at that SET until it accepts it.
+    async fn push_sets(&mut self, sub: &SubscriptionRecord) -> anyhow::Result<()> {
+        let publisher = self.publisher.clone().ok_or_else(|| {
+            anyhow::anyhow!(
+                "events.signing_key_file (SCIMHUB_EVENTS_SIGNING_KEY_FILE) is not set: SCIM events cannot be signed"
+            )
+        })?;
+        let key = self.key.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("SCIMHUB_SECRET_KEY is not set: the subscription secret cannot be read")
+        })?;
+        let secret = subscriptions::secret(key, sub)?;
+        let mut cursor = sub.change_cursor;
+        for _ in 0..BATCHES_PER_ROUND {
+            let (store, owned, publisher) = (self.store.clone(), sub.clone(), publisher.clone());
+            // A receiver that has been failing is tried with its next SET only.
+            let batch = match self.backoff.contains_key(&sub.id) {
+                true => 1,
+                false => self.config.subscription_batch,
+            };
+            let (sets, last) = crate::blocking::blocking::<_, anyhow::Error, _>(move || {
+                let rows = store.changes_after(cursor, batch)?;
+                let last = rows.last().map(|r| r.seq);
+                let mut sets = Vec::new();
+                for row in rows.iter().filter(|r| owned.wants(&r.resource_type)) {
+                    if let Some(jws) = publisher.issue(store.as_ref(), &owned, row)? {
+                        sets.push((row.seq, jws));
+                    }
+                }
+                Ok((sets, last))
+            })
+            .await?;
+            let Some(last) = last else { break };
+            for (seq, jws) in sets {
+                match set::push::post(&self.client, &sub.url, &secret, &jws).await {
+                    Outcome::Delivered => {}
+                    Outcome::Retry { reason, .. } | Outcome::Refused { reason } => {
+                        anyhow::bail!("SET {}: {reason}", set::jti(sub, seq))
+                    }
+                }
+                if !self.advance(sub, cursor, seq).await? {
+                    return Ok(());
+                }
+                cursor = seq;
+            }
+            // Past the rows that carried no SET for this subscription too.
+            if last > cursor {
+                if !self.advance(sub, cursor, last).await? {
+                    return Ok(());
+                }
+                cursor = last;
+            }
+            if self.backoff.remove(&sub.id).is_some() {
+                tracing::info!(subscription = %sub.name, "subscription receiver recovered");
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves the cursor compare-and-set; false when the subscription was
+    /// removed or moved by another instance meanwhile.
+    async fn advance(&self, sub: &SubscriptionRecord, from: i64, to: i64) -> anyhow::Result<bool> {
+        let (hooks, id) = (self.hooks.clone(), sub.id.clone());
+        crate::blocking::blocking::<_, anyhow::Error, _>(move || {
+            Ok(hooks.advance_subscription(&id, from, to)?)
+        })
+        .await
     }
 
     async fn failed(&mut self, sub: &SubscriptionRecord, reason: &str) {

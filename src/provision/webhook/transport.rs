@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 
 use super::signing::{self, DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use crate::provision::client::parse_retry_after;
+use crate::provision::client::{RetryPolicy, parse_retry_after};
+use crate::settings::WebhookConfig;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -20,6 +21,15 @@ pub enum Outcome {
     Refused {
         reason: String,
     },
+}
+
+/// The backoff between attempts (exponential with full jitter, capped).
+pub fn retry_policy(config: &WebhookConfig) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: config.max_attempts,
+        base_delay: Duration::from_millis(config.retry_base_ms),
+        max_delay: Duration::from_millis(config.retry_max_ms),
+    }
 }
 
 /// A client for webhooks: no redirects (a signed body is not re-sent
@@ -54,6 +64,12 @@ pub async fn post(client: &reqwest::Client, p: SignedPost<'_>) -> Outcome {
         .body(p.body.to_string())
         .send()
         .await;
+    outcome(sent).await
+}
+
+/// What an answer (or the failure to get one) means. A refusal names the
+/// receiver's `err` and `description` when it sent them (RFC 8935 §2.3).
+pub async fn outcome(sent: reqwest::Result<reqwest::Response>) -> Outcome {
     let response = match sent {
         Ok(r) => r,
         Err(e) if e.is_timeout() => {
@@ -78,15 +94,28 @@ pub async fn post(client: &reqwest::Client, p: SignedPost<'_>) -> Outcome {
         .get(RETRY_AFTER)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after(v, SystemTime::now()));
-    let reason = format!("the receiver answered {}", status.as_u16());
+    let mut reason = format!("the receiver answered {}", status.as_u16());
     if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
-        Outcome::Retry {
+        return Outcome::Retry {
             reason,
             retry_after,
-        }
-    } else {
-        Outcome::Refused { reason }
+        };
     }
+    if let Ok(body) = response.json::<serde_json::Value>().await
+        && let Some(err) = body.get("err").and_then(|e| e.as_str())
+    {
+        let description = body.get("description").and_then(|d| d.as_str());
+        reason = format!("{reason}: {}", clipped(err));
+        if let Some(d) = description {
+            reason = format!("{reason}: {}", clipped(d));
+        }
+    }
+    Outcome::Refused { reason }
+}
+
+/// A receiver's text, bounded for logs and `lastError`.
+fn clipped(text: &str) -> String {
+    text.chars().take(200).collect()
 }
 
 /// The error with its causes (reqwest's top line alone says little).
@@ -110,5 +139,22 @@ pub fn shown_url(url: &str) -> String {
             u.to_string()
         }
         Err(_) => "(invalid URL)".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_backoff_runs_from_a_second_to_an_hour() {
+        let policy = retry_policy(&WebhookConfig::default());
+        assert_eq!(policy.window(1), Duration::from_secs(1));
+        assert_eq!(policy.window(2), Duration::from_secs(2));
+        assert_eq!(policy.window(13), Duration::from_secs(3600));
+        assert_eq!(policy.window(40), Duration::from_secs(3600));
+        for failed in 1..20 {
+            assert!(policy.backoff(failed) <= policy.window(failed));
+        }
     }
 }

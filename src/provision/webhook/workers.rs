@@ -7,8 +7,10 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::deliverer::Deliverer;
+use super::set::Publisher;
 use super::subscription_worker::SubscriptionWorker;
-use crate::config::Config;
+use crate::crypto::SecretKey;
+use crate::settings::{EmailConfig, NotifyEndpoint, WebhookConfig};
 use crate::store::{Store, WebhookStore};
 
 pub struct Workers {
@@ -17,20 +19,22 @@ pub struct Workers {
 }
 
 impl Workers {
-    /// Spawns both tasks on the current runtime.
+    /// Spawns both tasks on the current runtime: notifications go to
+    /// `notify` and `email`; change events name resources under
+    /// `events_base_url`; SCIM events are signed by `publisher`.
     pub fn start(
         store: Arc<dyn Store>,
         hooks: Arc<dyn WebhookStore>,
-        config: &Config,
+        secret_key: Option<SecretKey>,
+        channels: (&[NotifyEndpoint], &EmailConfig),
+        webhooks: &WebhookConfig,
+        events: (String, Option<Publisher>),
     ) -> anyhow::Result<Self> {
-        let deliverer = Deliverer::for_config(hooks.clone(), config)?;
-        let pusher = SubscriptionWorker::new(
-            store,
-            hooks,
-            config.secret_key.clone(),
-            &config.webhooks,
-            events_base_url(config),
-        )?;
+        let (notify, email) = channels;
+        let (events_base_url, publisher) = events;
+        let deliverer = Deliverer::new(hooks.clone(), notify, webhooks)?.with_email(email)?;
+        let pusher = SubscriptionWorker::new(store, hooks, secret_key, webhooks, events_base_url)?
+            .with_publisher(publisher);
         let (stop, stopped) = watch::channel(false);
         let tasks = vec![
             tokio::spawn(deliverer.run(stopped.clone())),
@@ -49,13 +53,4 @@ impl Workers {
             }
         }
     }
-}
-
-/// Where event resources say they live: the public URL, else the listen address.
-fn events_base_url(config: &Config) -> String {
-    let root = config
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", config.listen));
-    format!("{}/scim/v2", root.trim_end_matches('/'))
 }

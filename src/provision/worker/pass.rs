@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::push::{PushError, Pushed, Session};
 use super::queue;
 use super::supervisor::WorkerContext;
-use crate::provision::client::{ClientError, ScimClient};
+use crate::provision::connector::ConnectorError;
 use crate::provision::runs::{LoadedTarget, SyncError, blocking};
 use crate::scim::ResourceKind;
 use crate::store::{ChangeRecord, TargetRecord, TargetState};
@@ -136,9 +136,10 @@ impl TargetWorker {
             return Ok(());
         }
         let target = Arc::new(LoadedTarget::load(record.clone())?);
-        let client = target.client(self.ctx.key.as_ref(), self.ctx.engine.rate_limits())?;
+        let connector =
+            target.connector(self.ctx.key.as_ref(), self.ctx.engine.rate_limits(), None)?;
         let (store, sync) = (self.ctx.store.clone(), self.ctx.sync.clone());
-        let session = Session::open(target, client, store, sync).await?;
+        let session = Session::open(target, connector, store, sync).await?;
         self.session = Some((session, Instant::now(), record.updated));
         Ok(())
     }
@@ -262,7 +263,7 @@ impl TargetWorker {
             }
             Err(PushError::Internal(e)) => Err(e),
             Err(PushError::Target(failure)) => {
-                if let ClientError::Unauthorized { status, .. } = &failure.error {
+                if let ConnectorError::Unauthorized { status, .. } = &failure.error {
                     let reason = format!("the target refused the credentials ({status})");
                     self.quarantine(record, &reason).await?;
                     return Ok(PassResult::Quarantined);
@@ -299,7 +300,7 @@ impl TargetWorker {
         &mut self,
         record: &TargetRecord,
         attempt_started: Instant,
-        error: &ClientError,
+        error: &ConnectorError,
     ) -> Result<PassResult, SyncError> {
         let since = *self.down_since.get_or_insert(attempt_started);
         let limit = Duration::from_secs(self.ctx.config.down_quarantine_secs);
@@ -351,13 +352,9 @@ impl TargetWorker {
         }
         self.last_probe = Some(Instant::now());
         let target = LoadedTarget::load(record.clone())?;
-        let client: ScimClient =
-            target.client(self.ctx.key.as_ref(), self.ctx.engine.rate_limits())?;
-        let answer = client
-            .search(ResourceKind::User, "userName eq \"scimhub-probe\"")
-            .await;
-        let healthy = matches!(answer, Ok(_) | Err(ClientError::Rejected { .. }));
-        if !healthy {
+        let connector =
+            target.connector(self.ctx.key.as_ref(), self.ctx.engine.rate_limits(), None)?;
+        if connector.probe().await.is_err() {
             self.failed_probes = self.failed_probes.saturating_add(1);
             tracing::debug!(target = %record.name, reason, "quarantined target still failing");
             return Ok(PassResult::Quarantined);

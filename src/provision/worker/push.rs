@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::provision::client::{ClientError, ScimClient, TargetLimits};
+use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id};
 use crate::provision::on_demand::{MatchHow, Recorder, Step};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{manager_of, set_manager};
@@ -19,7 +19,6 @@ use crate::provision::runs::guard_window;
 use crate::provision::runs::report::HeldDeprovision;
 use crate::provision::runs::source::{self, LocalOne, scope_group_ids};
 use crate::provision::runs::{LoadedTarget, SyncError, blocking};
-use crate::provision::writes;
 use crate::scim::ResourceKind;
 use crate::store::{LinkRecord, Store, SyncStore};
 
@@ -59,7 +58,7 @@ impl Pushed {
 pub struct PushFailure {
     pub operation: &'static str,
     pub payload: Option<Value>,
-    pub error: ClientError,
+    pub error: ConnectorError,
 }
 
 #[derive(Debug)]
@@ -74,7 +73,7 @@ impl From<SyncError> for PushError {
     }
 }
 
-fn failed(operation: &'static str, payload: Option<&Value>, error: ClientError) -> PushError {
+fn failed(operation: &'static str, payload: Option<&Value>, error: ConnectorError) -> PushError {
     PushError::Target(PushFailure {
         operation,
         payload: payload.cloned(),
@@ -85,8 +84,8 @@ fn failed(operation: &'static str, payload: Option<&Value>, error: ClientError) 
 /// One worker pass's view of a target.
 pub struct Session {
     pub target: Arc<LoadedTarget>,
-    pub client: ScimClient,
-    pub limits: TargetLimits,
+    pub connector: Arc<dyn Connector>,
+    pub capabilities: Capabilities,
     pub store: Arc<dyn Store>,
     pub sync: Arc<dyn SyncStore>,
     pub user_match: MatchKey,
@@ -97,22 +96,22 @@ pub struct Session {
 }
 
 impl Session {
-    /// A session over `client`: the target's limits (discovered), matching
-    /// keys and scope groups read now.
+    /// A session over `connector`: the target's capabilities (read from
+    /// it), matching keys and scope groups read now.
     pub async fn open(
         target: Arc<LoadedTarget>,
-        client: ScimClient,
+        connector: Arc<dyn Connector>,
         store: Arc<dyn Store>,
         sync: Arc<dyn SyncStore>,
     ) -> Result<Self, SyncError> {
-        let limits = client.discover().await.unwrap_or_default();
-        let options = target.plan_options(100)?;
+        let capabilities = connector.capabilities().await.unwrap_or_default();
+        let options = target.plan_options(capabilities.member_batch)?;
         let (reader, names) = (store.clone(), target.settings.scope_groups.clone());
         let scope_groups = blocking(move || Ok(scope_group_ids(reader.as_ref(), &names)?)).await?;
         Ok(Self {
             target,
-            client,
-            limits,
+            connector,
+            capabilities,
             store,
             sync,
             user_match: options.user_match,
@@ -122,12 +121,9 @@ impl Session {
         })
     }
 
-    /// Records every step and exchange from now on in `recorder`; in its
-    /// dry run nothing is written to the target or the id map.
+    /// Records every step from now on in `recorder` (whose dry run writes
+    /// nothing to the id map; the connector records the exchanges).
     pub fn with_recorder(mut self, recorder: Arc<Recorder>) -> Self {
-        self.client = self
-            .client
-            .with_recording(recorder.clone(), recorder.dry_run());
         self.recorder = Some(recorder);
         self
     }
@@ -270,16 +266,10 @@ impl Session {
                     self.note(|| not_allowed("update"));
                     return Ok(Pushed::Nothing);
                 }
-                writes::update(
-                    &self.client,
-                    self.limits.patch,
-                    kind,
-                    &l.remote_id,
-                    &desired,
-                    None,
-                )
-                .await
-                .map_err(|e| failed("update", Some(&desired), e))?;
+                self.connector
+                    .update(kind, &l.remote_id, &desired, None)
+                    .await
+                    .map_err(|e| failed("update", Some(&desired), e))?;
                 (l.remote_id, Pushed::Updated)
             }
             None => match self.adopt(kind, &desired).await? {
@@ -289,16 +279,12 @@ impl Session {
                         self.note(|| not_allowed("create"));
                         return Ok(Pushed::Nothing);
                     }
-                    let created = self
-                        .client
+                    let id = self
+                        .connector
                         .create(kind, &desired)
                         .await
                         .map_err(|e| failed("create", Some(&desired), e))?;
-                    let Some(id) = created.get("id").and_then(Value::as_str) else {
-                        let e = ClientError::Protocol("the created resource has no id".into());
-                        return Err(failed("create", Some(&desired), e));
-                    };
-                    (id.to_string(), Pushed::Created)
+                    (id, Pushed::Created)
                 }
             },
         };
@@ -344,27 +330,25 @@ impl Session {
             ResourceKind::User => &self.user_match,
             ResourceKind::Group => &self.group_match,
         };
-        if !self.limits.filter {
+        if !self.capabilities.lookup {
             self.note_create(|| "the target cannot filter, so no account is looked up".into());
             return Ok(None);
         }
-        let Some(filter) = key
-            .key(kind, desired)
-            .and_then(|k| writes::match_filter(key, &k))
-        else {
+        let Some(value) = key.key(kind, desired) else {
             self.note_create(|| format!("no value for the matching attribute {}", key.path.attr));
             return Ok(None);
         };
         let found = self
-            .client
-            .search(kind, &filter)
+            .connector
+            .find(kind, key, &value)
             .await
             .map_err(|e| failed("match", None, e))?;
+        let filter = format!("{} {}", key.path.attr, Value::String(value.clone()));
         let [remote] = found.as_slice() else {
             self.note_create(|| format!("{} accounts match {filter}", found.len()));
             return Ok(None);
         };
-        let Some(remote_id) = remote.get("id").and_then(Value::as_str) else {
+        let Some(remote_id) = object_id(remote) else {
             self.note_create(|| format!("the account matching {filter} has no id"));
             return Ok(None);
         };
@@ -382,16 +366,10 @@ impl Session {
             },
         });
         if !changed.is_empty() && self.target.settings.actions.update {
-            writes::update(
-                &self.client,
-                self.limits.patch,
-                kind,
-                remote_id,
-                desired,
-                Some(&changed),
-            )
-            .await
-            .map_err(|e| failed("update", Some(desired), e))?;
+            self.connector
+                .update(kind, remote_id, desired, Some(&changed))
+                .await
+                .map_err(|e| failed("update", Some(desired), e))?;
         }
         Ok(Some(remote_id.to_string()))
     }
@@ -405,7 +383,7 @@ impl Session {
     ) -> Result<bool, PushError> {
         let kind = ResourceKind::Group;
         let Some(remote) = self
-            .client
+            .connector
             .get(kind, group_remote)
             .await
             .map_err(|e| failed("members", None, e))?
@@ -425,12 +403,8 @@ impl Session {
             .filter(|m| remote_of.contains_key(m.as_str()))
             .cloned()
             .collect();
-        let max_ops = if self.limits.bulk && self.limits.bulk_max_operations > 0 {
-            self.limits.bulk_max_operations.min(1000)
-        } else {
-            100
-        };
-        let patches = diff(group_local, &desired, &current, &remote_of, max_ops);
+        let batch = self.capabilities.member_batch;
+        let patches = diff(group_local, &desired, &current, &remote_of, batch);
         let mut sent = false;
         for p in patches {
             let add: Vec<String> = p
@@ -438,12 +412,11 @@ impl Session {
                 .iter()
                 .filter_map(|l| remote_of.get(l.as_str()).map(|r| r.to_string()))
                 .collect();
-            let ops = writes::member_ops(&add, &p.remove);
-            if ops.is_empty() {
+            if add.is_empty() && p.remove.is_empty() {
                 continue;
             }
-            self.client
-                .patch(kind, group_remote, ops)
+            self.connector
+                .change_members(group_remote, &add, &p.remove)
                 .await
                 .map_err(|e| failed("members", None, e))?;
             sent = true;
@@ -478,7 +451,7 @@ impl Session {
         mode: DeprovisionMode,
         reason: DeprovisionReason,
     ) -> Pushed {
-        let name = match self.client.get(kind, &link.remote_id).await {
+        let name = match self.connector.get(kind, &link.remote_id).await {
             Ok(Some(remote)) => display_name(kind, &remote),
             _ => None,
         };
@@ -515,7 +488,8 @@ impl Session {
                     .held(kind, link, DeprovisionMode::Deactivate, reason)
                     .await);
             }
-            writes::deactivate(&self.client, self.limits.patch, &link.remote_id)
+            self.connector
+                .deactivate(&link.remote_id)
                 .await
                 .map_err(|e| failed("deactivate", None, e))?;
             self.record_deprovision(kind, &link.local_id).await?;
@@ -535,7 +509,7 @@ impl Session {
         if !self.guard_admits().await? {
             return Ok(self.held(kind, link, DeprovisionMode::Delete, reason).await);
         }
-        self.client
+        self.connector
             .delete(kind, &link.remote_id)
             .await
             .map_err(|e| failed("delete", None, e))?;

@@ -9,9 +9,9 @@ use chrono::Utc;
 use rand::Rng;
 
 use super::push::PushFailure;
-use crate::config::SyncWorkerConfig;
 use crate::provision::runs::{SyncError, blocking};
 use crate::scim::ResourceKind;
+use crate::settings::SyncWorkerConfig;
 use crate::store::{QueueRecord, SyncStore};
 
 pub const RETRYING: &str = "retrying";

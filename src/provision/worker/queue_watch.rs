@@ -9,9 +9,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use super::supervisor::WorkerContext;
-use crate::config::SyncWorkerConfig;
 use crate::provision::runs::{SyncError, blocking};
 use crate::provision::webhook::Notification;
+use crate::settings::SyncWorkerConfig;
 use crate::store::TargetRecord;
 
 /// A target's queue as of the last check.

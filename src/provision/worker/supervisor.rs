@@ -11,11 +11,12 @@ use tokio::task::JoinHandle as Task;
 
 use super::pass::{PassResult, TargetWorker};
 use super::queue_watch::QueueWatch;
-use crate::config::{SecretKey, SyncWorkerConfig};
+use crate::crypto::SecretKey;
 use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
 use crate::provision::runs::{LoadedTarget, RunOptions, SyncEngine, blocking};
 use crate::provision::webhook::{Notification, Notifier};
+use crate::settings::SyncWorkerConfig;
 use crate::store::{Store, SyncStore, TargetRecord, TargetState};
 
 /// What every worker shares.
@@ -212,7 +213,7 @@ async fn schedule_reconcile(ctx: &Arc<WorkerContext>, record: &TargetRecord) {
         tokio::spawn(async move {
             match engine.run(&target_name, RunOptions::default(), None).await {
                 Ok(r) => {
-                    tracing::info!(target = %target_name, run = %r.id, status = r.status.as_str(), "scheduled reconcile finished")
+                    tracing::info!(target = %target_name, run = %r.head.id, status = r.head.status.as_str(), "scheduled reconcile finished")
                 }
                 Err(e) => {
                     tracing::warn!(target = %target_name, error = %e, "scheduled reconcile did not run")

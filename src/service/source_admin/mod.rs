@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::blocking;
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::provision::runs::Progress;
 use crate::provision::source::manage::{self, SourceView, SourceWithStatus};

@@ -139,8 +139,8 @@ impl SyncAdmin {
         let report = self.engine.run(name, options, progress).await?;
         let detail = format!(
             "{kind} {} of target {name:?}: {}",
-            report.id,
-            report.status.as_str()
+            report.head.id,
+            report.head.status.as_str()
         );
         self.audit("sync.run", actor, detail).await?;
         Ok(report)
@@ -156,8 +156,8 @@ impl SyncAdmin {
         let report = self.engine.approve(run_id, &actor.name, progress).await?;
         let detail = format!(
             "run {run_id} of target {:?}: {}",
-            report.target,
-            report.status.as_str()
+            report.head.target,
+            report.head.status.as_str()
         );
         self.audit("sync.run.approve", actor, detail).await?;
         Ok(report)

@@ -6,17 +6,20 @@
 
 mod failures;
 mod lifecycle;
+mod preview;
 mod provision;
 mod request;
+mod watched;
 
 pub use lifecycle::Updated;
+pub use watched::Phase;
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use super::blocking;
-use crate::config::SecretKey;
+use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::provision::client::RateLimits;
 use crate::provision::runs::history::{self, RunSummary};
@@ -97,6 +100,7 @@ pub struct SyncAdmin {
     sync: Arc<dyn SyncStore>,
     engine: SyncEngine,
     key: Option<SecretKey>,
+    progress: watched::RunProgress,
 }
 
 impl SyncAdmin {
@@ -112,6 +116,7 @@ impl SyncAdmin {
             store,
             sync,
             key,
+            progress: watched::RunProgress::default(),
         }
     }
 
@@ -179,10 +184,23 @@ impl SyncAdmin {
             return Err(no_key(NO_KEY_FOR_RUNS));
         }
         let report = self.engine.spawn(name, options).await?;
-        let kind = if report.dry_run { "dry run" } else { "run" };
-        let detail = format!("{kind} {} of target {name:?}", report.id);
-        self.audit("sync.run.start", actor, detail).await?;
+        self.audit_run_start(actor, name, &report).await?;
         Ok(report)
+    }
+
+    async fn audit_run_start(
+        &self,
+        actor: &Actor,
+        name: &str,
+        report: &RunReport,
+    ) -> Result<(), AppError> {
+        let kind = if report.head.dry_run {
+            "dry run"
+        } else {
+            "run"
+        };
+        let detail = format!("{kind} {} of target {name:?}", report.head.id);
+        self.audit("sync.run.start", actor, detail).await
     }
 
     /// A target's runs, newest first; `limit` is 1 to `MAX_RUNS`.
@@ -208,7 +226,7 @@ impl SyncAdmin {
 
     pub async fn reject(&self, actor: &Actor, run_id: &str) -> Result<RunReport, AppError> {
         let report = self.engine.reject(run_id, &actor.name).await?;
-        let detail = format!("run {run_id} of target {:?}", report.target);
+        let detail = format!("run {run_id} of target {:?}", report.head.target);
         self.audit("sync.run.reject", actor, detail).await?;
         Ok(report)
     }

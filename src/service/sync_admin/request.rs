@@ -287,6 +287,27 @@ mod tests {
     }
 
     #[test]
+    fn an_ldap_target_is_a_kind_with_its_own_settings() {
+        let mut body = base();
+        body["url"] = json!("ldaps://ldap.example.org");
+        body["credentials"] = json!({"kind": "basic", "username": "cn=admin,dc=x",
+                                     "password": "pw"});
+        body["settings"] = json!({"kind": "ldap", "ldap": {"base_dn": "dc=x",
+            "users": {"dn": "uid={uid},dc=x"}, "deactivate": {"by": "account_control"}}});
+        let t = new_target(body).unwrap();
+        let ldap = t.settings.ldap.unwrap();
+        assert_eq!(t.settings.kind.as_str(), "ldap");
+        assert_eq!(ldap.users.dn, "uid={uid},dc=x");
+        assert_eq!(ldap.id_attribute, "entryUUID", "defaults fill the rest");
+        let mut body = base();
+        body["settings"] = json!({"kind": "ldap", "ldap": {"base": "dc=x"}});
+        assert!(error(body).contains("unknown field `base`"));
+        let mut body = base();
+        body["settings"] = json!({"kind": "x500"});
+        assert!(error(body).contains("unknown variant `x500`"));
+    }
+
+    #[test]
     fn bad_requests_are_refused_without_quoting_secrets() {
         let mut body = base();
         body["extra"] = json!(1);

@@ -25,6 +25,16 @@ pub fn read(conn: &mut DbConnection, q: &AuditQuery) -> StoreResult<Vec<AuditRec
     if let Some(since) = q.since {
         query = query.filter(audit_events::at.ge(since.naive_utc()));
     }
+    if let Some(until) = q.until {
+        query = query.filter(audit_events::at.lt(until.naive_utc()));
+    }
+    if let Some(prefix) = &q.event_prefix {
+        let escaped = prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        query = query.filter(audit_events::event.like(format!("{escaped}%")).escape('\\'));
+    }
     if let Some(actor) = &q.actor {
         query = query.filter(audit_events::actor.eq(actor.clone()));
     }

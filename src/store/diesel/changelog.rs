@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 
 use super::connection::DbConnection;
+use super::run;
 use super::schema::{audit_events, change_log_state, changes};
 use crate::store::{Actor, AuditEvent, ChangeRecord, Pruned, StoreResult};
 
@@ -50,6 +51,23 @@ struct NewChange<'a> {
     version: i64,
     changed_at: NaiveDateTime,
     actor: &'a str,
+    attributes: String,
+    active: Option<bool>,
+}
+
+impl<'a> NewChange<'a> {
+    fn of(c: &'a Change<'a>) -> Self {
+        NewChange {
+            resource_type: c.resource_type,
+            resource_id: c.resource_id,
+            operation: c.operation.as_str(),
+            version: c.version,
+            changed_at: c.at.naive_utc(),
+            actor: &c.actor.name,
+            attributes: c.attributes.join(","),
+            active: c.active,
+        }
+    }
 }
 
 pub struct Change<'a> {
@@ -61,10 +79,26 @@ pub struct Change<'a> {
     pub actor: &'a Actor,
     /// Names of the attributes the change touched (never their values).
     pub attributes: Vec<String>,
+    /// The new value of `active` when the change changed it (SCIM events
+    /// send activate / deactivate from it).
+    pub active: Option<bool>,
+}
+
+/// `active` as a change leaves it, when `attributes` (what changed) names
+/// it; an absent `active` counts as true, as in the `users.active` column.
+pub fn active_change(
+    attributes: &[String],
+    new: &serde_json::Map<String, serde_json::Value>,
+) -> Option<bool> {
+    attributes.iter().any(|a| a == "active").then(|| {
+        new.get("active")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(true)
+    })
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = audit_events)]
+#[diesel(table_name = audit_events, treat_none_as_null = true)]
 struct NewAudit<'a> {
     at: NaiveDateTime,
     event: String,
@@ -149,19 +183,14 @@ pub fn append(conn: &mut DbConnection, change: Change<'_>) -> StoreResult<()> {
         ))
         .execute(pg)?;
     }
-    diesel::insert_into(changes::table)
-        .values(NewChange {
-            resource_type: change.resource_type,
-            resource_id: change.resource_id,
-            operation: change.operation.as_str(),
-            version: change.version,
-            changed_at: change.at.naive_utc(),
-            actor: &change.actor.name,
-        })
-        .execute(conn)?;
-    diesel::insert_into(audit_events::table)
-        .values(audit_row(&change))
-        .execute(conn)?;
+    run::execute(
+        conn,
+        diesel::insert_into(changes::table).values(NewChange::of(&change)),
+    )?;
+    run::execute(
+        conn,
+        diesel::insert_into(audit_events::table).values(&audit_row(&change)),
+    )?;
     Ok(())
 }
 
@@ -173,17 +202,7 @@ pub fn append_many(conn: &mut DbConnection, batch: &[Change<'_>]) -> StoreResult
         ))
         .execute(pg)?;
     }
-    let rows: Vec<NewChange<'_>> = batch
-        .iter()
-        .map(|c| NewChange {
-            resource_type: c.resource_type,
-            resource_id: c.resource_id,
-            operation: c.operation.as_str(),
-            version: c.version,
-            changed_at: c.at.naive_utc(),
-            actor: &c.actor.name,
-        })
-        .collect();
+    let rows: Vec<NewChange<'_>> = batch.iter().map(NewChange::of).collect();
     let audits: Vec<NewAudit<'_>> = batch.iter().map(audit_row).collect();
     for chunk in rows.chunks(500) {
         super::connection::per_backend!(conn, c => diesel::insert_into(changes::table).values(chunk).execute(c))?;
@@ -194,7 +213,17 @@ pub fn append_many(conn: &mut DbConnection, batch: &[Change<'_>]) -> StoreResult
     Ok(())
 }
 
-type ChangeRow = (i64, String, String, String, i64, NaiveDateTime, String);
+type ChangeRow = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    NaiveDateTime,
+    String,
+    Option<String>,
+    Option<bool>,
+);
 
 pub fn after(conn: &mut DbConnection, seq: i64, limit: u32) -> StoreResult<Vec<ChangeRecord>> {
     let rows: Vec<ChangeRow> = changes::table
@@ -209,19 +238,32 @@ pub fn after(conn: &mut DbConnection, seq: i64, limit: u32) -> StoreResult<Vec<C
             changes::version,
             changes::changed_at,
             changes::actor,
+            changes::attributes,
+            changes::active,
         ))
         .load(conn)?;
     Ok(rows
         .into_iter()
         .map(
-            |(seq, resource_type, resource_id, operation, version, at, actor)| ChangeRecord {
-                seq,
-                resource_type,
-                resource_id,
-                operation,
-                version,
-                changed_at: at.and_utc(),
-                actor,
+            |(seq, resource_type, resource_id, operation, version, at, actor, names, active)| {
+                ChangeRecord {
+                    seq,
+                    resource_type,
+                    resource_id,
+                    operation,
+                    version,
+                    changed_at: at.and_utc(),
+                    actor,
+                    attributes: names
+                        .map(|n| {
+                            n.split(',')
+                                .filter(|a| !a.is_empty())
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    active,
+                }
             },
         )
         .collect())

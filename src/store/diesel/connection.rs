@@ -1,5 +1,6 @@
 //! Connections, pooling, migrations and transactions for both backends.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
@@ -10,7 +11,8 @@ use diesel::{Connection, RunQueryDsl};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::group_commit::GroupCommit;
-use crate::store::{StoreError, StoreResult};
+use super::write_lane::WriteLane;
+use crate::store::{StoreError, StoreResult, WriteJob};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -122,12 +124,15 @@ impl ManageConnection for Manager {
 pub(super) type PooledConn = PooledConnection<Manager>;
 
 pub struct DieselStore {
+    /// SQLite's thread for the request path's writes (declared first: it
+    /// stops before the group commit it writes through goes away).
+    lane: Option<WriteLane>,
     pool: Pool<Manager>,
     backend: Backend,
     /// SQLite's writes of this process, batched into shared commits. They
     /// never meet SQLite's busy handler (which sleeps in growing steps);
     /// other processes (the CLI) still queue on the busy timeout.
-    group_commit: Option<GroupCommit>,
+    group_commit: Option<Arc<GroupCommit>>,
     /// Check-outs that found no free connection (the pool was exhausted).
     pool_waits: std::sync::atomic::AtomicU64,
 }
@@ -141,7 +146,8 @@ impl DieselStore {
     pub fn open(url: &str, pool_size: u32) -> anyhow::Result<Self> {
         let (backend, target) = Backend::from_url(url);
         let manager = Manager::new(backend, target);
-        let group_commit = (backend == Backend::Sqlite).then(|| GroupCommit::new(manager.clone()));
+        let group_commit =
+            (backend == Backend::Sqlite).then(|| Arc::new(GroupCommit::new(manager.clone())));
         let mut first = manager
             .connect()
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
@@ -158,6 +164,7 @@ impl DieselStore {
             .build(manager)
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
         Ok(Self {
+            lane: group_commit.clone().and_then(WriteLane::start),
             pool,
             backend,
             group_commit,
@@ -177,6 +184,10 @@ impl DieselStore {
     }
 
     pub(super) fn conn(&self) -> StoreResult<PooledConn> {
+        // An idle connection (the usual case) is taken without timing.
+        if let Some(conn) = self.pool.try_get() {
+            return Ok(conn);
+        }
         let asked = std::time::Instant::now();
         let conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()));
         if asked.elapsed() > POOL_WAIT {
@@ -184,6 +195,30 @@ impl DieselStore {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         conn
+    }
+
+    /// Runs a quick read on the caller's thread if it need not wait: on
+    /// SQLite with an idle pooled connection. None on PostgreSQL (a network
+    /// round trip) and when the pool has no idle connection (taking one
+    /// could block): the caller then takes the read to the blocking pool.
+    pub(super) fn read_now<T>(
+        &self,
+        read: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
+    ) -> Option<StoreResult<T>> {
+        if self.backend != Backend::Sqlite {
+            return None;
+        }
+        let mut conn = self.pool.try_get()?;
+        Some(read(&mut conn))
+    }
+
+    /// Queues a job on the write lane (SQLite); gives it back when there is
+    /// none (PostgreSQL: writers run their own transactions in parallel).
+    pub(super) fn submit_to_lane(&self, job: WriteJob) -> Result<(), WriteJob> {
+        match &self.lane {
+            Some(lane) => lane.submit(job),
+            None => Err(job),
+        }
     }
 
     /// Runs `f` in a write transaction: all of it is stored or none of it.

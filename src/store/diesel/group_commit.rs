@@ -10,9 +10,11 @@
 //! batch that holds it has committed; if that commit fails, every writer of
 //! the batch gets an error and none of them changed anything.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -21,7 +23,7 @@ use diesel::sqlite::SqliteConnection;
 
 use super::checkpoint::Checkpointer;
 use super::connection::{DbConnection, Manager};
-use crate::store::{StoreError, StoreResult};
+use crate::store::{StoreError, StoreResult, WriteJob, WriteSettle};
 
 /// Most writes in one transaction, so a waiting writer's latency stays bounded.
 const MAX_BATCH: usize = 64;
@@ -29,7 +31,26 @@ const MAX_BATCH: usize = 64;
 /// Finished batches remembered for writers that have not woken up yet.
 const REMEMBERED_BATCHES: usize = 1024;
 
+/// Tells group commits apart (a lane thread serves one of them).
+static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// On a write lane's thread while it runs jobs: the batch it holds.
+    static LANE_BATCH: RefCell<Option<LaneBatch>> = const { RefCell::new(None) };
+}
+
+/// The open batch a lane thread runs its jobs in: the writer connection is
+/// taken out of `Batch` while the lane holds the batch lock.
+struct LaneBatch {
+    group: usize,
+    /// None when no transaction could be opened: the jobs' writes fail.
+    conn: Option<DbConnection>,
+    /// False once a job's savepoint could be neither kept nor undone.
+    intact: bool,
+}
+
 pub(super) struct GroupCommit {
+    id: usize,
     manager: Manager,
     checkpointer: Checkpointer,
     batch: Mutex<Batch>,
@@ -70,6 +91,7 @@ impl Batch {
 impl GroupCommit {
     pub(super) fn new(manager: Manager) -> Self {
         Self {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             checkpointer: Checkpointer::start(manager.clone(), manager.target().to_string()),
             manager,
             batch: Mutex::new(Batch {
@@ -93,6 +115,10 @@ impl GroupCommit {
         &self,
         f: impl FnOnce(&mut DbConnection) -> StoreResult<T>,
     ) -> StoreResult<T> {
+        let f = match self.write_in_lane(f) {
+            Ok(done) => return done,
+            Err(f) => f,
+        };
         self.queued.fetch_add(1, Ordering::SeqCst);
         let mut batch = self.lock();
         self.queued.fetch_sub(1, Ordering::SeqCst);
@@ -134,6 +160,88 @@ impl GroupCommit {
         let committed = batch.outcome(mine).unwrap_or(false);
         drop(batch);
         settle(result, committed)
+    }
+
+    /// On this group's lane thread (running a job): `f` in a savepoint of
+    /// the batch the lane holds, its result at once (the job hands it over
+    /// after the commit). Elsewhere: `f` back.
+    fn write_in_lane<T, F>(&self, f: F) -> Result<StoreResult<T>, F>
+    where
+        F: FnOnce(&mut DbConnection) -> StoreResult<T>,
+    {
+        LANE_BATCH.with(|slot| {
+            let mut slot = slot.borrow_mut();
+            let Some(lane) = slot.as_mut().filter(|l| l.group == self.id) else {
+                return Err(f);
+            };
+            let Some(conn) = lane.conn.as_mut().filter(|_| lane.intact) else {
+                return Ok(Err(StoreError::Aborted));
+            };
+            let (attempt, intact) = in_savepoint(conn, f);
+            lane.intact &= intact;
+            Ok(match attempt {
+                Ok(result) => result,
+                Err(panic) => resume_unwind(panic),
+            })
+        })
+    }
+
+    /// Runs `first` and the jobs queued behind it (up to `MAX_BATCH`) in one
+    /// batch under the batch lock, commits, and only then settles them, in
+    /// order. Writers of other threads queued meanwhile start the next batch.
+    pub(super) fn lane_batch(&self, first: WriteJob, queue: &Receiver<WriteJob>) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        let mut batch = self.lock();
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        let began = if batch.open {
+            Ok(())
+        } else {
+            self.begin(&mut batch)
+        };
+        if let Err(e) = &began {
+            tracing::warn!(error = %e, "cannot open a write transaction");
+        }
+        let conn = began.ok().and_then(|()| batch.conn.take());
+        LANE_BATCH.with(|slot| {
+            *slot.borrow_mut() = Some(LaneBatch {
+                group: self.id,
+                conn,
+                intact: true,
+            });
+        });
+        let mut settles: Vec<WriteSettle> = Vec::new();
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            // A panicking job loses its settle: its caller sees its channel close.
+            if let Ok(settle) = catch_unwind(AssertUnwindSafe(job)) {
+                settles.push(settle);
+            }
+            if settles.len() < MAX_BATCH {
+                next = queue.try_recv().ok();
+            }
+        }
+        let lane = LANE_BATCH.with(|slot| slot.borrow_mut().take());
+        let committed = match lane {
+            Some(LaneBatch {
+                conn: Some(conn),
+                intact,
+                ..
+            }) => {
+                batch.conn = Some(conn);
+                batch.writes += settles.len();
+                if intact {
+                    self.commit(&mut batch).is_ok()
+                } else {
+                    self.abandon(&mut batch);
+                    false
+                }
+            }
+            _ => false,
+        };
+        drop(batch);
+        for settle in settles {
+            settle(committed);
+        }
     }
 
     fn begin(&self, batch: &mut Batch) -> StoreResult<()> {
@@ -326,6 +434,113 @@ mod tests {
     ) -> std::thread::JoinHandle<StoreResult<()>> {
         let group = group.clone();
         std::thread::spawn(move || group.write(|c| insert(c, name)))
+    }
+
+    /// Starts a lane on `group` and queues, behind a first job that holds
+    /// the lane until all are queued, one job per name inserting it. Each
+    /// answers (name, outcome, committed, visible from another connection
+    /// when answered).
+    fn lane_jobs(
+        dir: &tempfile::TempDir,
+        group: &Arc<GroupCommit>,
+        names: &[&'static str],
+    ) -> Vec<(&'static str, StoreResult<()>, bool, bool)> {
+        use super::super::write_lane::WriteLane;
+        let lane = WriteLane::start(group.clone()).unwrap();
+        let path = dir.path().join("g.db").display().to_string();
+        let (queued, all_queued) = std::sync::mpsc::channel::<()>();
+        let (answer, answers) = std::sync::mpsc::channel();
+        let hold: crate::store::WriteJob = Box::new(move || {
+            all_queued.recv().unwrap();
+            Box::new(|_| {})
+        });
+        assert!(lane.submit(hold).is_ok());
+        for &name in names {
+            let (group, answer, path) = (group.clone(), answer.clone(), path.clone());
+            let job: crate::store::WriteJob = Box::new(move || {
+                let outcome = group.write(|c| insert(c, name));
+                Box::new(move |committed| {
+                    let mut outside = Manager::new(Backend::Sqlite, path).connect().unwrap();
+                    let visible: i64 =
+                        diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&format!(
+                            "(SELECT count(*) FROM item WHERE name = '{name}')"
+                        )))
+                        .get_result(&mut outside)
+                        .unwrap();
+                    answer
+                        .send((name, outcome, committed, visible == 1))
+                        .unwrap();
+                })
+            });
+            assert!(lane.submit(job).is_ok());
+        }
+        queued.send(()).unwrap();
+        drop(answer);
+        let got: Vec<_> = answers.iter().collect();
+        drop(lane);
+        got
+    }
+
+    #[test]
+    fn lane_jobs_queued_together_share_one_commit_and_answer_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = group(&dir);
+        let before = group.lock().number;
+        let got = lane_jobs(&dir, &group, &["a", "b", "c"]);
+        assert_eq!(got.len(), 3);
+        for (name, outcome, committed, visible) in got {
+            assert!(outcome.is_ok() && committed, "{name}");
+            assert!(visible, "{name} answered before its commit");
+        }
+        // The holder, a, b and c: one batch; reading the names takes one more.
+        assert_eq!(names(&group), ["a", "b", "c"]);
+        assert_eq!(group.lock().number, before + 2);
+    }
+
+    #[test]
+    fn a_failing_lane_job_leaves_the_rest_of_its_batch_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let group = group(&dir);
+        let got = lane_jobs(&dir, &group, &["a", "a", "b"]);
+        let outcomes: Vec<(&str, bool)> = got.iter().map(|(n, o, _, _)| (*n, o.is_ok())).collect();
+        assert_eq!(outcomes, [("a", true), ("a", false), ("b", true)]);
+        assert!(got.iter().all(|(_, _, committed, _)| *committed));
+        assert_eq!(names(&group), ["a", "b"]);
+    }
+
+    #[test]
+    fn a_writer_of_another_thread_waits_for_the_lane_batch_it_joined() {
+        use super::super::write_lane::WriteLane;
+        let dir = tempfile::tempdir().unwrap();
+        let group = group(&dir);
+        let lane = WriteLane::start(group.clone()).unwrap();
+        // A writer of another thread opens a batch and keeps it open until
+        // the lane queues on the lock; the lane's job joins that batch.
+        let first = {
+            let (inner, group) = (group.clone(), group.clone());
+            let (opened, is_open) = std::sync::mpsc::channel();
+            let t = std::thread::spawn(move || {
+                group.write(move |c| {
+                    let _ = opened.send(());
+                    while inner.queued.load(Ordering::SeqCst) < 1 {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    insert(c, "outside")
+                })
+            });
+            is_open.recv().unwrap();
+            t
+        };
+        let (answer, answered) = std::sync::mpsc::channel();
+        let inner = group.clone();
+        let job: crate::store::WriteJob = Box::new(move || {
+            let outcome = inner.write(|c| insert(c, "lane"));
+            Box::new(move |committed| answer.send((outcome.is_ok(), committed)).unwrap())
+        });
+        assert!(lane.submit(job).is_ok());
+        assert_eq!(answered.recv().unwrap(), (true, true));
+        assert!(first.join().unwrap().is_ok());
+        assert_eq!(names(&group), ["lane", "outside"]);
     }
 
     #[test]

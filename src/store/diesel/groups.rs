@@ -9,7 +9,7 @@ use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, lock_row};
 use super::regrouped;
 use super::schema::scim_groups;
-use super::{members, now, parse_data, unique_violation};
+use super::{members, now, parse_data, run, unique_violation};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
@@ -69,11 +69,13 @@ fn ensure_name_free(
     display_name: &str,
     except: Option<&str>,
 ) -> StoreResult<()> {
-    let holder: Option<String> = scim_groups::table
-        .filter(scim_groups::display_name_lower.eq(display_name.to_lowercase()))
-        .select(scim_groups::id)
-        .get_result(conn)
-        .optional()?;
+    let holder: Option<String> = run::get_result(
+        conn,
+        scim_groups::table
+            .filter(scim_groups::display_name_lower.eq(display_name.to_lowercase()))
+            .select(scim_groups::id),
+    )
+    .optional()?;
     match holder {
         Some(id) if Some(id.as_str()) != except => Err(taken(display_name)),
         _ => Ok(()),
@@ -124,11 +126,8 @@ pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredGroup> {
 }
 
 pub fn get_with(conn: &mut DbConnection, id: &str, with_members: bool) -> StoreResult<StoredGroup> {
-    let row: Option<GroupRow> = scim_groups::table
-        .find(id)
-        .select(ROW)
-        .get_result(conn)
-        .optional()?;
+    let row: Option<GroupRow> =
+        run::get_result(conn, scim_groups::table.find(id).select(ROW)).optional()?;
     load_row(conn, row.ok_or(StoreError::NotFound)?, with_members)
 }
 
@@ -172,6 +171,7 @@ pub fn create(
             at,
             actor,
             attributes: names,
+            active: None,
         },
     )?;
     get(conn, id)
@@ -192,7 +192,9 @@ pub fn replace(
     let at = now();
     let version = current.meta.version + 1;
     let cols = columns(&write.attributes, at, version)?;
-    ensure_name_free(conn, &cols.display_name, Some(id))?;
+    if names.iter().any(|n| n == "displayName") {
+        ensure_name_free(conn, &cols.display_name, Some(id))?;
+    }
     let changed_members = match &write.members {
         MembersWrite::Set(refs) => {
             let resolved = members::resolve(conn, id, refs)?;
@@ -212,9 +214,7 @@ pub fn replace(
     if names.is_empty() {
         return get_with(conn, id, with_members);
     }
-    diesel::update(scim_groups::table.find(id))
-        .set(&cols)
-        .execute(conn)
+    run::execute(conn, diesel::update(scim_groups::table.find(id)).set(&cols))
         .map_err(|e| unique_violation(e, || taken(&cols.display_name)))?;
     // Members' `groups` show this group's name, directly or indirectly.
     let mut regrouped_ids = members::users_under(conn, &changed_members)?;
@@ -233,9 +233,24 @@ pub fn replace(
             at,
             actor,
             attributes: names.clone(),
+            active: None,
         },
     )?;
-    get_with(conn, id, with_members)
+    // What was just stored, without reading the row back.
+    Ok(StoredGroup {
+        members: if with_members {
+            members::members_of(conn, id)?
+        } else {
+            Vec::new()
+        },
+        id: id.to_string(),
+        attributes: write.attributes,
+        meta: ResourceMeta {
+            created: current.meta.created,
+            last_modified: at,
+            version,
+        },
+    })
 }
 
 pub fn delete(
@@ -267,6 +282,7 @@ pub fn delete(
             at,
             actor,
             attributes: Vec::new(),
+            active: None,
         },
     )
 }

@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, per_backend};
+use super::run;
 use super::schema::{group_members, scim_groups, users};
 use crate::scim::ScimError;
 use crate::store::{
@@ -63,11 +64,13 @@ fn parents(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<(String, 
     // One id (every user read starts so) as `=`: diesel caches that prepared
     // statement, while an `IN` list of varying length is parsed anew each time.
     Ok(match ids {
-        [one] => joined
-            .filter(group_members::member_id.eq(one))
-            .select(columns)
-            .order(order)
-            .load(conn)?,
+        [one] => run::load(
+            conn,
+            joined
+                .filter(group_members::member_id.eq(one))
+                .select(columns)
+                .order(order),
+        )?,
         _ => joined
             .filter(group_members::member_id.eq_any(ids))
             .select(columns)
@@ -109,12 +112,19 @@ pub fn existing_ids(
 ) -> StoreResult<HashSet<String>> {
     let mut found = HashSet::new();
     for chunk in ids.chunks(CHUNK) {
-        let rows: Vec<String> = match kind {
-            MemberKind::User => users::table
+        // One id (a single member or manager) as `=`: a cached statement.
+        let rows: Vec<String> = match (kind, chunk) {
+            (MemberKind::User, [one]) => {
+                run::load(conn, users::table.find(*one).select(users::id))?
+            }
+            (MemberKind::Group, [one]) => {
+                run::load(conn, scim_groups::table.find(*one).select(scim_groups::id))?
+            }
+            (MemberKind::User, _) => users::table
                 .filter(users::id.eq_any(chunk))
                 .select(users::id)
                 .load(conn)?,
-            MemberKind::Group => scim_groups::table
+            (MemberKind::Group, _) => scim_groups::table
                 .filter(scim_groups::id.eq_any(chunk))
                 .select(scim_groups::id)
                 .load(conn)?,
@@ -270,25 +280,39 @@ pub fn change_members(
         changed.extend(typed(gone)?);
     }
     for chunk in remove.chunks(CHUNK) {
-        let gone: Vec<(String, String)> = diesel::delete(
-            group_members::table
-                .filter(group_members::group_id.eq(group_id))
-                .filter(group_members::member_id.eq_any(chunk)),
-        )
-        .returning(returned)
-        .get_results(conn)?;
+        let gone: Vec<(String, String)> = match chunk {
+            [one] => run::load(
+                conn,
+                diesel::delete(group_members::table.find((group_id, one))).returning(returned),
+            )?,
+            _ => diesel::delete(
+                group_members::table
+                    .filter(group_members::group_id.eq(group_id))
+                    .filter(group_members::member_id.eq_any(chunk)),
+            )
+            .returning(returned)
+            .get_results(conn)?,
+        };
         changed.extend(typed(gone)?);
     }
     let resolved = resolve(conn, group_id, add)?;
     for chunk in resolved.chunks(CHUNK) {
         let ids: Vec<&str> = chunk.iter().map(|(id, _)| id.as_str()).collect();
-        let present: HashSet<String> = group_members::table
-            .filter(group_members::group_id.eq(group_id))
-            .filter(group_members::member_id.eq_any(&ids))
-            .select(group_members::member_id)
-            .load::<String>(conn)?
-            .into_iter()
-            .collect();
+        let present: HashSet<String> = match ids.as_slice() {
+            [one] => run::load::<_, String>(
+                conn,
+                group_members::table
+                    .find((group_id, *one))
+                    .select(group_members::member_id),
+            )?,
+            _ => group_members::table
+                .filter(group_members::group_id.eq(group_id))
+                .filter(group_members::member_id.eq_any(&ids))
+                .select(group_members::member_id)
+                .load::<String>(conn)?,
+        }
+        .into_iter()
+        .collect();
         let added: Vec<&(String, MemberKind)> = chunk
             .iter()
             .filter(|(id, _)| !present.contains(id))
@@ -301,8 +325,14 @@ pub fn change_members(
                 member_type: kind.as_str(),
             })
             .collect();
-        if !rows.is_empty() {
-            per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
+        match rows.as_slice() {
+            [] => {}
+            [one] => {
+                run::execute(conn, diesel::insert_into(group_members::table).values(one))?;
+            }
+            _ => {
+                per_backend!(conn, c => diesel::insert_into(group_members::table).values(&rows).execute(c))?;
+            }
         }
         changed.extend(added.into_iter().cloned());
     }
@@ -391,6 +421,7 @@ pub fn remove_member_everywhere(
                 at,
                 actor,
                 attributes: vec!["members".to_string()],
+                active: None,
             },
         )?;
     }

@@ -6,6 +6,7 @@ mod backup;
 mod changelog;
 mod checkpoint;
 mod connection;
+mod console_sessions;
 mod filter_sql;
 mod group_commit;
 mod group_list;
@@ -15,11 +16,13 @@ mod members;
 pub(crate) mod page_window;
 mod query;
 mod regrouped;
+mod run;
 mod schema;
 mod source_links;
 mod source_runs;
 mod source_store;
 mod sources;
+mod stamp;
 mod subquery;
 mod sync;
 mod sync_deprovisions;
@@ -35,6 +38,7 @@ mod users;
 mod webhook_deliveries;
 mod webhook_subscriptions;
 mod webhooks;
+mod write_lane;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
@@ -45,7 +49,7 @@ pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 use super::{
     Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, MemberKind,
     NewToken, ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser,
-    TokenRecord, WriteOp,
+    StoredUserText, TokenRecord, UserKey, WriteJob, WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -103,6 +107,10 @@ impl DieselStore {
 }
 
 impl Store for DieselStore {
+    fn submit_write(&self, job: WriteJob) -> Result<(), WriteJob> {
+        self.submit_to_lane(job)
+    }
+
     fn ping(&self) -> StoreResult<()> {
         use diesel::connection::SimpleConnection;
         self.conn()?.batch_execute("SELECT 1")?;
@@ -176,7 +184,7 @@ impl Store for DieselStore {
         })
     }
 
-    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUser> {
+    fn create_user(&self, user: ResourceWrite, actor: &Actor) -> StoreResult<StoredUserText> {
         let id = new_id();
         self.write(|c| users::create(c, &id, user, actor))
     }
@@ -185,13 +193,25 @@ impl Store for DieselStore {
         users::get_with(&mut *self.conn()?, id, with_groups)
     }
 
+    fn get_user_text(&self, key: UserKey<'_>, with_groups: bool) -> StoreResult<StoredUserText> {
+        users::get_text(&mut *self.conn()?, key, with_groups)
+    }
+
+    fn get_user_text_now(
+        &self,
+        key: UserKey<'_>,
+        with_groups: bool,
+    ) -> Option<StoreResult<StoredUserText>> {
+        self.read_now(|c| users::get_text(c, key, with_groups))
+    }
+
     fn replace_user(
         &self,
         id: &str,
         rewrite: Rewrite<'_, StoredUser>,
         actor: &Actor,
         op: WriteOp,
-    ) -> StoreResult<StoredUser> {
+    ) -> StoreResult<StoredUserText> {
         self.write(|c| users::replace(c, id, rewrite, actor, op))
     }
 

@@ -11,6 +11,7 @@ use diesel::prelude::*;
 
 use super::changelog::{self, Change, Operation};
 use super::connection::DbConnection;
+use super::run;
 use super::schema::users;
 use crate::store::{Actor, StoreResult};
 
@@ -43,6 +44,7 @@ pub fn record(
             at,
             actor,
             attributes: vec!["groups".to_string()],
+            active: None,
         })
         .collect();
     changelog::append_many(conn, &changes)
@@ -62,10 +64,12 @@ fn bump(
     let ids: Vec<&String> = ids.iter().collect();
     // One user (a member added or removed) as `=`: a cached statement.
     if let [one] = ids.as_slice() {
-        return Ok(diesel::update(users::table.find(one.as_str()))
-            .set(set)
-            .returning(returned)
-            .get_results(conn)?);
+        return Ok(run::load(
+            conn,
+            diesel::update(users::table.find(one.as_str()))
+                .set(set)
+                .returning(returned),
+        )?);
     }
     let mut bumped = Vec::with_capacity(ids.len());
     for chunk in ids.chunks(CHUNK) {

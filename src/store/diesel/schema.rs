@@ -64,6 +64,8 @@ diesel::table! {
         version -> BigInt,
         changed_at -> Timestamp,
         actor -> Text,
+        attributes -> Nullable<Text>,
+        active -> Nullable<Bool>,
     }
 }
 
@@ -234,6 +236,37 @@ diesel::table! {
         resource_types -> Text,
         change_cursor -> BigInt,
         last_error -> Nullable<Text>,
+        created -> Timestamp,
+        format -> Text,
+        delivery -> Text,
+        mode -> Text,
+    }
+}
+
+diesel::table! {
+    event_acks (subscription_id, seq) {
+        subscription_id -> Text,
+        seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    console_sessions (id_hash) {
+        id_hash -> Text,
+        actor -> Text,
+        token_id -> Nullable<Text>,
+        created -> Timestamp,
+        last_seen -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_logins (id_hash) {
+        id_hash -> Text,
+        state -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next -> Text,
         created -> Timestamp,
     }
 }

@@ -7,8 +7,8 @@ use super::{
 use chrono::{DateTime, Duration, Utc};
 
 use crate::store::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, RunRecord, StoreResult,
-    SyncStore, TargetRecord, TargetState,
+    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
+    StoreResult, SyncStore, TargetRecord, TargetState,
 };
 
 impl SyncStore for DieselStore {
@@ -160,6 +160,10 @@ impl SyncStore for DieselStore {
 
     fn queue_list(&self, target_id: Option<&str>) -> StoreResult<Vec<QueueRecord>> {
         sync_queue::list(&mut *self.conn()?, target_id)
+    }
+
+    fn queue_summary(&self, target_id: &str) -> StoreResult<QueueSummary> {
+        sync_queue::summary(&mut *self.conn()?, target_id)
     }
 
     fn queue_get(&self, id: &str) -> StoreResult<Option<QueueRecord>> {

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::connection::DbConnection;
 use super::now;
 use super::schema::sync_queue as q;
-use crate::store::{QueueRecord, StoreResult};
+use crate::store::{QueueRecord, QueueSummary, StoreResult};
 
 type Row = (
     String,
@@ -152,6 +152,29 @@ pub fn list(conn: &mut DbConnection, target: Option<&str>) -> StoreResult<Vec<Qu
     }
     let rows: Vec<Row> = query.order((q::created.asc(), q::id.asc())).load(conn)?;
     Ok(rows.into_iter().map(from_row).collect())
+}
+
+/// How many entries a target has, and the error of the one updated last
+/// (ties: the one listed last by `list`).
+pub fn summary(conn: &mut DbConnection, target: &str) -> StoreResult<QueueSummary> {
+    let depth: i64 = q::table
+        .filter(q::target_id.eq(target))
+        .count()
+        .get_result(conn)?;
+    if depth == 0 {
+        return Ok(QueueSummary::default());
+    }
+    let newest_error: Option<String> = q::table
+        .filter(q::target_id.eq(target))
+        .order((q::updated.desc(), q::created.desc(), q::id.desc()))
+        .select(q::last_error)
+        .limit(1)
+        .get_result(conn)
+        .optional()?;
+    Ok(QueueSummary {
+        depth: usize::try_from(depth).unwrap_or(usize::MAX),
+        newest_error,
+    })
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<QueueRecord>> {

@@ -7,13 +7,15 @@ use serde_json::{Map, Value};
 use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, lock_row, per_backend};
 use super::schema::{user_emails, users};
-use super::{members, now, parse_data, unique_violation};
+use super::stamp::Stamp;
+use super::{members, now, run, unique_violation};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::render::ResourceMeta;
 use crate::store::{
-    Actor, MemberKind, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser, WriteOp,
+    Actor, MemberKind, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser,
+    StoredUserText, UserKey, WriteOp,
 };
 
 const RESOURCE_TYPE: &str = "User";
@@ -41,15 +43,68 @@ struct UserColumns {
     version: i64,
 }
 
-/// A whole new row, for batch inserts.
+/// A whole new row.
 #[derive(Insertable)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_null = true)]
 struct NewUserRow {
     id: String,
     created: NaiveDateTime,
     password_hash: Option<String>,
     #[diesel(embed)]
     cols: UserColumns,
+}
+
+/// The columns of an update that differ from the stored ones (None: keep),
+/// so SQLite rewrites only the index entries of changed columns.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+struct ChangedColumns {
+    user_name: Option<String>,
+    user_name_lower: Option<String>,
+    external_id: Option<Option<String>>,
+    display_name: Option<Option<String>>,
+    display_name_lower: Option<Option<String>>,
+    given_name_lower: Option<Option<String>>,
+    family_name_lower: Option<Option<String>>,
+    title_lower: Option<Option<String>>,
+    active: Option<bool>,
+    employee_number_lower: Option<Option<String>>,
+    department_lower: Option<Option<String>>,
+    cost_center_lower: Option<Option<String>>,
+    manager_id: Option<Option<String>>,
+    data: Option<String>,
+    last_modified: Option<NaiveDateTime>,
+    version: Option<i64>,
+    password_hash: Option<Option<String>>,
+}
+
+impl ChangedColumns {
+    /// `new` where it differs from `old`; `data`, `last_modified` and
+    /// `version` always.
+    fn between(old: &UserColumns, new: UserColumns) -> Self {
+        fn diff<T: PartialEq>(old: &T, new: T) -> Option<T> {
+            (*old != new).then_some(new)
+        }
+        Self {
+            user_name: diff(&old.user_name, new.user_name),
+            user_name_lower: diff(&old.user_name_lower, new.user_name_lower),
+            external_id: diff(&old.external_id, new.external_id),
+            display_name: diff(&old.display_name, new.display_name),
+            display_name_lower: diff(&old.display_name_lower, new.display_name_lower),
+            given_name_lower: diff(&old.given_name_lower, new.given_name_lower),
+            family_name_lower: diff(&old.family_name_lower, new.family_name_lower),
+            title_lower: diff(&old.title_lower, new.title_lower),
+            active: diff(&old.active, new.active),
+            employee_number_lower: diff(&old.employee_number_lower, new.employee_number_lower),
+            department_lower: diff(&old.department_lower, new.department_lower),
+            cost_center_lower: diff(&old.cost_center_lower, new.cost_center_lower),
+            manager_id: diff(&old.manager_id, new.manager_id),
+            data: Some(new.data),
+            last_modified: Some(new.last_modified),
+            version: Some(new.version),
+            password_hash: None,
+        }
+    }
 }
 
 #[derive(Insertable)]
@@ -75,6 +130,17 @@ fn columns(
     at: DateTime<Utc>,
     version: i64,
 ) -> StoreResult<UserColumns> {
+    let data = serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    columns_with(attrs, data, at, version)
+}
+
+/// `columns` with `data` given (empty when only the indexed columns matter).
+fn columns_with(
+    attrs: &Map<String, Value>,
+    data: String,
+    at: DateTime<Utc>,
+    version: i64,
+) -> StoreResult<UserColumns> {
     let user_name = text(attrs.get("userName")).ok_or_else(|| {
         StoreError::Rejected(ScimError::invalid_value("attribute 'userName' is required"))
     })?;
@@ -95,14 +161,26 @@ fn columns(
         department_lower: lower(ext_attr("department")),
         cost_center_lower: lower(ext_attr("costCenter")),
         manager_id: lower(ext_attr("manager").and_then(|m| m.get("value"))),
-        data: serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        data,
         last_modified: at.naive_utc(),
         version,
     })
 }
 
-fn write_emails(conn: &mut DbConnection, id: &str, attrs: &Map<String, Value>) -> StoreResult<()> {
-    diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
+/// The `user_emails` rows of a user's `emails` (a new user has none to
+/// delete first).
+fn write_emails(
+    conn: &mut DbConnection,
+    id: &str,
+    attrs: &Map<String, Value>,
+    replacing: bool,
+) -> StoreResult<()> {
+    if replacing {
+        run::execute(
+            conn,
+            diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))),
+        )?;
+    }
     let Some(Value::Array(emails)) = attrs.get("emails") else {
         return Ok(());
     };
@@ -119,26 +197,16 @@ fn write_emails(conn: &mut DbConnection, id: &str, attrs: &Map<String, Value>) -
             })
         })
         .collect();
-    if !rows.is_empty() {
-        per_backend!(conn, c => diesel::insert_into(user_emails::table).values(&rows).execute(c))?;
+    match rows.as_slice() {
+        [] => {}
+        [one] => {
+            run::execute(conn, diesel::insert_into(user_emails::table).values(one))?;
+        }
+        _ => {
+            per_backend!(conn, c => diesel::insert_into(user_emails::table).values(&rows).execute(c))?;
+        }
     }
     Ok(())
-}
-
-fn ensure_user_name_free(
-    conn: &mut DbConnection,
-    user_name: &str,
-    except: Option<&str>,
-) -> StoreResult<()> {
-    let holder: Option<String> = users::table
-        .filter(users::user_name_lower.eq(user_name.to_lowercase()))
-        .select(users::id)
-        .get_result(conn)
-        .optional()?;
-    match holder {
-        Some(id) if Some(id.as_str()) != except => Err(taken(user_name)),
-        _ => Ok(()),
-    }
 }
 
 /// The enterprise `manager.value`, if the user names a manager.
@@ -189,14 +257,23 @@ pub fn load_row(
     row: UserRow,
     with_groups: bool,
 ) -> StoreResult<StoredUser> {
+    load_text(conn, row, with_groups)?.parse()
+}
+
+/// A row as a user whose attributes stay JSON text.
+fn load_text(
+    conn: &mut DbConnection,
+    row: UserRow,
+    with_groups: bool,
+) -> StoreResult<StoredUserText> {
     let (id, data, created, last_modified, version) = row;
     let groups = if with_groups {
         members::groups_of(conn, &id)?
     } else {
         Vec::new()
     };
-    Ok(StoredUser {
-        attributes: parse_data(&data)?,
+    Ok(StoredUserText {
+        data,
         meta: ResourceMeta {
             created: created.and_utc(),
             last_modified: last_modified.and_utc(),
@@ -221,17 +298,34 @@ pub const ROW: (
     users::version,
 );
 
-pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<StoredUser> {
-    get_with(conn, id, true)
+pub fn get_with(conn: &mut DbConnection, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
+    get_text(conn, UserKey::Id(id), with_groups)?.parse()
 }
 
-pub fn get_with(conn: &mut DbConnection, id: &str, with_groups: bool) -> StoreResult<StoredUser> {
-    let row: Option<UserRow> = users::table
-        .find(id)
-        .select(ROW)
-        .get_result(conn)
-        .optional()?;
-    load_row(conn, row.ok_or(StoreError::NotFound)?, with_groups)
+/// A user with its attributes as the stored JSON text (for reads that only render).
+pub fn get_text(
+    conn: &mut DbConnection,
+    key: UserKey<'_>,
+    with_groups: bool,
+) -> StoreResult<StoredUserText> {
+    type TextRow = (String, String, Stamp, Stamp, i64);
+    let row: Option<TextRow> = match key {
+        UserKey::Id(id) => run::get_result(conn, users::table.find(id).select(ROW)),
+        UserKey::UserNameLower(name) => run::get_result(
+            conn,
+            users::table
+                .filter(users::user_name_lower.eq(name))
+                .select(ROW),
+        ),
+    }
+    .optional()?;
+    let (id, data, Stamp(created), Stamp(last_modified), version) =
+        row.ok_or(StoreError::NotFound)?;
+    load_text(
+        conn,
+        (id, data, created, last_modified, version),
+        with_groups,
+    )
 }
 
 pub fn create(
@@ -239,29 +333,29 @@ pub fn create(
     id: &str,
     write: ResourceWrite,
     actor: &Actor,
-) -> StoreResult<StoredUser> {
+) -> StoreResult<StoredUserText> {
     let mut names = changelog::changed_names(None, &write.attributes);
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());
     }
     let at = now();
     let cols = columns(&write.attributes, at, 1)?;
-    ensure_user_name_free(conn, &cols.user_name, None)?;
-    check_manager(conn, None, &write.attributes)?;
-    let password_hash = match write.password {
-        PasswordWrite::Set(hash) => Some(hash),
-        PasswordWrite::Keep => None,
+    let user_name = cols.user_name.clone();
+    let row = NewUserRow {
+        id: id.to_string(),
+        created: at.naive_utc(),
+        password_hash: match write.password {
+            PasswordWrite::Set(hash) => Some(hash),
+            PasswordWrite::Keep => None,
+        },
+        cols,
     };
-    diesel::insert_into(users::table)
-        .values((
-            &cols,
-            users::id.eq(id),
-            users::created.eq(at.naive_utc()),
-            users::password_hash.eq(password_hash),
-        ))
-        .execute(conn)
-        .map_err(|e| unique_violation(e, || taken(&cols.user_name)))?;
-    write_emails(conn, id, &write.attributes)?;
+    // The unique index is the userName check: a taken name fails the insert
+    // (and the write's savepoint or transaction undoes nothing else).
+    run::execute(conn, diesel::insert_into(users::table).values(&row))
+        .map_err(|e| unique_violation(e, || taken(&user_name)))?;
+    check_manager(conn, None, &write.attributes)?;
+    write_emails(conn, id, &write.attributes, false)?;
     changelog::append(
         conn,
         Change {
@@ -271,14 +365,15 @@ pub fn create(
             version: 1,
             at,
             actor,
+            active: changelog::active_change(&names, &write.attributes),
             attributes: names,
         },
     )?;
     // What was just stored, without reading it back: a new user is in no
-    // group yet, and `data` is exactly these attributes.
-    Ok(StoredUser {
-        id: id.to_string(),
-        attributes: write.attributes,
+    // group yet.
+    Ok(StoredUserText {
+        id: row.id,
+        data: row.cols.data,
         meta: ResourceMeta {
             created: at,
             last_modified: at,
@@ -336,14 +431,18 @@ pub fn insert_many(
     }
     let changes: Vec<Change<'_>> = emails
         .iter()
-        .map(|(id, attrs)| Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Create,
-            version: 1,
-            at,
-            actor,
-            attributes: changelog::changed_names(None, attrs),
+        .map(|(id, attrs)| {
+            let names = changelog::changed_names(None, attrs);
+            Change {
+                resource_type: RESOURCE_TYPE,
+                resource_id: id,
+                operation: Operation::Create,
+                version: 1,
+                at,
+                actor,
+                active: changelog::active_change(&names, attrs),
+                attributes: names,
+            }
         })
         .collect();
     changelog::append_many(conn, &changes)?;
@@ -373,7 +472,7 @@ pub fn replace(
     rewrite: crate::store::Rewrite<'_, StoredUser>,
     actor: &Actor,
     op: WriteOp,
-) -> StoreResult<StoredUser> {
+) -> StoreResult<StoredUserText> {
     lock_row(conn, "users", id)?;
     let current = get_with(conn, id, false)?;
     let write = rewrite(&current)?;
@@ -383,23 +482,29 @@ pub fn replace(
     }
     // A write that changes nothing keeps the version (no ETag churn, nothing to sync).
     if names.is_empty() {
-        return get(conn, id);
+        return get_text(conn, UserKey::Id(id), true);
     }
     let at = now();
     let version = current.meta.version + 1;
+    let stored = columns_with(
+        &current.attributes,
+        String::new(),
+        current.meta.last_modified,
+        current.meta.version,
+    )?;
     let cols = columns(&write.attributes, at, version)?;
-    ensure_user_name_free(conn, &cols.user_name, Some(id))?;
-    check_manager(conn, Some(&current.attributes), &write.attributes)?;
-    diesel::update(users::table.find(id))
-        .set(&cols)
-        .execute(conn)
-        .map_err(|e| unique_violation(e, || taken(&cols.user_name)))?;
+    let user_name = cols.user_name.clone();
+    let mut changed = ChangedColumns::between(&stored, cols);
     if let PasswordWrite::Set(hash) = write.password {
-        diesel::update(users::table.find(id))
-            .set(users::password_hash.eq(hash))
-            .execute(conn)?;
+        changed.password_hash = Some(Some(hash));
     }
-    write_emails(conn, id, &write.attributes)?;
+    // The unique index is the userName check, as in `create`.
+    run::execute(conn, diesel::update(users::table.find(id)).set(&changed))
+        .map_err(|e| unique_violation(e, || taken(&user_name)))?;
+    check_manager(conn, Some(&current.attributes), &write.attributes)?;
+    if names.iter().any(|n| n == "emails") {
+        write_emails(conn, id, &write.attributes, true)?;
+    }
     changelog::append(
         conn,
         Change {
@@ -409,10 +514,22 @@ pub fn replace(
             version,
             at,
             actor,
+            active: changelog::active_change(&names, &write.attributes),
             attributes: names.clone(),
         },
     )?;
-    get(conn, id)
+    // What was just stored, without reading it back; only the derived
+    // `groups` are read.
+    Ok(StoredUserText {
+        groups: members::groups_of(conn, id)?,
+        id: id.to_string(),
+        data: changed.data.unwrap_or_default(),
+        meta: ResourceMeta {
+            created: current.meta.created,
+            last_modified: at,
+            version,
+        },
+    })
 }
 
 pub fn delete(
@@ -441,6 +558,7 @@ pub fn delete(
             at,
             actor,
             attributes: Vec::new(),
+            active: None,
         },
     )
 }

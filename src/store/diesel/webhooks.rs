@@ -50,4 +50,17 @@ impl WebhookStore for DieselStore {
     fn set_subscription_error(&self, id: &str, error: Option<&str>) -> StoreResult<()> {
         self.write(|c| webhook_subscriptions::set_error(c, id, error))
     }
+
+    fn ack_events(&self, subscription_id: &str, seqs: &[i64]) -> StoreResult<()> {
+        self.write(|c| webhook_subscriptions::ack(c, subscription_id, seqs))
+    }
+
+    fn acked_events(
+        &self,
+        subscription_id: &str,
+        after: i64,
+        through: i64,
+    ) -> StoreResult<Vec<i64>> {
+        webhook_subscriptions::acked(&mut *self.conn()?, subscription_id, after, through)
+    }
 }

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use scimhub::provision::client::{ClientError, ClientOptions, ScimClient};
+use scimhub::provision::client::{ClientOptions, ScimClient};
+use scimhub::provision::connector::ConnectorError;
 use scimhub::provision::target::Credentials;
 use scimhub::scim::ResourceKind;
 use serde_json::json;
@@ -200,7 +201,7 @@ async fn a_refreshed_token_refused_again_is_unauthorized() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Unauthorized { status: 401, detail } if detail == "token revoked"),
+        matches!(&err, ConnectorError::Unauthorized { status: 401, detail } if detail == "token revoked"),
         "{err:?}"
     );
     assert_eq!(hits(&server, "/oauth/token").await, 2);
@@ -255,7 +256,7 @@ async fn token_endpoints_refusing_basic_client_auth_get_the_form_and_that_is_rem
         .await
         .unwrap_err();
     assert!(
-        matches!(err, ClientError::Unauthorized { status: 401, .. }),
+        matches!(err, ConnectorError::Unauthorized { status: 401, .. }),
         "{err:?}"
     );
     let token_requests: Vec<bool> = server
@@ -290,7 +291,7 @@ async fn a_token_endpoint_refusing_the_client_is_unauthorized_without_calling_th
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Unauthorized { status: 401, detail } if detail.contains("unknown client")),
+        matches!(&err, ConnectorError::Unauthorized { status: 401, detail } if detail.contains("unknown client")),
         "{err:?}"
     );
     assert!(!format!("{err}").contains("s&cret"));
@@ -356,7 +357,7 @@ async fn bad_options_are_refused_before_any_request() {
     for (opts, want) in cases {
         let err = ScimClient::new(opts.clone()).err().unwrap();
         assert!(
-            matches!(&err, ClientError::Config(m) if m.contains(want)),
+            matches!(&err, ConnectorError::Config(m) if m.contains(want)),
             "{opts:?}: {err}"
         );
         assert!(!format!("{err}").contains("line\nbreak"));

@@ -1,7 +1,8 @@
 //! Reading and writing resources: paging (and targets that page badly),
 //! ServiceProviderConfig discovery, and what 404/204 mean per call.
 
-use scimhub::provision::client::{ClientError, DEFAULT_PAGE_SIZE, ScimClient, TargetLimits};
+use scimhub::provision::client::{DEFAULT_PAGE_SIZE, ScimClient, TargetLimits};
+use scimhub::provision::connector::ConnectorError;
 use scimhub::scim::ResourceKind;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param};
@@ -115,7 +116,7 @@ async fn targets_that_ignore_start_index_or_never_end_are_cut_off() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Protocol(m) if m.contains("startIndex 3 repeats the previous one")),
+        matches!(&err, ConnectorError::Protocol(m) if m.contains("startIndex 3 repeats the previous one")),
         "{err:?}"
     );
 
@@ -144,7 +145,7 @@ async fn targets_that_ignore_start_index_or_never_end_are_cut_off() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Protocol(m) if m.contains("still paging after 5 pages")),
+        matches!(&err, ConnectorError::Protocol(m) if m.contains("still paging after 5 pages")),
         "{err:?}"
     );
     assert_eq!(hits(&endless, USERS).await, 5);
@@ -296,17 +297,17 @@ async fn answers_that_are_not_scim_are_protocol_errors() {
     let c: ScimClient = client(&server);
     let no_id = c.create(ResourceKind::User, &user("x")).await.unwrap_err();
     assert!(
-        matches!(&no_id, ClientError::Protocol(m) if m.contains("without an id")),
+        matches!(&no_id, ConnectorError::Protocol(m) if m.contains("without an id")),
         "{no_id:?}"
     );
     let html = c.get(ResourceKind::User, "u1").await.unwrap_err();
     assert!(
-        matches!(&html, ClientError::Protocol(m) if m.contains("not JSON")),
+        matches!(&html, ConnectorError::Protocol(m) if m.contains("not JSON")),
         "{html:?}"
     );
     let moved = c.get(ResourceKind::User, "moved").await.unwrap_err();
     assert!(
-        matches!(&moved, ClientError::Protocol(m) if m.contains("redirect") && m.contains("elsewhere.example")),
+        matches!(&moved, ConnectorError::Protocol(m) if m.contains("redirect") && m.contains("elsewhere.example")),
         "{moved:?}"
     );
     assert_eq!(hits(&server, "/scim/v2/Users/moved").await, 1);

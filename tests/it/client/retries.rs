@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use scimhub::provision::client::{ClientError, ScimClient};
+use scimhub::provision::client::ScimClient;
+use scimhub::provision::connector::ConnectorError;
 use scimhub::scim::ResourceKind;
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -71,7 +72,7 @@ async fn server_errors_forever_end_unavailable_after_the_attempts() {
         .get(ResourceKind::User, "u1")
         .await
         .unwrap_err();
-    let ClientError::Unavailable { attempts, last } = &err else {
+    let ConnectorError::Unavailable { attempts, last } = &err else {
         panic!("{err:?}")
     };
     assert_eq!(*attempts, 4);
@@ -102,7 +103,7 @@ async fn slow_answers_time_out_and_count_as_attempts() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Unavailable { attempts: 2, last } if last.contains("timed out")),
+        matches!(&err, ConnectorError::Unavailable { attempts: 2, last } if last.contains("timed out")),
         "{err:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(2));
@@ -124,7 +125,7 @@ async fn connection_errors_are_retried_then_unavailable() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, ClientError::Unavailable { attempts: 3, .. }),
+        matches!(&err, ConnectorError::Unavailable { attempts: 3, .. }),
         "{err:?}"
     );
 }
@@ -152,7 +153,7 @@ async fn a_scim_refusal_is_rejected_with_its_detail_after_one_request() {
         .await;
     let c = client(&server);
     let err = c.create(ResourceKind::User, &user("u1")).await.unwrap_err();
-    let ClientError::Rejected {
+    let ConnectorError::Rejected {
         status,
         scim_type,
         detail,
@@ -171,7 +172,7 @@ async fn a_scim_refusal_is_rejected_with_its_detail_after_one_request() {
         .replace(ResourceKind::User, "u1", &user("u1"))
         .await
         .unwrap_err();
-    let ClientError::Rejected { detail, .. } = &err else {
+    let ConnectorError::Rejected { detail, .. } = &err else {
         panic!("{err:?}")
     };
     assert!(detail.starts_with("<html>oops oops"), "{detail}");
@@ -195,7 +196,7 @@ async fn refused_credentials_are_unauthorized_and_not_retried() {
             .await
             .unwrap_err();
         assert!(
-            matches!(&err, ClientError::Unauthorized { status: s, detail } if *s == status && detail == "bad token"),
+            matches!(&err, ConnectorError::Unauthorized { status: s, detail } if *s == status && detail == "bad token"),
             "{err:?}"
         );
         assert!(err.is_permanent());

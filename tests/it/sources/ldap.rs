@@ -25,7 +25,7 @@ async fn by_employee_number(app: &TestApp) -> BTreeMap<String, Value> {
 
 async fn an_ldap_directory_imports_then_follows_changes(app: TestApp) {
     let org = Org::make(200, 8);
-    let Some(ldap) = Slapd::start(&org.file("org.ldif")) else {
+    let Some(ldap) = Slapd::start_with(&org.file("org.ldif")) else {
         return;
     };
     cli_ok(

@@ -191,6 +191,8 @@ impl TestApp {
         // Paths not naming their API are SCIM paths.
         let full = path.starts_with("/scim")
             || path.starts_with("/admin")
+            || path.starts_with("/events")
+            || path.starts_with("/.well-known")
             || path == "/healthz"
             || path == "/livez"
             || path == "/metrics";

@@ -2,8 +2,13 @@
 //! macro that runs each test on both backends.
 
 pub mod app;
+pub mod browser;
+pub mod console;
+pub mod contacts_app;
+pub mod events;
 pub mod jwt;
 pub mod live;
+pub mod oidc;
 pub mod org;
 pub mod poll;
 pub mod postgres;
@@ -63,5 +68,30 @@ macro_rules! on_both_backends {
     };
     ($($name:ident),* $(,)?) => {
         $crate::on_both_backends!(config = |_| {}; $($name),*);
+    };
+}
+
+/// Runs each listed `async fn name(backend: Backend)` (a live scenario
+/// that starts its own source) once with an SQLite source and once with a
+/// PostgreSQL one.
+#[macro_export]
+macro_rules! on_both_sources {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::Backend::Postgres).await;
+                }
+            )*
+        }
     };
 }

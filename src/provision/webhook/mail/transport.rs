@@ -11,8 +11,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use super::message::MailText;
-use crate::config::{EmailConfig, SmtpSecurity};
 use crate::provision::webhook::transport::{Outcome, error_chain};
+use crate::settings::{EmailConfig, SmtpSecurity};
 
 /// The prefix of an outbox row's endpoint that goes by mail.
 pub const MAILTO: &str = "mailto:";

@@ -1,16 +1,50 @@
-//! Target credentials at rest: XChaCha20-Poly1305 under the configured
-//! key, a random 192-bit nonce per seal, and the target id as associated
-//! data so a ciphertext cannot be moved to another target's row.
+//! Secrets at rest (target and source credentials, subscription secrets):
+//! XChaCha20-Poly1305 under the configured key, a random 192-bit nonce per
+//! seal, and the owner's id as associated data so a ciphertext cannot be
+//! moved to another row.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use rand::RngCore;
-
-use crate::config::SecretKey;
+use serde::Deserialize;
 
 const NONCE_LEN: usize = 24;
+
+/// A 256-bit key whose `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretKey(pub [u8; 32]);
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKey(redacted)")
+    }
+}
+
+impl std::str::FromStr for SecretKey {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let bytes = hex::decode(s)
+            .ok()
+            .filter(|b| b.len() == 32)
+            .or_else(|| STANDARD.decode(s).ok())
+            .ok_or("expected 32 bytes as 64 hex digits or base64")?;
+        let key: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| "expected 32 bytes as 64 hex digits or base64")?;
+        Ok(SecretKey(key))
+    }
+}
+
+impl<'de> Deserialize<'de> for SecretKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {

@@ -1,12 +1,9 @@
-//! The SCIM writes both the full run and the incremental worker send:
-//! attribute updates, deactivation, member PATCHes, and the filter that
-//! finds an existing account by its matching key.
+//! The pieces of SCIM requests the connector builds: the filter that finds
+//! an account by its matching key and member PATCH operations.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::client::{ClientError, ScimClient};
-use super::plan::MatchKey;
-use crate::scim::ResourceKind;
+use crate::provision::plan::MatchKey;
 
 /// A SCIM filter string literal (JSON string escaping is the same).
 pub fn literal(s: &str) -> String {
@@ -25,53 +22,6 @@ pub fn match_filter(key: &MatchKey, value: &str) -> Option<String> {
         )),
         (Some(_), None) => None,
     }
-}
-
-/// Makes the target's copy hold `changed` attributes of `resource` (all
-/// but `schemas` when `None`): one path-less PATCH replace, or a PUT of
-/// the whole resource on targets without PATCH.
-pub async fn update(
-    client: &ScimClient,
-    patch: bool,
-    kind: ResourceKind,
-    remote_id: &str,
-    resource: &Value,
-    changed: Option<&[String]>,
-) -> Result<(), ClientError> {
-    if !patch {
-        return client.replace(kind, remote_id, resource).await.map(drop);
-    }
-    let values: Map<String, Value> = resource
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
-        .filter(|(k, _)| changed.is_none_or(|c| c.iter().any(|n| n == *k)))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    let op = json!({"op": "replace", "value": values});
-    client.patch(kind, remote_id, vec![op]).await.map(drop)
-}
-
-/// `active=false` on a user (GET + PUT on targets without PATCH).
-pub async fn deactivate(
-    client: &ScimClient,
-    patch: bool,
-    remote_id: &str,
-) -> Result<(), ClientError> {
-    let kind = ResourceKind::User;
-    if patch {
-        let op = json!({"op": "replace", "value": {"active": false}});
-        return client.patch(kind, remote_id, vec![op]).await.map(drop);
-    }
-    let Some(mut current) = client.get(kind, remote_id).await? else {
-        return Ok(());
-    };
-    if let Some(o) = current.as_object_mut() {
-        o.insert("active".into(), Value::Bool(false));
-        o.remove("meta");
-    }
-    client.replace(kind, remote_id, &current).await.map(drop)
 }
 
 /// PATCH operations adding and removing members by remote id.
