@@ -43,7 +43,9 @@ impl Slapd {
     pub fn start(ldif: &Path) -> anyhow::Result<Slapd> {
         program("slapd").context("slapd is not installed (Debian: slapd)")?;
         let slapadd = program("slapadd").context("slapadd is not installed (Debian: slapd)")?;
-        let dir = tempfile::Builder::new().prefix("scimhub-slapd-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("scimhub-slapd-")
+            .tempdir()?;
         let data = dir.path().join("data");
         std::fs::create_dir(&data)?;
         let includes: String = SCHEMAS

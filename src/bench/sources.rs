@@ -13,7 +13,8 @@ use serde_json::json;
 
 use super::machine::Machine;
 use super::slapd::{ADMIN_DN, ADMIN_PASSWORD, BASE_DN, Slapd};
-use crate::config::{Config, SecretKey};
+use crate::config::Config;
+use crate::crypto::SecretKey;
 use crate::provision::source::{ImportOptions, ImportReport, RunMode};
 use crate::service::Services;
 use crate::store::Actor;

@@ -286,11 +286,16 @@ pub struct Required {
     pub why: String,
 }
 
-impl Required {
-    pub fn nothing() -> Self {
-        Self {
-            attributes: Vec::new(),
-            why: String::new(),
+impl Reads {
+    /// What a section must set: a SCIM target's `scim_required`; a source's
+    /// records nothing at compile time (intake checks each one).
+    fn required(self, kind: ResourceKind) -> Required {
+        match self {
+            Reads::Resources => scim_required(kind),
+            Reads::Records => Required {
+                attributes: Vec::new(),
+                why: String::new(),
+            },
         }
     }
 }
@@ -342,14 +347,14 @@ impl ResourceMapping {
         Self::compile_with(kind, file, Reads::Resources, required)
     }
 
-    /// A section reading `reads`, with nothing required at compile time (a
-    /// source's records are checked one by one at intake).
+    /// A section reading `reads`: a source's records need nothing at compile
+    /// time (they are checked one by one at intake).
     pub fn compile_for(
         kind: ResourceKind,
         file: &SectionFile,
         reads: Reads,
     ) -> Result<Self, Vec<MappingError>> {
-        Self::compile_with(kind, file, reads, &Required::nothing())
+        Self::compile_with(kind, file, reads, &reads.required(kind))
     }
 
     fn compile_with(
@@ -467,7 +472,7 @@ impl Mapping {
 
     /// A source's mapping: see `Reads::Records`.
     pub fn compile_for(file: &MappingFile, reads: Reads) -> Result<Self, MappingErrors> {
-        Self::compile_with(file, reads, &|_| Required::nothing())
+        Self::compile_with(file, reads, &|kind| reads.required(kind))
     }
 
     fn compile_with(

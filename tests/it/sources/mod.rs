@@ -101,5 +101,5 @@ pub(crate) const ENTERPRISE: &str = crate::support::ENTERPRISE;
 
 /// The key sealing source credentials in these tests.
 pub(crate) fn with_key(config: &mut scimhub::config::Config) {
-    config.secret_key = Some(scimhub::config::SecretKey([9; 32]));
+    config.secret_key = Some(scimhub::crypto::SecretKey([9; 32]));
 }
