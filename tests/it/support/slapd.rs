@@ -28,6 +28,10 @@ ou: people
 dn: ou=groups,dc=example,dc=org
 objectClass: organizationalUnit
 ou: groups
+
+dn: ou=disabled,dc=example,dc=org
+objectClass: organizationalUnit
+ou: disabled
 ";
 
 pub struct Slapd(scimhub::bench::slapd::Slapd);
