@@ -19,6 +19,7 @@ mod door;
 mod failures;
 #[cfg(test)]
 mod help;
+mod source;
 mod subscription;
 mod sync;
 mod target;
@@ -66,6 +67,10 @@ enum Command {
     /// Manage downstream SCIM targets of the sync center.
     #[command(subcommand)]
     Target(target::TargetCommand),
+    /// Manage upstream sources (HR files, another SCIM server, LDAP / AD)
+    /// and import from them.
+    #[command(subcommand)]
+    Source(source::SourceCommand),
     /// Run the sync center: full syncs, dry runs, approvals.
     #[command(subcommand)]
     Sync(sync::SyncCommand),
@@ -149,6 +154,29 @@ enum BenchCommand {
         /// Source writes timed until they reach the target.
         #[arg(long, default_value_t = 50)]
         samples: usize,
+    },
+    /// Issue #17's numbers: an HR export (1% invalid rows) imported into an
+    /// empty store, a no-change re-import, and an incremental LDAP import
+    /// from a real slapd (needs python3, slapd and ldap-utils).
+    #[command(after_help = "Examples (release build):\n  \
+        scimhub bench sources                            # 100,000 rows, LDAP 100,000 people, 100 changes\n  \
+        scimhub bench sources --people 10000 --ldap-people 0")]
+    Sources {
+        /// Rows of the HR export.
+        #[arg(long, default_value_t = 100_000)]
+        people: usize,
+        /// Share of the rows that must be refused.
+        #[arg(long, default_value_t = 0.01)]
+        bad: f64,
+        /// People in the LDAP directory (0: leave LDAP out).
+        #[arg(long, default_value_t = 100_000)]
+        ldap_people: usize,
+        /// Directory entries changed before the incremental import.
+        #[arg(long, default_value_t = 100)]
+        changes: usize,
+        /// Database URL of an empty database (default: fresh SQLite files).
+        #[arg(long = "database", value_name = "URL")]
+        database: Option<String>,
     },
     /// Issue #8's table: every scenario under concurrent load, as a ratio
     /// to a static route of the same server, medians over runs.
@@ -306,6 +334,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             })
             .map(drop)
         }
+        Command::Bench(BenchCommand::Sources {
+            people,
+            bad,
+            ldap_people,
+            changes,
+            database,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_sources_bench(&crate::bench::SourcesBench {
+                people: *people,
+                bad: *bad,
+                ldap_people: *ldap_people,
+                changes: *changes,
+                database: database.clone(),
+            })
+        }
         Command::Bench(BenchCommand::Suite {
             users,
             runs,
@@ -362,6 +406,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             target::run(cmd, &config)
+        }
+        Command::Source(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            source::run(cmd, &config)
         }
         Command::Failures(cmd) => {
             let config = load_config(&cli, db_override(cmd.db()))?;
@@ -460,6 +509,12 @@ fn serve(config: &Config) -> anyhow::Result<()> {
             config,
             services.events.publisher(),
         )?;
+        // Scheduled and watched-directory imports of the upstream sources.
+        if config.sync.enabled {
+            actix_web::rt::spawn(crate::service::source_admin::schedule::run(
+                services.sources.clone(),
+            ));
+        }
         if let Some(addr) = &config.metrics_listen {
             let (metrics, bound) = crate::http::bind_metrics(config, services.clone(), addr)?;
             tracing::info!(addr = %bound, "metrics listening at /metrics (no token)");

@@ -14,6 +14,17 @@ pub struct Machine {
 }
 
 impl Machine {
+    /// One line: what the numbers were measured on.
+    pub fn summary(&self) -> String {
+        let ram = self.ram_mib.map_or("unknown".into(), |r| {
+            format!("{:.1} GiB", r as f64 / 1024.0)
+        });
+        format!(
+            "machine: {}, {} cores, {ram} RAM, {}; {}, {} build",
+            self.cpu, self.cores, self.os, self.rustc, self.profile
+        )
+    }
+
     pub fn describe() -> Self {
         let cpuinfo = read("/proc/cpuinfo");
         let cpu = cpuinfo

@@ -8,12 +8,15 @@ mod process;
 mod query;
 mod report;
 mod seed;
+pub mod slapd;
+mod sources;
 mod suite;
 mod sync;
 mod sync_hooks;
 mod writes;
 
 pub use query::{QueryBench, run_query_bench};
+pub use sources::{SourcesBench, run_sources_bench};
 pub use suite::{SuiteBench, run_suite_bench};
 pub use sync::{SyncBench, SyncNumbers, run_sync_bench};
 pub use writes::{WriteBench, run_write_bench};

@@ -143,14 +143,7 @@ impl fmt::Display for Report {
             "scimhub bench suite: {}{instances}, {} users, concurrency {}, {} s per scenario, medians of {} runs",
             s.backend, s.users, s.concurrency, s.duration_secs, s.runs
         )?;
-        let ram = m.ram_mib.map_or("unknown".into(), |r| {
-            format!("{:.1} GiB", r as f64 / 1024.0)
-        });
-        writeln!(
-            f,
-            "machine: {}, {} cores, {ram} RAM, {}; {}, {} build",
-            m.cpu, m.cores, m.os, m.rustc, m.profile
-        )?;
+        writeln!(f, "{}", m.summary())?;
         writeln!(
             f,
             "{:<58} {:>10} {:<8} {:>9} {:>9} {:>9} {:>10}",

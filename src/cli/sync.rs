@@ -137,7 +137,7 @@ impl SyncCommand {
     }
 }
 
-fn progress_bar() -> (ProgressBar, Progress) {
+pub(super) fn progress_bar() -> (ProgressBar, Progress) {
     let bar = ProgressBar::new(0);
     if !std::io::stderr().is_terminal() {
         bar.set_draw_target(ProgressDrawTarget::hidden());

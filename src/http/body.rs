@@ -112,3 +112,43 @@ impl FromRequest for OptionalJson {
         Box::pin(async move { body.await.map(OptionalJson) })
     }
 }
+
+/// The largest file accepted by an upload (a 100,000-row HR export is
+/// about 15 MB).
+pub const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A file uploaded as the whole request body (any media type: the source
+/// says how it is read), at most `UPLOAD_LIMIT` bytes.
+pub struct Upload(pub Vec<u8>);
+
+impl FromRequest for Upload {
+    type Error = AppError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if declared.is_some_and(|n| n > UPLOAD_LIMIT) {
+                return Err(too_large(UPLOAD_LIMIT));
+            }
+            let mut buf = Vec::new();
+            while let Some(chunk) = payload.next().await {
+                let chunk = chunk
+                    .map_err(|_| ScimError::invalid_syntax("the request body could not be read"))?;
+                if buf.len() + chunk.len() > UPLOAD_LIMIT {
+                    return Err(too_large(UPLOAD_LIMIT));
+                }
+                buf.extend_from_slice(&chunk);
+            }
+            if buf.is_empty() {
+                return Err(ScimError::invalid_syntax("the upload is empty").into());
+            }
+            Ok(Upload(buf))
+        })
+    }
+}

@@ -9,6 +9,7 @@ pub mod mapping;
 pub mod on_demand;
 pub mod plan;
 pub mod runs;
+pub mod source;
 pub mod target;
 pub mod target_check;
 pub mod target_status;

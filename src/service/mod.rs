@@ -15,6 +15,7 @@ pub mod listing;
 pub mod notifications;
 pub mod operations;
 pub mod password;
+pub mod source_admin;
 pub mod subscription_admin;
 pub mod sync_admin;
 pub mod token_admin;
@@ -26,7 +27,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::{ConsoleStore, Store, SyncStore, WebhookStore};
+use crate::store::{ConsoleStore, SourceStore, Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
 pub use blocking::{blocking, writing};
@@ -44,6 +45,8 @@ pub struct Services {
     pub tokens: token_admin::TokenAdmin,
     pub sync: sync_admin::SyncAdmin,
     pub subscriptions: subscription_admin::SubscriptionAdmin,
+    /// The organization center's upstream sources.
+    pub sources: source_admin::SourceAdmin,
     /// Console sign-in and sessions.
     pub console: console::ConsoleAuth,
     /// SCIM events: the JWKS and the poll endpoint.
@@ -56,13 +59,14 @@ pub struct Services {
 impl Services {
     /// Builds every service (the sync center's over the same database);
     /// fails on a bad JWT issuer configuration or events signing key.
-    pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore>(
+    pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore + SourceStore>(
         store: Arc<S>,
         config: &Config,
     ) -> anyhow::Result<Self> {
         let sync: Arc<dyn SyncStore> = store.clone();
         let hooks: Arc<dyn WebhookStore> = store.clone();
         let sessions: Arc<dyn ConsoleStore> = store.clone();
+        let inbound: Arc<dyn SourceStore> = store.clone();
         let store: Arc<dyn Store> = store;
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
@@ -97,7 +101,7 @@ impl Services {
             tokens: token_admin::TokenAdmin::new(store.clone(), verified_tokens.clone()),
             sync: sync_admin::SyncAdmin::new(
                 store.clone(),
-                sync,
+                sync.clone(),
                 config.secret_key.clone(),
                 // Runs started over HTTP lease and notify like every other run.
                 |engine| {
@@ -112,6 +116,14 @@ impl Services {
                 hooks,
                 config.secret_key.clone(),
                 events.publisher().is_some(),
+            ),
+            sources: source_admin::SourceAdmin::new(
+                store.clone(),
+                inbound,
+                sync.clone(),
+                config.secret_key.clone(),
+                users.clone(),
+                groups.clone(),
             ),
             events,
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),

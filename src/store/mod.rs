@@ -8,12 +8,16 @@ mod error;
 mod model;
 mod render;
 pub use render::render_events;
+mod sources;
 mod sync;
 mod webhooks;
 
 pub use console::{ConsoleStore, LoginRecord, SessionRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use sources::{
+    SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, UserFacts,
+};
 pub use sync::{
     FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
     SyncStore, TargetRecord, TargetState,

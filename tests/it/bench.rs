@@ -165,3 +165,52 @@ fn several_instances_need_postgres() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--database postgres://"), "{stderr}");
 }
+
+/// `scimhub bench sources` at a tiny scale (300 people and 60 departments):
+/// the HR import, the no-change
+/// re-import and the LDAP steady-state incremental run all report what
+/// they did (slapd: skipped here when not installed, like the LDAP tests).
+#[test]
+fn the_sources_bench_imports_re_imports_and_follows_ldap() {
+    let ldap = if scimhub::bench::slapd::program("slapd").is_some()
+        || std::env::var("SCIMHUB_REQUIRE_SLAPD").as_deref() == Ok("1")
+    {
+        "200"
+    } else {
+        "0"
+    };
+    let out = Command::new(env!("CARGO_BIN_EXE_scimhub"))
+        .env_remove("SCIMHUB_DATABASE_URL")
+        .args([
+            "bench",
+            "sources",
+            "--people",
+            "300",
+            "--ldap-people",
+            ldap,
+            "--changes",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("HR CSV import into an empty store: 366 rows read, 360 created, 6 refused"),
+        "{text}"
+    );
+    assert!(
+        text.contains("no-change re-import: 360 unchanged, 0 written"),
+        "{text}"
+    );
+    if ldap != "0" {
+        assert!(
+            text.contains("LDAP incremental import of 20 changes: 20 entries read, 20 updated"),
+            "{text}"
+        );
+    }
+}

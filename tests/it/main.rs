@@ -46,6 +46,7 @@ mod realtime;
 mod rest_connector;
 mod rest_target;
 mod scim_events;
+mod sources;
 mod sql_connector;
 mod sql_target;
 mod sync;

@@ -4,6 +4,7 @@
 
 mod failures;
 mod runs;
+mod sources;
 mod subscriptions;
 mod targets;
 mod tokens;
@@ -16,5 +17,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(runs::endpoints());
     all.extend(failures::endpoints());
     all.extend(subscriptions::endpoints());
+    all.extend(sources::endpoints());
     all
 }

@@ -52,6 +52,17 @@ impl ScimClient {
         kind: ResourceKind,
         page_size: usize,
     ) -> Result<Vec<Value>, ConnectorError> {
+        self.list_matching(kind, None, page_size).await
+    }
+
+    /// `list_all`, of the resources matching `filter` when one is given
+    /// (an upstream source's changes since a time).
+    pub async fn list_matching(
+        &self,
+        kind: ResourceKind,
+        filter: Option<&str>,
+        page_size: usize,
+    ) -> Result<Vec<Value>, ConnectorError> {
         let page_size = if page_size == 0 {
             DEFAULT_PAGE_SIZE
         } else {
@@ -61,15 +72,12 @@ impl ScimClient {
         let mut start = 1;
         let mut previous_first: Option<Value> = None;
         for _ in 0..self.max_pages {
-            let page = self
-                .page(
-                    kind,
-                    &[
-                        ("startIndex", start.to_string()),
-                        ("count", page_size.to_string()),
-                    ],
-                )
-                .await?;
+            let mut query = vec![
+                ("startIndex", start.to_string()),
+                ("count", page_size.to_string()),
+            ];
+            query.extend(filter.map(|f| ("filter", f.to_string())));
+            let page = self.page(kind, &query).await?;
             if page.resources.is_empty() {
                 return Ok(all);
             }

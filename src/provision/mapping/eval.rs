@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use super::cleanse;
 use super::expr::{Expr, Func};
 use super::path;
 use crate::scim::ResourceKind;
@@ -94,6 +95,17 @@ pub fn eval(expr: &Expr, kind: ResourceKind, source: &Value) -> Value {
             pattern.replace_all(s, replacement.as_str()).into_owned()
         }),
         Expr::FormatDate { input, format } => format_date(&eval(input, kind, source), format),
+        // A number that cannot be read stays as written (trimmed): intake
+        // validation refuses it with the reason, instead of losing it.
+        Expr::Phone { input, region } => map_text(eval(input, kind, source), &|s| {
+            cleanse::to_e164(s, *region).unwrap_or_else(|| s.trim().to_string())
+        }),
+        Expr::ParseDate { input, format } => match text(&eval(input, kind, source)) {
+            Some(s) => {
+                cleanse::parse_date(&s, format.as_deref()).map_or(Value::Null, Value::String)
+            }
+            None => Value::Null,
+        },
         Expr::Call(func, args) => call(*func, args, kind, source),
     }
 }
@@ -104,6 +116,13 @@ fn call(func: Func, args: &[Expr], kind: ResourceKind, source: &Value) -> Value 
         Func::Lower => map_text(arg(0), &|s| s.to_lowercase()),
         Func::Upper => map_text(arg(0), &|s| s.to_uppercase()),
         Func::Trim => map_text(arg(0), &|s| s.trim().to_string()),
+        Func::Collapse => map_text(arg(0), &cleanse::collapse_whitespace),
+        Func::Title => map_text(arg(0), &cleanse::title_case),
+        Func::Email => map_text(arg(0), &cleanse::normalize_email),
+        Func::First => match arg(0) {
+            Value::Array(items) => items.into_iter().find(present).unwrap_or(Value::Null),
+            other => other,
+        },
         Func::Concat => {
             let parts: Vec<Value> = (0..args.len()).map(arg).collect();
             if parts.iter().all(Value::is_null) {
@@ -170,7 +189,7 @@ fn call(func: Func, args: &[Expr], kind: ResourceKind, source: &Value) -> Value 
         Func::Eq => Value::Bool(arg(0) == arg(1)),
         Func::Not => Value::Bool(!truthy(&arg(0))),
         // Compiled into their own variants by the parser.
-        Func::RegexReplace | Func::FormatDate => Value::Null,
+        Func::RegexReplace | Func::FormatDate | Func::Phone | Func::ParseDate => Value::Null,
     }
 }
 
@@ -264,6 +283,21 @@ mod tests {
             ("emails[type eq \"work\"].value", json!("ann@work.example")),
             ("upper(emails[type eq \"fax\"].value)", Value::Null),
             ("eq(1, 1.0)", json!(false)),
+            ("collapse(\"  Ann \\t Lee \")", json!("Ann Lee")),
+            ("title(\"ann o'brien\")", json!("Ann O'brien")),
+            ("email(userName)", json!("ann.lee@example.com")),
+            ("phone(\"(212) 555 0123\", \"US\")", json!("+12125550123")),
+            ("phone(\" not a phone \", \"US\")", json!("not a phone")),
+            ("phone(emails.value)", json!(["ann@work.example", "a@home"])),
+            ("parseDate(\"31.01.2026\")", json!("2026-01-31T00:00:00Z")),
+            (
+                "parseDate(\"01/31/2026\", \"%m/%d/%Y\")",
+                json!("2026-01-31T00:00:00Z"),
+            ),
+            ("parseDate(\"never\")", Value::Null),
+            ("first(emails.value)", json!("ann@work.example")),
+            ("first(name.givenName)", json!("Ann")),
+            ("first(phoneNumbers)", Value::Null),
             ("-7", json!(-7)),
         ];
         for (expr, want) in cases {
@@ -313,6 +347,12 @@ mod tests {
                 "if",
                 "eq",
                 "not",
+                "collapse",
+                "title",
+                "email",
+                "phone",
+                "parseDate",
+                "first",
             ]);
             (names, prop::collection::vec(inner, 1..4))
                 .prop_map(|(f, args)| format!("{f}({})", args.join(", ")))

@@ -33,10 +33,16 @@ pub enum Func {
     FormatDate,
     Eq,
     Not,
+    Collapse,
+    Title,
+    Email,
+    Phone,
+    ParseDate,
+    First,
 }
 
 impl Func {
-    const ALL: [(&'static str, Func); 15] = [
+    const ALL: [(&'static str, Func); 21] = [
         ("lower", Func::Lower),
         ("upper", Func::Upper),
         ("trim", Func::Trim),
@@ -52,6 +58,12 @@ impl Func {
         ("formatDate", Func::FormatDate),
         ("eq", Func::Eq),
         ("not", Func::Not),
+        ("collapse", Func::Collapse),
+        ("title", Func::Title),
+        ("email", Func::Email),
+        ("phone", Func::Phone),
+        ("parseDate", Func::ParseDate),
+        ("first", Func::First),
     ];
 
     pub fn lookup(name: &str) -> Option<Func> {
@@ -71,7 +83,15 @@ impl Func {
     /// Smallest and largest number of arguments.
     pub fn arity(self) -> (usize, usize) {
         match self {
-            Func::Lower | Func::Upper | Func::Trim | Func::Not => (1, 1),
+            Func::Lower
+            | Func::Upper
+            | Func::Trim
+            | Func::Not
+            | Func::Collapse
+            | Func::Title
+            | Func::Email
+            | Func::First => (1, 1),
+            Func::Phone | Func::ParseDate => (1, 2),
             Func::Concat | Func::Coalesce => (1, usize::MAX),
             Func::Join | Func::Split | Func::Default | Func::Eq | Func::FormatDate => (2, 2),
             Func::Replace | Func::RegexReplace => (3, 3),
@@ -95,6 +115,16 @@ pub enum Expr {
     FormatDate {
         input: Box<Expr>,
         format: String,
+    },
+    /// `phone` with its default region (checked when the mapping is loaded).
+    Phone {
+        input: Box<Expr>,
+        region: Option<phonenumber::country::Id>,
+    },
+    /// `parseDate` with its (checked) chrono format, if one is given.
+    ParseDate {
+        input: Box<Expr>,
+        format: Option<String>,
     },
 }
 
@@ -324,17 +354,49 @@ impl Parser<'_> {
             }
             Func::FormatDate => {
                 let format = constant(&args[1], "format")?;
-                let bad = chrono::format::StrftimeItems::new(&format)
-                    .any(|i| matches!(i, chrono::format::Item::Error));
-                if bad {
-                    return Err(at(format!("invalid date format {format:?}")));
-                }
+                check_date_format(&format).map_err(at)?;
                 let input = Box::new(args.swap_remove(0));
                 Ok(Expr::FormatDate { input, format })
+            }
+            Func::ParseDate => {
+                let format = match args.get(1) {
+                    Some(e) => {
+                        let f = constant(e, "format")?;
+                        check_date_format(&f).map_err(at)?;
+                        Some(f)
+                    }
+                    None => None,
+                };
+                let input = Box::new(args.swap_remove(0));
+                Ok(Expr::ParseDate { input, format })
+            }
+            Func::Phone => {
+                let region = match args.get(1) {
+                    Some(e) => {
+                        let name = constant(e, "region")?;
+                        Some(super::cleanse::region(&name).ok_or_else(|| {
+                            at(format!(
+                                "unknown region {name:?} (a two-letter country code such as \"US\")"
+                            ))
+                        })?)
+                    }
+                    None => None,
+                };
+                let input = Box::new(args.swap_remove(0));
+                Ok(Expr::Phone { input, region })
             }
             _ => Ok(Expr::Call(func, args)),
         }
     }
+}
+
+fn check_date_format(format: &str) -> Result<(), String> {
+    let bad = chrono::format::StrftimeItems::new(format)
+        .any(|i| matches!(i, chrono::format::Item::Error));
+    if bad {
+        return Err(format!("invalid date format {format:?}"));
+    }
+    Ok(())
 }
 
 impl Expr {
@@ -344,7 +406,10 @@ impl Expr {
             Expr::Const(_) => Vec::new(),
             Expr::Path(p) => vec![p],
             Expr::Call(_, args) => args.iter().flat_map(Expr::paths).collect(),
-            Expr::Regex { input, .. } | Expr::FormatDate { input, .. } => input.paths(),
+            Expr::Regex { input, .. }
+            | Expr::FormatDate { input, .. }
+            | Expr::Phone { input, .. }
+            | Expr::ParseDate { input, .. } => input.paths(),
         }
     }
 }
@@ -373,6 +438,9 @@ mod tests {
             "IF(active, \"yes\", \"no\")",
             "regexReplace(userName, \"@.*$\", \"\")",
             "formatDate(meta.created, \"%Y-%m-%d\")",
+            "phone(phone, \"US\")",
+            "parseDate(hire_date)",
+            "title(collapse(email(x)))",
         ] {
             assert!(parse(ok).is_ok(), "{ok}: {:?}", parse(ok).err());
         }
@@ -413,6 +481,18 @@ mod tests {
         );
         assert_eq!(
             err("formatDate(meta.created, \"%Q\")").message,
+            "invalid date format \"%Q\""
+        );
+        assert_eq!(
+            err("phone(phone, \"Atlantis\")").message,
+            "unknown region \"Atlantis\" (a two-letter country code such as \"US\")"
+        );
+        assert_eq!(
+            err("phone(phone, region)").message,
+            "the region of phone() must be a string constant"
+        );
+        assert_eq!(
+            err("parseDate(d, \"%Q\")").message,
             "invalid date format \"%Q\""
         );
         assert_eq!(err("\"open").message, "unterminated string");

@@ -16,6 +16,7 @@
 //! value = 'coalesce(emails[type eq "work"].value, userName)'
 //! ```
 
+pub mod cleanse;
 pub mod eval;
 pub mod expr;
 pub mod path;
@@ -31,6 +32,16 @@ use crate::scim::registry::registry;
 use crate::scim::schema::{Mutability, Returned};
 use expr::Expr;
 use path::TargetPath;
+
+/// What a mapping reads: scimhub's own SCIM resources (a target's
+/// mapping), or records of an upstream source (a source's mapping: field
+/// names are the source's own, and `groups` / `members` may be set — they
+/// are references the import resolves, not attributes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reads {
+    Resources,
+    Records,
+}
 
 /// One `target ← value` rule, compiled.
 #[derive(Debug, Clone)]
@@ -136,6 +147,25 @@ fn unmapped(kind: ResourceKind, name: &str) -> bool {
     kind == ResourceKind::Group && name.eq_ignore_ascii_case("members")
 }
 
+/// The references a source record may declare: its groups, and a group's members.
+fn is_reference(kind: ResourceKind, name: &str) -> bool {
+    name.eq_ignore_ascii_case("groups")
+        || (kind == ResourceKind::Group && name.eq_ignore_ascii_case("members"))
+}
+
+/// The identity rules for what a mapping reads: SCIM records of a source
+/// also bring a group's members (as references).
+fn identity_rules_for(kind: ResourceKind, reads: Reads) -> Vec<RuleFile> {
+    let mut rules = identity_rules(kind);
+    if reads == Reads::Records && kind == ResourceKind::Group {
+        rules.push(RuleFile {
+            target: "members".into(),
+            value: "members".into(),
+        });
+    }
+    rules
+}
+
 /// The SCIM→SCIM copy: every writable, returned attribute to itself.
 pub fn identity_rules(kind: ResourceKind) -> Vec<RuleFile> {
     let reg = registry();
@@ -168,9 +198,38 @@ pub fn identity_rules(kind: ResourceKind) -> Vec<RuleFile> {
         .collect()
 }
 
-fn compile_rule(kind: ResourceKind, rule: &RuleFile, from_base: bool) -> Result<Rule, String> {
-    let target = path::parse_target(kind, &rule.target)
-        .map_err(|m| format!("target {:?}: {m}", rule.target))?;
+fn compile_rule(
+    kind: ResourceKind,
+    rule: &RuleFile,
+    from_base: bool,
+    reads: Reads,
+) -> Result<Rule, String> {
+    let target = match rule.target.trim() {
+        name if reads == Reads::Records && is_reference(kind, name) => path::TargetPath {
+            uri: None,
+            name: name.to_ascii_lowercase(),
+            sub: None,
+            element: None,
+            text: name.to_string(),
+        },
+        _ => path::parse_target(kind, &rule.target)
+            .map_err(|m| format!("target {:?}: {m}", rule.target))?,
+    };
+    if reads == Reads::Records {
+        // A source's fields are its own: any name may be read.
+        let expr = expr::parse(&rule.value).map_err(|e| {
+            format!(
+                "value {:?} at character {}: {}",
+                rule.value, e.position, e.message
+            )
+        })?;
+        return Ok(Rule {
+            target,
+            expr,
+            source: rule.value.clone(),
+            from_base,
+        });
+    }
     if unmapped(kind, &target.name) && target.uri.is_none() {
         return Err(format!(
             "target {:?}: group members are synced from the id map, not mapped",
@@ -227,6 +286,20 @@ pub struct Required {
     pub why: String,
 }
 
+impl Reads {
+    /// What a section must set: a SCIM target's `scim_required`; a source's
+    /// records nothing at compile time (intake checks each one).
+    fn required(self, kind: ResourceKind) -> Required {
+        match self {
+            Reads::Resources => scim_required(kind),
+            Reads::Records => Required {
+                attributes: Vec::new(),
+                why: String::new(),
+            },
+        }
+    }
+}
+
 /// What every SCIM target needs: `userName`, a group's `displayName`.
 pub fn scim_required(kind: ResourceKind) -> Required {
     let name = match kind {
@@ -241,13 +314,17 @@ pub fn scim_required(kind: ResourceKind) -> Required {
 
 impl ResourceMapping {
     pub fn identity(kind: ResourceKind) -> Self {
+        Self::identity_for(kind, Reads::Resources)
+    }
+
+    pub fn identity_for(kind: ResourceKind, reads: Reads) -> Self {
         let file = SectionFile {
             base: Base::Identity,
             exclude: Vec::new(),
             rules: Vec::new(),
         };
         // The identity rules are built from the registry and always compile.
-        Self::compile(kind, &file).unwrap_or(ResourceMapping {
+        Self::compile_for(kind, &file, reads).unwrap_or(ResourceMapping {
             kind,
             rules: Vec::new(),
         })
@@ -267,11 +344,30 @@ impl ResourceMapping {
         file: &SectionFile,
         required: &Required,
     ) -> Result<Self, Vec<MappingError>> {
+        Self::compile_with(kind, file, Reads::Resources, required)
+    }
+
+    /// A section reading `reads`: a source's records need nothing at compile
+    /// time (they are checked one by one at intake).
+    pub fn compile_for(
+        kind: ResourceKind,
+        file: &SectionFile,
+        reads: Reads,
+    ) -> Result<Self, Vec<MappingError>> {
+        Self::compile_with(kind, file, reads, &reads.required(kind))
+    }
+
+    fn compile_with(
+        kind: ResourceKind,
+        file: &SectionFile,
+        reads: Reads,
+        required: &Required,
+    ) -> Result<Self, Vec<MappingError>> {
         let section = section_name(kind);
         let mut errors = Vec::new();
         let mut rules: Vec<Rule> = Vec::new();
         if file.base == Base::Identity {
-            for r in identity_rules(kind) {
+            for r in identity_rules_for(kind, reads) {
                 if file
                     .exclude
                     .iter()
@@ -279,7 +375,7 @@ impl ResourceMapping {
                 {
                     continue;
                 }
-                match compile_rule(kind, &r, true) {
+                match compile_rule(kind, &r, true, reads) {
                     Ok(rule) => rules.push(rule),
                     Err(message) => errors.push(MappingError {
                         section,
@@ -290,7 +386,7 @@ impl ResourceMapping {
             }
         }
         for (i, r) in file.rules.iter().enumerate() {
-            match compile_rule(kind, r, false) {
+            match compile_rule(kind, r, false, reads) {
                 Ok(rule) => {
                     rules.retain(|old| old.target != rule.target);
                     rules.push(rule);
@@ -371,13 +467,27 @@ impl Mapping {
         file: &MappingFile,
         required: &dyn Fn(ResourceKind) -> Required,
     ) -> Result<Self, MappingErrors> {
+        Self::compile_with(file, Reads::Resources, required)
+    }
+
+    /// A source's mapping: see `Reads::Records`.
+    pub fn compile_for(file: &MappingFile, reads: Reads) -> Result<Self, MappingErrors> {
+        Self::compile_with(file, reads, &|kind| reads.required(kind))
+    }
+
+    fn compile_with(
+        file: &MappingFile,
+        reads: Reads,
+        required: &dyn Fn(ResourceKind) -> Required,
+    ) -> Result<Self, MappingErrors> {
         let identity = SectionFile {
             base: Base::Identity,
             exclude: Vec::new(),
             rules: Vec::new(),
         };
         let section = |kind: ResourceKind, file: Option<&SectionFile>| {
-            ResourceMapping::compile_requiring(kind, file.unwrap_or(&identity), &required(kind))
+            let file = file.unwrap_or(&identity);
+            ResourceMapping::compile_with(kind, file, reads, &required(kind))
         };
         let users = section(ResourceKind::User, file.users.as_ref());
         let groups = section(ResourceKind::Group, file.groups.as_ref());
@@ -420,8 +530,12 @@ impl MappingFile {
 
     /// Parses and validates, returning both (the file is what gets stored).
     pub fn load(text: &str) -> Result<(Self, Mapping), MappingErrors> {
+        Self::load_for(text, Reads::Resources)
+    }
+
+    pub fn load_for(text: &str, reads: Reads) -> Result<(Self, Mapping), MappingErrors> {
         let file = Self::parse(text)?;
-        let mapping = Mapping::compile(&file)?;
+        let mapping = Mapping::compile_for(&file, reads)?;
         Ok((file, mapping))
     }
 }
@@ -581,6 +695,47 @@ mod tests {
         );
         let e = MappingFile::load("[users]\nbogus = 1\n").unwrap_err();
         assert!(e.to_string().contains("unknown field"), "{e}");
+    }
+
+    #[test]
+    fn a_source_mapping_reads_any_field_and_sets_references() {
+        let text = r#"
+            [users]
+            base = "none"
+            [[users.rules]]
+            target = "userName"
+            value = "email(mail)"
+            [[users.rules]]
+            target = 'phoneNumbers[type eq "work"].value'
+            value = 'phone(tel, "US")'
+            [[users.rules]]
+            target = "groups"
+            value = "department_id"
+            [groups]
+            [[groups.rules]]
+            target = "members"
+            value = "member"
+        "#;
+        assert!(
+            MappingFile::load(text).is_err(),
+            "targets cannot read unknown fields"
+        );
+        let (_, m) = MappingFile::load_for(text, Reads::Records).unwrap();
+        let out = m.users.apply(&json!({
+            "mail": " Ann@Example.COM ", "tel": "(212) 555 0123", "department_id": "D1"
+        }));
+        assert_eq!(
+            out,
+            json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                   "userName": "ann@example.com",
+                   "phoneNumbers": [{"type": "work", "value": "+12125550123"}],
+                   "groups": "D1"})
+        );
+        let g = m
+            .groups
+            .apply(&json!({"displayName": "Eng", "member": ["u1", "u2"]}));
+        assert_eq!(g["members"], json!(["u1", "u2"]));
+        assert_eq!(g["displayName"], json!("Eng"));
     }
 
     #[test]

@@ -362,14 +362,27 @@ fn infer(expr: &Expr, kind: ResourceKind) -> Vec<Shape> {
         Expr::Const(v) => value_shape(v),
         Expr::Path(p) => read_shape(kind, p).into_iter().collect(),
         Expr::Regex { input, .. } => as_text(infer(input, kind)),
-        Expr::FormatDate { .. } => vec![Shape::text(false)],
+        Expr::FormatDate { .. } | Expr::ParseDate { .. } => vec![Shape::text(false)],
+        Expr::Phone { input, .. } => as_text(infer(input, kind)),
         Expr::Call(func, args) => match func {
-            Func::Lower | Func::Upper | Func::Trim | Func::Replace | Func::Substring => {
-                as_text(args.first().map(|a| infer(a, kind)).unwrap_or_default())
-            }
+            Func::Lower
+            | Func::Upper
+            | Func::Trim
+            | Func::Replace
+            | Func::Substring
+            | Func::Collapse
+            | Func::Title
+            | Func::Email => as_text(args.first().map(|a| infer(a, kind)).unwrap_or_default()),
             Func::Concat | Func::Join => vec![Shape::text(false)],
             Func::Split => vec![Shape::text(true)],
             Func::Coalesce | Func::Default => all(args),
+            Func::First => args
+                .first()
+                .map(|a| infer(a, kind))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|s| Shape { multi: false, ..s })
+                .collect(),
             Func::If => all(args.get(1..).unwrap_or_default()),
             Func::Eq | Func::Not => vec![Shape {
                 ty: AttrType::Boolean,
@@ -378,7 +391,7 @@ fn infer(expr: &Expr, kind: ResourceKind) -> Vec<Shape> {
                 computed: false,
             }],
             // Compiled into their own variants by the parser.
-            Func::RegexReplace | Func::FormatDate => Vec::new(),
+            Func::RegexReplace | Func::FormatDate | Func::Phone | Func::ParseDate => Vec::new(),
         },
     }
 }

@@ -270,3 +270,56 @@ diesel::table! {
         created -> Timestamp,
     }
 }
+
+diesel::table! {
+    sources (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        settings -> Text,
+        credentials -> Nullable<Text>,
+        mapping -> Nullable<Text>,
+        watermark -> Nullable<Text>,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    source_links (source_id, resource_type, external_key) {
+        source_id -> Text,
+        resource_type -> Text,
+        external_key -> Text,
+        local_id -> Text,
+        state_hash -> Text,
+        refs -> Nullable<Text>,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    source_runs (id) {
+        id -> Text,
+        source_id -> Text,
+        status -> Text,
+        dry_run -> Bool,
+        started -> Timestamp,
+        finished -> Nullable<Timestamp>,
+        report -> Text,
+    }
+}
+
+diesel::table! {
+    source_failures (source_id, resource_type, record_key) {
+        source_id -> Text,
+        resource_type -> Text,
+        record_key -> Text,
+        locator -> Text,
+        reason -> Text,
+        detail -> Text,
+        raw -> Text,
+        run_id -> Text,
+        first_seen -> Timestamp,
+        last_seen -> Timestamp,
+    }
+}

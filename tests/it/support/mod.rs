@@ -9,6 +9,7 @@ pub mod events;
 pub mod jwt;
 pub mod live;
 pub mod oidc;
+pub mod org;
 pub mod poll;
 pub mod postgres;
 pub mod slapd;

@@ -1,30 +1,17 @@
-//! A throwaway OpenLDAP server per test: the Debian `slapd` on a free
-//! loopback port, with its own `slapd.conf` (mdb backend; the core,
-//! cosine and inetorgperson schemas from /etc/ldap/schema; a rootdn with
-//! a password) and database in a temp dir, a base LDIF loaded with
-//! `slapadd` before it starts, stopped when dropped. It never touches a
-//! system slapd (its own port, config and files).
+//! A throwaway OpenLDAP server per test: `scimhub::bench::slapd` (the
+//! Debian `slapd` on a free loopback port, its own config and database in a
+//! temp dir, an LDIF loaded with `slapadd`, stopped when dropped), plus the
+//! LDAP reads and writes tests make as another tool would.
 //!
-//! `Slapd::start` is `None` where slapd is not installed, unless
-//! `SCIMHUB_REQUIRE_SLAPD=1` (CI), where that fails the test.
+//! `Slapd::start*` is `None` (the test skips) where slapd is not installed,
+//! unless `SCIMHUB_REQUIRE_SLAPD=1` (CI), where that fails the test.
 
 use std::collections::{BTreeMap, HashSet};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
 
 use ldap3::{Ldap, LdapConnAsync, Scope, SearchEntry};
 
-use super::live::free_port;
-use super::poll::eventually_blocking;
-
-const SLAPD: &str = "/usr/sbin/slapd";
-const SLAPADD: &str = "/usr/sbin/slapadd";
-const SCHEMAS: [&str; 3] = ["core", "cosine", "inetorgperson"];
-
-pub const BASE_DN: &str = "dc=example,dc=org";
-pub const ADMIN_DN: &str = "cn=admin,dc=example,dc=org";
-pub const ADMIN_PASSWORD: &str = "slapd-test-secret";
+pub use scimhub::bench::slapd::{ADMIN_DN, ADMIN_PASSWORD, BASE_DN};
 
 /// The suffix entry and the containers the tests place entries in.
 pub const BASE_LDIF: &str = "\
@@ -47,129 +34,55 @@ objectClass: organizationalUnit
 ou: disabled
 ";
 
-pub struct Slapd {
-    /// `ldap://127.0.0.1:PORT`
-    pub url: String,
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
+pub struct Slapd(scimhub::bench::slapd::Slapd);
+
+impl std::ops::Deref for Slapd {
+    type Target = scimhub::bench::slapd::Slapd;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
 fn required() -> bool {
     std::env::var("SCIMHUB_REQUIRE_SLAPD").as_deref() == Ok("1")
 }
 
-fn config(dir: &Path) -> String {
-    let includes: String = SCHEMAS
-        .iter()
-        .map(|s| format!("include /etc/ldap/schema/{s}.schema\n"))
-        .collect();
-    format!(
-        "{includes}\
-         modulepath /usr/lib/ldap\n\
-         moduleload back_mdb\n\
-         pidfile {dir}/slapd.pid\n\
-         database mdb\n\
-         maxsize 104857600\n\
-         suffix \"{BASE_DN}\"\n\
-         rootdn \"{ADMIN_DN}\"\n\
-         rootpw {ADMIN_PASSWORD}\n\
-         directory {dir}/db\n\
-         index objectClass eq\n\
-         index entryUUID eq\n",
-        dir = dir.display()
-    )
+fn started(server: anyhow::Result<scimhub::bench::slapd::Slapd>) -> Option<Slapd> {
+    match server {
+        Ok(s) => Some(Slapd(s)),
+        Err(e) if required() => panic!("slapd is required but could not be started: {e:#}"),
+        Err(e) => {
+            eprintln!("note: LDAP tests skipped: {e:#}");
+            None
+        }
+    }
 }
 
 impl Slapd {
-    /// A server holding `BASE_LDIF`, answering on loopback.
+    /// A server holding `BASE_LDIF`.
     pub fn start() -> Option<Slapd> {
-        match Self::try_start(BASE_LDIF) {
-            Ok(s) => Some(s),
-            Err(e) if required() => panic!("slapd is required but could not be started: {e}"),
-            Err(e) => {
-                eprintln!("note: LDAP tests skipped: {e}");
-                None
-            }
-        }
+        started(scimhub::bench::slapd::Slapd::start_text(BASE_LDIF))
     }
 
-    fn try_start(ldif: &str) -> Result<Slapd, String> {
-        if !Path::new(SLAPD).exists() {
-            return Err(format!(
-                "{SLAPD} is not installed (Debian: slapd, ldap-utils)"
-            ));
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("scimhub-slapd-")
-            .tempdir()
-            .map_err(|e| e.to_string())?;
-        std::fs::create_dir(dir.path().join("db")).map_err(|e| e.to_string())?;
-        std::fs::write(dir.path().join("slapd.conf"), config(dir.path()))
-            .map_err(|e| e.to_string())?;
-        std::fs::write(dir.path().join("base.ldif"), ldif).map_err(|e| e.to_string())?;
-        let loaded = Command::new(SLAPADD)
-            .arg("-f")
-            .arg(dir.path().join("slapd.conf"))
-            .arg("-l")
-            .arg(dir.path().join("base.ldif"))
-            .output()
-            .map_err(|e| e.to_string())?;
-        if !loaded.status.success() {
-            return Err(format!(
-                "slapadd failed: {}",
-                String::from_utf8_lossy(&loaded.stderr)
-            ));
-        }
-        let port = free_port();
-        let mut slapd = Slapd {
-            url: format!("ldap://127.0.0.1:{port}"),
-            port,
-            dir,
-            child: None,
-        };
-        slapd.run()?;
-        Ok(slapd)
-    }
-
-    fn conf(&self) -> PathBuf {
-        self.dir.path().join("slapd.conf")
-    }
-
-    /// Starts the server process (in the foreground: `-d 0`) and waits
-    /// until it accepts connections.
-    fn run(&mut self) -> Result<(), String> {
-        let log =
-            std::fs::File::create(self.dir.path().join("slapd.log")).map_err(|e| e.to_string())?;
-        let child = Command::new(SLAPD)
-            .arg("-f")
-            .arg(self.conf())
-            .args(["-h", &format!("{}/", self.url), "-d", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(log)
-            .spawn()
-            .map_err(|e| e.to_string())?;
-        self.child = Some(child);
-        let port = self.port;
-        eventually_blocking("slapd to accept connections", || {
-            TcpStream::connect(("127.0.0.1", port)).ok()
-        });
-        Ok(())
+    /// A server holding the LDIF file `ldif`.
+    pub fn start_with(ldif: &Path) -> Option<Slapd> {
+        started(scimhub::bench::slapd::Slapd::start(ldif))
     }
 
     /// Stops the server (its data stays): connections are refused.
     pub fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.0.stop();
     }
 
     /// Starts it again on the same port and database.
     pub fn restart(&mut self) {
-        self.stop();
-        self.run().expect("restart slapd");
+        self.0.restart().expect("restart slapd");
+    }
+
+    /// Runs `ldapmodify` as the admin with `changes` (LDIF change records).
+    pub fn modify(&self, changes: &str) {
+        self.0.modify(changes).expect("ldapmodify");
     }
 
     /// A connection bound as the admin.
@@ -219,11 +132,5 @@ impl Slapd {
             .map(SearchEntry::construct)
             .map(|e| (e.dn.clone(), e))
             .collect()
-    }
-}
-
-impl Drop for Slapd {
-    fn drop(&mut self) {
-        self.stop();
     }
 }

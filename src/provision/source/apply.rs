@@ -1,0 +1,634 @@
+//! Carrying out a plan through `IntakeWrites`: groups, then users in
+//! manager order (in batches), updates, group memberships, and the
+//! deprovisions the guard let through. Links are written as objects are,
+//! so a run that stops half-way never imports anything twice.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+use serde_json::{Map, Value, json};
+
+use super::authority::OwnedKey;
+use super::error::{SourceError, blocking};
+use super::intake::{Reason, Refusal, with_schemas};
+use super::plan::{Action, Index, LinkRefs, Plan, Planned, creation_order};
+use super::report::ImportCounts;
+use super::writes::{IntakeWrites, WriteError};
+use crate::provision::runs::Progress;
+use crate::scim::ResourceKind;
+use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use crate::store::{SourceLinkRecord, SourceStore, Store, StoreError};
+
+/// Users created per transaction, and such batches in flight at once.
+const CREATE_BATCH: usize = 1000;
+const CREATE_IN_FLIGHT: usize = 2;
+/// Updates in flight at once.
+const CONCURRENCY: usize = 8;
+/// Link rows written per store call.
+const LINK_BATCH: usize = 2000;
+
+type Key = (ResourceKind, String);
+
+/// What applying did.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub counts: ImportCounts,
+    /// Records refused while writing (the store said no).
+    pub refusals: Vec<Refusal>,
+    /// Records imported now (their failure-list entries go).
+    pub imported: Vec<Key>,
+}
+
+pub struct Apply<'a> {
+    pub writes: &'a dyn IntakeWrites,
+    pub store: Arc<dyn Store>,
+    pub sources: Arc<dyn SourceStore>,
+    pub source_id: String,
+    pub user_keys: &'a [OwnedKey],
+    pub group_keys: &'a [OwnedKey],
+    /// Every record was read (memberships are checked for every group).
+    pub complete: bool,
+    pub progress: Progress,
+}
+
+fn manager_key() -> OwnedKey {
+    OwnedKey::Extension {
+        uri: ENTERPRISE_USER_SCHEMA.into(),
+        name: "manager".into(),
+    }
+}
+
+/// The PATCH operations writing the owned attributes (absent ones removed).
+fn owned_ops(
+    keys: &[OwnedKey],
+    attrs: &Map<String, Value>,
+    manager: Option<&str>,
+    returning: bool,
+) -> Vec<Value> {
+    let mut ops = Vec::new();
+    for k in keys {
+        let value = if *k == manager_key() {
+            manager.map(|m| json!({"value": m}))
+        } else {
+            k.read(attrs).cloned()
+        };
+        ops.push(match value {
+            Some(v) => json!({"op": "replace", "path": k.patch_path(), "value": v}),
+            None => json!({"op": "remove", "path": k.patch_path()}),
+        });
+    }
+    // A record the source withdrew (and deactivated) is back.
+    if returning && !keys.contains(&OwnedKey::Core("active".into())) {
+        ops.push(json!({"op": "replace", "path": "active", "value": true}));
+    }
+    ops
+}
+
+fn create_body(kind: ResourceKind, attrs: &Map<String, Value>, manager: Option<&str>) -> Value {
+    let mut body = attrs.clone();
+    if let Some(m) = manager {
+        manager_key().write(&mut body, json!({"value": m}));
+    }
+    Value::Object(with_schemas(kind, body))
+}
+
+fn refs_json(refs: &LinkRefs) -> Option<String> {
+    (refs != &LinkRefs::default()).then(|| serde_json::to_string(refs).unwrap_or_default())
+}
+
+struct Run<'a, 'b> {
+    apply: &'b Apply<'a>,
+    locals: HashMap<Key, String>,
+    links: Vec<SourceLinkRecord>,
+    out: Applied,
+    /// Records that could not be written: their references do not resolve.
+    failed: HashSet<Key>,
+}
+
+impl Run<'_, '_> {
+    fn refuse(&mut self, p: &Planned, reason: Reason, detail: String) {
+        self.failed.insert((p.record.kind, p.record.key.clone()));
+        self.out.refusals.push(p.record.refuse(reason, detail));
+    }
+
+    fn link(&mut self, p: &Planned, local_id: &str) {
+        self.locals
+            .insert((p.record.kind, p.record.key.clone()), local_id.to_string());
+        self.out
+            .imported
+            .push((p.record.kind, p.record.key.clone()));
+        self.links.push(SourceLinkRecord {
+            resource_type: p.record.kind.as_str().to_string(),
+            external_key: p.record.key.clone(),
+            local_id: local_id.to_string(),
+            state_hash: p.hash.clone(),
+            refs: refs_json(&p.refs),
+        });
+    }
+
+    async fn flush(&mut self, at_least: usize) -> Result<(), SourceError> {
+        if self.links.len() < at_least.max(1) {
+            return Ok(());
+        }
+        let links = std::mem::take(&mut self.links);
+        let (sources, id) = (self.apply.sources.clone(), self.apply.source_id.clone());
+        blocking(move || Ok(sources.put_source_links(&id, &links)?)).await
+    }
+
+    /// The local id of a manager, or why the user cannot be written.
+    fn manager_of(&self, p: &Planned) -> Result<Option<String>, String> {
+        match &p.record.manager {
+            None => Ok(None),
+            Some(m) => self
+                .locals
+                .get(&(ResourceKind::User, m.clone()))
+                .cloned()
+                .map(Some)
+                .ok_or_else(|| format!("manager {m:?} could not be imported")),
+        }
+    }
+
+    async fn groups(&mut self, groups: &[Planned]) -> Result<(), SourceError> {
+        for g in groups {
+            match &g.action {
+                Action::Create => {
+                    let body = create_body(ResourceKind::Group, &g.record.attributes, None);
+                    match self.apply.writes.create_group(body).await {
+                        Ok(id) => {
+                            self.link(g, &id);
+                            self.out.counts.created += 1;
+                        }
+                        Err(WriteError::Refused(d)) => self.refuse(g, Reason::Rejected, d),
+                        Err(WriteError::Failed(e)) => return Err(e.into()),
+                    }
+                }
+                Action::Update(id) | Action::Adopt(id) => {
+                    if g.attributes_changed {
+                        let ops =
+                            owned_ops(self.apply.group_keys, &g.record.attributes, None, false);
+                        match self.apply.writes.patch_group(id.clone(), ops).await {
+                            Ok(()) => {}
+                            Err(WriteError::Refused(d)) => {
+                                self.refuse(g, Reason::Rejected, d);
+                                continue;
+                            }
+                            Err(WriteError::Failed(e)) => return Err(e.into()),
+                        }
+                    }
+                    self.link(g, id);
+                    self.out.counts.updated += 1;
+                }
+                Action::Unchanged(id) => {
+                    let id = id.clone();
+                    self.locals
+                        .insert((ResourceKind::Group, g.record.key.clone()), id);
+                    self.out
+                        .imported
+                        .push((ResourceKind::Group, g.record.key.clone()));
+                    self.out.counts.unchanged += 1;
+                }
+            }
+        }
+        self.flush(0).await
+    }
+
+    async fn create_users(&mut self, users: &[Planned]) -> Result<(), SourceError> {
+        let order = creation_order(users);
+        let total: usize = order.levels.iter().map(Vec::len).sum();
+        let mut done = 0;
+        for level in &order.levels {
+            // The batches of one level need nothing of each other: two are in
+            // flight, so building one overlaps writing the other.
+            let mut batches = Vec::new();
+            for chunk in level.chunks(CREATE_BATCH) {
+                let mut bodies = Vec::new();
+                let mut sent = Vec::new();
+                for &i in chunk {
+                    let p = &users[i];
+                    let manager = if order.deferred.contains(&i) {
+                        Ok(None)
+                    } else {
+                        self.manager_of(p)
+                    };
+                    match manager {
+                        Ok(m) => {
+                            bodies.push(create_body(
+                                ResourceKind::User,
+                                &p.record.attributes,
+                                m.as_deref(),
+                            ));
+                            sent.push(i);
+                        }
+                        Err(d) => self.refuse(p, Reason::UnknownManager, d),
+                    }
+                }
+                batches.push((sent, bodies));
+            }
+            let writes = self.apply.writes;
+            let mut written = stream::iter(batches)
+                .map(|(sent, bodies)| async move { (sent, writes.create_users(bodies).await) })
+                .buffer_unordered(CREATE_IN_FLIGHT);
+            while let Some((sent, results)) = written.next().await {
+                let results = match results {
+                    Ok(r) => r,
+                    Err(WriteError::Failed(e)) => return Err(e.into()),
+                    Err(WriteError::Refused(d)) => {
+                        return Err(SourceError::Internal(anyhow::anyhow!(d)));
+                    }
+                };
+                done += sent.len();
+                for (i, result) in sent.into_iter().zip(results) {
+                    match result {
+                        Ok(id) => {
+                            self.link(&users[i], &id);
+                            self.out.counts.created += 1;
+                        }
+                        Err(d) => self.refuse(&users[i], Reason::Rejected, d),
+                    }
+                }
+                (self.apply.progress)("creating", done, total);
+            }
+            drop(written);
+            self.flush(LINK_BATCH).await?;
+        }
+        // Managers in a loop exist now: set them.
+        self.flush(0).await?;
+        let mut deferred: Vec<usize> = order.deferred.into_iter().collect();
+        deferred.sort_unstable();
+        for i in deferred {
+            let p = &users[i];
+            let key = (ResourceKind::User, p.record.key.clone());
+            let (Some(id), Ok(Some(manager))) =
+                (self.locals.get(&key).cloned(), self.manager_of(p))
+            else {
+                continue;
+            };
+            let ops = vec![
+                json!({"op": "replace", "path": manager_key().patch_path(), "value": {"value": manager}}),
+            ];
+            match self.apply.writes.patch_user(id.clone(), ops).await {
+                Ok(()) => {}
+                Err(WriteError::Refused(d)) => {
+                    self.refuse(p, Reason::Rejected, d);
+                    // Not what the source says yet: the next run tries again.
+                    self.links.push(SourceLinkRecord {
+                        resource_type: p.record.kind.as_str().to_string(),
+                        external_key: p.record.key.clone(),
+                        local_id: id,
+                        state_hash: "manager not set".into(),
+                        refs: refs_json(&p.refs),
+                    });
+                }
+                Err(WriteError::Failed(e)) => return Err(e.into()),
+            }
+        }
+        self.flush(0).await
+    }
+
+    async fn update_users(&mut self, users: &[Planned]) -> Result<(), SourceError> {
+        let mut jobs = Vec::new();
+        for (i, p) in users.iter().enumerate() {
+            let id = match &p.action {
+                Action::Update(id) | Action::Adopt(id) => id.clone(),
+                Action::Unchanged(id) => {
+                    self.locals
+                        .insert((ResourceKind::User, p.record.key.clone()), id.clone());
+                    self.out
+                        .imported
+                        .push((ResourceKind::User, p.record.key.clone()));
+                    self.out.counts.unchanged += 1;
+                    continue;
+                }
+                Action::Create => continue,
+            };
+            self.locals
+                .insert((ResourceKind::User, p.record.key.clone()), id.clone());
+            if !(p.attributes_changed || p.returning) {
+                jobs.push((i, id, None));
+                continue;
+            }
+            match self.manager_of(p) {
+                Ok(m) => {
+                    let ops = owned_ops(
+                        self.apply.user_keys,
+                        &p.record.attributes,
+                        m.as_deref(),
+                        p.returning,
+                    );
+                    jobs.push((i, id, Some(ops)));
+                }
+                Err(d) => self.refuse(p, Reason::UnknownManager, d),
+            }
+        }
+        let total = jobs.len();
+        let writes = self.apply.writes;
+        let results: Vec<(usize, String, Result<(), WriteError>)> = stream::iter(jobs)
+            .map(|(i, id, ops)| async move {
+                let r = match ops {
+                    Some(ops) => writes.patch_user(id.clone(), ops).await,
+                    None => Ok(()),
+                };
+                (i, id, r)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let mut done = 0;
+        for (i, id, r) in results {
+            let p = &users[i];
+            match r {
+                Ok(()) => {
+                    self.link(p, &id);
+                    if matches!(p.action, Action::Adopt(_)) {
+                        self.out.counts.linked += 1;
+                    } else {
+                        self.out.counts.updated += 1;
+                    }
+                }
+                Err(WriteError::Refused(d)) => self.refuse(p, Reason::Rejected, d),
+                Err(WriteError::Failed(e)) => return Err(e.into()),
+            }
+            done += 1;
+            (self.apply.progress)("updating", done, total);
+        }
+        self.flush(0).await
+    }
+
+    /// Each group's members as this source declares them, by local id.
+    fn desired_members(
+        &self,
+        plan: &Plan,
+        index: &Index,
+        kept_withdrawn: &HashSet<Key>,
+    ) -> HashMap<String, HashSet<String>> {
+        let local = |k: &Key| self.locals.get(k).cloned();
+        let mut desired: HashMap<String, HashSet<String>> = HashMap::new();
+        let planned: HashSet<Key> = plan
+            .users
+            .iter()
+            .chain(&plan.groups)
+            .map(|p| (p.record.kind, p.record.key.clone()))
+            .collect();
+        // Declared by each record: (its key, its refs).
+        let mut declared: Vec<(Key, &LinkRefs)> = plan
+            .users
+            .iter()
+            .chain(&plan.groups)
+            .filter(|p| !self.failed.contains(&(p.record.kind, p.record.key.clone())))
+            .map(|p| ((p.record.kind, p.record.key.clone()), &p.refs))
+            .collect();
+        for (k, l) in &index.links {
+            if planned.contains(k) || l.hash.is_empty() {
+                continue;
+            }
+            // Not read now: an incremental run keeps what it declared; a
+            // full run only what waits for approval.
+            if !self.apply.complete || kept_withdrawn.contains(k) {
+                declared.push((k.clone(), &l.refs));
+            }
+        }
+        for (k, refs) in declared {
+            let Some(me) = local(&k) else { continue };
+            for g in &refs.groups {
+                if let Some(gid) = local(&(ResourceKind::Group, g.clone())) {
+                    desired.entry(gid).or_default().insert(me.clone());
+                }
+            }
+            if k.0 == ResourceKind::Group {
+                let entry = desired.entry(me.clone()).or_default();
+                for m in &refs.members {
+                    let member = match m.split_once(':') {
+                        Some(("User", key)) => local(&(ResourceKind::User, key.to_string())),
+                        Some((_, key)) => local(&(ResourceKind::Group, key.to_string())),
+                        None => None,
+                    };
+                    entry.extend(member);
+                }
+            }
+        }
+        desired
+    }
+
+    async fn memberships(
+        &mut self,
+        plan: &Plan,
+        index: &Index,
+        kept_withdrawn: &HashSet<Key>,
+    ) -> Result<(), SourceError> {
+        let desired = self.desired_members(plan, index, kept_withdrawn);
+        let mut groups: HashSet<String> = desired.keys().cloned().collect();
+        if self.apply.complete {
+            groups.extend(
+                self.locals
+                    .iter()
+                    .filter(|(k, _)| k.0 == ResourceKind::Group)
+                    .map(|(_, id)| id.clone()),
+            );
+        } else {
+            // Groups a changed record left.
+            for p in plan.users.iter().chain(&plan.groups) {
+                if let Some(l) = index.links.get(&(p.record.kind, p.record.key.clone())) {
+                    groups.extend(l.refs.groups.iter().filter_map(|g| {
+                        self.locals.get(&(ResourceKind::Group, g.clone())).cloned()
+                    }));
+                }
+            }
+        }
+        let managed: HashSet<String> = self
+            .locals
+            .values()
+            .cloned()
+            .chain(index.links.values().map(|l| l.local_id.clone()))
+            .collect();
+        let group_ids: HashSet<String> = self
+            .locals
+            .iter()
+            .filter(|(k, _)| k.0 == ResourceKind::Group)
+            .map(|(_, id)| id.clone())
+            .chain(index.group_ids.iter().cloned())
+            .collect();
+        let mut groups: Vec<String> = groups.into_iter().collect();
+        groups.sort();
+        let mut current: HashMap<String, HashSet<String>> = HashMap::new();
+        for gid in &groups {
+            let (store, id) = (self.apply.store.clone(), gid.clone());
+            let members = blocking(move || match store.get_group(&id, true) {
+                Ok(g) => Ok(Some(
+                    g.members.into_iter().map(|m| m.id).collect::<HashSet<_>>(),
+                )),
+                Err(StoreError::NotFound) => Ok(None),
+                Err(e) => Err(e.into()),
+            })
+            .await?;
+            if let Some(m) = members {
+                current.insert(gid.clone(), m);
+            }
+        }
+        // The tree first, then the people: nesting a group that already has
+        // its people would touch each of them once more.
+        let total = groups.len() * 2;
+        let mut done = 0;
+        for nesting in [true, false] {
+            let mut patches = Vec::new();
+            for gid in &groups {
+                let Some(now) = current.get(gid) else {
+                    continue;
+                };
+                let of_pass = |id: &&String| group_ids.contains(*id) == nesting;
+                let want = desired.get(gid).cloned().unwrap_or_default();
+                let mut add: Vec<&String> = want.difference(now).filter(of_pass).collect();
+                let mut remove: Vec<&String> = now
+                    .iter()
+                    .filter(of_pass)
+                    .filter(|m| managed.contains(*m) && !want.contains(*m))
+                    .collect();
+                add.sort();
+                remove.sort();
+                let values = |ids: &[&String]| {
+                    Value::Array(ids.iter().map(|id| json!({"value": id})).collect())
+                };
+                let mut ops = Vec::new();
+                if !add.is_empty() {
+                    ops.push(json!({"op": "add", "path": "members", "value": values(&add)}));
+                }
+                if !remove.is_empty() {
+                    ops.push(json!({"op": "remove", "path": "members", "value": values(&remove)}));
+                }
+                if !ops.is_empty() {
+                    patches.push((gid.clone(), ops));
+                }
+            }
+            done += groups.len() - patches.len();
+            let writes = self.apply.writes;
+            let mut written = stream::iter(patches)
+                .map(|(gid, ops)| async move {
+                    let r = writes.patch_group(gid.clone(), ops).await;
+                    (gid, r)
+                })
+                .buffer_unordered(CONCURRENCY);
+            while let Some((gid, r)) = written.next().await {
+                match r {
+                    Ok(()) => self.out.counts.member_patches += 1,
+                    Err(WriteError::Refused(d)) => {
+                        tracing::warn!(group = %gid, error = %d, "a source's membership change was refused");
+                    }
+                    Err(WriteError::Failed(e)) => return Err(e.into()),
+                }
+                done += 1;
+                (self.apply.progress)("memberships", done, total);
+            }
+        }
+        Ok(())
+    }
+
+    async fn withdraw(&mut self, plan: &Plan) -> Result<(), SourceError> {
+        let total = plan.withdrawn.len();
+        for (n, w) in plan.withdrawn.iter().enumerate() {
+            let kind = if w.kind == "Group" {
+                ResourceKind::Group
+            } else {
+                ResourceKind::User
+            };
+            let result = match kind {
+                ResourceKind::User => {
+                    let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
+                    self.apply.writes.patch_user(w.local_id.clone(), ops).await
+                }
+                ResourceKind::Group => self.apply.writes.delete_group(w.local_id.clone()).await,
+            };
+            match result {
+                Ok(()) => {
+                    match kind {
+                        ResourceKind::User => self.out.counts.deactivated += 1,
+                        ResourceKind::Group => self.out.counts.deleted += 1,
+                    }
+                    self.links.push(SourceLinkRecord {
+                        resource_type: w.kind.to_string(),
+                        external_key: w.key.clone(),
+                        local_id: w.local_id.clone(),
+                        state_hash: String::new(),
+                        refs: None,
+                    });
+                }
+                Err(WriteError::Refused(d)) => {
+                    tracing::warn!(key = %w.key, error = %d, "a source's deprovision was refused");
+                }
+                Err(WriteError::Failed(e)) => return Err(e.into()),
+            }
+            (self.apply.progress)("deprovisioning", n + 1, total);
+        }
+        self.flush(0).await
+    }
+}
+
+impl Apply<'_> {
+    /// Applies `plan`; with `hold`, its deprovisions wait (deletion guard).
+    pub async fn run(
+        &self,
+        plan: &Plan,
+        index: &Index,
+        hold: bool,
+    ) -> Result<Applied, SourceError> {
+        let mut run = Run {
+            apply: self,
+            locals: index
+                .links
+                .iter()
+                .filter(|(_, l)| !l.hash.is_empty())
+                .map(|(k, l)| (k.clone(), l.local_id.clone()))
+                .collect(),
+            links: Vec::new(),
+            out: Applied::default(),
+            failed: HashSet::new(),
+        };
+        // Withdrawn records are no references any more (unless held).
+        let kept: HashSet<Key> = if hold {
+            plan.withdrawn
+                .iter()
+                .map(|w| {
+                    (
+                        if w.kind == "Group" {
+                            ResourceKind::Group
+                        } else {
+                            ResourceKind::User
+                        },
+                        w.key.clone(),
+                    )
+                })
+                .collect()
+        } else {
+            for w in &plan.withdrawn {
+                let kind = if w.kind == "Group" {
+                    ResourceKind::Group
+                } else {
+                    ResourceKind::User
+                };
+                run.locals.remove(&(kind, w.key.clone()));
+            }
+            HashSet::new()
+        };
+        let (create, rest): (Vec<&Planned>, Vec<&Planned>) =
+            plan.groups.iter().partition(|g| g.action == Action::Create);
+        let ordered: Vec<Planned> = create.into_iter().chain(rest).cloned().collect();
+        let timed = |phase: &str, since: std::time::Instant| {
+            tracing::debug!(source = %self.source_id, phase, ms = since.elapsed().as_millis() as u64, "import phase");
+        };
+        let at = std::time::Instant::now();
+        run.groups(&ordered).await?;
+        timed("groups", at);
+        let at = std::time::Instant::now();
+        run.create_users(&plan.users).await?;
+        timed("creating users", at);
+        let at = std::time::Instant::now();
+        run.update_users(&plan.users).await?;
+        timed("updating users", at);
+        let at = std::time::Instant::now();
+        run.memberships(plan, index, &kept).await?;
+        timed("memberships", at);
+        if !hold {
+            run.withdraw(plan).await?;
+        }
+        Ok(run.out)
+    }
+}
