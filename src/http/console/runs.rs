@@ -53,6 +53,7 @@ pub struct Choice {
 struct ListPage {
     chrome: Chrome,
     target: String,
+    status: String,
     statuses: Vec<Choice>,
     targets: Vec<Choice>,
     runs: Vec<RunRow>,
@@ -96,6 +97,7 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
         statuses: choices(STATUSES.iter().map(|s| s.to_string()).collect(), &status),
         targets: choices(names, &target),
         target: target.unwrap_or_default(),
+        status: status.unwrap_or_default(),
         runs,
     })
 }
