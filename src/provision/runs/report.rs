@@ -229,3 +229,37 @@ pub struct RunReport {
     pub changes: Vec<PlannedChange>,
     pub warnings: Vec<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_reported_diff_hides_passwords_and_keeps_the_rest() {
+        let change = |attribute: &str, before: Value| AttributeChange {
+            attribute: attribute.into(),
+            before,
+            after: json!("s3cret!"),
+        };
+        assert_eq!(
+            reported(change("Password", json!("old"))),
+            AttributeChange {
+                attribute: "Password".into(),
+                before: json!("(hidden)"),
+                after: json!("(hidden)"),
+            }
+        );
+        assert_eq!(
+            reported(change("password", Value::Null)).before,
+            Value::Null,
+            "none stays none"
+        );
+        let title = change("title", json!("Clerk"));
+        assert_eq!(reported(title.clone()), title);
+        assert_eq!(shown(&Value::Null), "(none)");
+        assert_eq!(shown(&json!("<b>")), "<b>");
+        assert_eq!(shown(&json!({"a": 1})), r#"{"a":1}"#);
+    }
+}
