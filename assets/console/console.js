@@ -8,8 +8,11 @@
   var url = box.getAttribute("data-progress-url");
   var bar = box.querySelector("progress");
   var text = box.querySelector("[data-progress-text]");
+  // The whole plan when it is known, else the phase.
   function show(p) {
-    if (p.total > 0) { bar.max = p.total; bar.value = p.done; } else { bar.removeAttribute("value"); }
+    var max = p.planned > 0 ? p.planned : p.total;
+    var value = p.planned > 0 ? p.completed : p.done;
+    if (max > 0) { bar.max = max; bar.value = value; } else { bar.removeAttribute("value"); }
     text.textContent = p.text;
   }
   function poll() {
@@ -38,6 +41,10 @@
   var error = document.getElementById("preview-error");
   var timer = null;
   var asked = 0;
+  function loading(on) {
+    live.setAttribute("aria-busy", on ? "true" : "false");
+    live.classList.toggle("loading", on);
+  }
   function show(answer) {
     if (answer.preview !== undefined) {
       result.textContent = answer.preview;
@@ -57,11 +64,13 @@
     body.set("mapping", form.elements.namedItem("mapping").value);
     body.set("preview_user", user);
     var mine = ++asked;
+    loading(true);
     fetch(url, { method: "POST", credentials: "same-origin", body: body,
                  headers: { "Accept": "application/json" } })
       .then(function (r) { if (!r.ok) { throw new Error(String(r.status)); } return r.json(); })
       .then(function (answer) { if (mine === asked) { show(answer); } })
-      .catch(function () { /* the button still works */ });
+      .catch(function () { if (mine === asked) { show({ error: "The preview could not be fetched; the button below still works." }); } })
+      .then(function () { if (mine === asked) { loading(false); } });
   }
   function soon() {
     if (timer) { window.clearTimeout(timer); }
@@ -69,5 +78,25 @@
   }
   ["mapping", "preview_user"].forEach(function (name) {
     form.elements.namedItem(name).addEventListener("input", soon);
+  });
+})();
+
+// Every form shows that it is under way once sent (a run, a connection
+// test or a search may take a while) and is not sent twice.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("form"), function (form) {
+    form.addEventListener("submit", function (event) {
+      if (form.getAttribute("aria-busy") === "true") { event.preventDefault(); return; }
+      form.setAttribute("aria-busy", "true");
+      form.classList.add("loading");
+    });
+  });
+  // Back from the history cache: the form is idle again.
+  window.addEventListener("pageshow", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("form[aria-busy]"), function (form) {
+      form.removeAttribute("aria-busy");
+      form.classList.remove("loading");
+    });
   });
 })();

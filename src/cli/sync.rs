@@ -12,7 +12,7 @@ use super::door::Door;
 use crate::config::Config;
 use crate::provision::on_demand::{self, ProvisionOptions};
 use crate::provision::runs::text;
-use crate::provision::runs::{Progress, RunOptions, RunReport};
+use crate::provision::runs::{Progress, RunOptions, RunReport, Tick};
 use crate::service::sync_admin::run_limit;
 
 #[derive(Debug, Subcommand)]
@@ -147,10 +147,10 @@ pub(super) fn progress_bar() -> (ProgressBar, Progress) {
         .unwrap_or_else(|_| ProgressStyle::default_bar());
     bar.set_style(style);
     let shown = bar.clone();
-    let progress: Progress = Arc::new(move |phase, done, total| {
-        shown.set_message(phase);
-        shown.set_length(total as u64);
-        shown.set_position(done as u64);
+    let progress: Progress = Arc::new(move |tick: Tick| {
+        shown.set_message(tick.phase);
+        shown.set_length(tick.total as u64);
+        shown.set_position(tick.done as u64);
     });
     (bar, progress)
 }

@@ -79,6 +79,9 @@ pub struct RunRecord {
     pub pending: Option<String>,
     /// JSON of the run's warnings, dry-run plan and error.
     pub summary: Option<String>,
+    /// JSON of how far a running run got (`set_run_progress`; `create_run`
+    /// and `update_run` leave it alone).
+    pub progress: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,6 +186,8 @@ pub trait SyncStore: Send + Sync + 'static {
     /// Records the end state of a run (status, finish time, counts, pending).
     fn update_run(&self, run: &RunRecord) -> StoreResult<()>;
     fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>>;
+    /// Records how far a run got, while it is still `running`.
+    fn set_run_progress(&self, id: &str, progress: &str) -> StoreResult<()>;
     /// A target's runs, newest first, at most `limit`.
     fn list_runs(&self, target_id: &str, limit: u32) -> StoreResult<Vec<RunRecord>>;
     /// Runs of one target (or all) with one status (or any), newest first.

@@ -467,6 +467,17 @@ async fn every_page_is_strict_about_scripts_frames_and_caching(app: TestApp) {
     let not_found = &pages[4];
     assert_eq!(not_found.status, StatusCode::NOT_FOUND);
     assert!(not_found.body.contains("There is no such console page"));
+    // Error pages name the request (the server log's key), nothing more.
+    for page in &pages[4..6] {
+        assert_eq!(page.status, StatusCode::NOT_FOUND);
+        let id = page.header("x-request-id").unwrap();
+        assert!(
+            page.body
+                .contains(&format!("<code id=\"request-id\">{id}</code>")),
+            "{}",
+            page.body
+        );
+    }
 }
 
 async fn hostile_names_render_as_text(app: TestApp) {

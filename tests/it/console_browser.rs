@@ -11,7 +11,7 @@ use scimhub::store::diesel::DieselStore;
 use scimhub::store::{QueueRecord, SyncStore};
 use serde_json::json;
 
-use crate::lifecycle::{Source, users_of};
+use crate::lifecycle::{Source, add_target, users_of};
 use crate::support::browser::Browser;
 use crate::support::{Backend, TestApp, eventually};
 
@@ -40,6 +40,22 @@ async fn until_text(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> boo
         ok(&text).then_some(text)
     })
     .await
+}
+
+/// Signs in at the sign-in page with `token`.
+async fn sign_in(b: &Browser, base: &str, token: &str) {
+    b.goto(&format!("{base}/console/sign-in")).await;
+    b.fill("#token", token).await;
+    b.click("#sign-in").await;
+    assert_eq!(b.text("#actor").await, "console:admin");
+}
+
+/// The downstream copy of `user_name`.
+async fn downstream_user(downstream: &TestApp, user_name: &str) -> serde_json::Value {
+    let found = downstream
+        .get(&format!("/Users?filter=userName%20eq%20%22{user_name}%22"))
+        .await;
+    found.body["Resources"][0].clone()
 }
 
 async fn no_alert_opened(b: &Browser) {
@@ -192,6 +208,46 @@ async fn an_admin_runs_the_sync_center_from_the_console(backend: Backend) {
     );
     b.shot("run-report").await;
     assert_eq!(users_of(&downstream).await.len(), 13);
+
+    // Someone edits an account on the target: a dry run shows the value
+    // there and the one it would send, both as text.
+    let mut edited = downstream_user(&downstream, "mallory").await;
+    edited["displayName"] = json!(IMG);
+    let id = edited["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        downstream
+            .put(&format!("/Users/{id}"), &edited)
+            .await
+            .status,
+        200
+    );
+    b.goto(&format!("{base}/console/targets/down")).await;
+    b.click("#dry-run").await;
+    until_text(&b, "#run-status", "the second dry run to finish", |s| {
+        s == "planned"
+    })
+    .await;
+    assert_eq!(
+        b.text("#changes table.diff th[scope='row']").await,
+        "displayName"
+    );
+    assert_eq!(b.text("#changes td.before").await, IMG);
+    assert_eq!(b.text("#changes td.after").await, SCRIPT);
+    assert!(!b.exists("#changes img").await && !b.exists("main script").await);
+    no_alert_opened(&b).await;
+    b.shot_at("dry-run-diff", "#changes").await;
+    // The run puts it right.
+    b.goto(&format!("{base}/console/targets/down")).await;
+    b.click("#run").await;
+    until_text(&b, "#run-status", "the correcting run to finish", |s| {
+        s == "succeeded"
+    })
+    .await;
+    assert_eq!(b.text("[data-count='updated']").await, "1");
+    assert_eq!(
+        downstream_user(&downstream, "mallory").await["displayName"],
+        SCRIPT
+    );
     b.goto(&format!("{base}/console")).await;
     b.shot("overview").await;
     b.client.set_window_size(390, 844).await.unwrap();
@@ -307,6 +363,9 @@ async fn an_admin_runs_the_sync_center_from_the_console(backend: Backend) {
     b.shot("runs").await;
     b.goto(&format!("{base}/console/groups")).await;
     b.shot("groups").await;
+    b.click("#results a").await;
+    assert_eq!(b.text("#group-name").await, "staff");
+    b.shot("group").await;
     b.goto(&format!("{base}/console/audit?actor=console:admin"))
         .await;
     let events = b.text("#events").await;
@@ -329,6 +388,160 @@ async fn an_admin_runs_the_sync_center_from_the_console(backend: Backend) {
     assert!(b.path().await.starts_with("/console/sign-in"));
     no_alert_opened(&b).await;
     b.close().await;
+}
+
+/// A console on a fresh server: every page says there is nothing yet (and
+/// where to start), an unknown page or id is a 404 page naming the request,
+/// and a sent form shows that it is under way.
+async fn a_fresh_console_shows_empty_states_and_error_pages(backend: Backend) {
+    let Some(source) = Source::start(backend) else {
+        return;
+    };
+    let Some(b) = Browser::start(backend == Backend::Sqlite).await else {
+        return;
+    };
+    let base = source.server.base.clone();
+    sign_in(&b, &base, &source.token).await;
+    b.goto(&format!("{base}/console")).await;
+    assert_eq!(b.text("#users-count").await, "0");
+    for id in ["#no-targets", "#no-approvals", "#no-runs"] {
+        assert!(b.exists(id).await, "{id} on the overview");
+    }
+    assert_eq!(
+        b.find("#no-targets a")
+            .await
+            .attr("href")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("/console/new-target")
+    );
+    b.shot("empty-overview").await;
+    for (path, id, shot) in [
+        ("/console/users", "#no-results", "empty-people"),
+        ("/console/groups", "#no-results", "empty-groups"),
+        ("/console/targets", "#no-targets", "empty-targets"),
+        ("/console/runs", "#no-runs", "empty-runs"),
+        ("/console/approvals", "#no-approvals", "empty-approvals"),
+        ("/console/failures", "#no-failures", "empty-failures"),
+        (
+            "/console/subscriptions",
+            "#no-subscriptions",
+            "empty-subscriptions",
+        ),
+        ("/console/audit?actor=nobody", "#no-events", "empty-audit"),
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        assert!(b.exists(id).await, "{id} on {path}");
+        b.shot(shot).await;
+    }
+    // A search that finds nothing offers the way back.
+    b.goto(&format!("{base}/console/users?q=nobody")).await;
+    assert!(b.text("#no-results").await.contains("Nothing matches"));
+
+    // Unknown ids and pages: a 404 page with the request id, no detail.
+    for path in [
+        "/console/users/no-such-user",
+        "/console/groups/no-such-group",
+        "/console/targets/no-such-target",
+        "/console/runs/no-such-run",
+        "/console/no-such-page",
+    ] {
+        b.goto(&format!("{base}{path}")).await;
+        assert_eq!(b.text("h1").await, "Not Found", "{path}");
+        assert!(!b.text("#request-id").await.is_empty(), "{path}");
+    }
+    b.shot("not-found").await;
+
+    // A sent form is marked busy and is not sent twice.
+    b.goto(&format!("{base}/console/runs")).await;
+    let busy = b
+        .client
+        .execute(
+            "var f = document.querySelector('form.filters'); var sent = 0; \
+             f.addEventListener('submit', function (e) { if (!e.defaultPrevented) { sent++; } e.preventDefault(); }); \
+             f.requestSubmit(); f.requestSubmit(); \
+             return [f.getAttribute('aria-busy'), f.classList.contains('loading'), sent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(busy, json!(["true", true, 1]));
+    b.close().await;
+}
+
+/// A run started with the CLI (another process) is watched in the
+/// console: its progress moves without the page being reloaded.
+async fn a_cli_run_is_watched_live_in_the_console(backend: Backend) {
+    let Some(source) = Source::start(backend) else {
+        return;
+    };
+    let Some(b) = Browser::start(backend == Backend::Sqlite).await else {
+        return;
+    };
+    let base = source.server.base.clone();
+    for i in 0..40 {
+        source.user(&format!("slow{i:02}"), None).await;
+    }
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    // Ten writes a second: the run takes about four seconds.
+    add_target(&source.server, &downstream, &["--rate-limit", "10"]);
+    sign_in(&b, &base, &source.token).await;
+    let mut cli = source.server.cli_spawn(&["sync", "run", "down"]);
+    let id = eventually("the CLI's run to be running", || async {
+        let runs = source
+            .server
+            .cli_json(&["sync", "runs", "down", "--status", "running"]);
+        runs["runs"][0]["id"].as_str().map(str::to_string)
+    })
+    .await;
+    b.goto(&format!("{base}/console/runs/{id}")).await;
+    b.client
+        .execute("window.scimhubWatched = true; return true;", vec![])
+        .await
+        .unwrap();
+    let first = until_text(&b, "[data-progress-text]", "the users phase", |s| {
+        s.starts_with("users: ") && !s.starts_with("users: 0 ")
+    })
+    .await;
+    b.shot("run-progress-cli").await;
+    let later = until_text(&b, "[data-progress-text]", "the progress to move", |s| {
+        s.starts_with("users: ") && s != first
+    })
+    .await;
+    assert!(later.contains(" of 40 planned"), "{later}");
+    let same_page = b
+        .client
+        .execute("return window.scimhubWatched === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, json!(true), "the page was not reloaded");
+    until_text(&b, "#run-status", "the run to finish", |s| s == "succeeded").await;
+    assert_eq!(b.text("[data-count='created']").await, "40");
+    let status =
+        crate::support::eventually_blocking("the CLI run to end", || cli.try_wait().unwrap());
+    assert!(status.success());
+    b.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_fresh_console_shows_empty_states_and_error_pages() {
+    a_fresh_console_shows_empty_states_and_error_pages(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_fresh_console_shows_empty_states_and_error_pages() {
+    a_fresh_console_shows_empty_states_and_error_pages(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_a_cli_run_is_watched_live_in_the_console() {
+    a_cli_run_is_watched_live_in_the_console(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_cli_run_is_watched_live_in_the_console() {
+    a_cli_run_is_watched_live_in_the_console(Backend::Postgres).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

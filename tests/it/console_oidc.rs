@@ -165,6 +165,19 @@ async fn people_sign_in_with_the_provider(backend: Backend) {
     assert_eq!(done.status(), StatusCode::OK);
     assert!(session_cookie(done.headers()).is_some());
     assert!(done.text().await.unwrap().contains("url=/console\""));
+    assert_eq!(
+        provider.discovery_fetches(),
+        1,
+        "two sign-ins, one discovery"
+    );
+
+    // The provider rotates its signing key: the new key is fetched at once.
+    provider.rotate_keys();
+    provider.sign_in_as(Some(person("alice-sub", &[])));
+    let done = finish(&begin(&app, "").await, true).await;
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(session_cookie(done.headers()).is_some());
+    assert_eq!(provider.discovery_fetches(), 2);
 }
 
 async fn the_provider_alone_does_not_let_anyone_in(backend: Backend) {

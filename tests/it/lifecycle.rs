@@ -528,7 +528,130 @@ async fn a_rejected_hold_leaves_the_accounts_alone(backend: Backend) {
     assert!(audit.contains("sync.run.reject"), "{audit}");
 }
 
+/// A dry run names each attribute it would change with the target's value
+/// now and the new one, in its JSON and text report and in the stored run.
+async fn a_dry_run_shows_each_changed_attribute_before_and_after(backend: Backend) {
+    let Some(source) = Source::start(backend) else {
+        return;
+    };
+    let server = &source.server;
+    source.user("ann", None).await;
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    add_target(server, &downstream, &[]);
+    assert_eq!(
+        server.cli_json(&["sync", "run", "down"])["status"],
+        "succeeded"
+    );
+    // Someone edits the account on the target.
+    let found = downstream
+        .get("/Users?filter=userName%20eq%20%22ann%22")
+        .await;
+    let remote = found.body["Resources"][0].clone();
+    let mut edited = remote.clone();
+    edited["name"] = json!({"givenName": "Test", "familyName": "<b>Old</b>"});
+    let put = downstream
+        .put(
+            &format!("/Users/{}", remote["id"].as_str().unwrap()),
+            &edited,
+        )
+        .await;
+    assert_eq!(put.status, 200, "{:?}", put.body);
+
+    let plan = server.cli_json(&["sync", "run", "down", "--dry-run"]);
+    assert_eq!(plan["counts"]["updated"], 1, "{plan}");
+    let change = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["action"] == "update")
+        .cloned()
+        .unwrap_or_else(|| panic!("no update in {plan}"));
+    assert_eq!(change["changed"], json!(["name"]), "{change}");
+    let diff = change["diff"].as_array().unwrap();
+    assert_eq!(diff.len(), 1, "{change}");
+    assert_eq!(diff[0]["attribute"], "name");
+    assert_eq!(diff[0]["before"]["familyName"], "<b>Old</b>", "{change}");
+    assert_eq!(diff[0]["after"]["familyName"], "ann", "{change}");
+    // Kept with the run.
+    let id = plan["id"].as_str().unwrap();
+    let stored = server.cli_json(&["sync", "show", id]);
+    assert_eq!(stored["changes"], plan["changes"]);
+    // The terminal report.
+    let text = server.cli_ok(&["sync", "run", "down", "--dry-run"]);
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("name: "))
+        .unwrap_or_else(|| panic!("no diff line in {text}"));
+    assert!(
+        line.contains(r#""familyName":"<b>Old</b>""#)
+            && line.contains(" → ")
+            && line.contains(r#""familyName":"ann""#),
+        "{line}"
+    );
+    // Nothing was written.
+    let after = downstream
+        .get("/Users?filter=userName%20eq%20%22ann%22")
+        .await;
+    assert_eq!(
+        after.body["Resources"][0]["name"]["familyName"],
+        "<b>Old</b>"
+    );
+}
+
+/// A run's progress is on its row while it runs, for every door to read:
+/// here a CLI run watched through the admin API of the server.
+async fn a_cli_run_shows_its_progress_to_the_admin_api(backend: Backend) {
+    let Some(source) = Source::start(backend) else {
+        return;
+    };
+    let server = &source.server;
+    for i in 0..30 {
+        source.user(&format!("slow{i:02}"), None).await;
+    }
+    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
+    // Ten writes a second: the run takes about three seconds.
+    add_target(server, &downstream, &["--rate-limit", "10"]);
+    let mut cli = server.cli_spawn(&["sync", "run", "down"]);
+    let admin = |path: String| {
+        let (client, token) = (source.client.clone(), source.token.clone());
+        let url = format!("{}/admin/v1{path}", server.base);
+        async move {
+            let resp = client.get(url).bearer_auth(token).send().await.ok()?;
+            resp.json::<Value>().await.ok()
+        }
+    };
+    let id = eventually("the CLI's run to be running", || async {
+        let runs = admin("/runs?status=running".into()).await?;
+        runs["runs"][0]["id"].as_str().map(str::to_string)
+    })
+    .await;
+    let first = eventually("progress in the users phase", || async {
+        let run = admin(format!("/runs/{id}")).await?;
+        let p = run["progress"].clone();
+        (p["phase"] == "users" && p["completed"].as_u64()? > 0).then_some(p)
+    })
+    .await;
+    assert_eq!(first["planned"], 30, "{first}");
+    assert_eq!(first["total"], 30, "{first}");
+    let later = eventually("the progress to move on", || async {
+        let run = admin(format!("/runs/{id}")).await?;
+        let p = run["progress"].clone();
+        (p["completed"].as_u64()? > first["completed"].as_u64()?).then_some(p)
+    })
+    .await;
+    assert!(later["done"].as_u64() <= later["total"].as_u64(), "{later}");
+    let status =
+        crate::support::poll::eventually_blocking("the CLI run to end", || cli.try_wait().unwrap());
+    assert!(status.success());
+    let done = admin(format!("/runs/{id}")).await.unwrap();
+    assert_eq!(done["status"], "succeeded", "{done}");
+    assert!(done.get("progress").is_none(), "only while it runs: {done}");
+    assert_eq!(users_of(&downstream).await.len(), 30);
+}
+
 on_both_sources!(
+    a_dry_run_shows_each_changed_attribute_before_and_after,
+    a_cli_run_shows_its_progress_to_the_admin_api,
     new_target_waits_for_its_initial_run_then_follows,
     a_trickle_of_deletions_ends_held,
     a_target_is_edited_in_place,

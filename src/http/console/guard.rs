@@ -9,9 +9,10 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError, web};
 
-use super::page::{ConsoleError, Signed, see_other, segment};
+use super::page::{ConsoleError, Signed, see_other, segment, with_request_id};
 use crate::error::AppError;
 use crate::http::AppState;
+use crate::http::middleware::RequestId;
 use crate::scim::ScimError;
 
 /// The session cookie (its value is the session's secret).
@@ -36,7 +37,12 @@ pub async fn security_headers(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let mut res = next.call(req).await?;
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut res = with_request_id(id, next.call(req)).await?;
     set(
         &mut res,
         header::CONTENT_SECURITY_POLICY,

@@ -15,6 +15,17 @@ use crate::http::middleware::actor_named;
 use crate::service::console::Session;
 use crate::store::Actor;
 
+tokio::task_local! {
+    /// The id of the console request being answered, for its error page.
+    static REQUEST_ID: String;
+}
+
+/// Runs `answer` (a console request) with its request id at hand, so an
+/// error page can name it.
+pub async fn with_request_id<F: std::future::Future>(id: String, answer: F) -> F::Output {
+    REQUEST_ID.scope(id, answer).await
+}
+
 /// The console's sections, in navigation order: key, label, path.
 const SECTIONS: [(&str, &str, &str); 10] = [
     ("overview", "Overview", "/console"),
@@ -172,9 +183,11 @@ pub fn explain(e: &AppError) -> String {
         AppError::RateLimited { retry_after_secs } => {
             format!("Too many attempts: try again in {retry_after_secs} seconds.")
         }
-        AppError::Internal(_) => "Something went wrong on the server; the X-Request-Id response \
-                                   header identifies it in the server log."
-            .into(),
+        AppError::Internal(_) => {
+            "Something went wrong on the server. Nothing more is shown here; the server log \
+             has the details under the request id below."
+                .into()
+        }
     }
 }
 
@@ -184,6 +197,7 @@ struct ErrorPage {
     title: String,
     detail: String,
     sign_in: bool,
+    request_id: Option<String>,
 }
 
 impl ResponseError for ConsoleError {
@@ -203,6 +217,7 @@ impl ResponseError for ConsoleError {
                 .to_string(),
             detail: explain(&self.0),
             sign_in: matches!(self.0, AppError::Auth(_)),
+            request_id: REQUEST_ID.try_with(Clone::clone).ok(),
         };
         let mut response = HttpResponse::build(status);
         response
@@ -225,4 +240,53 @@ pub async fn not_found() -> Page {
     Err(ConsoleError(
         crate::scim::ScimError::not_found("There is no such console page.").into(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[actix_web::test]
+    async fn an_internal_error_page_names_the_request_and_nothing_else() {
+        let cause = anyhow::anyhow!("database is locked: /var/lib/scimhub/secret.db");
+        let response = with_request_id("req-42".into(), async {
+            ConsoleError(AppError::Internal(cause)).error_response()
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(
+            body.contains("<code id=\"request-id\">req-42</code>"),
+            "{body}"
+        );
+        assert!(
+            body.contains("Something went wrong on the server"),
+            "{body}"
+        );
+        assert!(
+            !body.contains("database") && !body.contains("secret.db"),
+            "{body}"
+        );
+    }
+
+    #[actix_web::test]
+    async fn an_unknown_page_is_a_404_page() {
+        let response = with_request_id("req-7".into(), async {
+            match not_found().await {
+                Ok(_) => panic!("found"),
+                Err(e) => e.error_response(),
+            }
+        })
+        .await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("<h1>Not Found</h1>"), "{body}");
+        assert!(body.contains("There is no such console page."), "{body}");
+    }
 }

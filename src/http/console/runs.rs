@@ -15,6 +15,7 @@ use super::view::{RunRow, when};
 use crate::error::AppError;
 use crate::http::AppState;
 use crate::http::routes::Endpoint;
+use crate::provision::runs::report::shown;
 use crate::provision::runs::{RunReport, RunStatus};
 use crate::scim::ResourceKind;
 
@@ -52,6 +53,7 @@ pub struct Choice {
 struct ListPage {
     chrome: Chrome,
     target: String,
+    status: String,
     statuses: Vec<Choice>,
     targets: Vec<Choice>,
     runs: Vec<RunRow>,
@@ -95,6 +97,7 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
         statuses: choices(STATUSES.iter().map(|s| s.to_string()).collect(), &status),
         targets: choices(names, &target),
         target: target.unwrap_or_default(),
+        status: status.unwrap_or_default(),
         runs,
     })
 }
@@ -110,6 +113,14 @@ pub struct ObjectRow {
     pub name: String,
     pub action: String,
     pub detail: String,
+    /// An update's attributes: the target's value now and the new one.
+    pub diff: Vec<DiffRow>,
+}
+
+pub struct DiffRow {
+    pub attribute: String,
+    pub before: String,
+    pub after: String,
 }
 
 #[derive(Template)]
@@ -195,17 +206,22 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
         .take(SHOWN)
         .map(|c| {
             let (href, name) = namer.name(&c.resource_type, &c.local_id, None);
-            let mut detail = String::new();
-            if !c.changed.is_empty() {
-                detail = format!("attributes: {}", c.changed.join(", "));
-            }
-            if let Some(reason) = &c.reason {
-                if !detail.is_empty() {
-                    detail.push_str("; ");
-                }
-                detail.push_str(reason);
-            }
+            // Reports stored before diffs were kept name the attributes only.
+            let detail = match (&c.reason, c.diff.is_empty() && !c.changed.is_empty()) {
+                (Some(reason), _) => reason.clone(),
+                (None, true) => format!("attributes: {}", c.changed.join(", ")),
+                (None, false) => String::new(),
+            };
             ObjectRow {
+                diff: c
+                    .diff
+                    .iter()
+                    .map(|d| DiffRow {
+                        attribute: d.attribute.clone(),
+                        before: shown(&d.before),
+                        after: shown(&d.after),
+                    })
+                    .collect(),
                 kind: c.resource_type.clone(),
                 local_id: c.local_id.clone(),
                 pushable: c.resource_type == "User"
@@ -232,6 +248,7 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
                 name,
                 action: f.action.clone(),
                 detail: format!("{status}{}", f.detail),
+                diff: Vec::new(),
             }
         })
         .collect();
@@ -249,6 +266,7 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
                 name,
                 action: super::view::wire_name(&p.mode),
                 detail: p.reason.clone(),
+                diff: Vec::new(),
             }
         })
         .collect();
@@ -264,6 +282,7 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
             name: o.name.clone().unwrap_or_default(),
             action: "orphan".into(),
             detail: format!("id on the target: {}", o.remote_id),
+            diff: Vec::new(),
         })
         .collect();
     let more = [
@@ -276,10 +295,7 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
     .map(|n| n.saturating_sub(SHOWN))
     .sum();
     let c = &r.head.counts;
-    let progress = match state.services.sync.run_progress(&r.head.id) {
-        Some(p) => progress_text(&p),
-        None => format!("running since {}", when(&r.head.started)),
-    };
+    let progress = progress_text(&r);
     page::ok(&RunPage {
         chrome: who.chrome(req, "runs"),
         running: r.head.status == RunStatus::Running,
@@ -308,12 +324,27 @@ async fn report_page(state: &AppState, req: &HttpRequest, who: &Signed, r: RunRe
     })
 }
 
-fn progress_text(p: &crate::service::sync_admin::Phase) -> String {
-    if p.total > 0 {
-        format!("{}: {} of {}", p.phase, p.done, p.total)
-    } else {
-        p.phase.to_string()
+/// Where a run is, in words: while it runs, its phase and how far through
+/// it (and the plan) it got; afterwards its status.
+fn progress_text(r: &RunReport) -> String {
+    if r.head.status != RunStatus::Running {
+        return r.head.status.as_str().replace('_', " ");
     }
+    let Some(p) = &r.head.progress else {
+        return format!("running since {}", when(&r.head.started));
+    };
+    let mut text = match p.phase.as_str() {
+        "reading" => "reading the target and the directory".to_string(),
+        _ if p.total > 0 => format!("{}: {} of {}", p.phase, p.done, p.total),
+        phase => phase.to_string(),
+    };
+    if p.planned > 0 {
+        text.push_str(&format!(" · {} of {} planned", p.completed, p.planned));
+    }
+    if p.failed > 0 {
+        text.push_str(&format!(" · {} failed", p.failed));
+    }
+    text
 }
 
 async fn show(
@@ -326,21 +357,20 @@ async fn show(
     report_page(&state, &req, &who, report).await
 }
 
-/// `{"status", "phase", "done", "total", "text"}` for the run page's script.
+/// The run's status and progress for the run page's script: `{"status",
+/// "phase", "done", "total", "planned", "completed", "failed", "text"}`.
 async fn progress(state: web::Data<AppState>, id: web::Path<String>) -> Page {
     let report = state.services.sync.report(&id).await?;
-    let phase = state.services.sync.run_progress(&id);
-    let text = match (&phase, report.head.status) {
-        (Some(p), RunStatus::Running) => progress_text(p),
-        (None, RunStatus::Running) => format!("running since {}", when(&report.head.started)),
-        (_, status) => status.as_str().replace('_', " "),
-    };
+    let p = report.head.progress.clone().unwrap_or_default();
     let body = json!({
         "status": report.head.status.as_str(),
-        "phase": phase.as_ref().map(|p| p.phase),
-        "done": phase.as_ref().map_or(0, |p| p.done),
-        "total": phase.as_ref().map_or(0, |p| p.total),
-        "text": text,
+        "phase": p.phase,
+        "done": p.done,
+        "total": p.total,
+        "planned": p.planned,
+        "completed": p.completed,
+        "failed": p.failed,
+        "text": progress_text(&report),
     });
     Ok(HttpResponse::Ok()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))

@@ -756,7 +756,7 @@ async fn run(
     match state
         .services
         .sync
-        .start_watched_run(&who.actor(&req), &name, options)
+        .start_run_with(&who.actor(&req), &name, options)
         .await
     {
         Ok(report) => Ok(see_other(format!(

@@ -1,9 +1,10 @@
 //! What "differs" means between the mapped state and the target's copy,
 //! and the stable hash of a pushed state.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use super::types::AttributeChange;
 use crate::provision::mapping::path::definition;
 use crate::scim::ResourceKind;
 use crate::scim::filter::AttrPath;
@@ -27,29 +28,50 @@ pub fn contained(want: &Value, have: &Value) -> bool {
     }
 }
 
-/// Top-level attributes (and extension objects) of `want` that `have` does
-/// not already hold; `schemas` is not compared. Top-level strings the
-/// schema calls case-insensitive (`userName`) compare ignoring case, so a
-/// target that folds case is not updated on every run.
-pub fn changed_attributes(kind: ResourceKind, want: &Value, have: &Value) -> Vec<String> {
-    let empty = Map::new();
-    let have = have.as_object().unwrap_or(&empty);
+/// The top-level attributes (and extension objects) of `want` that `have`
+/// does not already hold, with `have`'s value of each; `schemas` is not
+/// compared. Top-level strings the schema calls case-insensitive
+/// (`userName`) compare ignoring case, so a target that folds case is not
+/// updated on every run.
+fn differing<'a>(
+    kind: ResourceKind,
+    want: &'a Value,
+    have: &'a Value,
+) -> impl Iterator<Item = (&'a String, &'a Value, &'a Value)> {
+    let have = have.as_object();
     want.as_object()
         .into_iter()
         .flatten()
         .filter(|(k, _)| !k.eq_ignore_ascii_case("schemas"))
-        .filter(|(k, v)| {
-            let h = member(have, k).unwrap_or(&Value::Null);
+        .filter_map(move |(k, v)| {
+            let h = have.and_then(|h| member(h, k)).unwrap_or(&Value::Null);
             let fold = definition(kind, &AttrPath::new(k))
                 .is_some_and(|d| d.attr_type == AttrType::String && !d.case_exact);
-            match (v, h) {
+            let differs = match (v, h) {
                 (Value::String(a), Value::String(b)) if fold => {
                     a.to_lowercase() != b.to_lowercase()
                 }
                 _ => !contained(v, h),
-            }
+            };
+            differs.then_some((k, h, v))
         })
-        .map(|(k, _)| k.clone())
+}
+
+/// The names of the attributes that differ (see `differing`).
+pub fn changed_attributes(kind: ResourceKind, want: &Value, have: &Value) -> Vec<String> {
+    differing(kind, want, have)
+        .map(|(k, _, _)| k.clone())
+        .collect()
+}
+
+/// The attributes that differ, each with the target's value and the new one.
+pub fn attribute_changes(kind: ResourceKind, want: &Value, have: &Value) -> Vec<AttributeChange> {
+    differing(kind, want, have)
+        .map(|(k, before, after)| AttributeChange {
+            attribute: k.clone(),
+            before: before.clone(),
+            after: after.clone(),
+        })
         .collect()
 }
 
@@ -114,6 +136,28 @@ mod tests {
             changed_attributes(ResourceKind::User, &upper, &lower),
             vec!["externalId".to_string()]
         );
+    }
+
+    #[test]
+    fn changes_keep_the_targets_value_beside_the_new_one() {
+        let want = json!({"userName": "a", "title": "Boss", "nickName": "Al", "active": true});
+        let have = json!({"USERNAME": "A", "Title": "Clerk", "active": true});
+        assert_eq!(
+            attribute_changes(ResourceKind::User, &want, &have),
+            vec![
+                AttributeChange {
+                    attribute: "title".into(),
+                    before: json!("Clerk"),
+                    after: json!("Boss"),
+                },
+                AttributeChange {
+                    attribute: "nickName".into(),
+                    before: Value::Null,
+                    after: json!("Al"),
+                },
+            ]
+        );
+        assert!(attribute_changes(ResourceKind::User, &want, &want).is_empty());
     }
 
     #[test]

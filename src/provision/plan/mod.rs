@@ -25,7 +25,7 @@ pub use types::*;
 
 use crate::scim::ResourceKind;
 use crate::scim::json::member_of;
-use compare::{changed_attributes, state_hash};
+use compare::{attribute_changes, state_hash};
 
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -140,7 +140,7 @@ fn diff_one(kind: ResourceKind, s: &Source, desired: Value, resolution: &Resolut
         },
         Resolution::Linked(r) | Resolution::Matched(r) => {
             let newly_linked = matches!(resolution, Resolution::Matched(_));
-            let changed = changed_attributes(kind, &desired, &r.resource);
+            let changed = attribute_changes(kind, &desired, &r.resource);
             if changed.is_empty() {
                 Action::NoOp {
                     local_id: s.local_id.clone(),

@@ -107,7 +107,14 @@ fn four_way_diff_creates_updates_only_what_differs_and_leaves_the_rest() {
     .run();
     assert_eq!(kinds(&p.users), ["create:a", "noop:b", "update:c"]);
     match &p.users[2] {
-        Action::Update { changed, .. } => assert_eq!(changed, &["active".to_string()]),
+        Action::Update { changed, .. } => assert_eq!(
+            changed,
+            &[AttributeChange {
+                attribute: "active".into(),
+                before: json!(false),
+                after: json!(true),
+            }]
+        ),
         other => panic!("{other:?}"),
     }
     assert_eq!(p.status, PlanStatus::Ready);

@@ -30,6 +30,15 @@ pub struct Link {
     pub hash: String,
 }
 
+/// One top-level attribute an update changes: the target's value now
+/// (null when it holds none) and the mapped one it is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttributeChange {
+    pub attribute: String,
+    pub before: Value,
+    pub after: Value,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DeprovisionMode {
@@ -58,13 +67,13 @@ pub enum Action {
         resource: Value,
         hash: String,
     },
-    /// Make the target match `resource`; `changed` names what differs.
+    /// Make the target match `resource`; `changed` is what differs.
     /// `newly_linked`: matched by the matching attribute, not in the id map.
     Update {
         local_id: String,
         remote_id: String,
         resource: Value,
-        changed: Vec<String>,
+        changed: Vec<AttributeChange>,
         hash: String,
         newly_linked: bool,
     },

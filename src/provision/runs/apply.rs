@@ -20,8 +20,18 @@ use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
 use crate::store::{LinkRecord, SyncStore};
 
+/// One finished unit of work: the phase, how many of its `total` are done,
+/// and how many writes failed in the run so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tick {
+    pub phase: &'static str,
+    pub done: usize,
+    pub total: usize,
+    pub failed: usize,
+}
+
 /// Reports progress: one call per finished unit of work.
-pub type Progress = Arc<dyn Fn(&'static str, usize, usize) + Send + Sync>;
+pub type Progress = Arc<dyn Fn(Tick) + Send + Sync>;
 
 #[derive(Default)]
 struct Tally {
@@ -118,6 +128,16 @@ impl Applier {
 
     fn with<T>(&self, f: impl FnOnce(&mut Tally) -> T) -> T {
         f(&mut self.tally.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn tick(&self, phase: &'static str, done: usize, total: usize) {
+        let failed = self.with(|t| t.counts.failed);
+        (self.progress)(Tick {
+            phase,
+            done,
+            total,
+            failed,
+        });
     }
 
     fn aborted(&self) -> bool {
@@ -223,7 +243,7 @@ impl Applier {
                             .await;
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    (self.progress)(phase(kind), n, total);
+                    self.tick(phase(kind), n, total);
                 }
             })
             .await;
@@ -312,7 +332,8 @@ impl Applier {
                 if !self.actions.update {
                     self.skip();
                 } else {
-                    match self.update(kind, &remote_id, &resource, &changed).await {
+                    let names: Vec<String> = changed.into_iter().map(|c| c.attribute).collect();
+                    match self.update(kind, &remote_id, &resource, &names).await {
                         Ok(()) => self.with(|t| t.counts.updated += 1),
                         Err(e) => return self.fail(kind, &local_id, name, &e),
                     }
@@ -514,7 +535,7 @@ impl Applier {
                         self.set_manager(u).await;
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    (self.progress)("managers", n, total);
+                    self.tick("managers", n, total);
                 }
             })
             .await;
@@ -562,7 +583,7 @@ impl Applier {
                         self.patch_group(p).await;
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                    (self.progress)("memberships", n, total);
+                    self.tick("memberships", n, total);
                 }
             })
             .await;

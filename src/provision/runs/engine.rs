@@ -11,10 +11,12 @@ use super::blocking;
 use super::error::SyncError;
 use super::guard_window;
 use super::lease::RunLease;
+use super::live::Recorder;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
 use super::report::{
     ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
+    reported,
 };
 use super::source::{self, LocalState};
 use crate::crypto::SecretKey;
@@ -89,7 +91,7 @@ fn links(records: Vec<LinkRecord>) -> Vec<Link> {
 }
 
 fn no_progress() -> Progress {
-    Arc::new(|_, _, _| {})
+    Arc::new(|_| {})
 }
 
 impl SyncEngine {
@@ -268,6 +270,7 @@ impl SyncEngine {
             finished: None,
             counts: ActionCounts::default(),
             error: None,
+            progress: None,
         });
         self.save(&report, &target.record.id, started, None, 0, true)
             .await?;
@@ -294,8 +297,13 @@ impl SyncEngine {
             lease,
             head,
         } = run;
-        let progress = progress.unwrap_or_else(no_progress);
-        match self.execute(&target, &mut report, progress).await {
+        let recorder = Recorder::start(self.sync.clone(), report.head.id.clone());
+        let progress = recorder.hook(progress.unwrap_or_else(no_progress));
+        let executed = self
+            .execute(&target, &mut report, &recorder, progress)
+            .await;
+        recorder.finish().await;
+        match executed {
             Ok(()) => {}
             Err(RunFailure::Target(e)) => {
                 report.head.status = RunStatus::Failed;
@@ -382,6 +390,7 @@ impl SyncEngine {
         &self,
         target: &LoadedTarget,
         report: &mut RunReport,
+        recorder: &Recorder,
         progress: Progress,
     ) -> Result<(), RunFailure> {
         let connector = target
@@ -392,6 +401,7 @@ impl SyncEngine {
             .await
             .map_err(|e| RunFailure::Target(format!("reading the target: {e}")))?;
         let (local, user_links, group_links, all_ids) = self.read_local(target).await?;
+        recorder.phase("planning");
         let options = target
             .plan_options(remote.capabilities.member_batch)
             .map_err(RunFailure::Internal)?;
@@ -407,6 +417,9 @@ impl SyncEngine {
             },
             &all,
             &options,
+        );
+        recorder.planned(
+            plan.users.len() + plan.managers.len() + plan.groups.len() + plan.members.len(),
         );
         report.warnings = plan.warnings.clone();
         report.orphans = plan.orphans.clone();
@@ -744,27 +757,30 @@ fn planned_counts(plan: &Plan) -> ActionCounts {
 fn planned_changes(plan: &Plan) -> Vec<PlannedChange> {
     plan.actions()
         .filter_map(|(kind, a)| {
-            let change = |action: &str,
-                          remote: Option<&String>,
-                          changed: Vec<String>,
-                          reason: Option<String>| PlannedChange {
-                resource_type: kind.as_str().to_string(),
-                local_id: a.local_id().to_string(),
-                action: action.to_string(),
-                remote_id: remote.cloned(),
-                changed,
-                reason,
-            };
+            let change =
+                |action: &str, remote: Option<&String>, reason: Option<String>| PlannedChange {
+                    resource_type: kind.as_str().to_string(),
+                    local_id: a.local_id().to_string(),
+                    action: action.to_string(),
+                    remote_id: remote.cloned(),
+                    changed: Vec::new(),
+                    diff: Vec::new(),
+                    reason,
+                };
             match a {
-                Action::Create { .. } => Some(change("create", None, Vec::new(), None)),
+                Action::Create { .. } => Some(change("create", None, None)),
                 Action::Update {
                     remote_id, changed, ..
-                } => Some(change("update", Some(remote_id), changed.clone(), None)),
+                } => Some(PlannedChange {
+                    changed: changed.iter().map(|c| c.attribute.clone()).collect(),
+                    diff: changed.iter().cloned().map(reported).collect(),
+                    ..change("update", Some(remote_id), None)
+                }),
                 Action::NoOp {
                     remote_id,
                     newly_linked: true,
                     ..
-                } => Some(change("link", Some(remote_id), Vec::new(), None)),
+                } => Some(change("link", Some(remote_id), None)),
                 Action::NoOp { .. } | Action::Unlink { .. } => None,
                 Action::Deprovision {
                     remote_id,
@@ -777,12 +793,9 @@ fn planned_changes(plan: &Plan) -> Vec<PlannedChange> {
                         DeprovisionMode::Delete => "delete",
                     },
                     Some(remote_id),
-                    Vec::new(),
                     Some(HeldDeprovision::reason_text(*reason).to_string()),
                 )),
-                Action::Skip { reason, .. } => {
-                    Some(change("skip", None, Vec::new(), Some(reason.clone())))
-                }
+                Action::Skip { reason, .. } => Some(change("skip", None, Some(reason.clone()))),
             }
         })
         .collect()

@@ -104,6 +104,7 @@ pub fn hold(
             finished: Some(format_time(&at)),
             counts: ActionCounts::default(),
             error: None,
+            progress: None,
         })
     };
     sync.create_run(&persist::to_record(&report, &target.id, at, Some(at))?)?;

@@ -8,13 +8,14 @@ mod error;
 pub mod guard_window;
 pub mod history;
 mod lease;
+pub mod live;
 mod loaded;
 mod persist;
 pub mod report;
 pub(crate) mod source;
 pub mod text;
 
-pub use apply::Progress;
+pub use apply::{Progress, Tick};
 pub use engine::{RunOptions, SyncEngine};
 pub use error::SyncError;
 pub use loaded::LoadedTarget;

@@ -53,6 +53,8 @@ pub fn to_record(
             Some(serde_json::to_string(&r.pending)?)
         },
         summary: Some(serde_json::to_string(&summary)?),
+        // Written by `live` only.
+        progress: None,
     })
 }
 
@@ -88,6 +90,10 @@ pub fn from_record(r: &RunRecord, failures: Vec<FailureRecord>) -> anyhow::Resul
             finished: r.finished.as_ref().map(format_time),
             counts,
             error: summary.error,
+            progress: match (&r.progress, status) {
+                (Some(p), RunStatus::Running) => serde_json::from_str(p).ok(),
+                _ => None,
+            },
         },
         failures: failures
             .into_iter()

@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::provision::plan::{DeprovisionMode, DeprovisionReason, Orphan};
+use serde_json::Value;
+
+use crate::provision::plan::{AttributeChange, DeprovisionMode, DeprovisionReason, Orphan};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -113,11 +115,51 @@ pub struct PlannedChange {
     pub action: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remote_id: Option<String>,
-    /// Attributes that differ (updates) or the reason (skips, deprovisions).
+    /// Attributes that differ (updates).
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub changed: Vec<String>,
+    /// Updates: each differing attribute with the target's value now
+    /// (`before`, null when it has none) and the one it would be sent.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub diff: Vec<AttributeChange>,
+    /// Why (skips, deprovisions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// Attributes whose values a report never holds (a mapping may set one).
+const HIDDEN: [&str; 1] = ["password"];
+
+/// What a report keeps of an attribute change: secrets replaced.
+pub fn reported(change: AttributeChange) -> AttributeChange {
+    if HIDDEN
+        .iter()
+        .any(|h| change.attribute.eq_ignore_ascii_case(h))
+    {
+        let hide = |v: &Value| {
+            if v.is_null() {
+                Value::Null
+            } else {
+                Value::String("(hidden)".into())
+            }
+        };
+        return AttributeChange {
+            before: hide(&change.before),
+            after: hide(&change.after),
+            attribute: change.attribute,
+        };
+    }
+    change
+}
+
+/// A value of a diff as a person reads it: a string as itself, nothing as
+/// "(none)", anything else as compact JSON.
+pub fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "(none)".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// What every view of a run shows: which run, how it ended, its counts.
@@ -133,6 +175,28 @@ pub struct RunHead {
     /// Why the run failed as a whole, when it did.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
+    /// While it runs: how far it got (as last written, see `live`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub progress: Option<RunProgress>,
+}
+
+/// How far a running run got.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RunProgress {
+    /// `reading` (the target and the directory), `planning`, then `users`,
+    /// `managers`, `groups`, `memberships` as they are applied.
+    pub phase: String,
+    /// Of the phase's `total` units, finished.
+    pub done: usize,
+    pub total: usize,
+    /// Units of work the plan holds (objects, manager updates, membership
+    /// PATCHes); 0 until it is planned.
+    pub planned: usize,
+    /// Of `planned`, finished.
+    pub completed: usize,
+    /// Writes the target refused so far.
+    pub failed: usize,
 }
 
 impl RunReport {
@@ -164,4 +228,38 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub changes: Vec<PlannedChange>,
     pub warnings: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn a_reported_diff_hides_passwords_and_keeps_the_rest() {
+        let change = |attribute: &str, before: Value| AttributeChange {
+            attribute: attribute.into(),
+            before,
+            after: json!("s3cret!"),
+        };
+        assert_eq!(
+            reported(change("Password", json!("old"))),
+            AttributeChange {
+                attribute: "Password".into(),
+                before: json!("(hidden)"),
+                after: json!("(hidden)"),
+            }
+        );
+        assert_eq!(
+            reported(change("password", Value::Null)).before,
+            Value::Null,
+            "none stays none"
+        );
+        let title = change("title", json!("Clerk"));
+        assert_eq!(reported(title.clone()), title);
+        assert_eq!(shown(&Value::Null), "(none)");
+        assert_eq!(shown(&json!("<b>")), "<b>");
+        assert_eq!(shown(&json!({"a": 1})), r#"{"a":1}"#);
+    }
 }

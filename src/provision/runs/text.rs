@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::report::RunReport;
+use super::report::{RunReport, shown};
 
 pub fn render(r: &RunReport) -> String {
     let mut out = String::new();
@@ -47,6 +47,16 @@ pub fn render(r: &RunReport) -> String {
             let _ = write!(out, " ({reason})");
         }
         out.push('\n');
+        for d in &change.diff {
+            let _ = writeln!(
+                out,
+                "{:19}{}: {} → {}",
+                "",
+                d.attribute,
+                shown(&d.before),
+                shown(&d.after)
+            );
+        }
     }
     if !r.pending.is_empty() {
         let _ = writeln!(

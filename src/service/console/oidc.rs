@@ -9,16 +9,19 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Utc;
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreIdTokenClaims, CoreProviderMetadata,
+};
 use openidconnect::{
-    AsyncHttpClient, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IssuerUrl, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
+    AsyncHttpClient, AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, HttpRequest, HttpResponse, IssuerUrl, Nonce,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 use serde_json::Value;
 use subtle::ConstantTimeEq;
@@ -32,6 +35,11 @@ use crate::store::{Actor, ConsoleStore, LoginRecord, Store};
 
 /// How long a sign-in may take at the provider.
 pub const LOGIN_TTL: chrono::Duration = chrono::Duration::minutes(10);
+
+/// How long the provider's discovery document (and its signing keys) is
+/// used before it is fetched again. An ID token signed with a key the
+/// cached set lacks (the provider rotated its keys) fetches it at once.
+pub const DISCOVERY_TTL: Duration = Duration::from_secs(300);
 
 type Provider = CoreClient<
     EndpointSet,
@@ -89,6 +97,9 @@ pub struct Identity {
     pub groups: Vec<String>,
 }
 
+/// The discovery document last fetched, and when.
+type Discovered = Option<(CoreProviderMetadata, Instant)>;
+
 #[derive(Clone)]
 pub struct OidcLogin {
     config: OidcConfig,
@@ -96,6 +107,7 @@ pub struct OidcLogin {
     http: Arc<Http>,
     store: Arc<dyn Store>,
     sessions: Arc<dyn ConsoleStore>,
+    discovered: Arc<Mutex<Discovered>>,
 }
 
 fn provider_error(what: &str, e: impl std::fmt::Display) -> AppError {
@@ -124,6 +136,7 @@ impl OidcLogin {
             http: Arc::new(Http(http)),
             store,
             sessions,
+            discovered: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -132,13 +145,34 @@ impl OidcLogin {
         &self.config.name
     }
 
-    /// The provider as its discovery document describes it.
-    async fn provider(&self) -> Result<Provider, AppError> {
+    /// The provider's discovery document: the one fetched within
+    /// `DISCOVERY_TTL`, unless `fresh`.
+    async fn metadata(&self, fresh: bool) -> Result<CoreProviderMetadata, AppError> {
+        let cached = self
+            .discovered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .filter(|(_, at)| !fresh && at.elapsed() < DISCOVERY_TTL)
+            .map(|(metadata, _)| metadata.clone());
+        if let Some(metadata) = cached {
+            return Ok(metadata);
+        }
         let issuer = IssuerUrl::new(self.config.issuer.clone())
             .map_err(|e| provider_error("issuer URL", e))?;
         let metadata = CoreProviderMetadata::discover_async(issuer, self.http.as_ref())
             .await
             .map_err(|e| provider_error("discovery", e))?;
+        *self
+            .discovered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((metadata.clone(), Instant::now()));
+        Ok(metadata)
+    }
+
+    /// The provider as its discovery document describes it.
+    async fn provider(&self, fresh: bool) -> Result<Provider, AppError> {
+        let metadata = self.metadata(fresh).await?;
         let redirect = RedirectUrl::new(self.config.redirect_url.clone())
             .map_err(|e| provider_error("redirect URL", e))?;
         Ok(CoreClient::from_provider_metadata(
@@ -151,7 +185,7 @@ impl OidcLogin {
 
     /// Begins a sign-in that comes back to `next`.
     pub async fn start(&self, next: String) -> Result<Started, AppError> {
-        let provider = self.provider().await?;
+        let provider = self.provider(false).await?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = provider.authorize_url(
             CoreAuthenticationFlow::AuthorizationCode,
@@ -227,7 +261,7 @@ impl OidcLogin {
 
     /// The code exchanged (with the PKCE verifier) and the ID token checked.
     async fn identity(&self, login: &LoginRecord, code: &str) -> Result<Identity, AppError> {
-        let provider = self.provider().await?;
+        let provider = self.provider(false).await?;
         let response = provider
             .exchange_code(AuthorizationCode::new(code.to_string()))
             .map_err(|e| provider_error("token endpoint", e))?
@@ -238,15 +272,21 @@ impl OidcLogin {
         let id_token = response
             .id_token()
             .ok_or_else(|| provider_error("code exchange", "no ID token in the answer"))?;
-        let claims = id_token
-            .claims(
-                &provider.id_token_verifier(),
-                &Nonce::new(login.nonce.clone()),
-            )
-            .map_err(|e| provider_error("ID token check", e))?;
+        let nonce = Nonce::new(login.nonce.clone());
+        let checked = match id_token.claims(&provider.id_token_verifier(), &nonce) {
+            // Perhaps signed with a key newer than the cached ones.
+            Err(ClaimsVerificationError::SignatureVerification(_)) => {
+                let fresh = self.provider(true).await?;
+                id_token
+                    .claims(&fresh.id_token_verifier(), &nonce)
+                    .map(subject_and_email)
+            }
+            other => other.map(subject_and_email),
+        };
+        let (subject, email) = checked.map_err(|e| provider_error("ID token check", e))?;
         Ok(Identity {
-            subject: claims.subject().as_str().to_string(),
-            email: claims.email().map(|e| e.as_str().to_string()),
+            subject,
+            email,
             groups: groups(&id_token.to_string(), &self.config.groups_claim),
         })
     }
@@ -258,6 +298,13 @@ impl OidcLogin {
                 .iter()
                 .any(|g| self.config.allowed_groups.contains(g))
     }
+}
+
+fn subject_and_email(claims: &CoreIdTokenClaims) -> (String, Option<String>) {
+    (
+        claims.subject().as_str().to_string(),
+        claims.email().map(|e| e.as_str().to_string()),
+    )
 }
 
 /// The groups claim of an ID token whose signature was already checked: a

@@ -9,10 +9,8 @@ mod lifecycle;
 mod preview;
 mod provision;
 mod request;
-mod watched;
 
 pub use lifecycle::Updated;
-pub use watched::Phase;
 
 use std::sync::Arc;
 
@@ -23,7 +21,7 @@ use crate::crypto::SecretKey;
 use crate::error::AppError;
 use crate::provision::client::RateLimits;
 use crate::provision::runs::history::{self, RunSummary};
-use crate::provision::runs::{RunReport, SyncEngine, SyncError};
+use crate::provision::runs::{RunOptions, RunReport, SyncEngine, SyncError};
 use crate::provision::target::{self, TargetError, TargetView};
 use crate::provision::target_test::{self, TestReport, TestedError};
 use crate::scim::ScimError;
@@ -100,7 +98,6 @@ pub struct SyncAdmin {
     sync: Arc<dyn SyncStore>,
     engine: SyncEngine,
     key: Option<SecretKey>,
-    progress: watched::RunProgress,
 }
 
 impl SyncAdmin {
@@ -116,7 +113,6 @@ impl SyncAdmin {
             store,
             sync,
             key,
-            progress: watched::RunProgress::default(),
         }
     }
 
@@ -179,7 +175,17 @@ impl SyncAdmin {
         name: &str,
         body: Option<Value>,
     ) -> Result<RunReport, AppError> {
-        let options = request::run_options(body)?;
+        self.start_run_with(actor, name, request::run_options(body)?)
+            .await
+    }
+
+    /// `start_run` with the options already read (the console's form).
+    pub async fn start_run_with(
+        &self,
+        actor: &Actor,
+        name: &str,
+        options: RunOptions,
+    ) -> Result<RunReport, AppError> {
         if self.key.is_none() {
             return Err(no_key(NO_KEY_FOR_RUNS));
         }

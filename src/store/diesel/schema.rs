@@ -130,6 +130,7 @@ diesel::table! {
         counts -> Text,
         pending -> Nullable<Text>,
         summary -> Nullable<Text>,
+        progress -> Nullable<Text>,
     }
 }
 

@@ -94,6 +94,10 @@ impl SyncStore for DieselStore {
         self.write(|c| sync_runs::update(c, run))
     }
 
+    fn set_run_progress(&self, id: &str, progress: &str) -> StoreResult<()> {
+        self.write(|c| sync_runs::set_progress(c, id, progress))
+    }
+
     fn get_run(&self, id: &str) -> StoreResult<Option<RunRecord>> {
         sync_runs::get(&mut *self.conn()?, id)
     }

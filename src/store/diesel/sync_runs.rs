@@ -18,6 +18,7 @@ type Row = (
     String,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 pub fn create(conn: &mut DbConnection, run: &RunRecord) -> StoreResult<()> {
@@ -60,6 +61,7 @@ const COLUMNS: (
     r::counts,
     r::pending,
     r::summary,
+    r::progress,
 ) = (
     r::id,
     r::target_id,
@@ -70,10 +72,12 @@ const COLUMNS: (
     r::counts,
     r::pending,
     r::summary,
+    r::progress,
 );
 
 fn from_row(row: Row) -> RunRecord {
-    let (id, target_id, status, dry_run, started, finished, counts, pending, summary) = row;
+    let (id, target_id, status, dry_run, started, finished, counts, pending, summary, progress) =
+        row;
     RunRecord {
         id,
         target_id,
@@ -84,7 +88,16 @@ fn from_row(row: Row) -> RunRecord {
         counts,
         pending,
         summary,
+        progress,
     }
+}
+
+/// Only a run still `running`: a late write never touches a finished run.
+pub fn set_progress(conn: &mut DbConnection, id: &str, progress: &str) -> StoreResult<()> {
+    diesel::update(r::table.find(id).filter(r::status.eq("running")))
+        .set(r::progress.eq(progress))
+        .execute(conn)?;
+    Ok(())
 }
 
 pub fn get(conn: &mut DbConnection, id: &str) -> StoreResult<Option<RunRecord>> {

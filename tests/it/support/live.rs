@@ -90,6 +90,20 @@ impl LiveServer {
             .expect("run scimhub")
     }
 
+    /// Starts a CLI command against this server's database without waiting
+    /// for it (its output is discarded).
+    pub fn cli_spawn(&self, args: &[&str]) -> std::process::Child {
+        scimhub()
+            .args(args)
+            .args(["--database", &self.database_url])
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("SCIMHUB_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run scimhub")
+    }
+
     /// `cli`, asserting success; returns stdout.
     #[track_caller]
     pub fn cli_ok(&self, args: &[&str]) -> String {

@@ -52,6 +52,10 @@ struct State {
     /// What the console sent to `/authorize`, last time.
     last_authorize: HashMap<String, String>,
     codes_redeemed: usize,
+    discovery_fetches: usize,
+    /// After `rotate_keys`: the key ID tokens are signed with now (`k2`),
+    /// listed beside the first one; and its modulus.
+    rotated: Option<(Keys, String)>,
 }
 
 struct Shared {
@@ -93,6 +97,7 @@ fn pairs(text: &str) -> HashMap<String, String> {
 }
 
 async fn discovery(shared: web::Data<Shared>) -> HttpResponse {
+    shared.state.lock().unwrap().discovery_fetches += 1;
     let i = &shared.issuer;
     HttpResponse::Ok().json(json!({
         "issuer": i,
@@ -107,11 +112,16 @@ async fn discovery(shared: web::Data<Shared>) -> HttpResponse {
     }))
 }
 
+fn jwk(kid: &str, modulus: &str) -> Value {
+    json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": modulus, "e": "AQAB"})
+}
+
 async fn jwks(shared: web::Data<Shared>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"keys": [{
-        "kty": "RSA", "use": "sig", "alg": "RS256", "kid": "k1",
-        "n": shared.modulus, "e": "AQAB",
-    }]}))
+    let mut keys = vec![jwk("k1", &shared.modulus)];
+    if let Some((_, modulus)) = &shared.state.lock().unwrap().rotated {
+        keys.push(jwk("k2", modulus));
+    }
+    HttpResponse::Ok().json(json!({ "keys": keys }))
 }
 
 async fn authorize(shared: web::Data<Shared>, req: HttpRequest) -> HttpResponse {
@@ -192,11 +202,20 @@ async fn token(shared: web::Data<Shared>, req: HttpRequest, body: String) -> Htt
         map.retain(|_, v| !v.is_null());
     }
     let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("k1".into());
+    let private = match &state.rotated {
+        Some((keys, _)) => {
+            header.kid = Some("k2".into());
+            &keys.private_pem
+        }
+        None => {
+            header.kid = Some("k1".into());
+            &shared.keys.private_pem
+        }
+    };
     let id_token = encode(
         &header,
         &claims,
-        &EncodingKey::from_rsa_pem(&shared.keys.private_pem).unwrap(),
+        &EncodingKey::from_rsa_pem(private).unwrap(),
     )
     .unwrap();
     HttpResponse::Ok().json(json!({
@@ -264,6 +283,18 @@ impl Provider {
 
     pub fn codes_redeemed(&self) -> usize {
         self.shared.state.lock().unwrap().codes_redeemed
+    }
+
+    /// How often the discovery document was fetched.
+    pub fn discovery_fetches(&self) -> usize {
+        self.shared.state.lock().unwrap().discovery_fetches
+    }
+
+    /// Signs ID tokens with a new key from now on (listed beside the old one).
+    pub fn rotate_keys(&self) {
+        let keys = keys();
+        let modulus = modulus(&keys);
+        self.shared.state.lock().unwrap().rotated = Some((keys, modulus));
     }
 
     /// The console's `[console.oidc]` for this provider.
