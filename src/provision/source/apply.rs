@@ -15,7 +15,7 @@ use super::intake::{Reason, Refusal, with_schemas};
 use super::plan::{Action, Index, LinkRefs, Plan, Planned, creation_order};
 use super::report::ImportCounts;
 use super::writes::{IntakeWrites, WriteError};
-use crate::provision::runs::Progress;
+use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::store::{SourceLinkRecord, SourceStore, Store, StoreError};
@@ -107,6 +107,16 @@ struct Run<'a, 'b> {
 }
 
 impl Run<'_, '_> {
+    /// Reports `done` of `total` in `phase`, with the records refused so far.
+    fn tick(&self, phase: &'static str, done: usize, total: usize) {
+        (self.apply.progress)(Tick {
+            phase,
+            done,
+            total,
+            failed: self.out.refusals.len(),
+        });
+    }
+
     fn refuse(&mut self, p: &Planned, reason: Reason, detail: String) {
         self.failed.insert((p.record.kind, p.record.key.clone()));
         self.out.refusals.push(p.record.refuse(reason, detail));
@@ -247,7 +257,7 @@ impl Run<'_, '_> {
                         Err(d) => self.refuse(&users[i], Reason::Rejected, d),
                     }
                 }
-                (self.apply.progress)("creating", done, total);
+                self.tick("creating", done, total);
             }
             drop(written);
             self.flush(LINK_BATCH).await?;
@@ -350,7 +360,7 @@ impl Run<'_, '_> {
                 Err(WriteError::Failed(e)) => return Err(e.into()),
             }
             done += 1;
-            (self.apply.progress)("updating", done, total);
+            self.tick("updating", done, total);
         }
         self.flush(0).await
     }
@@ -516,7 +526,7 @@ impl Run<'_, '_> {
                     Err(WriteError::Failed(e)) => return Err(e.into()),
                 }
                 done += 1;
-                (self.apply.progress)("memberships", done, total);
+                self.tick("memberships", done, total);
             }
         }
         Ok(())
@@ -556,7 +566,7 @@ impl Run<'_, '_> {
                 }
                 Err(WriteError::Failed(e)) => return Err(e.into()),
             }
-            (self.apply.progress)("deprovisioning", n + 1, total);
+            self.tick("deprovisioning", n + 1, total);
         }
         self.flush(0).await
     }

@@ -26,7 +26,7 @@ use super::settings::{RunMode, SourceKind};
 use super::writes::{WriteError, WritesFor};
 use crate::crypto::SecretKey;
 use crate::provision::mapping::cleanse;
-use crate::provision::runs::Progress;
+use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
 use crate::store::{
@@ -88,7 +88,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn no_progress() -> Progress {
-    Arc::new(|_, _, _| {})
+    Arc::new(|_| {})
 }
 
 /// The actor imported changes carry in the change log and audit trail.
@@ -415,7 +415,15 @@ impl ImportEngine {
         })
         .await?;
         let shown = progress.clone();
-        let records = read_all(reader.as_mut(), |n| shown("reading", n, 0)).await?;
+        let records = read_all(reader.as_mut(), |n| {
+            shown(Tick {
+                phase: "reading",
+                done: n,
+                total: 0,
+                failed: 0,
+            })
+        })
+        .await?;
         Ok((reader, records))
     }
 
