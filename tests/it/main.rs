@@ -24,6 +24,7 @@ mod console;
 mod console_browser;
 mod console_oidc;
 mod crash;
+mod departments;
 mod discovery;
 mod docs;
 mod email;
