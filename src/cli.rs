@@ -1,4 +1,5 @@
-//! Command-line interface: `serve`, `token` management and `conformance`.
+//! Command-line interface: `serve`, `token` management, `dept` (the
+//! organization tree) and `conformance`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use crate::store::{Actor, Store};
 
 mod audit;
 mod changes;
+mod dept;
 mod door;
 mod failures;
 #[cfg(test)]
@@ -72,6 +74,9 @@ enum Command {
     /// The incremental sync's failure queue.
     #[command(subcommand)]
     Failures(failures::FailuresCommand),
+    /// The organization tree: departments.
+    #[command(subcommand)]
+    Dept(dept::DeptCommand),
     /// Manage change-event webhook subscriptions.
     #[command(subcommand)]
     Subscription(subscription::SubscriptionCommand),
@@ -372,6 +377,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             sync::run(cmd, &config)
+        }
+        Command::Dept(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            dept::run(cmd, &config)
         }
         Command::Subscription(cmd) => {
             let config = load_config(&cli, db_override(cmd.db()))?;

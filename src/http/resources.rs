@@ -379,7 +379,7 @@ async fn delete<K: Kind>(
 
 /// What deleting a department does to what is under it: refused unless
 /// the query asks `cascade=true` or `moveTo=ID` (not both).
-pub(super) fn remove_mode(pairs: &[(String, String)]) -> Result<RemoveMode, AppError> {
+pub(crate) fn remove_mode(pairs: &[(String, String)]) -> Result<RemoveMode, AppError> {
     let find = |name: &str| {
         pairs
             .iter()

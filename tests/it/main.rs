@@ -24,6 +24,7 @@ mod console;
 mod console_browser;
 mod console_oidc;
 mod crash;
+mod department_admin;
 mod department_tree;
 mod departments;
 mod discovery;

@@ -2,6 +2,7 @@
 //! `middleware::require_admin`, so every route listed here needs the
 //! `admin` scope; add a module's endpoints to `endpoints` to mount them.
 
+mod departments;
 mod failures;
 mod runs;
 mod subscriptions;
@@ -16,5 +17,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(runs::endpoints());
     all.extend(failures::endpoints());
     all.extend(subscriptions::endpoints());
+    all.extend(departments::endpoints());
     all
 }
