@@ -155,6 +155,28 @@ enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         samples: usize,
     },
+    /// The organization tree: "everyone under a top-level department" and
+    /// moving a subtree, end to end over HTTP.
+    #[command(after_help = "Examples (release build):\n  \
+        scimhub bench departments\n  \
+        scimhub bench departments --database postgres://USER@HOST/EMPTY_DB")]
+    Departments {
+        /// Departments to seed (10 top-level, 20 under each, the rest under those).
+        #[arg(long, default_value_t = 5_000)]
+        departments: u64,
+        /// People to seed, spread evenly over the departments.
+        #[arg(long, default_value_t = 100_000)]
+        people: u64,
+        /// Sequential "everyone under" requests.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Subtree moves timed.
+        #[arg(long, default_value_t = 20)]
+        moves: usize,
+        /// Database URL of an empty database (default: a fresh SQLite file).
+        #[arg(long = "database", value_name = "URL")]
+        database: Option<String>,
+    },
     /// Issue #8's table: every scenario under concurrent load, as a ratio
     /// to a static route of the same server, medians over runs.
     #[command(after_help = "Examples (release build):\n  \
@@ -310,6 +332,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 print: true,
             })
             .map(drop)
+        }
+        Command::Bench(BenchCommand::Departments {
+            departments,
+            people,
+            requests,
+            moves,
+            database,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_department_bench(&crate::bench::DepartmentBench {
+                departments: *departments,
+                people: *people,
+                requests: *requests,
+                moves: *moves,
+                database: database.clone(),
+            })
         }
         Command::Bench(BenchCommand::Suite {
             users,

@@ -2,6 +2,7 @@
 //! the real server on loopback over a fresh database: in-process, or as a
 //! process of its own where its memory is measured (`bench suite`).
 
+mod departments;
 mod load;
 mod machine;
 mod process;
@@ -13,6 +14,7 @@ mod sync;
 mod sync_hooks;
 mod writes;
 
+pub use departments::{DepartmentBench, run_department_bench};
 pub use query::{QueryBench, run_query_bench};
 pub use suite::{SuiteBench, run_suite_bench};
 pub use sync::{SyncBench, SyncNumbers, run_sync_bench};
