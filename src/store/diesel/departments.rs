@@ -13,7 +13,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use super::changelog::{self, Operation};
-use super::connection::DbConnection;
+use super::connection::{DbConnection, lock_row};
 use super::department_log::Log;
 use super::filter_sql::prefix_end;
 use super::schema::{departments, user_departments};
@@ -395,10 +395,17 @@ pub fn replace(
     let at = now();
     let version = current.meta.version + 1;
     let renamed = names.iter().any(|n| n == "displayName");
+    let moved = path != current.path();
+    if moved {
+        user_org::lock_users(conn, &Touched::Under(current.path()))?;
+    }
+    if renamed {
+        user_org::lock_users(conn, &Touched::Naming(std::slice::from_ref(&current.id)))?;
+    }
     store(conn, id, &attrs, version, at, true)?;
     let mut log = Log::default();
     log.push(RESOURCE_TYPE, id.to_string(), op.into(), version, names);
-    if path != current.path() {
+    if moved {
         move_under(conn, current.path(), &path, at, &mut log)?;
     }
     let updated = StoredDepartment {
@@ -559,6 +566,9 @@ pub fn delete(
     let mut gone = vec![current.clone()];
     match mode {
         RemoveMode::Refuse => {
+            // Held before counting: a user write naming it waits, then
+            // finds it gone; one that named it first is counted.
+            lock_row(conn, "departments", id)?;
             let children = children_of(conn, id)?.len();
             let people = user_org::people_naming(conn, &this)?;
             if children > 0 || people > 0 {
@@ -581,6 +591,9 @@ pub fn delete(
                     target.id
                 ))));
             }
+            user_org::lock_users(conn, &Touched::Naming(&this))?;
+            user_org::lock_users(conn, &Touched::Under(current.path()))?;
+            lock_row(conn, "departments", id)?;
             for child in children_of(conn, id)? {
                 reparent(conn, child, &target, at, &mut log)?;
                 removal.moved_departments += 1;
@@ -596,6 +609,10 @@ pub fn delete(
         RemoveMode::Cascade => {
             gone.extend(descendants(conn, current.path())?);
             let ids: Vec<String> = gone.iter().map(|d| d.id.clone()).collect();
+            user_org::lock_users(conn, &Touched::Naming(&ids))?;
+            for d in &gone {
+                lock_row(conn, "departments", &d.id)?;
+            }
             removal.people = user_org::rewrite_users(
                 conn,
                 Touched::Naming(&ids),

@@ -197,12 +197,14 @@ pub fn replace_department(attrs: &mut Map<String, Value>, gone: &[String], to: O
     drop_empty(attrs);
 }
 
-/// Whether a changed attribute name is the further departments (whose rows
-/// must then be rewritten).
+/// Whether a changed attribute name covers the further departments (whose
+/// rows must then be rewritten): the whole extension or `departments`.
 pub fn names_links(name: &str) -> bool {
-    name.strip_prefix(ORG)
-        .and_then(|rest| rest.strip_prefix(':'))
-        .is_some_and(|n| n == FURTHER)
+    match name.strip_prefix(ORG) {
+        Some("") => true,
+        Some(rest) => rest.strip_prefix(':') == Some(FURTHER),
+        None => false,
+    }
 }
 
 #[derive(Insertable)]
@@ -272,6 +274,18 @@ pub enum Touched<'a> {
 }
 
 type UserState = (String, String, i64);
+
+/// Locks the touched users on PostgreSQL before a department write changes
+/// any department row (SQLite's write transaction is exclusive anyway). A
+/// user write holds its own row, then reads the departments it names `FOR
+/// SHARE`; taking the users first, then the departments, then reading the
+/// touched users again (`rewrite_users`) never waits in the opposite order.
+pub fn lock_users(conn: &mut DbConnection, touched: &Touched<'_>) -> StoreResult<()> {
+    if matches!(conn, DbConnection::Pg(_)) {
+        locked_users(conn, touched)?;
+    }
+    Ok(())
+}
 
 /// (id, data, version) of the touched users, by id, locked for the rest of
 /// the transaction on PostgreSQL (SQLite's write transaction is exclusive).
