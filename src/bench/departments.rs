@@ -77,12 +77,14 @@ fn seed_tree(store: &DieselStore, args: &DepartmentBench) -> anyhow::Result<Seed
     )?;
     let mut seconds = Vec::new();
     for (t, top) in tops.iter().enumerate() {
-        seconds.extend(store.insert_departments(
-            (0..PER_TOP)
-                .map(|s| department(format!("Unit {t}.{s}"), Some(top)))
-                .collect::<anyhow::Result<_>>()?,
-            &actor,
-        )?);
+        seconds.extend(
+            store.insert_departments(
+                (0..PER_TOP)
+                    .map(|s| department(format!("Unit {t}.{s}"), Some(top)))
+                    .collect::<anyhow::Result<_>>()?,
+                &actor,
+            )?,
+        );
     }
     let rest = args.departments.saturating_sub(TOP + TOP * PER_TOP);
     let mut third = Vec::new();
@@ -98,7 +100,12 @@ fn seed_tree(store: &DieselStore, args: &DepartmentBench) -> anyhow::Result<Seed
         .into_iter()
         .map(|d| {
             let parent = d.parent_id().map(str::to_string);
-            (d.id.clone(), d.display_name().to_string(), d.path().to_string(), parent)
+            (
+                d.id.clone(),
+                d.display_name().to_string(),
+                d.path().to_string(),
+                parent,
+            )
         })
         .collect();
     eprintln!(

@@ -458,7 +458,74 @@ async fn people_follow_their_departments(app: TestApp) {
     assert_eq!(r.body[ENTERPRISE]["department"], "R&D");
 }
 
+async fn a_put_without_the_extension_leaves_every_department(app: TestApp) {
+    let rnd = id(&create_department(&app, "R&D", None).await);
+    let guild = id(&create_department(&app, "Guild", None).await);
+    let mut body = member_of("ann", &rnd);
+    body[ORG]["departments"] = json!([{"value": guild}]);
+    let ann = id(&app.post("/Users", &body).await.body);
+    app.delete(&format!("/Departments/{guild}"))
+        .await
+        .assert_error(409, None);
+    let r = app.put(&format!("/Users/{ann}"), &user_body("ann")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.body.get(ORG).is_none(), "{}", r.text);
+    for gone in [&guild, &rnd] {
+        let r = app.delete(&format!("/Departments/{gone}")).await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    }
+}
+
+/// Moves of a subtree racing with people changing departments into and
+/// out of it: every request succeeds and every person ends with the path
+/// of the department it names.
+async fn moves_racing_with_people_keep_every_path_true(app: TestApp) {
+    let a = id(&create_department(&app, "A", None).await);
+    let x = id(&create_department(&app, "X", None).await);
+    let b = id(&create_department(&app, "B", Some(&a)).await);
+    let c = id(&create_department(&app, "C", Some(&b)).await);
+    let mut people = Vec::new();
+    for i in 0..12 {
+        people.push(id(&app
+            .post("/Users", &member_of(&format!("p{i}"), &c))
+            .await
+            .body));
+    }
+    let app = &app;
+    let (a, b, c, x) = (&a, &b, &c, &x);
+    let mover = async {
+        for round in 0..16 {
+            let to = if round % 2 == 0 { x } else { a };
+            let moved = json!([{"op": "replace", "path": "parent.value", "value": to}]);
+            let r = patch(app, &format!("/Departments/{b}"), moved, None).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        }
+    };
+    let changers = people.chunks(4).map(|group| async move {
+        for round in 0..6 {
+            for (k, person) in group.iter().enumerate() {
+                let to = [b, c, x][(round + k) % 3];
+                let set = json!([{"op": "replace", "path": format!("{ORG}:primaryDepartment"), "value": {"value": to}}]);
+                let r = patch(app, &format!("/Users/{person}"), set, None).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            }
+        }
+    });
+    futures_util::future::join(mover, futures_util::future::join_all(changers)).await;
+    for person in &people {
+        let u = app.get(&format!("/Users/{person}")).await;
+        let named = u.body[ORG]["primaryDepartment"]["value"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let d = app.get(&format!("/Departments/{named}")).await;
+        assert_eq!(u.body[ORG]["departmentPath"], d.body["path"], "{}", u.text);
+    }
+}
+
 on_both_backends!(
+    moves_racing_with_people_keep_every_path_true,
+    a_put_without_the_extension_leaves_every_department,
     departments_are_scim_resources,
     a_move_under_its_own_subtree_is_refused_and_changes_nothing,
     deleting_a_department_with_people_or_children_needs_cascade_or_move,
