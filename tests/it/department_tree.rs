@@ -17,9 +17,13 @@ use crate::support::{Backend, TestApp, USER_SCHEMA};
 
 const SIZE: usize = 10;
 
-/// A starting tree (each department's parent comes before it) and moves:
+/// Each department's parent (by index; none for a root).
+type Parents = Vec<Option<usize>>;
 /// (department, new parent or the root).
-fn scenario() -> impl Strategy<Value = (Vec<Option<usize>>, Vec<(usize, Option<usize>)>)> {
+type Moves = Vec<(usize, Option<usize>)>;
+
+/// A starting tree (each department's parent comes before it) and moves.
+fn scenario() -> impl Strategy<Value = (Parents, Moves)> {
     let parents = (0..SIZE)
         .map(|i| {
             if i == 0 {

@@ -148,11 +148,11 @@ async fn departments_are_scim_resources(app: TestApp) {
     let roots = app
         .get(&format!("/Departments?{}", filtered("not (parent pr)")))
         .await;
-    assert_eq!(ids(&roots), [acme_id.clone()]);
+    assert_eq!(ids(&roots), [acme_id.as_str()]);
     let coded = app
         .get(&format!("/Departments?{}", filtered("code eq \"PLT-1\"")))
         .await;
-    assert_eq!(ids(&coded), [platform_id.clone()]);
+    assert_eq!(ids(&coded), [platform_id.as_str()]);
     // Sorting and index paging.
     let page = app
         .get("/Departments?sortBy=displayName&sortOrder=descending&startIndex=2&count=2")
@@ -420,7 +420,7 @@ async fn people_follow_their_departments(app: TestApp) {
     let by_name = format!("{ENTERPRISE}:department eq \"laboratory\"");
     assert_eq!(
         ids(&app.get(&format!("/Users?{}", filtered(&by_name))).await),
-        [ann.clone()]
+        [ann.as_str()]
     );
     // A move reaches the people's path, and the filter follows.
     let moved = json!([{"op": "replace", "path": "parent", "value": {"value": sales}}]);
@@ -433,7 +433,7 @@ async fn people_follow_their_departments(app: TestApp) {
     );
     assert_eq!(
         ids(&app.get(&format!("/Users?{}", filtered(&under_rnd))).await),
-        [carl.clone()]
+        [carl.as_str()]
     );
     let changes = app.store.changes_after(0, u32::MAX).unwrap();
     assert!(

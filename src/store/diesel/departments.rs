@@ -131,7 +131,7 @@ pub fn get_with(
     let row: Option<Row> = departments::table
         .find(id)
         .select(ROW)
-        .first(conn)
+        .get_result(conn)
         .optional()?;
     load_row(conn, row.ok_or(StoreError::NotFound)?, false)
 }
@@ -263,11 +263,11 @@ fn ensure_free(conn: &mut DbConnection, cols: &Columns, except: Option<&str>) ->
     let holder: Option<String> = match &cols.parent_id {
         Some(p) => same_name
             .filter(departments::parent_id.eq(p))
-            .first(conn)
+            .get_result(conn)
             .optional()?,
         None => same_name
             .filter(departments::parent_id.is_null())
-            .first(conn)
+            .get_result(conn)
             .optional()?,
     };
     if holder.is_some_and(|h| Some(h.as_str()) != except) {
@@ -285,7 +285,7 @@ fn ensure_free(conn: &mut DbConnection, cols: &Columns, except: Option<&str>) ->
         let holder: Option<String> = departments::table
             .filter(departments::code.eq(code))
             .select(departments::id)
-            .first(conn)
+            .get_result(conn)
             .optional()?;
         if holder.is_some_and(|h| Some(h.as_str()) != except) {
             return Err(rejected(ScimError::uniqueness(format!(
