@@ -1,4 +1,5 @@
-//! Command-line interface: `serve`, `token` management and `conformance`.
+//! Command-line interface: `serve`, `token` management, `dept` (the
+//! organization tree) and `conformance`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use crate::store::{Actor, Store};
 
 mod audit;
 mod changes;
+mod dept;
 mod door;
 mod failures;
 #[cfg(test)]
@@ -77,6 +79,9 @@ enum Command {
     /// The incremental sync's failure queue.
     #[command(subcommand)]
     Failures(failures::FailuresCommand),
+    /// The organization tree: departments.
+    #[command(subcommand)]
+    Dept(dept::DeptCommand),
     /// Manage change-event webhook subscriptions.
     #[command(subcommand)]
     Subscription(subscription::SubscriptionCommand),
@@ -175,6 +180,28 @@ enum BenchCommand {
         #[arg(long, default_value_t = 100)]
         changes: usize,
         /// Database URL of an empty database (default: fresh SQLite files).
+        #[arg(long = "database", value_name = "URL")]
+        database: Option<String>,
+    },
+    /// The organization tree: "everyone under a top-level department" and
+    /// moving a subtree, end to end over HTTP.
+    #[command(after_help = "Examples (release build):\n  \
+        scimhub bench departments\n  \
+        scimhub bench departments --database postgres://USER@HOST/EMPTY_DB")]
+    Departments {
+        /// Departments to seed (10 top-level, 20 under each, the rest under those).
+        #[arg(long, default_value_t = 5_000)]
+        departments: u64,
+        /// People to seed, spread evenly over the departments.
+        #[arg(long, default_value_t = 100_000)]
+        people: u64,
+        /// Sequential "everyone under" requests.
+        #[arg(long, default_value_t = 200)]
+        requests: usize,
+        /// Subtree moves timed.
+        #[arg(long, default_value_t = 20)]
+        moves: usize,
+        /// Database URL of an empty database (default: a fresh SQLite file).
         #[arg(long = "database", value_name = "URL")]
         database: Option<String>,
     },
@@ -350,6 +377,22 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 database: database.clone(),
             })
         }
+        Command::Bench(BenchCommand::Departments {
+            departments,
+            people,
+            requests,
+            moves,
+            database,
+        }) => {
+            crate::telemetry::init(crate::config::LogFormat::Text, "warn");
+            crate::bench::run_department_bench(&crate::bench::DepartmentBench {
+                departments: *departments,
+                people: *people,
+                requests: *requests,
+                moves: *moves,
+                database: database.clone(),
+            })
+        }
         Command::Bench(BenchCommand::Suite {
             users,
             runs,
@@ -421,6 +464,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             sync::run(cmd, &config)
+        }
+        Command::Dept(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            dept::run(cmd, &config)
         }
         Command::Subscription(cmd) => {
             let config = load_config(&cli, db_override(cmd.db()))?;

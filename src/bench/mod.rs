@@ -2,6 +2,7 @@
 //! the real server on loopback over a fresh database: in-process, or as a
 //! process of its own where its memory is measured (`bench suite`).
 
+mod departments;
 mod load;
 mod machine;
 mod process;
@@ -15,6 +16,7 @@ mod sync;
 mod sync_hooks;
 mod writes;
 
+pub use departments::{DepartmentBench, run_department_bench};
 pub use query::{QueryBench, run_query_bench};
 pub use sources::{SourcesBench, run_sources_bench};
 pub use suite::{SuiteBench, run_suite_bench};

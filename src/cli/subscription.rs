@@ -45,7 +45,7 @@ pub(super) enum SubscriptionCommand {
         /// random one, printed once.
         #[arg(long)]
         secret: Option<String>,
-        /// Comma-separated: Users, Groups. Default: both.
+        /// Comma-separated: Users, Groups, Departments. Default: all.
         #[arg(long, value_delimiter = ',')]
         types: Vec<String>,
         #[command(flatten)]

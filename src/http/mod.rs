@@ -122,6 +122,7 @@ fn scim_endpoints() -> Vec<Endpoint> {
     let mut all = discovery::endpoints();
     all.extend(resources::endpoints::<resources::Users>());
     all.extend(resources::endpoints::<resources::Groups>());
+    all.extend(resources::endpoints::<resources::Departments>());
     all.push(Endpoint::new(Method::POST, "/Bulk", write, bulk));
     all.extend(me::endpoints());
     all.push(Endpoint::new(Method::GET, "/Changes", read, changes));

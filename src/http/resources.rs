@@ -1,5 +1,5 @@
-//! `/Users` and `/Groups`: the same handlers, told apart by the
-//! `ResourceKind` each scope carries.
+//! `/Users`, `/Groups` and `/Departments`: the same handlers, told apart
+//! by the `ResourceKind` each scope carries.
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -18,7 +18,7 @@ use crate::scim::render::{ResourceMeta, location};
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
 use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
-use crate::store::StoredUserText;
+use crate::store::{RemoveMode, StoredUserText};
 
 type Handled = Result<HttpResponse, AppError>;
 
@@ -29,6 +29,7 @@ pub trait Kind {
 
 pub struct Users;
 pub struct Groups;
+pub struct Departments;
 
 impl Kind for Users {
     const KIND: ResourceKind = ResourceKind::User;
@@ -38,7 +39,11 @@ impl Kind for Groups {
     const KIND: ResourceKind = ResourceKind::Group;
 }
 
-/// `/Users` or `/Groups`: reads need `scim:read` (a `.search` POST is a
+impl Kind for Departments {
+    const KIND: ResourceKind = ResourceKind::Department;
+}
+
+/// `/Users`, `/Groups` or `/Departments`: reads need `scim:read` (a `.search` POST is a
 /// read), changes `scim:write`.
 pub fn endpoints<K: Kind + 'static>() -> Vec<Endpoint> {
     let base = format!("/{}", K::KIND.endpoint());
@@ -95,6 +100,10 @@ async fn fetch(
                 .get(id, projection.shows("members"))
                 .await?;
             (g.to_scim(base), g.meta)
+        }
+        ResourceKind::Department => {
+            let d = state.services.departments.get(id).await?;
+            (d.to_scim(base), d.meta)
         }
     })
 }
@@ -193,6 +202,14 @@ async fn create<K: Kind>(
                 .await?;
             (g.to_scim(&base), g.meta)
         }
+        ResourceKind::Department => {
+            let d = state
+                .services
+                .departments
+                .create(&actor_of(&caller, &req), body)
+                .await?;
+            (d.to_scim(&base), d.meta)
+        }
     };
     let body = projection(K::KIND, &req)?.apply(K::KIND, body);
     Ok(response::resource(StatusCode::CREATED, &body, &meta))
@@ -248,6 +265,14 @@ pub(super) async fn replace_one(
                 .await?;
             (g.to_scim(&base), g.meta)
         }
+        ResourceKind::Department => {
+            let d = state
+                .services
+                .departments
+                .replace(&actor_of(caller, req), id, body, if_match)
+                .await?;
+            (d.to_scim(&base), d.meta)
+        }
     };
     let body = projection(kind, req)?.apply(kind, body);
     Ok(response::resource(StatusCode::OK, &body, &meta))
@@ -302,6 +327,14 @@ pub(super) async fn patch_one(
             }
             (g.to_scim(&base), g.meta)
         }
+        ResourceKind::Department => {
+            let d = state
+                .services
+                .departments
+                .patch(&actor_of(caller, req), id, body, if_match)
+                .await?;
+            (d.to_scim(&base), d.meta)
+        }
     };
     Ok(response::resource(
         StatusCode::OK,
@@ -332,8 +365,46 @@ async fn delete<K: Kind>(
                 .delete(&actor_of(&caller, &req), &id, if_match)
                 .await?
         }
+        ResourceKind::Department => {
+            let mode = remove_mode(&query_pairs(&req))?;
+            state
+                .services
+                .departments
+                .delete(&actor_of(&caller, &req), &id, if_match, mode)
+                .await?;
+        }
     }
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// What deleting a department does to what is under it: refused unless
+/// the query asks `cascade=true` or `moveTo=ID` (not both).
+pub(crate) fn remove_mode(pairs: &[(String, String)]) -> Result<RemoveMode, AppError> {
+    let find = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    };
+    let cascade = match find("cascade") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("true") => true,
+        Some(v) if v.eq_ignore_ascii_case("false") => false,
+        Some(v) => {
+            return Err(ScimError::invalid_value(format!(
+                "cascade must be true or false, not {v:?}"
+            ))
+            .into());
+        }
+    };
+    match (cascade, find("moveTo").filter(|v| !v.is_empty())) {
+        (true, Some(_)) => {
+            Err(ScimError::invalid_value("ask for cascade or for moveTo, not both").into())
+        }
+        (true, None) => Ok(RemoveMode::Cascade),
+        (false, Some(to)) => Ok(RemoveMode::MoveTo(to.to_string())),
+        (false, None) => Ok(RemoveMode::Refuse),
+    }
 }
 
 async fn list<K: Kind>(state: web::Data<AppState>, req: HttpRequest) -> Handled {

@@ -154,10 +154,16 @@ mod tests {
     #[test]
     fn resource_types_and_schemas_come_from_the_registry() {
         let rts = resource_types("http://h/scim/v2");
-        assert_eq!(rts["totalResults"], 2);
+        assert_eq!(rts["totalResults"], 3);
         let user = resource_type("user", "http://h/scim/v2").unwrap();
         assert_eq!(user["endpoint"], "/Users");
-        assert_eq!(schemas("b")["totalResults"], 3);
+        assert_eq!(
+            user["schemaExtensions"][1]["schema"],
+            "urn:scimhub:params:scim:schemas:extension:organization:2.0:User"
+        );
+        let department = resource_type("Department", "http://h/scim/v2").unwrap();
+        assert_eq!(department["endpoint"], "/Departments");
+        assert_eq!(schemas("b")["totalResults"], 5);
         let s = schema("urn:ietf:params:scim:schemas:core:2.0:group", "b").unwrap();
         assert_eq!(s["name"], "Group");
     }

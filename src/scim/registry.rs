@@ -1,5 +1,7 @@
-//! The one schema registry: RFC 7643 User, Enterprise User and Group. It drives
-//! input validation, rendering, discovery (`/Schemas`, `/ResourceTypes`) and filtering.
+//! The one schema registry: RFC 7643 User, Enterprise User and Group, and
+//! scimhub's Department (the organization tree) with the Organization
+//! extension of User. It drives input validation, rendering, discovery
+//! (`/Schemas`, `/ResourceTypes`) and filtering.
 
 use std::sync::LazyLock;
 
@@ -9,12 +11,17 @@ pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE_USER_SCHEMA: &str =
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+pub const DEPARTMENT_SCHEMA: &str = "urn:scimhub:params:scim:schemas:core:2.0:Department";
+/// A user's place in the organization tree: its departments.
+pub const ORGANIZATION_USER_SCHEMA: &str =
+    "urn:scimhub:params:scim:schemas:extension:organization:2.0:User";
 
 /// Which kind of resource a request is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
     User,
     Group,
+    Department,
 }
 
 impl ResourceKind {
@@ -22,6 +29,7 @@ impl ResourceKind {
         match self {
             ResourceKind::User => "User",
             ResourceKind::Group => "Group",
+            ResourceKind::Department => "Department",
         }
     }
 
@@ -29,6 +37,7 @@ impl ResourceKind {
         match self {
             ResourceKind::User => "Users",
             ResourceKind::Group => "Groups",
+            ResourceKind::Department => "Departments",
         }
     }
 
@@ -37,6 +46,8 @@ impl ResourceKind {
             Some(ResourceKind::User)
         } else if name.eq_ignore_ascii_case("Group") {
             Some(ResourceKind::Group)
+        } else if name.eq_ignore_ascii_case("Department") {
+            Some(ResourceKind::Department)
         } else {
             None
         }
@@ -69,10 +80,11 @@ impl Registry {
     }
 
     pub fn resource_type(&self, kind: ResourceKind) -> &ResourceTypeDef {
-        // Both kinds are defined below; the index mirrors `build()`.
+        // Every kind is defined below; the index mirrors `build()`.
         match kind {
             ResourceKind::User => &self.resource_types[0],
             ResourceKind::Group => &self.resource_types[1],
+            ResourceKind::Department => &self.resource_types[2],
         }
     }
 
@@ -396,23 +408,130 @@ fn group_schema() -> SchemaDef {
     }
 }
 
+/// A department of the organization tree. `parent` is the department it
+/// sits under (none for a root); `path` lists the ids from the root down to
+/// the department itself (`/rootId/…/id/`), so "everything under X" is a
+/// prefix (`path sw "/…/xId/"`).
+fn department_schema() -> SchemaDef {
+    let read_only = |a: A| a.mutability(Mutability::ReadOnly);
+    SchemaDef {
+        id: DEPARTMENT_SCHEMA,
+        name: "Department",
+        description: "A department of the organization tree",
+        attributes: vec![
+            A::string(
+                "displayName",
+                "The department's name, unique among the departments of one parent (ignoring case).",
+            )
+            .required(),
+            A::string(
+                "code",
+                "An organization's own code for the department (a cost centre or HR number).",
+            )
+            .case_exact()
+            .unique(Uniqueness::Server),
+            A::new(
+                "parent",
+                AttrType::Complex,
+                "The department this one sits under; none for a root department.",
+            )
+            .with_subs(vec![
+                A::string("value", "The id of the parent Department.").case_exact(),
+                read_only(
+                    A::new(
+                        "$ref",
+                        AttrType::Reference,
+                        "The URI of the parent Department.",
+                    )
+                    .references(&["Department"]),
+                ),
+                read_only(A::string("display", "The parent's displayName.")),
+            ]),
+            A::new(
+                "ordering",
+                AttrType::Integer,
+                "Where the department sorts among its siblings (lower first).",
+            ),
+            read_only(A::string(
+                "path",
+                "The ids from the root down to this department, as /rootId/…/id/.",
+            ))
+            .case_exact(),
+        ],
+    }
+}
+
+/// Where a user sits in the organization tree. The `display`s and
+/// `departmentPath` are kept by the server; the enterprise `department`
+/// string is the primary department's displayName while there is one.
+fn organization_user_schema() -> SchemaDef {
+    let reference = |name, description| {
+        A::new(name, AttrType::Complex, description).with_subs(vec![
+            A::string("value", "The id of the Department.")
+                .case_exact()
+                .required(),
+            A::string("display", "The Department's displayName.").mutability(Mutability::ReadOnly),
+        ])
+    };
+    SchemaDef {
+        id: ORGANIZATION_USER_SCHEMA,
+        name: "OrganizationUser",
+        description: "The user's departments in the organization tree",
+        attributes: vec![
+            reference(
+                "primaryDepartment",
+                "The department the user belongs to first.",
+            ),
+            reference(
+                "departments",
+                "Further departments the user also belongs to.",
+            )
+            .multi(),
+            A::string(
+                "departmentPath",
+                "The primary department's path (/rootId/…/id/): `sw` a department's path finds everyone under it.",
+            )
+            .case_exact()
+            .mutability(Mutability::ReadOnly),
+        ],
+    }
+}
+
 fn build() -> Registry {
     Registry {
-        schemas: vec![user_schema(), enterprise_user_schema(), group_schema()],
+        schemas: vec![
+            user_schema(),
+            enterprise_user_schema(),
+            group_schema(),
+            department_schema(),
+            organization_user_schema(),
+        ],
         resource_types: vec![
             ResourceTypeDef {
                 kind: ResourceKind::User,
                 description: "User Account",
                 schema: USER_SCHEMA,
-                extensions: vec![ExtensionRef {
-                    schema: ENTERPRISE_USER_SCHEMA,
-                    required: false,
-                }],
+                extensions: vec![
+                    ExtensionRef {
+                        schema: ENTERPRISE_USER_SCHEMA,
+                        required: false,
+                    },
+                    ExtensionRef {
+                        schema: ORGANIZATION_USER_SCHEMA,
+                        required: false,
+                    },
+                ],
             },
             ResourceTypeDef {
                 kind: ResourceKind::Group,
                 description: "Group",
                 schema: GROUP_SCHEMA,
+                extensions: Vec::new(),
+            },
+            ResourceTypeDef {
+                kind: ResourceKind::Department,
+                description: "A department of the organization tree",
+                schema: DEPARTMENT_SCHEMA,
                 extensions: Vec::new(),
             },
         ],
@@ -429,7 +548,7 @@ mod tests {
         assert!(reg.schema(&USER_SCHEMA.to_uppercase()).is_some());
         let user = reg.core_schema(ResourceKind::User);
         assert_eq!(user.attribute("USERNAME").map(|a| a.name), Some("userName"));
-        assert_eq!(reg.extensions(ResourceKind::User).count(), 1);
+        assert_eq!(reg.extensions(ResourceKind::User).count(), 2);
         assert_eq!(reg.extensions(ResourceKind::Group).count(), 0);
     }
 

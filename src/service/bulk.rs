@@ -158,6 +158,13 @@ impl Bulk {
                 )
                 .into());
             }
+            (_, ResourceKind::Department) => {
+                return Err(ScimError::bad_request(
+                    crate::scim::ScimType::InvalidPath,
+                    "/Bulk writes Users and Groups; write Departments at /Departments",
+                )
+                .into());
+            }
             (BulkMethod::Post, ResourceKind::User) => {
                 (201, meta_of_user(self.users.create(actor, data).await?))
             }

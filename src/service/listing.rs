@@ -273,6 +273,15 @@ impl Listing {
                         .collect::<Vec<_>>();
                     (p.total, items, p.positions, p.more_before, p.more_after)
                 }
+                ResourceKind::Department => {
+                    let p = store.list_departments(&query)?;
+                    let items = p
+                        .items
+                        .iter()
+                        .map(|d| d.to_scim(&base_url))
+                        .collect::<Vec<_>>();
+                    (p.total, items, p.positions, p.more_before, p.more_after)
+                }
             })
         })
         .await?;

@@ -8,6 +8,7 @@ pub mod bulk;
 pub mod changes;
 pub mod console;
 pub mod cursor;
+pub mod departments;
 pub mod event_feed;
 pub mod groups;
 pub mod jwt;
@@ -38,6 +39,8 @@ pub struct Services {
     pub store: Arc<dyn Store>,
     pub users: users::Users,
     pub groups: groups::Groups,
+    /// The organization tree.
+    pub departments: departments::Departments,
     pub auth: Authenticator,
     pub listing: listing::Listing,
     pub bulk: bulk::Bulk,
@@ -81,6 +84,7 @@ impl Services {
             token_cache::TokenCache::new(std::time::Duration::from_secs(config.token_cache_secs));
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
+        let departments = departments::Departments::new(store.clone(), config.max_patch_operations);
         let metrics = crate::metrics::Metrics::new();
         let auth = Authenticator::new(
             store.clone(),
@@ -129,6 +133,7 @@ impl Services {
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,
+            departments,
             auth,
             store,
             metrics,

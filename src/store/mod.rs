@@ -104,6 +104,40 @@ pub trait Store: Send + Sync + 'static {
     fn delete_group(&self, id: &str, actor: &Actor, if_match: Option<&TagList>) -> StoreResult<()>;
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>>;
 
+    /// Creates a department (under the parent it names, if any).
+    fn create_department(
+        &self,
+        department: ResourceWrite,
+        actor: &Actor,
+    ) -> StoreResult<StoredDepartment>;
+    fn get_department(&self, id: &str) -> StoreResult<StoredDepartment>;
+    /// Rewrites a department (PUT or PATCH). A new parent moves it with
+    /// everything under it, in the same transaction; a parent inside its
+    /// own subtree is refused and nothing changes.
+    fn replace_department(
+        &self,
+        id: &str,
+        rewrite: Rewrite<'_, StoredDepartment>,
+        actor: &Actor,
+        op: WriteOp,
+    ) -> StoreResult<StoredDepartment>;
+    /// Deletes a department; what is still under it is refused, moved or
+    /// removed as `mode` says.
+    fn delete_department(
+        &self,
+        id: &str,
+        actor: &Actor,
+        if_match: Option<&TagList>,
+        mode: &RemoveMode,
+    ) -> StoreResult<DepartmentRemoval>;
+    fn list_departments(&self, query: &ListQuery) -> StoreResult<ListPage<StoredDepartment>>;
+    /// `root` and everything under it (the whole tree when None), each
+    /// department after its parent (reversed: each before its parent).
+    fn department_subtree(&self, root: Option<&str>) -> StoreResult<Vec<StoredDepartment>>;
+    /// How many people have each department as their primary one
+    /// (departments without any are left out).
+    fn department_head_counts(&self) -> StoreResult<std::collections::HashMap<String, u64>>;
+
     /// Records an audit event that is not a resource change.
     fn record_audit(&self, event: AuditEvent) -> StoreResult<()>;
     /// Audit rows, newest first.

@@ -287,3 +287,71 @@ pub struct Pruned {
     /// Sync targets and webhook subscriptions whose unread changes were kept.
     pub kept_for: Vec<String>,
 }
+
+/// A department of the organization tree as stored: its attributes
+/// (`displayName`, `code`, `externalId`, `ordering`, `parent` with the
+/// parent's `display`, and the derived `path`).
+#[derive(Debug, Clone)]
+pub struct StoredDepartment {
+    pub id: String,
+    pub attributes: Map<String, Value>,
+    pub meta: ResourceMeta,
+}
+
+impl StoredDepartment {
+    pub fn display_name(&self) -> &str {
+        self.attributes
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The parent's id; None for a root.
+    pub fn parent_id(&self) -> Option<&str> {
+        self.attributes.get("parent")?.get("value")?.as_str()
+    }
+
+    /// `/rootId/…/id/`: the ids from the root down to this department.
+    pub fn path(&self) -> &str {
+        self.attributes
+            .get("path")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+
+    /// 1 for a root, 2 for its children, and so on.
+    pub fn depth(&self) -> usize {
+        self.path().matches('/').count().saturating_sub(1)
+    }
+
+    pub fn ordering(&self) -> i64 {
+        self.attributes
+            .get("ordering")
+            .and_then(Value::as_i64)
+            .unwrap_or(0)
+    }
+}
+
+/// What deleting a department does to what is still under it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoveMode {
+    /// Refused while it has sub-departments or people.
+    Refuse,
+    /// Its whole subtree goes; the people in it lose those departments
+    /// (they are never deleted).
+    Cascade,
+    /// Its sub-departments and people move to this department first.
+    MoveTo(String),
+}
+
+/// What a department deletion removed and changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DepartmentRemoval {
+    /// The departments deleted, deepest first.
+    pub removed: Vec<String>,
+    /// Sub-departments moved to the `moveTo` department.
+    pub moved_departments: u64,
+    /// People whose departments changed (moved or detached).
+    pub people: u64,
+}

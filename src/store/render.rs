@@ -4,8 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    ChangeRecord, GroupMembership, MemberKind, Store, StoreError, StoredGroup, StoredUser,
-    StoredUserText,
+    ChangeRecord, GroupMembership, MemberKind, Store, StoreError, StoredDepartment, StoredGroup,
+    StoredUser, StoredUserText,
 };
 use crate::scim::ResourceKind;
 use crate::scim::render::{location, render, render_text};
@@ -26,6 +26,27 @@ impl StoredUser {
 impl StoredGroup {
     pub fn to_scim(&self, base_url: &str) -> Value {
         group(self, base_url)
+    }
+}
+
+impl StoredDepartment {
+    /// The department as SCIM JSON, `parent.$ref` included.
+    pub fn to_scim(&self, base_url: &str) -> Value {
+        let mut attributes = self.attributes.clone();
+        if let Some(Value::Object(parent)) = attributes.get_mut("parent")
+            && let Some(id) = parent.get("value").and_then(Value::as_str)
+        {
+            let href = location(base_url, ResourceKind::Department, id);
+            parent.insert("$ref".into(), Value::String(href));
+        }
+        render(
+            ResourceKind::Department,
+            &self.id,
+            &attributes,
+            Map::new(),
+            &self.meta,
+            base_url,
+        )
     }
 }
 
@@ -147,6 +168,11 @@ pub fn render_events(
             },
             (_, Some(ResourceKind::Group)) => match store.get_group(&r.resource_id, true) {
                 Ok(g) => g.to_scim(base_url),
+                Err(StoreError::NotFound) => Value::Null,
+                Err(e) => return Err(e),
+            },
+            (_, Some(ResourceKind::Department)) => match store.get_department(&r.resource_id) {
+                Ok(d) => d.to_scim(base_url),
                 Err(StoreError::NotFound) => Value::Null,
                 Err(e) => return Err(e),
             },

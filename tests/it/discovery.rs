@@ -25,7 +25,14 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
     );
 
     let rts = app.get("/ResourceTypes").await;
-    assert_eq!(rts.body["totalResults"], 2);
+    assert_eq!(rts.body["totalResults"], 3);
+    let names: Vec<&str> = rts.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["User", "Group", "Department"]);
     let user = app.get("/ResourceTypes/User").await;
     assert_eq!(user.body["endpoint"], "/Users");
     assert_eq!(
@@ -40,7 +47,7 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
     );
 
     let schemas = app.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 3);
+    assert_eq!(schemas.body["totalResults"], 5);
     let user_schema = app
         .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
         .await;

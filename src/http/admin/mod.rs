@@ -2,6 +2,7 @@
 //! `middleware::require_admin`, so every route listed here needs the
 //! `admin` scope; add a module's endpoints to `endpoints` to mount them.
 
+mod departments;
 mod failures;
 mod runs;
 mod sources;
@@ -18,5 +19,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(failures::endpoints());
     all.extend(subscriptions::endpoints());
     all.extend(sources::endpoints());
+    all.extend(departments::endpoints());
     all
 }

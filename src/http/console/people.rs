@@ -56,6 +56,7 @@ fn search_filter(kind: ResourceKind, q: &str) -> String {
             "externalId",
         ],
         ResourceKind::Group => &["displayName", "externalId"],
+        ResourceKind::Department => &["displayName", "code", "externalId"],
     };
     attributes
         .iter()
@@ -165,6 +166,13 @@ fn row(kind: ResourceKind, r: &Value) -> Row {
             detail: String::new(),
             active: String::new(),
         },
+        ResourceKind::Department => Row {
+            id: text(r, "id"),
+            name: text(r, "displayName"),
+            display: text(r, "code"),
+            detail: text(&r["parent"], "display"),
+            active: String::new(),
+        },
     }
 }
 
@@ -213,6 +221,16 @@ async fn list(state: &AppState, req: &HttpRequest, who: &Signed, kind: ResourceK
                 ("", "default"),
                 ("displayName", "name"),
                 ("meta.lastModified", "last modified"),
+            ],
+        ),
+        ResourceKind::Department => (
+            "Departments",
+            "/console/departments",
+            "departments",
+            vec![
+                ("", "default"),
+                ("displayName", "name"),
+                ("path", "tree order"),
             ],
         ),
     };
@@ -431,7 +449,7 @@ pub async fn names(
 ) -> Result<HashMap<String, String>, AppError> {
     let key = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
+        ResourceKind::Group | ResourceKind::Department => "displayName",
     };
     let mut out = HashMap::new();
     for chunk in ids.chunks(NAMES_PER_SEARCH) {

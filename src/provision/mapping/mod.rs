@@ -137,7 +137,7 @@ impl fmt::Display for MappingErrors {
 fn section_name(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "users",
-        ResourceKind::Group => "groups",
+        ResourceKind::Group | ResourceKind::Department => "groups",
     }
 }
 
@@ -181,7 +181,12 @@ pub fn identity_rules(kind: ResourceKind) -> Vec<RuleFile> {
             .filter(|d| !unmapped(kind, d.name))
             .map(|d| d.name.to_string()),
     );
-    for ext in reg.extensions(kind) {
+    // The organization extension names this hub's department ids, which
+    // mean nothing to a target; the enterprise `department` string is copied.
+    for ext in reg
+        .extensions(kind)
+        .filter(|e| e.id != crate::scim::registry::ORGANIZATION_USER_SCHEMA)
+    {
         names.extend(
             ext.attributes
                 .iter()
@@ -304,7 +309,7 @@ impl Reads {
 pub fn scim_required(kind: ResourceKind) -> Required {
     let name = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
+        ResourceKind::Group | ResourceKind::Department => "displayName",
     };
     Required {
         attributes: vec![name.to_string()],
@@ -506,7 +511,7 @@ impl Mapping {
     pub fn for_kind(&self, kind: ResourceKind) -> &ResourceMapping {
         match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group => &self.groups,
+            ResourceKind::Group | ResourceKind::Department => &self.groups,
         }
     }
 }

@@ -220,7 +220,7 @@ fn leftovers(
 pub fn display_name(kind: ResourceKind, resource: &Value) -> Option<String> {
     let key = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
+        ResourceKind::Group | ResourceKind::Department => "displayName",
     };
     member_of(resource, key)
         .or_else(|| member_of(resource, "dn"))

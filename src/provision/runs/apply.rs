@@ -180,7 +180,7 @@ impl Applier {
         self.with(|t| {
             let map = match kind {
                 ResourceKind::User => &mut t.users,
-                ResourceKind::Group => &mut t.groups,
+                ResourceKind::Group | ResourceKind::Department => &mut t.groups,
             };
             map.insert(local_id.to_string(), remote_id.to_string());
         });
@@ -189,7 +189,7 @@ impl Applier {
     fn remote_of(&self, kind: ResourceKind, local_id: &str) -> Option<String> {
         self.with(|t| match kind {
             ResourceKind::User => t.users.get(local_id).cloned(),
-            ResourceKind::Group => t.groups.get(local_id).cloned(),
+            ResourceKind::Group | ResourceKind::Department => t.groups.get(local_id).cloned(),
         })
     }
 
@@ -217,7 +217,7 @@ impl Applier {
     fn stored_hash(&self, kind: ResourceKind, local_id: &str) -> Option<&String> {
         match kind {
             ResourceKind::User => self.user_hashes.get(local_id),
-            ResourceKind::Group => self.group_hashes.get(local_id),
+            ResourceKind::Group | ResourceKind::Department => self.group_hashes.get(local_id),
         }
     }
 
@@ -413,7 +413,7 @@ impl Applier {
         };
         let key = match kind {
             ResourceKind::User => user_key,
-            ResourceKind::Group => group_key,
+            ResourceKind::Group | ResourceKind::Department => group_key,
         };
         let Some(value) = key.key(kind, resource) else {
             return false;
@@ -430,7 +430,7 @@ impl Applier {
         let claimed = self.with(|t| {
             let map = match kind {
                 ResourceKind::User => &t.users,
-                ResourceKind::Group => &t.groups,
+                ResourceKind::Group | ResourceKind::Department => &t.groups,
             };
             map.values().any(|r| r == remote_id)
         });
@@ -633,6 +633,6 @@ impl Applier {
 fn phase(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "users",
-        ResourceKind::Group => "groups",
+        ResourceKind::Group | ResourceKind::Department => "groups",
     }
 }

@@ -22,7 +22,7 @@ impl LocalState {
     pub fn in_scope(&self, kind: ResourceKind) -> HashSet<&str> {
         let sources = match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group => &self.groups,
+            ResourceKind::Group | ResourceKind::Department => &self.groups,
         };
         sources.iter().map(|s| s.local_id.as_str()).collect()
     }
@@ -101,6 +101,7 @@ pub fn existing(
         let exists = match kind {
             ResourceKind::User => store.get_user(&id, false).map(|_| ()),
             ResourceKind::Group => store.get_group(&id, false).map(|_| ()),
+            ResourceKind::Department => store.get_department(&id).map(|_| ()),
         };
         match exists {
             Ok(()) => {
@@ -140,6 +141,10 @@ pub fn load_one(
     id: &str,
     scope_groups: &HashSet<String>,
 ) -> Result<LocalOne, StoreError> {
+    if kind == ResourceKind::Department {
+        // The sync center does not provision departments (yet).
+        return Ok(LocalOne::OutOfScope(OutOfScope::TypeNotSynced));
+    }
     let needs_groups = !target.settings.scope_groups.is_empty();
     let (scim, members, in_groups) = match kind {
         ResourceKind::User => match store.get_user(id, needs_groups) {
@@ -151,7 +156,7 @@ pub fn load_one(
             Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
             Err(e) => return Err(e),
         },
-        ResourceKind::Group => match store.get_group(id, true) {
+        ResourceKind::Group | ResourceKind::Department => match store.get_group(id, true) {
             Ok(g) => {
                 let members = g.members.iter().map(|m| m.id.clone()).collect();
                 (g.to_scim(RENDER_BASE), members, true)
@@ -162,7 +167,9 @@ pub fn load_one(
     };
     let (synced, scope) = match kind {
         ResourceKind::User => (target.syncs("Users"), &target.user_scope),
-        ResourceKind::Group => (target.syncs("Groups"), &target.group_scope),
+        ResourceKind::Group | ResourceKind::Department => {
+            (target.syncs("Groups"), &target.group_scope)
+        }
     };
     let out = if !synced {
         Some(OutOfScope::TypeNotSynced)

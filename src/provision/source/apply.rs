@@ -545,13 +545,17 @@ impl Run<'_, '_> {
                     let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
                     self.apply.writes.patch_user(w.local_id.clone(), ops).await
                 }
-                ResourceKind::Group => self.apply.writes.delete_group(w.local_id.clone()).await,
+                ResourceKind::Group | ResourceKind::Department => {
+                    self.apply.writes.delete_group(w.local_id.clone()).await
+                }
             };
             match result {
                 Ok(()) => {
                     match kind {
                         ResourceKind::User => self.out.counts.deactivated += 1,
-                        ResourceKind::Group => self.out.counts.deleted += 1,
+                        ResourceKind::Group | ResourceKind::Department => {
+                            self.out.counts.deleted += 1
+                        }
                     }
                     self.links.push(SourceLinkRecord {
                         resource_type: w.kind.to_string(),

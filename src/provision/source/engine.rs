@@ -143,11 +143,11 @@ fn prepare_all(
     let rules = |kind: ResourceKind| IntakeRules {
         mapping: match kind {
             ResourceKind::User => &intake.users,
-            ResourceKind::Group => &intake.groups,
+            ResourceKind::Group | ResourceKind::Department => &intake.groups,
         },
         key_field: match kind {
             ResourceKind::User => source.settings.user_key.as_deref(),
-            ResourceKind::Group => source.settings.group_key.as_deref(),
+            ResourceKind::Group | ResourceKind::Department => source.settings.group_key.as_deref(),
         }
         .or(source.settings.key_field(source.kind, kind)),
         region,
@@ -161,7 +161,7 @@ fn prepare_all(
     for r in records {
         let rules = match r.kind {
             ResourceKind::User => &users,
-            ResourceKind::Group => &groups,
+            ResourceKind::Group | ResourceKind::Department => &groups,
         };
         let outcome = intake::prepare(rules, r);
         let (kind, key) = match &outcome {

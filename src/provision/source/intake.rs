@@ -93,7 +93,7 @@ impl Prepared {
     pub fn name(&self) -> String {
         let attr = match self.kind {
             ResourceKind::User => "userName",
-            ResourceKind::Group => "displayName",
+            ResourceKind::Group | ResourceKind::Department => "displayName",
         };
         self.attributes
             .get(attr)
@@ -195,7 +195,7 @@ fn key_of(
     }
     let name = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
+        ResourceKind::Group | ResourceKind::Department => "displayName",
     };
     let external = mapped.get("externalId").and_then(text_of);
     let sets_external_id = rules
@@ -325,7 +325,9 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
                 manager = ref_list(take(ext, "manager")).into_iter().next();
             }
         }
-        ResourceKind::Group => members = ref_list(take(&mut mapped, "members")),
+        ResourceKind::Group | ResourceKind::Department => {
+            members = ref_list(take(&mut mapped, "members"))
+        }
     }
     groups.dedup();
     // The source's id is kept as externalId where the mapping leaves it free.
@@ -341,7 +343,7 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
     }
     let base = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group => "displayName",
+        ResourceKind::Group | ResourceKind::Department => "displayName",
     };
     let resource = Value::Object(with_schemas(kind, mapped));
     let needed = std::iter::once(base).chain(

@@ -271,7 +271,9 @@ impl LdapReader {
             }
             let filter = match kind {
                 ResourceKind::User => self.settings.user_filter.clone(),
-                ResourceKind::Group => self.settings.group_filter.clone(),
+                ResourceKind::Group | ResourceKind::Department => {
+                    self.settings.group_filter.clone()
+                }
             };
             let filter = match &self.since {
                 Some(mark) => format!(

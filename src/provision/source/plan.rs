@@ -296,7 +296,7 @@ impl Resolvable<'_> {
     fn has(&self, kind: ResourceKind, key: &str) -> bool {
         let batch = match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group => &self.groups,
+            ResourceKind::Group | ResourceKind::Department => &self.groups,
         };
         let kept = !self.complete || self.refused.contains(&(kind, key.to_string()));
         batch.contains(key)
@@ -443,7 +443,7 @@ fn planned(
     let link = index.links.get(&(p.kind, p.key.clone()));
     let exists = |id: &str| match p.kind {
         ResourceKind::User => index.user_ids.contains(id),
-        ResourceKind::Group => index.group_ids.contains(id),
+        ResourceKind::Group | ResourceKind::Department => index.group_ids.contains(id),
     };
     let (action, attributes_changed, returning) = match (link, adopt) {
         (_, Some(id)) => (Action::Adopt(id), true, false),
@@ -523,7 +523,7 @@ pub fn plan(
                         ResourceKind::User => {
                             rules.reads_users && index.user_ids.contains(&l.local_id)
                         }
-                        ResourceKind::Group => {
+                        ResourceKind::Group | ResourceKind::Department => {
                             rules.reads_groups && index.group_ids.contains(&l.local_id)
                         }
                     }

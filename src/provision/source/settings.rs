@@ -171,7 +171,7 @@ impl SourceSettings {
     pub fn key_field(&self, source: SourceKind, kind: ResourceKind) -> Option<&str> {
         let set = match kind {
             ResourceKind::User => self.user_key.as_deref(),
-            ResourceKind::Group => self.group_key.as_deref(),
+            ResourceKind::Group | ResourceKind::Department => self.group_key.as_deref(),
         };
         set.or(match source {
             SourceKind::File => None,

@@ -82,13 +82,15 @@ fn invalid(message: impl Into<String>) -> AppError {
     ScimError::invalid_value(message).into()
 }
 
-/// `Users`/`User` → `User`, `Groups`/`Group` → `Group` (as the change log names them).
+/// `Users`/`User` → `User`, `Groups`/`Group` → `Group`, `Departments` /
+/// `Department` → `Department` (as the change log names them).
 fn resource_type(name: &str) -> Result<&'static str, AppError> {
     match name.trim().to_ascii_lowercase().as_str() {
         "user" | "users" => Ok("User"),
         "group" | "groups" => Ok("Group"),
+        "department" | "departments" => Ok("Department"),
         _ => Err(invalid(format!(
-            "unknown resource type {name:?}: use Users and/or Groups"
+            "unknown resource type {name:?}: use Users, Groups and/or Departments"
         ))),
     }
 }

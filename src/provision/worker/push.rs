@@ -328,7 +328,7 @@ impl Session {
     ) -> Result<Option<String>, PushError> {
         let key = match kind {
             ResourceKind::User => &self.user_match,
-            ResourceKind::Group => &self.group_match,
+            ResourceKind::Group | ResourceKind::Department => &self.group_match,
         };
         if !self.capabilities.lookup {
             self.note_create(|| "the target cannot filter, so no account is looked up".into());

@@ -11,12 +11,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable};
 
 use super::connection::MultiBackend;
-use super::schema::{group_members, scim_groups, user_emails, users};
+use super::schema::{
+    departments, group_members, scim_groups, user_departments, user_emails, users,
+};
 use super::subquery::{Constant, InSubquery};
 use crate::scim::ResourceKind;
 use crate::scim::filter::eval::{fold, resolve};
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
-use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, registry};
+use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA, registry};
 
 pub type Pred<T> = Box<dyn BoxableExpression<T, MultiBackend, SqlType = Nullable<Bool>>>;
 
@@ -30,19 +32,29 @@ pub enum Pushdown<T> {
     Nothing,
 }
 
+/// Which schema an attribute path is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Core,
+    /// The enterprise extension of User.
+    Enterprise,
+    /// The organization extension of User.
+    Organization,
+}
+
 /// The attribute a root path names, in a canonical spelling:
-/// (`Some("ent")` for the enterprise extension, lower-case name, lower-case sub).
-fn key(kind: ResourceKind, path: &AttrPath) -> Option<(bool, String, Option<String>)> {
-    let enterprise = match &path.uri {
-        None => false,
-        Some(u) if u.eq_ignore_ascii_case(registry().core_schema(kind).id) => false,
-        Some(u) if kind == ResourceKind::User && u.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) => {
-            true
-        }
+/// (its schema, lower-case name, lower-case sub).
+fn key(kind: ResourceKind, path: &AttrPath) -> Option<(Scope, String, Option<String>)> {
+    let user = kind == ResourceKind::User;
+    let scope = match &path.uri {
+        None => Scope::Core,
+        Some(u) if u.eq_ignore_ascii_case(registry().core_schema(kind).id) => Scope::Core,
+        Some(u) if user && u.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA) => Scope::Enterprise,
+        Some(u) if user && u.eq_ignore_ascii_case(ORGANIZATION_USER_SCHEMA) => Scope::Organization,
         Some(_) => return None,
     };
     Some((
-        enterprise,
+        scope,
         path.name.to_ascii_lowercase(),
         path.sub.as_ref().map(|s| s.to_ascii_lowercase()),
     ))
@@ -63,7 +75,7 @@ fn like_pattern(op: CompareOp, s: &str) -> String {
 /// The smallest string greater than every string starting with `prefix`
 /// (byte order): the prefix with its last character incremented. None when
 /// that is impossible (empty, or ending in the last code point).
-fn prefix_end(prefix: &str) -> Option<String> {
+pub(super) fn prefix_end(prefix: &str) -> Option<String> {
     let mut chars: Vec<char> = prefix.chars().collect();
     let last = chars.pop()?;
     let next = (u32::from(last) + 1..=0x10FFFF).find_map(char::from_u32)?;
@@ -205,9 +217,13 @@ pub fn user_filter(filter: &Filter) -> Option<Pred<users::table>> {
     match filter {
         Filter::And(..) | Filter::Or(..) | Filter::Not(..) => logic!(filter, user_filter),
         Filter::ValuePath { path, filter } => match key(kind, path)? {
-            (false, name, None) if name == "emails" => {
+            (Scope::Core, name, None) if name == "emails" => {
                 let inner = email_filter(filter)?;
                 Some(users_with_email(inner))
+            }
+            (Scope::Organization, name, None) if name == "departments" => {
+                let inner = link_filter(filter)?;
+                Some(users_in_departments(inner))
             }
             _ if undefined(kind, path) => Some(never()),
             _ => None,
@@ -220,7 +236,7 @@ pub fn user_filter(filter: &Filter) -> Option<Pred<users::table>> {
                 Filter::Compare { op, value, .. } => (Some(*op), value),
                 _ => (None, &CompValue::Null),
             };
-            let (ent, name, sub) = key(kind, path)?;
+            let (scope, name, sub) = key(kind, path)?;
             macro_rules! text {
                 ($col:expr, $exact:expr) => {
                     match op {
@@ -229,32 +245,90 @@ pub fn user_filter(filter: &Filter) -> Option<Pred<users::table>> {
                     }
                 };
             }
-            match (ent, name.as_str(), sub.as_deref()) {
-                (false, "id", None) => text!(u::id.nullable(), true),
-                (false, "externalid", None) => text!(u::external_id, true),
-                (false, "username", None) => text!(u::user_name_lower.nullable(), false),
-                (false, "displayname", None) => text!(u::display_name_lower, false),
-                (false, "title", None) => text!(u::title_lower, false),
-                (false, "name", Some("givenname")) => text!(u::given_name_lower, false),
-                (false, "name", Some("familyname")) => text!(u::family_name_lower, false),
-                (true, "employeenumber", None) => text!(u::employee_number_lower, false),
-                (true, "department", None) => text!(u::department_lower, false),
-                (true, "costcenter", None) => text!(u::cost_center_lower, false),
-                (true, "manager", Some("value")) => text!(u::manager_id, false),
-                (false, "active", None) => match (op, value.as_boolean(), value) {
+            use Scope::{Core, Enterprise, Organization};
+            match (scope, name.as_str(), sub.as_deref()) {
+                (Core, "id", None) => text!(u::id.nullable(), true),
+                (Core, "externalid", None) => text!(u::external_id, true),
+                (Core, "username", None) => text!(u::user_name_lower.nullable(), false),
+                (Core, "displayname", None) => text!(u::display_name_lower, false),
+                (Core, "title", None) => text!(u::title_lower, false),
+                (Core, "name", Some("givenname")) => text!(u::given_name_lower, false),
+                (Core, "name", Some("familyname")) => text!(u::family_name_lower, false),
+                (Enterprise, "employeenumber", None) => text!(u::employee_number_lower, false),
+                (Enterprise, "department", None) => text!(u::department_lower, false),
+                (Enterprise, "costcenter", None) => text!(u::cost_center_lower, false),
+                (Enterprise, "manager", Some("value")) => text!(u::manager_id, false),
+                (Organization, "departmentpath", None) => text!(u::department_path, true),
+                (Organization, "primarydepartment", None | Some("value")) => {
+                    text!(u::department_id, true)
+                }
+                (Organization, "departments", None | Some("value")) => any_link(op, value),
+                (Core, "active", None) => match (op, value.as_boolean(), value) {
                     (None, _, _) => Some(always()),
                     (Some(CompareOp::Eq), Some(b), _) => Some(Box::new(u::active.eq(b).nullable())),
                     (Some(CompareOp::Ne), Some(b), _) => Some(Box::new(u::active.ne(b).nullable())),
                     (Some(CompareOp::Ne), None, CompValue::Null) => Some(always()),
                     _ => Some(never()),
                 },
-                (false, "meta", Some("created")) => meta_time!(op, value, u::created),
-                (false, "meta", Some("lastmodified")) => meta_time!(op, value, u::last_modified),
-                (false, "emails", None | Some("value")) => any_email(op, value, "value"),
-                (false, "emails", Some("type")) => any_email(op, value, "type"),
+                (Core, "meta", Some("created")) => meta_time!(op, value, u::created),
+                (Core, "meta", Some("lastmodified")) => meta_time!(op, value, u::last_modified),
+                (Core, "emails", None | Some("value")) => any_email(op, value, "value"),
+                (Core, "emails", Some("type")) => any_email(op, value, "type"),
                 _ => None,
             }
         }
+    }
+}
+
+fn users_in_departments(inner: Pred<user_departments::table>) -> Pred<users::table> {
+    Box::new(InSubquery {
+        outer: "\"users\".\"id\"",
+        select: "SELECT \"user_departments\".\"user_id\" FROM \"user_departments\"",
+        predicate: inner,
+    })
+}
+
+/// One further department of a user (ids are case-exact).
+fn link_leaf(op: Option<CompareOp>, value: &CompValue) -> Option<Pred<user_departments::table>> {
+    use user_departments::dsl as l;
+    match op {
+        Some(op) => text_leaf!(l::department_id.nullable(), op, value, true),
+        None => text_present!(l::department_id.nullable()),
+    }
+}
+
+/// Users with any further department matching, read as `any_email` reads emails.
+fn any_link(op: Option<CompareOp>, value: &CompValue) -> Option<Pred<users::table>> {
+    match (op, value) {
+        (Some(CompareOp::Eq), CompValue::Null) => Some(Box::new(diesel::dsl::not(
+            users_in_departments(link_leaf(None, value)?),
+        ))),
+        (Some(CompareOp::Ne), CompValue::Null) => {
+            Some(users_in_departments(link_leaf(None, value)?))
+        }
+        _ => Some(users_in_departments(link_leaf(op, value)?)),
+    }
+}
+
+/// The inside of `departments[...]`: only `value` is a column.
+fn link_filter(filter: &Filter) -> Option<Pred<user_departments::table>> {
+    match filter {
+        Filter::And(..) | Filter::Or(..) | Filter::Not(..) => logic!(filter, link_filter),
+        Filter::Compare { path, op, value }
+            if path.uri.is_none()
+                && path.sub.is_none()
+                && path.name.eq_ignore_ascii_case("value") =>
+        {
+            link_leaf(Some(*op), value)
+        }
+        Filter::Present(path)
+            if path.uri.is_none()
+                && path.sub.is_none()
+                && path.name.eq_ignore_ascii_case("value") =>
+        {
+            link_leaf(None, &CompValue::Null)
+        }
+        _ => None,
     }
 }
 
@@ -309,7 +383,7 @@ pub fn group_filter(filter: &Filter) -> Option<Pred<scim_groups::table>> {
     match filter {
         Filter::And(..) | Filter::Or(..) | Filter::Not(..) => logic!(filter, group_filter),
         Filter::ValuePath { path, filter } => match key(kind, path)? {
-            (false, name, None) if name == "members" => {
+            (Scope::Core, name, None) if name == "members" => {
                 let inner = member_filter(filter)?;
                 Some(groups_with_member(inner))
             }
@@ -383,6 +457,45 @@ fn member_filter(filter: &Filter) -> Option<Pred<group_members::table>> {
             member_leaf(None, &CompValue::Null)
         }
         _ => None,
+    }
+}
+
+pub fn department_filter(filter: &Filter) -> Option<Pred<departments::table>> {
+    use departments::dsl as d;
+    let kind = ResourceKind::Department;
+    match filter {
+        Filter::And(..) | Filter::Or(..) | Filter::Not(..) => logic!(filter, department_filter),
+        Filter::ValuePath { path, .. } if undefined(kind, path) => Some(never()),
+        Filter::ValuePath { .. } => None,
+        Filter::Present(path) | Filter::Compare { path, .. } => {
+            if undefined(kind, path) {
+                return Some(never());
+            }
+            let (op, value) = match filter {
+                Filter::Compare { op, value, .. } => (Some(*op), value),
+                _ => (None, &CompValue::Null),
+            };
+            let (_, name, sub) = key(kind, path)?;
+            macro_rules! text {
+                ($col:expr, $exact:expr) => {
+                    match op {
+                        Some(op) => text_leaf!($col, op, value, $exact),
+                        None => text_present!($col),
+                    }
+                };
+            }
+            match (name.as_str(), sub.as_deref()) {
+                ("id", None) => text!(d::id.nullable(), true),
+                ("externalid", None) => text!(d::external_id, true),
+                ("displayname", None) => text!(d::display_name_lower.nullable(), false),
+                ("code", None) => text!(d::code, true),
+                ("path", None) => text!(d::path.nullable(), true),
+                ("parent", None | Some("value")) => text!(d::parent_id, true),
+                ("meta", Some("created")) => meta_time!(op, value, d::created),
+                ("meta", Some("lastmodified")) => meta_time!(op, value, d::last_modified),
+                _ => None,
+            }
+        }
     }
 }
 

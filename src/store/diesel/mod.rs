@@ -7,6 +7,9 @@ mod changelog;
 mod checkpoint;
 mod connection;
 mod console_sessions;
+mod department_list;
+mod department_log;
+mod departments;
 mod filter_sql;
 mod group_commit;
 mod group_list;
@@ -34,6 +37,7 @@ mod sync_runs;
 mod sync_targets;
 mod tokens;
 mod user_list;
+mod user_org;
 mod users;
 mod webhook_deliveries;
 mod webhook_subscriptions;
@@ -47,9 +51,10 @@ pub use backup::{Restored, restore};
 pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 
 use super::{
-    Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, ListPage, ListQuery, MemberKind,
-    NewToken, ResourceWrite, Rewrite, Store, StoreError, StoreResult, StoredGroup, StoredUser,
-    StoredUserText, TokenRecord, UserKey, WriteJob, WriteOp,
+    Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, DepartmentRemoval, ListPage,
+    ListQuery, MemberKind, NewToken, RemoveMode, ResourceWrite, Rewrite, Store, StoreError,
+    StoreResult, StoredDepartment, StoredGroup, StoredUser, StoredUserText, TokenRecord, UserKey,
+    WriteJob, WriteOp,
 };
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
@@ -84,6 +89,7 @@ pub fn sql_answers_exactly(
     match kind {
         crate::scim::ResourceKind::User => filter_sql::user_filter(filter).is_some(),
         crate::scim::ResourceKind::Group => filter_sql::group_filter(filter).is_some(),
+        crate::scim::ResourceKind::Department => filter_sql::department_filter(filter).is_some(),
     }
 }
 
@@ -103,6 +109,25 @@ impl DieselStore {
         let ids = new.iter().map(|(id, _)| id.clone()).collect();
         self.write(|c| users::insert_many(c, new, actor).map(|_| ()))?;
         Ok(ids)
+    }
+
+    /// Creates departments one after another in one transaction (seeding
+    /// and benchmarks): each may name an earlier one as its parent by id.
+    /// Returns their ids.
+    pub fn insert_departments(
+        &self,
+        batch: Vec<ResourceWrite>,
+        actor: &Actor,
+    ) -> StoreResult<Vec<String>> {
+        self.write(|c| {
+            batch
+                .into_iter()
+                .map(|d| {
+                    let id = new_id();
+                    departments::create(c, &id, d, actor).map(|_| id)
+                })
+                .collect()
+        })
     }
 }
 
@@ -141,7 +166,14 @@ impl Store for DieselStore {
             let existing_managers = members::existing_ids(c, MemberKind::User, &managers)?;
             let mut outcome = Vec::with_capacity(batch.len());
             let mut insert = Vec::new();
-            for (write, name) in batch.into_iter().zip(names) {
+            for (mut write, name) in batch.into_iter().zip(names) {
+                if let Err(e) = user_org::derive(c, &mut write.attributes) {
+                    match e {
+                        StoreError::Rejected(e) => outcome.push(Err(e)),
+                        other => return Err(other),
+                    }
+                    continue;
+                }
                 let Some(name) = name else {
                     outcome.push(Err(ScimError::invalid_value(
                         "attribute 'userName' is required",
@@ -249,6 +281,51 @@ impl Store for DieselStore {
 
     fn list_groups(&self, query: &ListQuery) -> StoreResult<ListPage<StoredGroup>> {
         query::list(&mut *self.conn()?, &group_list::ops(), query)
+    }
+
+    fn create_department(
+        &self,
+        department: ResourceWrite,
+        actor: &Actor,
+    ) -> StoreResult<StoredDepartment> {
+        let id = new_id();
+        self.write(|c| departments::create(c, &id, department, actor))
+    }
+
+    fn get_department(&self, id: &str) -> StoreResult<StoredDepartment> {
+        departments::get(&mut *self.conn()?, id)
+    }
+
+    fn replace_department(
+        &self,
+        id: &str,
+        rewrite: Rewrite<'_, StoredDepartment>,
+        actor: &Actor,
+        op: WriteOp,
+    ) -> StoreResult<StoredDepartment> {
+        self.write(|c| departments::replace(c, id, rewrite, actor, op))
+    }
+
+    fn delete_department(
+        &self,
+        id: &str,
+        actor: &Actor,
+        if_match: Option<&TagList>,
+        mode: &RemoveMode,
+    ) -> StoreResult<DepartmentRemoval> {
+        self.write(|c| departments::delete(c, id, actor, if_match, mode))
+    }
+
+    fn list_departments(&self, query: &ListQuery) -> StoreResult<ListPage<StoredDepartment>> {
+        query::list(&mut *self.conn()?, &department_list::ops(), query)
+    }
+
+    fn department_subtree(&self, root: Option<&str>) -> StoreResult<Vec<StoredDepartment>> {
+        departments::subtree(&mut *self.conn()?, root)
+    }
+
+    fn department_head_counts(&self) -> StoreResult<std::collections::HashMap<String, u64>> {
+        user_org::head_counts(&mut *self.conn()?)
     }
 
     fn record_audit(&self, event: AuditEvent) -> StoreResult<()> {

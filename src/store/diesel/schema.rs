@@ -21,6 +21,8 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        department_id -> Nullable<Text>,
+        department_path -> Nullable<Text>,
     }
 }
 
@@ -146,9 +148,41 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    departments (id) {
+        id -> Text,
+        display_name -> Text,
+        display_name_lower -> Text,
+        code -> Nullable<Text>,
+        external_id -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
+        ordering -> BigInt,
+        path -> Text,
+        data -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_departments (user_id, department_id) {
+        user_id -> Text,
+        department_id -> Text,
+    }
+}
+
 diesel::joinable!(user_emails -> users (user_id));
 diesel::joinable!(group_members -> scim_groups (group_id));
-diesel::allow_tables_to_appear_in_same_query!(users, user_emails, scim_groups, group_members);
+diesel::joinable!(user_departments -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    user_emails,
+    scim_groups,
+    group_members,
+    departments,
+    user_departments
+);
 
 diesel::table! {
     audit_events (seq) {

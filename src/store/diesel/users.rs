@@ -8,10 +8,10 @@ use super::changelog::{self, Change, Operation};
 use super::connection::{DbConnection, lock_row, per_backend};
 use super::schema::{user_emails, users};
 use super::stamp::Stamp;
-use super::{members, now, run, unique_violation};
+use super::{members, now, run, unique_violation, user_org};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
-use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA};
 use crate::scim::render::ResourceMeta;
 use crate::store::{
     Actor, MemberKind, PasswordWrite, ResourceWrite, StoreError, StoreResult, StoredUser,
@@ -38,6 +38,8 @@ struct UserColumns {
     department_lower: Option<String>,
     cost_center_lower: Option<String>,
     manager_id: Option<String>,
+    department_id: Option<String>,
+    department_path: Option<String>,
     data: String,
     last_modified: NaiveDateTime,
     version: i64,
@@ -72,6 +74,8 @@ struct ChangedColumns {
     department_lower: Option<Option<String>>,
     cost_center_lower: Option<Option<String>>,
     manager_id: Option<Option<String>>,
+    department_id: Option<Option<String>>,
+    department_path: Option<Option<String>>,
     data: Option<String>,
     last_modified: Option<NaiveDateTime>,
     version: Option<i64>,
@@ -99,6 +103,8 @@ impl ChangedColumns {
             department_lower: diff(&old.department_lower, new.department_lower),
             cost_center_lower: diff(&old.cost_center_lower, new.cost_center_lower),
             manager_id: diff(&old.manager_id, new.manager_id),
+            department_id: diff(&old.department_id, new.department_id),
+            department_path: diff(&old.department_path, new.department_path),
             data: Some(new.data),
             last_modified: Some(new.last_modified),
             version: Some(new.version),
@@ -147,6 +153,8 @@ fn columns_with(
     let name = attrs.get("name");
     let ext = attrs.get(ENTERPRISE_USER_SCHEMA);
     let ext_attr = |key: &str| ext.and_then(|e| e.get(key));
+    let org = attrs.get(ORGANIZATION_USER_SCHEMA);
+    let org_attr = |key: &str| org.and_then(|o| o.get(key));
     Ok(UserColumns {
         user_name_lower: user_name.to_lowercase(),
         user_name,
@@ -161,6 +169,8 @@ fn columns_with(
         department_lower: lower(ext_attr("department")),
         cost_center_lower: lower(ext_attr("costCenter")),
         manager_id: lower(ext_attr("manager").and_then(|m| m.get("value"))),
+        department_id: text(org_attr("primaryDepartment").and_then(|p| p.get("value"))),
+        department_path: text(org_attr("departmentPath")),
         data,
         last_modified: at.naive_utc(),
         version,
@@ -331,9 +341,10 @@ pub fn get_text(
 pub fn create(
     conn: &mut DbConnection,
     id: &str,
-    write: ResourceWrite,
+    mut write: ResourceWrite,
     actor: &Actor,
 ) -> StoreResult<StoredUserText> {
+    user_org::derive(conn, &mut write.attributes)?;
     let mut names = changelog::changed_names(None, &write.attributes);
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());
@@ -356,6 +367,7 @@ pub fn create(
         .map_err(|e| unique_violation(e, || taken(&user_name)))?;
     check_manager(conn, None, &write.attributes)?;
     write_emails(conn, id, &write.attributes, false)?;
+    user_org::write_links(conn, id, &write.attributes, false)?;
     changelog::append(
         conn,
         Change {
@@ -429,6 +441,7 @@ pub fn insert_many(
     for chunk in email_rows.chunks(500) {
         per_backend!(conn, c => diesel::insert_into(user_emails::table).values(chunk).execute(c))?;
     }
+    user_org::insert_links(conn, &emails)?;
     let changes: Vec<Change<'_>> = emails
         .iter()
         .map(|(id, attrs)| {
@@ -475,7 +488,8 @@ pub fn replace(
 ) -> StoreResult<StoredUserText> {
     lock_row(conn, "users", id)?;
     let current = get_with(conn, id, false)?;
-    let write = rewrite(&current)?;
+    let mut write = rewrite(&current)?;
+    user_org::derive(conn, &mut write.attributes)?;
     let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());
@@ -504,6 +518,9 @@ pub fn replace(
     check_manager(conn, Some(&current.attributes), &write.attributes)?;
     if names.iter().any(|n| n == "emails") {
         write_emails(conn, id, &write.attributes, true)?;
+    }
+    if names.iter().any(|n| user_org::names_links(n)) {
+        user_org::write_links(conn, id, &write.attributes, true)?;
     }
     changelog::append(
         conn,
@@ -547,6 +564,7 @@ pub fn delete(
     let at = now();
     members::remove_member_everywhere(conn, id, actor, at)?;
     diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
+    user_org::delete_links(conn, id)?;
     diesel::delete(users::table.find(id)).execute(conn)?;
     changelog::append(
         conn,
@@ -561,4 +579,22 @@ pub fn delete(
             active: None,
         },
     )
+}
+
+/// Stores a user's attributes rewritten by a change elsewhere (its
+/// department renamed or moved): the changed columns, `data`, the next
+/// version. The caller holds the row (`user_org::locked_users`) and logs
+/// the change.
+pub fn restamp(
+    conn: &mut DbConnection,
+    id: &str,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+    version: i64,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    let stored = columns_with(old, String::new(), at, version)?;
+    let changed = ChangedColumns::between(&stored, columns(new, at, version)?);
+    run::execute(conn, diesel::update(users::table.find(id)).set(&changed))?;
+    Ok(())
 }

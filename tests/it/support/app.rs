@@ -84,6 +84,7 @@ impl Response {
 pub struct Snapshot {
     users: Vec<(String, i64, Value)>,
     groups: Vec<(String, i64, Value, Vec<String>)>,
+    departments: Vec<(String, i64, Value)>,
     changes: Vec<ChangeRecord>,
 }
 
@@ -278,6 +279,7 @@ impl TestApp {
         let all = scimhub::store::ListQuery::all();
         let users = self.store.list_users(&all).expect("users");
         let groups = self.store.list_groups(&all).expect("groups");
+        let departments = self.store.department_subtree(None).expect("departments");
         Snapshot {
             users: users
                 .items
@@ -291,6 +293,10 @@ impl TestApp {
                     let members = g.members.into_iter().map(|m| m.id).collect();
                     (g.id, g.meta.version, Value::Object(g.attributes), members)
                 })
+                .collect(),
+            departments: departments
+                .into_iter()
+                .map(|d| (d.id, d.meta.version, Value::Object(d.attributes)))
                 .collect(),
             changes: self.store.changes_after(0, u32::MAX).expect("changes"),
         }

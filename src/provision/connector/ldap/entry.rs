@@ -134,7 +134,7 @@ pub fn to_object(
                 out.insert(ENTERPRISE.into(), json!({"manager": {"value": manager}}));
             }
         }
-        ResourceKind::Group => {
+        ResourceKind::Group | ResourceKind::Department => {
             let members: Vec<Value> = values(entry, &settings.member_attribute)
                 .iter()
                 .filter_map(id_of_dn)
@@ -154,7 +154,9 @@ pub fn referenced_dns(
 ) -> Vec<String> {
     match kind {
         ResourceKind::User => values(entry, MANAGER).to_vec(),
-        ResourceKind::Group => values(entry, &settings.member_attribute).to_vec(),
+        ResourceKind::Group | ResourceKind::Department => {
+            values(entry, &settings.member_attribute).to_vec()
+        }
     }
 }
 

@@ -40,11 +40,13 @@ impl RestConnector {
     fn endpoints(&self, kind: ResourceKind) -> Result<&Endpoints, ConnectorError> {
         match kind {
             ResourceKind::User => Ok(&self.settings.users),
-            ResourceKind::Group => self.settings.groups.as_ref().ok_or_else(|| {
-                ConnectorError::Config(
-                    "this REST target has no group endpoints (rest.groups)".into(),
-                )
-            }),
+            ResourceKind::Group | ResourceKind::Department => {
+                self.settings.groups.as_ref().ok_or_else(|| {
+                    ConnectorError::Config(
+                        "this REST target has no group endpoints (rest.groups)".into(),
+                    )
+                })
+            }
         }
     }
 

@@ -99,9 +99,11 @@ impl SqlConnector {
 fn table(settings: &SqlSettings, kind: ResourceKind) -> Result<&TableSettings, ConnectorError> {
     match kind {
         ResourceKind::User => Ok(&settings.users),
-        ResourceKind::Group => settings.groups.as_ref().ok_or_else(|| {
-            ConnectorError::Config("this SQL target has no groups table (sql.groups)".into())
-        }),
+        ResourceKind::Group | ResourceKind::Department => {
+            settings.groups.as_ref().ok_or_else(|| {
+                ConnectorError::Config("this SQL target has no groups table (sql.groups)".into())
+            })
+        }
     }
 }
 
@@ -474,7 +476,7 @@ impl Connector for SqlConnector {
                 if let Some(m) = &membership {
                     let side = match kind {
                         ResourceKind::User => &m.member_column,
-                        ResourceKind::Group => &m.group_column,
+                        ResourceKind::Group | ResourceKind::Department => &m.group_column,
                     };
                     let sql = format!("DELETE FROM {} WHERE {} = {p1}", quoted(&m.table), quoted(side));
                     db.execute(sql, &[Some(id.clone())])?;

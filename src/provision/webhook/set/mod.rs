@@ -116,6 +116,13 @@ impl Publisher {
                     representation: g.to_scim(&self.scim_base),
                 })
             }
+            Some(ResourceKind::Department) => {
+                store.get_department(&change.resource_id).map(|d| Current {
+                    version: d.meta.version,
+                    external_id: external_id(&d.attributes),
+                    representation: d.to_scim(&self.scim_base),
+                })
+            }
             None => return Ok(None),
         };
         match found {
