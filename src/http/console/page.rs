@@ -27,11 +27,12 @@ pub async fn with_request_id<F: std::future::Future>(id: String, answer: F) -> F
 }
 
 /// The console's sections, in navigation order: key, label, path.
-const SECTIONS: [(&str, &str, &str); 10] = [
+const SECTIONS: [(&str, &str, &str); 11] = [
     ("overview", "Overview", "/console"),
     ("users", "People", "/console/users"),
     ("groups", "Groups", "/console/groups"),
     ("targets", "Targets", "/console/targets"),
+    ("sources", "Sources", "/console/sources"),
     ("runs", "Runs", "/console/runs"),
     ("approvals", "Approvals", "/console/approvals"),
     ("failures", "Failures", "/console/failures"),

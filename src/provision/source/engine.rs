@@ -668,6 +668,16 @@ impl ImportEngine {
             .collect()
     }
 
+    /// Every source's runs awaiting approval, newest first, at most `limit`.
+    pub async fn held(&self, limit: u32) -> Result<Vec<ImportReport>, SourceError> {
+        let sources = self.sources.clone();
+        let status = RunStatus::AwaitingApproval.as_str();
+        let runs = blocking(move || Ok(sources.source_runs_in_status(status, limit)?)).await?;
+        runs.iter()
+            .map(|r| serde_json::from_str(&r.report).map_err(|e| SourceError::Internal(e.into())))
+            .collect()
+    }
+
     async fn held_run(&self, run_id: &str) -> Result<(SourceRunRecord, ImportReport), SourceError> {
         let (record, report) = self.run_record(run_id).await?;
         if report.status != RunStatus::AwaitingApproval {
