@@ -102,7 +102,7 @@ pub struct ImportReport {
     pub id: String,
     pub source: String,
     pub mode: RunMode,
-    /// `cli`, `api`, `upload`, `schedule`, `watch`.
+    /// `cli`, `api`, `console`, `upload`, `schedule`, `watch`.
     pub trigger: String,
     pub dry_run: bool,
     pub status: RunStatus,
