@@ -33,7 +33,12 @@ async fn until_shown(b: &Browser, css: &str, what: &str) {
 }
 
 /// Waits until `css`'s text satisfies `ok` (the page may reload itself meanwhile).
-pub(crate) async fn until_text(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn until_text(
+    b: &Browser,
+    css: &str,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
     eventually(what, || async {
         let found = b.client.find(fantoccini::Locator::Css(css)).await.ok()?;
         let text = found.text().await.ok()?;

@@ -162,10 +162,7 @@ async fn an_admin_imports_a_source_from_the_console(backend: Backend) {
     })
     .await;
     let held = b.text("#held-records").await;
-    assert!(
-        held.contains("user05") && held.contains("user12"),
-        "{held}"
-    );
+    assert!(held.contains("user05") && held.contains("user12"), "{held}");
     let run_page = b.path().await;
     b.shot("source-run-held").await;
     let users = source
@@ -306,7 +303,12 @@ async fn source_forms_need_the_sessions_token(app: TestApp) {
         let path = format!("/console/source-runs/{id}/{action}");
         for fields in [vec![], vec![("csrf", "forged")]] {
             let page = console.post_raw(&path, &fields).await;
-            assert_eq!(page.status, StatusCode::FORBIDDEN, "{action}: {}", page.body);
+            assert_eq!(
+                page.status,
+                StatusCode::FORBIDDEN,
+                "{action}: {}",
+                page.body
+            );
         }
     }
     assert_eq!(app.snapshot(), before, "nothing changed");
@@ -315,7 +317,13 @@ async fn source_forms_need_the_sessions_token(app: TestApp) {
     let overview = console.get("/console").await;
     assert!(overview.body.contains("source hr: 8 held deprovision(s)"));
     let approvals = console.get("/console/approvals").await;
-    assert!(approvals.body.contains(&format!("/console/source-runs/{id}")), "{}", approvals.body);
+    assert!(
+        approvals
+            .body
+            .contains(&format!("/console/source-runs/{id}")),
+        "{}",
+        approvals.body
+    );
 
     // Rejected with the token: still nobody deactivated, and audited.
     let page = console

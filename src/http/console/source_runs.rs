@@ -147,7 +147,11 @@ async fn show(
             [
                 ("create", &p.create, r.counts.created),
                 ("update", &p.update, r.counts.updated),
-                ("deactivate", &p.deactivate, r.counts.deactivated + r.counts.deleted),
+                (
+                    "deactivate",
+                    &p.deactivate,
+                    r.counts.deactivated + r.counts.deleted,
+                ),
                 ("unchanged", &p.unchanged, r.counts.unchanged),
             ]
             .into_iter()
@@ -240,10 +244,6 @@ async fn reject(
     who: Signed,
     id: web::Path<String>,
 ) -> Page {
-    let r = state
-        .services
-        .sources
-        .reject(&who.actor(&req), &id)
-        .await?;
+    let r = state.services.sources.reject(&who.actor(&req), &id).await?;
     Ok(see_other(with_notice(&run_href(&r.id), "rejected")))
 }

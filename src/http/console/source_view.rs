@@ -195,7 +195,10 @@ mod tests {
         assert_eq!(schedule(&s), "every 15 min (incremental)");
         s.schedule_secs = Some(90);
         s.watch_dir = Some("/srv/hr/inbox".into());
-        assert_eq!(schedule(&s), "every 90 s (incremental), watching /srv/hr/inbox");
+        assert_eq!(
+            schedule(&s),
+            "every 90 s (incremental), watching /srv/hr/inbox"
+        );
     }
 
     #[test]
