@@ -192,6 +192,31 @@ async fn an_admin_imports_a_source_from_the_console(backend: Backend) {
     assert_eq!(inactive.len(), 8, "{inactive:?}");
     assert!(users["user01"] && users["mallory"]);
 
+    // A run still reading (the export is a pipe still being written) is
+    // watched on its page, which shows the report by itself when it ends.
+    std::fs::remove_file(&file).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    b.goto(&format!("{base}/console/sources/hr")).await;
+    b.click("#run").await;
+    until_text(&b, "[data-progress-text]", "the run to be reading", |s| {
+        s == "reading the source"
+    })
+    .await;
+    assert_eq!(b.text("#run-status").await, "running");
+    b.shot("source-run-progress").await;
+    let pipe = file.clone();
+    let writer = std::thread::spawn(move || std::fs::write(pipe, export(4)));
+    until_text(&b, "#run-status", "the page to show the ended run", |s| {
+        s == "completed_with_failures"
+    })
+    .await;
+    writer.join().unwrap().unwrap();
+    assert_eq!(b.text("[data-count='unchanged']").await, "5");
+
     // The audit trail names the console's actor.
     b.goto(&format!("{base}/console/audit?actor=console:admin"))
         .await;
@@ -272,6 +297,10 @@ async fn source_forms_need_the_sessions_token(app: TestApp) {
     })
     .await;
     assert_eq!(audited(&app, "source.run.start").await, ["console:ops"]);
+    let progress = console.get(&format!("{at}/progress")).await;
+    let progress: Value = serde_json::from_str(&progress.body).unwrap();
+    assert_eq!(progress["status"], "completed_with_failures");
+    assert_eq!(progress["text"], "completed with failures");
     let listed = runs(&app).await;
     assert_eq!(listed[0]["trigger"], "console");
 

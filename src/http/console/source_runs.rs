@@ -1,6 +1,6 @@
 //! A source run's page: the report (counts, a dry run's four lists, the
 //! refused records, what the deletion guard held, with approve and reject)
-//! and, while it runs, its status kept current by the page's script.
+//! and, while it runs, its progress, kept current by the page's script.
 
 use actix_web::http::Method;
 use actix_web::http::header::{CacheControl, CacheDirective};
@@ -100,13 +100,25 @@ struct RunPage {
     failures_href: String,
 }
 
-/// Where a run is, in words.
+/// Where a run is, in words: while it runs, its phase and how far through
+/// it; afterwards its status.
 fn progress_text(r: &ImportReport) -> String {
-    if r.status == RunStatus::Running {
-        format!("running since {}", when(&r.started))
-    } else {
-        r.status.as_str().replace('_', " ")
+    if r.status != RunStatus::Running {
+        return r.status.as_str().replace('_', " ");
     }
+    let Some(p) = &r.progress else {
+        return format!("running since {}", when(&r.started));
+    };
+    let mut text = match p.phase.as_str() {
+        "reading" if p.done > 0 => format!("reading the source: {} records", p.done),
+        "reading" => "reading the source".to_string(),
+        _ if p.total > 0 => format!("{}: {} of {}", p.phase, p.done, p.total),
+        phase => phase.to_string(),
+    };
+    if p.failed > 0 {
+        text.push_str(&format!(" · {} refused", p.failed));
+    }
+    text
 }
 
 /// Names the rows that link to a local account but carry no name (what a
@@ -205,18 +217,20 @@ async fn show(
     })
 }
 
-/// The run's status for the page's script, in the shape of a target run's
-/// progress (a source run reports no counts while it runs).
+/// The run's status and progress for the page's script, in the shape of a
+/// target run's: `{"status", "phase", "done", "total", "planned",
+/// "completed", "failed", "text"}`.
 async fn progress(state: web::Data<AppState>, id: web::Path<String>) -> Page {
     let r = state.services.sources.report(&id).await?;
+    let p = r.progress.clone().unwrap_or_default();
     let body = json!({
         "status": r.status.as_str(),
-        "phase": "",
-        "done": 0,
-        "total": 0,
-        "planned": 0,
-        "completed": 0,
-        "failed": 0,
+        "phase": p.phase,
+        "done": p.done,
+        "total": p.total,
+        "planned": p.planned,
+        "completed": p.completed,
+        "failed": p.failed,
         "text": progress_text(&r),
     });
     Ok(HttpResponse::Ok()
