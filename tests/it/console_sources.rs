@@ -5,6 +5,7 @@
 //! nothing; hostile values are escaped).
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -52,6 +53,44 @@ fn add_args(file: &str) -> Vec<&str> {
         "--guard-min",
         "3",
     ]
+}
+
+/// A named pipe as the source's export: a run reading it waits until it is
+/// written. Dropped unwritten (a test failed), it is closed empty so the
+/// run, and the server under test, can end.
+struct Pipe {
+    path: PathBuf,
+    written: bool,
+}
+
+impl Pipe {
+    fn make(path: &Path) -> Self {
+        let made = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        Self {
+            path: path.to_path_buf(),
+            written: false,
+        }
+    }
+
+    /// Writes `text` on a thread of its own (it waits for the reader).
+    fn write(mut self, text: String) -> std::thread::JoinHandle<std::io::Result<()>> {
+        self.written = true;
+        let path = self.path.clone();
+        std::thread::spawn(move || std::fs::write(path, text))
+    }
+}
+
+impl Drop for Pipe {
+    fn drop(&mut self) {
+        if !self.written {
+            let path = self.path.clone();
+            std::thread::spawn(move || std::fs::write(path, ""));
+        }
+    }
 }
 
 /// userName → active, of every user of a SCIM server's list.
@@ -195,11 +234,7 @@ async fn an_admin_imports_a_source_from_the_console(backend: Backend) {
     // A run still reading (the export is a pipe still being written) is
     // watched on its page, which shows the report by itself when it ends.
     std::fs::remove_file(&file).unwrap();
-    let made = std::process::Command::new("mkfifo")
-        .arg(&file)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    let pipe = Pipe::make(&file);
     b.goto(&format!("{base}/console/sources/hr")).await;
     b.click("#run").await;
     until_text(&b, "[data-progress-text]", "the run to be reading", |s| {
@@ -208,8 +243,7 @@ async fn an_admin_imports_a_source_from_the_console(backend: Backend) {
     .await;
     assert_eq!(b.text("#run-status").await, "running");
     b.shot("source-run-progress").await;
-    let pipe = file.clone();
-    let writer = std::thread::spawn(move || std::fs::write(pipe, export(4)));
+    let writer = pipe.write(export(4));
     until_text(&b, "#run-status", "the page to show the ended run", |s| {
         s == "completed_with_failures"
     })
@@ -375,4 +409,58 @@ async fn source_forms_need_the_sessions_token(app: TestApp) {
     assert_eq!(app.snapshot(), before);
 }
 
-on_both_backends!(source_forms_need_the_sessions_token);
+/// While an import runs, its report carries its progress (the admin API
+/// and the console's run page read the same), and only while it runs.
+async fn a_running_import_reports_its_progress(app: TestApp) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("people.csv");
+    // A pipe: the run reads until the export is written whole.
+    let pipe = Pipe::make(&file);
+    let path = file.to_string_lossy().to_string();
+    let out = app.cli(&add_args(&path)).await;
+    assert!(out.status.success(), "{out:?}");
+    let admin = app.token_with("ops", &["admin"]);
+    let console = ConsoleClient::signed_in(&app.base, &admin).await;
+    let page = console.post("/console/sources/hr/runs", &[]).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.body);
+    let at = page.header("location").unwrap().to_string();
+    let id = at.trim_start_matches("/console/source-runs/").to_string();
+    let report = format!("/admin/v1/source-runs/{id}");
+    let reading = eventually("the run's progress", || async {
+        let r = app
+            .send(reqwest::Method::GET, &report, Some(&admin), None)
+            .await;
+        (r.body["progress"]["phase"] == "reading").then_some(r.body)
+    })
+    .await;
+    assert_eq!(reading["status"], "running", "{reading}");
+    let live = console.get(&format!("{at}/progress")).await;
+    let live: Value = serde_json::from_str(&live.body).unwrap();
+    assert_eq!(live["status"], "running");
+    assert_eq!(live["phase"], "reading");
+    assert_eq!(live["text"], "reading the source");
+    let page = console.get(&at).await;
+    assert!(
+        page.body.contains("data-progress-text>reading the source<"),
+        "{}",
+        page.body
+    );
+
+    let writer = pipe.write(export(12));
+    let done = eventually("the run to end", || async {
+        let r = app
+            .send(reqwest::Method::GET, &report, Some(&admin), None)
+            .await;
+        (r.body["status"] != "running").then_some(r.body)
+    })
+    .await;
+    writer.join().unwrap().unwrap();
+    assert_eq!(done["status"], "completed_with_failures", "{done}");
+    assert!(done.get("progress").is_none(), "only while it runs: {done}");
+    assert_eq!(done["counts"]["created"], 13);
+}
+
+on_both_backends!(
+    source_forms_need_the_sessions_token,
+    a_running_import_reports_its_progress,
+);

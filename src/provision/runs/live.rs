@@ -139,7 +139,11 @@ async fn write(sink: &ProgressSink, run_id: &str, live: &Arc<Mutex<Live>>) {
     // Progress is for watching: a failed write is retried with the next change.
     let written: anyhow::Result<()> = crate::blocking::blocking(move || sink(&progress)).await;
     if let Err(e) = written {
-        tracing::warn!(run = run_id, error = format!("{e:#}"), "run progress not written");
+        tracing::warn!(
+            run = run_id,
+            error = format!("{e:#}"),
+            "run progress not written"
+        );
         with(live, |l| l.dirty = true);
     }
 }
