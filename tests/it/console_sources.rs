@@ -446,6 +446,17 @@ async fn a_running_import_reports_its_progress(app: TestApp) {
         page.body
     );
 
+    // A second run meanwhile is refused on the source's page.
+    let again = console.post("/console/sources/hr/runs", &[]).await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        again
+            .body
+            .contains("a run of source &#34;hr&#34; is going on"),
+        "{}",
+        again.body
+    );
+
     let writer = pipe.write(export(12));
     let done = eventually("the run to end", || async {
         let r = app
@@ -458,6 +469,7 @@ async fn a_running_import_reports_its_progress(app: TestApp) {
     assert_eq!(done["status"], "completed_with_failures", "{done}");
     assert!(done.get("progress").is_none(), "only while it runs: {done}");
     assert_eq!(done["counts"]["created"], 13);
+    assert_eq!(runs(&app).await.len(), 1, "the refused run never started");
 }
 
 on_both_backends!(

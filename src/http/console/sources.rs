@@ -29,22 +29,17 @@ pub fn endpoints() -> Vec<Endpoint> {
     ]
 }
 
-/// The names of the sources with a run awaiting approval.
-pub async fn held_sources(state: &AppState) -> Result<HashSet<String>, AppError> {
-    Ok(state
+/// Every source as a row.
+async fn rows(state: &AppState) -> Result<Vec<SourceRow>, AppError> {
+    let sources = state.services.sources.list().await?;
+    let held: HashSet<String> = state
         .services
         .sources
         .held()
         .await?
         .into_iter()
         .map(|r| r.source)
-        .collect())
-}
-
-/// Every source as a row.
-pub async fn rows(state: &AppState) -> Result<Vec<SourceRow>, AppError> {
-    let sources = state.services.sources.list().await?;
-    let held = held_sources(state).await?;
+        .collect();
     Ok(sources.iter().map(|s| SourceRow::new(s, &held)).collect())
 }
 
