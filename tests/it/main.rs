@@ -23,6 +23,7 @@ mod conformance;
 mod console;
 mod console_browser;
 mod console_oidc;
+mod console_sources;
 mod crash;
 mod department_admin;
 mod department_tree;

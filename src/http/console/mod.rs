@@ -21,6 +21,9 @@ mod page;
 mod people;
 mod runs;
 mod sign_in;
+mod source_runs;
+mod source_view;
+mod sources;
 mod subscriptions;
 mod targets;
 mod tokens;
@@ -49,6 +52,8 @@ fn session_endpoints() -> Vec<Endpoint> {
     all.extend(sign_in::endpoints());
     all.extend(people::endpoints());
     all.extend(targets::endpoints());
+    all.extend(sources::endpoints());
+    all.extend(source_runs::endpoints());
     all.extend(runs::endpoints());
     all.extend(approvals::endpoints());
     all.extend(failures::endpoints());
