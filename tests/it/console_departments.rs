@@ -44,7 +44,12 @@ fn person_body(user_name: &str, department: &str) -> Value {
 /// The text of every element `css` finds, in page order.
 async fn texts(b: &Browser, css: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for e in b.client.find_all(fantoccini::Locator::Css(css)).await.unwrap() {
+    for e in b
+        .client
+        .find_all(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+    {
         out.push(e.text().await.unwrap());
     }
     out
@@ -53,7 +58,12 @@ async fn texts(b: &Browser, css: &str) -> Vec<String> {
 /// The attribute `name` of every element `css` finds, in page order.
 async fn attrs(b: &Browser, css: &str, name: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for e in b.client.find_all(fantoccini::Locator::Css(css)).await.unwrap() {
+    for e in b
+        .client
+        .find_all(fantoccini::Locator::Css(css))
+        .await
+        .unwrap()
+    {
         out.push(e.attr(name).await.unwrap().unwrap_or_default());
     }
     out
@@ -102,7 +112,10 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
     for name in ["Acme", "Sales", "R&D", SCRIPT, IMG] {
         assert!(tree.contains(name), "{name} in {tree}");
     }
-    assert!(!tree.contains("Platform"), "the third level opens on its page");
+    assert!(
+        !tree.contains("Platform"),
+        "the third level opens on its page"
+    );
     // Siblings by ordering, then name (case ignored; `<` and `"` sort first).
     let expected: Vec<String> = [&hostile, &acme, &sales, &img, &rnd]
         .iter()
@@ -126,15 +139,22 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
     b.click(&format!("#dept-{rnd} .more")).await;
     assert_eq!(b.text("#department-name").await, "R&D");
     assert_eq!(b.text("#department-code").await, "RD");
-    assert_eq!(texts(&b, "#crumbs li").await, ["Organization", "Acme", "R&D"]);
+    assert_eq!(
+        texts(&b, "#crumbs li").await,
+        ["Organization", "Acme", "R&D"]
+    );
     let subs = b.text("#subs").await;
-    assert!(subs.contains("Platform") && subs.contains("Infra"), "{subs}");
+    assert!(
+        subs.contains("Platform") && subs.contains("Infra"),
+        "{subs}"
+    );
     assert!(b.exists("#no-people").await, "nobody's own department");
     b.click("#people-all").await;
     assert!(b.text("#members").await.contains("ann"));
     b.shot("department").await;
 
     // Moved under Sales from the list: the tree changes, over SCIM too.
+    b.shot_at("department-move", "#move-form").await;
     b.find("#move-parent")
         .await
         .select_by_value(&sales)
@@ -147,7 +167,10 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
         ["Organization", "Acme", "Sales", "R&D"]
     );
     b.click("#crumbs a[href='/console/departments']").await;
-    assert!(!b.exists(&format!("#dept-{rnd}")).await, "now on the third level");
+    assert!(
+        !b.exists(&format!("#dept-{rnd}")).await,
+        "now on the third level"
+    );
     assert_eq!(
         b.text(&format!("#dept-{sales} .more")).await,
         "3 more department(s)"
@@ -166,7 +189,9 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
     );
 
     // Under its own sub-department: refused on the page, nothing changed.
-    let before = source.send(Method::GET, "/Departments?count=100", None).await;
+    let before = source
+        .send(Method::GET, "/Departments?count=100", None)
+        .await;
     let people_before = source.send(Method::GET, "/Users?count=100", None).await;
     b.goto(&format!("{base}/console/departments/{rnd}")).await;
     b.fill("#move-parent-id", &platform).await;
@@ -179,7 +204,9 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
     assert_eq!(b.text("#department-name").await, "R&D");
     b.shot("department-move-refused").await;
     assert_eq!(
-        source.send(Method::GET, "/Departments?count=100", None).await,
+        source
+            .send(Method::GET, "/Departments?count=100", None)
+            .await,
         before
     );
     assert_eq!(
@@ -188,7 +215,8 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
     );
 
     // Renamed: its people's department string follows.
-    b.goto(&format!("{base}/console/departments/{platform}")).await;
+    b.goto(&format!("{base}/console/departments/{platform}"))
+        .await;
     b.fill("#rename-name", "Platform & Tools").await;
     b.click("#rename").await;
     assert!(b.text(".notice").await.contains("renamed"));
@@ -209,7 +237,8 @@ async fn an_admin_reshapes_the_tree_from_the_console(backend: Backend) {
     assert_eq!(b.text("#department-name").await, "R&D");
 
     // Hostile names are text, in the tree, on their page and in the list.
-    b.goto(&format!("{base}/console/departments/{hostile}")).await;
+    b.goto(&format!("{base}/console/departments/{hostile}"))
+        .await;
     assert_eq!(b.text("#department-name").await, SCRIPT);
     b.goto(&format!("{base}/console/departments/{img}")).await;
     assert_eq!(b.text("#department-name").await, IMG);
@@ -279,7 +308,10 @@ async fn department_forms_need_the_sessions_token(app: TestApp) {
     let name_field = [("name", "Research")];
     for (path, fields) in [
         (format!("/console/departments/{rnd}/move"), &sales_field[..]),
-        (format!("/console/departments/{rnd}/rename"), &name_field[..]),
+        (
+            format!("/console/departments/{rnd}/rename"),
+            &name_field[..],
+        ),
     ] {
         for csrf in [None, Some("forged")] {
             let mut sent = fields.to_vec();
@@ -308,7 +340,10 @@ async fn department_forms_need_the_sessions_token(app: TestApp) {
         assert!(page.body.contains("id=\"department-name\">R&#38;D<"));
     }
     let blank = console
-        .post(&format!("/console/departments/{rnd}/rename"), &[("name", "")])
+        .post(
+            &format!("/console/departments/{rnd}/rename"),
+            &[("name", "")],
+        )
         .await;
     assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(blank.body.contains("Give the department a name."));
@@ -359,9 +394,15 @@ async fn department_forms_need_the_sessions_token(app: TestApp) {
         "{now:?}"
     );
     let page = console
-        .get(&format!("/console/departments/{rnd}?notice=department-renamed"))
+        .get(&format!(
+            "/console/departments/{rnd}?notice=department-renamed"
+        ))
         .await;
-    assert!(page.body.contains("The department was renamed."), "{}", page.body);
+    assert!(
+        page.body.contains("The department was renamed."),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("id=\"department-name\">Research<"));
 }
 
@@ -385,7 +426,11 @@ async fn department_names_render_as_text(app: TestApp) {
     ] {
         let page = console.get(&path).await;
         assert_eq!(page.status, StatusCode::OK, "{path}");
-        assert!(!page.body.contains("<script>alert"), "{path}: {}", page.body);
+        assert!(
+            !page.body.contains("<script>alert"),
+            "{path}: {}",
+            page.body
+        );
         assert!(!page.body.contains("<img src=x"), "{path}: {}", page.body);
         assert!(
             page.body

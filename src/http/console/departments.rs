@@ -114,7 +114,11 @@ impl Who {
     }
 
     fn link(self, id: &str, start: u64) -> String {
-        let everyone = if self == Self::InAll { "&people=all" } else { "" };
+        let everyone = if self == Self::InAll {
+            "&people=all"
+        } else {
+            ""
+        };
         format!("{}?start={start}{everyone}#people", department_href(id))
     }
 }
@@ -193,12 +197,10 @@ async fn show_page(
     let d = departments.get(id).await?;
     let nodes = departments.tree(None).await?;
     let here = org_view::find(&nodes, &d.id);
-    let subs = here
-        .map(|n| org_view::list(&n.children))
-        .unwrap_or(Listed {
-            rows: Vec::new(),
-            not_listed: 0,
-        });
+    let subs = here.map(|n| org_view::list(&n.children)).unwrap_or(Listed {
+        rows: Vec::new(),
+        not_listed: 0,
+    });
     let total: usize = nodes.iter().map(|n| 1 + org_view::descendants(n)).sum();
     let who = match query(req, "people").as_deref() {
         Some("all") => Who::InAll,
@@ -242,7 +244,8 @@ async fn show_page(
             members_total,
             first: if shown == 0 { 0 } else { start },
             last: if shown == 0 { 0 } else { last },
-            previous: (start > 1).then(|| who.link(&d.id, start.saturating_sub(PEOPLE_PAGE).max(1))),
+            previous: (start > 1)
+                .then(|| who.link(&d.id, start.saturating_sub(PEOPLE_PAGE).max(1))),
             next: (shown > 0 && last < members_total).then(|| who.link(&d.id, last + 1)),
             choices: if total <= MAX_CHOICES {
                 parent_choices(&nodes, &d.id)
