@@ -22,6 +22,7 @@ mod client;
 mod conformance;
 mod console;
 mod console_browser;
+mod console_departments;
 mod console_oidc;
 mod console_sources;
 mod crash;
