@@ -19,7 +19,8 @@ use super::loaded::LoadedSource;
 use super::plan::{self, Action, PlanRules};
 use super::reader::{RawRecord, ReadError, read_all};
 use super::report::{
-    HeldRecord, ImportCounts, ImportReport, LIST_LIMIT, PlanLists, PlannedRecord, RefusedRecord,
+    HeldRecord, ImportCounts, ImportReport, KeptRecord, LIST_LIMIT, PlanLists, PlannedRecord,
+    RefusedRecord,
     RunStatus,
 };
 use super::settings::{RunMode, SourceKind};
@@ -28,6 +29,7 @@ use crate::crypto::SecretKey;
 use crate::provision::mapping::cleanse;
 use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
+use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
 use crate::scim::render::format_time;
 use crate::store::{
     SourceFailureRecord, SourceLinkRecord, SourceRunRecord, SourceStore, Store, SyncStore,
@@ -125,8 +127,20 @@ fn failure_record(r: &Refusal, run_id: &str, at: DateTime<Utc>) -> SourceFailure
 struct Intake {
     users: RecordMapping,
     groups: RecordMapping,
+    departments: RecordMapping,
     user_keys: Vec<OwnedKey>,
     group_keys: Vec<OwnedKey>,
+    department_keys: Vec<OwnedKey>,
+}
+
+impl Intake {
+    fn mapping(&self, kind: ResourceKind) -> &RecordMapping {
+        match kind {
+            ResourceKind::User => &self.users,
+            ResourceKind::Group => &self.groups,
+            ResourceKind::Department => &self.departments,
+        }
+    }
 }
 
 /// Maps and checks every record (CPU work: run it off the async workers).
@@ -141,19 +155,16 @@ fn prepare_all(
         .as_deref()
         .and_then(cleanse::region);
     let rules = |kind: ResourceKind| IntakeRules {
-        mapping: match kind {
-            ResourceKind::User => &intake.users,
-            ResourceKind::Group | ResourceKind::Department => &intake.groups,
-        },
-        key_field: match kind {
-            ResourceKind::User => source.settings.user_key.as_deref(),
-            ResourceKind::Group | ResourceKind::Department => source.settings.group_key.as_deref(),
-        }
-        .or(source.settings.key_field(source.kind, kind)),
+        mapping: intake.mapping(kind),
+        key_field: source.settings.key_field(source.kind, kind),
         region,
         required: &source.settings.required,
     };
-    let (users, groups) = (rules(ResourceKind::User), rules(ResourceKind::Group));
+    let (users, groups, departments) = (
+        rules(ResourceKind::User),
+        rules(ResourceKind::Group),
+        rules(ResourceKind::Department),
+    );
     let mut prepared = Vec::with_capacity(records.len());
     let mut refused = Vec::new();
     // The first record with an id stands, refused or not; later ones are duplicates.
@@ -161,7 +172,8 @@ fn prepare_all(
     for r in records {
         let rules = match r.kind {
             ResourceKind::User => &users,
-            ResourceKind::Group | ResourceKind::Department => &groups,
+            ResourceKind::Group => &groups,
+            ResourceKind::Department => &departments,
         };
         let outcome = intake::prepare(rules, r);
         let (kind, key) = match &outcome {
@@ -310,6 +322,7 @@ impl ImportEngine {
             failures: Vec::new(),
             plan: None,
             held: Vec::new(),
+            kept: Vec::new(),
             error: None,
             decided_by: None,
         };
@@ -379,7 +392,14 @@ impl ImportEngine {
         Ok(shown)
     }
 
-    fn intake(&self, source: &LoadedSource, records: &[RawRecord]) -> Result<Intake, ReadError> {
+    /// The mappings and owned attributes of a run. A source that reads no
+    /// departments leaves people's departments alone.
+    fn intake(
+        &self,
+        source: &LoadedSource,
+        records: &[RawRecord],
+        reads_departments: bool,
+    ) -> Result<Intake, ReadError> {
         let mapping = |kind: ResourceKind| {
             source
                 .record_mapping(kind, records)
@@ -387,12 +407,21 @@ impl ImportEngine {
         };
         let users = mapping(ResourceKind::User)?;
         let groups = mapping(ResourceKind::Group)?;
+        let departments = mapping(ResourceKind::Department)?;
         let owns = &source.settings.owns;
+        let mut user_keys = owned_keys(ResourceKind::User, owns, &users.targets());
+        if !reads_departments {
+            user_keys.retain(|k| {
+                !matches!(k, OwnedKey::Extension { uri, .. } if uri == ORGANIZATION_USER_SCHEMA)
+            });
+        }
         Ok(Intake {
-            user_keys: owned_keys(ResourceKind::User, owns, &users.targets()),
+            user_keys,
             group_keys: owned_keys(ResourceKind::Group, owns, &groups.targets()),
+            department_keys: owned_keys(ResourceKind::Department, owns, &departments.targets()),
             users,
             groups,
+            departments,
         })
     }
 
@@ -445,7 +474,7 @@ impl ImportEngine {
         timed("reading", at);
         let at = std::time::Instant::now();
         report.counts.read = records.len();
-        let intake = self.intake(source, &records)?;
+        let intake = self.intake(source, &records, reader.reads(ResourceKind::Department))?;
         let loaded = source.clone();
         let (intake, mut prepared, refused) = blocking(move || {
             let (p, r) = prepare_all(&loaded, &intake, records);
@@ -455,7 +484,15 @@ impl ImportEngine {
         // References written the source's way (DNs) become record ids.
         let refs: Vec<String> = prepared
             .iter()
-            .flat_map(|p| p.manager.iter().chain(&p.groups).chain(&p.members))
+            .flat_map(|p| {
+                p.manager
+                    .iter()
+                    .chain(&p.groups)
+                    .chain(&p.members)
+                    .chain(&p.parent)
+                    .chain(&p.primary_department)
+                    .chain(&p.departments)
+            })
             .filter(|r| r.contains('='))
             .cloned()
             .collect::<HashSet<_>>()
@@ -472,11 +509,19 @@ impl ImportEngine {
                 p.manager.iter_mut().for_each(key);
                 p.groups.iter_mut().for_each(key);
                 p.members.iter_mut().for_each(key);
+                p.parent.iter_mut().for_each(key);
+                p.primary_department.iter_mut().for_each(key);
+                p.departments.iter_mut().for_each(key);
             }
         }
         timed("intake", at);
         let at = std::time::Instant::now();
         let complete = reader.complete();
+        let (reads_users, reads_groups, reads_departments) = (
+            reader.reads(ResourceKind::User),
+            reader.reads(ResourceKind::Group),
+            reader.reads(ResourceKind::Department),
+        );
         let (sources, record) = (self.sources.clone(), source.record.clone());
         let settings = source.settings.clone();
         let (intake, index, plan) = blocking(move || {
@@ -484,10 +529,12 @@ impl ImportEngine {
             let rules = PlanRules {
                 user_keys: &intake.user_keys,
                 group_keys: &intake.group_keys,
+                department_keys: &intake.department_keys,
                 complete,
                 join_existing: settings.join_existing,
-                reads_users: settings.reads(ResourceKind::User),
-                reads_groups: settings.reads(ResourceKind::Group),
+                reads_users,
+                reads_groups,
+                reads_departments,
             };
             let plan = plan::plan(&rules, prepared, refused, &index);
             Ok((intake, index, plan))
@@ -513,6 +560,7 @@ impl ImportEngine {
             source_id: source.record.id.clone(),
             user_keys: &intake.user_keys,
             group_keys: &intake.group_keys,
+            department_keys: &intake.department_keys,
             complete,
             progress,
         };
@@ -533,6 +581,7 @@ impl ImportEngine {
         if hold {
             report.held = plan.withdrawn.iter().map(HeldRecord::from).collect();
         }
+        report.kept = applied.kept;
         let at = std::time::Instant::now();
         self.keep_failures(source, &report.id, &refusals, complete, applied.imported)
             .await?;
@@ -551,27 +600,37 @@ impl ImportEngine {
         Ok(())
     }
 
-    /// A dry run's four lists and refusals.
+    /// A dry run's lists and refusals.
     fn report_plan(&self, report: &mut ImportReport, plan: &plan::Plan) {
         let mut lists = PlanLists::default();
         let c = &mut report.counts;
-        for p in plan.groups.iter().chain(&plan.users) {
+        let put = |list: &mut Vec<PlannedRecord>, count: &mut usize, p: &plan::Planned| {
+            *count += 1;
+            if list.len() < LIST_LIMIT {
+                list.push(planned_record(&p.record, p.action.local_id()));
+            }
+        };
+        for p in plan.departments.iter().chain(&plan.groups).chain(&plan.users) {
+            // A department may be renamed and moved at once.
+            if p.moved {
+                put(&mut lists.moves, &mut c.moved, p);
+                if !p.attributes_changed {
+                    continue;
+                }
+            }
             let (list, count) = match &p.action {
                 Action::Create => (&mut lists.create, &mut c.created),
                 Action::Adopt(_) => (&mut lists.update, &mut c.linked),
                 Action::Update(_) => (&mut lists.update, &mut c.updated),
                 Action::Unchanged(_) => (&mut lists.unchanged, &mut c.unchanged),
             };
-            *count += 1;
-            if list.len() < LIST_LIMIT {
-                list.push(planned_record(&p.record, p.action.local_id()));
-            }
+            put(list, count, p);
         }
         for w in &plan.withdrawn {
-            if w.kind == "Group" {
-                c.deleted += 1;
-            } else {
+            if w.resource_kind() == ResourceKind::User {
                 c.deactivated += 1;
+            } else {
+                c.deleted += 1;
             }
             if lists.deactivate.len() < LIST_LIMIT {
                 lists.deactivate.push(PlannedRecord {
@@ -663,6 +722,7 @@ impl ImportEngine {
                 report.failures.clear();
                 report.plan = None;
                 report.held.clear();
+                report.kept.clear();
                 Ok(report)
             })
             .collect()
@@ -686,7 +746,11 @@ impl ImportEngine {
         let (sources, id) = (self.sources.clone(), record.source_id.clone());
         let links = blocking(move || {
             let mut all = HashMap::new();
-            for kind in [ResourceKind::User, ResourceKind::Group] {
+            for kind in [
+                ResourceKind::User,
+                ResourceKind::Group,
+                ResourceKind::Department,
+            ] {
                 for l in sources.source_links(&id, kind.as_str())? {
                     all.insert((kind.as_str().to_string(), l.external_key.clone()), l);
                 }
@@ -703,18 +767,22 @@ impl ImportEngine {
             if !still {
                 continue;
             }
-            let result = if h.resource_type == "Group" {
-                writes.delete_group(h.local_id.clone()).await
-            } else {
-                let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
-                writes.patch_user(h.local_id.clone(), ops).await
+            // Held in the run's order: departments last, deepest first.
+            let kind = ResourceKind::parse(&h.resource_type).unwrap_or(ResourceKind::User);
+            let result = match kind {
+                ResourceKind::User => {
+                    let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
+                    writes.patch_user(h.local_id.clone(), ops).await
+                }
+                ResourceKind::Group => writes.delete_group(h.local_id.clone()).await,
+                ResourceKind::Department => writes.delete_department(h.local_id.clone()).await,
             };
             match result {
                 Ok(()) => {
-                    if h.resource_type == "Group" {
-                        report.counts.deleted += 1;
-                    } else {
+                    if kind == ResourceKind::User {
                         report.counts.deactivated += 1;
+                    } else {
+                        report.counts.deleted += 1;
                     }
                     withdrawn.push(SourceLinkRecord {
                         resource_type: h.resource_type.clone(),
@@ -722,6 +790,15 @@ impl ImportEngine {
                         local_id: h.local_id.clone(),
                         state_hash: String::new(),
                         refs: None,
+                    });
+                }
+                Err(WriteError::Refused(detail)) if kind == ResourceKind::Department => {
+                    report.counts.kept += 1;
+                    report.kept.push(KeptRecord {
+                        resource_type: h.resource_type.clone(),
+                        key: h.key.clone(),
+                        local_id: h.local_id.clone(),
+                        detail,
                     });
                 }
                 Err(WriteError::Refused(d)) => {
@@ -766,18 +843,18 @@ impl ImportEngine {
             error: None,
             records: Vec::new(),
         };
-        let records = match self
+        let (reader, records) = match self
             .read(&source, RunMode::Full, upload, &no_progress())
             .await
         {
-            Ok((_, records)) => records,
+            Ok(read) => read,
             Err(RunFailed(message)) => {
                 preview.ok = false;
                 preview.error = Some(message);
                 return Ok(preview);
             }
         };
-        let intake = match self.intake(&source, &records) {
+        let intake = match self.intake(&source, &records, reader.reads(ResourceKind::Department)) {
             Ok(i) => i,
             Err(e) => {
                 preview.ok = false;
@@ -797,6 +874,15 @@ impl ImportEngine {
             }
             if !p.members.is_empty() {
                 resource.insert("members (references)".into(), json!(p.members));
+            }
+            if let Some(parent) = &p.parent {
+                resource.insert("parent (reference)".into(), json!(parent));
+            }
+            if let Some(d) = &p.primary_department {
+                resource.insert("primaryDepartment (reference)".into(), json!(d));
+            }
+            if !p.departments.is_empty() {
+                resource.insert("departments (references)".into(), json!(p.departments));
             }
             preview.records.push(PreviewRecord {
                 resource_type: p.kind.as_str().to_string(),

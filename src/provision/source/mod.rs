@@ -19,6 +19,7 @@ pub mod headers;
 mod index;
 pub mod intake;
 pub mod ldap;
+mod ldap_tree;
 mod loaded;
 pub mod manage;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! An import run's report: counts, the refused records with their
-//! reasons, the dry-run plan (four lists), what awaits approval, and why a
-//! run failed as a whole. Stored as the run row; the CLI and the admin API
+//! reasons, the dry-run plan (five lists), what awaits approval, the
+//! departments kept because they still hold people, and why a run failed
+//! as a whole. Stored as the run row; the CLI and the admin API
 //! show the same JSON.
 
 use serde::{Deserialize, Serialize};
@@ -24,7 +25,13 @@ pub struct ImportCounts {
     pub updated: usize,
     pub unchanged: usize,
     pub deactivated: usize,
+    /// Groups and departments deleted.
     pub deleted: usize,
+    /// Departments moved (with everything under them) to another parent.
+    pub moved: usize,
+    /// Departments the source no longer has that were not deleted: they
+    /// still hold people or sub-departments (see `kept`).
+    pub kept: usize,
     /// Records refused (see `failures` and `scimhub source failures`).
     pub failed: usize,
     /// Deprovisions waiting for approval.
@@ -67,14 +74,28 @@ pub struct PlannedRecord {
     pub local_id: Option<String>,
 }
 
-/// A dry run's four lists (each cut at `LIST_LIMIT`; the counts are whole).
+/// A dry run's lists (each cut at `LIST_LIMIT`; the counts are whole):
+/// `deactivate` also holds the groups and departments to delete, `move`
+/// the departments that change parent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlanLists {
     pub create: Vec<PlannedRecord>,
     pub update: Vec<PlannedRecord>,
+    #[serde(rename = "move")]
+    pub moves: Vec<PlannedRecord>,
     pub deactivate: Vec<PlannedRecord>,
     pub unchanged: Vec<PlannedRecord>,
+}
+
+/// A department the source no longer has, left in place, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptRecord {
+    pub resource_type: String,
+    pub key: String,
+    pub local_id: String,
+    pub detail: String,
 }
 
 /// A deprovision waiting for approval.
@@ -115,6 +136,9 @@ pub struct ImportReport {
     pub plan: Option<PlanLists>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<HeldRecord>,
+    /// Departments gone from the source but still holding people (at most `LIST_LIMIT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptRecord>,
     /// Why the run failed as a whole (nothing was written then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -144,15 +168,17 @@ pub fn render(r: &ImportReport) -> String {
     let c = &r.counts;
     let _ = writeln!(
         out,
-        "  read {}  created {}  linked {}  updated {}  unchanged {}  deactivated {}  deleted {}  \
-         failed {}  held {}  membership changes {}",
+        "  read {}  created {}  linked {}  updated {}  moved {}  unchanged {}  deactivated {}  \
+         deleted {}  kept {}  failed {}  held {}  membership changes {}",
         c.read,
         c.created,
         c.linked,
         c.updated,
+        c.moved,
         c.unchanged,
         c.deactivated,
         c.deleted,
+        c.kept,
         c.failed,
         c.held,
         c.member_patches
@@ -164,7 +190,8 @@ pub fn render(r: &ImportReport) -> String {
         for (what, list) in [
             ("create", &plan.create),
             ("update", &plan.update),
-            ("deactivate", &plan.deactivate),
+            ("move", &plan.moves),
+            ("deactivate or delete", &plan.deactivate),
             ("unchanged", &plan.unchanged),
         ] {
             let _ = writeln!(out, "  would {what} ({}):", list.len());
@@ -188,6 +215,12 @@ pub fn render(r: &ImportReport) -> String {
             r.id,
             r.id
         );
+    }
+    if !r.kept.is_empty() {
+        let _ = writeln!(out, "  departments kept ({}):", c.kept);
+        for k in r.kept.iter().take(50) {
+            let _ = writeln!(out, "    {} {}: {}", k.key, k.local_id, k.detail);
+        }
     }
     if !r.failures.is_empty() {
         let _ = writeln!(out, "  refused records ({}):", c.failed);
