@@ -16,9 +16,9 @@ use super::intake::{Reason, Refusal, with_schemas};
 use super::plan::{Action, Index, LinkRefs, Plan, Planned, creation_order};
 use super::report::{ImportCounts, KeptRecord, LIST_LIMIT};
 use super::writes::{IntakeWrites, WriteError};
+use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT};
 use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
-use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT};
 use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA};
 use crate::store::{SourceLinkRecord, SourceStore, Store, StoreError};
 
@@ -277,7 +277,9 @@ impl Run<'_, '_> {
                     }
                     if d.moved {
                         ops.push(match &parent {
-                            Some(p) => json!({"op": "replace", "path": "parent", "value": {"value": p}}),
+                            Some(p) => {
+                                json!({"op": "replace", "path": "parent", "value": {"value": p}})
+                            }
                             None => json!({"op": "remove", "path": "parent"}),
                         });
                     }

@@ -20,8 +20,7 @@ use super::plan::{self, Action, PlanRules};
 use super::reader::{RawRecord, ReadError, read_all};
 use super::report::{
     HeldRecord, ImportCounts, ImportReport, KeptRecord, LIST_LIMIT, PlanLists, PlannedRecord,
-    RefusedRecord,
-    RunStatus,
+    RefusedRecord, RunStatus,
 };
 use super::settings::{RunMode, SourceKind};
 use super::writes::{WriteError, WritesFor};
@@ -610,7 +609,12 @@ impl ImportEngine {
                 list.push(planned_record(&p.record, p.action.local_id()));
             }
         };
-        for p in plan.departments.iter().chain(&plan.groups).chain(&plan.users) {
+        for p in plan
+            .departments
+            .iter()
+            .chain(&plan.groups)
+            .chain(&plan.users)
+        {
             // A department may be renamed and moved at once.
             if p.moved {
                 put(&mut lists.moves, &mut c.moved, p);

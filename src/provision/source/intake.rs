@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use super::headers::HeaderMapping;
 use super::reader::RawRecord;
 use crate::provision::mapping::cleanse::{self};
-use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT, ResourceMapping};
 use crate::provision::mapping::path::{self, TargetPath};
+use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT, ResourceMapping};
 use crate::scim::ResourceKind;
 use crate::scim::json::present;
 use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA};
@@ -420,7 +420,10 @@ struct References {
 }
 
 /// An extension's object in a mapped record (its URN in any case).
-fn extension<'a>(mapped: &'a mut Map<String, Value>, uri: &str) -> Option<&'a mut Map<String, Value>> {
+fn extension<'a>(
+    mapped: &'a mut Map<String, Value>,
+    uri: &str,
+) -> Option<&'a mut Map<String, Value>> {
     mapped
         .iter_mut()
         .find(|(k, _)| k.eq_ignore_ascii_case(uri))

@@ -359,9 +359,7 @@ impl LdapReader {
             let (base, filter) = match kind {
                 ResourceKind::User => (&base, self.settings.user_filter.clone()),
                 ResourceKind::Group => (&base, self.settings.group_filter.clone()),
-                ResourceKind::Department => {
-                    (&departments, self.settings.department_filter.clone())
-                }
+                ResourceKind::Department => (&departments, self.settings.department_filter.clone()),
             };
             let filter = match &self.since {
                 Some(mark) => format!(

@@ -479,9 +479,8 @@ fn resolve(
                 .filter_map(|r| Some((r.kind, r.key.clone()?)))
                 .collect(),
         };
-        let unknown_department = |d: &str| {
-            format!("department {d:?} is not among the departments this source supplies")
-        };
+        let unknown_department =
+            |d: &str| format!("department {d:?} is not among the departments this source supplies");
         let mut dropped: Vec<(ResourceKind, String, Reason, String)> = Vec::new();
         for (p, _) in &batch.users {
             if let Some(m) = &p.manager {
@@ -507,7 +506,12 @@ fn resolve(
                 .find(|d| !r.has(ResourceKind::Department, d))
             {
                 let d = unknown_department(d);
-                dropped.push((ResourceKind::User, p.key.clone(), Reason::UnknownDepartment, d));
+                dropped.push((
+                    ResourceKind::User,
+                    p.key.clone(),
+                    Reason::UnknownDepartment,
+                    d,
+                ));
             }
         }
         for p in &batch.groups {
@@ -782,7 +786,12 @@ fn withdrawn(
     let rank = |w: &Withdrawn| {
         let department = w.kind == ResourceKind::Department.as_str();
         let deep = depth.get(w.key.as_str()).copied().unwrap_or(0);
-        (department, std::cmp::Reverse(if department { deep } else { 0 }), w.kind, w.key.clone())
+        (
+            department,
+            std::cmp::Reverse(if department { deep } else { 0 }),
+            w.kind,
+            w.key.clone(),
+        )
     };
     withdrawn.sort_by_key(rank);
     withdrawn
@@ -1017,13 +1026,26 @@ mod tests {
         // R stays; X moves under R; A, B, C and user 9 are gone.
         let records = vec![department("X", Some("R")), department("R", None)];
         let plan = plan(&rules(true), records, Vec::new(), &index);
-        let x = plan.departments.iter().find(|p| p.record.key == "X").unwrap();
+        let x = plan
+            .departments
+            .iter()
+            .find(|p| p.record.key == "X")
+            .unwrap();
         assert_eq!(x.action, Action::Update("x".into()));
         assert!(x.moved);
-        let gone: Vec<(&str, &str)> = plan.withdrawn.iter().map(|w| (w.kind, w.key.as_str())).collect();
+        let gone: Vec<(&str, &str)> = plan
+            .withdrawn
+            .iter()
+            .map(|w| (w.kind, w.key.as_str()))
+            .collect();
         assert_eq!(
             gone,
-            vec![("User", "9"), ("Department", "C"), ("Department", "B"), ("Department", "A")]
+            vec![
+                ("User", "9"),
+                ("Department", "C"),
+                ("Department", "B"),
+                ("Department", "A")
+            ]
         );
         // An incremental read: a department moved under one not read now
         // that sits below it is a loop too.

@@ -157,7 +157,9 @@ impl ScimReader {
         if self.settings.reads(ResourceKind::Department) {
             self.departments = match self.client.resource_types().await {
                 Ok(types) => types.as_ref().is_some_and(has_departments),
-                Err(e @ (ConnectorError::Unauthorized { .. } | ConnectorError::Unavailable { .. })) => {
+                Err(
+                    e @ (ConnectorError::Unauthorized { .. } | ConnectorError::Unavailable { .. }),
+                ) => {
                     return Err(read_error(self.client.base_url(), e));
                 }
                 // A provider that cannot list its types has no departments to give.
@@ -243,7 +245,11 @@ mod tests {
             {"name": "User", "endpoint": "/Users"},
             {"name": "Department", "endpoint": "/Departments"}]});
         assert!(has_departments(&scimhub));
-        assert!(!has_departments(&json!({"Resources": [{"name": "User", "endpoint": "/Users"}]})));
-        assert!(has_departments(&json!([{"name": "x", "endpoint": "Departments"}])));
+        assert!(!has_departments(
+            &json!({"Resources": [{"name": "User", "endpoint": "/Users"}]})
+        ));
+        assert!(has_departments(
+            &json!([{"name": "x", "endpoint": "Departments"}])
+        ));
     }
 }

@@ -196,7 +196,8 @@ impl SourceSettings {
 pub const MAX_TIMEOUT_SECS: u64 = 600;
 
 /// The settings only file sources take.
-const FILE_SETTINGS: &str = "path / groups_path / departments_path / watch_dir / format / delimiter";
+const FILE_SETTINGS: &str =
+    "path / groups_path / departments_path / watch_dir / format / delimiter";
 pub const MAX_PAGE_SIZE: u32 = 10_000;
 
 fn unset(kind: SourceKind, what: &str, set: bool) -> Result<(), String> {
@@ -287,12 +288,13 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
             if s.base_dn.as_deref().is_none_or(|b| b.trim().is_empty()) {
                 return Err("an LDAP source needs the base DN to search under (base_dn)".into());
             }
-            if s
-                .departments_base
+            if s.departments_base
                 .as_deref()
                 .is_some_and(|b| b.trim().is_empty())
             {
-                return Err("departments_base names a DN; leave it out to read no departments".into());
+                return Err(
+                    "departments_base names a DN; leave it out to read no departments".into(),
+                );
             }
             for (what, filter) in [
                 ("user_filter", &s.user_filter),

@@ -67,7 +67,11 @@ fn managing_nobody(org: &Org) -> (String, String) {
 
 /// Every department in scimhub matches its row: name, code, parent and
 /// path; every valid person is in its department, with that path.
-async fn assert_tree_is_the_truth(app: &TestApp, org: &Org, rows: &BTreeMap<String, DepartmentRow>) {
+async fn assert_tree_is_the_truth(
+    app: &TestApp,
+    org: &Org,
+    rows: &BTreeMap<String, DepartmentRow>,
+) {
     let departments = by_external_id(app, "Departments").await;
     assert_eq!(
         departments.keys().collect::<Vec<_>>(),
@@ -84,7 +88,11 @@ async fn assert_tree_is_the_truth(app: &TestApp, org: &Org, rows: &BTreeMap<Stri
             "{id}"
         );
         let above = parent.map_or("/".to_string(), |p| p["path"].as_str().unwrap().to_string());
-        assert_eq!(d["path"], format!("{above}{}/", d["id"].as_str().unwrap()), "{id}");
+        assert_eq!(
+            d["path"],
+            format!("{above}{}/", d["id"].as_str().unwrap()),
+            "{id}"
+        );
     }
     let users = by_external_id(app, "Users").await;
     for (emp, want) in org.valid() {
@@ -92,14 +100,20 @@ async fn assert_tree_is_the_truth(app: &TestApp, org: &Org, rows: &BTreeMap<Stri
         let o = &users[emp][ORGANIZATION];
         assert_eq!(o["primaryDepartment"]["value"], d["id"], "{emp}");
         assert_eq!(o["departmentPath"], d["path"], "{emp}");
-        assert_eq!(users[emp][ENTERPRISE]["department"], d["displayName"], "{emp}");
+        assert_eq!(
+            users[emp][ENTERPRISE]["department"], d["displayName"],
+            "{emp}"
+        );
     }
 }
 
 /// Head counts per department id, from `scimhub dept tree --json`.
 fn head_counts(nodes: &Value, out: &mut BTreeMap<String, u64>) {
     for n in nodes.as_array().unwrap() {
-        out.insert(n["id"].as_str().unwrap().into(), n["people"].as_u64().unwrap());
+        out.insert(
+            n["id"].as_str().unwrap().into(),
+            n["people"].as_u64().unwrap(),
+        );
         head_counts(&n["children"], out);
     }
 }
@@ -168,7 +182,9 @@ async fn an_hr_export_builds_the_department_tree_in_any_order(app: TestApp) {
     let departments = by_external_id(&app, "Departments").await;
     let mut want: BTreeMap<String, u64> = BTreeMap::new();
     for p in org.valid().values() {
-        let id = departments[p["department_id"].as_str().unwrap()]["id"].as_str().unwrap();
+        let id = departments[p["department_id"].as_str().unwrap()]["id"]
+            .as_str()
+            .unwrap();
         *want.entry(id.to_string()).or_default() += 1;
     }
     counted.retain(|_, n| *n > 0);
@@ -221,14 +237,24 @@ async fn a_moved_and_a_renamed_department_follow_on_the_next_run(app: TestApp) {
     };
     assert_eq!(keys("move"), vec![moved.clone()], "{dry}");
     assert_eq!(keys("update"), vec![renamed.clone()], "{dry}");
-    assert_eq!((dry["counts"]["moved"].as_u64(), dry["counts"]["updated"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            dry["counts"]["moved"].as_u64(),
+            dry["counts"]["updated"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(app.snapshot(), before);
 
     let seen = app.store.latest_change().unwrap();
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
     let c = &report["counts"];
     assert_eq!(
-        (c["moved"].as_u64(), c["updated"].as_u64(), c["created"].as_u64()),
+        (
+            c["moved"].as_u64(),
+            c["updated"].as_u64(),
+            c["created"].as_u64()
+        ),
         (Some(1), Some(1), Some(0)),
         "{report}"
     );
@@ -296,7 +322,9 @@ async fn bad_department_rows_are_refused_with_what_hangs_on_them(app: TestApp) {
         .unwrap()
         .iter()
         .filter(|f| {
-            f["resourceType"] == "Department" || f["key"] == under_loop.as_str() || f["key"] == orphaned.as_str()
+            f["resourceType"] == "Department"
+                || f["key"] == under_loop.as_str()
+                || f["key"] == orphaned.as_str()
         })
         .map(|f| {
             (
@@ -310,16 +338,34 @@ async fn bad_department_rows_are_refused_with_what_hangs_on_them(app: TestApp) {
         .collect();
     let reason = |k: &str| reasons[k].0.as_str();
     assert_eq!(
-        (reason("DX01"), reason("DC01"), reason("DC02"), reason("DC03")),
-        ("unknown_department", "department_cycle", "department_cycle", "unknown_department"),
+        (
+            reason("DX01"),
+            reason("DC01"),
+            reason("DC02"),
+            reason("DC03")
+        ),
+        (
+            "unknown_department",
+            "department_cycle",
+            "department_cycle",
+            "unknown_department"
+        ),
         "{failures}"
     );
     assert_eq!(
         (reason(&under_loop), reason(&orphaned)),
         ("unknown_department", "unknown_department")
     );
-    assert!(reasons["DX01"].1.contains("\"D9998\""), "{:?}", reasons["DX01"]);
-    assert!(reasons["DC01"].1.contains("DC01 → DC02 → DC01"), "{:?}", reasons["DC01"]);
+    assert!(
+        reasons["DX01"].1.contains("\"D9998\""),
+        "{:?}",
+        reasons["DX01"]
+    );
+    assert!(
+        reasons["DC01"].1.contains("DC01 → DC02 → DC01"),
+        "{:?}",
+        reasons["DC01"]
+    );
     let row_of = failures["failures"]
         .as_array()
         .unwrap()
@@ -327,7 +373,12 @@ async fn bad_department_rows_are_refused_with_what_hangs_on_them(app: TestApp) {
         .find(|f| f["key"] == "DC02")
         .unwrap();
     assert_eq!(row_of["record"]["name"], "Loop B");
-    assert!(row_of["locator"].as_str().unwrap().starts_with("departments.csv line "));
+    assert!(
+        row_of["locator"]
+            .as_str()
+            .unwrap()
+            .starts_with("departments.csv line ")
+    );
 
     // Nothing of them is written: no department, no person half-placed.
     let departments = by_external_id(&app, "Departments").await;
@@ -352,7 +403,10 @@ async fn departments_gone_from_the_export_go_bottom_up_unless_they_hold_people(a
     assert_eq!(departments.len(), 10);
     // A leaf department that has people, dropped from the export with the
     // empty ones (its people still name it: they are refused, and stay).
-    let parents: BTreeSet<&str> = rows.iter().filter_map(|(_, r)| r.parent.as_deref()).collect();
+    let parents: BTreeSet<&str> = rows
+        .iter()
+        .filter_map(|(_, r)| r.parent.as_deref())
+        .collect();
     let staffed = org
         .valid()
         .values()
@@ -380,7 +434,11 @@ async fn departments_gone_from_the_export_go_bottom_up_unless_they_hold_people(a
         .iter()
         .map(|p| p["key"].as_str().unwrap())
         .collect();
-    assert_eq!(gone, BTreeSet::from(["DZ01", "DZ02", staffed.as_str()]), "{dry}");
+    assert_eq!(
+        gone,
+        BTreeSet::from(["DZ01", "DZ02", staffed.as_str()]),
+        "{dry}"
+    );
 
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
     assert_eq!(report["counts"]["deleted"], 2, "{report}");
@@ -388,7 +446,10 @@ async fn departments_gone_from_the_export_go_bottom_up_unless_they_hold_people(a
     assert_eq!(report["kept"][0]["key"], staffed.as_str());
     assert_eq!(report["kept"][0]["localId"], departments[&staffed]["id"]);
     let detail = report["kept"][0]["detail"].as_str().unwrap();
-    assert!(detail.contains(&format!("{} person(s)", in_staffed.len())), "{detail}");
+    assert!(
+        detail.contains(&format!("{} person(s)", in_staffed.len())),
+        "{detail}"
+    );
     let now = by_external_id(&app, "Departments").await;
     assert!(!now.contains_key("DZ01") && !now.contains_key("DZ02"));
     assert_eq!(now[&staffed], departments[&staffed], "kept as it was");
