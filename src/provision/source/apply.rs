@@ -260,6 +260,7 @@ impl Run<'_, '_> {
                     match self.apply.writes.create_department(body).await {
                         Ok(id) => {
                             self.out.counts.created += 1;
+                            self.out.counts.departments.created += 1;
                             id
                         }
                         Err(WriteError::Refused(detail)) => {
@@ -293,8 +294,10 @@ impl Run<'_, '_> {
                             Err(WriteError::Failed(e)) => return Err(e.into()),
                         }
                     }
-                    self.out.counts.updated += usize::from(d.attributes_changed);
-                    self.out.counts.moved += usize::from(d.moved);
+                    let c = &mut self.out.counts;
+                    c.updated += 1;
+                    c.departments.updated += usize::from(d.attributes_changed);
+                    c.departments.moved += usize::from(d.moved);
                     id.clone()
                 }
                 Action::Unchanged(id) => {
@@ -302,6 +305,7 @@ impl Run<'_, '_> {
                     self.locals.insert(key.clone(), id.clone());
                     self.out.imported.push(key);
                     self.out.counts.unchanged += 1;
+                    self.out.counts.departments.unchanged += 1;
                     continue;
                 }
             };
@@ -706,10 +710,13 @@ impl Run<'_, '_> {
             };
             match result {
                 Ok(()) => {
+                    let c = &mut self.out.counts;
                     match kind {
-                        ResourceKind::User => self.out.counts.deactivated += 1,
-                        ResourceKind::Group | ResourceKind::Department => {
-                            self.out.counts.deleted += 1
+                        ResourceKind::User => c.deactivated += 1,
+                        ResourceKind::Group => c.deleted += 1,
+                        ResourceKind::Department => {
+                            c.deleted += 1;
+                            c.departments.deleted += 1;
                         }
                     }
                     self.links.push(SourceLinkRecord {
@@ -721,7 +728,7 @@ impl Run<'_, '_> {
                     });
                 }
                 Err(WriteError::Refused(detail)) if kind == ResourceKind::Department => {
-                    self.out.counts.kept += 1;
+                    self.out.counts.departments.kept += 1;
                     if self.out.kept.len() < LIST_LIMIT {
                         self.out.kept.push(KeptRecord {
                             resource_type: w.kind.to_string(),

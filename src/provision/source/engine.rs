@@ -609,18 +609,28 @@ impl ImportEngine {
                 list.push(planned_record(&p.record, p.action.local_id()));
             }
         };
+        let d = &mut c.departments;
+        for p in &plan.departments {
+            // A department may be renamed and moved at once.
+            if p.moved {
+                put(&mut lists.moves, &mut d.moved, p);
+            }
+            match p.action {
+                Action::Create => d.created += 1,
+                Action::Unchanged(_) => d.unchanged += 1,
+                _ => d.updated += usize::from(p.attributes_changed),
+            }
+        }
         for p in plan
             .departments
             .iter()
             .chain(&plan.groups)
             .chain(&plan.users)
         {
-            // A department may be renamed and moved at once.
-            if p.moved {
-                put(&mut lists.moves, &mut c.moved, p);
-                if !p.attributes_changed {
-                    continue;
-                }
+            // Only moved: in the totals, not in the update list.
+            if p.moved && !p.attributes_changed {
+                c.updated += 1;
+                continue;
             }
             let (list, count) = match &p.action {
                 Action::Create => (&mut lists.create, &mut c.created),
@@ -631,10 +641,13 @@ impl ImportEngine {
             put(list, count, p);
         }
         for w in &plan.withdrawn {
-            if w.resource_kind() == ResourceKind::User {
-                c.deactivated += 1;
-            } else {
-                c.deleted += 1;
+            match w.resource_kind() {
+                ResourceKind::User => c.deactivated += 1,
+                ResourceKind::Group => c.deleted += 1,
+                ResourceKind::Department => {
+                    c.deleted += 1;
+                    c.departments.deleted += 1;
+                }
             }
             if lists.deactivate.len() < LIST_LIMIT {
                 lists.deactivate.push(PlannedRecord {
@@ -783,10 +796,14 @@ impl ImportEngine {
             };
             match result {
                 Ok(()) => {
-                    if kind == ResourceKind::User {
-                        report.counts.deactivated += 1;
-                    } else {
-                        report.counts.deleted += 1;
+                    let c = &mut report.counts;
+                    match kind {
+                        ResourceKind::User => c.deactivated += 1,
+                        ResourceKind::Group => c.deleted += 1,
+                        ResourceKind::Department => {
+                            c.deleted += 1;
+                            c.departments.deleted += 1;
+                        }
                     }
                     withdrawn.push(SourceLinkRecord {
                         resource_type: h.resource_type.clone(),
@@ -797,7 +814,7 @@ impl ImportEngine {
                     });
                 }
                 Err(WriteError::Refused(detail)) if kind == ResourceKind::Department => {
-                    report.counts.kept += 1;
+                    report.counts.departments.kept += 1;
                     report.kept.push(KeptRecord {
                         resource_type: h.resource_type.clone(),
                         key: h.key.clone(),

@@ -27,17 +27,31 @@ pub struct ImportCounts {
     pub deactivated: usize,
     /// Groups and departments deleted.
     pub deleted: usize,
-    /// Departments moved (with everything under them) to another parent.
-    pub moved: usize,
-    /// Departments the source no longer has that were not deleted: they
-    /// still hold people or sub-departments (see `kept`).
-    pub kept: usize,
     /// Records refused (see `failures` and `scimhub source failures`).
     pub failed: usize,
     /// Deprovisions waiting for approval.
     pub held: usize,
     /// Group membership changes written.
     pub member_patches: usize,
+    /// The departments among the records, and what only they have.
+    pub departments: DepartmentCounts,
+}
+
+/// What a run did to departments: created, updated (name, code, …),
+/// unchanged and deleted are also in the totals (a department only moved
+/// counts there as updated).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DepartmentCounts {
+    pub created: usize,
+    pub updated: usize,
+    /// Moved (with everything under them) to another parent.
+    pub moved: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    /// Gone from the source but left in place: they still hold people or
+    /// sub-departments (see the report's `kept`).
+    pub kept: usize,
 }
 
 /// One refused record, as reports show it (the raw record is in the failure list).
@@ -168,21 +182,27 @@ pub fn render(r: &ImportReport) -> String {
     let c = &r.counts;
     let _ = writeln!(
         out,
-        "  read {}  created {}  linked {}  updated {}  moved {}  unchanged {}  deactivated {}  \
-         deleted {}  kept {}  failed {}  held {}  membership changes {}",
+        "  read {}  created {}  linked {}  updated {}  unchanged {}  deactivated {}  deleted {}  \
+         failed {}  held {}  membership changes {}",
         c.read,
         c.created,
         c.linked,
         c.updated,
-        c.moved,
         c.unchanged,
         c.deactivated,
         c.deleted,
-        c.kept,
         c.failed,
         c.held,
         c.member_patches
     );
+    let d = &c.departments;
+    if *d != DepartmentCounts::default() {
+        let _ = writeln!(
+            out,
+            "  departments: created {}  updated {}  moved {}  unchanged {}  deleted {}  kept {}",
+            d.created, d.updated, d.moved, d.unchanged, d.deleted, d.kept
+        );
+    }
     if let Some(e) = &r.error {
         let _ = writeln!(out, "  error: {e}");
     }
@@ -217,7 +237,7 @@ pub fn render(r: &ImportReport) -> String {
         );
     }
     if !r.kept.is_empty() {
-        let _ = writeln!(out, "  departments kept ({}):", c.kept);
+        let _ = writeln!(out, "  departments kept ({}):", d.kept);
         for k in r.kept.iter().take(50) {
             let _ = writeln!(out, "    {} {}: {}", k.key, k.local_id, k.detail);
         }

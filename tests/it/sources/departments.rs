@@ -151,11 +151,13 @@ async fn an_hr_export_builds_the_department_tree_in_any_order(app: TestApp) {
         .collect();
     assert_eq!(created.len(), 15, "{dry}");
     assert_eq!(dry["counts"]["created"], 215);
+    assert_eq!(dry["counts"]["departments"]["created"], 15);
     assert_eq!(app.snapshot(), before, "a dry run writes nothing");
 
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
     assert_eq!(report["status"], "completed_with_failures", "{report}");
     assert_eq!(report["counts"]["created"], 215, "{report}");
+    assert_eq!(report["counts"]["departments"]["created"], 15, "{report}");
     let refused: Vec<(String, String)> = {
         let failures = app.cli_json(&["source", "failures", "hr"]).await;
         let mut out: Vec<(String, String)> = failures["failures"]
@@ -237,25 +239,26 @@ async fn a_moved_and_a_renamed_department_follow_on_the_next_run(app: TestApp) {
     };
     assert_eq!(keys("move"), vec![moved.clone()], "{dry}");
     assert_eq!(keys("update"), vec![renamed.clone()], "{dry}");
+    let d = &dry["counts"]["departments"];
     assert_eq!(
-        (
-            dry["counts"]["moved"].as_u64(),
-            dry["counts"]["updated"].as_u64()
-        ),
-        (Some(1), Some(1))
+        (d["moved"].as_u64(), d["updated"].as_u64()),
+        (Some(1), Some(1)),
+        "{dry}"
     );
+    assert_eq!(dry["counts"]["updated"], 2, "moved or renamed: {dry}");
     assert_eq!(app.snapshot(), before);
 
     let seen = app.store.latest_change().unwrap();
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
-    let c = &report["counts"];
+    let (c, d) = (&report["counts"], &report["counts"]["departments"]);
     assert_eq!(
         (
-            c["moved"].as_u64(),
+            d["moved"].as_u64(),
+            d["updated"].as_u64(),
             c["updated"].as_u64(),
             c["created"].as_u64()
         ),
-        (Some(1), Some(1), Some(0)),
+        (Some(1), Some(1), Some(2), Some(0)),
         "{report}"
     );
     assert_tree_is_the_truth(&app, &org, &rows).await;
@@ -442,7 +445,8 @@ async fn departments_gone_from_the_export_go_bottom_up_unless_they_hold_people(a
 
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
     assert_eq!(report["counts"]["deleted"], 2, "{report}");
-    assert_eq!(report["counts"]["kept"], 1, "{report}");
+    assert_eq!(report["counts"]["departments"]["kept"], 1, "{report}");
+    assert_eq!(report["counts"]["departments"]["deleted"], 2, "{report}");
     assert_eq!(report["kept"][0]["key"], staffed.as_str());
     assert_eq!(report["kept"][0]["localId"], departments[&staffed]["id"]);
     let detail = report["kept"][0]["detail"].as_str().unwrap();

@@ -299,7 +299,7 @@ newsuperior: {superior}
         rows[&moved].code
     ));
     let (_, report) = cli_report(&app, &["source", "run", "dir", "--incremental"]).await;
-    assert_eq!(report["counts"]["moved"], 1, "{report}");
+    assert_eq!(report["counts"]["departments"]["moved"], 1, "{report}");
     let after = departments_by_name(&app).await;
     let d = &after[&rows[&moved].code];
     let new_parent = &after[&rows[to].code];

@@ -213,7 +213,7 @@ async fn departments_come_from_a_second_scimhub(app: TestApp) {
     assert!(ok, "{report}");
     assert_eq!(
         (
-            report["counts"]["moved"].as_u64(),
+            report["counts"]["departments"]["moved"].as_u64(),
             report["counts"]["created"].as_u64()
         ),
         (Some(1), Some(0)),
