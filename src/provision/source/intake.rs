@@ -512,6 +512,84 @@ mod tests {
     }
 
     #[test]
+    fn departments_and_people_bring_their_department_references() {
+        let text = r#"
+            [users]
+            base = "none"
+            [[users.rules]]
+            target = "userName"
+            value = "name"
+            [[users.rules]]
+            target = "primaryDepartment"
+            value = "dept"
+            [[users.rules]]
+            target = "urn:scimhub:params:scim:schemas:extension:organization:2.0:User:departments"
+            value = "also"
+            [departments]
+            base = "none"
+            [[departments.rules]]
+            target = "displayName"
+            value = "collapse(name)"
+            [[departments.rules]]
+            target = "code"
+            value = "code"
+            [[departments.rules]]
+            target = "externalId"
+            value = "id"
+            [[departments.rules]]
+            target = "parent"
+            value = "parent_id"
+        "#;
+        let (_, m) = MappingFile::load_for(text, Reads::Records).unwrap();
+        let prepare_with = |mapping: ResourceMapping, kind: ResourceKind, fields: Value| {
+            let mapping = RecordMapping::Rules(mapping);
+            let rules = IntakeRules {
+                mapping: &mapping,
+                key_field: None,
+                region: None,
+                required: &[],
+            };
+            let record = RawRecord::new(
+                kind,
+                "x line 2".into(),
+                fields.as_object().cloned().unwrap(),
+            );
+            prepare(&rules, record)
+        };
+        let d = prepare_with(
+            m.departments.clone(),
+            ResourceKind::Department,
+            json!({"id": "D2", "parent_id": "D1", "name": " Platform  Team ", "code": "PLT"}),
+        )
+        .unwrap();
+        assert_eq!((d.key.as_str(), d.parent.as_deref()), ("D2", Some("D1")));
+        assert_eq!(
+            Value::Object(d.attributes),
+            json!({"displayName": "Platform Team", "code": "PLT", "externalId": "D2"})
+        );
+        let u = prepare_with(
+            m.users.clone(),
+            ResourceKind::User,
+            json!({"name": "ann", "dept": "D2", "also": ["D7", "D7", "D8"]}),
+        )
+        .unwrap();
+        assert_eq!(u.primary_department.as_deref(), Some("D2"));
+        assert_eq!(u.departments, vec!["D7".to_string(), "D8".to_string()]);
+        assert_eq!(
+            Value::Object(u.attributes),
+            json!({"userName": "ann", "externalId": "ann"}),
+            "references are no attributes"
+        );
+        let root = prepare_with(
+            m.departments,
+            ResourceKind::Department,
+            json!({"id": "D1", "name": "Acme"}),
+        )
+        .unwrap();
+        assert_eq!(root.parent, None);
+    }
+
+    #[test]
     fn bad_rows_are_refused_with_their_reason_and_raw_record() {
         let with = |k: &str, v: Value| {
             let mut r = row();
