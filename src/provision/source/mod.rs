@@ -27,6 +27,7 @@ pub mod reader;
 pub mod report;
 pub mod scim;
 pub mod settings;
+mod tree;
 pub mod writes;
 
 pub use engine::{ImportEngine, ImportOptions, Preview, PreviewRecord, actor_of};
