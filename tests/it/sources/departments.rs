@@ -473,8 +473,68 @@ async fn departments_gone_from_the_export_go_bottom_up_unless_they_hold_people(a
     assert!(in_staffed.is_subset(&refused), "{failures}");
 }
 
+/// The deletion guard counts departments: dropping many waits for
+/// approval, then they go, deepest first.
+async fn many_departments_gone_wait_for_approval(app: TestApp) {
+    let org = Org::make(20, 3);
+    let mut rows: Vec<(String, DepartmentRow)> = org.departments().into_iter().collect();
+    let base = rows.clone();
+    // A chain six deep under D0001, and six more beside it.
+    for i in 1..=12 {
+        let parent = if (2..=6).contains(&i) {
+            format!("DZ{:02}", i - 1)
+        } else {
+            "D0001".to_string()
+        };
+        let (id, code) = (format!("DZ{i:02}"), format!("z{i:02}"));
+        rows.push((id, row(Some(&parent), &format!("Empty {i}"), &code)));
+    }
+    write_departments(&org, &rows);
+    add_hr_source(&app, &org, &[]).await;
+    cli_report(&app, &["source", "run", "hr"]).await;
+    assert_eq!(by_external_id(&app, "Departments").await.len(), 15);
+
+    write_departments(&org, &base);
+    let (ok, held) = cli_report(&app, &["source", "run", "hr"]).await;
+    assert!(!ok);
+    assert_eq!(held["status"], "awaiting_approval", "{held}");
+    assert_eq!(held["counts"]["held"], 12, "{held}");
+    assert_eq!(
+        by_external_id(&app, "Departments").await.len(),
+        15,
+        "nothing deleted unasked"
+    );
+    let order: Vec<&str> = held["held"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["key"].as_str().unwrap())
+        .collect();
+    let at = |k: &str| order.iter().position(|o| *o == k).unwrap();
+    assert!(
+        (2..=6).all(|i| at(&format!("DZ{i:02}")) < at(&format!("DZ{:02}", i - 1))),
+        "{order:?}"
+    );
+
+    let id = held["id"].as_str().unwrap();
+    let (_, approved) = cli_report(&app, &["source", "approve", id]).await;
+    // make_org.py's spoilt people rows keep it from "succeeded".
+    assert_eq!(approved["status"], "completed_with_failures", "{approved}");
+    assert_eq!(
+        approved["counts"]["departments"]["deleted"], 12,
+        "{approved}"
+    );
+    assert_eq!(approved["counts"]["departments"]["kept"], 0, "{approved}");
+    let left = by_external_id(&app, "Departments").await;
+    assert_eq!(
+        left.keys().collect::<Vec<_>>(),
+        vec!["D0001", "D0002", "D0003"]
+    );
+}
+
 on_both_backends!(
     an_hr_export_builds_the_department_tree_in_any_order,
+    many_departments_gone_wait_for_approval,
     a_moved_and_a_renamed_department_follow_on_the_next_run,
     bad_department_rows_are_refused_with_what_hangs_on_them,
     departments_gone_from_the_export_go_bottom_up_unless_they_hold_people,
