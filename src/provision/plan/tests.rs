@@ -45,6 +45,9 @@ struct Case {
     remote_groups: Vec<Remote>,
     user_links: Vec<Link>,
     group_links: Vec<Link>,
+    departments: Vec<Source>,
+    department_links: Vec<Link>,
+    remote_department_groups: Vec<Remote>,
     all: Vec<&'static str>,
     opts: PlanOptions,
 }
@@ -57,6 +60,7 @@ impl Case {
             .copied()
             .chain(self.users.iter().map(|s| s.local_id.as_str()))
             .chain(self.groups.iter().map(|s| s.local_id.as_str()))
+            .chain(self.departments.iter().map(|s| s.local_id.as_str()))
             .collect();
         plan(
             PlanInput {
@@ -66,6 +70,9 @@ impl Case {
                 remote_groups: &self.remote_groups,
                 user_links: &self.user_links,
                 group_links: &self.group_links,
+                departments: &self.departments,
+                department_links: &self.department_links,
+                remote_department_groups: &self.remote_department_groups,
             },
             &all,
             &self.opts,

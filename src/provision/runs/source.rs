@@ -1,8 +1,9 @@
 //! The local side of a run: the users and groups in the target's scope,
 //! mapped into the shape the target should hold (blocking: reads the store).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use crate::provision::departments::{self, as_group};
 use crate::provision::plan::Source;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
@@ -16,13 +17,18 @@ const RENDER_BASE: &str = "";
 pub struct LocalState {
     pub users: Vec<Source>,
     pub groups: Vec<Source>,
+    /// Departments as groups (when the target takes them so), parents first.
+    pub departments: Vec<Source>,
+    /// Each of those departments' depth in the tree (1 for a root).
+    pub department_depths: HashMap<String, usize>,
 }
 
 impl LocalState {
     pub fn in_scope(&self, kind: ResourceKind) -> HashSet<&str> {
         let sources = match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group | ResourceKind::Department => &self.groups,
+            ResourceKind::Group => &self.groups,
+            ResourceKind::Department => &self.departments,
         };
         sources.iter().map(|s| s.local_id.as_str()).collect()
     }
@@ -49,6 +55,9 @@ pub fn scope_group_ids(store: &dyn Store, names: &[String]) -> Result<HashSet<St
 
 pub fn load(store: &dyn Store, target: &LoadedTarget) -> Result<LocalState, StoreError> {
     let mut users = Vec::new();
+    let scope = &target.departments;
+    // Each person in scope → the departments it names (for department groups).
+    let mut people: HashMap<String, Vec<String>> = HashMap::new();
     if target.syncs("Users") {
         let scope_groups = &target.settings.scope_groups;
         let wanted_groups = scope_group_ids(store, scope_groups)?;
@@ -63,10 +72,19 @@ pub fn load(store: &dyn Store, target: &LoadedTarget) -> Result<LocalState, Stor
                     .groups
                     .iter()
                     .any(|g| wanted_groups.contains(&g.group_id));
-            if member_of_scope {
+            if member_of_scope && scope.admits_person(&user.attributes) {
+                if scope.as_groups() {
+                    let named = crate::store::org::named(&user.attributes);
+                    people.insert(
+                        user.id.clone(),
+                        named.into_iter().map(str::to_string).collect(),
+                    );
+                }
+                let mut scim = user.to_scim(RENDER_BASE);
+                scope.prepare_person(&mut scim);
                 users.push(Source {
                     local_id: user.id.clone(),
-                    resource: target.mapping.users.apply(&user.to_scim(RENDER_BASE)),
+                    resource: target.mapping.users.apply(&scim),
                     members: Vec::new(),
                 });
             }
@@ -87,7 +105,20 @@ pub fn load(store: &dyn Store, target: &LoadedTarget) -> Result<LocalState, Stor
             });
         }
     }
-    Ok(LocalState { users, groups })
+    let departments = if scope.as_groups() {
+        departments::local::load(store, target, &people)?
+    } else {
+        departments::local::Departments {
+            sources: Vec::new(),
+            depths: HashMap::new(),
+        }
+    };
+    Ok(LocalState {
+        users,
+        groups,
+        departments: departments.sources,
+        department_depths: departments.depths,
+    })
 }
 
 /// Which of `ids` still exist here (to tell "out of scope" from "deleted").
@@ -130,6 +161,8 @@ pub enum OutOfScope {
     NotInScopeGroups,
     /// The target's scope filter does not match it.
     FilteredOut,
+    /// Not under the target's root department (or, people, its department scope).
+    OutsideDepartments,
 }
 
 /// Reads one resource and decides whether it belongs on the target;
@@ -142,15 +175,16 @@ pub fn load_one(
     scope_groups: &HashSet<String>,
 ) -> Result<LocalOne, StoreError> {
     if kind == ResourceKind::Department {
-        // The sync center does not provision departments (yet).
-        return Ok(LocalOne::OutOfScope(OutOfScope::TypeNotSynced));
+        return load_department(store, target, id);
     }
     let needs_groups = !target.settings.scope_groups.is_empty();
-    let (scim, members, in_groups) = match kind {
+    let mut under_departments = true;
+    let (mut scim, members, in_groups) = match kind {
         ResourceKind::User => match store.get_user(id, needs_groups) {
             Ok(u) => {
                 let member =
                     !needs_groups || u.groups.iter().any(|g| scope_groups.contains(&g.group_id));
+                under_departments = target.departments.admits_person(&u.attributes);
                 (u.to_scim(RENDER_BASE), Vec::new(), member)
             }
             Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
@@ -180,15 +214,46 @@ pub fn load_one(
         .is_some_and(|f| !crate::scim::filter::matches(f, kind, &scim))
     {
         Some(OutOfScope::FilteredOut)
+    } else if !under_departments {
+        Some(OutOfScope::OutsideDepartments)
     } else {
         None
     };
     if let Some(why) = out {
         return Ok(LocalOne::OutOfScope(why));
     }
+    if kind == ResourceKind::User {
+        target.departments.prepare_person(&mut scim);
+    }
     Ok(LocalOne::InScope(Source {
         local_id: id.to_string(),
         resource: target.mapping.for_kind(kind).apply(&scim),
         members,
+    }))
+}
+
+/// A department as the target's group, when the target takes departments
+/// as groups and it is under the root. Its members are not read here (the
+/// worker diffs them on its own).
+fn load_department(
+    store: &dyn Store,
+    target: &LoadedTarget,
+    id: &str,
+) -> Result<LocalOne, StoreError> {
+    if !target.departments.as_groups() {
+        return Ok(LocalOne::OutOfScope(OutOfScope::TypeNotSynced));
+    }
+    let department = match store.get_department(id) {
+        Ok(d) => d,
+        Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+        Err(e) => return Err(e),
+    };
+    if !target.departments.admits_department(department.path()) {
+        return Ok(LocalOne::OutOfScope(OutOfScope::OutsideDepartments));
+    }
+    Ok(LocalOne::InScope(Source {
+        local_id: id.to_string(),
+        resource: target.mapping.groups.apply(&as_group(&department)),
+        members: Vec::new(),
     }))
 }
