@@ -185,6 +185,13 @@ pub trait SyncStore: Send + Sync + 'static {
     fn changes_pending(&self, after_seq: i64) -> StoreResult<i64>;
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>>;
+    /// The id-map rows of just these local ids (those that have one).
+    fn links_of(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_ids: &[String],
+    ) -> StoreResult<Vec<LinkRecord>>;
     /// How many id-map rows the target has (users and groups).
     fn count_links(&self, target_id: &str) -> StoreResult<usize>;
     /// Inserts or replaces the row for `link.local_id`.

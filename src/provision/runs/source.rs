@@ -7,7 +7,9 @@ use crate::provision::departments::{self, as_group};
 use crate::provision::plan::Source;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
-use crate::store::{ListQuery, Store, StoreError};
+use serde_json::Value;
+
+use crate::store::{ListQuery, Store, StoreError, StoredUser};
 
 use super::loaded::LoadedTarget;
 
@@ -174,61 +176,93 @@ pub fn load_one(
     id: &str,
     scope_groups: &HashSet<String>,
 ) -> Result<LocalOne, StoreError> {
-    if kind == ResourceKind::Department {
-        return load_department(store, target, id);
+    match kind {
+        ResourceKind::User => load_user(store, target, id, scope_groups),
+        ResourceKind::Group => load_group(store, target, id),
+        ResourceKind::Department => load_department(store, target, id),
     }
+}
+
+fn load_user(
+    store: &dyn Store,
+    target: &LoadedTarget,
+    id: &str,
+    scope_groups: &HashSet<String>,
+) -> Result<LocalOne, StoreError> {
     let needs_groups = !target.settings.scope_groups.is_empty();
-    let mut under_departments = true;
-    let (mut scim, members, in_groups) = match kind {
-        ResourceKind::User => match store.get_user(id, needs_groups) {
-            Ok(u) => {
-                let member =
-                    !needs_groups || u.groups.iter().any(|g| scope_groups.contains(&g.group_id));
-                under_departments = target.departments.admits_person(&u.attributes);
-                (u.to_scim(RENDER_BASE), Vec::new(), member)
-            }
-            Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
-            Err(e) => return Err(e),
-        },
-        ResourceKind::Group | ResourceKind::Department => match store.get_group(id, true) {
-            Ok(g) => {
-                let members = g.members.iter().map(|m| m.id.clone()).collect();
-                (g.to_scim(RENDER_BASE), members, true)
-            }
-            Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
-            Err(e) => return Err(e),
-        },
+    let user = match store.get_user(id, needs_groups) {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+        Err(e) => return Err(e),
     };
-    let (synced, scope) = match kind {
-        ResourceKind::User => (target.syncs("Users"), &target.user_scope),
-        ResourceKind::Group | ResourceKind::Department => {
-            (target.syncs("Groups"), &target.group_scope)
-        }
-    };
-    let out = if !synced {
+    let mut scim = user.to_scim(RENDER_BASE);
+    if let Some(why) = user_out_of_scope(target, &user, &scim, scope_groups) {
+        return Ok(LocalOne::OutOfScope(why));
+    }
+    target.departments.prepare_person(&mut scim);
+    Ok(LocalOne::InScope(Source {
+        local_id: id.to_string(),
+        resource: target.mapping.users.apply(&scim),
+        members: Vec::new(),
+    }))
+}
+
+/// Why a user (`scim`: as rendered; its groups read when the target has
+/// scope groups) is not for the target, if it is not.
+pub fn user_out_of_scope(
+    target: &LoadedTarget,
+    user: &StoredUser,
+    scim: &Value,
+    scope_groups: &HashSet<String>,
+) -> Option<OutOfScope> {
+    let needs_groups = !target.settings.scope_groups.is_empty();
+    if !target.syncs("Users") {
         Some(OutOfScope::TypeNotSynced)
-    } else if !in_groups {
+    } else if needs_groups
+        && !user
+            .groups
+            .iter()
+            .any(|g| scope_groups.contains(&g.group_id))
+    {
         Some(OutOfScope::NotInScopeGroups)
-    } else if scope
+    } else if target
+        .user_scope
         .as_ref()
-        .is_some_and(|f| !crate::scim::filter::matches(f, kind, &scim))
+        .is_some_and(|f| !crate::scim::filter::matches(f, ResourceKind::User, scim))
     {
         Some(OutOfScope::FilteredOut)
-    } else if !under_departments {
+    } else if !target.departments.admits_person(&user.attributes) {
         Some(OutOfScope::OutsideDepartments)
+    } else {
+        None
+    }
+}
+
+fn load_group(store: &dyn Store, target: &LoadedTarget, id: &str) -> Result<LocalOne, StoreError> {
+    let group = match store.get_group(id, true) {
+        Ok(g) => g,
+        Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+        Err(e) => return Err(e),
+    };
+    let scim = group.to_scim(RENDER_BASE);
+    let out = if !target.syncs("Groups") {
+        Some(OutOfScope::TypeNotSynced)
+    } else if target
+        .group_scope
+        .as_ref()
+        .is_some_and(|f| !crate::scim::filter::matches(f, ResourceKind::Group, &scim))
+    {
+        Some(OutOfScope::FilteredOut)
     } else {
         None
     };
     if let Some(why) = out {
         return Ok(LocalOne::OutOfScope(why));
     }
-    if kind == ResourceKind::User {
-        target.departments.prepare_person(&mut scim);
-    }
     Ok(LocalOne::InScope(Source {
         local_id: id.to_string(),
-        resource: target.mapping.for_kind(kind).apply(&scim),
-        members,
+        resource: target.mapping.groups.apply(&scim),
+        members: group.members.iter().map(|m| m.id.clone()).collect(),
     }))
 }
 

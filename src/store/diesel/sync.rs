@@ -70,6 +70,15 @@ impl SyncStore for DieselStore {
         changelog::pending_after(&mut *self.conn()?, after_seq)
     }
 
+    fn links_of(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_ids: &[String],
+    ) -> StoreResult<Vec<LinkRecord>> {
+        sync_links::list_of(&mut *self.conn()?, target_id, resource_type, local_ids)
+    }
+
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>> {
         sync_links::list(&mut *self.conn()?, target_id, resource_type)
     }
