@@ -109,6 +109,8 @@ pub trait SourceStore: Send + Sync + 'static {
     fn get_source_run(&self, id: &str) -> StoreResult<Option<SourceRunRecord>>;
     /// A source's runs, newest first, at most `limit`.
     fn list_source_runs(&self, source_id: &str, limit: u32) -> StoreResult<Vec<SourceRunRecord>>;
+    /// Every source's runs in `status` (`awaiting_approval`), newest first.
+    fn source_runs_in_status(&self, status: &str, limit: u32) -> StoreResult<Vec<SourceRunRecord>>;
 
     /// The failure list becomes exactly `failures` (a full run saw every
     /// record); entries kept keep their `first_seen`.

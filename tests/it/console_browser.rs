@@ -15,8 +15,8 @@ use crate::lifecycle::{Source, add_target, users_of};
 use crate::support::browser::Browser;
 use crate::support::{Backend, TestApp, eventually};
 
-const SCRIPT: &str = "<script>alert(1)</script>";
-const IMG: &str = "\"><img src=x onerror=alert(1)>";
+pub(crate) const SCRIPT: &str = "<script>alert(1)</script>";
+pub(crate) const IMG: &str = "\"><img src=x onerror=alert(1)>";
 
 const MAPPING: &str = "[users]\nbase = \"identity\"\n[[users.rules]]\ntarget = \"title\"\nvalue = \"upper(userName)\"\n";
 
@@ -33,7 +33,12 @@ async fn until_shown(b: &Browser, css: &str, what: &str) {
 }
 
 /// Waits until `css`'s text satisfies `ok` (the page may reload itself meanwhile).
-async fn until_text(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn until_text(
+    b: &Browser,
+    css: &str,
+    what: &str,
+    ok: impl Fn(&str) -> bool,
+) -> String {
     eventually(what, || async {
         let found = b.client.find(fantoccini::Locator::Css(css)).await.ok()?;
         let text = found.text().await.ok()?;
@@ -43,7 +48,7 @@ async fn until_text(b: &Browser, css: &str, what: &str, ok: impl Fn(&str) -> boo
 }
 
 /// Signs in at the sign-in page with `token`.
-async fn sign_in(b: &Browser, base: &str, token: &str) {
+pub(crate) async fn sign_in(b: &Browser, base: &str, token: &str) {
     b.goto(&format!("{base}/console/sign-in")).await;
     b.fill("#token", token).await;
     b.click("#sign-in").await;
@@ -58,7 +63,7 @@ async fn downstream_user(downstream: &TestApp, user_name: &str) -> serde_json::V
     found.body["Resources"][0].clone()
 }
 
-async fn no_alert_opened(b: &Browser) {
+pub(crate) async fn no_alert_opened(b: &Browser) {
     assert!(
         b.client.get_alert_text().await.is_err(),
         "a script from the directory ran"

@@ -1,5 +1,6 @@
 //! Approvals: the deprovisions the deletion guard held, by name, approved
-//! (applied now) or rejected.
+//! (applied now) or rejected; a source run's held deprovisions are listed
+//! too and decided on its page.
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
@@ -34,11 +35,20 @@ pub struct Pending {
     pub held: Vec<Held>,
 }
 
+/// A source run awaiting approval.
+pub struct SourcePending {
+    pub href: String,
+    pub source: String,
+    pub started: String,
+    pub held: usize,
+}
+
 #[derive(Template)]
 #[template(path = "console/approvals.html")]
 struct ListPage {
     chrome: Chrome,
     pending: Vec<Pending>,
+    sources: Vec<SourcePending>,
 }
 
 async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page {
@@ -62,9 +72,23 @@ async fn list(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
                 .collect(),
         })
         .collect();
+    let sources = state
+        .services
+        .sources
+        .held()
+        .await?
+        .iter()
+        .map(|r| SourcePending {
+            href: super::source_view::run_href(&r.id),
+            source: r.source.clone(),
+            started: super::view::when(&r.started),
+            held: r.held.len(),
+        })
+        .collect();
     page::ok(&ListPage {
         chrome: who.chrome(&req, "approvals"),
         pending,
+        sources,
     })
 }
 

@@ -1,11 +1,14 @@
-//! The overview: counts, every target's state, recent runs and what awaits
-//! approval.
+//! The overview: counts (users, groups, departments), every target's and source's state, recent runs
+//! and what awaits approval.
+
+use std::collections::HashSet;
 
 use actix_web::http::Method;
 use actix_web::{HttpRequest, web};
 use askama::Template;
 
 use super::page::{self, Chrome, Page, Signed};
+use super::source_view::{SourceRow, run_href};
 use super::view::{RunRow, TargetRow};
 use crate::http::AppState;
 use crate::http::routes::Endpoint;
@@ -23,15 +26,31 @@ pub struct Approval {
     pub names: String,
 }
 
+/// A source run whose deprovisions await approval.
+pub struct SourceApproval {
+    pub href: String,
+    pub source: String,
+    pub held: usize,
+}
+
 #[derive(Template)]
 #[template(path = "console/overview.html")]
 struct Overview {
     chrome: Chrome,
     users: u64,
     groups: u64,
+    departments: u64,
     targets: Vec<TargetRow>,
+    sources: Vec<SourceRow>,
     runs: Vec<RunRow>,
     approvals: Vec<Approval>,
+    source_approvals: Vec<SourceApproval>,
+}
+
+impl Overview {
+    fn pending(&self) -> usize {
+        self.approvals.len() + self.source_approvals.len()
+    }
 }
 
 /// How many resources of a kind there are (a page of none, counted).
@@ -68,12 +87,29 @@ async fn show(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
                 .join(", "),
         })
         .collect();
+    let held_sources = state.services.sources.held().await?;
+    let awaiting: HashSet<String> = held_sources.iter().map(|r| r.source.clone()).collect();
+    let sources = state.services.sources.list().await?;
+    let source_approvals = held_sources
+        .iter()
+        .map(|r| SourceApproval {
+            href: run_href(&r.id),
+            source: r.source.clone(),
+            held: r.held.len(),
+        })
+        .collect();
     page::ok(&Overview {
         chrome: who.chrome(&req, "overview"),
         users: total(&state, ResourceKind::User).await?,
         groups: total(&state, ResourceKind::Group).await?,
+        departments: total(&state, ResourceKind::Department).await?,
         targets: targets.iter().map(TargetRow::from).collect(),
+        sources: sources
+            .iter()
+            .map(|s| SourceRow::new(s, &awaiting))
+            .collect(),
         runs: runs.iter().map(RunRow::from).collect(),
         approvals,
+        source_approvals,
     })
 }

@@ -27,11 +27,13 @@ pub async fn with_request_id<F: std::future::Future>(id: String, answer: F) -> F
 }
 
 /// The console's sections, in navigation order: key, label, path.
-const SECTIONS: [(&str, &str, &str); 10] = [
+const SECTIONS: [(&str, &str, &str); 12] = [
     ("overview", "Overview", "/console"),
     ("users", "People", "/console/users"),
     ("groups", "Groups", "/console/groups"),
+    ("departments", "Organization", "/console/departments"),
     ("targets", "Targets", "/console/targets"),
+    ("sources", "Sources", "/console/sources"),
     ("runs", "Runs", "/console/runs"),
     ("approvals", "Approvals", "/console/approvals"),
     ("failures", "Failures", "/console/failures"),
@@ -146,9 +148,16 @@ pub fn with_notice(path: &str, code: &str) -> String {
     format!("{path}{sep}notice={code}")
 }
 
+/// What `segment` leaves as it is: letters, digits, `-`, `_`, `~` (ids and
+/// names read as themselves; `.` is encoded so `..` cannot climb).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
 /// A path segment (a name or an id) safe in a URL.
 pub fn segment(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }
 
 /// Why a console request failed, as a page a person reads.
@@ -245,6 +254,13 @@ pub async fn not_found() -> Page {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn segments_keep_ids_readable_and_cannot_climb() {
+        assert_eq!(segment("a402-72ba_x~"), "a402-72ba_x~");
+        assert_eq!(segment(".."), "%2E%2E");
+        assert_eq!(segment("a/b?c#d"), "a%2Fb%3Fc%23d");
+    }
 
     #[actix_web::test]
     async fn an_internal_error_page_names_the_request_and_nothing_else() {

@@ -9,9 +9,12 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::apply::{Progress, Tick};
-use super::blocking;
 use super::report::RunProgress;
 use crate::store::SyncStore;
+
+/// Where a run's progress is written (on the blocking pool): a target
+/// run's row, or a source run's report. A failure is only logged.
+pub type ProgressSink = Arc<dyn Fn(&RunProgress) -> anyhow::Result<()> + Send + Sync>;
 
 /// The most often a run's progress is written.
 pub const EVERY: Duration = Duration::from_millis(500);
@@ -57,8 +60,18 @@ fn with<T>(live: &Mutex<Live>, f: impl FnOnce(&mut Live) -> T) -> T {
 }
 
 impl Recorder {
-    /// Starts writing `run_id`'s progress, beginning with `reading`.
+    /// Starts writing `run_id`'s progress to its row, beginning with `reading`.
     pub fn start(sync: Arc<dyn SyncStore>, run_id: String) -> Self {
+        let id = run_id.clone();
+        let sink: ProgressSink = Arc::new(move |progress: &RunProgress| {
+            let json = serde_json::to_string(progress)?;
+            Ok(sync.set_run_progress(&id, &json)?)
+        });
+        Self::start_with(run_id, sink)
+    }
+
+    /// Starts writing `run_id`'s progress to `sink`, beginning with `reading`.
+    pub fn start_with(run_id: String, sink: ProgressSink) -> Self {
         let live = Arc::new(Mutex::new(Live::default()));
         with(&live, |l| {
             l.enter("reading", 0);
@@ -74,7 +87,7 @@ impl Recorder {
                     _ = every.tick() => false,
                     _ = stopped.changed() => true,
                 };
-                write(&sync, &run_id, &shared).await;
+                write(&sink, &run_id, &shared).await;
                 if last {
                     break;
                 }
@@ -115,21 +128,22 @@ impl Recorder {
     }
 }
 
-async fn write(sync: &Arc<dyn SyncStore>, run_id: &str, live: &Arc<Mutex<Live>>) {
+async fn write(sink: &ProgressSink, run_id: &str, live: &Arc<Mutex<Live>>) {
     let changed = with(live, |l| {
         std::mem::take(&mut l.dirty).then(|| l.progress.clone())
     });
     let Some(progress) = changed else {
         return;
     };
-    let json = match serde_json::to_string(&progress) {
-        Ok(json) => json,
-        Err(e) => return tracing::warn!(run = run_id, error = %e, "run progress not encoded"),
-    };
-    let (sync, id) = (sync.clone(), run_id.to_string());
+    let sink = sink.clone();
     // Progress is for watching: a failed write is retried with the next change.
-    if let Err(e) = blocking(move || Ok(sync.set_run_progress(&id, &json)?)).await {
-        tracing::warn!(run = run_id, error = %e, "run progress not written");
+    let written: anyhow::Result<()> = crate::blocking::blocking(move || sink(&progress)).await;
+    if let Err(e) = written {
+        tracing::warn!(
+            run = run_id,
+            error = format!("{e:#}"),
+            "run progress not written"
+        );
         with(live, |l| l.dirty = true);
     }
 }

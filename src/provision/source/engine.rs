@@ -15,6 +15,7 @@ use super::error::{SourceError, blocking};
 use super::file::FileInput;
 use super::index;
 use super::intake::{self, IntakeRules, Prepared, Reason, RecordMapping, Refusal};
+use super::live;
 use super::loaded::LoadedSource;
 use super::plan::{self, Action, PlanRules};
 use super::reader::{RawRecord, ReadError, read_all};
@@ -26,6 +27,7 @@ use super::settings::{RunMode, SourceKind};
 use super::writes::{WriteError, WritesFor};
 use crate::crypto::SecretKey;
 use crate::provision::mapping::cleanse;
+use crate::provision::runs::live::Recorder;
 use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
@@ -41,7 +43,7 @@ pub struct ImportOptions {
     pub mode: RunMode,
     /// Plan and report; write nothing (not even the failure list).
     pub dry_run: bool,
-    /// Who or what started it: `cli`, `api`, `upload`, `schedule`, `watch`.
+    /// Who or what started it: `cli`, `api`, `console`, `upload`, `schedule`, `watch`.
     pub trigger: String,
     /// A file to import instead of the file source's `path`.
     pub upload: Option<FileInput>,
@@ -243,21 +245,8 @@ impl ImportEngine {
         source_id: &str,
         create: bool,
     ) -> Result<(), SourceError> {
-        let record = SourceRunRecord {
-            id: report.id.clone(),
-            source_id: source_id.to_string(),
-            status: report.status.as_str().to_string(),
-            dry_run: report.dry_run,
-            started: DateTime::parse_from_rfc3339(&report.started)
-                .map(|t| t.with_timezone(&Utc))
-                .unwrap_or_else(|_| now()),
-            finished: report
-                .finished
-                .as_deref()
-                .and_then(|f| DateTime::parse_from_rfc3339(f).ok())
-                .map(|t| t.with_timezone(&Utc)),
-            report: serde_json::to_string(report).map_err(|e| SourceError::Internal(e.into()))?,
-        };
+        let record =
+            live::run_record(report, source_id).map_err(|e| SourceError::Internal(e.into()))?;
         let sources = self.sources.clone();
         blocking(move || {
             if create {
@@ -312,6 +301,7 @@ impl ImportEngine {
             held: Vec::new(),
             error: None,
             decided_by: None,
+            progress: None,
         };
         self.save(&report, &source.record.id, true).await?;
         Ok(report)
@@ -325,8 +315,17 @@ impl ImportEngine {
         options: ImportOptions,
         progress: Progress,
     ) -> Result<ImportReport, SourceError> {
-        if let Err(RunFailed(message)) = self.execute(&source, &mut report, options, progress).await
-        {
+        let sink = live::progress_sink(
+            self.sources.clone(),
+            report.clone(),
+            source.record.id.clone(),
+        );
+        let recorder = Recorder::start_with(report.id.clone(), sink);
+        let progress = recorder.hook(progress);
+        let executed = self.execute(&source, &mut report, options, progress).await;
+        // No progress is written after this: the report below is the last word.
+        recorder.finish().await;
+        if let Err(RunFailed(message)) = executed {
             report.status = RunStatus::Failed;
             report.error = Some(message);
         }
@@ -443,6 +442,12 @@ impl ImportEngine {
             .read(source, report.mode, options.upload, &progress)
             .await?;
         timed("reading", at);
+        progress(Tick {
+            phase: "planning",
+            done: 0,
+            total: 0,
+            failed: 0,
+        });
         let at = std::time::Instant::now();
         report.counts.read = records.len();
         let intake = self.intake(source, &records)?;
@@ -665,6 +670,16 @@ impl ImportEngine {
                 report.held.clear();
                 Ok(report)
             })
+            .collect()
+    }
+
+    /// Every source's runs awaiting approval, newest first, at most `limit`.
+    pub async fn held(&self, limit: u32) -> Result<Vec<ImportReport>, SourceError> {
+        let sources = self.sources.clone();
+        let status = RunStatus::AwaitingApproval.as_str();
+        let runs = blocking(move || Ok(sources.source_runs_in_status(status, limit)?)).await?;
+        runs.iter()
+            .map(|r| serde_json::from_str(&r.report).map_err(|e| SourceError::Internal(e.into())))
             .collect()
     }
 

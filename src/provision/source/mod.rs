@@ -19,6 +19,7 @@ pub mod headers;
 mod index;
 pub mod intake;
 pub mod ldap;
+mod live;
 mod loaded;
 pub mod manage;
 pub mod plan;

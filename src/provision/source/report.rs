@@ -9,6 +9,7 @@ use super::intake::Refusal;
 use super::plan::Withdrawn;
 use super::settings::RunMode;
 pub use crate::provision::runs::RunStatus;
+use crate::provision::runs::report::RunProgress;
 
 /// Entries kept per list in a report (the failure list has them all).
 pub const LIST_LIMIT: usize = 1000;
@@ -102,7 +103,7 @@ pub struct ImportReport {
     pub id: String,
     pub source: String,
     pub mode: RunMode,
-    /// `cli`, `api`, `upload`, `schedule`, `watch`.
+    /// `cli`, `api`, `console`, `upload`, `schedule`, `watch`.
     pub trigger: String,
     pub dry_run: bool,
     pub status: RunStatus,
@@ -121,6 +122,10 @@ pub struct ImportReport {
     /// What approved or rejected the held deprovisions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
+    /// While it runs: the phase (`reading`, `planning`, `creating`,
+    /// `updating`, `memberships`, `deprovisioning`) and how far it got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<RunProgress>,
 }
 
 /// The report as people read it on a terminal.

@@ -208,6 +208,17 @@ impl SourceAdmin {
         body: Option<Value>,
     ) -> Result<ImportReport, AppError> {
         let options = request::run_options(body, "api")?;
+        self.start(actor, name, options).await
+    }
+
+    /// Starts a run with these options on a background task (the console's
+    /// runs say `console` as their trigger).
+    pub async fn start(
+        &self,
+        actor: &Actor,
+        name: &str,
+        options: ImportOptions,
+    ) -> Result<ImportReport, AppError> {
         let report = self.engine.spawn(name, options).await?;
         self.audit("source.run.start", actor, run_detail(&report))
             .await?;
@@ -249,6 +260,11 @@ impl SourceAdmin {
 
     pub async fn report(&self, run_id: &str) -> Result<ImportReport, AppError> {
         Ok(self.engine.report(run_id).await?)
+    }
+
+    /// Every source's runs whose deprovisions await approval, newest first.
+    pub async fn held(&self) -> Result<Vec<ImportReport>, AppError> {
+        Ok(self.engine.held(MAX_RUNS).await?)
     }
 
     pub async fn approve(&self, actor: &Actor, run_id: &str) -> Result<ImportReport, AppError> {

@@ -7,6 +7,7 @@ mod changelog;
 mod checkpoint;
 mod connection;
 mod console_sessions;
+mod department_hold;
 mod department_list;
 mod department_log;
 mod departments;

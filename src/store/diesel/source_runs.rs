@@ -95,6 +95,21 @@ pub fn list_runs(
     Ok(rows.into_iter().map(run_from).collect())
 }
 
+/// Every source's runs in `status`, newest first, at most `limit`.
+pub fn runs_in_status(
+    conn: &mut DbConnection,
+    status: &str,
+    limit: u32,
+) -> StoreResult<Vec<SourceRunRecord>> {
+    let rows: Vec<RunRow> = r::table
+        .filter(r::status.eq(status))
+        .order((r::started.desc(), r::id.desc()))
+        .limit(i64::from(limit))
+        .select(RUN)
+        .load(conn)?;
+    Ok(rows.into_iter().map(run_from).collect())
+}
+
 type FailureRow = (
     String,
     String,

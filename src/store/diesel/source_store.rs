@@ -67,6 +67,10 @@ impl SourceStore for DieselStore {
         source_runs::list_runs(&mut *self.conn()?, source_id, limit)
     }
 
+    fn source_runs_in_status(&self, status: &str, limit: u32) -> StoreResult<Vec<SourceRunRecord>> {
+        source_runs::runs_in_status(&mut *self.conn()?, status, limit)
+    }
+
     fn replace_source_failures(
         &self,
         source_id: &str,
