@@ -29,6 +29,7 @@ mod crash;
 mod department_admin;
 mod department_tree;
 mod departments;
+mod departments_outbound;
 mod discovery;
 mod docs;
 mod email;

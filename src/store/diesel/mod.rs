@@ -29,6 +29,7 @@ mod sources;
 mod stamp;
 mod subquery;
 mod sync;
+mod sync_department_members;
 mod sync_deprovisions;
 mod sync_leases;
 mod sync_links;

@@ -22,27 +22,9 @@ use crate::scim::ScimError;
 use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA as ORG};
 use crate::store::{StoreError, StoreResult};
 
-const PRIMARY: &str = "primaryDepartment";
-const FURTHER: &str = "departments";
-const PATH: &str = "departmentPath";
+pub use crate::store::model::org::{further as further_of, primary as primary_of};
+use crate::store::model::org::{FURTHER, PATH, PRIMARY, value_of};
 const DEPARTMENT: &str = "department";
-
-fn value_of(v: &Value) -> Option<&str> {
-    v.get("value").and_then(Value::as_str)
-}
-
-/// The primary department's id, if the user names one.
-pub fn primary_of(attrs: &Map<String, Value>) -> Option<&str> {
-    attrs.get(ORG)?.get(PRIMARY).and_then(value_of)
-}
-
-/// The ids of the further departments the user names, in order.
-pub fn further_of(attrs: &Map<String, Value>) -> Vec<&str> {
-    match attrs.get(ORG).and_then(|o| o.get(FURTHER)) {
-        Some(Value::Array(items)) => items.iter().filter_map(value_of).collect(),
-        _ => Vec::new(),
-    }
-}
 
 pub fn unknown_department(id: &str) -> StoreError {
     StoreError::Rejected(ScimError::invalid_value(format!(
