@@ -16,9 +16,29 @@ pub struct Case {
     pub id: String,
     /// One line saying what the case proves.
     pub name: String,
+    /// What the server must advertise for the case to run (else skipped).
+    #[serde(default)]
+    pub requires: Requires,
     pub steps: Vec<Step>,
     #[serde(default)]
     pub cleanup: Vec<Step>,
+}
+
+/// Resource types (by `name` in `/ResourceTypes`) and schemas (by id in
+/// `/Schemas`) a case needs: beyond RFC 7643 a server may not offer them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Requires {
+    #[serde(default)]
+    pub resource_types: Vec<String>,
+    #[serde(default)]
+    pub schemas: Vec<String>,
+}
+
+impl Requires {
+    pub fn is_empty(&self) -> bool {
+        self.resource_types.is_empty() && self.schemas.is_empty()
+    }
 }
 
 /// One request and what its response must look like.

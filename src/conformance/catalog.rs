@@ -15,10 +15,19 @@ pub enum Suite {
     Entra,
     /// Variants real clients send that a strict server may refuse.
     Tolerance,
+    /// Resource types and schemas beyond RFC 7643, each case run where the
+    /// server advertises what it needs.
+    Extensions,
 }
 
 impl Suite {
-    pub const ALL: [Suite; 4] = [Suite::Rfc7644, Suite::Okta, Suite::Entra, Suite::Tolerance];
+    pub const ALL: [Suite; 5] = [
+        Suite::Rfc7644,
+        Suite::Okta,
+        Suite::Entra,
+        Suite::Tolerance,
+        Suite::Extensions,
+    ];
 
     pub fn folder(self) -> &'static str {
         match self {
@@ -26,6 +35,7 @@ impl Suite {
             Suite::Okta => "okta",
             Suite::Entra => "entra",
             Suite::Tolerance => "tolerance",
+            Suite::Extensions => "extensions",
         }
     }
 }
@@ -43,7 +53,9 @@ impl FromStr for Suite {
         Suite::ALL
             .into_iter()
             .find(|suite| suite.folder().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown suite {s:?}: use rfc7644, okta, entra or tolerance"))
+            .ok_or_else(|| {
+                format!("unknown suite {s:?}: use rfc7644, okta, entra, tolerance or extensions")
+            })
     }
 }
 

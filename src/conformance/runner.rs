@@ -23,6 +23,16 @@ pub struct Target {
 pub struct Runner {
     client: reqwest::Client,
     target: Target,
+    /// What the server advertises, read once when a case needs to know.
+    offered: tokio::sync::OnceCell<Offered>,
+}
+
+/// The resource type names and schema ids of the server's discovery
+/// endpoints (empty where an endpoint did not answer a list).
+#[derive(Debug, Default)]
+struct Offered {
+    resource_types: Vec<String>,
+    schemas: Vec<String>,
 }
 
 /// Why a step did not pass.
@@ -51,6 +61,7 @@ impl Runner {
         Ok(Self {
             client: http::client()?,
             target,
+            offered: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -66,6 +77,8 @@ impl Runner {
         let started = Instant::now();
         let outcome = if case.needs_read_token() && self.target.read_token.is_none() {
             Outcome::Skip("needs a read-only token (--read-token)".into())
+        } else if let Some(missing) = self.missing(case).await {
+            Outcome::Skip(missing)
         } else {
             self.outcome(case).await
         };
@@ -99,6 +112,63 @@ impl Runner {
         } else {
             Outcome::Fail(problems.join("\n"))
         }
+    }
+
+    /// What of `case.requires` the server does not advertise, as a reason.
+    async fn missing(&self, case: &Case) -> Option<String> {
+        if case.requires.is_empty() {
+            return None;
+        }
+        let offered = self.offered.get_or_init(|| self.discover()).await;
+        let absent = |wanted: &[String], have: &[String]| -> Vec<String> {
+            wanted
+                .iter()
+                .filter(|w| !have.iter().any(|h| h.eq_ignore_ascii_case(w)))
+                .cloned()
+                .collect()
+        };
+        let types = absent(&case.requires.resource_types, &offered.resource_types);
+        let schemas = absent(&case.requires.schemas, &offered.schemas);
+        match (types.is_empty(), schemas.is_empty()) {
+            (true, true) => None,
+            (false, _) => Some(format!(
+                "the server offers no resource type {}",
+                types.join(", ")
+            )),
+            (true, false) => Some(format!(
+                "the server offers no schema {}",
+                schemas.join(", ")
+            )),
+        }
+    }
+
+    async fn discover(&self) -> Offered {
+        Offered {
+            resource_types: self.listed("/ResourceTypes", "name").await,
+            schemas: self.listed("/Schemas", "id").await,
+        }
+    }
+
+    /// The `key` of each resource a discovery list answers with.
+    async fn listed(&self, path: &str, key: &str) -> Vec<String> {
+        let request = Request {
+            method: reqwest::Method::GET,
+            url: format!("{}{path}", self.target.base_url.trim_end_matches('/')),
+            headers: Vec::new(),
+            bearer: Some(self.target.token.clone()),
+            body: None,
+        };
+        let Ok(response) = http::send(&self.client, request).await else {
+            return Vec::new();
+        };
+        let items = match &response.body {
+            serde_json::Value::Array(items) => items.clone(),
+            other => other["Resources"].as_array().cloned().unwrap_or_default(),
+        };
+        items
+            .iter()
+            .filter_map(|item| item[key].as_str().map(str::to_string))
+            .collect()
     }
 
     fn request(&self, step: &Step, vars: &Vars, path: &str) -> Result<Request, String> {

@@ -35,6 +35,11 @@ fn assert_empty(app: &TestApp) {
         )
         .collect();
     assert!(names.is_empty(), "left behind: {names:?}");
+    let departments = app.store.department_subtree(None).unwrap();
+    assert!(
+        departments.is_empty(),
+        "departments left behind: {departments:?}"
+    );
 }
 
 async fn every_case_passes_twice_and_cleans_up(app: TestApp) {
@@ -74,6 +79,40 @@ async fn every_assertion_can_fail() {
     }
     eprintln!("{mutants} assertions negated, each failed its case");
     assert!(mutants > 300, "only {mutants} assertions");
+    assert_empty(&app);
+}
+
+/// A case needing a resource type or schema the server does not list is
+/// skipped, saying which, and sends nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_needing_what_the_server_lacks_is_skipped() {
+    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let runner = Runner::new(target(&app)).unwrap();
+    let mut case = load(None)
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == "extensions/departments-tree")
+        .unwrap();
+    case.requires.resource_types.push("Spaceship".into());
+    let result = runner.run_case(&case).await;
+    match result.outcome {
+        Outcome::Skip(why) => assert!(why.contains("Spaceship"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(app.store.department_subtree(None).unwrap().is_empty());
+    case.requires.resource_types.clear();
+    case.requires
+        .schemas
+        .push("urn:example:params:scim:schemas:extension:Nothing:2.0:User".into());
+    match runner.run_case(&case).await.outcome {
+        Outcome::Skip(why) => assert!(why.contains("Nothing"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    case.requires.schemas.clear();
+    assert!(matches!(
+        runner.run_case(&case).await.outcome,
+        Outcome::Pass
+    ));
     assert_empty(&app);
 }
 
