@@ -340,6 +340,23 @@ pub fn dropped(old: &SchemaDef, new: Option<&SchemaDef>) -> Vec<Dropped> {
     out
 }
 
+/// Those of `dropped` that `new` does not define at all (no longer any
+/// value of them is valid; a retyped attribute's new values are).
+pub fn undefined(dropped: &[Dropped], new: Option<&SchemaDef>) -> Vec<Dropped> {
+    dropped
+        .iter()
+        .filter(|d| {
+            let attribute = new.and_then(|n| n.attributes.iter().find(|a| a.name == d.attribute));
+            match (attribute, &d.sub) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(a), Some(sub)) => !a.sub_attributes.iter().any(|s| s.name == *sub),
+            }
+        })
+        .cloned()
+        .collect()
+}
+
 /// Whether a resource's stored attributes hold any of `dropped` under `urn`.
 pub fn holds(attributes: &Map<String, Value>, urn: &str, dropped: &[Dropped]) -> bool {
     let Some(Value::Object(ext)) = attributes.get(urn) else {
