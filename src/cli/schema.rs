@@ -138,9 +138,19 @@ fn print_list(views: &[SchemaView]) {
 
 fn print_schema(view: &SchemaView) {
     let s = &view.extension.schema;
-    println!("{} ({}) for {}, {}", s.id, s.name, view.extension.kind.as_str(), source(view));
+    println!(
+        "{} ({}) for {}, {}",
+        s.id,
+        s.name,
+        view.extension.kind.as_str(),
+        source(view)
+    );
     if let Some(r) = &view.record {
-        println!("version {}, last changed {}", r.version, r.updated.format("%Y-%m-%d %H:%M:%SZ"));
+        println!(
+            "version {}, last changed {}",
+            r.version,
+            r.updated.format("%Y-%m-%d %H:%M:%SZ")
+        );
     }
     for a in &s.attributes {
         let many = if a.multi_valued { "[]" } else { "" };
@@ -207,7 +217,9 @@ pub(super) fn run(cmd: &SchemaCommand, config: &Config) -> anyhow::Result<()> {
                 }
             }
         }
-        SchemaCommand::Remove { id, force, json, .. } => {
+        SchemaCommand::Remove {
+            id, force, json, ..
+        } => {
             let removal = door.block_on(admin.remove(actor, id, *force))?;
             if *json {
                 print_json(&serde_json::to_value(&removal)?)?;

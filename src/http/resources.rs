@@ -125,7 +125,7 @@ pub(super) async fn get_one(
     let base = base_url(req, state);
     let projection = projection(kind, req)?;
     let if_none_match = tags(req, header::IF_NONE_MATCH)?;
-    if kind == ResourceKind::User && projection == Projection::default() {
+    if kind == ResourceKind::User && projection.is_whole(kind) {
         // The whole user: rendered from the stored text, no JSON tree.
         let user = state.services.users.get_text(id, true).await?;
         if if_none_match.is_some_and(|t| t.matches(&user.meta)) {
@@ -158,7 +158,7 @@ fn user_response(
     base: &str,
     projection: &Projection,
 ) -> Handled {
-    if *projection == Projection::default() {
+    if projection.is_whole(ResourceKind::User) {
         let text = user.to_scim_text(base)?;
         let location = location(base, ResourceKind::User, &user.id);
         let location = (status == StatusCode::CREATED).then_some(location.as_str());

@@ -73,7 +73,13 @@ fn leak(s: &str) -> &'static str {
 }
 
 fn leak_all(values: &[String]) -> &'static [&'static str] {
-    Box::leak(values.iter().map(|v| leak(v)).collect::<Vec<_>>().into_boxed_slice())
+    Box::leak(
+        values
+            .iter()
+            .map(|v| leak(v))
+            .collect::<Vec<_>>()
+            .into_boxed_slice(),
+    )
 }
 
 fn invalid(detail: impl Into<String>) -> ScimError {
@@ -97,7 +103,9 @@ pub fn parse(document: &Value) -> Result<Extension, ScimError> {
         }
     };
     if doc.attributes.is_empty() {
-        return Err(invalid(format!("schema {id:?} needs at least one attribute")));
+        return Err(invalid(format!(
+            "schema {id:?} needs at least one attribute"
+        )));
     }
     let attributes = attributes(&doc.attributes, None)?;
     let name = doc.name.as_deref().map(str::trim).filter(|n| !n.is_empty());
@@ -231,6 +239,12 @@ fn attribute(doc: &AttributeDocument, parent: Option<&str>) -> Result<AttributeD
             ))
         })?,
     };
+    if returned != Returned::Default && parent.is_some() {
+        return Err(invalid(format!(
+            "attribute {at:?}: returned applies to top-level attributes (a sub-attribute is \
+             returned with its attribute)"
+        )));
+    }
     let textual = matches!(attr_type, AttrType::String | AttrType::Reference);
     if uniqueness != Uniqueness::None && (parent.is_some() || !(textual || number(attr_type))) {
         return Err(invalid(format!(
@@ -362,11 +376,13 @@ pub fn holds(attributes: &Map<String, Value>, urn: &str, dropped: &[Dropped]) ->
     let Some(Value::Object(ext)) = attributes.get(urn) else {
         return false;
     };
-    dropped.iter().any(|d| match (ext.get(&d.attribute), &d.sub) {
-        (None, _) => false,
-        (Some(_), None) => true,
-        (Some(v), Some(sub)) => elements(v).any(|e| e.get(sub).is_some()),
-    })
+    dropped
+        .iter()
+        .any(|d| match (ext.get(&d.attribute), &d.sub) {
+            (None, _) => false,
+            (Some(_), None) => true,
+            (Some(v), Some(sub)) => elements(v).any(|e| e.get(sub).is_some()),
+        })
 }
 
 fn elements(v: &Value) -> Box<dyn Iterator<Item = &Value> + '_> {

@@ -8,7 +8,7 @@ use super::error::{ScimError, ScimType};
 use super::filter::eval::{resolve, resolve_container};
 use super::filter::{self, AttrPath, Filter, FilterLimits, parse_attr_path, parse_path_prefix};
 use super::registry::{ResourceKind, registry};
-use super::schema::AttributeDef;
+use super::schema::{AttributeDef, Returned};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Projection {
@@ -174,16 +174,64 @@ impl Projection {
         }
     }
 
+    /// Whether a response shows the resource as rendered: nothing selected
+    /// and no extension attribute of `kind` returned only on request or never.
+    pub fn is_whole(&self, kind: ResourceKind) -> bool {
+        *self == Projection::default() && !hides_by_default(kind)
+    }
+
     pub fn apply(&self, kind: ResourceKind, resource: Value) -> Value {
         let Value::Object(map) = resource else {
             return resource;
         };
-        if !self.attributes.is_empty() {
-            Value::Object(self.keep(kind, map))
+        let always = returned_always(kind, &map);
+        let mut map = if !self.attributes.is_empty() {
+            self.keep(kind, map)
         } else if !self.excluded.is_empty() {
-            Value::Object(self.drop(kind, map))
+            self.drop(kind, map)
         } else {
-            Value::Object(map)
+            map
+        };
+        self.honour_returned(kind, &mut map, always);
+        Value::Object(map)
+    }
+
+    /// Extension attributes (admin-defined ones can say so) returned
+    /// `never`, or `request` unless `attributes` names them, are taken out;
+    /// `always` ones are put back.
+    fn honour_returned(
+        &self,
+        kind: ResourceKind,
+        map: &mut Map<String, Value>,
+        always: Vec<(&'static str, &'static str, Value)>,
+    ) {
+        for ext in registry().extensions(kind) {
+            let hidden = ext.attributes.iter().filter(|a| match a.returned {
+                Returned::Never => true,
+                Returned::Request => !self.attributes.iter().any(|s| {
+                    s.path
+                        .uri
+                        .as_deref()
+                        .is_some_and(|u| u.eq_ignore_ascii_case(ext.id))
+                        && s.path.name.eq_ignore_ascii_case(a.name)
+                }),
+                _ => false,
+            });
+            for def in hidden {
+                if let Some(Value::Object(values)) = map.get_mut(ext.id) {
+                    values.remove(def.name);
+                    if values.is_empty() {
+                        map.remove(ext.id);
+                    }
+                }
+            }
+        }
+        for (urn, name, value) in always {
+            if let Value::Object(values) =
+                map.entry(urn).or_insert_with(|| Value::Object(Map::new()))
+            {
+                values.insert(name.to_string(), value);
+            }
         }
     }
 
@@ -260,6 +308,38 @@ impl Projection {
         }
         map
     }
+}
+
+/// Whether `kind` has extension attributes returned only on request or never.
+fn hides_by_default(kind: ResourceKind) -> bool {
+    registry().extensions(kind).any(|ext| {
+        ext.attributes
+            .iter()
+            .any(|a| matches!(a.returned, Returned::Never | Returned::Request))
+    })
+}
+
+/// The values of `kind`'s extension attributes returned `always`.
+fn returned_always(
+    kind: ResourceKind,
+    map: &Map<String, Value>,
+) -> Vec<(&'static str, &'static str, Value)> {
+    let mut out = Vec::new();
+    for ext in registry().extensions(kind) {
+        let Some(Value::Object(values)) = map.get(ext.id) else {
+            continue;
+        };
+        for def in ext
+            .attributes
+            .iter()
+            .filter(|a| a.returned == Returned::Always)
+        {
+            if let Some(v) = values.get(def.name) {
+                out.push((ext.id, def.name, v.clone()));
+            }
+        }
+    }
+    out
 }
 
 fn find_key(map: &Map<String, Value>, name: &str) -> Option<String> {

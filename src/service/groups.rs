@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::users::{check_body_id, check_id, not_found, validated};
 use super::schemas::unique;
+use super::users::{check_body_id, check_id, not_found, validated};
 use super::{blocking, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
@@ -113,7 +113,13 @@ impl Groups {
         check_id(ResourceKind::Group, id)?;
         check_body_id(&body, id)?;
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
-        unique::check(&self.store, ResourceKind::Group, &write.attributes, Some(id)).await?;
+        unique::check(
+            &self.store,
+            ResourceKind::Group,
+            &write.attributes,
+            Some(id),
+        )
+        .await?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
         let group = writing(&self.store, move || {

@@ -49,6 +49,7 @@ mod rate_limit;
 mod realtime;
 mod rest_connector;
 mod rest_target;
+mod schemas;
 mod scim_events;
 mod sources;
 mod sql_connector;

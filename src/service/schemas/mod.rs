@@ -240,10 +240,8 @@ impl SchemaAdmin {
         }
         let definition = extension_schema::document(&ext).to_string();
         let (schemas, kind) = (self.schemas.clone(), ext.kind.as_str());
-        let record = blocking(move || {
-            Ok(schemas.add_schema_extension(id, kind, &definition)?)
-        })
-        .await?;
+        let record =
+            blocking(move || Ok(schemas.add_schema_extension(id, kind, &definition)?)).await?;
         self.refresh().await?;
         let detail = format!(
             "extension schema {id:?} for {} ({} attributes)",
@@ -335,10 +333,18 @@ impl SchemaAdmin {
         let dropped = extension_schema::dropped(&old.schema, None);
         let (schemas, owned, version) = (self.schemas.clone(), record.id.clone(), record.version);
         let (_, resources_changed) = self
-            .drop_values(actor, old.kind, &record.id, &dropped, &dropped, force, async {
-                blocking(move || Ok(schemas.remove_schema_extension(&owned, version)?)).await?;
-                self.refresh().await
-            })
+            .drop_values(
+                actor,
+                old.kind,
+                &record.id,
+                &dropped,
+                &dropped,
+                force,
+                async {
+                    blocking(move || Ok(schemas.remove_schema_extension(&owned, version)?)).await?;
+                    self.refresh().await
+                },
+            )
             .await?;
         let detail = format!(
             "extension schema {:?}{}",

@@ -99,8 +99,18 @@ pub async fn check(
                 with_groups: false,
             };
             let ids: Vec<String> = match kind {
-                ResourceKind::User => store.list_users(&query)?.items.into_iter().map(|u| u.id).collect(),
-                ResourceKind::Group => store.list_groups(&query)?.items.into_iter().map(|g| g.id).collect(),
+                ResourceKind::User => store
+                    .list_users(&query)?
+                    .items
+                    .into_iter()
+                    .map(|u| u.id)
+                    .collect(),
+                ResourceKind::Group => store
+                    .list_groups(&query)?
+                    .items
+                    .into_iter()
+                    .map(|g| g.id)
+                    .collect(),
                 ResourceKind::Department => Vec::new(),
             };
             if ids.iter().any(|id| Some(id) != except.as_ref()) {

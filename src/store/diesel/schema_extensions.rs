@@ -13,8 +13,21 @@ use crate::store::{SchemaRecord, SchemaStore, StoreError, StoreResult};
 
 type Row = (String, String, String, i64, NaiveDateTime, NaiveDateTime);
 
-const ROW: (x::id, x::resource_type, x::definition, x::version, x::created, x::updated) =
-    (x::id, x::resource_type, x::definition, x::version, x::created, x::updated);
+const ROW: (
+    x::id,
+    x::resource_type,
+    x::definition,
+    x::version,
+    x::created,
+    x::updated,
+) = (
+    x::id,
+    x::resource_type,
+    x::definition,
+    x::version,
+    x::created,
+    x::updated,
+);
 
 fn from_row(r: Row) -> SchemaRecord {
     let (id, resource_type, definition, version, created, updated) = r;
