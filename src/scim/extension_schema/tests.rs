@@ -74,7 +74,8 @@ fn bad_definitions_are_refused_naming_what_is_wrong() {
         assert_eq!(err.status, 400);
         err.detail
     };
-    let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(Change, &str)> = vec![
         (Box::new(|d| d["id"] = json!("CustomApp")), "must be a URN"),
         (Box::new(|d| d["id"] = json!("urn:x:y:")), "must be a URN"),
         (

@@ -55,7 +55,7 @@ fn bump_generation(conn: &mut DbConnection) -> StoreResult<()> {
 }
 
 fn find(conn: &mut DbConnection, id: &str) -> StoreResult<SchemaRecord> {
-    let row: Option<Row> = x::table.find(id).select(ROW).first(conn).optional()?;
+    let row: Option<Row> = x::table.find(id).select(ROW).get_result(conn).optional()?;
     row.map(from_row).ok_or(StoreError::NotFound)
 }
 
@@ -93,7 +93,7 @@ impl SchemaStore for DieselStore {
         let generation: Option<i64> = schema_generation::table
             .find(1)
             .select(schema_generation::generation)
-            .first(&mut *self.conn()?)
+            .get_result(&mut *self.conn()?)
             .optional()?;
         Ok(generation.unwrap_or_default())
     }
