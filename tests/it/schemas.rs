@@ -687,7 +687,77 @@ async fn group_extensions_work_alike(app: TestApp) {
     assert_eq!(shown, ["dev"]);
 }
 
+/// A file source's mapping writes extension attributes; a record whose
+/// value breaks the schema is refused like any invalid record.
+async fn a_source_mapping_fills_extension_attributes(app: TestApp) {
+    let admin = app.token_with("ops", &["admin"]);
+    let ext = urn("Hr", &app);
+    define(
+        &app,
+        &admin,
+        &json!({"id": ext, "resourceType": "User", "attributes": [
+        {"name": "badge", "type": "string"},
+        {"name": "clearance", "type": "string", "canonicalValues": ["low", "high"]}]}),
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "id,login,badge_no,level\n1,ann,B-1,High\n2,bob,B-2,secret\n",
+    )
+    .unwrap();
+    let mapping = dir.path().join("hr.toml");
+    std::fs::write(
+        &mapping,
+        format!(
+            "[users]\n\
+             [[users.rules]]\ntarget = \"externalId\"\nvalue = \"id\"\n\
+             [[users.rules]]\ntarget = \"userName\"\nvalue = \"login\"\n\
+             [[users.rules]]\ntarget = \"{ext}:badge\"\nvalue = \"badge_no\"\n\
+             [[users.rules]]\ntarget = \"{ext}:clearance\"\nvalue = \"level\"\n"
+        ),
+    )
+    .unwrap();
+    let (people, mapping) = (people.display().to_string(), mapping.display().to_string());
+    let out = app
+        .cli(&[
+            "source",
+            "add",
+            "--name",
+            "hr",
+            "--kind",
+            "file",
+            "--path",
+            &people,
+            "--mapping",
+            &mapping,
+        ])
+        .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = app.cli(&["source", "run", "hr", "--json"]).await;
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["status"], "completed_with_failures", "{report}");
+    let users = app
+        .get(&format!("/Users?filter={}", q(&format!("{ext}:badge pr"))))
+        .await;
+    assert_eq!(names(&users), ["ann"]);
+    assert_eq!(
+        users.body["Resources"][0][&ext],
+        json!({"badge": "B-1", "clearance": "high"})
+    );
+    let failures = app.cli_json(&["source", "failures", "hr"]).await;
+    let refused = &failures["failures"][0];
+    assert_eq!(refused["record"]["login"], "bob", "{failures}");
+    assert!(refused.to_string().contains("clearance"), "{refused}");
+}
+
 on_both_backends!(
+    a_source_mapping_fills_extension_attributes,
     every_type_is_discovered_and_validated_on_write,
     extension_attributes_filter_sort_and_project,
     entra_custom_extension_end_to_end,
