@@ -657,14 +657,17 @@ async fn group_extensions_work_alike(app: TestApp) {
     .await;
     let rt = app.get("/ResourceTypes/Group").await;
     assert!(rt.text.contains(&ext), "{}", rt.text);
+    let member = app.create_user("ann").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let body = |name: &str, cc: &str| {
         json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", ext],
-        "displayName": name, ext.clone(): {"costCenter": cc}})
+        "displayName": name, ext.clone(): {"costCenter": cc}, "members": [{"value": member}]})
     };
-    assert_eq!(
-        app.post("/Groups", &body("ops", "CC-1")).await.status,
-        StatusCode::CREATED
-    );
+    let ops = app.post("/Groups", &body("ops", "CC-1")).await;
+    assert_eq!(ops.status, StatusCode::CREATED, "{}", ops.text);
+    let ops = ops.body["id"].as_str().unwrap().to_string();
     assert_eq!(
         app.post("/Groups", &body("dev", "CC-2")).await.status,
         StatusCode::CREATED
@@ -685,6 +688,19 @@ async fn group_extensions_work_alike(app: TestApp) {
         .map(|g| g["displayName"].as_str().unwrap())
         .collect();
     assert_eq!(shown, ["dev"]);
+
+    // A forced removal drops the values and leaves the members alone.
+    let path = format!("/admin/v1/schemas/{ext}?force=true");
+    let r = admin_send(&app, &admin, Method::DELETE, &path, None).await;
+    assert_eq!(r.body["resourcesChanged"], 2, "{}", r.text);
+    let ops = app.get(&format!("/Groups/{ops}")).await;
+    assert!(ops.body.get(&ext).is_none(), "{}", ops.text);
+    assert_eq!(
+        ops.body["members"][0]["value"],
+        member.as_str(),
+        "{}",
+        ops.text
+    );
 }
 
 /// A file source's mapping writes extension attributes; a record whose
