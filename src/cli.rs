@@ -208,6 +208,9 @@ enum BenchCommand {
         /// Database URL of an empty database (default: a fresh SQLite file).
         #[arg(long = "database", value_name = "URL")]
         database: Option<String>,
+        /// Skip the full outbound sync of the tree into a second scimhub.
+        #[arg(long)]
+        no_outbound: bool,
     },
     /// Issue #8's table: every scenario under concurrent load, as a ratio
     /// to a static route of the same server, medians over runs.
@@ -387,6 +390,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             requests,
             moves,
             database,
+            no_outbound,
         }) => {
             crate::telemetry::init(crate::config::LogFormat::Text, "warn");
             crate::bench::run_department_bench(&crate::bench::DepartmentBench {
@@ -395,6 +399,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 requests: *requests,
                 moves: *moves,
                 database: database.clone(),
+                outbound: !*no_outbound,
             })
         }
         Command::Bench(BenchCommand::Suite {

@@ -3,6 +3,7 @@
 //! process of its own where its memory is measured (`bench suite`).
 
 mod departments;
+mod departments_sync;
 mod load;
 mod machine;
 mod process;

@@ -200,6 +200,20 @@ pub(super) struct SettingsArgs {
     /// Most requests per second to the target, runs, workers and retries alike (0: no limit).
     #[arg(long, value_name = "N")]
     rate_limit: Option<u32>,
+    /// Provision only this department's subtree: its departments, and only
+    /// the people under it (an id from `scimhub dept tree`; "" on update:
+    /// the whole tree again).
+    #[arg(long, value_name = "ID")]
+    root_department: Option<String>,
+    /// Only people under one of these departments (ids, comma-separated;
+    /// "" on update: no such restriction).
+    #[arg(long, value_name = "ID,…", value_delimiter = ',')]
+    department_scope: Option<Vec<String>>,
+    /// How departments reach the target: groups (a group per department,
+    /// holding its people and sub-departments), attribute (the people's
+    /// department string) or none [default: attribute].
+    #[arg(long, value_enum)]
+    departments: Option<Departments>,
 }
 
 /// An LDAP target's settings (`--kind ldap`); on `update` only those given change.
@@ -330,6 +344,16 @@ pub(super) struct UpdateArgs {
     json: bool,
     #[command(flatten)]
     db: DatabaseArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Departments {
+    /// A group per department: its people and its sub-departments' groups.
+    Groups,
+    /// Only the people's `department` attribute.
+    Attribute,
+    /// Nothing about departments.
+    None,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -466,6 +490,25 @@ fn settings(a: &SettingsArgs) -> anyhow::Result<Value> {
             Orphans::Deprovision => "deprovision",
         };
         put("orphans", json!(word));
+    }
+    if let Some(v) = &a.root_department {
+        let id = v.trim();
+        put(
+            "root_department",
+            if id.is_empty() { Value::Null } else { json!(id) },
+        );
+    }
+    if let Some(v) = &a.department_scope {
+        let ids: Vec<&str> = v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        put("department_scope", json!(ids));
+    }
+    if let Some(v) = a.departments {
+        let word = match v {
+            Departments::Groups => "groups",
+            Departments::Attribute => "attribute",
+            Departments::None => "none",
+        };
+        put("departments", json!(word));
     }
     let mut guard = Map::new();
     if let Some(v) = a.guard_percent {

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod connector;
+pub mod departments;
 pub mod failures;
 pub mod mapping;
 pub mod on_demand;

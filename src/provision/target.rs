@@ -12,6 +12,7 @@ use super::connector::TargetKind;
 use super::connector::ldap::LdapSettings;
 use super::connector::rest::RestSettings;
 use super::connector::sql::SqlSettings;
+use super::departments::DepartmentMode;
 use super::mapping::MappingFile;
 use super::plan::{DeletionGuard, DeprovisionMode, OrphanPolicy};
 use super::target_check::{check_filter, check_settings};
@@ -196,6 +197,16 @@ pub struct TargetSettings {
     pub orphans: OrphanPolicy,
     /// Most requests per second to the target from this process; none when unset.
     pub rate_limit: Option<u32>,
+    /// Only this department's subtree is provisioned: its departments, and
+    /// only the people under it. None: the whole tree and everyone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub root_department: Option<String>,
+    /// People only under one of these departments (ids; their subtrees).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub department_scope: Vec<String>,
+    /// How departments reach the target: groups, attribute (the people's
+    /// `department` string) or none.
+    pub departments: DepartmentMode,
 }
 
 impl Default for TargetSettings {
@@ -219,6 +230,9 @@ impl Default for TargetSettings {
             reconcile_secs: None,
             orphans: OrphanPolicy::Report,
             rate_limit: None,
+            root_department: None,
+            department_scope: Vec::new(),
+            departments: DepartmentMode::Attribute,
         }
     }
 }
@@ -275,6 +289,9 @@ impl TargetChanges {
                     || s.scope_groups != before.settings.scope_groups
                     || s.matching != before.settings.matching
                     || s.ldap != before.settings.ldap
+                    || s.root_department != before.settings.root_department
+                    || s.department_scope != before.settings.department_scope
+                    || s.departments != before.settings.departments
             })
     }
 }

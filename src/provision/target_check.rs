@@ -83,7 +83,26 @@ pub fn check_settings(settings: &TargetSettings) -> anyhow::Result<TargetSetting
         check_filter(scope, ResourceKind::Group, "group scope")?;
     }
     out.scope_groups = group_names(&settings.scope_groups)?;
+    out.root_department = settings
+        .root_department
+        .as_deref()
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(str::to_string);
+    out.department_scope = department_ids(&settings.department_scope)?;
     out.kind.check_settings(out)
+}
+
+/// The department scope's ids, trimmed, each once; an empty list is none.
+fn department_ids(ids: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for id in ids.iter().map(|id| id.trim()).filter(|id| !id.is_empty()) {
+        if out.iter().any(|o| o == id) {
+            bail!("department {id:?} is given twice in the department scope");
+        }
+        out.push(id.to_string());
+    }
+    Ok(out)
 }
 
 fn resource_types(types: &[String]) -> anyhow::Result<Vec<String>> {
@@ -94,6 +113,12 @@ fn resource_types(types: &[String]) -> anyhow::Result<Vec<String>> {
     for t in types {
         let kind = ResourceKind::parse(t.trim().trim_end_matches(['s', 'S']))
             .ok_or_else(|| anyhow::anyhow!("unknown resource type {t:?} (Users or Groups)"))?;
+        if kind == ResourceKind::Department {
+            bail!(
+                "departments are not a resource type of targets: choose how they reach the \
+                 target with --departments groups|attribute|none (settings.departments)"
+            );
+        }
         let name = kind.endpoint().to_string();
         if out.contains(&name) {
             bail!("resource type {name} is given twice");

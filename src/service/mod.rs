@@ -134,6 +134,7 @@ impl Services {
                 config.secret_key.clone(),
                 users.clone(),
                 groups.clone(),
+                departments.clone(),
             ),
             events,
             schemas,

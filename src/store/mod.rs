@@ -21,7 +21,7 @@ pub use sources::{
     SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, UserFacts,
 };
 pub use sync::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
+    DepartmentMembership, FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
     SyncStore, TargetRecord, TargetState,
 };
 pub use webhooks::{

@@ -93,6 +93,51 @@ pub struct GroupMembership {
     pub direct: bool,
 }
 
+/// Reading a user's organization extension (the departments it names).
+pub mod org {
+    use serde_json::{Map, Value};
+
+    use crate::scim::registry::ORGANIZATION_USER_SCHEMA as ORG;
+
+    pub const PRIMARY: &str = "primaryDepartment";
+    pub const FURTHER: &str = "departments";
+    pub const PATH: &str = "departmentPath";
+
+    /// `{"value": ID, …}` → ID.
+    pub fn value_of(v: &Value) -> Option<&str> {
+        v.get("value").and_then(Value::as_str)
+    }
+
+    /// The primary department's id, if the user names one.
+    pub fn primary(attrs: &Map<String, Value>) -> Option<&str> {
+        attrs.get(ORG)?.get(PRIMARY).and_then(value_of)
+    }
+
+    /// The ids of the further departments the user names, in order.
+    pub fn further(attrs: &Map<String, Value>) -> Vec<&str> {
+        match attrs.get(ORG).and_then(|o| o.get(FURTHER)) {
+            Some(Value::Array(items)) => items.iter().filter_map(value_of).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every department the user names, the primary one first, each once.
+    pub fn named(attrs: &Map<String, Value>) -> Vec<&str> {
+        let mut ids: Vec<&str> = primary(attrs).into_iter().collect();
+        for id in further(attrs) {
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        ids
+    }
+
+    /// The primary department's path (`/rootId/…/id/`).
+    pub fn path(attrs: &Map<String, Value>) -> Option<&str> {
+        attrs.get(ORG)?.get(PATH).and_then(Value::as_str)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct StoredUser {
     pub id: String,

@@ -65,6 +65,15 @@ pub struct LinkRecord {
     pub state_hash: String,
 }
 
+/// One member a target's department group was last given: a person or a
+/// sub-department (`member_type` `User` or `Department`), by local ids.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct DepartmentMembership {
+    pub department_id: String,
+    pub member_type: String,
+    pub member_id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunRecord {
     pub id: String,
@@ -176,11 +185,58 @@ pub trait SyncStore: Send + Sync + 'static {
     fn changes_pending(&self, after_seq: i64) -> StoreResult<i64>;
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>>;
+    /// The id-map rows of just these local ids (those that have one).
+    fn links_of(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_ids: &[String],
+    ) -> StoreResult<Vec<LinkRecord>>;
     /// How many id-map rows the target has (users and groups).
     fn count_links(&self, target_id: &str) -> StoreResult<usize>;
     /// Inserts or replaces the row for `link.local_id`.
     fn put_link(&self, target_id: &str, resource_type: &str, link: &LinkRecord) -> StoreResult<()>;
     fn remove_link(&self, target_id: &str, resource_type: &str, local_id: &str) -> StoreResult<()>;
+
+    /// The department groups (local department ids) a person or department
+    /// (`member_type` `User` / `Department`) was last put in on the target.
+    fn department_containers(
+        &self,
+        target_id: &str,
+        member_type: &str,
+        member_id: &str,
+    ) -> StoreResult<Vec<String>>;
+    /// Replaces what `department_containers` answers for one member.
+    fn set_department_containers(
+        &self,
+        target_id: &str,
+        member_type: &str,
+        member_id: &str,
+        departments: &[String],
+    ) -> StoreResult<()>;
+    /// Replaces the recorded members of one department group.
+    fn set_department_members(
+        &self,
+        target_id: &str,
+        department_id: &str,
+        members: &[DepartmentMembership],
+    ) -> StoreResult<()>;
+    /// The recorded members of one department group.
+    fn department_members(
+        &self,
+        target_id: &str,
+        department_id: &str,
+    ) -> StoreResult<Vec<DepartmentMembership>>;
+    /// Forgets a department group that is gone: its members and its own
+    /// place in its parent's group.
+    fn forget_department_group(&self, target_id: &str, department_id: &str) -> StoreResult<()>;
+    /// Replaces every recorded department membership of the target (after a
+    /// full run).
+    fn replace_department_memberships(
+        &self,
+        target_id: &str,
+        rows: &[DepartmentMembership],
+    ) -> StoreResult<()>;
 
     fn create_run(&self, run: &RunRecord) -> StoreResult<()>;
     /// Records the end state of a run (status, finish time, counts, pending).

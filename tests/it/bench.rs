@@ -214,3 +214,49 @@ fn the_sources_bench_imports_re_imports_and_follows_ldap() {
         );
     }
 }
+
+/// `scimhub bench departments` at a tiny scale (230 departments, 2,000
+/// people): the tree's queries and moves, then the full outbound sync of
+/// the tree into a second scimhub (every department a group) and a re-run
+/// that writes nothing.
+#[test]
+fn the_departments_bench_syncs_the_tree_out() {
+    let out = Command::new(env!("CARGO_BIN_EXE_scimhub"))
+        .env_remove("SCIMHUB_DATABASE_URL")
+        .args([
+            "bench",
+            "departments",
+            "--departments",
+            "230",
+            "--people",
+            "2000",
+            "--requests",
+            "5",
+            "--moves",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |start: &str| {
+        text.lines()
+            .find(|l| l.starts_with(start))
+            .unwrap_or_else(|| panic!("no line {start:?} in {text}"))
+            .to_string()
+    };
+    let full = line("full outbound sync of the tree (230 departments, 2000 people)");
+    assert!(
+        full.contains("created 2230 (department groups 230), unchanged 0"),
+        "{full}"
+    );
+    let rerun = line("no-change re-run");
+    assert!(
+        rerun.contains("created 0 (department groups 0), unchanged 2230, member patches 0"),
+        "{rerun}"
+    );
+}

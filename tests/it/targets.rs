@@ -377,6 +377,8 @@ fn target_options_are_stored_and_shown() {
             "3600",
             "--rate-limit",
             "25",
+            "--departments",
+            "none",
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
@@ -401,6 +403,7 @@ fn target_options_are_stored_and_shown() {
             "reconcile_secs": 3600,
             "orphans": "report",
             "rate_limit": 25,
+            "departments": "none",
         })
     );
 }

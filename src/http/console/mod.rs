@@ -11,11 +11,13 @@
 mod approvals;
 mod assets;
 mod audit;
+mod departments;
 mod failures;
 mod forms;
 pub mod guard;
 mod notice;
 mod oidc;
+mod org_view;
 mod overview;
 mod page;
 mod people;
@@ -51,6 +53,7 @@ fn session_endpoints() -> Vec<Endpoint> {
     let mut all = overview::endpoints();
     all.extend(sign_in::endpoints());
     all.extend(people::endpoints());
+    all.extend(departments::endpoints());
     all.extend(targets::endpoints());
     all.extend(sources::endpoints());
     all.extend(source_runs::endpoints());

@@ -2,7 +2,7 @@
 //! and only these fixed texts are ever shown, so a link cannot put words
 //! on the page.
 
-const NOTICES: [(&str, &str); 16] = [
+const NOTICES: [(&str, &str); 18] = [
     ("signed-out", "You are signed out."),
     (
         "target-added",
@@ -31,6 +31,11 @@ const NOTICES: [(&str, &str); 16] = [
     ("retrying", "The failure is queued for a retry now."),
     ("retrying-all", "The failures are queued for a retry now."),
     ("discarded", "The failure was discarded."),
+    (
+        "department-moved",
+        "The department was moved, with everything under it.",
+    ),
+    ("department-renamed", "The department was renamed."),
     ("token-revoked", "The token was revoked."),
     ("subscription-removed", "The subscription was removed."),
     ("session-ended", "Your session ended: sign in again."),

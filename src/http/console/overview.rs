@@ -1,4 +1,4 @@
-//! The overview: counts, every target's and source's state, recent runs
+//! The overview: counts (users, groups, departments), every target's and source's state, recent runs
 //! and what awaits approval.
 
 use std::collections::HashSet;
@@ -39,6 +39,7 @@ struct Overview {
     chrome: Chrome,
     users: u64,
     groups: u64,
+    departments: u64,
     targets: Vec<TargetRow>,
     sources: Vec<SourceRow>,
     runs: Vec<RunRow>,
@@ -101,6 +102,7 @@ async fn show(state: web::Data<AppState>, req: HttpRequest, who: Signed) -> Page
         chrome: who.chrome(&req, "overview"),
         users: total(&state, ResourceKind::User).await?,
         groups: total(&state, ResourceKind::Group).await?,
+        departments: total(&state, ResourceKind::Department).await?,
         targets: targets.iter().map(TargetRow::from).collect(),
         sources: sources
             .iter()

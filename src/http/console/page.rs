@@ -27,10 +27,11 @@ pub async fn with_request_id<F: std::future::Future>(id: String, answer: F) -> F
 }
 
 /// The console's sections, in navigation order: key, label, path.
-const SECTIONS: [(&str, &str, &str); 11] = [
+const SECTIONS: [(&str, &str, &str); 12] = [
     ("overview", "Overview", "/console"),
     ("users", "People", "/console/users"),
     ("groups", "Groups", "/console/groups"),
+    ("departments", "Organization", "/console/departments"),
     ("targets", "Targets", "/console/targets"),
     ("sources", "Sources", "/console/sources"),
     ("runs", "Runs", "/console/runs"),

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, web};
 use askama::Template;
 use serde_json::Value;
 
+use super::org_view;
 use super::page::{self, Chrome, Page, Signed, query, segment};
 use super::view::{pretty, text, when};
 use crate::error::AppError;
@@ -17,6 +18,7 @@ use crate::http::routes::Endpoint;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{FilterLimits, parse_filter};
 use crate::scim::list::ListParams;
+use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
 use crate::store::AuditQuery;
 
 const PAGE: u64 = 25;
@@ -136,7 +138,7 @@ struct ListPage {
     next: Option<String>,
 }
 
-fn row(kind: ResourceKind, r: &Value) -> Row {
+pub(super) fn row(kind: ResourceKind, r: &Value) -> Row {
     match kind {
         ResourceKind::User => {
             let email = r["emails"]
@@ -198,7 +200,12 @@ fn display_name(u: &Value) -> String {
         .join(" ")
 }
 
-async fn list(state: &AppState, req: &HttpRequest, who: &Signed, kind: ResourceKind) -> Page {
+pub(super) async fn list(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &Signed,
+    kind: ResourceKind,
+) -> Page {
     let search = Search::from(req);
     let (heading, path, section, sorts): (_, _, _, Vec<(&str, &str)>) = match kind {
         ResourceKind::User => (
@@ -323,11 +330,14 @@ struct UserPage {
     attributes: String,
     groups: Vec<Link>,
     managers: Vec<Link>,
+    /// The primary department's path, root first.
+    department: Vec<Link>,
+    other_departments: Vec<Link>,
     history: Vec<HistoryRow>,
 }
 
 /// The audit trail of one resource, newest first.
-async fn history(state: &AppState, id: &str) -> Result<Vec<HistoryRow>, AppError> {
+pub(super) async fn history(state: &AppState, id: &str) -> Result<Vec<HistoryRow>, AppError> {
     let rows = crate::service::audit::list(
         &state.services.store,
         AuditQuery {
@@ -412,8 +422,28 @@ async fn user(
             Err(e) => return Err(e.into()),
         }
     }
+    let organization = &scim[ORGANIZATION_USER_SCHEMA];
+    let department = match organization["departmentPath"].as_str() {
+        Some(path) => org_view::crumbs(&state, path).await?,
+        None => Vec::new(),
+    };
+    let other_departments = organization["departments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| {
+            let id = d["value"].as_str()?;
+            Some(Link {
+                href: org_view::department_href(id),
+                name: d["display"].as_str().unwrap_or(id).to_string(),
+                note: String::new(),
+            })
+        })
+        .collect();
     page::ok(&UserPage {
         chrome: who.chrome(&req, "users"),
+        department,
+        other_departments,
         user_name: text(&scim, "userName"),
         display: display_name(&scim),
         active: scim.get("active").and_then(Value::as_bool) != Some(false),

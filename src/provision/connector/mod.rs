@@ -112,6 +112,14 @@ pub trait Connector: Send + Sync {
     ) -> Result<(), ConnectorError>;
 }
 
+/// The kind a local resource has on the target: departments go as groups.
+pub fn on_target(kind: ResourceKind) -> ResourceKind {
+    match kind {
+        ResourceKind::Department => ResourceKind::Group,
+        other => other,
+    }
+}
+
 /// The system's id of an object it returned.
 pub fn object_id(object: &Value) -> Option<&str> {
     object.get("id").and_then(Value::as_str)

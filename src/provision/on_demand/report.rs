@@ -106,6 +106,19 @@ fn out_of_scope_reason(target: &LoadedTarget, kind: ResourceKind, why: OutOfScop
             "does not match the scope {:?}",
             scope_filter(target, kind).unwrap_or_default()
         ),
+        OutOfScope::OutsideDepartments => {
+            let mut under = Vec::new();
+            if let Some(root) = &target.settings.root_department {
+                under.push(format!("the root department {root}"));
+            }
+            if kind == ResourceKind::User && !target.settings.department_scope.is_empty() {
+                under.push(format!(
+                    "one of the departments in scope ({})",
+                    target.settings.department_scope.join(", ")
+                ));
+            }
+            format!("not under {}", under.join(" and "))
+        }
     }
 }
 

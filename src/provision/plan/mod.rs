@@ -6,6 +6,7 @@
 //! deletion guard.
 
 pub mod compare;
+mod departments;
 pub mod guard;
 pub mod managers;
 pub mod matching;
@@ -36,6 +37,8 @@ pub struct PlanOptions {
     /// Most member operations in one PATCH (the target's limit).
     pub max_member_ops: usize,
     pub orphans: OrphanPolicy,
+    /// How department groups already on the target are recognised.
+    pub department_match: MatchKey,
 }
 
 impl Default for PlanOptions {
@@ -54,6 +57,14 @@ impl Default for PlanOptions {
             guard: DeletionGuard::default(),
             max_member_ops: 100,
             orphans: OrphanPolicy::Report,
+            department_match: MatchKey {
+                path: crate::provision::mapping::path::ValuePath {
+                    attr: crate::scim::filter::AttrPath::new("externalId"),
+                    filter: None,
+                    sub_after: None,
+                },
+                ignore_case: false,
+            },
         }
     }
 }
@@ -66,6 +77,13 @@ pub struct PlanInput<'a> {
     pub remote_groups: &'a [Remote],
     pub user_links: &'a [Link],
     pub group_links: &'a [Link],
+    /// Departments as groups, parents first; members are people and
+    /// sub-departments (local ids). Empty unless the target takes them.
+    pub departments: &'a [Source],
+    pub department_links: &'a [Link],
+    /// The target's groups when it takes departments as groups (the same
+    /// listing as `remote_groups`, which is empty unless it syncs Groups).
+    pub remote_department_groups: &'a [Remote],
 }
 
 /// Where a local resource lives on the target, before any write.
@@ -352,11 +370,43 @@ pub fn plan(input: PlanInput<'_>, all_local_ids: &HashSet<&str>, opts: &PlanOpti
         orphans(&user_side, &user_res, opts.deprovision, opts.orphans);
     user_actions.extend(orphan_actions);
 
+    // Department groups: the target's groups the group side has not linked.
+    let group_linked: HashSet<&str> = input
+        .group_links
+        .iter()
+        .map(|l| l.remote_id.as_str())
+        .collect();
+    let department_remotes: Vec<Remote> = input
+        .remote_department_groups
+        .iter()
+        .filter(|r| !group_linked.contains(r.id.as_str()))
+        .cloned()
+        .collect();
+    let dept = departments::plan(
+        &departments::Input {
+            sources: input.departments,
+            remotes: &department_remotes,
+            links: input.department_links,
+            user_remote: &user_remote,
+            creatable_users: &creatable,
+            all_local_ids,
+        },
+        opts,
+    );
+    warnings.extend(dept.warnings);
+
     // Groups, after users; memberships against the target's actual members.
+    // Groups that are departments' are left to the department side.
+    let group_remotes: Vec<Remote> = input
+        .remote_groups
+        .iter()
+        .filter(|r| !dept.claimed.contains(r.id.as_str()))
+        .cloned()
+        .collect();
     let groups: Vec<&Source> = input.groups.iter().collect();
     let group_side = Side {
         kind: ResourceKind::Group,
-        remotes: input.remote_groups,
+        remotes: &group_remotes,
         links: input.group_links,
         key: &opts.group_match,
     };
@@ -421,12 +471,15 @@ pub fn plan(input: PlanInput<'_>, all_local_ids: &HashSet<&str>, opts: &PlanOpti
         managers: manager_updates,
         groups: group_actions,
         members: member_patches,
+        departments: dept.upserts,
+        department_members: dept.members,
+        department_removals: dept.removals,
         orphans: orphan_list,
         warnings,
         counts: Counts::default(),
     };
     plan.counts = count(&plan);
-    let linked = input.user_links.len() + input.group_links.len();
+    let linked = input.user_links.len() + input.group_links.len() + input.department_links.len();
     if opts.guard.trips(plan.counts.deprovision, linked) {
         plan.status = PlanStatus::AwaitingApproval;
     }
@@ -435,7 +488,7 @@ pub fn plan(input: PlanInput<'_>, all_local_ids: &HashSet<&str>, opts: &PlanOpti
 
 fn count(plan: &Plan) -> Counts {
     let mut c = Counts::default();
-    for a in plan.users.iter().chain(&plan.groups) {
+    for (_, a) in plan.actions() {
         match a {
             Action::Create { .. } => c.create += 1,
             Action::Update { newly_linked, .. } => {

@@ -45,6 +45,9 @@ struct Case {
     remote_groups: Vec<Remote>,
     user_links: Vec<Link>,
     group_links: Vec<Link>,
+    departments: Vec<Source>,
+    department_links: Vec<Link>,
+    remote_department_groups: Vec<Remote>,
     all: Vec<&'static str>,
     opts: PlanOptions,
 }
@@ -57,6 +60,7 @@ impl Case {
             .copied()
             .chain(self.users.iter().map(|s| s.local_id.as_str()))
             .chain(self.groups.iter().map(|s| s.local_id.as_str()))
+            .chain(self.departments.iter().map(|s| s.local_id.as_str()))
             .collect();
         plan(
             PlanInput {
@@ -66,6 +70,9 @@ impl Case {
                 remote_groups: &self.remote_groups,
                 user_links: &self.user_links,
                 group_links: &self.group_links,
+                departments: &self.departments,
+                department_links: &self.department_links,
+                remote_department_groups: &self.remote_department_groups,
             },
             &all,
             &self.opts,
@@ -458,4 +465,153 @@ fn group_members_are_diffed_against_the_target_and_batched() {
             .iter()
             .any(|w| w.contains("1 member(s) not provisioned"))
     );
+}
+
+fn department(id: &str, name: &str, members: &[&str]) -> Source {
+    Source {
+        local_id: id.into(),
+        resource: json!({"displayName": name, "externalId": id}),
+        members: members.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+#[test]
+fn department_groups_come_top_down_holding_their_people_and_sub_departments() {
+    let p = Case {
+        users: vec![user("u1", "ann"), user("u2", "bob")],
+        departments: vec![
+            department("rd", "R&D", &["u1", "plat"]),
+            department("plat", "Platform", &["u2"]),
+        ],
+        ..Case::default()
+    }
+    .run();
+    assert_eq!(kinds(&p.departments), ["create:rd", "create:plat"]);
+    assert_eq!(
+        p.department_members,
+        vec![
+            MemberPatch {
+                group_local_id: "rd".into(),
+                add: vec!["u1".into(), "plat".into()],
+                remove: vec![]
+            },
+            MemberPatch {
+                group_local_id: "plat".into(),
+                add: vec!["u2".into()],
+                remove: vec![]
+            },
+        ]
+    );
+    assert!(p.department_removals.is_empty() && p.members.is_empty());
+    assert_eq!(p.counts.create, 4, "two people and two department groups");
+    let listed: Vec<(ResourceKind, &str)> =
+        p.actions().map(|(k, a)| (k, a.local_id())).collect();
+    assert_eq!(
+        listed,
+        [
+            (ResourceKind::User, "u1"),
+            (ResourceKind::User, "u2"),
+            (ResourceKind::Department, "rd"),
+            (ResourceKind::Department, "plat"),
+        ]
+    );
+}
+
+#[test]
+fn department_groups_are_found_by_their_key_never_by_a_regular_groups_name() {
+    let p = Case {
+        users: vec![user("u1", "ann")],
+        user_links: vec![link("u1", "ru1")],
+        remote_users: vec![remote("ru1", json!({"userName": "ann", "active": true}))],
+        departments: vec![department("sales", "Sales", &["u1"])],
+        // A regular group named like the department, and the department's own.
+        remote_department_groups: vec![
+            remote("rg", json!({"displayName": "Sales"})),
+            remote(
+                "rd",
+                json!({"displayName": "Sales", "externalId": "sales",
+                       "members": [{"value": "ru1"}, {"value": "stranger"}]}),
+            ),
+        ],
+        remote_groups: vec![
+            remote("rg", json!({"displayName": "Sales"})),
+            remote("rd", json!({"displayName": "Sales", "externalId": "sales"})),
+        ],
+        ..Case::default()
+    }
+    .run();
+    match &p.departments[..] {
+        [Action::NoOp { remote_id, newly_linked: true, .. }] => assert_eq!(remote_id, "rd"),
+        other => panic!("expected the department's own group adopted: {other:?}"),
+    }
+    assert_eq!(
+        p.department_members,
+        vec![MemberPatch {
+            group_local_id: "sales".into(),
+            add: vec![],
+            remove: vec!["stranger".into()]
+        }],
+        "exactly its people"
+    );
+    let orphans: Vec<&str> = p.orphans.iter().map(|o| o.remote_id.as_str()).collect();
+    assert_eq!(
+        orphans,
+        ["rg"],
+        "the regular group is the group side's orphan; the department's group is not"
+    );
+}
+
+#[test]
+fn department_groups_go_bottom_up_and_count_for_the_deletion_guard() {
+    // Three departments gone here: top holds mid, mid holds leaf on the target.
+    let remotes = vec![
+        remote(
+            "r-top",
+            json!({"displayName": "Top", "members": [{"value": "r-mid"}]}),
+        ),
+        remote(
+            "r-mid",
+            json!({"displayName": "Mid", "members": [{"value": "r-leaf"}]}),
+        ),
+        remote("r-leaf", json!({"displayName": "Leaf"})),
+    ];
+    let p = Case {
+        remote_department_groups: remotes.clone(),
+        department_links: vec![
+            link("top", "r-top"),
+            link("mid", "r-mid"),
+            link("leaf", "r-leaf"),
+        ],
+        ..Case::default()
+    }
+    .run();
+    assert_eq!(
+        kinds(&p.department_removals),
+        ["deprovision:leaf", "deprovision:mid", "deprovision:top"]
+    );
+    assert!(p.department_removals.iter().all(|a| matches!(
+        a,
+        Action::Deprovision {
+            mode: DeprovisionMode::Delete,
+            reason: DeprovisionReason::Gone,
+            ..
+        }
+    )));
+    assert_eq!(p.deprovisions().count(), 3);
+    assert_eq!(p.status, PlanStatus::Ready, "3 of 3 is under the minimum of 10");
+    // Twelve department groups of twelve linked: the guard holds the run.
+    let many: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("d{i}"), format!("r{i}")))
+        .collect();
+    let p = Case {
+        remote_department_groups: many
+            .iter()
+            .map(|(_, r)| remote(r, json!({"displayName": r})))
+            .collect(),
+        department_links: many.iter().map(|(l, r)| link(l, r)).collect(),
+        ..Case::default()
+    }
+    .run();
+    assert_eq!(p.counts.deprovision, 12);
+    assert_eq!(p.status, PlanStatus::AwaitingApproval);
 }

@@ -181,6 +181,13 @@ pub struct Plan {
     pub managers: Vec<ManagerUpdate>,
     pub groups: Vec<Action>,
     pub members: Vec<MemberPatch>,
+    /// Department groups to create or update, top-down (parents first).
+    pub departments: Vec<Action>,
+    /// Their members: people and sub-departments' groups.
+    pub department_members: Vec<MemberPatch>,
+    /// Department groups to delete, bottom-up (each before the group that
+    /// holds it); applied after everything else.
+    pub department_removals: Vec<Action>,
     /// Active target accounts nothing here accounts for.
     pub orphans: Vec<Orphan>,
     pub warnings: Vec<String>,
@@ -188,18 +195,23 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Every user action, then every group action, with its kind.
+    /// Every user action, then every group and department action, with its kind.
     pub fn actions(&self) -> impl Iterator<Item = (ResourceKind, &Action)> {
         self.users
             .iter()
             .map(|a| (ResourceKind::User, a))
             .chain(self.groups.iter().map(|a| (ResourceKind::Group, a)))
+            .chain(
+                self.departments
+                    .iter()
+                    .chain(&self.department_removals)
+                    .map(|a| (ResourceKind::Department, a)),
+            )
     }
 
     pub fn deprovisions(&self) -> impl Iterator<Item = &Action> {
-        self.users
-            .iter()
-            .chain(&self.groups)
+        self.actions()
+            .map(|(_, a)| a)
             .filter(|a| matches!(a, Action::Deprovision { .. }))
     }
 }

@@ -10,8 +10,8 @@ use futures_util::stream::{self, StreamExt};
 use serde_json::Value;
 
 use super::blocking;
-use super::report::{ActionCounts, HeldDeprovision, ObjectFailure};
-use crate::provision::connector::{Connector, ConnectorError, object_id};
+use super::report::{ActionCounts, DepartmentCounts, HeldDeprovision, ObjectFailure};
+use crate::provision::connector::{Connector, ConnectorError, object_id, on_target};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::set_manager;
 use crate::provision::plan::{Action, DeprovisionMode, ManagerUpdate, MatchKey, MemberPatch};
@@ -36,6 +36,8 @@ pub type Progress = Arc<dyn Fn(Tick) + Send + Sync>;
 #[derive(Default)]
 struct Tally {
     counts: ActionCounts,
+    /// Department groups' share of `counts`.
+    department_counts: ActionCounts,
     failures: Vec<ObjectFailure>,
     held: Vec<HeldDeprovision>,
     /// local id → remote id, per kind, as it stands after this run's writes.
@@ -60,8 +62,16 @@ pub struct Applier {
     pub group_hashes: HashMap<String, String>,
     pub progress: Progress,
     /// How an account the target already holds is found after a 409.
-    pub matching: Option<(MatchKey, MatchKey)>,
+    pub matching: Option<Matching>,
     tally: Mutex<Tally>,
+}
+
+/// The matching keys of users, groups and department groups.
+#[derive(Debug, Clone)]
+pub struct Matching {
+    pub users: MatchKey,
+    pub groups: MatchKey,
+    pub departments: MatchKey,
 }
 
 /// A create the target answered with 409: matched after the pass.
@@ -144,15 +154,25 @@ impl Applier {
         self.with(|t| t.aborted.is_some())
     }
 
+    /// Adds to the counts (and to the departments' share, for a department).
+    fn bump(&self, kind: ResourceKind, add: impl Fn(&mut ActionCounts)) {
+        self.with(|t| {
+            add(&mut t.counts);
+            if kind == ResourceKind::Department {
+                add(&mut t.department_counts);
+            }
+        });
+    }
+
     fn fail(&self, kind: ResourceKind, local_id: &str, action: &str, error: &ConnectorError) {
         tracing::warn!(target: "audit", target_id = %self.target_id, kind = kind.as_str(), local_id, action, %error, "sync write failed");
+        self.bump(kind, |c| c.failed += 1);
         self.with(|t| {
             if let ConnectorError::Unauthorized { status, detail } = error {
                 t.aborted.get_or_insert_with(|| {
                     format!("the target refused the credentials ({status}): {detail}")
                 });
             }
-            t.counts.failed += 1;
             t.failures.push(ObjectFailure {
                 resource_type: kind_name(kind).to_string(),
                 local_id: local_id.to_string(),
@@ -164,8 +184,8 @@ impl Applier {
     }
 
     fn fail_local(&self, kind: ResourceKind, local_id: &str, action: &str, detail: String) {
+        self.bump(kind, |c| c.failed += 1);
         self.with(|t| {
-            t.counts.failed += 1;
             t.failures.push(ObjectFailure {
                 resource_type: kind_name(kind).to_string(),
                 local_id: local_id.to_string(),
@@ -214,6 +234,21 @@ impl Applier {
         }
     }
 
+    /// A department group that is gone downstream: its recorded members go too.
+    async fn forget_department_group(&self, local_id: &str) {
+        let (sync, target, local) = (
+            self.sync.clone(),
+            self.target_id.clone(),
+            local_id.to_string(),
+        );
+        let forgotten =
+            blocking(move || Ok(sync.forget_department_group(&target, &local)?)).await;
+        if let Err(e) = forgotten {
+            let detail = format!("department memberships write: {e}");
+            self.fail_local(ResourceKind::Department, local_id, "unlink", detail);
+        }
+    }
+
     fn stored_hash(&self, kind: ResourceKind, local_id: &str) -> Option<&String> {
         match kind {
             ResourceKind::User => self.user_hashes.get(local_id),
@@ -221,8 +256,8 @@ impl Applier {
         }
     }
 
-    fn skip(&self) {
-        self.with(|t| t.counts.skipped += 1);
+    fn skip(&self, kind: ResourceKind) {
+        self.bump(kind, |c| c.skipped += 1);
     }
 
     /// Applies `actions` concurrently; deprovisions are held back (not
@@ -266,6 +301,35 @@ impl Applier {
         }
     }
 
+    /// Applies `actions` one after the other, in their order (department
+    /// groups deleted bottom-up).
+    pub async fn apply_in_order(
+        &self,
+        kind: ResourceKind,
+        actions: Vec<Action>,
+        hold_deprovisions: bool,
+    ) {
+        let total = actions.len();
+        let refused = Mutex::new(Vec::new());
+        for (n, action) in actions.into_iter().enumerate() {
+            if !self.aborted() {
+                self.apply_one(kind, action, hold_deprovisions, &refused)
+                    .await;
+            }
+            self.tick(phase(kind), n + 1, total);
+        }
+        let refused = refused.into_inner().unwrap_or_else(PoisonError::into_inner);
+        for duplicate in refused {
+            self.fail(kind, &duplicate.local_id, "create", &duplicate.error);
+        }
+    }
+
+    /// Whether the local resource has an account on the target after this
+    /// run's writes so far.
+    pub fn is_on_target(&self, kind: ResourceKind, local_id: &str) -> bool {
+        self.remote_of(kind, local_id).is_some()
+    }
+
     /// Applies one action; a create the target refused as a duplicate goes
     /// to `refused`, for matching.
     async fn apply_one(
@@ -283,13 +347,13 @@ impl Applier {
                 hash,
             } => {
                 if !self.actions.create {
-                    return self.skip();
+                    return self.skip(kind);
                 }
-                match self.connector.create(kind, &resource).await {
+                match self.connector.create(on_target(kind), &resource).await {
                     Ok(remote_id) => {
                         self.remember(kind, &local_id, &remote_id);
+                        self.bump(kind, |c| c.created += 1);
                         self.with(|t| {
-                            t.counts.created += 1;
                             t.created.insert(local_id.clone(), resource);
                         });
                         self.store_link(
@@ -327,14 +391,14 @@ impl Applier {
             } => {
                 self.remember(kind, &local_id, &remote_id);
                 if newly_linked {
-                    self.with(|t| t.counts.linked += 1);
+                    self.bump(kind, |c| c.linked += 1);
                 }
                 if !self.actions.update {
-                    self.skip();
+                    self.skip(kind);
                 } else {
                     let names: Vec<String> = changed.into_iter().map(|c| c.attribute).collect();
                     match self.update(kind, &remote_id, &resource, &names).await {
-                        Ok(()) => self.with(|t| t.counts.updated += 1),
+                        Ok(()) => self.bump(kind, |c| c.updated += 1),
                         Err(e) => return self.fail(kind, &local_id, name, &e),
                     }
                 }
@@ -355,9 +419,9 @@ impl Applier {
                 newly_linked,
             } => {
                 self.remember(kind, &local_id, &remote_id);
-                self.with(|t| {
-                    t.counts.unchanged += 1;
-                    t.counts.linked += usize::from(newly_linked);
+                self.bump(kind, |c| {
+                    c.unchanged += 1;
+                    c.linked += usize::from(newly_linked);
                 });
                 if self.stored_hash(kind, &local_id) != Some(&hash) {
                     self.store_link(
@@ -394,8 +458,13 @@ impl Applier {
                 }
                 self.deprovision(kind, &local_id, &remote_id, mode).await;
             }
-            Action::Unlink { local_id, .. } => self.drop_link(kind, &local_id).await,
-            Action::Skip { .. } => self.skip(),
+            Action::Unlink { local_id, .. } => {
+                self.drop_link(kind, &local_id).await;
+                if kind == ResourceKind::Department {
+                    self.forget_department_group(&local_id).await;
+                }
+            }
+            Action::Skip { .. } => self.skip(kind),
         }
     }
 
@@ -408,17 +477,18 @@ impl Applier {
         resource: &Value,
         hash: &str,
     ) -> bool {
-        let Some((user_key, group_key)) = &self.matching else {
+        let Some(matching) = &self.matching else {
             return false;
         };
         let key = match kind {
-            ResourceKind::User => user_key,
-            ResourceKind::Group | ResourceKind::Department => group_key,
+            ResourceKind::User => &matching.users,
+            ResourceKind::Group => &matching.groups,
+            ResourceKind::Department => &matching.departments,
         };
-        let Some(value) = key.key(kind, resource) else {
+        let Some(value) = key.key(on_target(kind), resource) else {
             return false;
         };
-        let Ok(found) = self.connector.find(kind, key, &value).await else {
+        let Ok(found) = self.connector.find(on_target(kind), key, &value).await else {
             return false;
         };
         let [remote] = found.as_slice() else {
@@ -437,17 +507,17 @@ impl Applier {
         if claimed {
             return false;
         }
-        let changed = changed_attributes(kind, resource, remote);
+        let changed = changed_attributes(on_target(kind), resource, remote);
         if !changed.is_empty() {
             if let Err(e) = self.update(kind, remote_id, resource, &changed).await {
                 self.fail(kind, local_id, "update", &e);
                 return true;
             }
-            self.with(|t| t.counts.updated += 1);
+            self.bump(kind, |c| c.updated += 1);
         }
         self.remember(kind, local_id, remote_id);
+        self.bump(kind, |c| c.linked += 1);
         self.with(|t| {
-            t.counts.linked += 1;
             t.created.insert(local_id.to_string(), resource.clone());
         });
         self.store_link(
@@ -470,7 +540,7 @@ impl Applier {
         changed: &[String],
     ) -> Result<(), ConnectorError> {
         self.connector
-            .update(kind, remote_id, resource, Some(changed))
+            .update(on_target(kind), remote_id, resource, Some(changed))
             .await
     }
 
@@ -489,7 +559,7 @@ impl Applier {
             self.actions.delete
         };
         if !allowed {
-            return self.skip();
+            return self.skip(kind);
         }
         // An orphan has no local id: the window counts it by its remote one.
         let counted = (
@@ -503,20 +573,21 @@ impl Applier {
         );
         if deactivate {
             match self.connector.deactivate(remote_id).await {
-                Ok(()) => self.with(|t| {
-                    t.counts.deactivated += 1;
-                    t.deprovisioned.push(counted);
-                }),
+                Ok(()) => {
+                    self.bump(kind, |c| c.deactivated += 1);
+                    self.with(|t| t.deprovisioned.push(counted));
+                }
                 Err(e) => self.fail(kind, local_id, "deactivate", &e),
             }
         } else {
-            match self.connector.delete(kind, remote_id).await {
+            match self.connector.delete(on_target(kind), remote_id).await {
                 Ok(()) => {
-                    self.with(|t| {
-                        t.counts.deleted += 1;
-                        t.deprovisioned.push(counted);
-                    });
+                    self.bump(kind, |c| c.deleted += 1);
+                    self.with(|t| t.deprovisioned.push(counted));
                     self.drop_link(kind, local_id).await;
+                    if kind == ResourceKind::Department {
+                        self.forget_department_group(local_id).await;
+                    }
                 }
                 Err(e) => self.fail(kind, local_id, "delete", &e),
             }
@@ -552,7 +623,7 @@ impl Applier {
         };
         match self.connector.set_manager(&remote, &manager).await {
             Ok(()) => {
-                self.with(|t| t.counts.manager_updates += 1);
+                self.bump(kind, |c| c.manager_updates += 1);
                 let pushed = self.with(|t| t.created.get(&u.local_id).cloned());
                 if let Some(mut state) = pushed {
                     set_manager(&mut state, Some(&manager));
@@ -571,8 +642,9 @@ impl Applier {
         }
     }
 
-    /// Member PATCHes, with this run's new users and groups resolved.
-    pub async fn patch_members(&self, patches: Vec<MemberPatch>) {
+    /// Member PATCHes of groups (`kind` Group) or department groups
+    /// (Department), with this run's new users and groups resolved.
+    pub async fn patch_members(&self, kind: ResourceKind, patches: Vec<MemberPatch>) {
         let total = patches.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         stream::iter(patches)
@@ -580,7 +652,7 @@ impl Applier {
                 let done = &done;
                 async move {
                     if !self.aborted() {
-                        self.patch_group(p).await;
+                        self.patch_group(kind, p).await;
                     }
                     let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                     self.tick("memberships", n, total);
@@ -589,8 +661,7 @@ impl Applier {
             .await;
     }
 
-    async fn patch_group(&self, p: MemberPatch) {
-        let kind = ResourceKind::Group;
+    async fn patch_group(&self, kind: ResourceKind, p: MemberPatch) {
         let Some(group) = self.remote_of(kind, &p.group_local_id) else {
             return;
         };
@@ -610,7 +681,7 @@ impl Applier {
             .change_members(&group, &added, &p.remove)
             .await
         {
-            Ok(_) => self.with(|t| t.counts.member_patches += 1),
+            Ok(_) => self.bump(kind, |c| c.member_patches += 1),
             Err(e) => self.fail(kind, &p.group_local_id, "members", &e),
         }
     }
@@ -620,8 +691,10 @@ impl Applier {
             .tally
             .into_inner()
             .unwrap_or_else(PoisonError::into_inner);
+        let mut counts = t.counts;
+        counts.departments = DepartmentCounts::of(&t.department_counts);
         Outcome {
-            counts: t.counts,
+            counts,
             failures: t.failures,
             held: t.held,
             aborted: t.aborted,
@@ -633,6 +706,7 @@ impl Applier {
 fn phase(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "users",
-        ResourceKind::Group | ResourceKind::Department => "groups",
+        ResourceKind::Group => "groups",
+        ResourceKind::Department => "departments",
     }
 }

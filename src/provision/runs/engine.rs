@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::apply::{Applier, Progress};
+use super::apply::{Applier, Matching, Progress};
 use super::blocking;
 use super::error::SyncError;
 use super::guard_window;
@@ -15,7 +15,7 @@ use super::live::Recorder;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
 use super::report::{
-    ActionCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
+    ActionCounts, DepartmentCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
     reported,
 };
 use super::source::{self, LocalState};
@@ -24,12 +24,14 @@ use crate::metrics::Metrics;
 use crate::provision::client::RateLimits;
 use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id};
 use crate::provision::plan::{
-    self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote,
+    self, Action, DeprovisionMode, Link, Plan, PlanInput, PlanStatus, Remote, Source,
 };
 use crate::provision::webhook::Notifier;
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
-use crate::store::{LinkRecord, Store, SyncStore, TargetRecord, TargetState};
+use crate::store::{
+    DepartmentMembership, LinkRecord, Store, SyncStore, TargetRecord, TargetState,
+};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -374,7 +376,7 @@ impl SyncEngine {
         } else {
             Vec::new()
         };
-        let groups = if target.syncs("Groups") {
+        let groups = if target.syncs("Groups") || target.departments.as_groups() {
             remotes(connector.list(ResourceKind::Group).await?)
         } else {
             Vec::new()
@@ -400,26 +402,49 @@ impl SyncEngine {
             .read_remote(target, connector.as_ref())
             .await
             .map_err(|e| RunFailure::Target(format!("reading the target: {e}")))?;
-        let (local, user_links, group_links, all_ids) = self.read_local(target).await?;
+        let Links {
+            users: user_links,
+            groups: group_links,
+            departments: department_links,
+        } = self.read_local_links(target).await?;
+        let (local, all_ids) = self.read_local(target).await?;
         recorder.phase("planning");
         let options = target
             .plan_options(remote.capabilities.member_batch)
             .map_err(RunFailure::Internal)?;
         let all: HashSet<&str> = all_ids.iter().map(String::as_str).collect();
+        let no_remotes: &[Remote] = &[];
         let plan = plan::plan(
             PlanInput {
                 users: &local.users,
                 groups: &local.groups,
                 remote_users: &remote.users,
-                remote_groups: &remote.groups,
+                remote_groups: if target.syncs("Groups") {
+                    &remote.groups
+                } else {
+                    no_remotes
+                },
                 user_links: &user_links,
                 group_links: &group_links,
+                departments: &local.departments,
+                department_links: &department_links,
+                remote_department_groups: if target.departments.as_groups() {
+                    &remote.groups
+                } else {
+                    no_remotes
+                },
             },
             &all,
             &options,
         );
         recorder.planned(
-            plan.users.len() + plan.managers.len() + plan.groups.len() + plan.members.len(),
+            plan.users.len()
+                + plan.managers.len()
+                + plan.groups.len()
+                + plan.members.len()
+                + plan.departments.len()
+                + plan.department_members.len()
+                + plan.department_removals.len(),
         );
         report.warnings = plan.warnings.clone();
         report.orphans = plan.orphans.clone();
@@ -445,6 +470,9 @@ impl SyncEngine {
                 .map(|l| (l.local_id.clone(), l.hash.clone()))
                 .collect()
         };
+        // Group and department local ids never collide (both are UUIDs).
+        let mut group_hashes = hashes(&group_links);
+        group_hashes.extend(hashes(&department_links));
         let mut applier = Applier::new(
             connector,
             self.sync.clone(),
@@ -452,14 +480,33 @@ impl SyncEngine {
             target.settings.actions,
             target.settings.max_concurrency,
             hashes(&user_links),
-            hashes(&group_links),
+            group_hashes,
             progress,
         );
-        applier.matching = Some((options.user_match.clone(), options.group_match.clone()));
+        applier.matching = Some(Matching {
+            users: options.user_match.clone(),
+            groups: options.group_match.clone(),
+            departments: options.department_match.clone(),
+        });
+        // Departments top-down before people; deleted bottom-up after them.
+        for level in by_depth(plan.departments, &local.department_depths) {
+            applier.apply(ResourceKind::Department, level, hold).await;
+        }
         applier.apply(ResourceKind::User, plan.users, hold).await;
         applier.set_managers(plan.managers).await;
         applier.apply(ResourceKind::Group, plan.groups, hold).await;
-        applier.patch_members(plan.members).await;
+        applier.patch_members(ResourceKind::Group, plan.members).await;
+        applier
+            .patch_members(ResourceKind::Department, plan.department_members)
+            .await;
+        applier
+            .apply_in_order(ResourceKind::Department, plan.department_removals, hold)
+            .await;
+        if target.departments.as_groups() {
+            let rows = department_memberships(&local.departments, &applier);
+            let (sync, target_id) = (self.sync.clone(), target.record.id.clone());
+            blocking(move || Ok(sync.replace_department_memberships(&target_id, &rows)?)).await?;
+        }
         let outcome = applier.finish();
         let (sync, target_id, done) = (
             self.sync.clone(),
@@ -486,25 +533,42 @@ impl SyncEngine {
         Ok(())
     }
 
-    /// Local sources, the id map, and every local id the id map names that
-    /// still exists (in scope or not).
+    /// The target's id map: users, groups and department groups.
+    async fn read_local_links(&self, target: &LoadedTarget) -> Result<Links, RunFailure> {
+        let (sync, id) = (self.sync.clone(), target.record.id.clone());
+        blocking(move || {
+            let of = |kind: ResourceKind| -> Result<Vec<Link>, SyncError> {
+                Ok(links(sync.links(&id, kind.as_str())?))
+            };
+            Ok(Links {
+                users: of(ResourceKind::User)?,
+                groups: of(ResourceKind::Group)?,
+                departments: of(ResourceKind::Department)?,
+            })
+        })
+        .await
+        .map_err(|e| RunFailure::Internal(anyhow::anyhow!(e)))
+    }
+
+    /// Local sources, and every local id the id map names that still
+    /// exists (in scope or not).
     async fn read_local(
         &self,
         target: &LoadedTarget,
-    ) -> Result<(LocalState, Vec<Link>, Vec<Link>, HashSet<String>), RunFailure> {
+    ) -> Result<(LocalState, HashSet<String>), RunFailure> {
         let store = self.store.clone();
         let sync = self.sync.clone();
         let record: TargetRecord = target.record.clone();
         let loaded = LoadedTarget::load(record.clone()).map_err(RunFailure::Internal)?;
         blocking(move || {
             let local = source::load(store.as_ref(), &loaded)?;
-            let user_links = links(sync.links(&record.id, ResourceKind::User.as_str())?);
-            let group_links = links(sync.links(&record.id, ResourceKind::Group.as_str())?);
             let mut all: HashSet<String> = HashSet::new();
-            for (kind, links) in [
-                (ResourceKind::User, &user_links),
-                (ResourceKind::Group, &group_links),
+            for kind in [
+                ResourceKind::User,
+                ResourceKind::Group,
+                ResourceKind::Department,
             ] {
+                let links = links(sync.links(&record.id, kind.as_str())?);
                 let in_scope = local.in_scope(kind);
                 all.extend(in_scope.iter().map(|s| s.to_string()));
                 let leftovers = links
@@ -513,7 +577,7 @@ impl SyncEngine {
                     .map(|l| l.local_id.clone());
                 all.extend(source::existing(store.as_ref(), kind, leftovers)?);
             }
-            Ok((local, user_links, group_links, all))
+            Ok((local, all))
         })
         .await
         .map_err(|e| RunFailure::Internal(anyhow::anyhow!(e)))
@@ -610,16 +674,9 @@ impl SyncEngine {
             progress.unwrap_or_else(no_progress),
         );
         let held = std::mem::take(&mut report.pending);
-        let (users_in, groups_in) = (
-            local.in_scope(ResourceKind::User),
-            local.in_scope(ResourceKind::Group),
-        );
         for h in &held {
-            let (kind, back) = if h.resource_type == ResourceKind::User.as_str() {
-                (ResourceKind::User, users_in.contains(h.local_id.as_str()))
-            } else {
-                (ResourceKind::Group, groups_in.contains(h.local_id.as_str()))
-            };
+            let kind = ResourceKind::parse(&h.resource_type).unwrap_or(ResourceKind::Group);
+            let back = local.in_scope(kind).contains(h.local_id.as_str());
             if back {
                 report.warnings.push(format!(
                     "{} {} is back in scope; not deprovisioned",
@@ -696,6 +753,52 @@ impl From<SyncError> for RunFailure {
     }
 }
 
+/// The id map of a target, per kind.
+struct Links {
+    users: Vec<Link>,
+    groups: Vec<Link>,
+    departments: Vec<Link>,
+}
+
+/// Department actions in levels from the top (parents' level first), each
+/// level in its planned order; actions of departments not in the tree (none
+/// are planned so) go last.
+fn by_depth(actions: Vec<Action>, depths: &HashMap<String, usize>) -> Vec<Vec<Action>> {
+    let mut levels: std::collections::BTreeMap<usize, Vec<Action>> = Default::default();
+    for a in actions {
+        let depth = depths.get(a.local_id()).copied().unwrap_or(usize::MAX);
+        levels.entry(depth).or_default().push(a);
+    }
+    levels.into_values().collect()
+}
+
+/// What each department group holds after a run: the members of each
+/// department in scope that are on the target, with the group itself.
+fn department_memberships(departments: &[Source], applier: &Applier) -> Vec<DepartmentMembership> {
+    let ids: HashSet<&str> = departments.iter().map(|d| d.local_id.as_str()).collect();
+    let mut rows = Vec::new();
+    for d in departments {
+        if !applier.is_on_target(ResourceKind::Department, &d.local_id) {
+            continue;
+        }
+        for m in &d.members {
+            let kind = if ids.contains(m.as_str()) {
+                ResourceKind::Department
+            } else {
+                ResourceKind::User
+            };
+            if applier.is_on_target(kind, m) {
+                rows.push(DepartmentMembership {
+                    department_id: d.local_id.clone(),
+                    member_type: kind.as_str().to_string(),
+                    member_id: m.clone(),
+                });
+            }
+        }
+    }
+    rows
+}
+
 fn add_counts(into: &mut ActionCounts, more: &ActionCounts) {
     into.created += more.created;
     into.updated += more.updated;
@@ -707,6 +810,7 @@ fn add_counts(into: &mut ActionCounts, more: &ActionCounts) {
     into.failed += more.failed;
     into.member_patches += more.member_patches;
     into.manager_updates += more.manager_updates;
+    into.departments.add(&more.departments);
 }
 
 fn held(plan: &Plan) -> Vec<HeldDeprovision> {
@@ -739,10 +843,31 @@ fn planned_counts(plan: &Plan) -> ActionCounts {
         unchanged: plan.counts.no_op,
         skipped: plan.counts.skip,
         linked: plan.counts.linked,
-        member_patches: plan.members.len(),
+        member_patches: plan.members.len() + plan.department_members.len(),
         manager_updates: plan.managers.len(),
         ..ActionCounts::default()
     };
+    let mut d = DepartmentCounts {
+        member_patches: plan.department_members.len(),
+        ..DepartmentCounts::default()
+    };
+    for a in plan.departments.iter().chain(&plan.department_removals) {
+        match a {
+            Action::Create { .. } => d.created += 1,
+            Action::Update { newly_linked, .. } => {
+                d.updated += 1;
+                d.linked += usize::from(*newly_linked);
+            }
+            Action::NoOp { newly_linked, .. } => {
+                d.unchanged += 1;
+                d.linked += usize::from(*newly_linked);
+            }
+            Action::Deprovision { .. } => d.deleted += 1,
+            Action::Skip { .. } => d.skipped += 1,
+            Action::Unlink { .. } => {}
+        }
+    }
+    c.departments = d;
     for a in plan.deprovisions() {
         if let Action::Deprovision { mode, .. } = a {
             match mode {

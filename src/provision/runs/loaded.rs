@@ -8,6 +8,7 @@ use anyhow::Context;
 use crate::crypto::SecretKey;
 use crate::provision::client::RateLimits;
 use crate::provision::connector::{Connector, Recording};
+use crate::provision::departments::DepartmentScope;
 use crate::provision::mapping::Mapping;
 use crate::provision::plan::{MatchKey, PlanOptions};
 use crate::provision::target::{self, TargetSettings};
@@ -20,6 +21,8 @@ pub struct LoadedTarget {
     pub mapping: Mapping,
     pub user_scope: Option<Filter>,
     pub group_scope: Option<Filter>,
+    /// The root department, department scope and how departments go.
+    pub departments: DepartmentScope,
 }
 
 fn parse_scope(text: Option<&str>, what: &str) -> anyhow::Result<Option<Filter>> {
@@ -40,12 +43,14 @@ impl LoadedTarget {
             .map_err(|e| anyhow::anyhow!("stored mapping: {e}"))?;
         let user_scope = parse_scope(record.scope.as_deref(), "user")?;
         let group_scope = parse_scope(settings.group_scope.as_deref(), "group")?;
+        let departments = DepartmentScope::of(&settings);
         Ok(Self {
             record,
             settings,
             mapping,
             user_scope,
             group_scope,
+            departments,
         })
     }
 
@@ -71,6 +76,7 @@ impl LoadedTarget {
             guard: self.settings.guard,
             max_member_ops,
             orphans: self.settings.orphans,
+            department_match: crate::provision::departments::match_key(&self.settings),
         })
     }
 

@@ -69,6 +69,54 @@ pub struct ActionCounts {
     pub member_patches: usize,
     /// Second-pass manager updates sent.
     pub manager_updates: usize,
+    /// Of all these, department groups' (targets that take departments as groups).
+    #[serde(skip_serializing_if = "DepartmentCounts::is_zero")]
+    pub departments: DepartmentCounts,
+}
+
+/// What a run did to department groups (included in the totals too).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DepartmentCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub deleted: usize,
+    pub linked: usize,
+    pub unchanged: usize,
+    pub skipped: usize,
+    pub failed: usize,
+    /// Member PATCHes of department groups.
+    pub member_patches: usize,
+}
+
+impl DepartmentCounts {
+    pub fn of(c: &ActionCounts) -> Self {
+        Self {
+            created: c.created,
+            updated: c.updated,
+            deleted: c.deleted,
+            linked: c.linked,
+            unchanged: c.unchanged,
+            skipped: c.skipped,
+            failed: c.failed,
+            member_patches: c.member_patches,
+        }
+    }
+
+    pub fn is_zero(&self) -> bool {
+        *self == Self::default()
+    }
+
+    pub fn add(&mut self, more: &Self) {
+        self.created += more.created;
+        self.updated += more.updated;
+        self.deleted += more.deleted;
+        self.linked += more.linked;
+        self.unchanged += more.unchanged;
+        self.skipped += more.skipped;
+        self.failed += more.failed;
+        self.member_patches += more.member_patches;
+    }
 }
 
 /// One object that could not be written, with the target's answer.

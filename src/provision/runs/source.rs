@@ -1,12 +1,15 @@
 //! The local side of a run: the users and groups in the target's scope,
 //! mapped into the shape the target should hold (blocking: reads the store).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
+use crate::provision::departments::{self, as_group};
 use crate::provision::plan::Source;
 use crate::scim::ResourceKind;
 use crate::scim::filter::{AttrPath, CompValue, CompareOp, Filter};
-use crate::store::{ListQuery, Store, StoreError};
+use serde_json::Value;
+
+use crate::store::{ListQuery, Store, StoreError, StoredUser};
 
 use super::loaded::LoadedTarget;
 
@@ -16,13 +19,18 @@ const RENDER_BASE: &str = "";
 pub struct LocalState {
     pub users: Vec<Source>,
     pub groups: Vec<Source>,
+    /// Departments as groups (when the target takes them so), parents first.
+    pub departments: Vec<Source>,
+    /// Each of those departments' depth in the tree (1 for a root).
+    pub department_depths: HashMap<String, usize>,
 }
 
 impl LocalState {
     pub fn in_scope(&self, kind: ResourceKind) -> HashSet<&str> {
         let sources = match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group | ResourceKind::Department => &self.groups,
+            ResourceKind::Group => &self.groups,
+            ResourceKind::Department => &self.departments,
         };
         sources.iter().map(|s| s.local_id.as_str()).collect()
     }
@@ -49,6 +57,9 @@ pub fn scope_group_ids(store: &dyn Store, names: &[String]) -> Result<HashSet<St
 
 pub fn load(store: &dyn Store, target: &LoadedTarget) -> Result<LocalState, StoreError> {
     let mut users = Vec::new();
+    let scope = &target.departments;
+    // Each person in scope → the departments it names (for department groups).
+    let mut people: HashMap<String, Vec<String>> = HashMap::new();
     if target.syncs("Users") {
         let scope_groups = &target.settings.scope_groups;
         let wanted_groups = scope_group_ids(store, scope_groups)?;
@@ -63,10 +74,19 @@ pub fn load(store: &dyn Store, target: &LoadedTarget) -> Result<LocalState, Stor
                     .groups
                     .iter()
                     .any(|g| wanted_groups.contains(&g.group_id));
-            if member_of_scope {
+            if member_of_scope && scope.admits_person(&user.attributes) {
+                if scope.as_groups() {
+                    let named = crate::store::org::named(&user.attributes);
+                    people.insert(
+                        user.id.clone(),
+                        named.into_iter().map(str::to_string).collect(),
+                    );
+                }
+                let mut scim = user.to_scim(RENDER_BASE);
+                scope.prepare_person(&mut scim);
                 users.push(Source {
                     local_id: user.id.clone(),
-                    resource: target.mapping.users.apply(&user.to_scim(RENDER_BASE)),
+                    resource: target.mapping.users.apply(&scim),
                     members: Vec::new(),
                 });
             }
@@ -87,7 +107,20 @@ pub fn load(store: &dyn Store, target: &LoadedTarget) -> Result<LocalState, Stor
             });
         }
     }
-    Ok(LocalState { users, groups })
+    let departments = if scope.as_groups() {
+        departments::local::load(store, target, &people)?
+    } else {
+        departments::local::Departments {
+            sources: Vec::new(),
+            depths: HashMap::new(),
+        }
+    };
+    Ok(LocalState {
+        users,
+        groups,
+        departments: departments.sources,
+        department_depths: departments.depths,
+    })
 }
 
 /// Which of `ids` still exist here (to tell "out of scope" from "deleted").
@@ -130,6 +163,8 @@ pub enum OutOfScope {
     NotInScopeGroups,
     /// The target's scope filter does not match it.
     FilteredOut,
+    /// Not under the target's root department (or, people, its department scope).
+    OutsideDepartments,
 }
 
 /// Reads one resource and decides whether it belongs on the target;
@@ -141,43 +176,81 @@ pub fn load_one(
     id: &str,
     scope_groups: &HashSet<String>,
 ) -> Result<LocalOne, StoreError> {
-    if kind == ResourceKind::Department {
-        // The sync center does not provision departments (yet).
-        return Ok(LocalOne::OutOfScope(OutOfScope::TypeNotSynced));
+    match kind {
+        ResourceKind::User => load_user(store, target, id, scope_groups),
+        ResourceKind::Group => load_group(store, target, id),
+        ResourceKind::Department => load_department(store, target, id),
     }
+}
+
+fn load_user(
+    store: &dyn Store,
+    target: &LoadedTarget,
+    id: &str,
+    scope_groups: &HashSet<String>,
+) -> Result<LocalOne, StoreError> {
     let needs_groups = !target.settings.scope_groups.is_empty();
-    let (scim, members, in_groups) = match kind {
-        ResourceKind::User => match store.get_user(id, needs_groups) {
-            Ok(u) => {
-                let member =
-                    !needs_groups || u.groups.iter().any(|g| scope_groups.contains(&g.group_id));
-                (u.to_scim(RENDER_BASE), Vec::new(), member)
-            }
-            Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
-            Err(e) => return Err(e),
-        },
-        ResourceKind::Group | ResourceKind::Department => match store.get_group(id, true) {
-            Ok(g) => {
-                let members = g.members.iter().map(|m| m.id.clone()).collect();
-                (g.to_scim(RENDER_BASE), members, true)
-            }
-            Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
-            Err(e) => return Err(e),
-        },
+    let user = match store.get_user(id, needs_groups) {
+        Ok(u) => u,
+        Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+        Err(e) => return Err(e),
     };
-    let (synced, scope) = match kind {
-        ResourceKind::User => (target.syncs("Users"), &target.user_scope),
-        ResourceKind::Group | ResourceKind::Department => {
-            (target.syncs("Groups"), &target.group_scope)
-        }
-    };
-    let out = if !synced {
+    let mut scim = user.to_scim(RENDER_BASE);
+    if let Some(why) = user_out_of_scope(target, &user, &scim, scope_groups) {
+        return Ok(LocalOne::OutOfScope(why));
+    }
+    target.departments.prepare_person(&mut scim);
+    Ok(LocalOne::InScope(Source {
+        local_id: id.to_string(),
+        resource: target.mapping.users.apply(&scim),
+        members: Vec::new(),
+    }))
+}
+
+/// Why a user (`scim`: as rendered; its groups read when the target has
+/// scope groups) is not for the target, if it is not.
+pub fn user_out_of_scope(
+    target: &LoadedTarget,
+    user: &StoredUser,
+    scim: &Value,
+    scope_groups: &HashSet<String>,
+) -> Option<OutOfScope> {
+    let needs_groups = !target.settings.scope_groups.is_empty();
+    if !target.syncs("Users") {
         Some(OutOfScope::TypeNotSynced)
-    } else if !in_groups {
+    } else if needs_groups
+        && !user
+            .groups
+            .iter()
+            .any(|g| scope_groups.contains(&g.group_id))
+    {
         Some(OutOfScope::NotInScopeGroups)
-    } else if scope
+    } else if target
+        .user_scope
         .as_ref()
-        .is_some_and(|f| !crate::scim::filter::matches(f, kind, &scim))
+        .is_some_and(|f| !crate::scim::filter::matches(f, ResourceKind::User, scim))
+    {
+        Some(OutOfScope::FilteredOut)
+    } else if !target.departments.admits_person(&user.attributes) {
+        Some(OutOfScope::OutsideDepartments)
+    } else {
+        None
+    }
+}
+
+fn load_group(store: &dyn Store, target: &LoadedTarget, id: &str) -> Result<LocalOne, StoreError> {
+    let group = match store.get_group(id, true) {
+        Ok(g) => g,
+        Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+        Err(e) => return Err(e),
+    };
+    let scim = group.to_scim(RENDER_BASE);
+    let out = if !target.syncs("Groups") {
+        Some(OutOfScope::TypeNotSynced)
+    } else if target
+        .group_scope
+        .as_ref()
+        .is_some_and(|f| !crate::scim::filter::matches(f, ResourceKind::Group, &scim))
     {
         Some(OutOfScope::FilteredOut)
     } else {
@@ -188,7 +261,33 @@ pub fn load_one(
     }
     Ok(LocalOne::InScope(Source {
         local_id: id.to_string(),
-        resource: target.mapping.for_kind(kind).apply(&scim),
-        members,
+        resource: target.mapping.groups.apply(&scim),
+        members: group.members.iter().map(|m| m.id.clone()).collect(),
+    }))
+}
+
+/// A department as the target's group, when the target takes departments
+/// as groups and it is under the root. Its members are not read here (the
+/// worker diffs them on its own).
+fn load_department(
+    store: &dyn Store,
+    target: &LoadedTarget,
+    id: &str,
+) -> Result<LocalOne, StoreError> {
+    if !target.departments.as_groups() {
+        return Ok(LocalOne::OutOfScope(OutOfScope::TypeNotSynced));
+    }
+    let department = match store.get_department(id) {
+        Ok(d) => d,
+        Err(StoreError::NotFound) => return Ok(LocalOne::Gone),
+        Err(e) => return Err(e),
+    };
+    if !target.departments.admits_department(department.path()) {
+        return Ok(LocalOne::OutOfScope(OutOfScope::OutsideDepartments));
+    }
+    Ok(LocalOne::InScope(Source {
+        local_id: id.to_string(),
+        resource: target.mapping.groups.apply(&as_group(&department)),
+        members: Vec::new(),
     }))
 }

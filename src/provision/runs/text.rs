@@ -31,6 +31,14 @@ pub fn render(r: &RunReport) -> String {
         "  membership patches {}  manager updates {}",
         c.member_patches, c.manager_updates
     );
+    if !c.departments.is_zero() {
+        let d = &c.departments;
+        let _ = writeln!(
+            out,
+            "  of which department groups: created {}  updated {}  deleted {}  linked {}  unchanged {}  skipped {}  failed {}  membership patches {}",
+            d.created, d.updated, d.deleted, d.linked, d.unchanged, d.skipped, d.failed, d.member_patches
+        );
+    }
     if let Some(e) = &r.head.error {
         let _ = writeln!(out, "  error: {e}");
     }

@@ -422,6 +422,8 @@ pub async fn add_tested(
     new: NewTarget,
     test: bool,
 ) -> Result<TargetView, TestedError> {
+    let checked = check_settings(&new.settings).map_err(|e| TargetError::Invalid(format!("{e:#}")))?;
+    check_departments(&store, &checked).await?;
     if test {
         if key.is_none() {
             return Err(TargetError::NoSecretKey.into());
@@ -448,6 +450,8 @@ pub async fn update_tested(
 ) -> Result<TargetView, TestedError> {
     let new_credentials = changes.credentials.is_some();
     let after = target::apply(before.clone(), key.as_ref(), changes)?;
+    let settings = target::view(&after).map_err(TargetError::Internal)?.settings;
+    check_departments(&store, &settings).await?;
     let reaches_differently = new_credentials || after.base_url != before.base_url;
     if test && (reaches_differently || after.mapping != before.mapping) {
         let key = key.as_ref().ok_or(TargetError::NoSecretKey)?;
@@ -459,6 +463,16 @@ pub async fn update_tested(
         }
     }
     Ok(blocking(move || target::save(sync.as_ref(), &after)).await?)
+}
+
+/// The departments the settings name exist (checked before anything else
+/// is tried or stored).
+async fn check_departments(
+    store: &Arc<dyn Store>,
+    settings: &TargetSettings,
+) -> Result<(), TargetError> {
+    let (store, settings) = (store.clone(), settings.clone());
+    blocking(move || crate::provision::departments::check(store.as_ref(), &settings)).await
 }
 
 /// `crate::blocking::blocking` with target errors.

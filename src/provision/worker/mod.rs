@@ -4,6 +4,7 @@
 //! quarantines a target that refuses credentials or fails too much; the
 //! supervisor also watches the failure queues' depths (`queue_watch`).
 
+mod departments;
 mod pass;
 mod push;
 pub mod queue;

@@ -58,6 +58,7 @@ fn kind_of(resource_type: &str) -> Option<ResourceKind> {
     match resource_type {
         "User" => Some(ResourceKind::User),
         "Group" => Some(ResourceKind::Group),
+        "Department" => Some(ResourceKind::Department),
         _ => None,
     }
 }

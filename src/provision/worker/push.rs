@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id};
+use crate::provision::connector::{
+    Capabilities, Connector, ConnectorError, object_id, on_target,
+};
 use crate::provision::on_demand::{MatchHow, Recorder, Step};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{manager_of, set_manager};
@@ -73,7 +75,7 @@ impl From<SyncError> for PushError {
     }
 }
 
-fn failed(operation: &'static str, payload: Option<&Value>, error: ConnectorError) -> PushError {
+pub(super) fn failed(operation: &'static str, payload: Option<&Value>, error: ConnectorError) -> PushError {
     PushError::Target(PushFailure {
         operation,
         payload: payload.cloned(),
@@ -90,6 +92,7 @@ pub struct Session {
     pub sync: Arc<dyn SyncStore>,
     pub user_match: MatchKey,
     pub group_match: MatchKey,
+    pub department_match: MatchKey,
     pub scope_groups: Arc<HashSet<String>>,
     /// On-demand provisioning's steps (and dry run); `None` in the worker.
     pub recorder: Option<Arc<Recorder>>,
@@ -116,6 +119,7 @@ impl Session {
             sync,
             user_match: options.user_match,
             group_match: options.group_match,
+            department_match: options.department_match,
             scope_groups: Arc::new(scope_groups),
             recorder: None,
         })
@@ -128,7 +132,7 @@ impl Session {
         self
     }
 
-    fn id(&self) -> String {
+    pub(super) fn id(&self) -> String {
         self.target.record.id.clone()
     }
 
@@ -139,7 +143,7 @@ impl Session {
     }
 
     /// The recorder of a dry run (whose id-map writes are only staged).
-    fn dry_run(&self) -> Option<&Recorder> {
+    pub(super) fn dry_run(&self) -> Option<&Recorder> {
         self.recorder.as_deref().filter(|r| r.dry_run())
     }
 
@@ -172,7 +176,7 @@ impl Session {
         Ok((users, groups))
     }
 
-    async fn put_link(&self, kind: ResourceKind, link: LinkRecord) -> Result<(), SyncError> {
+    pub(super) async fn put_link(&self, kind: ResourceKind, link: LinkRecord) -> Result<(), SyncError> {
         if let Some(recorder) = self.dry_run() {
             recorder.stage_link(kind, &link.local_id.clone(), Some(link));
             return Ok(());
@@ -190,8 +194,25 @@ impl Session {
         blocking(move || Ok(sync.remove_link(&target, kind.as_str(), &local)?)).await
     }
 
-    /// Reads `local_id` now and makes the target agree with it.
+    /// Reads `local_id` now and makes the target agree with it; on a target
+    /// that takes departments as groups, a person's or department's place
+    /// in the department groups follows.
     pub async fn push(&self, kind: ResourceKind, local_id: &str) -> Result<Pushed, PushError> {
+        let pushed = self.push_object(kind, local_id).await?;
+        let places = kind != ResourceKind::Group
+            && self.target.departments.as_groups()
+            && !matches!(pushed, Pushed::Held(_))
+            && self.dry_run().is_none();
+        if places
+            && self.sync_containers(kind, local_id).await?
+            && pushed == Pushed::Unchanged
+        {
+            return Ok(Pushed::Updated);
+        }
+        Ok(pushed)
+    }
+
+    async fn push_object(&self, kind: ResourceKind, local_id: &str) -> Result<Pushed, PushError> {
         let local = self.load(kind, local_id).await?;
         let link = self.link(kind, local_id).await?;
         match (local, link) {
@@ -267,7 +288,7 @@ impl Session {
                     return Ok(Pushed::Nothing);
                 }
                 self.connector
-                    .update(kind, &l.remote_id, &desired, None)
+                    .update(on_target(kind), &l.remote_id, &desired, None)
                     .await
                     .map_err(|e| failed("update", Some(&desired), e))?;
                 (l.remote_id, Pushed::Updated)
@@ -281,7 +302,7 @@ impl Session {
                     }
                     let id = self
                         .connector
-                        .create(kind, &desired)
+                        .create(on_target(kind), &desired)
                         .await
                         .map_err(|e| failed("create", Some(&desired), e))?;
                     (id, Pushed::Created)
@@ -299,10 +320,18 @@ impl Session {
             )
             .await?;
         }
-        if kind == ResourceKind::Group && actions.update {
-            let members_changed = self
-                .sync_members(&source.local_id, &remote_id, &source.members)
-                .await?;
+        if actions.update {
+            let members_changed = match kind {
+                ResourceKind::Group => {
+                    self.sync_members(&source.local_id, &remote_id, &source.members)
+                        .await?
+                }
+                ResourceKind::Department => {
+                    self.sync_department_members(&source.local_id, &remote_id)
+                        .await?
+                }
+                ResourceKind::User => false,
+            };
             if members_changed && pushed == Pushed::Unchanged {
                 return Ok(Pushed::Updated);
             }
@@ -328,8 +357,10 @@ impl Session {
     ) -> Result<Option<String>, PushError> {
         let key = match kind {
             ResourceKind::User => &self.user_match,
-            ResourceKind::Group | ResourceKind::Department => &self.group_match,
+            ResourceKind::Group => &self.group_match,
+            ResourceKind::Department => &self.department_match,
         };
+        let kind = on_target(kind);
         if !self.capabilities.lookup {
             self.note_create(|| "the target cannot filter, so no account is looked up".into());
             return Ok(None);
@@ -381,22 +412,34 @@ impl Session {
         group_remote: &str,
         members: &[String],
     ) -> Result<bool, PushError> {
-        let kind = ResourceKind::Group;
-        let Some(remote) = self
-            .connector
-            .get(kind, group_remote)
-            .await
-            .map_err(|e| failed("members", None, e))?
-        else {
-            return Ok(false);
-        };
-        let current = remote_members(&remote);
         let (users, groups) = self.member_links().await?;
         let remote_of: HashMap<&str, &str> = users
             .iter()
             .chain(&groups)
             .map(|l| (l.local_id.as_str(), l.remote_id.as_str()))
             .collect();
+        self.set_members(group_local, group_remote, members, &remote_of)
+            .await
+    }
+
+    /// Makes the target's group hold exactly the `members` (local ids)
+    /// that `remote_of` places on the target; true when a PATCH was sent.
+    pub(super) async fn set_members(
+        &self,
+        group_local: &str,
+        group_remote: &str,
+        members: &[String],
+        remote_of: &HashMap<&str, &str>,
+    ) -> Result<bool, PushError> {
+        let Some(remote) = self
+            .connector
+            .get(ResourceKind::Group, group_remote)
+            .await
+            .map_err(|e| failed("members", None, e))?
+        else {
+            return Ok(false);
+        };
+        let current = remote_members(&remote);
         // Members not on the target (out of scope, not yet pushed) are left out.
         let desired: Vec<String> = members
             .iter()
@@ -404,7 +447,7 @@ impl Session {
             .cloned()
             .collect();
         let batch = self.capabilities.member_batch;
-        let patches = diff(group_local, &desired, &current, &remote_of, batch);
+        let patches = diff(group_local, &desired, &current, remote_of, batch);
         let mut sent = false;
         for p in patches {
             let add: Vec<String> = p
@@ -451,8 +494,8 @@ impl Session {
         mode: DeprovisionMode,
         reason: DeprovisionReason,
     ) -> Pushed {
-        let name = match self.connector.get(kind, &link.remote_id).await {
-            Ok(Some(remote)) => display_name(kind, &remote),
+        let name = match self.connector.get(on_target(kind), &link.remote_id).await {
+            Ok(Some(remote)) => display_name(on_target(kind), &remote),
             _ => None,
         };
         Pushed::Held(Box::new(HeldDeprovision {
@@ -510,11 +553,14 @@ impl Session {
             return Ok(self.held(kind, link, DeprovisionMode::Delete, reason).await);
         }
         self.connector
-            .delete(kind, &link.remote_id)
+            .delete(on_target(kind), &link.remote_id)
             .await
             .map_err(|e| failed("delete", None, e))?;
         self.record_deprovision(kind, &link.local_id).await?;
         self.drop_link(kind, &link.local_id).await?;
+        if kind == ResourceKind::Department {
+            self.forget_department_group(&link.local_id).await?;
+        }
         Ok(Pushed::Deleted)
     }
 }

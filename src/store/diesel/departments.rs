@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use super::changelog::{self, Operation};
 use super::connection::{DbConnection, lock_row};
+use super::department_hold;
 use super::department_log::Log;
 use super::filter_sql::prefix_end;
 use super::schema::{departments, user_departments};
@@ -396,12 +397,14 @@ pub fn replace(
     let version = current.meta.version + 1;
     let renamed = names.iter().any(|n| n == "displayName");
     let moved = path != current.path();
+    let mut people = Vec::new();
     if moved {
-        user_org::lock_users(conn, &Touched::Under(current.path()))?;
+        people.push(Touched::Under(current.path()));
     }
     if renamed {
-        user_org::lock_users(conn, &Touched::Naming(std::slice::from_ref(&current.id)))?;
+        people.push(Touched::Naming(std::slice::from_ref(&current.id)));
     }
+    department_hold::hold(conn, current.path(), &people)?;
     store(conn, id, &attrs, version, at, true)?;
     let mut log = Log::default();
     log.push(RESOURCE_TYPE, id.to_string(), op.into(), version, names);
@@ -591,9 +594,8 @@ pub fn delete(
                     target.id
                 ))));
             }
-            user_org::lock_users(conn, &Touched::Naming(&this))?;
-            user_org::lock_users(conn, &Touched::Under(current.path()))?;
-            lock_row(conn, "departments", id)?;
+            let people = [Touched::Naming(&this), Touched::Under(current.path())];
+            department_hold::hold(conn, current.path(), &people)?;
             for child in children_of(conn, id)? {
                 reparent(conn, child, &target, at, &mut log)?;
                 removal.moved_departments += 1;
@@ -609,10 +611,7 @@ pub fn delete(
         RemoveMode::Cascade => {
             gone.extend(descendants(conn, current.path())?);
             let ids: Vec<String> = gone.iter().map(|d| d.id.clone()).collect();
-            user_org::lock_users(conn, &Touched::Naming(&ids))?;
-            for d in &gone {
-                lock_row(conn, "departments", &d.id)?;
-            }
+            department_hold::hold(conn, current.path(), &[Touched::Naming(&ids)])?;
             removal.people = user_org::rewrite_users(
                 conn,
                 Touched::Naming(&ids),

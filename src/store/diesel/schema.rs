@@ -101,6 +101,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    sync_department_members (target_id, member_type, member_id, department_id) {
+        target_id -> Text,
+        department_id -> Text,
+        member_type -> Text,
+        member_id -> Text,
+    }
+}
+
+diesel::table! {
     sync_deprovisions (id) {
         id -> Text,
         target_id -> Text,

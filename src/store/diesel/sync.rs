@@ -1,13 +1,13 @@
 //! `SyncStore` over the diesel connection pool.
 
 use super::{
-    DieselStore, changelog, sync_deprovisions, sync_leases, sync_links, sync_queue,
+    DieselStore, changelog, sync_department_members, sync_deprovisions, sync_leases, sync_links, sync_queue,
     sync_queue_alerts, sync_runs, sync_targets,
 };
 use chrono::{DateTime, Duration, Utc};
 
 use crate::store::{
-    FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
+    DepartmentMembership, FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
     StoreResult, SyncStore, TargetRecord, TargetState,
 };
 
@@ -68,6 +68,15 @@ impl SyncStore for DieselStore {
 
     fn changes_pending(&self, after_seq: i64) -> StoreResult<i64> {
         changelog::pending_after(&mut *self.conn()?, after_seq)
+    }
+
+    fn links_of(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        local_ids: &[String],
+    ) -> StoreResult<Vec<LinkRecord>> {
+        sync_links::list_of(&mut *self.conn()?, target_id, resource_type, local_ids)
     }
 
     fn links(&self, target_id: &str, resource_type: &str) -> StoreResult<Vec<LinkRecord>> {
@@ -221,5 +230,55 @@ impl SyncStore for DieselStore {
 
     fn clear_queue_alert(&self, target_id: &str) -> StoreResult<()> {
         self.write(|c| sync_queue_alerts::clear(c, target_id))
+    }
+
+    fn department_containers(
+        &self,
+        target_id: &str,
+        member_type: &str,
+        member_id: &str,
+    ) -> StoreResult<Vec<String>> {
+        sync_department_members::containers(&mut *self.conn()?, target_id, member_type, member_id)
+    }
+
+    fn set_department_containers(
+        &self,
+        target_id: &str,
+        member_type: &str,
+        member_id: &str,
+        departments: &[String],
+    ) -> StoreResult<()> {
+        self.write(|c| {
+            sync_department_members::set_containers(c, target_id, member_type, member_id, departments)
+        })
+    }
+
+    fn set_department_members(
+        &self,
+        target_id: &str,
+        department_id: &str,
+        members: &[DepartmentMembership],
+    ) -> StoreResult<()> {
+        self.write(|c| sync_department_members::set_members(c, target_id, department_id, members))
+    }
+
+    fn department_members(
+        &self,
+        target_id: &str,
+        department_id: &str,
+    ) -> StoreResult<Vec<DepartmentMembership>> {
+        sync_department_members::members(&mut *self.conn()?, target_id, department_id)
+    }
+
+    fn forget_department_group(&self, target_id: &str, department_id: &str) -> StoreResult<()> {
+        self.write(|c| sync_department_members::forget(c, target_id, department_id))
+    }
+
+    fn replace_department_memberships(
+        &self,
+        target_id: &str,
+        rows: &[DepartmentMembership],
+    ) -> StoreResult<()> {
+        self.write(|c| sync_department_members::replace_all(c, target_id, rows))
     }
 }

@@ -24,6 +24,35 @@ pub fn list(conn: &mut DbConnection, target: &str, kind: &str) -> StoreResult<Ve
         .collect())
 }
 
+/// Ids per statement: well under both backends' bind-parameter limits.
+const CHUNK: usize = 500;
+
+pub fn list_of(
+    conn: &mut DbConnection,
+    target: &str,
+    kind: &str,
+    local_ids: &[String],
+) -> StoreResult<Vec<LinkRecord>> {
+    let mut out = Vec::new();
+    for chunk in local_ids.chunks(CHUNK) {
+        let rows: Vec<(String, String, String)> = l::table
+            .filter(l::target_id.eq(target))
+            .filter(l::resource_type.eq(kind))
+            .filter(l::local_id.eq_any(chunk))
+            .select((l::local_id, l::remote_id, l::state_hash))
+            .load(conn)?;
+        out.extend(
+            rows.into_iter()
+                .map(|(local_id, remote_id, state_hash)| LinkRecord {
+                    local_id,
+                    remote_id,
+                    state_hash,
+                }),
+        );
+    }
+    Ok(out)
+}
+
 pub fn count(conn: &mut DbConnection, target: &str) -> StoreResult<usize> {
     let n: i64 = l::table
         .filter(l::target_id.eq(target))

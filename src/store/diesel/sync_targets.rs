@@ -200,6 +200,7 @@ pub fn delete(conn: &mut DbConnection, name: &str) -> StoreResult<bool> {
     diesel::delete(qt::table.filter(qt::target_id.eq(&id))).execute(conn)?;
     diesel::delete(d::table.filter(d::target_id.eq(&id))).execute(conn)?;
     diesel::delete(qa::table.filter(qa::target_id.eq(&id))).execute(conn)?;
+    super::sync_department_members::clear(conn, &id)?;
     diesel::delete(t::table.filter(t::id.eq(&id))).execute(conn)?;
     Ok(true)
 }

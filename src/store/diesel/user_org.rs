@@ -22,27 +22,9 @@ use crate::scim::ScimError;
 use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA as ORG};
 use crate::store::{StoreError, StoreResult};
 
-const PRIMARY: &str = "primaryDepartment";
-const FURTHER: &str = "departments";
-const PATH: &str = "departmentPath";
+pub use crate::store::model::org::{further as further_of, primary as primary_of};
+use crate::store::model::org::{FURTHER, PATH, PRIMARY, value_of};
 const DEPARTMENT: &str = "department";
-
-fn value_of(v: &Value) -> Option<&str> {
-    v.get("value").and_then(Value::as_str)
-}
-
-/// The primary department's id, if the user names one.
-pub fn primary_of(attrs: &Map<String, Value>) -> Option<&str> {
-    attrs.get(ORG)?.get(PRIMARY).and_then(value_of)
-}
-
-/// The ids of the further departments the user names, in order.
-pub fn further_of(attrs: &Map<String, Value>) -> Vec<&str> {
-    match attrs.get(ORG).and_then(|o| o.get(FURTHER)) {
-        Some(Value::Array(items)) => items.iter().filter_map(value_of).collect(),
-        _ => Vec::new(),
-    }
-}
 
 pub fn unknown_department(id: &str) -> StoreError {
     StoreError::Rejected(ScimError::invalid_value(format!(
@@ -275,14 +257,43 @@ pub enum Touched<'a> {
 
 type UserState = (String, String, i64);
 
-/// Locks the touched users on PostgreSQL before a department write changes
-/// any department row (SQLite's write transaction is exclusive anyway). A
-/// user write holds its own row, then reads the departments it names `FOR
-/// SHARE`; taking the users first, then the departments, then reading the
-/// touched users again (`rewrite_users`) never waits in the opposite order.
-pub fn lock_users(conn: &mut DbConnection, touched: &Touched<'_>) -> StoreResult<()> {
-    if matches!(conn, DbConnection::Pg(_)) {
-        locked_users(conn, touched)?;
+/// Locks the touched users on PostgreSQL without waiting: fails with
+/// "could not obtain lock" when a user write holds one (`department_hold`
+/// then lets go and tries again).
+pub fn lock_users_nowait(conn: &mut DbConnection, touched: &Touched<'_>) -> StoreResult<()> {
+    let DbConnection::Pg(c) = conn else {
+        return Ok(());
+    };
+    match touched {
+        Touched::Under(path) => {
+            let Some(end) = prefix_end(path) else {
+                return Ok(());
+            };
+            users::table
+                .filter(users::department_path.ge(*path))
+                .filter(users::department_path.lt(end))
+                .select(users::id)
+                .for_update()
+                .no_wait()
+                .load::<String>(c)?;
+        }
+        Touched::Naming(ids) => {
+            for chunk in ids.chunks(200) {
+                let linked = user_departments::table
+                    .filter(user_departments::department_id.eq_any(chunk))
+                    .select(user_departments::user_id);
+                users::table
+                    .filter(
+                        users::department_id
+                            .eq_any(chunk)
+                            .or(users::id.eq_any(linked)),
+                    )
+                    .select(users::id)
+                    .for_update()
+                    .no_wait()
+                    .load::<String>(c)?;
+            }
+        }
     }
     Ok(())
 }
@@ -346,7 +357,8 @@ pub fn rewrite_users(
     at: DateTime<Utc>,
     log: &mut Log,
 ) -> StoreResult<u64> {
-    let mut changed = 0;
+    let mut batch = Vec::new();
+    let mut relinked = Vec::new();
     for (id, data, version) in locked_users(conn, &touched)? {
         let old = parse_data(&data)?;
         let mut new = old.clone();
@@ -355,14 +367,21 @@ pub fn rewrite_users(
         if names.is_empty() {
             continue;
         }
-        user_rows::restamp(conn, &id, &old, &new, version + 1, at)?;
         if names.iter().any(|n| names_links(n)) {
-            write_links(conn, &id, &new, true)?;
+            relinked.push(batch.len());
         }
-        log.push("User", id, Operation::Update, version + 1, names);
-        changed += 1;
+        log.push("User", id.clone(), Operation::Update, version + 1, names);
+        batch.push(user_rows::Restamp {
+            id,
+            attributes: new,
+            version: version + 1,
+        });
     }
-    Ok(changed)
+    user_rows::restamp_many(conn, &batch, at)?;
+    for i in relinked {
+        write_links(conn, &batch[i].id, &batch[i].attributes, true)?;
+    }
+    Ok(batch.len() as u64)
 }
 
 /// How many people name each of these departments (primary or further).

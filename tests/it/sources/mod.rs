@@ -2,6 +2,7 @@
 //! driven through the CLI and the admin API of a real server on both
 //! backends, checked against the truth `make_org.py` writes.
 
+mod departments;
 mod files;
 mod hr;
 mod ldap;
@@ -84,7 +85,7 @@ pub(crate) async fn add_hr_source(app: &TestApp, org: &Org, extra: &[&str]) {
         "file",
         "--path",
         &people,
-        "--groups-path",
+        "--departments-path",
         &departments,
         "--mapping",
         &mapping,
@@ -98,6 +99,8 @@ pub(crate) async fn add_hr_source(app: &TestApp, org: &Org, extra: &[&str]) {
 }
 
 pub(crate) const ENTERPRISE: &str = crate::support::ENTERPRISE;
+pub(crate) const ORGANIZATION: &str =
+    "urn:scimhub:params:scim:schemas:extension:organization:2.0:User";
 
 /// The key sealing source credentials in these tests.
 pub(crate) fn with_key(config: &mut scimhub::config::Config) {
