@@ -174,12 +174,6 @@ impl Projection {
         }
     }
 
-    /// Whether a response shows the resource as rendered: nothing selected
-    /// and no extension attribute of `kind` returned only on request or never.
-    pub fn is_whole(&self, kind: ResourceKind) -> bool {
-        *self == Projection::default() && !hides_by_default(kind)
-    }
-
     pub fn apply(&self, kind: ResourceKind, resource: Value) -> Value {
         let Value::Object(map) = resource else {
             return resource;
@@ -196,33 +190,44 @@ impl Projection {
         Value::Object(map)
     }
 
-    /// Extension attributes (admin-defined ones can say so) returned
-    /// `never`, or `request` unless `attributes` names them, are taken out;
-    /// `always` ones are put back.
+    /// Whether `apply` would leave a resource rendered as `text` as it is:
+    /// no projection, and none of the keys holding attributes returned
+    /// `never` or `request` in it (a cheap test that lets whole users skip
+    /// parsing).
+    pub fn leaves_unchanged(&self, kind: ResourceKind, text: &str) -> bool {
+        let core = registry().core_schema(kind).id;
+        *self == Projection::default()
+            && hidden_by_default(kind).all(|(schema, attr, _, _)| {
+                !text.contains(if schema == core { attr.name } else { schema })
+            })
+    }
+
+    /// Attributes returned `never`, or `request` unless `attributes` names
+    /// them themselves (naming the attribute or extension holding one is
+    /// not asking), are taken out; extension attributes returned `always`
+    /// are put back.
     fn honour_returned(
         &self,
         kind: ResourceKind,
         map: &mut Map<String, Value>,
         always: Vec<(&'static str, &'static str, Value)>,
     ) {
-        for ext in registry().extensions(kind) {
-            let hidden = ext.attributes.iter().filter(|a| match a.returned {
-                Returned::Never => true,
-                Returned::Request => !self.attributes.iter().any(|s| {
-                    s.path
-                        .uri
-                        .as_deref()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(ext.id))
-                        && s.path.name.eq_ignore_ascii_case(a.name)
-                }),
-                _ => false,
-            });
-            for def in hidden {
-                if let Some(Value::Object(values)) = map.get_mut(ext.id) {
-                    values.remove(def.name);
-                    if values.is_empty() {
-                        map.remove(ext.id);
-                    }
+        let core = registry().core_schema(kind).id;
+        for (schema, attr, sub, returned) in hidden_by_default(kind) {
+            if returned == Returned::Request && self.asks_for(core, schema, attr, sub) {
+                continue;
+            }
+            if schema == core {
+                drop_named(map, attr.name, sub.map(|s| s.name));
+                continue;
+            }
+            let Some(key) = find_key(map, schema) else {
+                continue;
+            };
+            if let Some(Value::Object(values)) = map.get_mut(&key) {
+                drop_named(values, attr.name, sub.map(|s| s.name));
+                if values.is_empty() {
+                    map.remove(&key);
                 }
             }
         }
@@ -233,6 +238,30 @@ impl Projection {
                 values.insert(name.to_string(), value);
             }
         }
+    }
+
+    /// Whether `attributes` names this attribute (or sub-attribute) itself.
+    fn asks_for(
+        &self,
+        core: &str,
+        schema: &str,
+        attr: &AttributeDef,
+        sub: Option<&AttributeDef>,
+    ) -> bool {
+        self.attributes.iter().any(|s| {
+            let p = &s.path;
+            let in_schema = match &p.uri {
+                Some(uri) => uri.eq_ignore_ascii_case(schema),
+                None => schema == core,
+            };
+            in_schema
+                && p.name.eq_ignore_ascii_case(attr.name)
+                && match (&p.sub, sub) {
+                    (None, None) => true,
+                    (Some(asked), Some(sub)) => asked.eq_ignore_ascii_case(sub.name),
+                    _ => false,
+                }
+        })
     }
 
     fn keep(&self, kind: ResourceKind, map: Map<String, Value>) -> Map<String, Value> {
@@ -310,13 +339,34 @@ impl Projection {
     }
 }
 
-/// Whether `kind` has extension attributes returned only on request or never.
-fn hides_by_default(kind: ResourceKind) -> bool {
-    registry().extensions(kind).any(|ext| {
-        ext.attributes
-            .iter()
-            .any(|a| matches!(a.returned, Returned::Never | Returned::Request))
-    })
+/// The attributes of `kind`'s schemas returned `never` or `request`:
+/// (schema id, the attribute, the sub-attribute when it is one of those,
+/// how it is returned).
+fn hidden_by_default(
+    kind: ResourceKind,
+) -> impl Iterator<
+    Item = (
+        &'static str,
+        &'static AttributeDef,
+        Option<&'static AttributeDef>,
+        Returned,
+    ),
+> {
+    let hidden = |r: Returned| matches!(r, Returned::Never | Returned::Request);
+    let r = registry();
+    std::iter::once(r.core_schema(kind))
+        .chain(r.extensions(kind))
+        .flat_map(move |schema| {
+            schema.attributes.iter().flat_map(move |attr| {
+                let whole = hidden(attr.returned).then_some((schema.id, attr, None, attr.returned));
+                let subs = attr
+                    .sub_attributes
+                    .iter()
+                    .filter(move |sub| hidden(sub.returned))
+                    .map(move |sub| (schema.id, attr, Some(sub), sub.returned));
+                whole.into_iter().chain(subs)
+            })
+        })
 }
 
 /// The values of `kind`'s extension attributes returned `always`.
@@ -465,6 +515,48 @@ mod tests {
             ENTERPRISE_USER_SCHEMA: {"department": "R&D", "costCenter": "7"},
             "meta": {"version": "W/\"1\""},
         })
+    }
+
+    #[test]
+    fn request_only_attributes_appear_when_named_themselves() {
+        use crate::scim::registry::ORGANIZATION_USER_SCHEMA as ORG;
+        let with_org = || {
+            json!({
+                "schemas": ["s"], "id": "1", "userName": "ann",
+                ORG: {"primaryDepartment": {"value": "d", "$ref": "h/d", "display": "Lab"},
+                      "departments": [{"value": "e", "display": "Ops"}],
+                      "departmentPath": "/r/d/"},
+            })
+        };
+        let bare = json!({"primaryDepartment": {"value": "d", "$ref": "h/d"},
+                          "departments": [{"value": "e"}]});
+        let parse =
+            |a: Option<&str>, x: Option<&str>| Projection::parse(ResourceKind::User, a, x).unwrap();
+        assert_eq!(
+            Projection::default().apply(ResourceKind::User, with_org())[ORG],
+            bare
+        );
+        assert_eq!(
+            parse(None, Some("userName")).apply(ResourceKind::User, with_org())[ORG],
+            bare
+        );
+        // Naming the extension or the attribute is not asking.
+        assert_eq!(
+            parse(Some(ORG), None).apply(ResourceKind::User, with_org())[ORG],
+            bare
+        );
+        let asked =
+            format!("{ORG}:primaryDepartment,{ORG}:primaryDepartment.display,{ORG}:departmentPath");
+        assert_eq!(
+            parse(Some(&asked), None).apply(ResourceKind::User, with_org())[ORG],
+            json!({"primaryDepartment": {"value": "d", "$ref": "h/d", "display": "Lab"},
+                   "departmentPath": "/r/d/"})
+        );
+        // Only text holding such attributes needs parsing.
+        let whole = Projection::default();
+        assert!(whole.leaves_unchanged(ResourceKind::User, r#"{"userName":"ann"}"#));
+        assert!(!whole.leaves_unchanged(ResourceKind::User, &with_org().to_string()));
+        assert!(!parse(Some("userName"), None).leaves_unchanged(ResourceKind::User, "{}"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::{ENTERPRISE, ORGANIZATION, add_hr_source, by_external_id, cli_report};
+use super::{ENTERPRISE, ORGANIZATION, add_hr_source, by_external_id, cli_report, stored_path};
 use crate::on_both_backends;
 use crate::support::TestApp;
 use crate::support::org::{DepartmentRow, Org};
@@ -99,7 +99,7 @@ async fn assert_tree_is_the_truth(
         let d = &departments[want["department_id"].as_str().unwrap()];
         let o = &users[emp][ORGANIZATION];
         assert_eq!(o["primaryDepartment"]["value"], d["id"], "{emp}");
-        assert_eq!(o["departmentPath"], d["path"], "{emp}");
+        assert_eq!(stored_path(app, &users[emp]), d["path"], "{emp}");
         assert_eq!(
             users[emp][ENTERPRISE]["department"], d["displayName"],
             "{emp}"

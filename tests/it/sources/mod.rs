@@ -46,6 +46,14 @@ pub(crate) async fn cli_ok(app: &TestApp, args: &[&str]) -> String {
 }
 
 /// Every user (or group) of the server by its externalId.
+/// The stored `departmentPath` of a user as SCIM showed it (the path is
+/// returned only on request).
+pub(crate) fn stored_path(app: &TestApp, user: &Value) -> Value {
+    let id = user["id"].as_str().expect("a user id");
+    let stored = app.store.get_user(id, false).expect("the user");
+    stored.attributes[ORGANIZATION]["departmentPath"].clone()
+}
+
 pub(crate) async fn by_external_id(app: &TestApp, endpoint: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let mut start = 1;
