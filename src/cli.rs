@@ -1,5 +1,5 @@
 //! Command-line interface: `serve`, `token` management, `dept` (the
-//! organization tree) and `conformance`.
+//! organization tree), `schema` (extension schemas) and `conformance`.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -21,6 +21,7 @@ mod door;
 mod failures;
 #[cfg(test)]
 mod help;
+mod schema;
 mod source;
 mod subscription;
 mod sync;
@@ -85,6 +86,9 @@ enum Command {
     /// Manage change-event webhook subscriptions.
     #[command(subcommand)]
     Subscription(subscription::SubscriptionCommand),
+    /// Extension schemas for Users and Groups.
+    #[command(subcommand)]
+    Schema(schema::SchemaCommand),
     /// Replay the shipped conformance cases against a SCIM server.
     Conformance(crate::conformance::command::ConformanceArgs),
     /// Maintain the change log behind the pull API.
@@ -479,6 +483,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let config = load_config(&cli, db_override(cmd.db()))?;
             crate::telemetry::init(config.log_format, &config.log_filter);
             subscription::run(cmd, &config)
+        }
+        Command::Schema(cmd) => {
+            let config = load_config(&cli, db_override(cmd.db()))?;
+            crate::telemetry::init(config.log_format, &config.log_filter);
+            schema::run(cmd, &config)
         }
         Command::Conformance(args) => crate::conformance::command::run(args),
         Command::Backup { file, db } => {

@@ -18,11 +18,13 @@ mod console;
 mod email;
 #[cfg(test)]
 mod reference;
+mod schemas;
 mod scim_events;
 mod tls;
 mod values;
 mod webhooks;
 pub use console::{ConsoleConfig, OidcConfig};
+pub use schemas::SchemaConfig;
 pub use tls::TlsConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -200,6 +202,12 @@ pub struct Config {
     pub console: ConsoleConfig,
     /// SCIM events as signed Security Event Tokens (`[events]`).
     pub events: ScimEventsConfig,
+    /// Extension schemas declared here (`[[schemas]]`); more can be added
+    /// over the admin API.
+    pub schemas: Vec<SchemaConfig>,
+    /// Seconds between checks for extension schemas changed by another
+    /// instance or the CLI.
+    pub schema_refresh_secs: u64,
     pub log_format: LogFormat,
     /// A tracing filter such as `info` or `scimhub=debug,audit=info`.
     pub log_filter: String,
@@ -239,6 +247,8 @@ impl Default for Config {
             email: EmailConfig::default(),
             console: ConsoleConfig::default(),
             events: ScimEventsConfig::default(),
+            schemas: Vec::new(),
+            schema_refresh_secs: 5,
             secret_key: None,
             sync: SyncWorkerConfig::default(),
             log_format: LogFormat::Text,
@@ -336,6 +346,7 @@ impl Config {
                 "RATE_LIMIT_PER_SECOND" => self.rate_limit_per_second = parse(key, value)?,
                 "RATE_LIMIT_BURST" => self.rate_limit_burst = parse(key, value)?,
                 "TOKEN_CACHE_SECS" => self.token_cache_secs = parse(key, value)?,
+                "SCHEMA_REFRESH_SECS" => self.schema_refresh_secs = parse(key, value)?,
                 "CURSOR_SECRET" => self.cursor_secret = Some(value.clone()),
                 // Secrets may also come from a file (a mounted secret).
                 "CURSOR_SECRET_FILE" => {
@@ -397,8 +408,9 @@ impl Config {
         self.check_listen()?;
         self.tls.check()?;
         let env = |key: &str| format!("SCIMHUB_{}", key.replace('.', "_").to_ascii_uppercase());
-        let positive: [(&str, u64); 11] = [
+        let positive: [(&str, u64); 12] = [
             ("default_page_size", self.default_page_size),
+            ("schema_refresh_secs", self.schema_refresh_secs),
             ("max_page_size", self.max_page_size),
             ("filter_max_length", self.filter_max_length as u64),
             ("filter_max_depth", self.filter_max_depth as u64),
@@ -441,6 +453,9 @@ impl Config {
         self.email.check(crate::settings::events::EVENT_TYPES)?;
         if let Some(url) = &self.public_url {
             url::Url::parse(url).with_context(|| format!("public_url {url:?} is not a URL"))?;
+        }
+        for entry in &self.schemas {
+            entry.documents()?;
         }
         Ok(())
     }

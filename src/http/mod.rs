@@ -230,6 +230,14 @@ pub fn bind_with(
     certificate: Option<Arc<tls::Certificate>>,
 ) -> anyhow::Result<(Server, SocketAddr)> {
     let addrs = config.listen_addrs()?;
+    // Extension schemas changed by another instance or the CLI are picked
+    // up within this long.
+    actix_web::rt::spawn(
+        services
+            .schemas
+            .clone()
+            .keep_fresh(Duration::from_secs(config.schema_refresh_secs.max(1))),
+    );
     let state = web::Data::new(AppState::new(config, services));
     let hsts_max_age = certificate.as_ref().and(config.tls.hsts_max_age_secs);
     let factory = move || app(state.clone(), hsts_max_age);

@@ -5,6 +5,7 @@ pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod etag;
+pub mod extension_schema;
 pub mod filter;
 pub mod json;
 pub mod list;

@@ -178,6 +178,7 @@ impl Projection {
         let Value::Object(map) = resource else {
             return resource;
         };
+        let always = returned_always(kind, &map);
         let mut map = if !self.attributes.is_empty() {
             self.keep(kind, map)
         } else if !self.excluded.is_empty() {
@@ -185,59 +186,82 @@ impl Projection {
         } else {
             map
         };
-        self.drop_unrequested(kind, &mut map);
+        self.honour_returned(kind, &mut map, always);
         Value::Object(map)
     }
 
     /// Whether `apply` would leave a resource rendered as `text` as it is:
-    /// no projection, and none of the keys holding `returned: request`
-    /// attributes in it (a cheap test that lets whole users skip parsing).
+    /// no projection, and none of the keys holding attributes returned
+    /// `never` or `request` in it (a cheap test that lets whole users skip
+    /// parsing).
     pub fn leaves_unchanged(&self, kind: ResourceKind, text: &str) -> bool {
+        let core = registry().core_schema(kind).id;
         *self == Projection::default()
-            && on_request(kind).all(|(schema, attr, _)| {
-                let key = if schema == registry().core_schema(kind).id {
-                    attr.name
-                } else {
-                    schema
-                };
-                !text.contains(key)
+            && hidden_by_default(kind).all(|(schema, attr, _, _)| {
+                !text.contains(if schema == core { attr.name } else { schema })
             })
     }
 
-    /// Removes the `returned: request` attributes `attributes` does not name
-    /// itself (naming the attribute or extension holding one is not asking).
-    fn drop_unrequested(&self, kind: ResourceKind, map: &mut Map<String, Value>) {
+    /// Attributes returned `never`, or `request` unless `attributes` names
+    /// them themselves (naming the attribute or extension holding one is
+    /// not asking), are taken out; extension attributes returned `always`
+    /// are put back.
+    fn honour_returned(
+        &self,
+        kind: ResourceKind,
+        map: &mut Map<String, Value>,
+        always: Vec<(&'static str, &'static str, Value)>,
+    ) {
         let core = registry().core_schema(kind).id;
-        for (schema, attr, sub) in on_request(kind) {
-            let asked = self.attributes.iter().any(|s| {
-                let p = &s.path;
-                let in_schema = match &p.uri {
-                    Some(uri) => uri.eq_ignore_ascii_case(schema),
-                    None => schema == core,
-                };
-                in_schema
-                    && p.name.eq_ignore_ascii_case(attr.name)
-                    && match (&p.sub, sub) {
-                        (None, None) => true,
-                        (Some(asked), Some(sub)) => asked.eq_ignore_ascii_case(sub.name),
-                        _ => false,
-                    }
-            });
-            if asked {
+        for (schema, attr, sub, returned) in hidden_by_default(kind) {
+            if returned == Returned::Request && self.asks_for(core, schema, attr, sub) {
                 continue;
             }
-            let holder = if schema == core {
-                Some(&mut *map)
-            } else {
-                find_key(map, schema).and_then(|k| match map.get_mut(&k) {
-                    Some(Value::Object(ext)) => Some(ext),
-                    _ => None,
-                })
+            if schema == core {
+                drop_named(map, attr.name, sub.map(|s| s.name));
+                continue;
+            }
+            let Some(key) = find_key(map, schema) else {
+                continue;
             };
-            if let Some(holder) = holder {
-                drop_named(holder, attr.name, sub.map(|s| s.name));
+            if let Some(Value::Object(values)) = map.get_mut(&key) {
+                drop_named(values, attr.name, sub.map(|s| s.name));
+                if values.is_empty() {
+                    map.remove(&key);
+                }
             }
         }
+        for (urn, name, value) in always {
+            if let Value::Object(values) =
+                map.entry(urn).or_insert_with(|| Value::Object(Map::new()))
+            {
+                values.insert(name.to_string(), value);
+            }
+        }
+    }
+
+    /// Whether `attributes` names this attribute (or sub-attribute) itself.
+    fn asks_for(
+        &self,
+        core: &str,
+        schema: &str,
+        attr: &AttributeDef,
+        sub: Option<&AttributeDef>,
+    ) -> bool {
+        self.attributes.iter().any(|s| {
+            let p = &s.path;
+            let in_schema = match &p.uri {
+                Some(uri) => uri.eq_ignore_ascii_case(schema),
+                None => schema == core,
+            };
+            in_schema
+                && p.name.eq_ignore_ascii_case(attr.name)
+                && match (&p.sub, sub) {
+                    (None, None) => true,
+                    (Some(asked), Some(sub)) => asked.eq_ignore_ascii_case(sub.name),
+                    _ => false,
+                }
+        })
     }
 
     fn keep(&self, kind: ResourceKind, map: Map<String, Value>) -> Map<String, Value> {
@@ -315,31 +339,57 @@ impl Projection {
     }
 }
 
-/// The `returned: request` attributes of `kind`'s schemas: (schema id, the
-/// attribute, and the sub-attribute when it is one of those).
-fn on_request(
+/// The attributes of `kind`'s schemas returned `never` or `request`:
+/// (schema id, the attribute, the sub-attribute when it is one of those,
+/// how it is returned).
+fn hidden_by_default(
     kind: ResourceKind,
 ) -> impl Iterator<
     Item = (
         &'static str,
         &'static AttributeDef,
         Option<&'static AttributeDef>,
+        Returned,
     ),
 > {
+    let hidden = |r: Returned| matches!(r, Returned::Never | Returned::Request);
     let r = registry();
     std::iter::once(r.core_schema(kind))
         .chain(r.extensions(kind))
-        .flat_map(|schema| {
+        .flat_map(move |schema| {
             schema.attributes.iter().flat_map(move |attr| {
-                let whole = (attr.returned == Returned::Request).then_some((schema.id, attr, None));
+                let whole = hidden(attr.returned).then_some((schema.id, attr, None, attr.returned));
                 let subs = attr
                     .sub_attributes
                     .iter()
-                    .filter(|sub| sub.returned == Returned::Request)
-                    .map(move |sub| (schema.id, attr, Some(sub)));
+                    .filter(move |sub| hidden(sub.returned))
+                    .map(move |sub| (schema.id, attr, Some(sub), sub.returned));
                 whole.into_iter().chain(subs)
             })
         })
+}
+
+/// The values of `kind`'s extension attributes returned `always`.
+fn returned_always(
+    kind: ResourceKind,
+    map: &Map<String, Value>,
+) -> Vec<(&'static str, &'static str, Value)> {
+    let mut out = Vec::new();
+    for ext in registry().extensions(kind) {
+        let Some(Value::Object(values)) = map.get(ext.id) else {
+            continue;
+        };
+        for def in ext
+            .attributes
+            .iter()
+            .filter(|a| a.returned == Returned::Always)
+        {
+            if let Some(v) = values.get(def.name) {
+                out.push((ext.id, def.name, v.clone()));
+            }
+        }
+    }
+    out
 }
 
 fn find_key(map: &Map<String, Value>, name: &str) -> Option<String> {

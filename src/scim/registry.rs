@@ -1,9 +1,19 @@
 //! The one schema registry: RFC 7643 User, Enterprise User and Group, and
 //! scimhub's Department (the organization tree) with the Organization
-//! extension of User. It drives input validation, rendering, discovery
-//! (`/Schemas`, `/ResourceTypes`) and filtering.
+//! extension of User, plus the extension schemas administrators define
+//! (`scim::extension_schema`). It drives input validation, rendering,
+//! discovery (`/Schemas`, `/ResourceTypes`) and filtering.
+//!
+//! `registry()` answers the registry in force. Each change to the
+//! admin-defined schemas builds a whole new one, leaked (changes are rare
+//! admin actions, so `&'static` definitions stay valid for every caller
+//! holding one) and swapped in atomically.
 
-use std::sync::LazyLock;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use arc_swap::ArcSwap;
 
 use super::schema::{AttrType, AttributeDef as A, Mutability, Returned, SchemaDef, Uniqueness};
 
@@ -106,7 +116,10 @@ impl Registry {
     }
 }
 
-static REGISTRY: LazyLock<Registry> = LazyLock::new(build);
+static BUILT_IN: LazyLock<Registry> = LazyLock::new(build);
+
+static CURRENT: LazyLock<ArcSwap<&'static Registry>> =
+    LazyLock::new(|| ArcSwap::from_pointee(&*BUILT_IN));
 
 /// RFC 7643 §3.1 attributes every resource has, outside any schema.
 static COMMON: LazyLock<Vec<A>> = LazyLock::new(|| {
@@ -156,8 +169,80 @@ pub fn common_attribute(name: &str) -> Option<&'static A> {
     COMMON.iter().find(|a| a.name.eq_ignore_ascii_case(name))
 }
 
+/// The registry in force.
 pub fn registry() -> &'static Registry {
-    &REGISTRY
+    **CURRENT.load()
+}
+
+/// An extension schema an administrator defined, for one resource type.
+#[derive(Debug, Clone)]
+pub struct Extension {
+    pub kind: ResourceKind,
+    pub schema: SchemaDef,
+}
+
+/// The extension schemas each publisher has published, by publisher.
+static PUBLISHED: Mutex<BTreeMap<u64, Vec<Extension>>> = Mutex::new(BTreeMap::new());
+static NEXT_PUBLISHER: AtomicU64 = AtomicU64::new(1);
+
+/// Publishes the admin-defined extension schemas of one server (its
+/// database and configuration). A process runs one server, so the registry
+/// holds exactly its schemas; where one process runs several (the tests),
+/// the registry holds all of theirs, the first publisher's winning a
+/// schema id two publish. Dropping the publisher withdraws its schemas.
+pub struct Publisher(u64);
+
+impl Publisher {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self(NEXT_PUBLISHER.fetch_add(1, Ordering::Relaxed)))
+    }
+
+    /// Replaces this publisher's extension schemas and swaps the new
+    /// registry in.
+    pub fn publish(&self, extensions: Vec<Extension>) {
+        update_published(|all| {
+            all.insert(self.0, extensions);
+        });
+    }
+}
+
+impl Drop for Publisher {
+    fn drop(&mut self) {
+        update_published(|all| {
+            all.remove(&self.0);
+        });
+    }
+}
+
+fn update_published(change: impl FnOnce(&mut BTreeMap<u64, Vec<Extension>>)) {
+    // A panic while holding the lock left the map whole: keep using it.
+    let mut all = PUBLISHED.lock().unwrap_or_else(|e| e.into_inner());
+    change(&mut all);
+    let rebuilt: &'static Registry = Box::leak(Box::new(with_extensions(all.values().flatten())));
+    CURRENT.store(Arc::new(rebuilt));
+}
+
+/// The built-in registry plus `extensions` (an id already present is skipped).
+fn with_extensions<'a>(extensions: impl Iterator<Item = &'a Extension>) -> Registry {
+    let mut reg = build();
+    for ext in extensions {
+        if reg.schema(ext.schema.id).is_some() {
+            continue;
+        }
+        if let Some(rt) = reg.resource_types.iter_mut().find(|r| r.kind == ext.kind) {
+            rt.extensions.push(ExtensionRef {
+                schema: ext.schema.id,
+                required: false,
+            });
+            reg.schemas.push(ext.schema.clone());
+        }
+    }
+    reg
+}
+
+/// Whether `id` names one of the schemas scimhub itself defines.
+pub fn is_built_in(id: &str) -> bool {
+    BUILT_IN.schema(id).is_some()
 }
 
 fn multi_valued_common(value_desc: &'static str, types: &'static [&'static str]) -> Vec<A> {

@@ -78,7 +78,7 @@ pub fn render(
         if reg.extensions(kind).any(|s| s.id == name) {
             schemas.push(Value::String(name.clone()));
             extensions.insert(name.clone(), value.clone());
-        } else {
+        } else if !is_withdrawn(name) {
             out.insert(name.clone(), value.clone());
         }
     }
@@ -96,6 +96,13 @@ pub fn render(
     );
     out.insert("schemas".into(), Value::Array(schemas));
     Value::Object(out)
+}
+
+/// A stored member named by a schema URN that is no extension of the
+/// resource type (any more): the values of an extension schema taken out of
+/// the configuration stay stored but are not shown.
+fn is_withdrawn(name: &str) -> bool {
+    name.contains(':')
 }
 
 /// `render`, straight to JSON text from the stored attributes' JSON text
@@ -141,7 +148,10 @@ pub fn render_text(
         out.push(b':');
         out.extend_from_slice(raw.as_bytes());
     };
-    for (name, raw) in members.iter().filter(|(n, _)| !is_extension(n)) {
+    for (name, raw) in members
+        .iter()
+        .filter(|(n, _)| !is_extension(n) && !is_withdrawn(n))
+    {
         member(&mut out, name, raw.get());
     }
     for (name, value) in derived {

@@ -114,7 +114,34 @@ pub fn validate(kind: ResourceKind, body: &Value) -> Result<ValidatedResource, S
             )));
         }
     }
+    if let Some(path) = missing_extension_attribute(kind, &out.attributes) {
+        return Err(ScimError::invalid_value(format!(
+            "attribute '{path}' is required"
+        )));
+    }
     Ok(out)
+}
+
+/// The first required attribute (`URN:name`) missing from an extension a
+/// resource carries: a required extension attribute binds only resources
+/// that have the extension.
+pub fn missing_extension_attribute(
+    kind: ResourceKind,
+    attributes: &Map<String, Value>,
+) -> Option<String> {
+    registry().extensions(kind).find_map(|ext| {
+        let Some(Value::Object(values)) = attributes.get(ext.id) else {
+            return None;
+        };
+        ext.attributes
+            .iter()
+            .filter(|a| a.required)
+            .find(|a| match values.get(a.name) {
+                Some(Value::String(s)) => s.trim().is_empty(),
+                other => other.is_none_or(Value::is_null),
+            })
+            .map(|a| format!("{}:{}", ext.id, a.name))
+    })
 }
 
 /// Rejects a change to an immutable attribute that already has a value (PUT).
@@ -243,6 +270,10 @@ fn coerce_single(
     let wrong = |expected: &str| ScimError::invalid_value(format!("'{path}' must be {expected}"));
     match (def.attr_type, value) {
         (_, Value::Null) => Ok(None),
+        (AttrType::String | AttrType::Reference, Value::String(s)) if def.canonical_enforced => {
+            check_string(s, path)?;
+            canonical(def, s, path).map(|c| Some(Value::String(c.into())))
+        }
         (AttrType::String | AttrType::Reference | AttrType::Binary, Value::String(s)) => {
             check_string(s, path)?;
             Ok(Some(Value::String(s.clone())))
@@ -275,6 +306,25 @@ fn coerce_single(
         }
         (AttrType::Complex, _) => Err(wrong("a JSON object")),
     }
+}
+
+/// One of an attribute's canonical values, as the schema spells it
+/// (matched ignoring case unless the attribute is caseExact).
+fn canonical(def: &AttributeDef, s: &str, path: &str) -> Result<&'static str, ScimError> {
+    def.canonical_values
+        .iter()
+        .copied()
+        .find(|c| *c == s || (!def.case_exact && c.eq_ignore_ascii_case(s)))
+        .ok_or_else(|| {
+            ScimError::invalid_value(format!(
+                "'{path}' must be one of {}",
+                def.canonical_values
+                    .iter()
+                    .map(|c| format!("{c:?}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })
 }
 
 fn coerce_complex(

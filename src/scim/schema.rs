@@ -49,6 +49,9 @@ pub struct AttributeDef {
     pub returned: Returned,
     pub uniqueness: Uniqueness,
     pub canonical_values: &'static [&'static str],
+    /// Only `canonical_values` are accepted (admin-defined attributes); the
+    /// built-in ones list them as suggestions (RFC 7643 §2.3.1).
+    pub canonical_enforced: bool,
     pub reference_types: &'static [&'static str],
     pub sub_attributes: Vec<AttributeDef>,
 }
@@ -68,6 +71,7 @@ impl AttributeDef {
             returned: Returned::Default,
             uniqueness: Uniqueness::None,
             canonical_values: &[],
+            canonical_enforced: false,
             reference_types: &[],
             sub_attributes: Vec::new(),
         }
@@ -179,21 +183,43 @@ pub fn type_name(t: AttrType) -> &'static str {
 
 /// The type an RFC 7643 type name stands for (ignoring case).
 pub fn type_named(name: &str) -> Option<AttrType> {
-    [
-        AttrType::String,
-        AttrType::Boolean,
-        AttrType::Decimal,
-        AttrType::Integer,
-        AttrType::DateTime,
-        AttrType::Binary,
-        AttrType::Reference,
-        AttrType::Complex,
-    ]
-    .into_iter()
-    .find(|t| type_name(*t).eq_ignore_ascii_case(name))
+    use AttrType::*;
+    named(
+        &[
+            String, Boolean, Decimal, Integer, DateTime, Binary, Reference, Complex,
+        ],
+        type_name,
+        name,
+    )
 }
 
-fn mutability_name(m: Mutability) -> &'static str {
+/// The value of `named` whose `name` matches (ignoring case).
+fn named<T: Copy>(all: &[T], name_of: fn(T) -> &'static str, name: &str) -> Option<T> {
+    all.iter()
+        .copied()
+        .find(|v| name_of(*v).eq_ignore_ascii_case(name))
+}
+
+pub fn mutability_named(name: &str) -> Option<Mutability> {
+    use Mutability::*;
+    named(
+        &[ReadOnly, ReadWrite, Immutable, WriteOnly],
+        mutability_name,
+        name,
+    )
+}
+
+pub fn returned_named(name: &str) -> Option<Returned> {
+    use Returned::*;
+    named(&[Always, Never, Default, Request], returned_name, name)
+}
+
+pub fn uniqueness_named(name: &str) -> Option<Uniqueness> {
+    use Uniqueness::*;
+    named(&[None, Server, Global], uniqueness_name, name)
+}
+
+pub fn mutability_name(m: Mutability) -> &'static str {
     match m {
         Mutability::ReadOnly => "readOnly",
         Mutability::ReadWrite => "readWrite",
@@ -202,7 +228,7 @@ fn mutability_name(m: Mutability) -> &'static str {
     }
 }
 
-fn returned_name(r: Returned) -> &'static str {
+pub fn returned_name(r: Returned) -> &'static str {
     match r {
         Returned::Always => "always",
         Returned::Never => "never",
@@ -211,7 +237,7 @@ fn returned_name(r: Returned) -> &'static str {
     }
 }
 
-fn uniqueness_name(u: Uniqueness) -> &'static str {
+pub fn uniqueness_name(u: Uniqueness) -> &'static str {
     match u {
         Uniqueness::None => "none",
         Uniqueness::Server => "server",

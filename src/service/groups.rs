@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::schemas::unique;
 use super::users::{check_body_id, check_id, not_found, validated};
 use super::{blocking, writing};
 use crate::error::AppError;
@@ -81,6 +82,7 @@ impl Groups {
 
     pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredGroup, AppError> {
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
+        unique::check(&self.store, ResourceKind::Group, &write.attributes, None).await?;
         let store = self.store.clone();
         let owner = actor.clone();
         let group = writing(&self.store, move || Ok(store.create_group(write, &owner)?)).await?;
@@ -111,6 +113,13 @@ impl Groups {
         check_id(ResourceKind::Group, id)?;
         check_body_id(&body, id)?;
         let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
+        unique::check(
+            &self.store,
+            ResourceKind::Group,
+            &write.attributes,
+            Some(id),
+        )
+        .await?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
         let group = writing(&self.store, move || {
@@ -143,6 +152,7 @@ impl Groups {
     ) -> Result<StoredGroup, AppError> {
         check_id(ResourceKind::Group, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
+        unique::check_patch(&self.store, ResourceKind::Group, id, &ops).await?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
         let (group, changed) = writing(&self.store, move || {

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod notifications;
 pub mod operations;
 pub mod password;
+pub mod schemas;
 pub mod source_admin;
 pub mod subscription_admin;
 pub mod sync_admin;
@@ -28,7 +29,7 @@ use std::sync::Arc;
 
 use crate::config::Config;
 use crate::scim::filter::FilterLimits;
-use crate::store::{ConsoleStore, SourceStore, Store, SyncStore, WebhookStore};
+use crate::store::{ConsoleStore, SchemaStore, SourceStore, Store, SyncStore, WebhookStore};
 
 pub use auth::{Authenticator, Principal};
 pub use blocking::{blocking, writing};
@@ -50,6 +51,8 @@ pub struct Services {
     pub subscriptions: subscription_admin::SubscriptionAdmin,
     /// The organization center's upstream sources.
     pub sources: source_admin::SourceAdmin,
+    /// Admin-defined extension schemas (published into the registry).
+    pub schemas: schemas::SchemaAdmin,
     /// Console sign-in and sessions.
     pub console: console::ConsoleAuth,
     /// SCIM events: the JWKS and the poll endpoint.
@@ -60,9 +63,10 @@ pub struct Services {
 }
 
 impl Services {
-    /// Builds every service (the sync center's over the same database);
-    /// fails on a bad JWT issuer configuration or events signing key.
-    pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore + SourceStore>(
+    /// Builds every service (the sync center's over the same database) and
+    /// publishes the extension schemas; fails on a bad JWT issuer
+    /// configuration, events signing key or configured schema.
+    pub fn new<S: Store + SyncStore + WebhookStore + ConsoleStore + SourceStore + SchemaStore>(
         store: Arc<S>,
         config: &Config,
     ) -> anyhow::Result<Self> {
@@ -70,7 +74,9 @@ impl Services {
         let hooks: Arc<dyn WebhookStore> = store.clone();
         let sessions: Arc<dyn ConsoleStore> = store.clone();
         let inbound: Arc<dyn SourceStore> = store.clone();
+        let extensions: Arc<dyn SchemaStore> = store.clone();
         let store: Arc<dyn Store> = store;
+        let schemas = schemas::SchemaAdmin::start(store.clone(), extensions, config)?;
         let limits = listing::ListLimits {
             default_page_size: config.default_page_size,
             max_page_size: config.max_page_size,
@@ -131,6 +137,7 @@ impl Services {
                 departments.clone(),
             ),
             events,
+            schemas,
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
             users,
             groups,

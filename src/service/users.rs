@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::schemas::unique;
 use super::{blocking, password, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
@@ -111,6 +112,7 @@ impl Users {
 
     pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredUserText, AppError> {
         let mut v = validated(ResourceKind::User, &body)?;
+        unique::check(&self.store, ResourceKind::User, &v.attributes, None).await?;
         // An account is active unless the client says otherwise.
         v.attributes.entry("active").or_insert(Value::Bool(true));
         // Hashed before the write is queued: argon2 must not hold up the writer.
@@ -137,7 +139,7 @@ impl Users {
         actor: &Actor,
         bodies: Vec<Value>,
     ) -> Result<Vec<Result<(String, ResourceMeta), AppError>>, AppError> {
-        let prepared: Vec<Result<ValidatedResource, AppError>> = bodies
+        let mut prepared: Vec<Result<ValidatedResource, AppError>> = bodies
             .iter()
             .map(|b| {
                 let mut v = validated(ResourceKind::User, b)?;
@@ -145,6 +147,16 @@ impl Users {
                 Ok(v)
             })
             .collect();
+        if unique::any_unique(ResourceKind::User) {
+            for p in prepared.iter_mut() {
+                if let Ok(v) = p
+                    && let Err(e) =
+                        unique::check(&self.store, ResourceKind::User, &v.attributes, None).await
+                {
+                    *p = Err(e);
+                }
+            }
+        }
         // Passwords are hashed on the blocking pool, not while the write is queued.
         let (mut results, slots, writes) = blocking(move || {
             let mut results: Vec<Option<Result<(String, ResourceMeta), AppError>>> = Vec::new();
@@ -236,6 +248,7 @@ impl Users {
         check_id(ResourceKind::User, id)?;
         check_body_id(&body, id)?;
         let v = validated(ResourceKind::User, &body)?;
+        unique::check(&self.store, ResourceKind::User, &v.attributes, Some(id)).await?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
         let password = match v.password {
@@ -280,6 +293,7 @@ impl Users {
     ) -> Result<StoredUserText, AppError> {
         check_id(ResourceKind::User, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
+        unique::check_patch(&self.store, ResourceKind::User, id, &ops).await?;
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
         let (user, changed) = writing(&self.store, move || {

@@ -8,6 +8,7 @@ mod error;
 mod model;
 mod render;
 pub use render::render_events;
+mod schemas;
 mod sources;
 mod sync;
 mod webhooks;
@@ -15,6 +16,7 @@ mod webhooks;
 pub use console::{ConsoleStore, LoginRecord, SessionRecord};
 pub use error::{StoreError, StoreResult};
 pub use model::*;
+pub use schemas::{SchemaRecord, SchemaStore};
 pub use sources::{
     SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, UserFacts,
 };

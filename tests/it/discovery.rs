@@ -46,8 +46,26 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
             .ends_with("/scim/v2/ResourceTypes/User")
     );
 
+    // The five built-in schemas (tests running beside this one in the same
+    // process may publish extension schemas of their own).
     let schemas = app.get("/Schemas").await;
-    assert_eq!(schemas.body["totalResults"], 5);
+    let ids: Vec<&str> = schemas.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(schemas.body["totalResults"], ids.len());
+    assert_eq!(
+        ids[..5],
+        [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
+            "urn:ietf:params:scim:schemas:core:2.0:Group",
+            "urn:scimhub:params:scim:schemas:core:2.0:Department",
+            "urn:scimhub:params:scim:schemas:extension:organization:2.0:User",
+        ]
+    );
     let user_schema = app
         .get("/Schemas/urn:ietf:params:scim:schemas:core:2.0:User")
         .await;

@@ -51,6 +51,8 @@ mod rate_limit;
 mod realtime;
 mod rest_connector;
 mod rest_target;
+mod schemas;
+mod schemas_live;
 mod scim_events;
 mod sources;
 mod sql_connector;

@@ -5,6 +5,7 @@
 mod departments;
 mod failures;
 mod runs;
+mod schemas;
 mod sources;
 mod subscriptions;
 mod targets;
@@ -20,5 +21,6 @@ pub fn endpoints() -> Vec<Endpoint> {
     all.extend(subscriptions::endpoints());
     all.extend(sources::endpoints());
     all.extend(departments::endpoints());
+    all.extend(schemas::endpoints());
     all
 }

@@ -43,7 +43,7 @@ use target::{AttrTarget, Target, resolve};
 use super::error::{ScimError, ScimType};
 use super::path::parse_path;
 use super::registry::{ResourceKind, common_attribute, registry};
-use super::resource::{check_immutable, coerce};
+use super::resource::{check_immutable, coerce, missing_extension_attribute};
 use super::schema::{Mutability, SchemaDef};
 
 /// The result of a successful PATCH.
@@ -269,6 +269,11 @@ fn check_required(kind: ResourceKind, attrs: &Map<String, Value>) -> Result<(), 
             }
             Some(_) => {}
         }
+    }
+    if let Some(path) = missing_extension_attribute(kind, attrs) {
+        return Err(ScimError::mutability(format!(
+            "'{path}' is required: give it a value, or remove the whole extension"
+        )));
     }
     Ok(())
 }

@@ -22,6 +22,7 @@ mod query;
 mod regrouped;
 mod run;
 mod schema;
+mod schema_extensions;
 mod source_links;
 mod source_runs;
 mod source_store;

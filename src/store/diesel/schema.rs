@@ -367,3 +367,22 @@ diesel::table! {
         last_seen -> Timestamp,
     }
 }
+
+diesel::table! {
+    schema_extensions (id) {
+        id -> Text,
+        id_lower -> Text,
+        resource_type -> Text,
+        definition -> Text,
+        version -> BigInt,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    schema_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}

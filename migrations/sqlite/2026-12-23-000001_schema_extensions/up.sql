@@ -1,0 +1,18 @@
+-- Extension schemas defined over the admin API (issue #22): the checked
+-- definition document (JSON) per schema id. `generation` counts every
+-- change, so an instance learns that it must reload by reading one row.
+CREATE TABLE schema_extensions (
+    id TEXT PRIMARY KEY NOT NULL,
+    -- Schema ids compare ignoring case (RFC 7643 §2.1).
+    id_lower TEXT NOT NULL UNIQUE,
+    resource_type TEXT NOT NULL,
+    definition TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    created TIMESTAMP NOT NULL,
+    updated TIMESTAMP NOT NULL
+);
+CREATE TABLE schema_generation (
+    id INTEGER PRIMARY KEY NOT NULL,
+    generation BIGINT NOT NULL
+);
+INSERT INTO schema_generation (id, generation) VALUES (1, 0);
