@@ -4,6 +4,8 @@
 
 use std::process::Command;
 
+use reqwest::Method;
+
 use scimhub::conformance::{Outcome, Runner, Target, load, mutate};
 use scimhub::store::ListQuery;
 
@@ -42,7 +44,28 @@ fn assert_empty(app: &TestApp) {
     );
 }
 
+/// The extension schema `extensions/entra-custom-extension` needs, defined
+/// as an administrator would.
+async fn define_the_conformance_extension(app: &TestApp) {
+    let admin = app.token_with("conformance-admin", &["admin"]);
+    let definition = serde_json::json!({
+        "id": "urn:ietf:params:scim:schemas:extension:Conformance:2.0:User",
+        "name": "Conformance",
+        "resourceType": "User",
+        "attributes": [
+            {"name": "badge", "type": "string", "caseExact": true},
+            {"name": "floor", "type": "integer"},
+        ],
+    });
+    let body = Some(definition.to_string().into_bytes());
+    let r = app
+        .send(Method::POST, "/admin/v1/schemas", Some(&admin), body)
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
+}
+
 async fn every_case_passes_twice_and_cleans_up(app: TestApp) {
+    define_the_conformance_extension(&app).await;
     let cases = load(None).unwrap();
     assert!(cases.len() >= 60, "only {} cases", cases.len());
     let runner = Runner::new(target(&app)).unwrap();
@@ -64,6 +87,7 @@ on_both_backends!(every_case_passes_twice_and_cleans_up);
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_assertion_can_fail() {
     let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    define_the_conformance_extension(&app).await;
     let runner = Runner::new(target(&app)).unwrap();
     let mut mutants = 0;
     for case in load(None).unwrap() {
