@@ -495,11 +495,19 @@ fn settings(a: &SettingsArgs) -> anyhow::Result<Value> {
         let id = v.trim();
         put(
             "root_department",
-            if id.is_empty() { Value::Null } else { json!(id) },
+            if id.is_empty() {
+                Value::Null
+            } else {
+                json!(id)
+            },
         );
     }
     if let Some(v) = &a.department_scope {
-        let ids: Vec<&str> = v.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).collect();
+        let ids: Vec<&str> = v
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .collect();
         put("department_scope", json!(ids));
     }
     if let Some(v) = a.departments {

@@ -19,8 +19,8 @@ pub use sources::{
     SourceFailureRecord, SourceLinkRecord, SourceRecord, SourceRunRecord, SourceStore, UserFacts,
 };
 pub use sync::{
-    DepartmentMembership, FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
-    SyncStore, TargetRecord, TargetState,
+    DepartmentMembership, FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord,
+    QueueSummary, RunRecord, SyncStore, TargetRecord, TargetState,
 };
 pub use webhooks::{
     Delivery, DeliveryRecord, DeliveryStatus, DeliveryUpdate, EventFormat, EventMode,

@@ -95,9 +95,7 @@ fn names(users: &BTreeMap<String, (bool, Option<String>)>, active: bool) -> BTre
         .collect()
 }
 
-async fn a_root_department_goes_downstream_as_nested_groups_and_follows_the_tree(
-    backend: Backend,
-) {
+async fn a_root_department_goes_downstream_as_nested_groups_and_follows_the_tree(backend: Backend) {
     let Some(source) = Source::start(backend) else {
         return;
     };
@@ -158,8 +156,14 @@ async fn a_root_department_goes_downstream_as_nested_groups_and_follows_the_tree
         .collect();
     assert_eq!(planned, in_root);
     assert_eq!(plan["counts"]["departments"]["created"], 4, "{plan}");
-    assert_eq!(plan["counts"]["created"], 10, "5 people, 4 departments, Friends");
-    assert!(users_of(&downstream).await.is_empty(), "a dry run writes nothing");
+    assert_eq!(
+        plan["counts"]["created"], 10,
+        "5 people, 4 departments, Friends"
+    );
+    assert!(
+        users_of(&downstream).await.is_empty(),
+        "a dry run writes nothing"
+    );
 
     let run = server.cli_json(&["sync", "run", "down"]);
     assert_eq!(run["status"], "succeeded", "{run}");
@@ -186,7 +190,11 @@ async fn a_root_department_goes_downstream_as_nested_groups_and_follows_the_tree
     let found = downstream
         .get(&format!("/Groups?filter=externalId%20eq%20%22{infra}%22"))
         .await;
-    assert_eq!(found.body["Resources"][0]["displayName"], "Infra", "{}", found.body);
+    assert_eq!(
+        found.body["Resources"][0]["displayName"], "Infra",
+        "{}",
+        found.body
+    );
     // A re-run finds nothing to do.
     let again = server.cli_json(&["sync", "run", "down"]);
     assert_eq!(again["counts"]["created"], 0, "{again}");
@@ -212,31 +220,39 @@ async fn a_root_department_goes_downstream_as_nested_groups_and_follows_the_tree
     source
         .patch_department(&apps, "displayName", json!("Applications"))
         .await;
-    eventually("Apps renamed downstream, with its people's department", || async {
-        let want = tree(&[
-            ("R&D", &["ann", "Platform", "Applications"]),
-            ("Platform", &["bob"]),
-            ("Infra", &["cy", "ivy"]),
-            ("Applications", &["dee", "ivy", "Infra"]),
-            ("Friends", &["ann"]),
-        ]);
-        let dee = downstream.get("/Users?filter=userName%20eq%20%22dee%22").await;
-        let renamed = dee.body["Resources"][0][ENTERPRISE]["department"] == "Applications";
-        (renamed && groups_of(&downstream).await == want).then_some(())
-    })
+    eventually(
+        "Apps renamed downstream, with its people's department",
+        || async {
+            let want = tree(&[
+                ("R&D", &["ann", "Platform", "Applications"]),
+                ("Platform", &["bob"]),
+                ("Infra", &["cy", "ivy"]),
+                ("Applications", &["dee", "ivy", "Infra"]),
+                ("Friends", &["ann"]),
+            ]);
+            let dee = downstream
+                .get("/Users?filter=userName%20eq%20%22dee%22")
+                .await;
+            let renamed = dee.body["Resources"][0][ENTERPRISE]["department"] == "Applications";
+            (renamed && groups_of(&downstream).await == want).then_some(())
+        },
+    )
     .await;
 
     // Infra's people move to Platform, then Infra goes: its group too.
     server.cli_ok(&["dept", "remove", &infra, "--move-to", &platform]);
-    eventually("Infra deleted downstream after its people moved", || async {
-        let want = tree(&[
-            ("R&D", &["ann", "Platform", "Applications"]),
-            ("Platform", &["bob", "cy", "ivy"]),
-            ("Applications", &["dee", "ivy"]),
-            ("Friends", &["ann"]),
-        ]);
-        (groups_of(&downstream).await == want).then_some(())
-    })
+    eventually(
+        "Infra deleted downstream after its people moved",
+        || async {
+            let want = tree(&[
+                ("R&D", &["ann", "Platform", "Applications"]),
+                ("Platform", &["bob", "cy", "ivy"]),
+                ("Applications", &["dee", "ivy"]),
+                ("Friends", &["ann"]),
+            ]);
+            (groups_of(&downstream).await == want).then_some(())
+        },
+    )
     .await;
 
     // A department write the target refuses goes to the failure queue:
@@ -320,12 +336,19 @@ async fn the_deletion_guard_holds_a_run_that_would_delete_many_departments(backe
         "Org",
         "bottom-up: the parent after its sub-departments"
     );
-    assert_eq!(groups_of(&downstream).await.len(), 13, "nothing deleted yet");
+    assert_eq!(
+        groups_of(&downstream).await.len(),
+        13,
+        "nothing deleted yet"
+    );
 
     let id = held["id"].as_str().unwrap();
     let approved = server.cli_json(&["sync", "approve", id]);
     assert_eq!(approved["status"], "succeeded", "{approved}");
-    assert_eq!(approved["counts"]["departments"]["deleted"], 13, "{approved}");
+    assert_eq!(
+        approved["counts"]["departments"]["deleted"], 13,
+        "{approved}"
+    );
     assert!(groups_of(&downstream).await.is_empty());
 }
 
@@ -348,7 +371,12 @@ async fn attribute_and_none_modes_and_a_department_scope(backend: Backend) {
     add_target(server, "attr", &attribute, &["--root-department", &rd]);
     // The department scope narrows the people: everyone under Platform.
     let scoped = TestApp::start(Backend::Sqlite).await.unwrap();
-    add_target(server, "scoped", &scoped, &["--department-scope", &platform]);
+    add_target(
+        server,
+        "scoped",
+        &scoped,
+        &["--department-scope", &platform],
+    );
     // None: everyone, and nothing about departments.
     let bare = TestApp::start(Backend::Sqlite).await.unwrap();
     add_target(server, "bare", &bare, &["--departments", "none"]);
@@ -422,7 +450,10 @@ async fn unknown_departments_in_a_targets_settings_are_refused_and_nothing_store
     let out = add(&["--department-scope", &format!("{rd},gone")]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("department scope") && stderr.contains("\"gone\""), "{stderr}");
+    assert!(
+        stderr.contains("department scope") && stderr.contains("\"gone\""),
+        "{stderr}"
+    );
     let out = add(&["--resource-types", "Users,Departments"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--departments groups"));

@@ -192,8 +192,14 @@ mod tests {
         assert!(rooted.admits_person(&person(Some("/acme/rd/platform/"))));
         assert!(rooted.admits_person(&person(Some("/acme/rd/"))));
         assert!(!rooted.admits_person(&person(Some("/acme/sales/"))));
-        assert!(!rooted.admits_person(&person(Some("/acme/rdx/"))), "whole ids only");
-        assert!(!rooted.admits_person(&person(None)), "no department: outside");
+        assert!(
+            !rooted.admits_person(&person(Some("/acme/rdx/"))),
+            "whole ids only"
+        );
+        assert!(
+            !rooted.admits_person(&person(None)),
+            "no department: outside"
+        );
         assert!(rooted.admits_department("/acme/rd/platform/"));
         assert!(!rooted.admits_department("/acme/"), "above the root");
         let both = DepartmentScope {

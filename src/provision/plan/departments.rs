@@ -9,8 +9,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::members::{diff, remote_members};
 use super::{
-    Action, Link, MemberPatch, PlanOptions, Remote, Resolution, Side, Source, diff_one,
-    leftovers, remote_of, resolve,
+    Action, Link, MemberPatch, PlanOptions, Remote, Resolution, Side, Source, diff_one, leftovers,
+    remote_of, resolve,
 };
 use crate::scim::ResourceKind;
 

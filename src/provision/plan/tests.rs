@@ -504,8 +504,7 @@ fn department_groups_come_top_down_holding_their_people_and_sub_departments() {
     );
     assert!(p.department_removals.is_empty() && p.members.is_empty());
     assert_eq!(p.counts.create, 4, "two people and two department groups");
-    let listed: Vec<(ResourceKind, &str)> =
-        p.actions().map(|(k, a)| (k, a.local_id())).collect();
+    let listed: Vec<(ResourceKind, &str)> = p.actions().map(|(k, a)| (k, a.local_id())).collect();
     assert_eq!(
         listed,
         [
@@ -541,7 +540,13 @@ fn department_groups_are_found_by_their_key_never_by_a_regular_groups_name() {
     }
     .run();
     match &p.departments[..] {
-        [Action::NoOp { remote_id, newly_linked: true, .. }] => assert_eq!(remote_id, "rd"),
+        [
+            Action::NoOp {
+                remote_id,
+                newly_linked: true,
+                ..
+            },
+        ] => assert_eq!(remote_id, "rd"),
         other => panic!("expected the department's own group adopted: {other:?}"),
     }
     assert_eq!(
@@ -598,7 +603,11 @@ fn department_groups_go_bottom_up_and_count_for_the_deletion_guard() {
         }
     )));
     assert_eq!(p.deprovisions().count(), 3);
-    assert_eq!(p.status, PlanStatus::Ready, "3 of 3 is under the minimum of 10");
+    assert_eq!(
+        p.status,
+        PlanStatus::Ready,
+        "3 of 3 is under the minimum of 10"
+    );
     // Twelve department groups of twelve linked: the guard holds the run.
     let many: Vec<(String, String)> = (0..12)
         .map(|i| (format!("d{i}"), format!("r{i}")))

@@ -241,8 +241,7 @@ impl Applier {
             self.target_id.clone(),
             local_id.to_string(),
         );
-        let forgotten =
-            blocking(move || Ok(sync.forget_department_group(&target, &local)?)).await;
+        let forgotten = blocking(move || Ok(sync.forget_department_group(&target, &local)?)).await;
         if let Err(e) = forgotten {
             let detail = format!("department memberships write: {e}");
             self.fail_local(ResourceKind::Department, local_id, "unlink", detail);

@@ -15,8 +15,8 @@ use super::live::Recorder;
 use super::loaded::LoadedTarget;
 use super::persist::{self, now};
 use super::report::{
-    ActionCounts, DepartmentCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead, RunReport, RunStatus,
-    reported,
+    ActionCounts, DepartmentCounts, HeldDeprovision, ObjectFailure, PlannedChange, RunHead,
+    RunReport, RunStatus, reported,
 };
 use super::source::{self, LocalState};
 use crate::crypto::SecretKey;
@@ -29,9 +29,7 @@ use crate::provision::plan::{
 use crate::provision::webhook::Notifier;
 use crate::scim::ResourceKind;
 use crate::scim::render::format_time;
-use crate::store::{
-    DepartmentMembership, LinkRecord, Store, SyncStore, TargetRecord, TargetState,
-};
+use crate::store::{DepartmentMembership, LinkRecord, Store, SyncStore, TargetRecord, TargetState};
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RunOptions {
@@ -495,7 +493,9 @@ impl SyncEngine {
         applier.apply(ResourceKind::User, plan.users, hold).await;
         applier.set_managers(plan.managers).await;
         applier.apply(ResourceKind::Group, plan.groups, hold).await;
-        applier.patch_members(ResourceKind::Group, plan.members).await;
+        applier
+            .patch_members(ResourceKind::Group, plan.members)
+            .await;
         applier
             .patch_members(ResourceKind::Department, plan.department_members)
             .await;

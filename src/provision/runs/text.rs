@@ -36,7 +36,14 @@ pub fn render(r: &RunReport) -> String {
         let _ = writeln!(
             out,
             "  of which department groups: created {}  updated {}  deleted {}  linked {}  unchanged {}  skipped {}  failed {}  membership patches {}",
-            d.created, d.updated, d.deleted, d.linked, d.unchanged, d.skipped, d.failed, d.member_patches
+            d.created,
+            d.updated,
+            d.deleted,
+            d.linked,
+            d.unchanged,
+            d.skipped,
+            d.failed,
+            d.member_patches
         );
     }
     if let Some(e) = &r.head.error {

@@ -422,7 +422,8 @@ pub async fn add_tested(
     new: NewTarget,
     test: bool,
 ) -> Result<TargetView, TestedError> {
-    let checked = check_settings(&new.settings).map_err(|e| TargetError::Invalid(format!("{e:#}")))?;
+    let checked =
+        check_settings(&new.settings).map_err(|e| TargetError::Invalid(format!("{e:#}")))?;
     check_departments(&store, &checked).await?;
     if test {
         if key.is_none() {
@@ -450,7 +451,9 @@ pub async fn update_tested(
 ) -> Result<TargetView, TestedError> {
     let new_credentials = changes.credentials.is_some();
     let after = target::apply(before.clone(), key.as_ref(), changes)?;
-    let settings = target::view(&after).map_err(TargetError::Internal)?.settings;
+    let settings = target::view(&after)
+        .map_err(TargetError::Internal)?
+        .settings;
     check_departments(&store, &settings).await?;
     let reaches_differently = new_credentials || after.base_url != before.base_url;
     if test && (reaches_differently || after.mapping != before.mapping) {

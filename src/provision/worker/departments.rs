@@ -223,8 +223,7 @@ fn members_now(
     );
     let children = format!("parent.value eq {quoted}");
     let parse = |text: &str| {
-        filter::parse_filter(text, FilterLimits::default())
-            .map_err(StoreError::Rejected)
+        filter::parse_filter(text, FilterLimits::default()).map_err(StoreError::Rejected)
     };
     let mut out = Vec::new();
     if target.syncs("Users") {

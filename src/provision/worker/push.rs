@@ -9,9 +9,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::provision::connector::{
-    Capabilities, Connector, ConnectorError, object_id, on_target,
-};
+use crate::provision::connector::{Capabilities, Connector, ConnectorError, object_id, on_target};
 use crate::provision::on_demand::{MatchHow, Recorder, Step};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::{manager_of, set_manager};
@@ -75,7 +73,11 @@ impl From<SyncError> for PushError {
     }
 }
 
-pub(super) fn failed(operation: &'static str, payload: Option<&Value>, error: ConnectorError) -> PushError {
+pub(super) fn failed(
+    operation: &'static str,
+    payload: Option<&Value>,
+    error: ConnectorError,
+) -> PushError {
     PushError::Target(PushFailure {
         operation,
         payload: payload.cloned(),
@@ -176,7 +178,11 @@ impl Session {
         Ok((users, groups))
     }
 
-    pub(super) async fn put_link(&self, kind: ResourceKind, link: LinkRecord) -> Result<(), SyncError> {
+    pub(super) async fn put_link(
+        &self,
+        kind: ResourceKind,
+        link: LinkRecord,
+    ) -> Result<(), SyncError> {
         if let Some(recorder) = self.dry_run() {
             recorder.stage_link(kind, &link.local_id.clone(), Some(link));
             return Ok(());
@@ -203,10 +209,7 @@ impl Session {
             && self.target.departments.as_groups()
             && !matches!(pushed, Pushed::Held(_))
             && self.dry_run().is_none();
-        if places
-            && self.sync_containers(kind, local_id).await?
-            && pushed == Pushed::Unchanged
-        {
+        if places && self.sync_containers(kind, local_id).await? && pushed == Pushed::Unchanged {
             return Ok(Pushed::Updated);
         }
         Ok(pushed)

@@ -1,14 +1,14 @@
 //! `SyncStore` over the diesel connection pool.
 
 use super::{
-    DieselStore, changelog, sync_department_members, sync_deprovisions, sync_leases, sync_links, sync_queue,
-    sync_queue_alerts, sync_runs, sync_targets,
+    DieselStore, changelog, sync_department_members, sync_deprovisions, sync_leases, sync_links,
+    sync_queue, sync_queue_alerts, sync_runs, sync_targets,
 };
 use chrono::{DateTime, Duration, Utc};
 
 use crate::store::{
-    DepartmentMembership, FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord, QueueSummary, RunRecord,
-    StoreResult, SyncStore, TargetRecord, TargetState,
+    DepartmentMembership, FailureRecord, LinkRecord, QuarantineRecord, QueueDepth, QueueRecord,
+    QueueSummary, RunRecord, StoreResult, SyncStore, TargetRecord, TargetState,
 };
 
 impl SyncStore for DieselStore {
@@ -249,7 +249,13 @@ impl SyncStore for DieselStore {
         departments: &[String],
     ) -> StoreResult<()> {
         self.write(|c| {
-            sync_department_members::set_containers(c, target_id, member_type, member_id, departments)
+            sync_department_members::set_containers(
+                c,
+                target_id,
+                member_type,
+                member_id,
+                departments,
+            )
         })
     }
 

@@ -115,9 +115,9 @@ pub fn set_members(
 pub fn forget(conn: &mut DbConnection, target: &str, department_id: &str) -> StoreResult<()> {
     diesel::delete(
         m::table.filter(m::target_id.eq(target)).filter(
-            m::department_id
-                .eq(department_id)
-                .or(m::member_type.eq("Department").and(m::member_id.eq(department_id))),
+            m::department_id.eq(department_id).or(m::member_type
+                .eq("Department")
+                .and(m::member_id.eq(department_id))),
         ),
     )
     .execute(conn)?;

@@ -22,8 +22,8 @@ use crate::scim::ScimError;
 use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA as ORG};
 use crate::store::{StoreError, StoreResult};
 
-pub use crate::store::model::org::{further as further_of, primary as primary_of};
 use crate::store::model::org::{FURTHER, PATH, PRIMARY, value_of};
+pub use crate::store::model::org::{further as further_of, primary as primary_of};
 const DEPARTMENT: &str = "department";
 
 pub fn unknown_department(id: &str) -> StoreError {
