@@ -69,11 +69,40 @@ http = httpx2.Client(
 )
 results = check_server(SyncSCIMClient(http))
 bad = {Status.ERROR, Status.CRITICAL, Status.DEVIATION}
+
+# One expectation of 0.5.2 contradicts RFC 7644 §3.5.2.1 ("add" to a
+# multi-valued attribute adds the values): its add of a whole extension fills
+# the extension's multi-valued `departments`, and its next add of
+# `departments` alone then expects only the new values back. Such a result
+# counts as passed only when the answer is what the RFC asks: the values
+# there before, then the patched ones.
+DEPARTMENTS = "urn:scimhub:params:scim:schemas:extension:organization:2.0:User:departments"
+
+
+def appended_as_rfc_says(r):
+    data = r.data if isinstance(r.data, dict) else {}
+    sent, got = data.get("expected"), data.get("modify_actual")
+    return (
+        r.title == "check_add_attribute"
+        and r.resource_type == "User"
+        and data.get("urn") == DEPARTMENTS
+        and isinstance(sent, list)
+        and isinstance(got, list)
+        and 0 < len(sent) < len(got)
+        and got[-len(sent):] == sent
+    )
+
+
 counts = {}
 for r in results:
+    if r.status in bad and appended_as_rfc_says(r):
+        r.status = Status.SUCCESS
+        r.reason = "RFC 7644 §3.5.2.1: add appended the values to those already there"
     counts[r.status.name] = counts.get(r.status.name, 0) + 1
     where = f"{r.resource_type}: " if r.resource_type else ""
     print(f"{r.status.name:<10} {where}{r.title}")
+    if r.reason and r.reason.startswith("RFC 7644"):
+        print(f"           note: {r.reason}")
     if r.status in bad:
         print(f"           reason: {r.reason}")
         if r.data is not None:

@@ -134,7 +134,7 @@ pub fn run_sources_bench(args: &SourcesBench) -> anyhow::Result<()> {
     let path = |f: &str| hr_dir.join(f).to_string_lossy().into_owned();
     hub.add(json!({
         "name": "hr", "kind": "file", "mapping": HR_MAPPING,
-        "settings": {"path": path("people.csv"), "groups_path": path("departments.csv"),
+        "settings": {"path": path("people.csv"), "departments_path": path("departments.csv"),
                      "phone_region": "US", "required": ["name.familyName"]}
     }))?;
     let (first, took) = hub.run("hr", RunMode::Full)?;

@@ -27,7 +27,7 @@ pub(super) enum SourceCommand {
     /// SCIMHUB_SECRET_KEY). Nothing is imported until `source run`.
     #[command(after_help = "Examples:\n  \
         scimhub source add --name hr --kind file --path /srv/hr/people.csv \\\n      \
-        --groups-path /srv/hr/departments.csv --mapping hr.toml --phone-region US\n  \
+        --departments-path /srv/hr/departments.csv --mapping hr.toml --phone-region US\n  \
         SCIMHUB_SOURCE_PASSWORD=... scimhub source add --name ad --kind ldap \\\n      \
         --url ldaps://dc.example.com --base-dn dc=example,dc=com --bind-dn cn=scimhub,dc=example,dc=com\n  \
         SCIMHUB_SOURCE_TOKEN=... scimhub source add --name idp --kind scim --url https://idp.example/scim/v2\n\n\
@@ -211,9 +211,12 @@ pub(super) struct SettingsArgs {
     /// File: the users (people) file, an absolute path.
     #[arg(long, value_name = "FILE")]
     path: Option<String>,
-    /// File: the groups (departments) file, an absolute path.
+    /// File: the groups file, an absolute path.
     #[arg(long, value_name = "FILE")]
     groups_path: Option<String>,
+    /// File: the departments file (the organization tree), an absolute path.
+    #[arg(long, value_name = "FILE")]
+    departments_path: Option<String>,
     /// File: import each new file put in this directory (while serving).
     #[arg(long, value_name = "DIR")]
     watch_dir: Option<String>,
@@ -235,6 +238,12 @@ pub(super) struct SettingsArgs {
     /// LDAP: the filter choosing groups [default: groupOfNames or groupOfUniqueNames].
     #[arg(long, value_name = "FILTER")]
     group_filter: Option<String>,
+    /// LDAP: the DN whose organizational units below it are departments [default: none read].
+    #[arg(long, value_name = "DN")]
+    departments_base: Option<String>,
+    /// LDAP: the filter choosing departments [default: (objectClass=organizationalUnit)].
+    #[arg(long, value_name = "FILTER")]
+    department_filter: Option<String>,
     /// LDAP: StartTLS before binding (ldap:// URLs).
     #[arg(long)]
     starttls: Option<bool>,
@@ -256,6 +265,9 @@ pub(super) struct SettingsArgs {
     /// The field holding a group's id in the source.
     #[arg(long, value_name = "FIELD")]
     group_key: Option<String>,
+    /// The field holding a department's id in the source.
+    #[arg(long, value_name = "FIELD")]
+    department_key: Option<String>,
     /// Region for phone numbers without a country code (e.g. US, DE).
     #[arg(long, value_name = "REGION")]
     phone_region: Option<String>,
@@ -270,7 +282,7 @@ pub(super) struct SettingsArgs {
     /// reporting a conflict.
     #[arg(long)]
     join_existing: Option<bool>,
-    /// What to import [default: Users,Groups].
+    /// What to import [default: Users,Groups,Departments].
     #[arg(long, value_name = "TYPES", value_delimiter = ',')]
     resource_types: Option<Vec<String>>,
     /// Deletion guard: hold deprovisions beyond P% of what the source supplies… [default: 20]
@@ -401,14 +413,18 @@ fn settings(a: &SettingsArgs) -> anyhow::Result<Map<String, Value>> {
     let texts = [
         ("path", &a.path),
         ("groups_path", &a.groups_path),
+        ("departments_path", &a.departments_path),
         ("watch_dir", &a.watch_dir),
         ("url", &a.url),
         ("base_dn", &a.base_dn),
         ("user_filter", &a.user_filter),
         ("group_filter", &a.group_filter),
+        ("departments_base", &a.departments_base),
+        ("department_filter", &a.department_filter),
         ("change_attribute", &a.change_attribute),
         ("user_key", &a.user_key),
         ("group_key", &a.group_key),
+        ("department_key", &a.department_key),
         ("phone_region", &a.phone_region),
     ];
     for (key, v) in texts {

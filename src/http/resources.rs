@@ -126,18 +126,11 @@ pub(super) async fn get_one(
     let projection = projection(kind, req)?;
     let if_none_match = tags(req, header::IF_NONE_MATCH)?;
     if kind == ResourceKind::User && projection == Projection::default() {
-        // The whole user: rendered from the stored text, no JSON tree.
         let user = state.services.users.get_text(id, true).await?;
         if if_none_match.is_some_and(|t| t.matches(&user.meta)) {
             return Ok(not_modified(&user.meta));
         }
-        let body = user.to_scim_text(&base)?;
-        return Ok(response::resource_text(
-            StatusCode::OK,
-            body,
-            &user.meta,
-            None,
-        ));
+        return user_response(StatusCode::OK, user, &base, &projection);
     }
     let (body, meta) = fetch(state, kind, id, &base, &projection).await?;
     if if_none_match.is_some_and(|t| t.matches(&meta)) {
@@ -150,15 +143,15 @@ pub(super) async fn get_one(
     ))
 }
 
-/// A user a write answered with: the whole user rendered from the stored
-/// text; with `attributes`/`excludedAttributes`, parsed and projected.
+/// A user as a response: the whole user rendered from the stored text (no
+/// JSON tree); parsed and projected when the projection changes it.
 fn user_response(
     status: StatusCode,
     user: StoredUserText,
     base: &str,
     projection: &Projection,
 ) -> Handled {
-    if *projection == Projection::default() {
+    if projection.leaves_unchanged(ResourceKind::User, &user.data) {
         let text = user.to_scim_text(base)?;
         let location = location(base, ResourceKind::User, &user.id);
         let location = (status == StatusCode::CREATED).then_some(location.as_str());

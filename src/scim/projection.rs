@@ -8,7 +8,7 @@ use super::error::{ScimError, ScimType};
 use super::filter::eval::{resolve, resolve_container};
 use super::filter::{self, AttrPath, Filter, FilterLimits, parse_attr_path, parse_path_prefix};
 use super::registry::{ResourceKind, registry};
-use super::schema::AttributeDef;
+use super::schema::{AttributeDef, Returned};
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Projection {
@@ -178,12 +178,65 @@ impl Projection {
         let Value::Object(map) = resource else {
             return resource;
         };
-        if !self.attributes.is_empty() {
-            Value::Object(self.keep(kind, map))
+        let mut map = if !self.attributes.is_empty() {
+            self.keep(kind, map)
         } else if !self.excluded.is_empty() {
-            Value::Object(self.drop(kind, map))
+            self.drop(kind, map)
         } else {
-            Value::Object(map)
+            map
+        };
+        self.drop_unrequested(kind, &mut map);
+        Value::Object(map)
+    }
+
+    /// Whether `apply` would leave a resource rendered as `text` as it is:
+    /// no projection, and none of the keys holding `returned: request`
+    /// attributes in it (a cheap test that lets whole users skip parsing).
+    pub fn leaves_unchanged(&self, kind: ResourceKind, text: &str) -> bool {
+        *self == Projection::default()
+            && on_request(kind).all(|(schema, attr, _)| {
+                let key = if schema == registry().core_schema(kind).id {
+                    attr.name
+                } else {
+                    schema
+                };
+                !text.contains(key)
+            })
+    }
+
+    /// Removes the `returned: request` attributes `attributes` does not name
+    /// itself (naming the attribute or extension holding one is not asking).
+    fn drop_unrequested(&self, kind: ResourceKind, map: &mut Map<String, Value>) {
+        let core = registry().core_schema(kind).id;
+        for (schema, attr, sub) in on_request(kind) {
+            let asked = self.attributes.iter().any(|s| {
+                let p = &s.path;
+                let in_schema = match &p.uri {
+                    Some(uri) => uri.eq_ignore_ascii_case(schema),
+                    None => schema == core,
+                };
+                in_schema
+                    && p.name.eq_ignore_ascii_case(attr.name)
+                    && match (&p.sub, sub) {
+                        (None, None) => true,
+                        (Some(asked), Some(sub)) => asked.eq_ignore_ascii_case(sub.name),
+                        _ => false,
+                    }
+            });
+            if asked {
+                continue;
+            }
+            let holder = if schema == core {
+                Some(&mut *map)
+            } else {
+                find_key(map, schema).and_then(|k| match map.get_mut(&k) {
+                    Some(Value::Object(ext)) => Some(ext),
+                    _ => None,
+                })
+            };
+            if let Some(holder) = holder {
+                drop_named(holder, attr.name, sub.map(|s| s.name));
+            }
         }
     }
 
@@ -260,6 +313,33 @@ impl Projection {
         }
         map
     }
+}
+
+/// The `returned: request` attributes of `kind`'s schemas: (schema id, the
+/// attribute, and the sub-attribute when it is one of those).
+fn on_request(
+    kind: ResourceKind,
+) -> impl Iterator<
+    Item = (
+        &'static str,
+        &'static AttributeDef,
+        Option<&'static AttributeDef>,
+    ),
+> {
+    let r = registry();
+    std::iter::once(r.core_schema(kind))
+        .chain(r.extensions(kind))
+        .flat_map(|schema| {
+            schema.attributes.iter().flat_map(move |attr| {
+                let whole = (attr.returned == Returned::Request).then_some((schema.id, attr, None));
+                let subs = attr
+                    .sub_attributes
+                    .iter()
+                    .filter(|sub| sub.returned == Returned::Request)
+                    .map(move |sub| (schema.id, attr, Some(sub)));
+                whole.into_iter().chain(subs)
+            })
+        })
 }
 
 fn find_key(map: &Map<String, Value>, name: &str) -> Option<String> {
@@ -385,6 +465,48 @@ mod tests {
             ENTERPRISE_USER_SCHEMA: {"department": "R&D", "costCenter": "7"},
             "meta": {"version": "W/\"1\""},
         })
+    }
+
+    #[test]
+    fn request_only_attributes_appear_when_named_themselves() {
+        use crate::scim::registry::ORGANIZATION_USER_SCHEMA as ORG;
+        let with_org = || {
+            json!({
+                "schemas": ["s"], "id": "1", "userName": "ann",
+                ORG: {"primaryDepartment": {"value": "d", "$ref": "h/d", "display": "Lab"},
+                      "departments": [{"value": "e", "display": "Ops"}],
+                      "departmentPath": "/r/d/"},
+            })
+        };
+        let bare = json!({"primaryDepartment": {"value": "d", "$ref": "h/d"},
+                          "departments": [{"value": "e"}]});
+        let parse =
+            |a: Option<&str>, x: Option<&str>| Projection::parse(ResourceKind::User, a, x).unwrap();
+        assert_eq!(
+            Projection::default().apply(ResourceKind::User, with_org())[ORG],
+            bare
+        );
+        assert_eq!(
+            parse(None, Some("userName")).apply(ResourceKind::User, with_org())[ORG],
+            bare
+        );
+        // Naming the extension or the attribute is not asking.
+        assert_eq!(
+            parse(Some(ORG), None).apply(ResourceKind::User, with_org())[ORG],
+            bare
+        );
+        let asked =
+            format!("{ORG}:primaryDepartment,{ORG}:primaryDepartment.display,{ORG}:departmentPath");
+        assert_eq!(
+            parse(Some(&asked), None).apply(ResourceKind::User, with_org())[ORG],
+            json!({"primaryDepartment": {"value": "d", "$ref": "h/d", "display": "Lab"},
+                   "departmentPath": "/r/d/"})
+        );
+        // Only text holding such attributes needs parsing.
+        let whole = Projection::default();
+        assert!(whole.leaves_unchanged(ResourceKind::User, r#"{"userName":"ann"}"#));
+        assert!(!whole.leaves_unchanged(ResourceKind::User, &with_org().to_string()));
+        assert!(!parse(Some("userName"), None).leaves_unchanged(ResourceKind::User, "{}"));
     }
 
     #[test]

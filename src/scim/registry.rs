@@ -408,6 +408,13 @@ fn group_schema() -> SchemaDef {
     }
 }
 
+/// Derived names and paths are shown when a client asks for them
+/// (`returned: request`): clients compare what they wrote with what comes
+/// back, and these they never write.
+fn on_request(a: A) -> A {
+    a.returned(Returned::Request)
+}
+
 /// A department of the organization tree. `parent` is the department it
 /// sits under (none for a root); `path` lists the ids from the root down to
 /// the department itself (`/rootId/…/id/`), so "everything under X" is a
@@ -436,16 +443,19 @@ fn department_schema() -> SchemaDef {
                 "The department this one sits under; none for a root department.",
             )
             .with_subs(vec![
-                A::string("value", "The id of the parent Department.").case_exact(),
-                read_only(
-                    A::new(
-                        "$ref",
-                        AttrType::Reference,
-                        "The URI of the parent Department.",
-                    )
-                    .references(&["Department"]),
-                ),
-                read_only(A::string("display", "The parent's displayName.")),
+                A::string("value", "The id of the parent Department.")
+                    .case_exact()
+                    .required(),
+                A::new(
+                    "$ref",
+                    AttrType::Reference,
+                    "The URI of the parent Department.",
+                )
+                .references(&["Department"]),
+                on_request(read_only(A::string(
+                    "display",
+                    "The parent's displayName (returned when asked for: attributes=parent.display).",
+                ))),
             ]),
             A::new(
                 "ordering",
@@ -470,7 +480,15 @@ fn organization_user_schema() -> SchemaDef {
             A::string("value", "The id of the Department.")
                 .case_exact()
                 .required(),
-            A::string("display", "The Department's displayName.").mutability(Mutability::ReadOnly),
+            A::new("$ref", AttrType::Reference, "The URI of the Department.")
+                .references(&["Department"]),
+            on_request(
+                A::string(
+                    "display",
+                    "The Department's displayName (returned when asked for).",
+                )
+                .mutability(Mutability::ReadOnly),
+            ),
         ])
     };
     SchemaDef {
@@ -487,12 +505,14 @@ fn organization_user_schema() -> SchemaDef {
                 "Further departments the user also belongs to.",
             )
             .multi(),
-            A::string(
-                "departmentPath",
-                "The primary department's path (/rootId/…/id/): `sw` a department's path finds everyone under it.",
-            )
-            .case_exact()
-            .mutability(Mutability::ReadOnly),
+            on_request(
+                A::string(
+                    "departmentPath",
+                    "The primary department's path (/rootId/…/id/): `sw` a department's path finds everyone under it (returned when asked for).",
+                )
+                .case_exact()
+                .mutability(Mutability::ReadOnly),
+            ),
         ],
     }
 }

@@ -189,7 +189,16 @@ impl Listing {
                 let total = u64::from(user.is_some());
                 let shown = match user {
                     Some(u) if page.offset() == 0 && page.count > 0 => {
-                        vec![u.to_scim_text(&base_url)?]
+                        let whole = Projection::default();
+                        if whole.leaves_unchanged(kind, &u.data) {
+                            vec![u.to_scim_text(&base_url)?]
+                        } else {
+                            let user = u.parse()?.to_scim(&base_url);
+                            vec![
+                                serde_json::to_vec(&whole.apply(kind, user))
+                                    .map_err(|e| AppError::Internal(e.into()))?,
+                            ]
+                        }
                     }
                     _ => Vec::new(),
                 };
@@ -338,7 +347,8 @@ impl Listing {
         }
     }
 
-    /// POST `/.search` at the root: Users then Groups, filtered alike.
+    /// POST `/.search` at the root: Users, Groups then Departments, filtered
+    /// alike.
     pub async fn search_all(
         &self,
         params: ListParams,
@@ -346,7 +356,7 @@ impl Listing {
     ) -> Result<Value, AppError> {
         if params.cursor.is_some() || params.sort_by.is_some() {
             return Err(ScimError::invalid_value(
-                "cursor paging and sortBy are only supported on /Users/.search and /Groups/.search",
+                "cursor paging and sortBy are only supported on one resource type's /.search (such as /Users/.search)",
             )
             .into());
         }
@@ -359,7 +369,11 @@ impl Listing {
         // Each type contributes its whole window's worth; the union is then cut.
         let mut total = 0u64;
         let mut all: Vec<Value> = Vec::new();
-        for kind in [ResourceKind::User, ResourceKind::Group] {
+        for kind in [
+            ResourceKind::User,
+            ResourceKind::Group,
+            ResourceKind::Department,
+        ] {
             let mut one = params.clone();
             one.start_index = Some("1".into());
             one.count = Some((page.offset() + page.count).to_string());

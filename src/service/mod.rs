@@ -128,6 +128,7 @@ impl Services {
                 config.secret_key.clone(),
                 users.clone(),
                 groups.clone(),
+                departments.clone(),
             ),
             events,
             bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),

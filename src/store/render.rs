@@ -3,11 +3,13 @@
 
 use serde_json::{Map, Value, json};
 
+use super::model::org;
 use super::{
     ChangeRecord, GroupMembership, MemberKind, Store, StoreError, StoredDepartment, StoredGroup,
     StoredUser, StoredUserText,
 };
 use crate::scim::ResourceKind;
+use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
 use crate::scim::render::{location, render, render_text};
 
 fn member_kind(kind: MemberKind) -> ResourceKind {
@@ -33,11 +35,8 @@ impl StoredDepartment {
     /// The department as SCIM JSON, `parent.$ref` included.
     pub fn to_scim(&self, base_url: &str) -> Value {
         let mut attributes = self.attributes.clone();
-        if let Some(Value::Object(parent)) = attributes.get_mut("parent")
-            && let Some(id) = parent.get("value").and_then(Value::as_str)
-        {
-            let href = location(base_url, ResourceKind::Department, id);
-            parent.insert("$ref".into(), Value::String(href));
+        if let Some(parent) = attributes.get_mut("parent") {
+            add_department_ref(parent, base_url);
         }
         render(
             ResourceKind::Department,
@@ -59,6 +58,11 @@ impl StoredUserText {
             .map(|g| ("groups", g))
             .into_iter()
             .collect();
+        // Department references gain their `$ref` in `to_scim`.
+        if self.data.contains(ORGANIZATION_USER_SCHEMA) {
+            return serde_json::to_vec(&self.clone().parse()?.to_scim(base_url))
+                .map_err(|e| StoreError::Corrupt(e.to_string()));
+        }
         let text = render_text(
             ResourceKind::User,
             &self.id,
@@ -110,14 +114,35 @@ fn user(u: &StoredUser, base_url: &str) -> Value {
     if let Some(groups) = groups(&u.groups, base_url) {
         derived.insert("groups".into(), groups);
     }
-    render(
+    let mut out = render(
         ResourceKind::User,
         &u.id,
         &u.attributes,
         derived,
         &u.meta,
         base_url,
-    )
+    );
+    if let Some(Value::Object(org)) = out.get_mut(ORGANIZATION_USER_SCHEMA) {
+        if let Some(primary) = org.get_mut(org::PRIMARY) {
+            add_department_ref(primary, base_url);
+        }
+        if let Some(Value::Array(further)) = org.get_mut(org::FURTHER) {
+            further
+                .iter_mut()
+                .for_each(|d| add_department_ref(d, base_url));
+        }
+    }
+    out
+}
+
+/// `{"value": ID, …}` gains the `$ref` of Department ID.
+fn add_department_ref(reference: &mut Value, base_url: &str) {
+    if let Value::Object(r) = reference
+        && let Some(id) = r.get("value").and_then(Value::as_str)
+    {
+        let href = location(base_url, ResourceKind::Department, id);
+        r.insert("$ref".into(), Value::String(href));
+    }
 }
 
 fn group(g: &StoredGroup, base_url: &str) -> Value {

@@ -28,7 +28,7 @@ pub struct SourceRecord {
 /// One row of the link table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceLinkRecord {
-    /// `User` or `Group`.
+    /// `User`, `Group` or `Department`.
     pub resource_type: String,
     /// The record's id in the source.
     pub external_key: String,
@@ -81,6 +81,8 @@ pub struct UserFacts {
 pub trait SourceStore: Send + Sync + 'static {
     /// Every user's uniqueness facts, and every group's id.
     fn user_facts(&self) -> StoreResult<(Vec<UserFacts>, Vec<String>)>;
+    /// Every department's id.
+    fn department_ids(&self) -> StoreResult<Vec<String>>;
 
     /// Fails with a `uniqueness` rejection when the name is taken.
     fn create_source(&self, source: SourceRecord) -> StoreResult<()>;

@@ -69,6 +69,25 @@ fn ids(r: &Response) -> Vec<String> {
         .collect()
 }
 
+/// A user with the derived names and path its organization extension
+/// returns only on request, and its enterprise `department`.
+async fn org_view(app: &TestApp, user: &str) -> Response {
+    let attributes = [
+        "meta".to_string(),
+        format!("{ENTERPRISE}:department"),
+        format!("{ORG}:primaryDepartment"),
+        format!("{ORG}:primaryDepartment.display"),
+        format!("{ORG}:departments"),
+        format!("{ORG}:departments.display"),
+        format!("{ORG}:departmentPath"),
+    ];
+    let mut q = url::form_urlencoded::Serializer::new(String::new());
+    q.append_pair("attributes", &attributes.join(","));
+    let r = app.get(&format!("/Users/{user}?{}", q.finish())).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r
+}
+
 fn filtered(filter: &str) -> String {
     let mut q = url::form_urlencoded::Serializer::new(String::new());
     q.append_pair("filter", filter);
@@ -84,7 +103,14 @@ async fn departments_are_scim_resources(app: TestApp) {
     let rnd = create_department(&app, "R&D", Some(&acme_id)).await;
     let rnd_id = id(&rnd);
     assert_eq!(rnd["parent"]["value"], acme_id.as_str());
-    assert_eq!(rnd["parent"]["display"], "Acme");
+    // The parent's name is derived, so shown only when asked for.
+    assert!(rnd["parent"].get("display").is_none(), "{rnd}");
+    let asked = app
+        .get(&format!(
+            "/Departments/{rnd_id}?attributes=parent,parent.display"
+        ))
+        .await;
+    assert_eq!(asked.body["parent"]["display"], "Acme", "{}", asked.text);
     assert!(
         rnd["parent"]["$ref"]
             .as_str()
@@ -313,7 +339,7 @@ async fn deleting_a_department_with_people_or_children_needs_cascade_or_move(app
         elsewhere.as_str()
     );
     assert_eq!(ann_now.body[ENTERPRISE]["department"], "Elsewhere");
-    let bob_now = app.get(&format!("/Users/{bob}")).await;
+    let bob_now = org_view(&app, &bob).await;
     assert_eq!(
         bob_now.body[ORG]["departmentPath"],
         format!("/{elsewhere}/{low}/")
@@ -367,19 +393,27 @@ async fn people_follow_their_departments(app: TestApp) {
     let r = app.post("/Users", &body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let ann = id(&r.body);
+    // By default a reference is what a client writes, with its `$ref`.
+    let href = |d: &str| app.url(&format!("/Departments/{d}"));
+    assert_eq!(
+        r.body[ORG],
+        json!({"primaryDepartment": {"value": lab, "$ref": href(&lab)},
+               "departments": [{"value": sales, "$ref": href(&sales)}]})
+    );
+    assert_eq!(r.body[ENTERPRISE]["department"], "Lab");
+    let r = org_view(&app, &ann).await;
     assert_eq!(
         r.body[ORG]["primaryDepartment"],
-        json!({"value": lab, "display": "Lab"})
+        json!({"value": lab, "$ref": href(&lab), "display": "Lab"})
     );
     assert_eq!(
         r.body[ORG]["departments"],
-        json!([{"value": sales, "display": "Sales"}])
+        json!([{"value": sales, "$ref": href(&sales), "display": "Sales"}])
     );
     assert_eq!(
         r.body[ORG]["departmentPath"],
         format!("/{acme}/{rnd}/{lab}/")
     );
-    assert_eq!(r.body[ENTERPRISE]["department"], "Lab");
     let bob = id(&app.post("/Users", &member_of("bob", &sales)).await.body);
     let carl = id(&app.post("/Users", &member_of("carl", &rnd)).await.body);
     app.create_user("dora").await;
@@ -410,7 +444,7 @@ async fn people_follow_their_departments(app: TestApp) {
     let rename = json!([{"op": "replace", "path": "displayName", "value": "Laboratory"}]);
     let r = patch(&app, &format!("/Departments/{lab}"), rename, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let ann_now = app.get(&format!("/Users/{ann}")).await;
+    let ann_now = org_view(&app, &ann).await;
     assert_eq!(ann_now.body[ENTERPRISE]["department"], "Laboratory");
     assert_eq!(
         ann_now.body[ORG]["primaryDepartment"]["display"],
@@ -426,7 +460,7 @@ async fn people_follow_their_departments(app: TestApp) {
     let moved = json!([{"op": "replace", "path": "parent", "value": {"value": sales}}]);
     let r = patch(&app, &format!("/Departments/{lab}"), moved, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let ann_now = app.get(&format!("/Users/{ann}")).await;
+    let ann_now = org_view(&app, &ann).await;
     assert_eq!(
         ann_now.body[ORG]["departmentPath"],
         format!("/{acme}/{sales}/{lab}/")
@@ -449,7 +483,10 @@ async fn people_follow_their_departments(app: TestApp) {
     let r = patch(&app, &format!("/Users/{bob}"), set, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body[ENTERPRISE]["department"], "R&D");
-    assert_eq!(r.body[ORG]["departmentPath"], format!("/{acme}/{rnd}/"));
+    assert_eq!(
+        org_view(&app, &bob).await.body[ORG]["departmentPath"],
+        format!("/{acme}/{rnd}/")
+    );
     let unset = json!([{"op": "remove", "path": format!("{ORG}:primaryDepartment")}]);
     let r = patch(&app, &format!("/Users/{bob}"), unset, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
@@ -513,7 +550,7 @@ async fn moves_racing_with_people_keep_every_path_true(app: TestApp) {
     });
     futures_util::future::join(mover, futures_util::future::join_all(changers)).await;
     for person in &people {
-        let u = app.get(&format!("/Users/{person}")).await;
+        let u = org_view(app, person).await;
         let named = u.body[ORG]["primaryDepartment"]["value"]
             .as_str()
             .unwrap()
@@ -523,7 +560,61 @@ async fn moves_racing_with_people_keep_every_path_true(app: TestApp) {
     }
 }
 
+/// A reference needs its `value` (a `$ref` alone is refused, nothing
+/// changed); the enterprise `department` string follows the primary
+/// department when a write sets or changes it, and is the client's own
+/// otherwise.
+async fn references_need_a_value_and_the_department_string(app: TestApp) {
+    let acme = id(&create_department(&app, "Acme", None).await);
+    let lab = id(&create_department(&app, "Lab", Some(&acme)).await);
+    let href = |d: &str| app.url(&format!("/Departments/{d}"));
+    let before = app.snapshot();
+    let body =
+        json!({"schemas": [DEPARTMENT], "displayName": "Ops", "parent": {"$ref": href(&acme)}});
+    app.post("/Departments", &body)
+        .await
+        .assert_error(400, Some("invalidValue"));
+    let mut body = user_body("ref-only");
+    body["schemas"] = json!([USER_SCHEMA, ORG]);
+    body[ORG] = json!({"primaryDepartment": {"$ref": href(&lab)}});
+    app.post("/Users", &body)
+        .await
+        .assert_error(400, Some("invalidValue"));
+    assert_eq!(app.snapshot(), before, "nothing was stored");
+
+    let mut body = user_body("both");
+    body["schemas"] = json!([USER_SCHEMA, ORG]);
+    body[ORG] = json!({"primaryDepartment": {"value": lab, "$ref": href(&lab)},
+                       "departments": [{"value": acme}]});
+    let r = app.post("/Users", &body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let user = id(&r.body);
+    assert_eq!(r.body[ENTERPRISE]["department"], "Lab");
+
+    // The client's own string stays while the primary department does.
+    let own = json!([{"op": "replace", "path": format!("{ENTERPRISE}:department"), "value": "Research lab"}]);
+    let r = patch(&app, &format!("/Users/{user}"), own, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[ENTERPRISE]["department"], "Research lab");
+    let further =
+        json!([{"op": "add", "path": format!("{ORG}:departments"), "value": [{"value": lab}]}]);
+    let r = patch(&app, &format!("/Users/{user}"), further, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[ENTERPRISE]["department"], "Research lab");
+    assert_eq!(
+        r.body[ORG]["departments"],
+        json!([{"value": acme, "$ref": href(&acme)}, {"value": lab, "$ref": href(&lab)}]),
+        "add appends to the further departments"
+    );
+    // Changing the primary department renames the string.
+    let moved = json!([{"op": "replace", "path": format!("{ORG}:primaryDepartment"), "value": {"value": acme}}]);
+    let r = patch(&app, &format!("/Users/{user}"), moved, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body[ENTERPRISE]["department"], "Acme");
+}
+
 on_both_backends!(
+    references_need_a_value_and_the_department_string,
     moves_racing_with_people_keep_every_path_true,
     a_put_without_the_extension_leaves_every_department,
     departments_are_scim_resources,

@@ -329,10 +329,22 @@ async fn search_endpoints(app: TestApp) {
     assert!(r.body["Resources"][0].get("name").is_none());
     let r = app.post("/Groups/.search", &json!({"schemas": [SEARCH], "filter": "displayName sw \"young\"", "excludedAttributes": ["members"]})).await;
     assert_eq!(ids(&r.body), vec![g.clone()]);
+    let department = app
+        .post(
+            "/Departments",
+            &json!({"schemas": ["urn:scimhub:params:scim:schemas:core:2.0:Department"], "displayName": "Team Europe"}),
+        )
+        .await;
+    assert_eq!(
+        department.status,
+        StatusCode::CREATED,
+        "{}",
+        department.text
+    );
     let r = app.post("/.search", &json!({"schemas": [SEARCH], "filter": "externalId pr or displayName co \"team\"", "count": 10})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    assert_eq!(r.body["totalResults"], 5);
-    // Users first, then groups; users created in the same millisecond
+    assert_eq!(r.body["totalResults"], 6);
+    // Users first, then groups, then departments; users created in the same millisecond
     // are ordered by id, not by creation.
     let got = ids(&r.body);
     let mut users: Vec<String> = got[..4].to_vec();
@@ -341,6 +353,7 @@ async fn search_endpoints(app: TestApp) {
     want.sort();
     assert_eq!(users, want);
     assert_eq!(got[4], g);
+    assert_eq!(got[5], department.body["id"].as_str().unwrap());
 }
 
 on_both_backends!(

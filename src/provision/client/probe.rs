@@ -115,6 +115,17 @@ impl ScimClient {
         json_body(&reply).map(|_| ())
     }
 
+    /// `GET /ResourceTypes` as JSON; `None` when the server publishes none (404).
+    pub async fn resource_types(&self) -> Result<Option<Value>, ConnectorError> {
+        let reply = self
+            .execute(Method::GET, self.url(&["ResourceTypes"]), None)
+            .await?;
+        if reply.status == 404 {
+            return Ok(None);
+        }
+        json_body(&reply).map(Some)
+    }
+
     /// `GET /Schemas` as JSON; `None` when the target publishes none (404).
     pub async fn schemas(&self) -> Result<Option<Value>, ConnectorError> {
         let reply = self

@@ -66,6 +66,7 @@ pub struct ResourceMapping {
 pub struct Mapping {
     pub users: ResourceMapping,
     pub groups: ResourceMapping,
+    pub departments: ResourceMapping,
 }
 
 /// The file format (see the module documentation).
@@ -76,6 +77,8 @@ pub struct MappingFile {
     pub users: Option<SectionFile>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub groups: Option<SectionFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub departments: Option<SectionFile>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +110,7 @@ pub struct RuleFile {
 /// One problem found while validating a mapping.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MappingError {
-    /// `users` or `groups`.
+    /// `users`, `groups` or `departments`.
     pub section: &'static str,
     /// 1-based rule number; `None` for section-level problems.
     pub rule: Option<usize>,
@@ -137,7 +140,8 @@ impl fmt::Display for MappingErrors {
 fn section_name(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "users",
-        ResourceKind::Group | ResourceKind::Department => "groups",
+        ResourceKind::Group => "groups",
+        ResourceKind::Department => "departments",
     }
 }
 
@@ -147,21 +151,45 @@ fn unmapped(kind: ResourceKind, name: &str) -> bool {
     kind == ResourceKind::Group && name.eq_ignore_ascii_case("members")
 }
 
-/// The references a source record may declare: its groups, and a group's members.
-fn is_reference(kind: ResourceKind, name: &str) -> bool {
-    name.eq_ignore_ascii_case("groups")
-        || (kind == ResourceKind::Group && name.eq_ignore_ascii_case("members"))
+/// A user's department references in a source's mapping: the organization
+/// extension's attributes, by the short names.
+pub const PRIMARY_DEPARTMENT: &str = "primaryDepartment";
+pub const DEPARTMENTS: &str = "departments";
+
+/// The references a source record may declare, by the source's own ids: a
+/// user's or group's groups, a group's members, a user's departments and a
+/// department's parent.
+pub fn is_reference(kind: ResourceKind, name: &str) -> bool {
+    let is = |n: &str| name.eq_ignore_ascii_case(n);
+    match kind {
+        ResourceKind::User => is("groups") || is(PRIMARY_DEPARTMENT) || is(DEPARTMENTS),
+        ResourceKind::Group => is("groups") || is("members"),
+        ResourceKind::Department => is("parent"),
+    }
 }
 
 /// The identity rules for what a mapping reads: SCIM records of a source
-/// also bring a group's members (as references).
+/// also bring a group's members and a user's departments (as references;
+/// a department's `parent` is one already).
 fn identity_rules_for(kind: ResourceKind, reads: Reads) -> Vec<RuleFile> {
     let mut rules = identity_rules(kind);
-    if reads == Reads::Records && kind == ResourceKind::Group {
-        rules.push(RuleFile {
-            target: "members".into(),
-            value: "members".into(),
-        });
+    let reference = |target: &str, value: String| RuleFile {
+        target: target.into(),
+        value,
+    };
+    match (reads, kind) {
+        (Reads::Records, ResourceKind::Group) => {
+            rules.push(reference("members", "members".into()));
+        }
+        (Reads::Records, ResourceKind::User) => {
+            let org = crate::scim::registry::ORGANIZATION_USER_SCHEMA;
+            rules.push(reference(
+                PRIMARY_DEPARTMENT,
+                format!("{org}:{PRIMARY_DEPARTMENT}.value"),
+            ));
+            rules.push(reference(DEPARTMENTS, format!("{org}:{DEPARTMENTS}.value")));
+        }
+        _ => {}
     }
     rules
 }
@@ -459,6 +487,7 @@ impl Mapping {
         Self {
             users: ResourceMapping::identity(ResourceKind::User),
             groups: ResourceMapping::identity(ResourceKind::Group),
+            departments: ResourceMapping::identity(ResourceKind::Department),
         }
     }
 
@@ -496,13 +525,19 @@ impl Mapping {
         };
         let users = section(ResourceKind::User, file.users.as_ref());
         let groups = section(ResourceKind::Group, file.groups.as_ref());
-        match (users, groups) {
-            (Ok(users), Ok(groups)) => Ok(Self { users, groups }),
-            (u, g) => Err(MappingErrors(
+        let departments = section(ResourceKind::Department, file.departments.as_ref());
+        match (users, groups, departments) {
+            (Ok(users), Ok(groups), Ok(departments)) => Ok(Self {
+                users,
+                groups,
+                departments,
+            }),
+            (u, g, d) => Err(MappingErrors(
                 u.err()
                     .unwrap_or_default()
                     .into_iter()
                     .chain(g.err().unwrap_or_default())
+                    .chain(d.err().unwrap_or_default())
                     .collect(),
             )),
         }
@@ -511,7 +546,8 @@ impl Mapping {
     pub fn for_kind(&self, kind: ResourceKind) -> &ResourceMapping {
         match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group | ResourceKind::Department => &self.groups,
+            ResourceKind::Group => &self.groups,
+            ResourceKind::Department => &self.departments,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Carrying out a plan through `IntakeWrites`: groups, then users in
-//! manager order (in batches), updates, group memberships, and the
-//! deprovisions the guard let through. Links are written as objects are,
-//! so a run that stops half-way never imports anything twice.
+//! Carrying out a plan through `IntakeWrites`: departments top-down
+//! (creations, renames, moves), groups, then users in manager order (in
+//! batches), updates, group memberships, and the deprovisions the guard let
+//! through — departments last, deepest first. Links are written as objects
+//! are, so a run that stops half-way never imports anything twice.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -13,11 +14,12 @@ use super::authority::OwnedKey;
 use super::error::{SourceError, blocking};
 use super::intake::{Reason, Refusal, with_schemas};
 use super::plan::{Action, Index, LinkRefs, Plan, Planned, creation_order};
-use super::report::ImportCounts;
+use super::report::{ImportCounts, KeptRecord, LIST_LIMIT};
 use super::writes::{IntakeWrites, WriteError};
+use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT};
 use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
-use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA};
 use crate::store::{SourceLinkRecord, SourceStore, Store, StoreError};
 
 /// Users created per transaction, and such batches in flight at once.
@@ -38,6 +40,8 @@ pub struct Applied {
     pub refusals: Vec<Refusal>,
     /// Records imported now (their failure-list entries go).
     pub imported: Vec<Key>,
+    /// Departments gone from the source that were left in place.
+    pub kept: Vec<KeptRecord>,
 }
 
 pub struct Apply<'a> {
@@ -47,6 +51,7 @@ pub struct Apply<'a> {
     pub source_id: String,
     pub user_keys: &'a [OwnedKey],
     pub group_keys: &'a [OwnedKey],
+    pub department_keys: &'a [OwnedKey],
     /// Every record was read (memberships are checked for every group).
     pub complete: bool,
     pub progress: Progress,
@@ -59,19 +64,54 @@ fn manager_key() -> OwnedKey {
     }
 }
 
+fn organization_key(name: &str) -> OwnedKey {
+    OwnedKey::Extension {
+        uri: ORGANIZATION_USER_SCHEMA.into(),
+        name: name.into(),
+    }
+}
+
+/// A record's references as local ids.
+#[derive(Debug, Default)]
+struct Resolved {
+    manager: Option<String>,
+    primary_department: Option<String>,
+    departments: Vec<String>,
+}
+
+impl Resolved {
+    /// The value a reference attribute gets; None for other attributes.
+    fn value(&self, key: &OwnedKey) -> Option<Option<Value>> {
+        let one = |id: &Option<String>| id.as_ref().map(|id| json!({"value": id}));
+        if *key == manager_key() {
+            Some(one(&self.manager))
+        } else if *key == organization_key(PRIMARY_DEPARTMENT) {
+            Some(one(&self.primary_department))
+        } else if *key == organization_key(DEPARTMENTS) {
+            let all: Vec<Value> = self
+                .departments
+                .iter()
+                .map(|id| json!({"value": id}))
+                .collect();
+            Some((!all.is_empty()).then_some(Value::Array(all)))
+        } else {
+            None
+        }
+    }
+}
+
 /// The PATCH operations writing the owned attributes (absent ones removed).
 fn owned_ops(
     keys: &[OwnedKey],
     attrs: &Map<String, Value>,
-    manager: Option<&str>,
+    refs: &Resolved,
     returning: bool,
 ) -> Vec<Value> {
     let mut ops = Vec::new();
     for k in keys {
-        let value = if *k == manager_key() {
-            manager.map(|m| json!({"value": m}))
-        } else {
-            k.read(attrs).cloned()
+        let value = match refs.value(k) {
+            Some(v) => v,
+            None => k.read(attrs).cloned(),
         };
         ops.push(match value {
             Some(v) => json!({"op": "replace", "path": k.patch_path(), "value": v}),
@@ -85,10 +125,16 @@ fn owned_ops(
     ops
 }
 
-fn create_body(kind: ResourceKind, attrs: &Map<String, Value>, manager: Option<&str>) -> Value {
+fn create_body(kind: ResourceKind, attrs: &Map<String, Value>, refs: &Resolved) -> Value {
     let mut body = attrs.clone();
-    if let Some(m) = manager {
-        manager_key().write(&mut body, json!({"value": m}));
+    for key in [
+        manager_key(),
+        organization_key(PRIMARY_DEPARTMENT),
+        organization_key(DEPARTMENTS),
+    ] {
+        if let Some(Some(v)) = refs.value(&key) {
+            key.write(&mut body, v);
+        }
     }
     Value::Object(with_schemas(kind, body))
 }
@@ -159,11 +205,125 @@ impl Run<'_, '_> {
         }
     }
 
+    /// The local id of a department this run or an earlier one imported.
+    fn department(&self, key: &str) -> Result<String, String> {
+        self.locals
+            .get(&(ResourceKind::Department, key.to_string()))
+            .cloned()
+            .ok_or_else(|| format!("department {key:?} could not be imported"))
+    }
+
+    /// A user's references as local ids (its manager too, unless it is
+    /// set later), or why the user cannot be written.
+    fn resolved(&self, p: &Planned, with_manager: bool) -> Result<Resolved, (Reason, String)> {
+        let manager = if with_manager {
+            self.manager_of(p)
+                .map_err(|d| (Reason::UnknownManager, d))?
+        } else {
+            None
+        };
+        let departments = |keys: &mut dyn Iterator<Item = &String>| {
+            keys.map(|k| self.department(k))
+                .collect::<Result<Vec<String>, String>>()
+                .map_err(|d| (Reason::UnknownDepartment, d))
+        };
+        Ok(Resolved {
+            manager,
+            primary_department: departments(&mut p.record.primary_department.iter())?
+                .into_iter()
+                .next(),
+            departments: departments(&mut p.record.departments.iter())?,
+        })
+    }
+
+    /// Departments top-down: each is created, renamed or moved once the
+    /// parent it names is in its final place.
+    async fn departments(&mut self, departments: &[Planned]) -> Result<(), SourceError> {
+        let total = departments.len();
+        for (n, d) in departments.iter().enumerate() {
+            self.tick("departments", n, total);
+            let parent = match d.record.parent.as_deref().map(|k| self.department(k)) {
+                None => None,
+                Some(Ok(id)) => Some(id),
+                Some(Err(detail)) => {
+                    self.refuse(d, Reason::UnknownDepartment, format!("parent {detail}"));
+                    continue;
+                }
+            };
+            let id = match &d.action {
+                Action::Create => {
+                    let mut body = d.record.attributes.clone();
+                    if let Some(p) = &parent {
+                        body.insert("parent".into(), json!({"value": p}));
+                    }
+                    let body = Value::Object(with_schemas(ResourceKind::Department, body));
+                    match self.apply.writes.create_department(body).await {
+                        Ok(id) => {
+                            self.out.counts.created += 1;
+                            self.out.counts.departments.created += 1;
+                            id
+                        }
+                        Err(WriteError::Refused(detail)) => {
+                            self.refuse(d, Reason::Rejected, detail);
+                            continue;
+                        }
+                        Err(WriteError::Failed(e)) => return Err(e.into()),
+                    }
+                }
+                Action::Update(id) | Action::Adopt(id) => {
+                    let mut ops = Vec::new();
+                    if d.attributes_changed {
+                        let keys = self.apply.department_keys;
+                        ops = owned_ops(keys, &d.record.attributes, &Resolved::default(), false);
+                    }
+                    if d.moved {
+                        ops.push(match &parent {
+                            Some(p) => {
+                                json!({"op": "replace", "path": "parent", "value": {"value": p}})
+                            }
+                            None => json!({"op": "remove", "path": "parent"}),
+                        });
+                    }
+                    if !ops.is_empty() {
+                        match self.apply.writes.patch_department(id.clone(), ops).await {
+                            Ok(()) => {}
+                            Err(WriteError::Refused(detail)) => {
+                                self.refuse(d, Reason::Rejected, detail);
+                                continue;
+                            }
+                            Err(WriteError::Failed(e)) => return Err(e.into()),
+                        }
+                    }
+                    let c = &mut self.out.counts;
+                    c.updated += 1;
+                    c.departments.updated += usize::from(d.attributes_changed);
+                    c.departments.moved += usize::from(d.moved);
+                    id.clone()
+                }
+                Action::Unchanged(id) => {
+                    let key = (ResourceKind::Department, d.record.key.clone());
+                    self.locals.insert(key.clone(), id.clone());
+                    self.out.imported.push(key);
+                    self.out.counts.unchanged += 1;
+                    self.out.counts.departments.unchanged += 1;
+                    continue;
+                }
+            };
+            self.link(d, &id);
+        }
+        self.tick("departments", total, total);
+        self.flush(0).await
+    }
+
     async fn groups(&mut self, groups: &[Planned]) -> Result<(), SourceError> {
         for g in groups {
             match &g.action {
                 Action::Create => {
-                    let body = create_body(ResourceKind::Group, &g.record.attributes, None);
+                    let body = create_body(
+                        ResourceKind::Group,
+                        &g.record.attributes,
+                        &Resolved::default(),
+                    );
                     match self.apply.writes.create_group(body).await {
                         Ok(id) => {
                             self.link(g, &id);
@@ -175,8 +335,12 @@ impl Run<'_, '_> {
                 }
                 Action::Update(id) | Action::Adopt(id) => {
                     if g.attributes_changed {
-                        let ops =
-                            owned_ops(self.apply.group_keys, &g.record.attributes, None, false);
+                        let ops = owned_ops(
+                            self.apply.group_keys,
+                            &g.record.attributes,
+                            &Resolved::default(),
+                            false,
+                        );
                         match self.apply.writes.patch_group(id.clone(), ops).await {
                             Ok(()) => {}
                             Err(WriteError::Refused(d)) => {
@@ -216,21 +380,17 @@ impl Run<'_, '_> {
                 let mut sent = Vec::new();
                 for &i in chunk {
                     let p = &users[i];
-                    let manager = if order.deferred.contains(&i) {
-                        Ok(None)
-                    } else {
-                        self.manager_of(p)
-                    };
-                    match manager {
-                        Ok(m) => {
+                    // Managers in a loop are set once all of them exist.
+                    match self.resolved(p, !order.deferred.contains(&i)) {
+                        Ok(refs) => {
                             bodies.push(create_body(
                                 ResourceKind::User,
                                 &p.record.attributes,
-                                m.as_deref(),
+                                &refs,
                             ));
                             sent.push(i);
                         }
-                        Err(d) => self.refuse(p, Reason::UnknownManager, d),
+                        Err((reason, d)) => self.refuse(p, reason, d),
                     }
                 }
                 batches.push((sent, bodies));
@@ -318,17 +478,17 @@ impl Run<'_, '_> {
                 jobs.push((i, id, None));
                 continue;
             }
-            match self.manager_of(p) {
-                Ok(m) => {
+            match self.resolved(p, true) {
+                Ok(refs) => {
                     let ops = owned_ops(
                         self.apply.user_keys,
                         &p.record.attributes,
-                        m.as_deref(),
+                        &refs,
                         p.returning,
                     );
                     jobs.push((i, id, Some(ops)));
                 }
-                Err(d) => self.refuse(p, Reason::UnknownManager, d),
+                Err((reason, d)) => self.refuse(p, reason, d),
             }
         }
         let total = jobs.len();
@@ -532,29 +692,31 @@ impl Run<'_, '_> {
         Ok(())
     }
 
+    /// Users are deactivated, groups deleted, then departments deleted
+    /// deepest first; a department that still holds people (or
+    /// sub-departments) stays, and is reported.
     async fn withdraw(&mut self, plan: &Plan) -> Result<(), SourceError> {
         let total = plan.withdrawn.len();
         for (n, w) in plan.withdrawn.iter().enumerate() {
-            let kind = if w.kind == "Group" {
-                ResourceKind::Group
-            } else {
-                ResourceKind::User
-            };
+            let kind = w.resource_kind();
+            let writes = self.apply.writes;
             let result = match kind {
                 ResourceKind::User => {
                     let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
-                    self.apply.writes.patch_user(w.local_id.clone(), ops).await
+                    writes.patch_user(w.local_id.clone(), ops).await
                 }
-                ResourceKind::Group | ResourceKind::Department => {
-                    self.apply.writes.delete_group(w.local_id.clone()).await
-                }
+                ResourceKind::Group => writes.delete_group(w.local_id.clone()).await,
+                ResourceKind::Department => writes.delete_department(w.local_id.clone()).await,
             };
             match result {
                 Ok(()) => {
+                    let c = &mut self.out.counts;
                     match kind {
-                        ResourceKind::User => self.out.counts.deactivated += 1,
-                        ResourceKind::Group | ResourceKind::Department => {
-                            self.out.counts.deleted += 1
+                        ResourceKind::User => c.deactivated += 1,
+                        ResourceKind::Group => c.deleted += 1,
+                        ResourceKind::Department => {
+                            c.deleted += 1;
+                            c.departments.deleted += 1;
                         }
                     }
                     self.links.push(SourceLinkRecord {
@@ -564,6 +726,17 @@ impl Run<'_, '_> {
                         state_hash: String::new(),
                         refs: None,
                     });
+                }
+                Err(WriteError::Refused(detail)) if kind == ResourceKind::Department => {
+                    self.out.counts.departments.kept += 1;
+                    if self.out.kept.len() < LIST_LIMIT {
+                        self.out.kept.push(KeptRecord {
+                            resource_type: w.kind.to_string(),
+                            key: w.key.clone(),
+                            local_id: w.local_id.clone(),
+                            detail,
+                        });
+                    }
                 }
                 Err(WriteError::Refused(d)) => {
                     tracing::warn!(key = %w.key, error = %d, "a source's deprovision was refused");
@@ -600,25 +773,11 @@ impl Apply<'_> {
         let kept: HashSet<Key> = if hold {
             plan.withdrawn
                 .iter()
-                .map(|w| {
-                    (
-                        if w.kind == "Group" {
-                            ResourceKind::Group
-                        } else {
-                            ResourceKind::User
-                        },
-                        w.key.clone(),
-                    )
-                })
+                .map(|w| (w.resource_kind(), w.key.clone()))
                 .collect()
         } else {
             for w in &plan.withdrawn {
-                let kind = if w.kind == "Group" {
-                    ResourceKind::Group
-                } else {
-                    ResourceKind::User
-                };
-                run.locals.remove(&(kind, w.key.clone()));
+                run.locals.remove(&(w.resource_kind(), w.key.clone()));
             }
             HashSet::new()
         };
@@ -628,6 +787,9 @@ impl Apply<'_> {
         let timed = |phase: &str, since: std::time::Instant| {
             tracing::debug!(source = %self.source_id, phase, ms = since.elapsed().as_millis() as u64, "import phase");
         };
+        let at = std::time::Instant::now();
+        run.departments(&plan.departments).await?;
+        timed("departments", at);
         let at = std::time::Instant::now();
         run.groups(&ordered).await?;
         timed("groups", at);

@@ -5,9 +5,10 @@
 use serde_json::{Map, Value};
 
 use crate::provision::mapping::path::{self, TargetPath};
+use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT};
 use crate::scim::ResourceKind;
 use crate::scim::json::member;
-use crate::scim::registry::registry;
+use crate::scim::registry::{ORGANIZATION_USER_SCHEMA, registry};
 
 /// One attribute as a whole: a core (or common) attribute, or an
 /// extension's attribute. Sub-attributes go with their attribute.
@@ -32,8 +33,23 @@ impl OwnedKey {
 
     /// The canonical key of an attribute a source can write, if the schema
     /// knows it: not a readOnly one (`groups`), nor a group's `members`
-    /// (memberships are written from the references).
+    /// (memberships are written from the references), nor a department's
+    /// `parent` (a move). A user's departments by their short names are the
+    /// organization extension's.
     fn of(kind: ResourceKind, uri: Option<&str>, name: &str) -> Option<Self> {
+        if kind == ResourceKind::User && uri.is_none() {
+            for short in [PRIMARY_DEPARTMENT, DEPARTMENTS] {
+                if name.eq_ignore_ascii_case(short) {
+                    return Some(OwnedKey::Extension {
+                        uri: ORGANIZATION_USER_SCHEMA.into(),
+                        name: short.into(),
+                    });
+                }
+            }
+        }
+        if kind == ResourceKind::Department && name.eq_ignore_ascii_case("parent") {
+            return None;
+        }
         let def = path::definition(
             kind,
             &crate::scim::filter::AttrPath {

@@ -20,8 +20,8 @@ use super::loaded::LoadedSource;
 use super::plan::{self, Action, PlanRules};
 use super::reader::{RawRecord, ReadError, read_all};
 use super::report::{
-    HeldRecord, ImportCounts, ImportReport, LIST_LIMIT, PlanLists, PlannedRecord, RefusedRecord,
-    RunStatus,
+    HeldRecord, ImportCounts, ImportReport, KeptRecord, LIST_LIMIT, PlanLists, PlannedRecord,
+    RefusedRecord, RunStatus,
 };
 use super::settings::{RunMode, SourceKind};
 use super::writes::{WriteError, WritesFor};
@@ -30,6 +30,7 @@ use crate::provision::mapping::cleanse;
 use crate::provision::runs::live::Recorder;
 use crate::provision::runs::{Progress, Tick};
 use crate::scim::ResourceKind;
+use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
 use crate::scim::render::format_time;
 use crate::store::{
     SourceFailureRecord, SourceLinkRecord, SourceRunRecord, SourceStore, Store, SyncStore,
@@ -127,8 +128,20 @@ fn failure_record(r: &Refusal, run_id: &str, at: DateTime<Utc>) -> SourceFailure
 struct Intake {
     users: RecordMapping,
     groups: RecordMapping,
+    departments: RecordMapping,
     user_keys: Vec<OwnedKey>,
     group_keys: Vec<OwnedKey>,
+    department_keys: Vec<OwnedKey>,
+}
+
+impl Intake {
+    fn mapping(&self, kind: ResourceKind) -> &RecordMapping {
+        match kind {
+            ResourceKind::User => &self.users,
+            ResourceKind::Group => &self.groups,
+            ResourceKind::Department => &self.departments,
+        }
+    }
 }
 
 /// Maps and checks every record (CPU work: run it off the async workers).
@@ -143,19 +156,16 @@ fn prepare_all(
         .as_deref()
         .and_then(cleanse::region);
     let rules = |kind: ResourceKind| IntakeRules {
-        mapping: match kind {
-            ResourceKind::User => &intake.users,
-            ResourceKind::Group | ResourceKind::Department => &intake.groups,
-        },
-        key_field: match kind {
-            ResourceKind::User => source.settings.user_key.as_deref(),
-            ResourceKind::Group | ResourceKind::Department => source.settings.group_key.as_deref(),
-        }
-        .or(source.settings.key_field(source.kind, kind)),
+        mapping: intake.mapping(kind),
+        key_field: source.settings.key_field(source.kind, kind),
         region,
         required: &source.settings.required,
     };
-    let (users, groups) = (rules(ResourceKind::User), rules(ResourceKind::Group));
+    let (users, groups, departments) = (
+        rules(ResourceKind::User),
+        rules(ResourceKind::Group),
+        rules(ResourceKind::Department),
+    );
     let mut prepared = Vec::with_capacity(records.len());
     let mut refused = Vec::new();
     // The first record with an id stands, refused or not; later ones are duplicates.
@@ -163,7 +173,8 @@ fn prepare_all(
     for r in records {
         let rules = match r.kind {
             ResourceKind::User => &users,
-            ResourceKind::Group | ResourceKind::Department => &groups,
+            ResourceKind::Group => &groups,
+            ResourceKind::Department => &departments,
         };
         let outcome = intake::prepare(rules, r);
         let (kind, key) = match &outcome {
@@ -299,6 +310,7 @@ impl ImportEngine {
             failures: Vec::new(),
             plan: None,
             held: Vec::new(),
+            kept: Vec::new(),
             error: None,
             decided_by: None,
             progress: None,
@@ -378,7 +390,14 @@ impl ImportEngine {
         Ok(shown)
     }
 
-    fn intake(&self, source: &LoadedSource, records: &[RawRecord]) -> Result<Intake, ReadError> {
+    /// The mappings and owned attributes of a run. A source that reads no
+    /// departments leaves people's departments alone.
+    fn intake(
+        &self,
+        source: &LoadedSource,
+        records: &[RawRecord],
+        reads_departments: bool,
+    ) -> Result<Intake, ReadError> {
         let mapping = |kind: ResourceKind| {
             source
                 .record_mapping(kind, records)
@@ -386,12 +405,21 @@ impl ImportEngine {
         };
         let users = mapping(ResourceKind::User)?;
         let groups = mapping(ResourceKind::Group)?;
+        let departments = mapping(ResourceKind::Department)?;
         let owns = &source.settings.owns;
+        let mut user_keys = owned_keys(ResourceKind::User, owns, &users.targets());
+        if !reads_departments {
+            user_keys.retain(|k| {
+                !matches!(k, OwnedKey::Extension { uri, .. } if uri == ORGANIZATION_USER_SCHEMA)
+            });
+        }
         Ok(Intake {
-            user_keys: owned_keys(ResourceKind::User, owns, &users.targets()),
+            user_keys,
             group_keys: owned_keys(ResourceKind::Group, owns, &groups.targets()),
+            department_keys: owned_keys(ResourceKind::Department, owns, &departments.targets()),
             users,
             groups,
+            departments,
         })
     }
 
@@ -450,7 +478,7 @@ impl ImportEngine {
         });
         let at = std::time::Instant::now();
         report.counts.read = records.len();
-        let intake = self.intake(source, &records)?;
+        let intake = self.intake(source, &records, reader.reads(ResourceKind::Department))?;
         let loaded = source.clone();
         let (intake, mut prepared, refused) = blocking(move || {
             let (p, r) = prepare_all(&loaded, &intake, records);
@@ -460,7 +488,15 @@ impl ImportEngine {
         // References written the source's way (DNs) become record ids.
         let refs: Vec<String> = prepared
             .iter()
-            .flat_map(|p| p.manager.iter().chain(&p.groups).chain(&p.members))
+            .flat_map(|p| {
+                p.manager
+                    .iter()
+                    .chain(&p.groups)
+                    .chain(&p.members)
+                    .chain(&p.parent)
+                    .chain(&p.primary_department)
+                    .chain(&p.departments)
+            })
             .filter(|r| r.contains('='))
             .cloned()
             .collect::<HashSet<_>>()
@@ -477,11 +513,19 @@ impl ImportEngine {
                 p.manager.iter_mut().for_each(key);
                 p.groups.iter_mut().for_each(key);
                 p.members.iter_mut().for_each(key);
+                p.parent.iter_mut().for_each(key);
+                p.primary_department.iter_mut().for_each(key);
+                p.departments.iter_mut().for_each(key);
             }
         }
         timed("intake", at);
         let at = std::time::Instant::now();
         let complete = reader.complete();
+        let (reads_users, reads_groups, reads_departments) = (
+            reader.reads(ResourceKind::User),
+            reader.reads(ResourceKind::Group),
+            reader.reads(ResourceKind::Department),
+        );
         let (sources, record) = (self.sources.clone(), source.record.clone());
         let settings = source.settings.clone();
         let (intake, index, plan) = blocking(move || {
@@ -489,10 +533,12 @@ impl ImportEngine {
             let rules = PlanRules {
                 user_keys: &intake.user_keys,
                 group_keys: &intake.group_keys,
+                department_keys: &intake.department_keys,
                 complete,
                 join_existing: settings.join_existing,
-                reads_users: settings.reads(ResourceKind::User),
-                reads_groups: settings.reads(ResourceKind::Group),
+                reads_users,
+                reads_groups,
+                reads_departments,
             };
             let plan = plan::plan(&rules, prepared, refused, &index);
             Ok((intake, index, plan))
@@ -518,6 +564,7 @@ impl ImportEngine {
             source_id: source.record.id.clone(),
             user_keys: &intake.user_keys,
             group_keys: &intake.group_keys,
+            department_keys: &intake.department_keys,
             complete,
             progress,
         };
@@ -538,6 +585,7 @@ impl ImportEngine {
         if hold {
             report.held = plan.withdrawn.iter().map(HeldRecord::from).collect();
         }
+        report.kept = applied.kept;
         let at = std::time::Instant::now();
         self.keep_failures(source, &report.id, &refusals, complete, applied.imported)
             .await?;
@@ -556,27 +604,55 @@ impl ImportEngine {
         Ok(())
     }
 
-    /// A dry run's four lists and refusals.
+    /// A dry run's lists and refusals.
     fn report_plan(&self, report: &mut ImportReport, plan: &plan::Plan) {
         let mut lists = PlanLists::default();
         let c = &mut report.counts;
-        for p in plan.groups.iter().chain(&plan.users) {
+        let put = |list: &mut Vec<PlannedRecord>, count: &mut usize, p: &plan::Planned| {
+            *count += 1;
+            if list.len() < LIST_LIMIT {
+                list.push(planned_record(&p.record, p.action.local_id()));
+            }
+        };
+        let d = &mut c.departments;
+        for p in &plan.departments {
+            // A department may be renamed and moved at once.
+            if p.moved {
+                put(&mut lists.moves, &mut d.moved, p);
+            }
+            match p.action {
+                Action::Create => d.created += 1,
+                Action::Unchanged(_) => d.unchanged += 1,
+                _ => d.updated += usize::from(p.attributes_changed),
+            }
+        }
+        for p in plan
+            .departments
+            .iter()
+            .chain(&plan.groups)
+            .chain(&plan.users)
+        {
+            // Only moved: in the totals, not in the update list.
+            if p.moved && !p.attributes_changed {
+                c.updated += 1;
+                continue;
+            }
             let (list, count) = match &p.action {
                 Action::Create => (&mut lists.create, &mut c.created),
                 Action::Adopt(_) => (&mut lists.update, &mut c.linked),
                 Action::Update(_) => (&mut lists.update, &mut c.updated),
                 Action::Unchanged(_) => (&mut lists.unchanged, &mut c.unchanged),
             };
-            *count += 1;
-            if list.len() < LIST_LIMIT {
-                list.push(planned_record(&p.record, p.action.local_id()));
-            }
+            put(list, count, p);
         }
         for w in &plan.withdrawn {
-            if w.kind == "Group" {
-                c.deleted += 1;
-            } else {
-                c.deactivated += 1;
+            match w.resource_kind() {
+                ResourceKind::User => c.deactivated += 1,
+                ResourceKind::Group => c.deleted += 1,
+                ResourceKind::Department => {
+                    c.deleted += 1;
+                    c.departments.deleted += 1;
+                }
             }
             if lists.deactivate.len() < LIST_LIMIT {
                 lists.deactivate.push(PlannedRecord {
@@ -668,6 +744,7 @@ impl ImportEngine {
                 report.failures.clear();
                 report.plan = None;
                 report.held.clear();
+                report.kept.clear();
                 Ok(report)
             })
             .collect()
@@ -701,7 +778,11 @@ impl ImportEngine {
         let (sources, id) = (self.sources.clone(), record.source_id.clone());
         let links = blocking(move || {
             let mut all = HashMap::new();
-            for kind in [ResourceKind::User, ResourceKind::Group] {
+            for kind in [
+                ResourceKind::User,
+                ResourceKind::Group,
+                ResourceKind::Department,
+            ] {
                 for l in sources.source_links(&id, kind.as_str())? {
                     all.insert((kind.as_str().to_string(), l.external_key.clone()), l);
                 }
@@ -718,18 +799,26 @@ impl ImportEngine {
             if !still {
                 continue;
             }
-            let result = if h.resource_type == "Group" {
-                writes.delete_group(h.local_id.clone()).await
-            } else {
-                let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
-                writes.patch_user(h.local_id.clone(), ops).await
+            // Held in the run's order: departments last, deepest first.
+            let kind = ResourceKind::parse(&h.resource_type).unwrap_or(ResourceKind::User);
+            let result = match kind {
+                ResourceKind::User => {
+                    let ops = vec![json!({"op": "replace", "path": "active", "value": false})];
+                    writes.patch_user(h.local_id.clone(), ops).await
+                }
+                ResourceKind::Group => writes.delete_group(h.local_id.clone()).await,
+                ResourceKind::Department => writes.delete_department(h.local_id.clone()).await,
             };
             match result {
                 Ok(()) => {
-                    if h.resource_type == "Group" {
-                        report.counts.deleted += 1;
-                    } else {
-                        report.counts.deactivated += 1;
+                    let c = &mut report.counts;
+                    match kind {
+                        ResourceKind::User => c.deactivated += 1,
+                        ResourceKind::Group => c.deleted += 1,
+                        ResourceKind::Department => {
+                            c.deleted += 1;
+                            c.departments.deleted += 1;
+                        }
                     }
                     withdrawn.push(SourceLinkRecord {
                         resource_type: h.resource_type.clone(),
@@ -737,6 +826,15 @@ impl ImportEngine {
                         local_id: h.local_id.clone(),
                         state_hash: String::new(),
                         refs: None,
+                    });
+                }
+                Err(WriteError::Refused(detail)) if kind == ResourceKind::Department => {
+                    report.counts.departments.kept += 1;
+                    report.kept.push(KeptRecord {
+                        resource_type: h.resource_type.clone(),
+                        key: h.key.clone(),
+                        local_id: h.local_id.clone(),
+                        detail,
                     });
                 }
                 Err(WriteError::Refused(d)) => {
@@ -781,18 +879,18 @@ impl ImportEngine {
             error: None,
             records: Vec::new(),
         };
-        let records = match self
+        let (reader, records) = match self
             .read(&source, RunMode::Full, upload, &no_progress())
             .await
         {
-            Ok((_, records)) => records,
+            Ok(read) => read,
             Err(RunFailed(message)) => {
                 preview.ok = false;
                 preview.error = Some(message);
                 return Ok(preview);
             }
         };
-        let intake = match self.intake(&source, &records) {
+        let intake = match self.intake(&source, &records, reader.reads(ResourceKind::Department)) {
             Ok(i) => i,
             Err(e) => {
                 preview.ok = false;
@@ -812,6 +910,15 @@ impl ImportEngine {
             }
             if !p.members.is_empty() {
                 resource.insert("members (references)".into(), json!(p.members));
+            }
+            if let Some(parent) = &p.parent {
+                resource.insert("parent (reference)".into(), json!(parent));
+            }
+            if let Some(d) = &p.primary_department {
+                resource.insert("primaryDepartment (reference)".into(), json!(d));
+            }
+            if !p.departments.is_empty() {
+                resource.insert("departments (references)".into(), json!(p.departments));
             }
             preview.records.push(PreviewRecord {
                 resource_type: p.kind.as_str().to_string(),

@@ -229,28 +229,30 @@ pub fn parse(
     }
 }
 
-/// A file source's reader: the groups file first, then the users file (or
-/// an upload in its place). Files are always read whole.
+/// A file source's reader: the departments file, the groups file, then the
+/// users file (or an upload in its place). Files are always read whole.
 pub struct FileReader {
     pages: VecDeque<Page>,
+    kinds: Vec<ResourceKind>,
 }
 
 impl FileReader {
     /// Reads and parses the files (blocking IO: call it off the async workers).
     pub fn open(settings: &SourceSettings, users: Option<FileInput>) -> Result<Self, ReadError> {
         let mut records = Vec::new();
-        if settings.reads(ResourceKind::Group)
-            && let Some(path) = &settings.groups_path
-        {
-            let input = FileInput::read(path)?;
-            records.extend(parse(
-                ResourceKind::Group,
-                &input,
-                settings.format,
-                settings.delimiter,
-            )?);
+        let mut kinds = Vec::new();
+        for (kind, path) in [
+            (ResourceKind::Department, &settings.departments_path),
+            (ResourceKind::Group, &settings.groups_path),
+        ] {
+            if let Some(path) = path.as_ref().filter(|_| settings.reads(kind)) {
+                let input = FileInput::read(path)?;
+                records.extend(parse(kind, &input, settings.format, settings.delimiter)?);
+                kinds.push(kind);
+            }
         }
         if settings.reads(ResourceKind::User) {
+            kinds.push(ResourceKind::User);
             let input = match users {
                 Some(input) => input,
                 None => {
@@ -276,7 +278,7 @@ impl FileReader {
         while rest.peek().is_some() {
             pages.push_back(rest.by_ref().take(PAGE).collect());
         }
-        Ok(Self { pages })
+        Ok(Self { pages, kinds })
     }
 }
 
@@ -291,6 +293,10 @@ impl SourceReader for FileReader {
 
     fn complete(&self) -> bool {
         true
+    }
+
+    fn reads(&self, kind: ResourceKind) -> bool {
+        self.kinds.contains(&kind)
     }
 }
 

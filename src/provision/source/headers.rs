@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::provision::mapping::is_reference;
 use crate::provision::mapping::path::{self, TargetPath};
 use crate::scim::ResourceKind;
 
@@ -15,11 +16,10 @@ pub struct HeaderMapping {
     columns: Vec<(String, TargetPath)>,
 }
 
-/// `groups` (and a group's `members`) are references, written as they are.
+/// `groups`, a group's `members`, a user's `primaryDepartment` and
+/// `departments`, a department's `parent` are references, written as they are.
 fn reference(kind: ResourceKind, name: &str) -> Option<TargetPath> {
-    let is_ref = name.eq_ignore_ascii_case("groups")
-        || (kind == ResourceKind::Group && name.eq_ignore_ascii_case("members"));
-    is_ref.then(|| TargetPath {
+    is_reference(kind, name).then(|| TargetPath {
         uri: None,
         name: name.to_ascii_lowercase(),
         sub: None,

@@ -1,7 +1,7 @@
 //! What planning needs to know of the store, read once per run: this
 //! source's links, every user's userName, e-mail addresses and
 //! employeeNumber (from the indexed columns: no document is parsed), which
-//! ids exist, and which users other sources supply.
+//! users, groups and departments exist, and which users other sources supply.
 
 use std::collections::HashMap;
 
@@ -11,7 +11,11 @@ use crate::store::{SourceRecord, SourceStore, StoreError};
 
 pub fn load(sources: &dyn SourceStore, source: &SourceRecord) -> Result<Index, StoreError> {
     let mut index = Index::default();
-    for kind in [ResourceKind::User, ResourceKind::Group] {
+    for kind in [
+        ResourceKind::User,
+        ResourceKind::Group,
+        ResourceKind::Department,
+    ] {
         for l in sources.source_links(&source.id, kind.as_str())? {
             let refs: LinkRefs = l
                 .refs
@@ -45,6 +49,7 @@ pub fn load(sources: &dyn SourceStore, source: &SourceRecord) -> Result<Index, S
         index.user_ids.insert(u.id);
     }
     index.group_ids.extend(groups);
+    index.department_ids.extend(sources.department_ids()?);
     let names: HashMap<String, String> = sources
         .list_sources()?
         .into_iter()

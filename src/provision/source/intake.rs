@@ -8,12 +8,12 @@ use serde_json::{Map, Value};
 
 use super::headers::HeaderMapping;
 use super::reader::RawRecord;
-use crate::provision::mapping::ResourceMapping;
 use crate::provision::mapping::cleanse::{self};
 use crate::provision::mapping::path::{self, TargetPath};
+use crate::provision::mapping::{DEPARTMENTS, PRIMARY_DEPARTMENT, ResourceMapping};
 use crate::scim::ResourceKind;
 use crate::scim::json::present;
-use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
+use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA};
 
 /// Why a record was refused (the failure list's `reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -35,8 +35,13 @@ pub enum Reason {
     Conflict,
     UnknownManager,
     UnknownGroup,
+    /// Names a department (a user's, or a department's parent) that is
+    /// neither in the import nor supplied before.
+    UnknownDepartment,
     /// The record names itself as its manager.
     ManagerCycle,
+    /// The department's chain of parents in the import loops back to it.
+    DepartmentCycle,
     /// The store refused the write.
     Rejected,
 }
@@ -56,7 +61,9 @@ impl Reason {
             Reason::Conflict => "conflict",
             Reason::UnknownManager => "unknown_manager",
             Reason::UnknownGroup => "unknown_group",
+            Reason::UnknownDepartment => "unknown_department",
             Reason::ManagerCycle => "manager_cycle",
+            Reason::DepartmentCycle => "department_cycle",
             Reason::Rejected => "rejected",
         }
     }
@@ -86,6 +93,11 @@ pub struct Prepared {
     pub manager: Option<String>,
     pub groups: Vec<String>,
     pub members: Vec<String>,
+    /// A department's parent.
+    pub parent: Option<String>,
+    /// A user's primary department and further departments.
+    pub primary_department: Option<String>,
+    pub departments: Vec<String>,
 }
 
 impl Prepared {
@@ -312,24 +324,42 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
             format!("the record has no id ({field} is empty)"),
         ));
     };
-    let mut manager = None;
-    let mut groups = ref_list(take(&mut mapped, "groups"));
-    let mut members = Vec::new();
+    let mut refs = References::default();
     match kind {
         ResourceKind::User => {
-            if let Some(Value::Object(ext)) = mapped
-                .iter_mut()
-                .find(|(k, _)| k.eq_ignore_ascii_case(ENTERPRISE_USER_SCHEMA))
-                .map(|(_, v)| v)
-            {
-                manager = ref_list(take(ext, "manager")).into_iter().next();
+            refs.groups = ref_list(take(&mut mapped, "groups"));
+            if let Some(ext) = extension(&mut mapped, ENTERPRISE_USER_SCHEMA) {
+                refs.manager = ref_list(take(ext, "manager")).into_iter().next();
             }
+            // By the short names, or as the organization extension's attributes.
+            let mut primary = ref_list(take(&mut mapped, PRIMARY_DEPARTMENT));
+            let mut further = ref_list(take(&mut mapped, DEPARTMENTS));
+            if let Some(ext) = extension(&mut mapped, ORGANIZATION_USER_SCHEMA) {
+                primary.extend(ref_list(take(ext, PRIMARY_DEPARTMENT)));
+                further.extend(ref_list(take(ext, DEPARTMENTS)));
+                take(ext, "departmentPath");
+            }
+            if mapped
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(ORGANIZATION_USER_SCHEMA))
+                .is_some_and(|(_, v)| v.as_object().is_some_and(Map::is_empty))
+            {
+                take(&mut mapped, ORGANIZATION_USER_SCHEMA);
+            }
+            refs.primary_department = primary.into_iter().next();
+            let mut seen = std::collections::HashSet::new();
+            further.retain(|d| seen.insert(d.clone()));
+            refs.departments = further;
         }
-        ResourceKind::Group | ResourceKind::Department => {
-            members = ref_list(take(&mut mapped, "members"))
+        ResourceKind::Group => {
+            refs.groups = ref_list(take(&mut mapped, "groups"));
+            refs.members = ref_list(take(&mut mapped, "members"));
+        }
+        ResourceKind::Department => {
+            refs.parent = ref_list(take(&mut mapped, "parent")).into_iter().next();
         }
     }
-    groups.dedup();
+    refs.groups.dedup();
     // The source's id is kept as externalId where the mapping leaves it free.
     if !mapped.keys().any(|k| k.eq_ignore_ascii_case("externalId")) {
         mapped.insert("externalId".into(), Value::String(key.clone()));
@@ -369,10 +399,35 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
         locator,
         raw,
         attributes: validated.attributes,
-        manager,
-        groups,
-        members,
+        manager: refs.manager,
+        groups: refs.groups,
+        members: refs.members,
+        parent: refs.parent,
+        primary_department: refs.primary_department,
+        departments: refs.departments,
     })
+}
+
+/// The references one record declares.
+#[derive(Default)]
+struct References {
+    manager: Option<String>,
+    groups: Vec<String>,
+    members: Vec<String>,
+    parent: Option<String>,
+    primary_department: Option<String>,
+    departments: Vec<String>,
+}
+
+/// An extension's object in a mapped record (its URN in any case).
+fn extension<'a>(
+    mapped: &'a mut Map<String, Value>,
+    uri: &str,
+) -> Option<&'a mut Map<String, Value>> {
+    mapped
+        .iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(uri))
+        .and_then(|(_, v)| v.as_object_mut())
 }
 
 #[cfg(test)]
@@ -454,6 +509,84 @@ mod tests {
                    "phoneNumbers": [{"type": "work", "value": "+12125550123"}],
                    "active": false})
         );
+    }
+
+    #[test]
+    fn departments_and_people_bring_their_department_references() {
+        let text = r#"
+            [users]
+            base = "none"
+            [[users.rules]]
+            target = "userName"
+            value = "name"
+            [[users.rules]]
+            target = "primaryDepartment"
+            value = "dept"
+            [[users.rules]]
+            target = "urn:scimhub:params:scim:schemas:extension:organization:2.0:User:departments"
+            value = "also"
+            [departments]
+            base = "none"
+            [[departments.rules]]
+            target = "displayName"
+            value = "collapse(name)"
+            [[departments.rules]]
+            target = "code"
+            value = "code"
+            [[departments.rules]]
+            target = "externalId"
+            value = "id"
+            [[departments.rules]]
+            target = "parent"
+            value = "parent_id"
+        "#;
+        let (_, m) = MappingFile::load_for(text, Reads::Records).unwrap();
+        let prepare_with = |mapping: ResourceMapping, kind: ResourceKind, fields: Value| {
+            let mapping = RecordMapping::Rules(mapping);
+            let rules = IntakeRules {
+                mapping: &mapping,
+                key_field: None,
+                region: None,
+                required: &[],
+            };
+            let record = RawRecord::new(
+                kind,
+                "x line 2".into(),
+                fields.as_object().cloned().unwrap(),
+            );
+            prepare(&rules, record)
+        };
+        let d = prepare_with(
+            m.departments.clone(),
+            ResourceKind::Department,
+            json!({"id": "D2", "parent_id": "D1", "name": " Platform  Team ", "code": "PLT"}),
+        )
+        .unwrap();
+        assert_eq!((d.key.as_str(), d.parent.as_deref()), ("D2", Some("D1")));
+        assert_eq!(
+            Value::Object(d.attributes),
+            json!({"displayName": "Platform Team", "code": "PLT", "externalId": "D2"})
+        );
+        let u = prepare_with(
+            m.users.clone(),
+            ResourceKind::User,
+            json!({"name": "ann", "dept": "D2", "also": ["D7", "D7", "D8"]}),
+        )
+        .unwrap();
+        assert_eq!(u.primary_department.as_deref(), Some("D2"));
+        assert_eq!(u.departments, vec!["D7".to_string(), "D8".to_string()]);
+        assert_eq!(
+            Value::Object(u.attributes),
+            json!({"userName": "ann", "externalId": "ann"}),
+            "references are no attributes"
+        );
+        let root = prepare_with(
+            m.departments,
+            ResourceKind::Department,
+            json!({"id": "D1", "name": "Acme"}),
+        )
+        .unwrap();
+        assert_eq!(root.parent, None);
     }
 
     #[test]

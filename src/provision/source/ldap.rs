@@ -1,9 +1,12 @@
 //! An LDAP directory or Active Directory as a source: a simple bind (over
 //! StartTLS or LDAPS when asked), paged subtree searches for users and
-//! groups under the base DN, and — for incremental runs — only entries
+//! groups under the base DN and for departments (organizational units)
+//! under the departments' base, and — for incremental runs — only entries
 //! whose change attribute (`modifyTimestamp`, or `uSNChanged` on AD) is at
 //! or past the watermark. References are DNs (`manager`, `member`,
-//! `memberOf`); `resolve` turns them into the entries' ids.
+//! `memberOf`, and the `parentDn` / `departmentDn` this reader adds: the
+//! nearest department above an entry); `resolve` turns them into the
+//! entries' ids.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -13,6 +16,7 @@ use ldap3::adapters::{Adapter, EntriesOnly, PagedResults};
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry};
 use serde_json::{Map, Value};
 
+use super::ldap_tree::Places;
 use super::reader::{Page, RawRecord, ReadError, SourceReader};
 use super::settings::{SourceKind, SourceSettings};
 use crate::provision::target::Credentials;
@@ -57,6 +61,9 @@ value = "first(coalesce(departmentNumber, department))"
 [[users.rules]]
 target = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
 value = "first(manager)"
+[[users.rules]]
+target = "primaryDepartment"
+value = "departmentDn"
 
 [groups]
 base = "none"
@@ -69,7 +76,24 @@ value = "first(coalesce(entryUUID, objectGUID))"
 [[groups.rules]]
 target = "members"
 value = "coalesce(member, uniqueMember)"
+
+[departments]
+base = "none"
+[[departments.rules]]
+target = "displayName"
+value = "first(ou)"
+[[departments.rules]]
+target = "externalId"
+value = "first(coalesce(entryUUID, objectGUID))"
+[[departments.rules]]
+target = "parent"
+value = "parentDn"
 "#;
+
+/// Fields this reader adds: the DN of the nearest department above a
+/// department (its parent) and above a user (its department).
+pub const PARENT_FIELD: &str = "parentDn";
+pub const DEPARTMENT_FIELD: &str = "departmentDn";
 
 /// More unresolved references than this are resolved with one search.
 const BULK_LOOKUP: usize = 200;
@@ -83,6 +107,8 @@ pub struct LdapReader {
     /// Normalized DN → the entry's id.
     dn_keys: HashMap<String, String>,
     newest: Option<String>,
+    /// The departments, when this source reads them.
+    places: Option<Places>,
 }
 
 /// DNs compare without case and without blanks around `,` and `=`.
@@ -149,7 +175,15 @@ impl LdapReader {
             pages: None,
             dn_keys: HashMap::new(),
             newest: None,
+            places: None,
         }
+    }
+
+    /// Users and groups as the settings say; departments only under a
+    /// configured base.
+    fn reads_kind(&self, kind: ResourceKind) -> bool {
+        self.settings.reads(kind)
+            && (kind != ResourceKind::Department || self.settings.departments_base.is_some())
     }
 
     fn url(&self) -> String {
@@ -207,7 +241,8 @@ impl LdapReader {
             "modifyTimestamp".into(),
         ];
         attrs.push(self.settings.change_attribute.clone());
-        for key in [&self.settings.user_key, &self.settings.group_key]
+        let s = &self.settings;
+        for key in [&s.user_key, &s.group_key, &s.department_key]
             .into_iter()
             .flatten()
         {
@@ -216,6 +251,17 @@ impl LdapReader {
         attrs.sort();
         attrs.dedup();
         attrs
+    }
+
+    /// The id of an entry of any type.
+    fn any_key(&self, fields: &Map<String, Value>) -> Option<String> {
+        [
+            ResourceKind::User,
+            ResourceKind::Group,
+            ResourceKind::Department,
+        ]
+        .into_iter()
+        .find_map(|kind| self.key_of(kind, fields))
     }
 
     fn key_of(&self, kind: ResourceKind, fields: &Map<String, Value>) -> Option<String> {
@@ -233,6 +279,17 @@ impl LdapReader {
         scope: Scope,
         filter: &str,
     ) -> Result<Vec<SearchEntry>, ReadError> {
+        let attributes = self.attributes();
+        self.search_for(base, scope, filter, attributes).await
+    }
+
+    async fn search_for(
+        &mut self,
+        base: &str,
+        scope: Scope,
+        filter: &str,
+        attributes: Vec<String>,
+    ) -> Result<Vec<SearchEntry>, ReadError> {
         let mut ldap = self.connect().await?;
         let url = self.url();
         let failed = |e: ldap3::LdapError| ReadError::Unreachable(format!("searching {url}: {e}"));
@@ -243,7 +300,7 @@ impl LdapReader {
         ];
         let mut stream = ldap
             .with_timeout(self.timeout())
-            .streaming_search_with(adapters, base, scope, filter, self.attributes())
+            .streaming_search_with(adapters, base, scope, filter, attributes)
             .await
             .map_err(failed)?;
         let mut entries = Vec::new();
@@ -262,18 +319,47 @@ impl LdapReader {
         }
     }
 
+    /// Every department's place and id, whatever changed since the
+    /// watermark: an incremental read needs them to place what it reads.
+    async fn read_places(&mut self, base: &str) -> Result<(), ReadError> {
+        let mut places = Places::new(base);
+        if self.since.is_some() {
+            let mut attributes = vec!["entryUUID".to_string()];
+            attributes.extend(self.settings.department_key.clone());
+            let filter = self.settings.department_filter.clone();
+            for e in self
+                .search_for(base, Scope::Subtree, &filter, attributes)
+                .await?
+            {
+                places.add(&e.dn);
+                if let Some(key) = self.key_of(ResourceKind::Department, &fields_of(&e)) {
+                    self.dn_keys.insert(normalize_dn(&e.dn), key);
+                }
+            }
+        }
+        self.places = Some(places);
+        Ok(())
+    }
+
     async fn read(&mut self) -> Result<VecDeque<Page>, ReadError> {
         let base = self.settings.base_dn.clone().unwrap_or_default();
         let mut pages = VecDeque::new();
-        for kind in [ResourceKind::Group, ResourceKind::User] {
-            if !self.settings.reads(kind) {
+        let departments = self.settings.departments_base.clone().unwrap_or_default();
+        if self.reads_kind(ResourceKind::Department) {
+            self.read_places(&departments).await?;
+        }
+        for kind in [
+            ResourceKind::Department,
+            ResourceKind::Group,
+            ResourceKind::User,
+        ] {
+            if !self.reads_kind(kind) {
                 continue;
             }
-            let filter = match kind {
-                ResourceKind::User => self.settings.user_filter.clone(),
-                ResourceKind::Group | ResourceKind::Department => {
-                    self.settings.group_filter.clone()
-                }
+            let (base, filter) = match kind {
+                ResourceKind::User => (&base, self.settings.user_filter.clone()),
+                ResourceKind::Group => (&base, self.settings.group_filter.clone()),
+                ResourceKind::Department => (&departments, self.settings.department_filter.clone()),
             };
             let filter = match &self.since {
                 Some(mark) => format!(
@@ -283,10 +369,26 @@ impl LdapReader {
                 ),
                 None => filter,
             };
-            let entries = self.search(&base, Scope::Subtree, &filter).await?;
+            let mut entries = self.search(base, Scope::Subtree, &filter).await?;
+            if let (ResourceKind::Department, Some(places)) = (kind, self.places.as_mut()) {
+                entries.retain(|e| !places.is_base(&e.dn));
+                for e in &entries {
+                    places.add(&e.dn);
+                }
+            }
             let mut page = Vec::with_capacity(entries.len());
             for entry in entries {
-                let fields = fields_of(&entry);
+                let mut fields = fields_of(&entry);
+                let placed = match kind {
+                    ResourceKind::Department => Some(PARENT_FIELD),
+                    ResourceKind::User => Some(DEPARTMENT_FIELD),
+                    ResourceKind::Group => None,
+                };
+                if let (Some(field), Some(places)) = (placed, &self.places)
+                    && let Some(above) = places.above(&entry.dn)
+                {
+                    fields.insert(field.into(), Value::String(above));
+                }
                 if let Some(key) = self.key_of(kind, &fields) {
                     self.dn_keys.insert(normalize_dn(&entry.dn), key);
                 }
@@ -334,10 +436,7 @@ impl SourceReader for LdapReader {
                     .await?
                 {
                     let fields = fields_of(&e);
-                    let key = self
-                        .key_of(ResourceKind::User, &fields)
-                        .or_else(|| self.key_of(ResourceKind::Group, &fields));
-                    if let Some(key) = key {
+                    if let Some(key) = self.any_key(&fields) {
                         self.dn_keys.insert(normalize_dn(&e.dn), key);
                     }
                 }
@@ -354,11 +453,7 @@ impl SourceReader for LdapReader {
                 }
                 // An entry not read now (an incremental run): look it up.
                 let found = self.search(&r, Scope::Base, "(objectClass=*)").await?;
-                let key = found.first().and_then(|e| {
-                    let fields = fields_of(e);
-                    self.key_of(ResourceKind::User, &fields)
-                        .or_else(|| self.key_of(ResourceKind::Group, &fields))
-                });
+                let key = found.first().and_then(|e| self.any_key(&fields_of(e)));
                 if let Some(key) = key {
                     self.dn_keys.insert(normal, key.clone());
                     out.insert(r, key);
@@ -370,6 +465,10 @@ impl SourceReader for LdapReader {
 
     fn watermark(&self) -> Option<String> {
         self.newest.clone().or_else(|| self.since.clone())
+    }
+
+    fn reads(&self, kind: ResourceKind) -> bool {
+        self.reads_kind(kind)
     }
 
     fn complete(&self) -> bool {

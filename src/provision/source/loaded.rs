@@ -33,9 +33,15 @@ impl LoadedSource {
         let mapping =
             match &record.mapping {
                 Some(text) => {
-                    let file: MappingFile = serde_json::from_str(text).map_err(|e| {
+                    let mut file: MappingFile = serde_json::from_str(text).map_err(|e| {
                         SourceError::Internal(anyhow::anyhow!("stored mapping is corrupt: {e}"))
                     })?;
+                    // An LDAP mapping without departments maps OUs the default way.
+                    if kind == SourceKind::Ldap && file.departments.is_none() {
+                        file.departments = MappingFile::parse(DEFAULT_MAPPING)
+                            .ok()
+                            .and_then(|d| d.departments);
+                    }
                     Some(Mapping::compile_for(&file, Reads::Records).map_err(|e| {
                         SourceError::Internal(anyhow::anyhow!("stored mapping: {e}"))
                     })?)

@@ -19,6 +19,7 @@ pub mod headers;
 mod index;
 pub mod intake;
 pub mod ldap;
+mod ldap_tree;
 mod live;
 mod loaded;
 pub mod manage;
@@ -27,6 +28,7 @@ pub mod reader;
 pub mod report;
 pub mod scim;
 pub mod settings;
+mod tree;
 pub mod writes;
 
 pub use engine::{ImportEngine, ImportOptions, Preview, PreviewRecord, actor_of};

@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::authority::OwnedKey;
 use super::intake::{Prepared, Reason, Refusal};
+use super::tree;
 use crate::scim::ResourceKind;
 use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 
@@ -23,6 +24,9 @@ pub struct LinkRefs {
     /// A group's members: `User:key` or `Group:key`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub members: Vec<String>,
+    /// A department's parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
 }
 
 /// One row of this source's link table.
@@ -41,6 +45,7 @@ pub struct Index {
     pub links: HashMap<(ResourceKind, String), LinkState>,
     pub user_ids: HashSet<String>,
     pub group_ids: HashSet<String>,
+    pub department_ids: HashSet<String>,
     /// Lower-cased userName, e-mail address and employeeNumber → user id.
     pub by_user_name: HashMap<String, String>,
     pub by_email: HashMap<String, String>,
@@ -79,6 +84,8 @@ pub struct Planned {
     pub attributes_changed: bool,
     /// Whether the record was withdrawn before (it comes back now).
     pub returning: bool,
+    /// A department whose parent changed since last time.
+    pub moved: bool,
     pub refs: LinkRefs,
 }
 
@@ -92,10 +99,19 @@ pub struct Withdrawn {
     pub local_id: String,
 }
 
+impl Withdrawn {
+    pub fn resource_kind(&self) -> ResourceKind {
+        ResourceKind::parse(self.kind).unwrap_or(ResourceKind::User)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Plan {
     pub users: Vec<Planned>,
     pub groups: Vec<Planned>,
+    /// Top-down: each department after the parent it names in the import.
+    pub departments: Vec<Planned>,
+    /// Users and groups, then departments deepest first.
     pub withdrawn: Vec<Withdrawn>,
     pub refusals: Vec<Refusal>,
 }
@@ -104,11 +120,23 @@ pub struct Plan {
 pub struct PlanRules<'a> {
     pub user_keys: &'a [OwnedKey],
     pub group_keys: &'a [OwnedKey],
+    pub department_keys: &'a [OwnedKey],
     /// Every record was read: what is not in the batch is gone.
     pub complete: bool,
     pub join_existing: bool,
     pub reads_users: bool,
     pub reads_groups: bool,
+    pub reads_departments: bool,
+}
+
+impl PlanRules<'_> {
+    fn reads(&self, kind: ResourceKind) -> bool {
+        match kind {
+            ResourceKind::User => self.reads_users,
+            ResourceKind::Group => self.reads_groups,
+            ResourceKind::Department => self.reads_departments,
+        }
+    }
 }
 
 fn lower(v: Option<&Value>) -> Option<String> {
@@ -130,7 +158,8 @@ pub fn employee_number(attrs: &Map<String, Value>) -> Option<String> {
     )
 }
 
-/// Hash of what a record supplies: its owned attributes and its manager.
+/// Hash of what a record supplies: its owned attributes, its manager and
+/// (when it names any) its departments.
 fn state_hash(keys: &[OwnedKey], p: &Prepared) -> String {
     /// Feeds serde_json's output straight into the hash (no string, no copy).
     struct Hashing<'a>(&'a mut Sha256);
@@ -156,6 +185,15 @@ fn state_hash(keys: &[OwnedKey], p: &Prepared) -> String {
     }
     h.update(b"manager=");
     h.update(p.manager.as_deref().unwrap_or("-").as_bytes());
+    // Only when named: the hashes of records without departments stay as they were.
+    if p.primary_department.is_some() || !p.departments.is_empty() {
+        h.update(b"\ndepartments=");
+        h.update(p.primary_department.as_deref().unwrap_or("-").as_bytes());
+        for d in &p.departments {
+            h.update(b",");
+            h.update(d.as_bytes());
+        }
+    }
     hex::encode(h.finalize())
 }
 
@@ -281,26 +319,34 @@ fn unique_users(
     out
 }
 
-/// Keys that references may name: in the batch, or (when the read is
-/// incremental) supplied before and not read now.
+/// Keys that references may name: in the batch, or supplied before and not
+/// read now (an incremental read, a type this source does not read, a
+/// record present but refused).
 struct Resolvable<'a> {
     index: &'a Index,
-    complete: bool,
+    rules: &'a PlanRules<'a>,
     users: HashSet<String>,
     groups: HashSet<String>,
+    departments: HashSet<String>,
     /// Records present but refused: what they supplied before stays.
     refused: HashSet<(ResourceKind, String)>,
 }
 
 impl Resolvable<'_> {
+    fn kept(&self, kind: ResourceKind, key: &str) -> bool {
+        !self.rules.complete
+            || !self.rules.reads(kind)
+            || self.refused.contains(&(kind, key.to_string()))
+    }
+
     fn has(&self, kind: ResourceKind, key: &str) -> bool {
         let batch = match kind {
             ResourceKind::User => &self.users,
-            ResourceKind::Group | ResourceKind::Department => &self.groups,
+            ResourceKind::Group => &self.groups,
+            ResourceKind::Department => &self.departments,
         };
-        let kept = !self.complete || self.refused.contains(&(kind, key.to_string()));
         batch.contains(key)
-            || (kept
+            || (self.kept(kind, key)
                 && self
                     .index
                     .links
@@ -309,9 +355,16 @@ impl Resolvable<'_> {
     }
 }
 
-/// The users whose chain of managers inside the batch loops back to them
-/// (each node has one manager, so one walk per chain finds every loop).
-fn in_cycles<'a>(managers: &HashMap<&'a str, &'a str>) -> HashSet<&'a str> {
+/// The records of one import that passed the checks so far, by type.
+struct Batch {
+    users: Vec<(Prepared, Option<String>)>,
+    groups: Vec<Prepared>,
+    departments: Vec<Prepared>,
+}
+
+/// The keys whose chain of next keys (managers, parents) loops back to
+/// them (each has one next, so one walk per chain finds every loop).
+pub(super) fn in_cycles<'a>(managers: &HashMap<&'a str, &'a str>) -> HashSet<&'a str> {
     let mut walk_of: HashMap<&str, usize> = HashMap::new();
     let mut cyclic = HashSet::new();
     let mut starts: Vec<&str> = managers.keys().copied().collect();
@@ -342,29 +395,32 @@ fn in_cycles<'a>(managers: &HashMap<&'a str, &'a str>) -> HashSet<&'a str> {
 }
 
 /// Refuses records whose references do not resolve, until none is left
-/// (a refused manager takes its reports with it). A group's members are
-/// not checked: one that does not resolve is left out of the group (a
-/// refused member has its own entry in the failure list).
+/// (a refused manager takes its reports with it, a refused department its
+/// sub-departments and people). A group's members are not checked: one
+/// that does not resolve is left out of the group (a refused member has its
+/// own entry in the failure list).
 fn resolve(
-    mut users: Vec<(Prepared, Option<String>)>,
-    mut groups: Vec<Prepared>,
+    mut batch: Batch,
     index: &Index,
-    complete: bool,
+    rules: &PlanRules<'_>,
     refusals: &mut Vec<Refusal>,
-) -> (Vec<(Prepared, Option<String>)>, Vec<Prepared>) {
+) -> Batch {
     loop {
         let r = Resolvable {
             index,
-            complete,
-            users: users.iter().map(|(p, _)| p.key.clone()).collect(),
-            groups: groups.iter().map(|p| p.key.clone()).collect(),
+            rules,
+            users: batch.users.iter().map(|(p, _)| p.key.clone()).collect(),
+            groups: batch.groups.iter().map(|p| p.key.clone()).collect(),
+            departments: batch.departments.iter().map(|p| p.key.clone()).collect(),
             refused: refusals
                 .iter()
                 .filter_map(|r| Some((r.kind, r.key.clone()?)))
                 .collect(),
         };
+        let unknown_department =
+            |d: &str| format!("department {d:?} is not among the departments this source supplies");
         let mut dropped: Vec<(ResourceKind, String, Reason, String)> = Vec::new();
-        for (p, _) in &users {
+        for (p, _) in &batch.users {
             if let Some(m) = &p.manager {
                 if !r.has(ResourceKind::User, m) {
                     let d = format!("manager {m:?} is not among the users this source supplies");
@@ -380,39 +436,56 @@ fn resolve(
             if let Some(g) = p.groups.iter().find(|g| !r.has(ResourceKind::Group, g)) {
                 let d = format!("group {g:?} is not among the groups this source supplies");
                 dropped.push((ResourceKind::User, p.key.clone(), Reason::UnknownGroup, d));
+                continue;
+            }
+            let named = p.primary_department.iter().chain(&p.departments);
+            if let Some(d) = named
+                .into_iter()
+                .find(|d| !r.has(ResourceKind::Department, d))
+            {
+                let d = unknown_department(d);
+                dropped.push((
+                    ResourceKind::User,
+                    p.key.clone(),
+                    Reason::UnknownDepartment,
+                    d,
+                ));
             }
         }
-        for p in &groups {
+        for p in &batch.groups {
             if let Some(g) = p.groups.iter().find(|g| !r.has(ResourceKind::Group, g)) {
                 let d = format!("group {g:?} is not among the groups this source supplies");
                 dropped.push((ResourceKind::Group, p.key.clone(), Reason::UnknownGroup, d));
             }
         }
+        for p in &batch.departments {
+            if let Some(parent) = p
+                .parent
+                .as_deref()
+                .filter(|d| !r.has(ResourceKind::Department, d))
+            {
+                let d = format!("parent {}", unknown_department(parent));
+                let (kind, key) = (ResourceKind::Department, p.key.clone());
+                dropped.push((kind, key, Reason::UnknownDepartment, d));
+            }
+        }
         if dropped.is_empty() {
-            return (users, groups);
+            return batch;
         }
         let mut gone: HashMap<(ResourceKind, String), (Reason, String)> = dropped
             .into_iter()
             .map(|(k, key, reason, d)| ((k, key), (reason, d)))
             .collect();
-        users.retain(
-            |(p, _)| match gone.remove(&(ResourceKind::User, p.key.clone())) {
-                Some((reason, d)) => {
-                    refusals.push(p.refuse(reason, d));
-                    false
-                }
-                None => true,
-            },
-        );
-        groups.retain(
-            |p| match gone.remove(&(ResourceKind::Group, p.key.clone())) {
-                Some((reason, d)) => {
-                    refusals.push(p.refuse(reason, d));
-                    false
-                }
-                None => true,
-            },
-        );
+        let mut keep = |p: &Prepared| match gone.remove(&(p.kind, p.key.clone())) {
+            Some((reason, d)) => {
+                refusals.push(p.refuse(reason, d));
+                false
+            }
+            None => true,
+        };
+        batch.users.retain(|(p, _)| keep(p));
+        batch.groups.retain(|p| keep(p));
+        batch.departments.retain(|p| keep(p));
     }
 }
 
@@ -441,12 +514,9 @@ fn planned(
 ) -> Planned {
     let hash = state_hash(keys, &p);
     let link = index.links.get(&(p.kind, p.key.clone()));
-    let exists = |id: &str| match p.kind {
-        ResourceKind::User => index.user_ids.contains(id),
-        ResourceKind::Group | ResourceKind::Department => index.group_ids.contains(id),
-    };
-    let (action, attributes_changed, returning) = match (link, adopt) {
-        (_, Some(id)) => (Action::Adopt(id), true, false),
+    let exists = |id: &str| index.exists(p.kind, id);
+    let (action, attributes_changed, returning, moved) = match (link, adopt) {
+        (_, Some(id)) => (Action::Adopt(id), true, false, false),
         (Some(l), None) if exists(&l.local_id) => {
             let changed = l.hash != hash;
             let action = if changed || l.refs != refs {
@@ -454,9 +524,10 @@ fn planned(
             } else {
                 Action::Unchanged(l.local_id.clone())
             };
-            (action, changed, l.hash.is_empty())
+            let moved = p.kind == ResourceKind::Department && l.refs.parent != refs.parent;
+            (action, changed, l.hash.is_empty(), moved)
         }
-        _ => (Action::Create, true, false),
+        _ => (Action::Create, true, false, false),
     };
     Planned {
         record: p,
@@ -464,7 +535,19 @@ fn planned(
         hash,
         attributes_changed,
         returning,
+        moved,
         refs,
+    }
+}
+
+impl Index {
+    /// Whether a resource of `kind` with this id is in the store.
+    pub fn exists(&self, kind: ResourceKind, id: &str) -> bool {
+        match kind {
+            ResourceKind::User => self.user_ids.contains(id),
+            ResourceKind::Group => self.group_ids.contains(id),
+            ResourceKind::Department => self.department_ids.contains(id),
+        }
     }
 }
 
@@ -475,13 +558,27 @@ pub fn plan(
     mut refusals: Vec<Refusal>,
     index: &Index,
 ) -> Plan {
-    let (users, groups): (Vec<Prepared>, Vec<Prepared>) = prepared
+    let (users, rest): (Vec<Prepared>, Vec<Prepared>) = prepared
         .into_iter()
         .partition(|p| p.kind == ResourceKind::User);
+    let (groups, departments): (Vec<Prepared>, Vec<Prepared>) = rest
+        .into_iter()
+        .partition(|p| p.kind == ResourceKind::Group);
     let users = unique_keys(users, &mut refusals);
     let groups = unique_keys(groups, &mut refusals);
+    let departments = unique_keys(departments, &mut refusals);
     let users = unique_users(users, index, rules.join_existing, &mut refusals);
-    let (users, groups) = resolve(users, groups, index, rules.complete, &mut refusals);
+    let departments = tree::refuse_cycles(departments, index, rules, &mut refusals);
+    let batch = Batch {
+        users,
+        groups,
+        departments,
+    };
+    let Batch {
+        users,
+        groups,
+        departments,
+    } = resolve(batch, index, rules, &mut refusals);
 
     // Records present but refused are not gone: they are not deprovisioned.
     let mut present: HashSet<(ResourceKind, String)> = refusals
@@ -493,7 +590,12 @@ pub fn plan(
             .iter()
             .map(|(p, _)| (ResourceKind::User, p.key.clone())),
     );
-    present.extend(groups.iter().map(|p| (ResourceKind::Group, p.key.clone())));
+    present.extend(
+        groups
+            .iter()
+            .chain(&departments)
+            .map(|p| (p.kind, p.key.clone())),
+    );
 
     let user_keys: HashSet<String> = users.iter().map(|(p, _)| p.key.clone()).collect();
     let mut plan = Plan::default();
@@ -501,6 +603,7 @@ pub fn plan(
         let refs = LinkRefs {
             groups: sorted(&p.groups),
             members: typed_members(&p, &user_keys, index),
+            ..LinkRefs::default()
         };
         plan.groups
             .push(planned(p, None, rules.group_keys, index, refs));
@@ -508,38 +611,50 @@ pub fn plan(
     for (p, adopt) in users {
         let refs = LinkRefs {
             groups: sorted(&p.groups),
-            members: Vec::new(),
+            ..LinkRefs::default()
         };
         plan.users
             .push(planned(p, adopt, rules.user_keys, index, refs));
     }
+    for p in departments {
+        let refs = LinkRefs {
+            parent: p.parent.clone(),
+            ..LinkRefs::default()
+        };
+        plan.departments
+            .push(planned(p, None, rules.department_keys, index, refs));
+    }
+    plan.departments = tree::top_down(plan.departments);
     if rules.complete {
-        let mut withdrawn: Vec<Withdrawn> = index
-            .links
-            .iter()
-            .filter(|((kind, _), l)| {
-                !l.hash.is_empty()
-                    && match kind {
-                        ResourceKind::User => {
-                            rules.reads_users && index.user_ids.contains(&l.local_id)
-                        }
-                        ResourceKind::Group | ResourceKind::Department => {
-                            rules.reads_groups && index.group_ids.contains(&l.local_id)
-                        }
-                    }
-            })
-            .filter(|(k, _)| !present.contains(*k))
-            .map(|((kind, key), l)| Withdrawn {
-                kind: kind.as_str(),
-                key: key.clone(),
-                local_id: l.local_id.clone(),
-            })
-            .collect();
-        withdrawn.sort_by(|a, b| (a.kind, &a.key).cmp(&(b.kind, &b.key)));
-        plan.withdrawn = withdrawn;
+        plan.withdrawn = withdrawn(rules, index, &present);
     }
     plan.refusals = refusals;
     plan
+}
+
+/// What this source supplied before and no longer has: users and groups
+/// (by type and key), then departments deepest first, so each is removed
+/// before its parent.
+fn withdrawn(
+    rules: &PlanRules<'_>,
+    index: &Index,
+    present: &HashSet<(ResourceKind, String)>,
+) -> Vec<Withdrawn> {
+    let mut withdrawn: Vec<Withdrawn> = index
+        .links
+        .iter()
+        .filter(|((kind, _), l)| {
+            !l.hash.is_empty() && rules.reads(*kind) && index.exists(*kind, &l.local_id)
+        })
+        .filter(|(k, _)| !present.contains(*k))
+        .map(|((kind, key), l)| Withdrawn {
+            kind: kind.as_str(),
+            key: key.clone(),
+            local_id: l.local_id.clone(),
+        })
+        .collect();
+    tree::deepest_first(&mut withdrawn, index);
+    withdrawn
 }
 
 fn sorted(v: &[String]) -> Vec<String> {
@@ -639,6 +754,35 @@ mod tests {
             manager: manager.map(str::to_string),
             groups: Vec::new(),
             members: Vec::new(),
+            parent: None,
+            primary_department: None,
+            departments: Vec::new(),
+        }
+    }
+
+    fn department(key: &str, parent: Option<&str>) -> Prepared {
+        Prepared {
+            kind: ResourceKind::Department,
+            key: key.into(),
+            locator: format!("departments.csv line {key}"),
+            raw: json!({"id": key}),
+            attributes: json!({"displayName": format!("Dept {key}")})
+                .as_object()
+                .cloned()
+                .unwrap(),
+            manager: None,
+            groups: Vec::new(),
+            members: Vec::new(),
+            parent: parent.map(str::to_string),
+            primary_department: None,
+            departments: Vec::new(),
+        }
+    }
+
+    fn in_department(key: &str, department: &str) -> Prepared {
+        Prepared {
+            primary_department: Some(department.into()),
+            ..user(key, &format!("u{key}"), None)
         }
     }
 
@@ -646,11 +790,128 @@ mod tests {
         PlanRules {
             user_keys: &[],
             group_keys: &[],
+            department_keys: &[],
             complete,
             join_existing: false,
             reads_users: true,
             reads_groups: true,
+            reads_departments: true,
         }
+    }
+
+    fn keys(planned: &[Planned]) -> Vec<&str> {
+        planned.iter().map(|p| p.record.key.as_str()).collect()
+    }
+
+    fn link(index: &mut Index, kind: ResourceKind, key: &str, id: &str, parent: Option<&str>) {
+        index.links.insert(
+            (kind, key.into()),
+            LinkState {
+                local_id: id.into(),
+                hash: "h".into(),
+                refs: LinkRefs {
+                    parent: parent.map(str::to_string),
+                    ..LinkRefs::default()
+                },
+            },
+        );
+        match kind {
+            ResourceKind::Department => index.department_ids.insert(id.into()),
+            ResourceKind::Group => index.group_ids.insert(id.into()),
+            ResourceKind::User => index.user_ids.insert(id.into()),
+        };
+    }
+
+    #[test]
+    fn departments_resolve_in_any_order_and_are_planned_top_down() {
+        // People first, then the tree bottom-up: everything resolves.
+        let records = vec![
+            in_department("1", "D3"),
+            in_department("2", "D1"),
+            department("D3", Some("D2")),
+            department("D2", Some("D1")),
+            department("D1", None),
+        ];
+        let plan = plan(&rules(true), records, Vec::new(), &Index::default());
+        assert!(plan.refusals.is_empty(), "{:?}", plan.refusals);
+        assert_eq!(keys(&plan.departments), vec!["D1", "D2", "D3"]);
+        assert_eq!(keys(&plan.users), vec!["1", "2"]);
+        assert!(plan.departments.iter().all(|p| p.action == Action::Create));
+    }
+
+    #[test]
+    fn unknown_departments_and_cycles_are_refused_with_what_hangs_on_them() {
+        let records = vec![
+            department("A", Some("B")),
+            department("B", Some("A")),
+            department("C", Some("C")),
+            department("D", Some("nowhere")),
+            department("E", Some("D")),
+            department("F", None),
+            in_department("1", "E"),
+            in_department("2", "A"),
+            in_department("3", "F"),
+        ];
+        let plan = plan(&rules(true), records, Vec::new(), &Index::default());
+        assert_eq!(
+            refused(&plan),
+            vec![
+                ("1".into(), Reason::UnknownDepartment),
+                ("2".into(), Reason::UnknownDepartment),
+                ("A".into(), Reason::DepartmentCycle),
+                ("B".into(), Reason::DepartmentCycle),
+                ("C".into(), Reason::DepartmentCycle),
+                ("D".into(), Reason::UnknownDepartment),
+                ("E".into(), Reason::UnknownDepartment),
+            ]
+        );
+        let a = plan.refusals.iter().find(|r| r.key.as_deref() == Some("A"));
+        assert_eq!(
+            a.map(|r| r.detail.as_str()),
+            Some("its parents loop back to it (A → B → A): a department cannot be under itself")
+        );
+        assert_eq!(keys(&plan.departments), vec!["F"]);
+        assert_eq!(keys(&plan.users), vec!["3"]);
+    }
+
+    #[test]
+    fn moves_are_told_apart_and_removals_come_deepest_first() {
+        let mut index = Index::default();
+        link(&mut index, ResourceKind::Department, "R", "r", None);
+        link(&mut index, ResourceKind::Department, "A", "a", Some("R"));
+        link(&mut index, ResourceKind::Department, "B", "b", Some("A"));
+        link(&mut index, ResourceKind::Department, "C", "c", Some("B"));
+        link(&mut index, ResourceKind::Department, "X", "x", None);
+        link(&mut index, ResourceKind::User, "9", "u9", None);
+        // R stays; X moves under R; A, B, C and user 9 are gone.
+        let records = vec![department("X", Some("R")), department("R", None)];
+        let plan = plan(&rules(true), records, Vec::new(), &index);
+        let x = plan
+            .departments
+            .iter()
+            .find(|p| p.record.key == "X")
+            .unwrap();
+        assert_eq!(x.action, Action::Update("x".into()));
+        assert!(x.moved);
+        let gone: Vec<(&str, &str)> = plan
+            .withdrawn
+            .iter()
+            .map(|w| (w.kind, w.key.as_str()))
+            .collect();
+        assert_eq!(
+            gone,
+            vec![
+                ("User", "9"),
+                ("Department", "C"),
+                ("Department", "B"),
+                ("Department", "A")
+            ]
+        );
+        // An incremental read: a department moved under one not read now
+        // that sits below it is a loop too.
+        let records = vec![department("A", Some("C"))];
+        let plan = super::plan(&rules(false), records, Vec::new(), &index);
+        assert_eq!(refused(&plan), vec![("A".into(), Reason::DepartmentCycle)]);
     }
 
     fn refused(plan: &Plan) -> Vec<(String, Reason)> {

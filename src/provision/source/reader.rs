@@ -78,6 +78,11 @@ pub trait SourceReader: Send {
     /// Whether every record was read (a record not read is gone), or
     /// only those changed since the watermark.
     fn complete(&self) -> bool;
+
+    /// Whether this read covers records of `kind` at all (a file source
+    /// without a departments file reads no departments): what it does not
+    /// read is neither gone nor written.
+    fn reads(&self, kind: ResourceKind) -> bool;
 }
 
 /// Reads every page of a reader.

@@ -1,6 +1,7 @@
 //! An import run's report: counts, the refused records with their
-//! reasons, the dry-run plan (four lists), what awaits approval, and why a
-//! run failed as a whole. Stored as the run row; the CLI and the admin API
+//! reasons, the dry-run plan (five lists), what awaits approval, the
+//! departments kept because they still hold people, and why a run failed
+//! as a whole. Stored as the run row; the CLI and the admin API
 //! show the same JSON.
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,7 @@ pub struct ImportCounts {
     pub updated: usize,
     pub unchanged: usize,
     pub deactivated: usize,
+    /// Groups and departments deleted.
     pub deleted: usize,
     /// Records refused (see `failures` and `scimhub source failures`).
     pub failed: usize,
@@ -32,6 +34,25 @@ pub struct ImportCounts {
     pub held: usize,
     /// Group membership changes written.
     pub member_patches: usize,
+    /// The departments among the records, and what only they have.
+    pub departments: DepartmentCounts,
+}
+
+/// What a run did to departments: created, updated (name, code, …),
+/// unchanged and deleted are also in the totals (a department only moved
+/// counts there as updated).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct DepartmentCounts {
+    pub created: usize,
+    pub updated: usize,
+    /// Moved (with everything under them) to another parent.
+    pub moved: usize,
+    pub unchanged: usize,
+    pub deleted: usize,
+    /// Gone from the source but left in place: they still hold people or
+    /// sub-departments (see the report's `kept`).
+    pub kept: usize,
 }
 
 /// One refused record, as reports show it (the raw record is in the failure list).
@@ -68,14 +89,28 @@ pub struct PlannedRecord {
     pub local_id: Option<String>,
 }
 
-/// A dry run's four lists (each cut at `LIST_LIMIT`; the counts are whole).
+/// A dry run's lists (each cut at `LIST_LIMIT`; the counts are whole):
+/// `deactivate` also holds the groups and departments to delete, `move`
+/// the departments that change parent.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct PlanLists {
     pub create: Vec<PlannedRecord>,
     pub update: Vec<PlannedRecord>,
+    #[serde(rename = "move")]
+    pub moves: Vec<PlannedRecord>,
     pub deactivate: Vec<PlannedRecord>,
     pub unchanged: Vec<PlannedRecord>,
+}
+
+/// A department the source no longer has, left in place, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct KeptRecord {
+    pub resource_type: String,
+    pub key: String,
+    pub local_id: String,
+    pub detail: String,
 }
 
 /// A deprovision waiting for approval.
@@ -116,6 +151,9 @@ pub struct ImportReport {
     pub plan: Option<PlanLists>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub held: Vec<HeldRecord>,
+    /// Departments gone from the source but still holding people (at most `LIST_LIMIT`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<KeptRecord>,
     /// Why the run failed as a whole (nothing was written then).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -162,6 +200,14 @@ pub fn render(r: &ImportReport) -> String {
         c.held,
         c.member_patches
     );
+    let d = &c.departments;
+    if *d != DepartmentCounts::default() {
+        let _ = writeln!(
+            out,
+            "  departments: created {}  updated {}  moved {}  unchanged {}  deleted {}  kept {}",
+            d.created, d.updated, d.moved, d.unchanged, d.deleted, d.kept
+        );
+    }
     if let Some(e) = &r.error {
         let _ = writeln!(out, "  error: {e}");
     }
@@ -169,7 +215,8 @@ pub fn render(r: &ImportReport) -> String {
         for (what, list) in [
             ("create", &plan.create),
             ("update", &plan.update),
-            ("deactivate", &plan.deactivate),
+            ("move", &plan.moves),
+            ("deactivate or delete", &plan.deactivate),
             ("unchanged", &plan.unchanged),
         ] {
             let _ = writeln!(out, "  would {what} ({}):", list.len());
@@ -193,6 +240,12 @@ pub fn render(r: &ImportReport) -> String {
             r.id,
             r.id
         );
+    }
+    if !r.kept.is_empty() {
+        let _ = writeln!(out, "  departments kept ({}):", d.kept);
+        for k in r.kept.iter().take(50) {
+            let _ = writeln!(out, "    {} {}: {}", k.key, k.local_id, k.detail);
+        }
     }
     if !r.failures.is_empty() {
         let _ = writeln!(out, "  refused records ({}):", c.failed);

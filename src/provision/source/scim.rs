@@ -1,5 +1,7 @@
-//! Another SCIM 2.0 service provider as a source: its Users and Groups
-//! paged through the outbound client (auth, retries, paging guards).
+//! Another SCIM 2.0 service provider as a source: its Users and Groups —
+//! and its Departments when its `/ResourceTypes` has them (another
+//! scimhub) — paged through the outbound client (auth, retries, paging
+//! guards).
 //! Incremental reads ask for `meta.lastModified gt` the watermark when the
 //! provider filters; one that does not (or refuses that filter) is read
 //! whole and compared (a full diff).
@@ -16,6 +18,7 @@ use crate::provision::client::{ClientOptions, RetryPolicy, ScimClient};
 use crate::provision::connector::ConnectorError;
 use crate::provision::target::Credentials;
 use crate::scim::ResourceKind;
+use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
 
 /// Writes that commit just after a read may carry an earlier
 /// `lastModified`: the next incremental read looks back this far.
@@ -28,6 +31,26 @@ pub struct ScimReader {
     pages: Option<VecDeque<Page>>,
     newest: Option<DateTime<Utc>>,
     complete: bool,
+    /// The provider has departments and the settings read them.
+    departments: bool,
+}
+
+/// Whether a `/ResourceTypes` answer lists the Department type.
+fn has_departments(resource_types: &Value) -> bool {
+    let listed = resource_types
+        .get("Resources")
+        .and_then(Value::as_array)
+        .cloned()
+        .or_else(|| resource_types.as_array().cloned())
+        .unwrap_or_default();
+    listed.iter().any(|t| {
+        let is = |field: &str, want: &str| {
+            t.get(field)
+                .and_then(Value::as_str)
+                .is_some_and(|v| v.trim_start_matches('/').eq_ignore_ascii_case(want))
+        };
+        is("name", "Department") || is("endpoint", "Departments")
+    })
 }
 
 fn read_error(url: &str, e: ConnectorError) -> ReadError {
@@ -83,7 +106,12 @@ impl ScimReader {
             pages: None,
             newest: None,
             complete: true,
+            departments: false,
         })
+    }
+
+    fn reads_kind(&self, kind: ResourceKind) -> bool {
+        self.settings.reads(kind) && (kind != ResourceKind::Department || self.departments)
     }
 
     /// Reads one resource type: changed ones when it can, else all.
@@ -124,11 +152,30 @@ impl ScimReader {
             .discover()
             .await
             .map_err(|e| read_error(self.client.base_url(), e))?;
-        // Incremental only when both types can be read by change.
+        // Incremental only when every type can be read by change.
         self.complete = self.since.is_none() || !limits.filter;
+        if self.settings.reads(ResourceKind::Department) {
+            self.departments = match self.client.resource_types().await {
+                Ok(types) => types.as_ref().is_some_and(has_departments),
+                Err(
+                    e @ (ConnectorError::Unauthorized { .. } | ConnectorError::Unavailable { .. }),
+                ) => {
+                    return Err(read_error(self.client.base_url(), e));
+                }
+                // A provider that cannot list its types has no departments to give.
+                Err(e) => {
+                    tracing::info!(error = %e, "SCIM source's /ResourceTypes unreadable; reading no departments");
+                    false
+                }
+            };
+        }
         let mut pages = VecDeque::new();
-        for kind in [ResourceKind::Group, ResourceKind::User] {
-            if !self.settings.reads(kind) {
+        for kind in [
+            ResourceKind::Department,
+            ResourceKind::Group,
+            ResourceKind::User,
+        ] {
+            if !self.reads_kind(kind) {
                 continue;
             }
             let found = self.read_kind(kind, limits.filter).await?;
@@ -142,10 +189,14 @@ impl ScimReader {
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let fields: Map<String, Value> = match r {
+                let mut fields: Map<String, Value> = match r {
                     Value::Object(o) => o,
                     _ => Map::new(),
                 };
+                // Departments not read here are no references to resolve.
+                if kind == ResourceKind::User && !self.departments {
+                    fields.remove(ORGANIZATION_USER_SCHEMA);
+                }
                 page.push(RawRecord::new(
                     kind,
                     format!("{}/{id}", kind.endpoint().trim_start_matches('/')),
@@ -176,5 +227,29 @@ impl SourceReader for ScimReader {
 
     fn complete(&self) -> bool {
         self.complete
+    }
+
+    fn reads(&self, kind: ResourceKind) -> bool {
+        self.reads_kind(kind)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn departments_are_read_where_the_resource_types_list_them() {
+        let scimhub = json!({"Resources": [
+            {"name": "User", "endpoint": "/Users"},
+            {"name": "Department", "endpoint": "/Departments"}]});
+        assert!(has_departments(&scimhub));
+        assert!(!has_departments(
+            &json!({"Resources": [{"name": "User", "endpoint": "/Users"}]})
+        ));
+        assert!(has_departments(
+            &json!([{"name": "x", "endpoint": "Departments"}])
+        ));
     }
 }

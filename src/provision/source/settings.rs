@@ -82,8 +82,10 @@ pub struct SourceSettings {
     pub auth: Option<String>,
     /// file: the users file (absolute path).
     pub path: Option<String>,
-    /// file: the groups (departments) file, read before the users.
+    /// file: the groups file, read before the users.
     pub groups_path: Option<String>,
+    /// file: the departments file (the organization tree), read first.
+    pub departments_path: Option<String>,
     /// file: a directory whose new files are imported (then moved to `processed/`).
     pub watch_dir: Option<String>,
     pub format: FileFormat,
@@ -98,6 +100,10 @@ pub struct SourceSettings {
     pub base_dn: Option<String>,
     pub user_filter: String,
     pub group_filter: String,
+    /// ldap: the entries under this DN matching `department_filter` are
+    /// departments (their parent: the nearest one above); unset: none.
+    pub departments_base: Option<String>,
+    pub department_filter: String,
     /// ldap: upgrade `ldap://` with StartTLS before binding.
     pub starttls: bool,
     /// ldap: the attribute incremental runs compare (`modifyTimestamp`, or `uSNChanged` on AD).
@@ -107,6 +113,7 @@ pub struct SourceSettings {
     /// The field holding a user's id in the source (default per kind).
     pub user_key: Option<String>,
     pub group_key: Option<String>,
+    pub department_key: Option<String>,
     /// Region for phone numbers written without a country code (`US`, `DE`).
     pub phone_region: Option<String>,
     /// SCIM attribute paths every imported user must have, beyond userName.
@@ -117,7 +124,7 @@ pub struct SourceSettings {
     /// Link a record to an existing user with the same userName that no
     /// source supplies yet (instead of reporting a conflict).
     pub join_existing: bool,
-    /// `Users`, `Groups` or both.
+    /// Any of `Users`, `Groups` and `Departments`.
     pub resource_types: Vec<String>,
     /// Deprovisions beyond this wait for approval.
     pub guard: DeletionGuard,
@@ -133,6 +140,7 @@ impl Default for SourceSettings {
             auth: None,
             path: None,
             groups_path: None,
+            departments_path: None,
             watch_dir: None,
             format: FileFormat::Auto,
             delimiter: None,
@@ -142,16 +150,19 @@ impl Default for SourceSettings {
             base_dn: None,
             user_filter: "(objectClass=inetOrgPerson)".into(),
             group_filter: "(|(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))".into(),
+            departments_base: None,
+            department_filter: "(objectClass=organizationalUnit)".into(),
             starttls: false,
             change_attribute: "modifyTimestamp".into(),
             page_size: 500,
             user_key: None,
             group_key: None,
+            department_key: None,
             phone_region: None,
             required: Vec::new(),
             owns: Vec::new(),
             join_existing: false,
-            resource_types: vec!["Users".into(), "Groups".into()],
+            resource_types: vec!["Users".into(), "Groups".into(), "Departments".into()],
             guard: DeletionGuard::default(),
             schedule_secs: None,
             schedule_mode: RunMode::Full,
@@ -171,7 +182,8 @@ impl SourceSettings {
     pub fn key_field(&self, source: SourceKind, kind: ResourceKind) -> Option<&str> {
         let set = match kind {
             ResourceKind::User => self.user_key.as_deref(),
-            ResourceKind::Group | ResourceKind::Department => self.group_key.as_deref(),
+            ResourceKind::Group => self.group_key.as_deref(),
+            ResourceKind::Department => self.department_key.as_deref(),
         };
         set.or(match source {
             SourceKind::File => None,
@@ -182,6 +194,10 @@ impl SourceSettings {
 }
 
 pub const MAX_TIMEOUT_SECS: u64 = 600;
+
+/// The settings only file sources take.
+const FILE_SETTINGS: &str =
+    "path / groups_path / departments_path / watch_dir / format / delimiter";
 pub const MAX_PAGE_SIZE: u32 = 10_000;
 
 fn unset(kind: SourceKind, what: &str, set: bool) -> Result<(), String> {
@@ -225,17 +241,19 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
     let s = settings;
     let file_only = s.path.is_some()
         || s.groups_path.is_some()
+        || s.departments_path.is_some()
         || s.watch_dir.is_some()
         || s.delimiter.is_some()
         || s.format != FileFormat::Auto;
-    let ldap_only = s.base_dn.is_some() || s.starttls;
+    let ldap_only = s.base_dn.is_some() || s.departments_base.is_some() || s.starttls;
     match kind {
         SourceKind::File => {
             unset(kind, "url", s.url.is_some())?;
-            unset(kind, "base_dn / starttls", ldap_only)?;
+            unset(kind, "base_dn / departments_base / starttls", ldap_only)?;
             unset(kind, "headers", !s.headers.is_empty())?;
             absolute("path", s.path.as_ref())?;
             absolute("groups_path", s.groups_path.as_ref())?;
+            absolute("departments_path", s.departments_path.as_ref())?;
             absolute("watch_dir", s.watch_dir.as_ref())?;
             if let Some(d) = s.delimiter
                 && (!d.is_ascii() || d == '"' || d == '\n' || d == '\r')
@@ -246,12 +264,8 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
             }
         }
         SourceKind::Scim => {
-            unset(
-                kind,
-                "path / groups_path / watch_dir / format / delimiter",
-                file_only,
-            )?;
-            unset(kind, "base_dn / starttls", ldap_only)?;
+            unset(kind, FILE_SETTINGS, file_only)?;
+            unset(kind, "base_dn / departments_base / starttls", ldap_only)?;
             let url = s
                 .url
                 .as_deref()
@@ -261,11 +275,7 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
             extra_headers(&s.headers)?;
         }
         SourceKind::Ldap => {
-            unset(
-                kind,
-                "path / groups_path / watch_dir / format / delimiter",
-                file_only,
-            )?;
+            unset(kind, FILE_SETTINGS, file_only)?;
             unset(kind, "headers", !s.headers.is_empty())?;
             let url = s
                 .url
@@ -278,9 +288,18 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
             if s.base_dn.as_deref().is_none_or(|b| b.trim().is_empty()) {
                 return Err("an LDAP source needs the base DN to search under (base_dn)".into());
             }
+            if s.departments_base
+                .as_deref()
+                .is_some_and(|b| b.trim().is_empty())
+            {
+                return Err(
+                    "departments_base names a DN; leave it out to read no departments".into(),
+                );
+            }
             for (what, filter) in [
                 ("user_filter", &s.user_filter),
                 ("group_filter", &s.group_filter),
+                ("department_filter", &s.department_filter),
             ] {
                 ldap3::parse_filter(filter)
                     .map_err(|_| format!("{what} {filter:?} is not an LDAP filter"))?;
@@ -303,14 +322,19 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
         let canonical = match t.trim().to_ascii_lowercase().as_str() {
             "users" => "Users",
             "groups" => "Groups",
-            _ => return Err(format!("unknown resource type {t:?} (Users, Groups)")),
+            "departments" => "Departments",
+            _ => {
+                return Err(format!(
+                    "unknown resource type {t:?} (Users, Groups, Departments)"
+                ));
+            }
         };
         if !types.iter().any(|x: &String| x == canonical) {
             types.push(canonical.to_string());
         }
     }
     if types.is_empty() {
-        return Err("resource_types must name Users, Groups or both".into());
+        return Err("resource_types must name Users, Groups, Departments or several".into());
     }
     out.resource_types = types;
     if let Some(r) = &s.phone_region {
@@ -328,12 +352,18 @@ pub fn check(kind: SourceKind, settings: &SourceSettings) -> Result<SourceSettin
     for p in &s.owns {
         super::authority::OwnedKey::parse(ResourceKind::User, p)
             .or_else(|_| super::authority::OwnedKey::parse(ResourceKind::Group, p))
+            .or_else(|_| super::authority::OwnedKey::parse(ResourceKind::Department, p))
             .map_err(|m| format!("owns: {m}"))?;
     }
-    for key in [&s.user_key, &s.group_key].into_iter().flatten() {
+    for key in [&s.user_key, &s.group_key, &s.department_key]
+        .into_iter()
+        .flatten()
+    {
         if key.trim().is_empty() {
             return Err(
-                "user_key and group_key name a field; leave them out for the default".into(),
+                "user_key, group_key and department_key name a field; leave them out for the \
+                 default"
+                    .into(),
             );
         }
     }
@@ -371,7 +401,7 @@ mod tests {
         );
         assert_eq!(
             check(SourceKind::Scim, &file("/srv/hr/people.csv")).unwrap_err(),
-            "path / groups_path / watch_dir / format / delimiter is not a setting of scim sources"
+            "path / groups_path / departments_path / watch_dir / format / delimiter is not a setting of scim sources"
         );
         let scim = SourceSettings {
             url: Some("https://idp.example/scim/v2/".into()),

@@ -1,5 +1,7 @@
 //! The write side an import needs. The service layer implements it with
-//! its `Users` and `Groups` use cases, so imported changes reach the change
+//! its `Users`, `Groups` and `Departments` use cases (and their rules: no
+//! cycles, whole subtrees moved, no department deleted while it holds
+//! people), so imported changes reach the change
 //! log, webhooks, downstream targets and the audit trail like any other
 //! write; this module never writes to the store itself.
 
@@ -28,6 +30,13 @@ pub trait IntakeWrites: Send + Sync {
     fn create_group(&self, body: Value) -> Written<String>;
     fn patch_group(&self, id: String, operations: Vec<Value>) -> Written<()>;
     fn delete_group(&self, id: String) -> Written<()>;
+    fn create_department(&self, body: Value) -> Written<String>;
+    /// A SCIM PATCH of one department: a new `parent` moves it with
+    /// everything under it.
+    fn patch_department(&self, id: String, operations: Vec<Value>) -> Written<()>;
+    /// Deletes a department that holds nothing; one that still has people
+    /// or sub-departments is `Refused`, saying so.
+    fn delete_department(&self, id: String) -> Written<()>;
 }
 
 /// The writes of one source, made by whoever builds the engine: the

@@ -21,6 +21,7 @@ use crate::provision::source::{
     FileInput, ImportEngine, ImportOptions, ImportReport, Preview, SourceError,
 };
 use crate::scim::ScimError;
+use crate::service::departments::Departments;
 use crate::service::groups::Groups;
 use crate::service::users::Users;
 use crate::store::{Actor, SourceStore, Store, SyncStore};
@@ -96,13 +97,14 @@ impl SourceAdmin {
         key: Option<SecretKey>,
         users: Users,
         groups: Groups,
+        departments: Departments,
     ) -> Self {
         let engine = ImportEngine::new(
             store.clone(),
             sources.clone(),
             sync.clone(),
             key.clone(),
-            writes::writes_for(users, groups),
+            writes::writes_for(users, groups, departments),
         );
         Self {
             store,

@@ -1,5 +1,6 @@
-//! `IntakeWrites` over the service layer: imported users and groups are
-//! written by the same `Users` and `Groups` use cases as SCIM requests, so
+//! `IntakeWrites` over the service layer: imported users, groups and
+//! departments are written by the same `Users`, `Groups` and `Departments`
+//! use cases as SCIM requests, so
 //! they reach the change log (and from there webhooks, subscriptions and
 //! downstream targets) with the source as the actor.
 
@@ -10,14 +11,16 @@ use serde_json::{Value, json};
 use crate::error::AppError;
 use crate::provision::source::{IntakeWrites, WriteError, WritesFor, Written};
 use crate::scim::patch::PATCH_OP_SCHEMA;
+use crate::service::departments::Departments;
 use crate::service::groups::Groups;
 use crate::service::users::Users;
-use crate::store::Actor;
+use crate::store::{Actor, RemoveMode};
 
 #[derive(Clone)]
 pub struct ServiceWrites {
     users: Users,
     groups: Groups,
+    departments: Departments,
     actor: Actor,
 }
 
@@ -34,11 +37,12 @@ fn patch_body(operations: Vec<Value>) -> Value {
 }
 
 /// The writes of each source, as `source:NAME`.
-pub fn writes_for(users: Users, groups: Groups) -> WritesFor {
+pub fn writes_for(users: Users, groups: Groups, departments: Departments) -> WritesFor {
     Arc::new(move |actor: &str| {
         Arc::new(ServiceWrites {
             users: users.clone(),
             groups: groups.clone(),
+            departments: departments.clone(),
             actor: Actor::system(actor),
         }) as Arc<dyn IntakeWrites>
     })
@@ -101,5 +105,38 @@ impl IntakeWrites for ServiceWrites {
     fn delete_group(&self, id: String) -> Written<()> {
         let me = self.clone();
         Box::pin(async move { me.groups.delete(&me.actor, &id, None).await.map_err(sorted) })
+    }
+
+    fn create_department(&self, body: Value) -> Written<String> {
+        let me = self.clone();
+        Box::pin(async move {
+            me.departments
+                .create(&me.actor, body)
+                .await
+                .map(|d| d.id)
+                .map_err(sorted)
+        })
+    }
+
+    fn patch_department(&self, id: String, operations: Vec<Value>) -> Written<()> {
+        let me = self.clone();
+        Box::pin(async move {
+            me.departments
+                .patch(&me.actor, &id, patch_body(operations), None)
+                .await
+                .map(drop)
+                .map_err(sorted)
+        })
+    }
+
+    fn delete_department(&self, id: String) -> Written<()> {
+        let me = self.clone();
+        Box::pin(async move {
+            me.departments
+                .delete(&me.actor, &id, None, RemoveMode::Refuse)
+                .await
+                .map(drop)
+                .map_err(sorted)
+        })
     }
 }

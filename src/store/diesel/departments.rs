@@ -23,6 +23,7 @@ use super::{now, parse_data, unique_violation};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
+use crate::store::model::org;
 use crate::store::{
     Actor, DepartmentRemoval, RemoveMode, ResourceWrite, Rewrite, StoreError, StoreResult,
     StoredDepartment, WriteOp,
@@ -61,9 +62,8 @@ fn text(attrs: &Map<String, Value>, key: &str) -> Option<String> {
 
 fn parent_ref(attrs: &Map<String, Value>) -> Option<String> {
     attrs
-        .get("parent")?
-        .get("value")?
-        .as_str()
+        .get("parent")
+        .and_then(org::value_of)
         .map(str::to_string)
 }
 

@@ -169,7 +169,7 @@ impl Store for DieselStore {
             let mut outcome = Vec::with_capacity(batch.len());
             let mut insert = Vec::new();
             for (mut write, name) in batch.into_iter().zip(names) {
-                if let Err(e) = user_org::derive(c, &mut write.attributes) {
+                if let Err(e) = user_org::derive(c, None, &mut write.attributes) {
                     match e {
                         StoreError::Rejected(e) => outcome.push(Err(e)),
                         other => return Err(other),

@@ -57,7 +57,7 @@ struct Row<'a> {
 /// Delete-then-insert per chunk (the enum connection has no portable upsert).
 pub fn put(conn: &mut DbConnection, source: &str, links: &[SourceLinkRecord]) -> StoreResult<()> {
     let at = now().naive_utc();
-    for kind in ["User", "Group"] {
+    for kind in ["User", "Group", "Department"] {
         let of_kind: Vec<&SourceLinkRecord> =
             links.iter().filter(|r| r.resource_type == kind).collect();
         for chunk in of_kind.chunks(CHUNK) {
@@ -119,4 +119,9 @@ pub fn user_facts(conn: &mut DbConnection) -> StoreResult<(Vec<UserFacts>, Vec<S
     }
     let groups: Vec<String> = g::table.select(g::id).load(conn)?;
     Ok((facts, groups))
+}
+
+pub fn department_ids(conn: &mut DbConnection) -> StoreResult<Vec<String>> {
+    use super::schema::departments as d;
+    Ok(d::table.select(d::id).load(conn)?)
 }

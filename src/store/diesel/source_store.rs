@@ -11,6 +11,10 @@ impl SourceStore for DieselStore {
         source_links::user_facts(&mut *self.conn()?)
     }
 
+    fn department_ids(&self) -> StoreResult<Vec<String>> {
+        source_links::department_ids(&mut *self.conn()?)
+    }
+
     fn create_source(&self, source: SourceRecord) -> StoreResult<()> {
         self.write(|c| sources::create(c, source))
     }

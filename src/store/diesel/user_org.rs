@@ -33,20 +33,30 @@ pub fn unknown_department(id: &str) -> StoreError {
 }
 
 /// Checks the departments a user write names and fills in what is derived
-/// from them. A user without a primary department keeps the `department`
-/// string it was given.
-pub fn derive(conn: &mut DbConnection, attrs: &mut Map<String, Value>) -> StoreResult<()> {
+/// from them (`before`: the user as it was). The enterprise `department`
+/// string becomes the primary department's name when the write sets or
+/// changes the primary department; otherwise it stays as written.
+pub fn derive(
+    conn: &mut DbConnection,
+    before: Option<&Map<String, Value>>,
+    attrs: &mut Map<String, Value>,
+) -> StoreResult<()> {
     if !attrs.contains_key(ORG) {
         return Ok(());
     }
     let primary = primary_of(attrs).map(str::to_string);
+    let moved = before.and_then(primary_of) != primary.as_deref();
     let further: Vec<String> = further_of(attrs).into_iter().map(str::to_string).collect();
     let wanted: Vec<&str> = primary.iter().chain(&further).map(String::as_str).collect();
     let known = departments::briefs(conn, &wanted, true)?;
     if let Some(missing) = wanted.iter().find(|id| !known.contains_key(**id)) {
         return Err(unknown_department(missing));
     }
-    set_primary(attrs, primary.as_deref().and_then(|id| known.get(id)));
+    let department = primary.as_deref().and_then(|id| known.get(id));
+    match department {
+        Some(d) if !moved => set_reference(attrs, d),
+        _ => set_primary(attrs, department),
+    }
     let mut seen = Vec::new();
     let further: Vec<Value> = further
         .iter()
@@ -87,35 +97,43 @@ fn drop_empty(attrs: &mut Map<String, Value>) {
 /// the enterprise `department` string), or, with None, takes the primary
 /// department and what was derived from it away.
 pub fn set_primary(attrs: &mut Map<String, Value>, department: Option<&Brief>) {
+    if let Some(d) = department {
+        set_reference(attrs, d);
+        let enterprise = attrs
+            .entry(ENTERPRISE_USER_SCHEMA)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(e) = enterprise {
+            e.insert(DEPARTMENT.into(), Value::String(d.display_name.clone()));
+        }
+        return;
+    }
     let org = attrs
         .entry(ORG)
         .or_insert_with(|| Value::Object(Map::new()));
     let Value::Object(org) = org else {
         return;
     };
-    match department {
-        Some(d) => {
-            org.insert(PRIMARY.into(), reference(d));
-            org.insert(PATH.into(), Value::String(d.path.clone()));
-            let enterprise = attrs
-                .entry(ENTERPRISE_USER_SCHEMA)
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Value::Object(e) = enterprise {
-                e.insert(DEPARTMENT.into(), Value::String(d.display_name.clone()));
-            }
-        }
-        None => {
-            let had = org.remove(PRIMARY).is_some();
-            org.remove(PATH);
-            if had && let Some(Value::Object(e)) = attrs.get_mut(ENTERPRISE_USER_SCHEMA) {
-                e.remove(DEPARTMENT);
-                if e.is_empty() {
-                    attrs.remove(ENTERPRISE_USER_SCHEMA);
-                }
-            }
+    let had = org.remove(PRIMARY).is_some();
+    org.remove(PATH);
+    if had && let Some(Value::Object(e)) = attrs.get_mut(ENTERPRISE_USER_SCHEMA) {
+        e.remove(DEPARTMENT);
+        if e.is_empty() {
+            attrs.remove(ENTERPRISE_USER_SCHEMA);
         }
     }
     drop_empty(attrs);
+}
+
+/// The primary department's reference and path, the `department` string
+/// left as it is.
+fn set_reference(attrs: &mut Map<String, Value>, department: &Brief) {
+    let org = attrs
+        .entry(ORG)
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(org) = org {
+        org.insert(PRIMARY.into(), reference(department));
+        org.insert(PATH.into(), Value::String(department.path.clone()));
+    }
 }
 
 /// A department renamed: its `display` wherever the user names it (and the

@@ -344,7 +344,7 @@ pub fn create(
     mut write: ResourceWrite,
     actor: &Actor,
 ) -> StoreResult<StoredUserText> {
-    user_org::derive(conn, &mut write.attributes)?;
+    user_org::derive(conn, None, &mut write.attributes)?;
     let mut names = changelog::changed_names(None, &write.attributes);
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());
@@ -489,7 +489,7 @@ pub fn replace(
     lock_row(conn, "users", id)?;
     let current = get_with(conn, id, false)?;
     let mut write = rewrite(&current)?;
-    user_org::derive(conn, &mut write.attributes)?;
+    user_org::derive(conn, Some(&current.attributes), &mut write.attributes)?;
     let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
     if matches!(write.password, PasswordWrite::Set(_)) {
         names.push("password".into());

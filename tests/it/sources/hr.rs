@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{ENTERPRISE, add_hr_source, by_external_id, cli_ok, cli_report};
+use super::{ENTERPRISE, ORGANIZATION, add_hr_source, by_external_id, cli_ok, cli_report};
 use crate::on_both_backends;
 use crate::support::TestApp;
 use crate::support::org::Org;
@@ -60,9 +60,14 @@ async fn an_hr_export_imports_to_the_truth(app: TestApp) {
     assert_eq!(report["counts"]["failed"], 6);
 
     let users = by_external_id(&app, "Users").await;
-    let groups = by_external_id(&app, "Groups").await;
+    let departments = by_external_id(&app, "Departments").await;
+    let rows = org.departments();
     assert_eq!(users.len(), org.valid().len());
-    assert_eq!(groups.len(), 12);
+    assert_eq!(departments.len(), 12);
+    assert!(
+        by_external_id(&app, "Groups").await.is_empty(),
+        "departments are no groups"
+    );
     let id_of = |emp: &str| users[emp]["id"].as_str().unwrap().to_string();
     for (emp, want) in org.valid() {
         let u = &users[emp];
@@ -72,7 +77,12 @@ async fn an_hr_export_imports_to_the_truth(app: TestApp) {
         assert_eq!(u["active"], want["active"], "{emp}");
         assert_eq!(u["name"]["givenName"], want["name"]["givenName"], "{emp}");
         assert_eq!(u["name"]["familyName"], want["name"]["familyName"], "{emp}");
-        assert_eq!(u[ENTERPRISE]["department"], want["department_id"], "{emp}");
+        let dept = want["department_id"].as_str().unwrap();
+        assert_eq!(
+            u[ORGANIZATION]["primaryDepartment"]["value"], departments[dept]["id"],
+            "{emp}"
+        );
+        assert_eq!(u[ENTERPRISE]["department"], rows[dept].name, "{emp}");
         let manager = want["manager_employee_id"].as_str().map(id_of);
         assert_eq!(
             u[ENTERPRISE]["manager"]["value"]
@@ -81,44 +91,14 @@ async fn an_hr_export_imports_to_the_truth(app: TestApp) {
             manager,
             "{emp}"
         );
-        let dept = groups[want["department_id"].as_str().unwrap()]["id"].clone();
-        let member_of: Vec<&Value> = u["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|g| &g["value"])
-            .collect();
-        assert!(
-            member_of.contains(&&dept),
-            "{emp} is in its department: {u}"
-        );
     }
-    // The department tree: a child department is a member of its parent.
-    let tree = std::fs::read_to_string(org.file("departments.csv")).unwrap();
-    for line in tree.lines().skip(1) {
-        let cells: Vec<&str> = line.split(',').collect();
-        if cells[1].is_empty() {
-            continue;
-        }
-        let parent = app
-            .get(&format!(
-                "/Groups/{}",
-                groups[cells[1]]["id"].as_str().unwrap()
-            ))
-            .await
-            .body;
-        let members: Vec<&Value> = parent["members"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|m| &m["value"])
-            .collect();
-        assert!(
-            members.contains(&&groups[cells[0]]["id"]),
-            "{} in {}",
-            cells[0],
-            cells[1]
-        );
+    // The department tree: each department under its parent.
+    for (id, row) in &rows {
+        let d = &departments[id];
+        assert_eq!(d["displayName"], row.name);
+        assert_eq!(d["code"], row.code);
+        let parent = row.parent.as_ref().map(|p| departments[p]["id"].clone());
+        assert_eq!(d["parent"]["value"], parent.unwrap_or(Value::Null), "{id}");
     }
 
     // Refused rows are kept with the reason and the record as read.
@@ -244,11 +224,7 @@ async fn fixing_a_refused_row_clears_its_entry(app: TestApp) {
     let (_, report) = cli_report(&app, &["source", "run", "hr"]).await;
     assert_eq!(report["counts"]["created"], 2, "{report}");
     assert_eq!(report["counts"]["updated"], 1, "{report}");
-    // Out of one department, into another (and the two new people into theirs).
-    assert!(
-        report["counts"]["member_patches"].as_u64().unwrap() >= 2,
-        "{report}"
-    );
+    assert_eq!(report["counts"]["member_patches"], 0, "{report}");
     let left = failure_set(&app.cli_json(&["source", "failures", "hr"]).await);
     let want: Vec<(String, String)> = org
         .rejected()
@@ -261,21 +237,17 @@ async fn fixing_a_refused_row_clears_its_entry(app: TestApp) {
     assert_eq!(users["X500006"]["name"]["familyName"], "Nakamura");
     let moved = &users["E100002"];
     assert_eq!(moved["title"], "Chief Engineer");
-    let groups = by_external_id(&app, "Groups").await;
-    let now_in: Vec<&Value> = moved["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|g| g["type"] == "direct")
-        .map(|g| &g["value"])
-        .collect();
-    let to = moved[ENTERPRISE]["department"].as_str().unwrap();
-    assert_ne!(to, moved_from);
+    let departments = by_external_id(&app, "Departments").await;
+    let to = if moved_from == "D0001" {
+        "D0002"
+    } else {
+        "D0001"
+    };
     assert_eq!(
-        now_in,
-        vec![&groups[to]["id"]],
-        "only in the new department"
+        moved[ORGANIZATION]["primaryDepartment"]["value"],
+        departments[to]["id"]
     );
+    assert_eq!(moved[ENTERPRISE]["department"], org.departments()[to].name);
 }
 
 async fn a_source_losing_many_people_waits_for_approval(app: TestApp) {

@@ -1,13 +1,14 @@
 //! An LDAP directory as a source: make_org.py's organization as LDIF in a
 //! real slapd, read with paged searches (pages smaller than the directory),
-//! then incrementally by modifyTimestamp; a refused bind and a directory
-//! that is not there fail the run and change nothing.
+//! then incrementally by modifyTimestamp; its organizational units as the
+//! department tree, with people in the OU their entry sits in; a refused
+//! bind and a directory that is not there fail the run and change nothing.
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{ENTERPRISE, by_external_id, cli_ok, cli_report};
+use super::{ENTERPRISE, ORGANIZATION, by_external_id, cli_ok, cli_report};
 use crate::on_both_backends;
 use crate::support::live::free_port;
 use crate::support::org::Org;
@@ -195,6 +196,156 @@ async fn an_ldap_directory_imports_then_follows_changes(app: TestApp) {
     assert_eq!(app.snapshot(), before);
 }
 
+/// Departments by displayName (the OU's name: make_org.py's code).
+async fn departments_by_name(app: &TestApp) -> BTreeMap<String, Value> {
+    by_external_id(app, "Departments")
+        .await
+        .into_values()
+        .map(|d| (d["displayName"].as_str().unwrap().to_string(), d))
+        .collect()
+}
+
+async fn organizational_units_become_the_department_tree(app: TestApp) {
+    let org = Org::make(80, 8);
+    let Some(ldap) = Slapd::start_with(&org.file("org.ldif")) else {
+        return;
+    };
+    cli_ok(
+        &app,
+        &[
+            "source",
+            "add",
+            "--name",
+            "dir",
+            "--kind",
+            "ldap",
+            "--url",
+            &ldap.url,
+            "--base-dn",
+            BASE_DN,
+            "--departments-base",
+            BASE_DN,
+            "--bind-dn",
+            ADMIN_DN,
+            "--password",
+            ADMIN_PASSWORD,
+            "--phone-region",
+            "US",
+        ],
+    )
+    .await;
+    let preview = app
+        .cli_json(&["source", "test", "dir", "--limit", "1"])
+        .await;
+    assert_eq!(
+        preview["records"][0]["resourceType"], "Department",
+        "{preview}"
+    );
+    let (_, report) = cli_report(&app, &["source", "run", "dir"]).await;
+    assert_eq!(report["status"], "completed_with_failures", "{report}");
+
+    // Each OU is a department under the OU above it.
+    let rows = org.departments();
+    let departments = departments_by_name(&app).await;
+    assert_eq!(departments.len(), rows.len(), "{departments:?}");
+    for r in rows.values() {
+        let d = &departments[&r.code];
+        let parent = r
+            .parent
+            .as_ref()
+            .map(|p| departments[&rows[p].code]["id"].clone());
+        assert_eq!(
+            d["parent"]["value"],
+            parent.unwrap_or(Value::Null),
+            "{}",
+            r.code
+        );
+    }
+    // Each person in the department of the OU its entry sits in.
+    let users = by_employee_number(&app).await;
+    assert_eq!(users.len(), org.valid().len());
+    for (emp, want) in org.valid() {
+        let code = &rows[want["department_id"].as_str().unwrap()].code;
+        let o = &users[emp][ORGANIZATION];
+        assert_eq!(
+            o["primaryDepartment"]["value"], departments[code]["id"],
+            "{emp}"
+        );
+        assert_eq!(o["departmentPath"], departments[code]["path"], "{emp}");
+    }
+
+    // An OU moved in the directory: an incremental run moves the department
+    // with what is under it.
+    let (moved, to) = rows
+        .iter()
+        .find_map(|(id, r)| {
+            let home = r.parent.as_deref()?;
+            let other = ["D0001", "D0002", "D0003"]
+                .into_iter()
+                .find(|root| *root != home && !under(&rows, root, id))?;
+            Some((id.clone(), other))
+        })
+        .unwrap();
+    let dn = ou_dn(&org, &rows[&moved].code);
+    let superior = ou_dn(&org, &rows[to].code);
+    next_second().await;
+    ldap.modify(&format!(
+        "dn: {dn}
+changetype: modrdn
+newrdn: ou={}
+deleteoldrdn: 1
+newsuperior: {superior}
+",
+        rows[&moved].code
+    ));
+    let (_, report) = cli_report(&app, &["source", "run", "dir", "--incremental"]).await;
+    assert_eq!(report["counts"]["departments"]["moved"], 1, "{report}");
+    let after = departments_by_name(&app).await;
+    let d = &after[&rows[&moved].code];
+    let new_parent = &after[&rows[to].code];
+    assert_eq!(d["parent"]["value"], new_parent["id"]);
+    assert!(
+        d["path"]
+            .as_str()
+            .unwrap()
+            .starts_with(new_parent["path"].as_str().unwrap())
+    );
+    let users = by_employee_number(&app).await;
+    for (emp, want) in org.valid() {
+        let code = &rows[want["department_id"].as_str().unwrap()].code;
+        assert_eq!(
+            users[emp][ORGANIZATION]["departmentPath"], after[code]["path"],
+            "{emp}"
+        );
+    }
+}
+
+/// Whether department `inner` is `outer` or under it.
+fn under(
+    rows: &BTreeMap<String, crate::support::org::DepartmentRow>,
+    inner: &str,
+    outer: &str,
+) -> bool {
+    let mut at = Some(inner);
+    while let Some(d) = at {
+        if d == outer {
+            return true;
+        }
+        at = rows[d].parent.as_deref();
+    }
+    false
+}
+
+/// An OU's DN in the LDIF.
+fn ou_dn(org: &Org, code: &str) -> String {
+    let ldif = std::fs::read_to_string(org.file("org.ldif")).unwrap();
+    let prefix = format!("dn: ou={code},");
+    ldif.lines()
+        .find_map(|l| l.strip_prefix("dn: ").filter(|_| l.starts_with(&prefix)))
+        .unwrap()
+        .to_string()
+}
+
 /// modifyTimestamp counts seconds: waits (bounded) until the clock is in
 /// a later second than now, so what changes next is told apart from what
 /// changed before.
@@ -219,4 +370,5 @@ fn ldap_dn(org: &Org, emp: &str) -> String {
 on_both_backends!(
     config = crate::sources::with_key;
     an_ldap_directory_imports_then_follows_changes,
+    organizational_units_become_the_department_tree,
 );

@@ -2,6 +2,7 @@
 //! driven through the CLI and the admin API of a real server on both
 //! backends, checked against the truth `make_org.py` writes.
 
+mod departments;
 mod files;
 mod hr;
 mod ldap;
@@ -45,6 +46,14 @@ pub(crate) async fn cli_ok(app: &TestApp, args: &[&str]) -> String {
 }
 
 /// Every user (or group) of the server by its externalId.
+/// The stored `departmentPath` of a user as SCIM showed it (the path is
+/// returned only on request).
+pub(crate) fn stored_path(app: &TestApp, user: &Value) -> Value {
+    let id = user["id"].as_str().expect("a user id");
+    let stored = app.store.get_user(id, false).expect("the user");
+    stored.attributes[ORGANIZATION]["departmentPath"].clone()
+}
+
 pub(crate) async fn by_external_id(app: &TestApp, endpoint: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
     let mut start = 1;
@@ -84,7 +93,7 @@ pub(crate) async fn add_hr_source(app: &TestApp, org: &Org, extra: &[&str]) {
         "file",
         "--path",
         &people,
-        "--groups-path",
+        "--departments-path",
         &departments,
         "--mapping",
         &mapping,
@@ -98,6 +107,8 @@ pub(crate) async fn add_hr_source(app: &TestApp, org: &Org, extra: &[&str]) {
 }
 
 pub(crate) const ENTERPRISE: &str = crate::support::ENTERPRISE;
+pub(crate) const ORGANIZATION: &str =
+    "urn:scimhub:params:scim:schemas:extension:organization:2.0:User";
 
 /// The key sealing source credentials in these tests.
 pub(crate) fn with_key(config: &mut scimhub::config::Config) {

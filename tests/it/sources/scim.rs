@@ -1,13 +1,13 @@
 //! Another SCIM service provider as a source: a second scimhub (its own
 //! `scimhub serve` process and database) is read whole, then incrementally
-//! by `meta.lastModified`; users it no longer has are deactivated; an
-//! upstream that cannot be reached or refuses the token fails the run and
-//! changes nothing.
+//! by `meta.lastModified`; users it no longer has are deactivated; its
+//! departments come with the people in them; an upstream that cannot be
+//! reached or refuses the token fails the run and changes nothing.
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 
-use super::{ENTERPRISE, by_external_id, cli_ok, cli_report};
+use super::{ENTERPRISE, ORGANIZATION, by_external_id, cli_ok, cli_report, stored_path};
 use crate::lifecycle::Source as Upstream;
 use crate::on_both_backends;
 use crate::support::TestApp;
@@ -142,7 +142,94 @@ async fn another_scim_server_is_read_whole_then_by_change(app: TestApp) {
     assert_eq!(app.snapshot(), before);
 }
 
+const DEPARTMENT: &str = "urn:scimhub:params:scim:schemas:core:2.0:Department";
+
+/// A department on the upstream; its id.
+async fn department(up: &Upstream, name: &str, parent: Option<&str>) -> String {
+    let mut body = json!({"schemas": [DEPARTMENT], "displayName": name});
+    if let Some(p) = parent {
+        body["parent"] = json!({"value": p});
+    }
+    let d = up.send(Method::POST, "/Departments", Some(body)).await;
+    d["id"].as_str().unwrap().to_string()
+}
+
+async fn departments_come_from_a_second_scimhub(app: TestApp) {
+    let Some(up) = Upstream::start(app.backend) else {
+        return;
+    };
+    let acme = department(&up, "Acme", None).await;
+    let rnd = department(&up, "R&D", Some(&acme)).await;
+    let sales = department(&up, "Sales", None).await;
+    let ann = up.user("ann", None).await;
+    up.send(
+        Method::PATCH,
+        &format!("/Users/{ann}"),
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": ORGANIZATION, "value": {
+                "primaryDepartment": {"value": rnd}, "departments": [{"value": sales}]}}]}),
+        ),
+    )
+    .await;
+    let url = format!("{}/scim/v2", up.server.base);
+    cli_ok(
+        &app,
+        &[
+            "source", "add", "--name", "idp", "--kind", "scim", "--url", &url, "--token", &up.token,
+        ],
+    )
+    .await;
+    let (ok, report) = cli_report(&app, &["source", "run", "idp"]).await;
+    assert!(ok, "{report}");
+    assert_eq!(
+        report["counts"]["created"], 4,
+        "three departments and ann: {report}"
+    );
+    let departments = by_external_id(&app, "Departments").await;
+    let local = |upstream: &str| departments[upstream]["id"].clone();
+    assert_eq!(departments[&rnd]["displayName"], "R&D");
+    assert_eq!(departments[&rnd]["parent"]["value"], local(&acme));
+    assert_eq!(departments[&sales]["parent"], Value::Null);
+    let users = by_external_id(&app, "Users").await;
+    let o = &users[&ann][ORGANIZATION];
+    assert_eq!(o["primaryDepartment"]["value"], local(&rnd));
+    assert_eq!(o["departments"][0]["value"], local(&sales));
+    assert_eq!(stored_path(&app, &users[&ann]), departments[&rnd]["path"]);
+    assert_eq!(users[&ann][ENTERPRISE]["department"], "R&D");
+
+    // Upstream, R&D is renamed and moved under Sales: so it is here.
+    up.send(
+        Method::PATCH,
+        &format!("/Departments/{rnd}"),
+        Some(
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "Research"},
+                           {"op": "replace", "path": "parent", "value": {"value": sales}}]}),
+        ),
+    )
+    .await;
+    let (ok, report) = cli_report(&app, &["source", "run", "idp", "--incremental"]).await;
+    assert!(ok, "{report}");
+    assert_eq!(
+        (
+            report["counts"]["departments"]["moved"].as_u64(),
+            report["counts"]["created"].as_u64()
+        ),
+        (Some(1), Some(0)),
+        "{report}"
+    );
+    let departments = by_external_id(&app, "Departments").await;
+    let research = &departments[&rnd];
+    assert_eq!(research["displayName"], "Research");
+    assert_eq!(research["parent"]["value"], local(&sales));
+    let ann_now = &by_external_id(&app, "Users").await[&ann];
+    assert_eq!(stored_path(&app, ann_now), research["path"]);
+    assert_eq!(ann_now[ENTERPRISE]["department"], "Research");
+}
+
 on_both_backends!(
     config = crate::sources::with_key;
     another_scim_server_is_read_whole_then_by_change,
+    departments_come_from_a_second_scimhub,
 );

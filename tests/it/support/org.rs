@@ -2,6 +2,7 @@
 //! department tree, the same people as LDIF) and the truth a correct import
 //! must reach.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -10,6 +11,14 @@ use serde_json::{Map, Value};
 /// A file under `tests/data/`.
 pub fn data(name: &str) -> String {
     format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// One row of make_org.py's departments.csv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentRow {
+    pub parent: Option<String>,
+    pub name: String,
+    pub code: String,
 }
 
 pub struct Org {
@@ -64,7 +73,7 @@ impl Org {
                     "invalid email" => "invalid_email",
                     "duplicate email" => "duplicate_email",
                     "duplicate employee_id" => "duplicate_id",
-                    "unknown department" => "unknown_group",
+                    "unknown department" => "unknown_department",
                     "unknown manager" => "unknown_manager",
                     "missing last name" => "missing_attribute",
                     other => panic!("a reason make_org.py has grown: {other}"),
@@ -77,6 +86,23 @@ impl Org {
             .collect();
         out.sort();
         out
+    }
+
+    /// departments.csv: id → the department's row.
+    pub fn departments(&self) -> BTreeMap<String, DepartmentRow> {
+        let text = std::fs::read_to_string(self.file("departments.csv")).unwrap();
+        text.lines()
+            .skip(1)
+            .map(|line| {
+                let cells: Vec<&str> = line.split(',').collect();
+                let row = DepartmentRow {
+                    parent: Some(cells[1].to_string()).filter(|p| !p.is_empty()),
+                    name: cells[2].to_string(),
+                    code: cells[3].to_string(),
+                };
+                (cells[0].to_string(), row)
+            })
+            .collect()
     }
 
     /// The CSV lines (header first).
