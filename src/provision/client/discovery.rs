@@ -4,6 +4,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// The `/Bulk` body size assumed when a target offers bulk without saying
+/// how large a request may be.
+pub const DEFAULT_BULK_PAYLOAD: usize = 256 * 1024;
+
 /// Page size asked for when the target does not announce a smaller maximum.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
@@ -12,6 +16,9 @@ pub struct TargetLimits {
     pub patch: bool,
     pub bulk: bool,
     pub bulk_max_operations: usize,
+    /// The largest `/Bulk` request body in bytes (`maxPayloadSize`; when
+    /// the target states none, `DEFAULT_BULK_PAYLOAD`).
+    pub bulk_max_payload: usize,
     pub filter: bool,
     /// The page size to use (at most the target's `filter.maxResults`).
     pub max_results: usize,
@@ -26,6 +33,7 @@ impl Default for TargetLimits {
             patch: false,
             bulk: false,
             bulk_max_operations: 0,
+            bulk_max_payload: 0,
             filter: false,
             max_results: DEFAULT_PAGE_SIZE,
             etag: false,
@@ -49,6 +57,11 @@ impl TargetLimits {
         } else {
             0
         };
+        let bulk_max_payload = if bulk_max_operations > 0 {
+            number("bulk", "maxPayloadSize").unwrap_or(DEFAULT_BULK_PAYLOAD)
+        } else {
+            0
+        };
         let filter = supported("filter");
         let max_results = number("filter", "maxResults")
             .map_or(DEFAULT_PAGE_SIZE, |max| max.min(DEFAULT_PAGE_SIZE));
@@ -56,6 +69,7 @@ impl TargetLimits {
             patch: supported("patch"),
             bulk: bulk_max_operations > 0,
             bulk_max_operations,
+            bulk_max_payload,
             filter,
             max_results,
             etag: supported("etag"),
@@ -83,10 +97,16 @@ mod tests {
                 patch: true,
                 bulk: true,
                 bulk_max_operations: 50,
+                bulk_max_payload: 1_048_576,
                 filter: true,
                 max_results: 25,
                 etag: false,
             }
+        );
+        let unsized_bulk = json!({"bulk": {"supported": true, "maxOperations": 10}});
+        assert_eq!(
+            TargetLimits::from_service_provider_config(&unsized_bulk).bulk_max_payload,
+            DEFAULT_BULK_PAYLOAD
         );
         let big = json!({"filter": {"supported": true, "maxResults": 10000}});
         assert_eq!(

@@ -190,6 +190,7 @@ async fn discovery_reads_the_service_provider_config() {
             patch: true,
             bulk: true,
             bulk_max_operations: 100,
+            bulk_max_payload: 1_048_576,
             filter: true,
             max_results: 50,
             etag: true,
