@@ -493,6 +493,7 @@ impl SyncEngine {
             group_hashes,
             progress,
         );
+        applier.batch = remote.capabilities.batch.max(1);
         applier.matching = Some(Matching {
             users: options.user_match.clone(),
             groups: options.group_match.clone(),
