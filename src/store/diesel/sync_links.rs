@@ -119,17 +119,15 @@ pub fn put_many(
     for chunk in links.chunks(INSERT_CHUNK) {
         let locals: Vec<&str> = chunk.iter().map(|r| r.local_id.as_str()).collect();
         let remotes: Vec<&str> = chunk.iter().map(|r| r.remote_id.as_str()).collect();
-        diesel::delete(
+        // Two statements: with `IN … OR IN …` SQLite scans every row of
+        // the target's kind instead of using either index.
+        let mine = || {
             l::table
                 .filter(l::target_id.eq(target))
                 .filter(l::resource_type.eq(kind))
-                .filter(
-                    l::local_id
-                        .eq_any(&locals)
-                        .or(l::remote_id.eq_any(&remotes)),
-                ),
-        )
-        .execute(conn)?;
+        };
+        diesel::delete(mine().filter(l::local_id.eq_any(&locals))).execute(conn)?;
+        diesel::delete(mine().filter(l::remote_id.eq_any(&remotes))).execute(conn)?;
         let rows: Vec<Row<'_>> = chunk
             .iter()
             .map(|r| Row {
