@@ -108,8 +108,11 @@ impl Connector for ScimConnector {
     }
 
     async fn list(&self, kind: ResourceKind) -> Result<Vec<Value>, ConnectorError> {
-        let page = self.limits().await?.max_results;
-        self.client.list_all(kind, page).await
+        let limits = self.limits().await?;
+        match limits.cursor_page {
+            Some(page) => self.client.list_all_by_cursor(kind, page).await,
+            None => self.client.list_all(kind, limits.max_results).await,
+        }
     }
 
     async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ConnectorError> {
