@@ -1,8 +1,10 @@
 //! Batched creates through `/Bulk` against a mock target (wiremock) that
 //! misbehaves: one refused operation fails only its object, a 409 in a
-//! bulk answer adopts the existing account, and a `/Bulk` request the
-//! target cannot answer (503) is retried like a single write, then fails
-//! its objects without losing them: the next run creates them.
+//! bulk answer adopts the existing account, a `/Bulk` request the target
+//! cannot answer (503) is retried like a single write, then fails its
+//! objects without losing them (the next run creates them); a busy
+//! operation, and every write of a bulk request refused as such (413), go
+//! on their own.
 
 use std::sync::Arc;
 
@@ -224,4 +226,93 @@ async fn a_bulk_request_the_target_cannot_answer_loses_nothing() {
     assert_eq!(again.head.status, RunStatus::Succeeded, "{again:#?}");
     assert_eq!(again.head.counts.created, 3);
     assert_eq!(linked(&db).await, ["r-a", "r-d", "r-e"]);
+}
+
+/// Answers every operation with 201, except userName "busy": 503.
+struct BusyOne;
+
+impl Respond for BusyOne {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        let ops: Vec<Value> = body["Operations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|op| {
+                let name = op["data"]["userName"].as_str().unwrap();
+                if name == "busy" {
+                    return json!({"method": "POST", "bulkId": op["bulkId"], "status": "503",
+                        "response": {"status": "503", "detail": "try later"}});
+                }
+                json!({"method": "POST", "bulkId": op["bulkId"], "status": "201",
+                    "location": format!("https://t.example/scim/v2/Users/r-{name}")})
+            })
+            .collect();
+        scim(200, json!({"Operations": ops}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_operation_and_a_refused_bulk_request_go_singly() {
+    // One operation the target found busy: sent again on its own.
+    let source = TestApp::start(Backend::Sqlite).await.unwrap();
+    for name in ["a", "busy", "e"] {
+        source.create_user(name).await;
+    }
+    let server = bulk_target().await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Bulk"))
+        .respond_with(BusyOne)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(scim(201, json!({"id": "r-busy", "userName": "busy"})))
+        .mount(&server)
+        .await;
+    let (engine, db) = engine_for(&source, &server).await;
+    let report = engine
+        .run("mock", RunOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.head.status, RunStatus::Succeeded, "{report:#?}");
+    assert_eq!(report.head.counts.created, 3);
+    let requests = server.received_requests().await.unwrap();
+    let singles = requests_to(&requests, "POST", "/scim/v2/Users");
+    assert_eq!(singles.len(), 1);
+    let sent: Value = serde_json::from_slice(&singles[0].body).unwrap();
+    assert_eq!(sent["userName"], "busy");
+    assert_eq!(linked(&db).await, ["r-a", "r-busy", "r-e"]);
+
+    // A target that refuses the /Bulk request as such (413): every create
+    // goes alone.
+    let source = TestApp::start(Backend::Sqlite).await.unwrap();
+    for name in ["a", "d"] {
+        source.create_user(name).await;
+    }
+    let server = bulk_target().await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Bulk"))
+        .respond_with(error(413, "tooLarge", "the request is too large"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/scim/v2/Users"))
+        .respond_with(|r: &Request| {
+            let body: Value = serde_json::from_slice(&r.body).unwrap();
+            let name = body["userName"].as_str().unwrap().to_string();
+            scim(201, json!({"id": format!("r-{name}"), "userName": name}))
+        })
+        .mount(&server)
+        .await;
+    let (engine, db) = engine_for(&source, &server).await;
+    let report = engine
+        .run("mock", RunOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.head.status, RunStatus::Succeeded, "{report:#?}");
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests_to(&requests, "POST", "/scim/v2/Bulk").len(), 1);
+    assert_eq!(requests_to(&requests, "POST", "/scim/v2/Users").len(), 2);
+    assert_eq!(linked(&db).await, ["r-a", "r-d"]);
 }

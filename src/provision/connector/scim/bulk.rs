@@ -93,9 +93,9 @@ impl ScimConnector {
     /// `writes` through `/Bulk`, in requests within the target's limits
     /// (operations and body size). An operation the target found busy
     /// (5xx, 429) is sent again on its own, with the retries of a single
-    /// write; a bulk request the target refused as such (e.g. 413, 501)
-    /// is sent write by write; one that failed otherwise after its retries
-    /// (unavailable, credentials, nonsense) fails each of its writes.
+    /// write; a bulk request the target refused as such (a 4xx such as 413
+    /// or 405) is sent write by write; one that failed otherwise after its
+    /// retries (unavailable, credentials, nonsense) fails each of its writes.
     async fn bulk(
         &self,
         limits: &TargetLimits,
