@@ -196,6 +196,13 @@ pub trait SyncStore: Send + Sync + 'static {
     fn count_links(&self, target_id: &str) -> StoreResult<usize>;
     /// Inserts or replaces the row for `link.local_id`.
     fn put_link(&self, target_id: &str, resource_type: &str, link: &LinkRecord) -> StoreResult<()>;
+    /// `put_link` for many rows at once (one transaction).
+    fn put_links(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        links: &[LinkRecord],
+    ) -> StoreResult<()>;
     fn remove_link(&self, target_id: &str, resource_type: &str, local_id: &str) -> StoreResult<()>;
 
     /// The department groups (local department ids) a person or department

@@ -488,8 +488,11 @@ async fn a_cli_run_is_watched_live_in_the_console(backend: Backend) {
     for i in 0..40 {
         source.user(&format!("slow{i:02}"), None).await;
     }
-    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
-    // Ten writes a second: the run takes about four seconds.
+    // No /Bulk downstream (it would carry the forty creates in one
+    // request), and ten requests a second: the run takes about four seconds.
+    let downstream = TestApp::start_with(Backend::Sqlite, |c| c.bulk_max_operations = 0)
+        .await
+        .unwrap();
     add_target(&source.server, &downstream, &["--rate-limit", "10"]);
     sign_in(&b, &base, &source.token).await;
     let mut cli = source.server.cli_spawn(&["sync", "run", "down"]);

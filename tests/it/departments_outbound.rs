@@ -19,7 +19,7 @@ const ORG: &str = "urn:scimhub:params:scim:schemas:extension:organization:2.0:Us
 const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 impl Source {
-    async fn department(&self, name: &str, parent: Option<&str>) -> String {
+    pub(crate) async fn department(&self, name: &str, parent: Option<&str>) -> String {
         let mut body = json!({"schemas": [DEPARTMENT], "displayName": name});
         if let Some(p) = parent {
             body["parent"] = json!({"value": p});
@@ -29,7 +29,12 @@ impl Source {
     }
 
     /// A person in `primary` (if any) and the `further` departments.
-    async fn person(&self, name: &str, primary: Option<&str>, further: &[&str]) -> String {
+    pub(crate) async fn person(
+        &self,
+        name: &str,
+        primary: Option<&str>,
+        further: &[&str],
+    ) -> String {
         let mut body = crate::support::user_body(name);
         body["schemas"] = json!([USER_SCHEMA, ENTERPRISE, ORG]);
         let mut org = json!({});
@@ -54,7 +59,7 @@ impl Source {
 }
 
 /// Adds target `name` for `downstream` with the given options.
-fn add_target(server: &LiveServer, name: &str, downstream: &TestApp, options: &[&str]) {
+pub(crate) fn add_target(server: &LiveServer, name: &str, downstream: &TestApp, options: &[&str]) {
     let url = format!("{}/scim/v2", downstream.base);
     let mut args = vec!["target", "add", "--name", name, "--url", &url, "--token"];
     args.push(&downstream.token);
@@ -62,7 +67,7 @@ fn add_target(server: &LiveServer, name: &str, downstream: &TestApp, options: &[
     server.cli_ok(&args);
 }
 
-fn tree(groups: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
+pub(crate) fn tree(groups: &[(&str, &[&str])]) -> BTreeMap<String, BTreeSet<String>> {
     groups
         .iter()
         .map(|(g, members)| {

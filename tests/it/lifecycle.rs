@@ -608,8 +608,11 @@ async fn a_cli_run_shows_its_progress_to_the_admin_api(backend: Backend) {
     for i in 0..30 {
         source.user(&format!("slow{i:02}"), None).await;
     }
-    let downstream = TestApp::start(Backend::Sqlite).await.unwrap();
-    // Ten writes a second: the run takes about three seconds.
+    // No /Bulk downstream (it would carry the thirty creates in one
+    // request), and ten requests a second: the run takes about three seconds.
+    let downstream = TestApp::start_with(Backend::Sqlite, |c| c.bulk_max_operations = 0)
+        .await
+        .unwrap();
     add_target(server, &downstream, &["--rate-limit", "10"]);
     let mut cli = server.cli_spawn(&["sync", "run", "down"]);
     let admin = |path: String| {

@@ -7,7 +7,7 @@ use reqwest::Method;
 use crate::on_both_backends;
 use crate::support::TestApp;
 
-async fn scrape(app: &TestApp, token: &str) -> Scrape {
+pub(crate) async fn scrape(app: &TestApp, token: &str) -> Scrape {
     let r = app.send(Method::GET, "/metrics", Some(token), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(
@@ -20,7 +20,7 @@ async fn scrape(app: &TestApp, token: &str) -> Scrape {
     Scrape::parse(lines).expect("Prometheus text format")
 }
 
-fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+pub(crate) fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     scrape
         .samples
         .iter()

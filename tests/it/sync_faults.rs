@@ -55,7 +55,10 @@ pub async fn mock_target() -> MockServer {
     server
 }
 
-async fn engine_for(source: &TestApp, server: &MockServer) -> (SyncEngine, Arc<DieselStore>) {
+pub(crate) async fn engine_for(
+    source: &TestApp,
+    server: &MockServer,
+) -> (SyncEngine, Arc<DieselStore>) {
     let db = Arc::new(DieselStore::open(&source.database_url, 2).unwrap());
     let key = SecretKey([9; 32]);
     target::add(

@@ -4,17 +4,31 @@
 use serde::Serialize;
 use serde_json::Value;
 
+/// The `/Bulk` body size assumed when a target offers bulk without saying
+/// how large a request may be.
+pub const DEFAULT_BULK_PAYLOAD: usize = 256 * 1024;
+
 /// Page size asked for when the target does not announce a smaller maximum.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
+
+/// Largest page read by cursor, whatever the target allows.
+pub const MAX_CURSOR_PAGE: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TargetLimits {
     pub patch: bool,
     pub bulk: bool,
     pub bulk_max_operations: usize,
+    /// The largest `/Bulk` request body in bytes (`maxPayloadSize`; when
+    /// the target states none, `DEFAULT_BULK_PAYLOAD`).
+    pub bulk_max_payload: usize,
     pub filter: bool,
     /// The page size to use (at most the target's `filter.maxResults`).
     pub max_results: usize,
+    /// The page size for reading everything by cursor (RFC 9865) when the
+    /// target offers cursor paging: its `pagination.maxPageSize` (else
+    /// `filter.maxResults`), at most `MAX_CURSOR_PAGE`.
+    pub cursor_page: Option<usize>,
     pub etag: bool,
 }
 
@@ -26,8 +40,10 @@ impl Default for TargetLimits {
             patch: false,
             bulk: false,
             bulk_max_operations: 0,
+            bulk_max_payload: 0,
             filter: false,
             max_results: DEFAULT_PAGE_SIZE,
+            cursor_page: None,
             etag: false,
         }
     }
@@ -49,15 +65,30 @@ impl TargetLimits {
         } else {
             0
         };
+        let bulk_max_payload = if bulk_max_operations > 0 {
+            number("bulk", "maxPayloadSize").unwrap_or(DEFAULT_BULK_PAYLOAD)
+        } else {
+            0
+        };
         let filter = supported("filter");
         let max_results = number("filter", "maxResults")
             .map_or(DEFAULT_PAGE_SIZE, |max| max.min(DEFAULT_PAGE_SIZE));
+        // A cursor page costs the target the same wherever it starts, so
+        // it may be as large as the target allows.
+        let cursor_page = (spc["pagination"]["cursor"].as_bool() == Some(true)).then(|| {
+            number("pagination", "maxPageSize")
+                .or_else(|| number("filter", "maxResults"))
+                .unwrap_or(DEFAULT_PAGE_SIZE)
+                .min(MAX_CURSOR_PAGE)
+        });
         Self {
             patch: supported("patch"),
             bulk: bulk_max_operations > 0,
             bulk_max_operations,
+            bulk_max_payload,
             filter,
             max_results,
+            cursor_page,
             etag: supported("etag"),
         }
     }
@@ -83,10 +114,32 @@ mod tests {
                 patch: true,
                 bulk: true,
                 bulk_max_operations: 50,
+                bulk_max_payload: 1_048_576,
                 filter: true,
                 max_results: 25,
+                cursor_page: None,
                 etag: false,
             }
+        );
+        let cursor = |pagination: serde_json::Value| {
+            let spc = json!({"filter": {"supported": true, "maxResults": 500},
+                "pagination": pagination});
+            TargetLimits::from_service_provider_config(&spc).cursor_page
+        };
+        assert_eq!(
+            cursor(json!({"cursor": true, "maxPageSize": 200})),
+            Some(200)
+        );
+        assert_eq!(cursor(json!({"cursor": true})), Some(500));
+        assert_eq!(
+            cursor(json!({"cursor": true, "maxPageSize": 5000})),
+            Some(MAX_CURSOR_PAGE)
+        );
+        assert_eq!(cursor(json!({"cursor": false, "maxPageSize": 200})), None);
+        let unsized_bulk = json!({"bulk": {"supported": true, "maxOperations": 10}});
+        assert_eq!(
+            TargetLimits::from_service_provider_config(&unsized_bulk).bulk_max_payload,
+            DEFAULT_BULK_PAYLOAD
         );
         let big = json!({"filter": {"supported": true, "maxResults": 10000}});
         assert_eq!(

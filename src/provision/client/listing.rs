@@ -14,6 +14,8 @@ const MAX_PAGE_SIZE: usize = 1000;
 struct Page {
     resources: Vec<Value>,
     total: Option<usize>,
+    /// Where the next page starts, on cursor paging (RFC 9865).
+    next_cursor: Option<String>,
 }
 
 impl Page {
@@ -28,6 +30,11 @@ impl Page {
                 .and_then(|n| usize::try_from(n).ok())
         };
         let total = number(body.get("totalResults"));
+        let next_cursor = body
+            .get("nextCursor")
+            .and_then(Value::as_str)
+            .filter(|c| !c.is_empty())
+            .map(str::to_string);
         // An empty list may leave "Resources" out (RFC 7644 §3.4.2).
         let resources = match body.remove("Resources") {
             None | Some(Value::Null) => Vec::new(),
@@ -41,7 +48,11 @@ impl Page {
         for resource in &resources {
             check_resource(resource)?;
         }
-        Ok(Self { resources, total })
+        Ok(Self {
+            resources,
+            total,
+            next_cursor,
+        })
     }
 }
 
@@ -103,6 +114,37 @@ impl ScimClient {
         }
         Err(ConnectorError::Protocol(format!(
             "still paging after {} pages of {page_size}; giving up",
+            self.max_pages
+        )))
+    }
+
+    /// Pages through GET /Users or /Groups by cursor (RFC 9865: `cursor`
+    /// empty first, then each page's `nextCursor` until there is none),
+    /// returning every resource.
+    pub async fn list_all_by_cursor(
+        &self,
+        kind: ResourceKind,
+        page_size: usize,
+    ) -> Result<Vec<Value>, ConnectorError> {
+        let count = page_size.clamp(1, MAX_PAGE_SIZE).to_string();
+        let mut all = Vec::new();
+        let mut cursor = String::new();
+        for _ in 0..self.max_pages {
+            let query = [("cursor", cursor.clone()), ("count", count.clone())];
+            let page = self.page(kind, &query).await?;
+            all.extend(page.resources);
+            match page.next_cursor {
+                None => return Ok(all),
+                Some(next) if next == cursor => {
+                    return Err(ConnectorError::Protocol(
+                        "the target answered the same nextCursor again".into(),
+                    ));
+                }
+                Some(next) => cursor = next,
+            }
+        }
+        Err(ConnectorError::Protocol(format!(
+            "still paging after {} pages of {count}; giving up",
             self.max_pages
         )))
     }

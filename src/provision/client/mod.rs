@@ -4,6 +4,7 @@
 //! refused for good, credentials refused, or unavailable for now.
 
 mod auth;
+mod bulk;
 mod discovery;
 mod error;
 mod headers;
@@ -26,6 +27,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 
 use crate::provision::connector::ConnectorError;
+pub use bulk::{BulkWrite, created_id};
 pub use discovery::{DEFAULT_PAGE_SIZE, TargetLimits};
 pub use headers::extra_headers;
 pub use plain::{Answer, AnswerCheck, AnswerFault};
@@ -175,6 +177,11 @@ impl ScimClient {
     pub fn with_max_pages(mut self, pages: usize) -> Self {
         self.max_pages = pages.max(1);
         self
+    }
+
+    /// Whether exchanges go to a recording (on-demand provisioning).
+    pub fn is_recording(&self) -> bool {
+        self.recording.is_some()
     }
 
     /// The base URL without a trailing slash.

@@ -2,7 +2,7 @@
 //! engines act on it: refused for good, credentials refused, unavailable
 //! for now, an answer that makes no sense, or bad settings.
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ConnectorError {
     /// 4xx other than 401/403/404-where-meaningful/408/429: not retried;
     /// carries the target's SCIM error.

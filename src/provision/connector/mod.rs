@@ -33,6 +33,9 @@ pub struct Capabilities {
     pub lookup: bool,
     /// Most member changes sent in one `change_members` call.
     pub member_batch: usize,
+    /// Most writes worth handing to one `create_many` or
+    /// `change_members_many` call (1: the system takes them one by one).
+    pub batch: usize,
 }
 
 impl Default for Capabilities {
@@ -40,6 +43,7 @@ impl Default for Capabilities {
         Self {
             lookup: false,
             member_batch: DEFAULT_MEMBER_BATCH,
+            batch: 1,
         }
     }
 }
@@ -110,6 +114,62 @@ pub trait Connector: Send + Sync {
         add: &[String],
         remove: &[String],
     ) -> Result<(), ConnectorError>;
+
+    /// Creates several objects of one kind — in one exchange where the
+    /// system can (SCIM `/Bulk`) —; one outcome per object, in order.
+    async fn create_many(
+        &self,
+        kind: ResourceKind,
+        objects: &[Value],
+    ) -> Vec<Result<String, ConnectorError>> {
+        create_each(self, kind, objects).await
+    }
+
+    /// Several groups' member changes, as `change_members` each would;
+    /// one outcome per change, in order.
+    async fn change_members_many(
+        &self,
+        changes: &[MemberChange],
+    ) -> Vec<Result<(), ConnectorError>> {
+        change_each(self, changes).await
+    }
+}
+
+/// `create` for each object in turn.
+pub async fn create_each<C: Connector + ?Sized>(
+    connector: &C,
+    kind: ResourceKind,
+    objects: &[Value],
+) -> Vec<Result<String, ConnectorError>> {
+    let mut out = Vec::with_capacity(objects.len());
+    for object in objects {
+        out.push(connector.create(kind, object).await);
+    }
+    out
+}
+
+/// `change_members` for each change in turn.
+pub async fn change_each<C: Connector + ?Sized>(
+    connector: &C,
+    changes: &[MemberChange],
+) -> Vec<Result<(), ConnectorError>> {
+    let mut out = Vec::with_capacity(changes.len());
+    for c in changes {
+        out.push(
+            connector
+                .change_members(&c.group_id, &c.add, &c.remove)
+                .await,
+        );
+    }
+    out
+}
+
+/// One group's member change, by the system's ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberChange {
+    pub group_id: String,
+    pub add: Vec<String>,
+    pub remove: Vec<String>,
 }
 
 /// The kind a local resource has on the target: departments go as groups.

@@ -56,7 +56,9 @@ impl Recorded {
 #[async_trait]
 impl Connector for Recorded {
     async fn capabilities(&self) -> Result<Capabilities, ConnectorError> {
-        self.inner.capabilities().await
+        // Every write is journalled on its own.
+        let inner = self.inner.capabilities().await?;
+        Ok(Capabilities { batch: 1, ..inner })
     }
 
     async fn probe(&self) -> Result<(), ConnectorError> {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::blocking;
 use super::report::{ActionCounts, DepartmentCounts, HeldDeprovision, ObjectFailure};
-use crate::provision::connector::{Connector, ConnectorError, object_id, on_target};
+use crate::provision::connector::{Connector, ConnectorError, MemberChange, object_id, on_target};
 use crate::provision::plan::compare::{changed_attributes, state_hash};
 use crate::provision::plan::managers::set_manager;
 use crate::provision::plan::{Action, DeprovisionMode, ManagerUpdate, MatchKey, MemberPatch};
@@ -63,6 +63,9 @@ pub struct Applier {
     pub progress: Progress,
     /// How an account the target already holds is found after a 409.
     pub matching: Option<Matching>,
+    /// Most creates or member changes handed to the connector at once
+    /// (1: one by one).
+    pub batch: usize,
     tally: Mutex<Tally>,
 }
 
@@ -72,6 +75,28 @@ pub struct Matching {
     pub users: MatchKey,
     pub groups: MatchKey,
     pub departments: MatchKey,
+}
+
+/// A unit of work of `apply`.
+enum Unit {
+    One(Action),
+    Creates(Vec<NewObject>),
+}
+
+impl Unit {
+    fn len(&self) -> usize {
+        match self {
+            Unit::One(_) => 1,
+            Unit::Creates(c) => c.len(),
+        }
+    }
+}
+
+/// One create of a batch.
+struct NewObject {
+    local_id: String,
+    resource: Value,
+    hash: String,
 }
 
 /// A create the target answered with 409: matched after the pass.
@@ -132,6 +157,7 @@ impl Applier {
             group_hashes,
             progress,
             matching: None,
+            batch: 1,
             tally: Mutex::new(Tally::default()),
         }
     }
@@ -223,6 +249,20 @@ impl Applier {
         }
     }
 
+    async fn store_links(&self, kind: ResourceKind, links: Vec<LinkRecord>) {
+        if links.is_empty() {
+            return;
+        }
+        let (sync, target) = (self.sync.clone(), self.target_id.clone());
+        let locals: Vec<String> = links.iter().map(|l| l.local_id.clone()).collect();
+        let written = blocking(move || Ok(sync.put_links(&target, kind_name(kind), &links)?)).await;
+        if let Err(e) = written {
+            for local in locals {
+                self.fail_local(kind, &local, "link", format!("id map write: {e}"));
+            }
+        }
+    }
+
     async fn drop_link(&self, kind: ResourceKind, local_id: &str) {
         let sync = self.sync.clone();
         let target = self.target_id.clone();
@@ -268,15 +308,23 @@ impl Applier {
         let total = actions.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
         let refused = Mutex::new(Vec::new());
-        stream::iter(actions)
-            .for_each_concurrent(self.concurrency, |action| {
+        stream::iter(self.units(actions))
+            .for_each_concurrent(self.concurrency, |unit| {
                 let (done, refused) = (&done, &refused);
                 async move {
+                    let size = unit.len();
                     if !self.aborted() {
-                        self.apply_one(kind, action, hold_deprovisions, refused)
-                            .await;
+                        match unit {
+                            Unit::One(action) => {
+                                self.apply_one(kind, action, hold_deprovisions, refused)
+                                    .await;
+                            }
+                            Unit::Creates(creates) => {
+                                self.create_batch(kind, creates, refused).await;
+                            }
+                        }
                     }
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    let n = done.fetch_add(size, std::sync::atomic::Ordering::Relaxed) + size;
                     self.tick(phase(kind), n, total);
                 }
             })
@@ -298,6 +346,90 @@ impl Applier {
                 self.fail(kind, &duplicate.local_id, "create", &duplicate.error);
             }
         }
+    }
+
+    /// The actions as units of work: creates in batches of `batch` where
+    /// the target takes batches, everything else one by one.
+    fn units(&self, actions: Vec<Action>) -> Vec<Unit> {
+        if self.batch <= 1 || !self.actions.create {
+            return actions.into_iter().map(Unit::One).collect();
+        }
+        let mut units = Vec::new();
+        let mut creates: Vec<NewObject> = Vec::new();
+        for action in actions {
+            match action {
+                Action::Create {
+                    local_id,
+                    resource,
+                    hash,
+                } => {
+                    creates.push(NewObject {
+                        local_id,
+                        resource,
+                        hash,
+                    });
+                    if creates.len() == self.batch {
+                        units.push(Unit::Creates(std::mem::take(&mut creates)));
+                    }
+                }
+                other => units.push(Unit::One(other)),
+            }
+        }
+        if !creates.is_empty() {
+            units.push(Unit::Creates(creates));
+        }
+        units
+    }
+
+    /// Creates a batch in one call; each outcome as `apply_one` takes a
+    /// create's, the id-map rows written together.
+    async fn create_batch(
+        &self,
+        kind: ResourceKind,
+        creates: Vec<NewObject>,
+        refused: &Mutex<Vec<RefusedCreate>>,
+    ) {
+        let objects: Vec<Value> = creates.iter().map(|c| c.resource.clone()).collect();
+        let mut outcomes = self
+            .connector
+            .create_many(on_target(kind), &objects)
+            .await
+            .into_iter();
+        let mut links = Vec::new();
+        for c in creates {
+            let outcome = outcomes.next().unwrap_or_else(|| {
+                Err(ConnectorError::Protocol(
+                    "no outcome for a create of the batch".into(),
+                ))
+            });
+            match outcome {
+                Ok(remote_id) => {
+                    self.remember(kind, &c.local_id, &remote_id);
+                    self.bump(kind, |n| n.created += 1);
+                    self.with(|t| {
+                        t.created.insert(c.local_id.clone(), c.resource);
+                    });
+                    links.push(LinkRecord {
+                        local_id: c.local_id,
+                        remote_id,
+                        state_hash: c.hash,
+                    });
+                }
+                Err(error @ ConnectorError::Rejected { status: 409, .. }) => {
+                    refused
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(RefusedCreate {
+                            local_id: c.local_id,
+                            resource: c.resource,
+                            hash: c.hash,
+                            error,
+                        });
+                }
+                Err(e) => self.fail(kind, &c.local_id, "create", &e),
+            }
+        }
+        self.store_links(kind, links).await;
     }
 
     /// Applies `actions` one after the other, in their order (department
@@ -646,6 +778,27 @@ impl Applier {
     pub async fn patch_members(&self, kind: ResourceKind, patches: Vec<MemberPatch>) {
         let total = patches.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
+        if self.batch > 1 {
+            let mut batches = Vec::new();
+            let mut patches = patches.into_iter().peekable();
+            while patches.peek().is_some() {
+                batches.push(patches.by_ref().take(self.batch).collect::<Vec<_>>());
+            }
+            stream::iter(batches)
+                .for_each_concurrent(self.concurrency, |batch| {
+                    let done = &done;
+                    async move {
+                        let size = batch.len();
+                        if !self.aborted() {
+                            self.patch_batch(kind, batch).await;
+                        }
+                        let n = done.fetch_add(size, std::sync::atomic::Ordering::Relaxed) + size;
+                        self.tick("memberships", n, total);
+                    }
+                })
+                .await;
+            return;
+        }
         stream::iter(patches)
             .for_each_concurrent(self.concurrency, |p| {
                 let done = &done;
@@ -660,10 +813,10 @@ impl Applier {
             .await;
     }
 
-    async fn patch_group(&self, kind: ResourceKind, p: MemberPatch) {
-        let Some(group) = self.remote_of(kind, &p.group_local_id) else {
-            return;
-        };
+    /// A member patch by the target's ids (this run's new objects
+    /// resolved); None when there is nothing to send.
+    fn resolve(&self, kind: ResourceKind, p: &MemberPatch) -> Option<MemberChange> {
+        let group = self.remote_of(kind, &p.group_local_id)?;
         let added: Vec<String> = p
             .add
             .iter()
@@ -673,15 +826,51 @@ impl Applier {
             })
             .collect();
         if (added.is_empty() && p.remove.is_empty()) || !self.actions.update {
-            return;
+            return None;
         }
-        match self
+        Some(MemberChange {
+            group_id: group,
+            add: added,
+            remove: p.remove.clone(),
+        })
+    }
+
+    async fn patch_group(&self, kind: ResourceKind, p: MemberPatch) {
+        let Some(change) = self.resolve(kind, &p) else {
+            return;
+        };
+        let sent = self
             .connector
-            .change_members(&group, &added, &p.remove)
+            .change_members(&change.group_id, &change.add, &change.remove)
+            .await;
+        self.patched(kind, &p.group_local_id, sent);
+    }
+
+    fn patched(&self, kind: ResourceKind, group_local_id: &str, sent: Result<(), ConnectorError>) {
+        match sent {
+            Ok(()) => self.bump(kind, |c| c.member_patches += 1),
+            Err(e) => self.fail(kind, group_local_id, "members", &e),
+        }
+    }
+
+    /// Member patches of a batch in one call where the target takes batches.
+    async fn patch_batch(&self, kind: ResourceKind, patches: Vec<MemberPatch>) {
+        let (locals, changes): (Vec<String>, Vec<MemberChange>) = patches
+            .iter()
+            .filter_map(|p| Some((p.group_local_id.clone(), self.resolve(kind, p)?)))
+            .unzip();
+        let mut outcomes = self
+            .connector
+            .change_members_many(&changes)
             .await
-        {
-            Ok(_) => self.bump(kind, |c| c.member_patches += 1),
-            Err(e) => self.fail(kind, &p.group_local_id, "members", &e),
+            .into_iter();
+        for local in locals {
+            let sent = outcomes.next().unwrap_or_else(|| {
+                Err(ConnectorError::Protocol(
+                    "no outcome for a member change of the batch".into(),
+                ))
+            });
+            self.patched(kind, &local, sent);
         }
     }
 

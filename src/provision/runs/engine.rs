@@ -369,11 +369,13 @@ impl SyncEngine {
         connector: &dyn Connector,
     ) -> Result<RemoteState, ConnectorError> {
         let capabilities = connector.capabilities().await?;
+        let at = std::time::Instant::now();
         let users = if target.syncs("Users") {
             remotes(connector.list(ResourceKind::User).await?)
         } else {
             Vec::new()
         };
+        tracing::debug!(target = %target.record.name, users = users.len(), secs = at.elapsed().as_secs_f64(), "read the target's users");
         let groups = if target.syncs("Groups") || target.departments.as_groups() {
             remotes(connector.list(ResourceKind::Group).await?)
         } else {
@@ -396,16 +398,25 @@ impl SyncEngine {
         let connector = target
             .connector(self.key.as_ref(), &self.rate_limits, None)
             .map_err(|e| RunFailure::Target(e.to_string()))?;
+        // Where a run's time goes, at debug level (`RUST_LOG=scimhub::provision::runs=debug`).
+        let mut since = std::time::Instant::now();
+        let run_id = report.head.id.clone();
+        let mut lap = |phase: &str| {
+            tracing::debug!(run = %run_id, phase, secs = since.elapsed().as_secs_f64(), "sync run phase");
+            since = std::time::Instant::now();
+        };
         let remote = self
             .read_remote(target, connector.as_ref())
             .await
             .map_err(|e| RunFailure::Target(format!("reading the target: {e}")))?;
+        lap("reading the target");
         let Links {
             users: user_links,
             groups: group_links,
             departments: department_links,
         } = self.read_local_links(target).await?;
         let (local, all_ids) = self.read_local(target).await?;
+        lap("reading the store");
         recorder.phase("planning");
         let options = target
             .plan_options(remote.capabilities.member_batch)
@@ -435,6 +446,7 @@ impl SyncEngine {
             &all,
             &options,
         );
+        lap("planning");
         recorder.planned(
             plan.users.len()
                 + plan.managers.len()
@@ -481,6 +493,7 @@ impl SyncEngine {
             group_hashes,
             progress,
         );
+        applier.batch = remote.capabilities.batch.max(1);
         applier.matching = Some(Matching {
             users: options.user_match.clone(),
             groups: options.group_match.clone(),
@@ -490,22 +503,27 @@ impl SyncEngine {
         for level in by_depth(plan.departments, &local.department_depths) {
             applier.apply(ResourceKind::Department, level, hold).await;
         }
+        lap("department groups");
         applier.apply(ResourceKind::User, plan.users, hold).await;
         applier.set_managers(plan.managers).await;
+        lap("users");
         applier.apply(ResourceKind::Group, plan.groups, hold).await;
         applier
             .patch_members(ResourceKind::Group, plan.members)
             .await;
+        lap("groups");
         applier
             .patch_members(ResourceKind::Department, plan.department_members)
             .await;
         applier
             .apply_in_order(ResourceKind::Department, plan.department_removals, hold)
             .await;
+        lap("department memberships and removals");
         if target.departments.as_groups() {
             let rows = department_memberships(&local.departments, &applier);
             let (sync, target_id) = (self.sync.clone(), target.record.id.clone());
             blocking(move || Ok(sync.replace_department_memberships(&target_id, &rows)?)).await?;
+            lap("recording department memberships");
         }
         let outcome = applier.finish();
         let (sync, target_id, done) = (

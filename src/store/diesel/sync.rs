@@ -70,6 +70,15 @@ impl SyncStore for DieselStore {
         changelog::pending_after(&mut *self.conn()?, after_seq)
     }
 
+    fn put_links(
+        &self,
+        target_id: &str,
+        resource_type: &str,
+        links: &[LinkRecord],
+    ) -> StoreResult<()> {
+        self.write(|c| sync_links::put_many(c, target_id, resource_type, links))
+    }
+
     fn links_of(
         &self,
         target_id: &str,

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::connection::DbConnection;
+use super::connection::{DbConnection, per_backend};
 use super::now;
 use super::schema::sync_links as l;
 use crate::store::{LinkRecord, StoreResult};
@@ -90,6 +90,57 @@ pub fn put(
             l::updated.eq(now().naive_utc()),
         ))
         .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = l)]
+struct Row<'a> {
+    target_id: &'a str,
+    resource_type: &'a str,
+    local_id: &'a str,
+    remote_id: &'a str,
+    state_hash: &'a str,
+    updated: chrono::NaiveDateTime,
+}
+
+/// Rows per insert: well under both backends' bind-parameter limits.
+const INSERT_CHUNK: usize = 200;
+
+/// `put` for many links: per chunk, the rows of those local or remote ids
+/// go, then the new rows come in one statement.
+pub fn put_many(
+    conn: &mut DbConnection,
+    target: &str,
+    kind: &str,
+    links: &[LinkRecord],
+) -> StoreResult<()> {
+    let at = now().naive_utc();
+    for chunk in links.chunks(INSERT_CHUNK) {
+        let locals: Vec<&str> = chunk.iter().map(|r| r.local_id.as_str()).collect();
+        let remotes: Vec<&str> = chunk.iter().map(|r| r.remote_id.as_str()).collect();
+        // Two statements: with `IN … OR IN …` SQLite scans every row of
+        // the target's kind instead of using either index.
+        let mine = || {
+            l::table
+                .filter(l::target_id.eq(target))
+                .filter(l::resource_type.eq(kind))
+        };
+        diesel::delete(mine().filter(l::local_id.eq_any(&locals))).execute(conn)?;
+        diesel::delete(mine().filter(l::remote_id.eq_any(&remotes))).execute(conn)?;
+        let rows: Vec<Row<'_>> = chunk
+            .iter()
+            .map(|r| Row {
+                target_id: target,
+                resource_type: kind,
+                local_id: &r.local_id,
+                remote_id: &r.remote_id,
+                state_hash: &r.state_hash,
+                updated: at,
+            })
+            .collect();
+        per_backend!(conn, c => diesel::insert_into(l::table).values(&rows).execute(c))?;
+    }
     Ok(())
 }
 

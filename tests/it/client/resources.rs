@@ -151,6 +151,57 @@ async fn targets_that_ignore_start_index_or_never_end_are_cut_off() {
     assert_eq!(hits(&endless, USERS).await, 5);
 }
 
+fn cursor_page(ids: &[&str], next: Option<&str>) -> ResponseTemplate {
+    let mut body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 5,
+        "itemsPerPage": ids.len(),
+        "Resources": ids.iter().map(|id| user(id)).collect::<Vec<_>>(),
+    });
+    if let Some(next) = next {
+        body["nextCursor"] = json!(next);
+    }
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+async fn at_cursor(server: &MockServer, cursor: &str, reply: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(USERS))
+        .and(query_param("cursor", cursor))
+        .and(query_param("count", "2"))
+        .respond_with(reply)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn list_all_by_cursor_follows_next_cursor_until_there_is_none() {
+    let server = MockServer::start().await;
+    at_cursor(&server, "", cursor_page(&["a", "b"], Some("c2"))).await;
+    at_cursor(&server, "c2", cursor_page(&["c", "d"], Some("c3"))).await;
+    at_cursor(&server, "c3", cursor_page(&["e"], None)).await;
+    let all = client(&server)
+        .list_all_by_cursor(ResourceKind::User, 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(&all), ["a", "b", "c", "d", "e"]);
+    assert_eq!(hits(&server, USERS).await, 3);
+
+    // A target that hands out the same cursor again is cut off.
+    let stuck = MockServer::start().await;
+    at_cursor(&stuck, "", cursor_page(&["a", "b"], Some("c2"))).await;
+    at_cursor(&stuck, "c2", cursor_page(&["c", "d"], Some("c2"))).await;
+    let err = client(&stuck)
+        .list_all_by_cursor(ResourceKind::User, 2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ConnectorError::Protocol(m) if m.contains("same nextCursor")),
+        "{err:?}"
+    );
+    assert_eq!(hits(&stuck, USERS).await, 2);
+}
+
 #[tokio::test]
 async fn search_sends_the_filter_and_returns_one_page() {
     let server = MockServer::start().await;
@@ -190,8 +241,10 @@ async fn discovery_reads_the_service_provider_config() {
             patch: true,
             bulk: true,
             bulk_max_operations: 100,
+            bulk_max_payload: 1_048_576,
             filter: true,
             max_results: 50,
+            cursor_page: None,
             etag: true,
         }
     );

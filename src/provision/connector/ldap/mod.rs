@@ -433,6 +433,7 @@ impl Connector for LdapConnector {
         Ok(Capabilities {
             lookup: true,
             member_batch: MEMBER_BATCH,
+            batch: 1,
         })
     }
 

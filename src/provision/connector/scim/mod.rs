@@ -1,13 +1,17 @@
 //! The SCIM 2.0 connector (RFC 7644): a target's API through the outbound
 //! `client`, with PATCH where the target offers it and PUT otherwise.
 
+mod bulk;
 mod writes;
 
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 use tokio::sync::OnceCell;
 
-use super::{Capabilities, Connector, ConnectorError, DEFAULT_MEMBER_BATCH, object_id};
+use super::{
+    Capabilities, Connector, ConnectorError, DEFAULT_MEMBER_BATCH, MemberChange, change_each,
+    create_each, object_id,
+};
 use crate::provision::client::{ScimClient, TargetLimits};
 use crate::provision::plan::MatchKey;
 use crate::provision::plan::managers::ENTERPRISE;
@@ -41,6 +45,13 @@ impl ScimConnector {
     /// read gets the conservative answer.
     async fn patches(&self) -> bool {
         self.limits().await.is_ok_and(|l| l.patch)
+    }
+
+    /// The target's limits when writes may go through `/Bulk`: it offers
+    /// bulk, and no recording wants each write as an exchange of its own.
+    async fn bulk_limits(&self) -> Option<TargetLimits> {
+        let limits = self.limits().await.ok()?;
+        (limits.bulk && !self.client.is_recording()).then_some(limits)
     }
 
     /// GET, change, PUT back: the way to edit on targets without PATCH.
@@ -77,6 +88,11 @@ impl Connector for ScimConnector {
         Ok(Capabilities {
             lookup: limits.filter,
             member_batch: member_batch(&limits),
+            batch: if self.client.is_recording() {
+                1
+            } else {
+                bulk::bulk_writes(&limits).max(1)
+            },
         })
     }
 
@@ -92,8 +108,11 @@ impl Connector for ScimConnector {
     }
 
     async fn list(&self, kind: ResourceKind) -> Result<Vec<Value>, ConnectorError> {
-        let page = self.limits().await?.max_results;
-        self.client.list_all(kind, page).await
+        let limits = self.limits().await?;
+        match limits.cursor_page {
+            Some(page) => self.client.list_all_by_cursor(kind, page).await,
+            None => self.client.list_all(kind, limits.max_results).await,
+        }
     }
 
     async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<Value>, ConnectorError> {
@@ -176,6 +195,31 @@ impl Connector for ScimConnector {
 
     async fn delete(&self, kind: ResourceKind, id: &str) -> Result<(), ConnectorError> {
         self.client.delete(kind, id).await
+    }
+
+    /// Through `/Bulk` when the target offers it, else one by one.
+    async fn create_many(
+        &self,
+        kind: ResourceKind,
+        objects: &[Value],
+    ) -> Vec<Result<String, ConnectorError>> {
+        match self.bulk_limits().await {
+            Some(limits) if objects.len() > 1 => self.create_in_bulk(&limits, kind, objects).await,
+            _ => create_each(self, kind, objects).await,
+        }
+    }
+
+    /// Member PATCHes through `/Bulk` when the target offers it.
+    async fn change_members_many(
+        &self,
+        changes: &[MemberChange],
+    ) -> Vec<Result<(), ConnectorError>> {
+        match self.bulk_limits().await {
+            Some(limits) if limits.patch && changes.len() > 1 => {
+                self.change_members_in_bulk(&limits, changes).await
+            }
+            _ => change_each(self, changes).await,
+        }
     }
 
     async fn change_members(
