@@ -282,6 +282,15 @@ impl Listing {
                         .collect::<Vec<_>>();
                     (p.total, items, p.positions, p.more_before, p.more_after)
                 }
+                ResourceKind::Plain(_) => {
+                    let p = store.list_resources(kind, &query)?;
+                    let items = p
+                        .items
+                        .iter()
+                        .map(|r| r.to_scim(&base_url))
+                        .collect::<Vec<_>>();
+                    (p.total, items, p.positions, p.more_before, p.more_after)
+                }
                 ResourceKind::Department => {
                     let p = store.list_departments(&query)?;
                     let items = p
@@ -347,8 +356,8 @@ impl Listing {
         }
     }
 
-    /// POST `/.search` at the root: Users, Groups then Departments, filtered
-    /// alike.
+    /// POST `/.search` at the root: every resource type in registry order
+    /// (Users, Groups, Departments, then the plain types), filtered alike.
     pub async fn search_all(
         &self,
         params: ListParams,
@@ -369,11 +378,8 @@ impl Listing {
         // Each type contributes its whole window's worth; the union is then cut.
         let mut total = 0u64;
         let mut all: Vec<Value> = Vec::new();
-        for kind in [
-            ResourceKind::User,
-            ResourceKind::Group,
-            ResourceKind::Department,
-        ] {
+        let kinds: Vec<ResourceKind> = registry().resource_types.iter().map(|rt| rt.kind).collect();
+        for kind in kinds {
             let mut one = params.clone();
             one.start_index = Some("1".into());
             one.count = Some((page.offset() + page.count).to_string());

@@ -334,6 +334,16 @@ pub struct Pruned {
 }
 
 /// A department of the organization tree as stored: its attributes
+/// A resource of a type stored by the generic path (`ResourceKind::Plain`):
+/// its attributes exactly as validated, nothing derived.
+#[derive(Debug, Clone)]
+pub struct StoredResource {
+    pub kind: crate::scim::ResourceKind,
+    pub id: String,
+    pub attributes: Map<String, Value>,
+    pub meta: ResourceMeta,
+}
+
 /// (`displayName`, `code`, `externalId`, `ordering`, `parent` with the
 /// parent's `display`, and the derived `path`).
 #[derive(Debug, Clone)]

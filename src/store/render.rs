@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::model::org;
 use super::{
     ChangeRecord, GroupMembership, MemberKind, Store, StoreError, StoredDepartment, StoredGroup,
-    StoredUser, StoredUserText,
+    StoredResource, StoredUser, StoredUserText,
 };
 use crate::scim::ResourceKind;
 use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
@@ -28,6 +28,19 @@ impl StoredUser {
 impl StoredGroup {
     pub fn to_scim(&self, base_url: &str) -> Value {
         group(self, base_url)
+    }
+}
+
+impl StoredResource {
+    pub fn to_scim(&self, base_url: &str) -> Value {
+        render(
+            self.kind,
+            &self.id,
+            &self.attributes,
+            Map::new(),
+            &self.meta,
+            base_url,
+        )
     }
 }
 
@@ -201,6 +214,13 @@ pub fn render_events(
                 Err(StoreError::NotFound) => Value::Null,
                 Err(e) => return Err(e),
             },
+            (_, Some(kind @ ResourceKind::Plain(_))) => {
+                match store.get_resource(kind, &r.resource_id) {
+                    Ok(d) => d.to_scim(base_url),
+                    Err(StoreError::NotFound) => Value::Null,
+                    Err(e) => return Err(e),
+                }
+            }
         };
         events.push(json!({
             "cursor": r.seq.to_string(),

@@ -123,6 +123,13 @@ impl Publisher {
                     representation: d.to_scim(&self.scim_base),
                 })
             }
+            Some(kind @ ResourceKind::Plain(_)) => store
+                .get_resource(kind, &change.resource_id)
+                .map(|r| Current {
+                    version: r.meta.version,
+                    external_id: external_id(&r.attributes),
+                    representation: r.to_scim(&self.scim_base),
+                }),
             None => return Ok(None),
         };
         match found {
