@@ -5,6 +5,7 @@
 mod support;
 
 mod access;
+mod agents;
 mod admin;
 mod admin_failures;
 mod admin_sync;
