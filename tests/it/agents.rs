@@ -71,6 +71,11 @@ fn names(list: &Value) -> Vec<String> {
 }
 
 async fn discovery_lists_both_types(app: TestApp) {
+    let spc = app.get("/ServiceProviderConfig").await;
+    assert_eq!(
+        spc.body["agentExtension"],
+        json!({"supported": true, "agentsSupported": true, "agenticApplicationsSupported": true})
+    );
     let types = app.get("/ResourceTypes").await;
     assert_eq!(types.status, StatusCode::OK);
     let all = types.body["Resources"].as_array().unwrap();
@@ -108,7 +113,10 @@ async fn discovery_lists_both_types(app: TestApp) {
         .iter()
         .filter_map(|s| s["id"].as_str())
         .collect();
-    assert!(ids.contains(&AGENT) && ids.contains(&APPLICATION), "{ids:?}");
+    assert!(
+        ids.contains(&AGENT) && ids.contains(&APPLICATION),
+        "{ids:?}"
+    );
 }
 
 async fn crud_with_etags_and_put(app: TestApp) {
@@ -172,7 +180,11 @@ async fn crud_with_etags_and_put(app: TestApp) {
     .await;
     assert_eq!(put.status, StatusCode::OK, "{}", put.text);
     assert_eq!(put.body["active"], false);
-    assert!(put.body.get("owners").is_none(), "PUT replaces: {}", put.text);
+    assert!(
+        put.body.get("owners").is_none(),
+        "PUT replaces: {}",
+        put.text
+    );
     assert_eq!(put.body["meta"]["version"], "W/\"2\"");
     assert_eq!(app.get(&path).await.body, put.body);
 
@@ -291,7 +303,8 @@ async fn filters_sort_and_page(app: TestApp) {
         names(&sorted),
         ["echo", "delta", "Charlie", "bravo", "alpha"]
     );
-    let page = list("filter=type%20eq%20%22Assistant%22&sortBy=name&startIndex=2&count=1".into()).await;
+    let page =
+        list("filter=type%20eq%20%22Assistant%22&sortBy=name&startIndex=2&count=1".into()).await;
     assert_eq!(page["totalResults"], 3);
     assert_eq!(page["startIndex"], 2);
     assert_eq!(names(&page), ["Charlie"]);
@@ -326,12 +339,27 @@ async fn filters_sort_and_page(app: TestApp) {
 
 async fn writes_leave_change_log_and_audit_rows(app: TestApp) {
     let start = app.store.latest_change().unwrap();
-    let created = create(&app, "/AgenticApplications", json!({"schemas": [APPLICATION], "name": "desk"})).await;
+    let created = create(
+        &app,
+        "/AgenticApplications",
+        json!({"schemas": [APPLICATION], "name": "desk"}),
+    )
+    .await;
     let path = format!("/AgenticApplications/{}", id(&created));
-    let r = patch(&app, &path, json!([{"op": "replace", "path": "description", "value": "The desk"}])).await;
+    let r = patch(
+        &app,
+        &path,
+        json!([{"op": "replace", "path": "description", "value": "The desk"}]),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     // A PATCH that changes nothing writes no version and no row.
-    let same = patch(&app, &path, json!([{"op": "replace", "path": "description", "value": "The desk"}])).await;
+    let same = patch(
+        &app,
+        &path,
+        json!([{"op": "replace", "path": "description", "value": "The desk"}]),
+    )
+    .await;
     assert_eq!(same.body["meta"]["version"], "W/\"2\"");
     assert_eq!(app.delete(&path).await.status, StatusCode::NO_CONTENT);
 
@@ -351,7 +379,12 @@ async fn writes_leave_change_log_and_audit_rows(app: TestApp) {
         seen,
         vec![
             ("AgenticApplication", "create", 1, vec!["name".to_string()]),
-            ("AgenticApplication", "patch", 2, vec!["description".to_string()]),
+            (
+                "AgenticApplication",
+                "patch",
+                2,
+                vec!["description".to_string()]
+            ),
             ("AgenticApplication", "delete", 3, vec![]),
         ]
     );
@@ -365,8 +398,15 @@ async fn writes_leave_change_log_and_audit_rows(app: TestApp) {
         })
         .unwrap();
     let events: Vec<&str> = audit.iter().map(|a| a.event.as_str()).collect();
-    assert_eq!(events, ["resource.delete", "resource.patch", "resource.create"]);
-    assert!(audit.iter().all(|a| a.resource_type.as_deref() == Some("AgenticApplication")));
+    assert_eq!(
+        events,
+        ["resource.delete", "resource.patch", "resource.create"]
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|a| a.resource_type.as_deref() == Some("AgenticApplication"))
+    );
     // The pull API shows them with the resource as it is now (gone: null).
     let feed = app.get(&format!("/Changes?since={start}")).await;
     assert_eq!(feed.status, StatusCode::OK, "{}", feed.text);
@@ -450,8 +490,15 @@ async fn bulk_and_root_search_reach_agents(app: TestApp) {
     assert!(ops.iter().all(|o| o["status"] == "201"), "{}", r.text);
     let location = ops[1]["location"].as_str().unwrap();
     assert!(location.contains("/Agents/"), "{location}");
-    let bot = app.get(&format!("/Agents/{}", location.rsplit('/').next().unwrap())).await;
-    let app_id = ops[0]["location"].as_str().unwrap().rsplit('/').next().unwrap();
+    let bot = app
+        .get(&format!("/Agents/{}", location.rsplit('/').next().unwrap()))
+        .await;
+    let app_id = ops[0]["location"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
     assert_eq!(bot.body["applications"], json!([{"value": app_id}]));
 
     let search = app

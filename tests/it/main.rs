@@ -5,10 +5,10 @@
 mod support;
 
 mod access;
-mod agents;
 mod admin;
 mod admin_failures;
 mod admin_sync;
+mod agents;
 mod audit;
 mod auth;
 mod backup;
