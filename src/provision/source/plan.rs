@@ -819,6 +819,7 @@ mod tests {
             ResourceKind::Department => index.department_ids.insert(id.into()),
             ResourceKind::Group => index.group_ids.insert(id.into()),
             ResourceKind::User => index.user_ids.insert(id.into()),
+            ResourceKind::Plain(_) => false,
         };
     }
 

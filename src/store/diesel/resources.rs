@@ -206,29 +206,26 @@ fn clash(kind: ResourceKind) -> impl FnOnce() -> StoreError {
     }
 }
 
-fn log(
-    conn: &mut DbConnection,
+/// The change-log (and audit) row of a write.
+fn change<'a>(
     kind: ResourceKind,
-    id: &str,
+    id: &'a str,
     operation: Operation,
     version: i64,
     at: DateTime<Utc>,
-    actor: &Actor,
+    actor: &'a Actor,
     attributes: Vec<String>,
-) -> StoreResult<()> {
-    changelog::append(
-        conn,
-        Change {
-            resource_type: kind.as_str(),
-            resource_id: id,
-            operation,
-            version,
-            at,
-            actor,
-            attributes,
-            active: None,
-        },
-    )
+) -> Change<'a> {
+    Change {
+        resource_type: kind.as_str(),
+        resource_id: id,
+        operation,
+        version,
+        at,
+        actor,
+        attributes,
+        active: None,
+    }
 }
 
 pub fn create(
@@ -252,7 +249,10 @@ pub fn create(
         .execute(conn)
         .map_err(|e| unique_violation(e, clash(kind)))?;
     let names = changelog::changed_names(None, &attrs);
-    log(conn, kind, id, Operation::Create, 1, at, actor, names)?;
+    changelog::append(
+        conn,
+        change(kind, id, Operation::Create, 1, at, actor, names),
+    )?;
     Ok(StoredResource {
         kind,
         id: id.to_string(),
@@ -288,7 +288,7 @@ pub fn replace(
         .set(&columns(unique, &attrs, at, version)?)
         .execute(conn)
         .map_err(|e| unique_violation(e, clash(kind)))?;
-    log(conn, kind, id, op.into(), version, at, actor, names)?;
+    changelog::append(conn, change(kind, id, op.into(), version, at, actor, names))?;
     Ok(StoredResource {
         kind,
         id: id.to_string(),
@@ -315,14 +315,7 @@ pub fn delete(
     }
     diesel::delete(resources::table.find(id)).execute(conn)?;
     let version = current.meta.version + 1;
-    log(
-        conn,
-        kind,
-        id,
-        Operation::Delete,
-        version,
-        now(),
-        actor,
-        Vec::new(),
-    )
+    let at = now();
+    let row = change(kind, id, Operation::Delete, version, at, actor, Vec::new());
+    changelog::append(conn, row)
 }
