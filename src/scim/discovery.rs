@@ -171,7 +171,10 @@ mod tests {
         assert_eq!(department["endpoint"], "/Departments");
         let agent = resource_type("agent", "http://h/scim/v2").unwrap();
         assert_eq!(agent["endpoint"], "/Agents");
-        assert_eq!(agent["schema"], "urn:ietf:params:scim:schemas:core:2.0:Agent");
+        assert_eq!(
+            agent["schema"],
+            "urn:ietf:params:scim:schemas:core:2.0:Agent"
+        );
         assert_eq!(schemas("b")["totalResults"], 7);
         let s = schema("urn:ietf:params:scim:schemas:core:2.0:group", "b").unwrap();
         assert_eq!(s["name"], "Group");

@@ -522,3 +522,70 @@ on_both_backends!(
     bad_input_changes_nothing,
     bulk_and_root_search_reach_agents,
 );
+
+/// The real binary serves the agent types, and the CLI's audit trail shows
+/// their writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_server_serves_agents_and_the_cli_audits_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("live.db").display());
+    let server = crate::support::live::LiveServer::start(&db, &[]);
+    let token = server
+        .cli_ok(&["token", "create", "--name", "agents"])
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_string();
+    let client = reqwest::Client::new();
+    let send = |method: Method, path: String, body: Value| {
+        client
+            .request(method, format!("{}/scim/v2{path}", server.base))
+            .bearer_auth(&token)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string())
+            .send()
+    };
+    let created = send(Method::POST, "/Agents".into(), agent("live bot"))
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.unwrap();
+    let agent_id = id(&created);
+    let patched = send(
+        Method::PATCH,
+        format!("/Agents/{agent_id}"),
+        json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "add", "path": "protocols", "value": [{"type": "A2A"}]}]}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(patched.status(), 200);
+    let listed: Value = send(
+        Method::GET,
+        "/Agents?filter=name%20eq%20%22LIVE%20BOT%22".into(),
+        Value::Null,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(listed["totalResults"], 1, "{listed}");
+    assert_eq!(
+        listed["Resources"][0]["protocols"],
+        json!([{"type": "A2A"}])
+    );
+
+    let trail = server.cli_ok(&["audit", "list", "--resource", &agent_id]);
+    let lines: Vec<&str> = trail.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{trail}");
+    assert!(
+        lines[0].contains("resource.patch") && lines[0].contains(&format!("Agent/{agent_id}")),
+        "{trail}"
+    );
+    assert!(
+        lines[1].contains("resource.create") && lines[1].contains("name"),
+        "{trail}"
+    );
+}
