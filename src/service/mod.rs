@@ -17,6 +17,7 @@ pub mod notifications;
 pub mod operations;
 pub mod password;
 pub mod resources;
+mod rewrites;
 pub mod schemas;
 pub mod source_admin;
 pub mod subscription_admin;

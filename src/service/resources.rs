@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::rewrites::{patching, replacing};
 use super::users::{check_body_id, check_id, not_found, validated};
 use super::{blocking, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::etag::TagList;
-use crate::scim::patch::{apply, parse_patch_request};
-use crate::scim::resource::check_immutable;
+use crate::scim::patch::parse_patch_request;
 use crate::store::{Actor, ResourceWrite, Store, StoreResult, StoredResource, WriteOp};
 use crate::telemetry::AUDIT;
 
@@ -82,14 +82,9 @@ impl Resources {
         check_id(kind, id)?;
         check_body_id(&body, id)?;
         let write = write_of(validated(kind, &body)?.attributes);
+        let rewrite = replacing(kind, write, if_match);
         let r = self
-            .rewrite(kind, actor, id, WriteOp::Replace, move |current| {
-                if let Some(tags) = &if_match {
-                    tags.require(&current.meta)?;
-                }
-                check_immutable(kind, &current.attributes, &write.attributes)?;
-                Ok(write)
-            })
+            .rewrite(kind, actor, id, WriteOp::Replace, rewrite)
             .await?;
         audited(actor, "replace", &r);
         Ok(r)
@@ -105,13 +100,9 @@ impl Resources {
     ) -> Result<StoredResource, AppError> {
         check_id(kind, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
+        let rewrite = patching(kind, ops, if_match);
         let r = self
-            .rewrite(kind, actor, id, WriteOp::Patch, move |current| {
-                if let Some(tags) = &if_match {
-                    tags.require(&current.meta)?;
-                }
-                Ok(write_of(apply(kind, &current.attributes, &ops)?.attributes))
-            })
+            .rewrite(kind, actor, id, WriteOp::Patch, rewrite)
             .await?;
         audited(actor, "patch", &r);
         Ok(r)

@@ -7,7 +7,7 @@ pub mod diesel;
 mod error;
 mod model;
 mod render;
-pub use render::render_events;
+pub use render::{Current, current, render_events};
 mod schemas;
 mod sources;
 mod sync;
