@@ -134,9 +134,8 @@ pub fn existing(
         let exists = match kind {
             ResourceKind::User => store.get_user(&id, false).map(|_| ()),
             ResourceKind::Group => store.get_group(&id, false).map(|_| ()),
-            ResourceKind::Department | ResourceKind::Plain(_) => {
-                store.get_department(&id).map(|_| ())
-            }
+            ResourceKind::Department => store.get_department(&id).map(|_| ()),
+            ResourceKind::Plain(_) => store.get_resource(kind, &id).map(|_| ()),
         };
         match exists {
             Ok(()) => {
