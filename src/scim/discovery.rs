@@ -39,12 +39,6 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
             "cursorTimeout": caps.cursor_timeout_secs,
         },
         "etag": {"supported": true},
-        // draft-abbey-scim-agent-extension §4.1: which agent types are served.
-        "agentExtension": {
-            "supported": true,
-            "agentsSupported": registry().serves(super::agents::AGENT),
-            "agenticApplicationsSupported": registry().serves(super::agents::AGENTIC_APPLICATION),
-        },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -113,11 +113,6 @@ impl Registry {
             .unwrap_or(&self.resource_types[0])
     }
 
-    /// Whether the registry has a resource type `kind`.
-    pub fn serves(&self, kind: ResourceKind) -> bool {
-        self.resource_types.iter().any(|rt| rt.kind == kind)
-    }
-
     /// The resource types stored by the generic path.
     pub fn plain_kinds(&self) -> impl Iterator<Item = ResourceKind> + '_ {
         self.resource_types
