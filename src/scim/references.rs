@@ -12,6 +12,9 @@ pub struct Reference {
     pub attribute: &'static str,
     pub id: String,
     pub types: Vec<ResourceKind>,
+    /// A single-valued reference to the resource's own type (an Agent's
+    /// `parent`): following it must never lead back (no cycles).
+    pub hierarchy: bool,
 }
 
 /// The references in `attributes` (a resource of `kind`), in schema order.
@@ -30,6 +33,7 @@ pub fn named(kind: ResourceKind, attributes: &Map<String, Value>) -> Vec<Referen
         if types.is_empty() {
             continue;
         }
+        let hierarchy = !def.multi_valued && types == [kind];
         let values = match attributes.get(def.name) {
             Some(Value::Array(items)) => items.iter().collect(),
             Some(one @ Value::Object(_)) => vec![one],
@@ -41,6 +45,7 @@ pub fn named(kind: ResourceKind, attributes: &Map<String, Value>) -> Vec<Referen
                     attribute: def.name,
                     id: id.to_string(),
                     types: types.clone(),
+                    hierarchy,
                 });
             }
         }
@@ -77,5 +82,7 @@ mod tests {
         assert_eq!(refs[0].types, vec![AGENTIC_APPLICATION]);
         assert_eq!(refs[1].types, vec![AGENT]);
         assert_eq!(refs[2].types, vec![ResourceKind::User, ResourceKind::Group]);
+        let hierarchy: Vec<bool> = refs.iter().map(|r| r.hierarchy).collect();
+        assert_eq!(hierarchy, [false, true, false, false], "only parent");
     }
 }

@@ -260,6 +260,14 @@ async fn patch_adds_replaces_and_removes(app: TestApp) {
     )
     .await
     .assert_error(400, Some("invalidValue"));
+    // Nor one that would put the orchestrator under its own worker.
+    patch(
+        &app,
+        &format!("/Agents/{}", id(&parent)),
+        json!([{"op": "add", "path": "parent", "value": {"value": id(&created)}}]),
+    )
+    .await
+    .assert_error(400, Some("invalidValue"));
     assert_eq!(app.snapshot(), before);
 }
 

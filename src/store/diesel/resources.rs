@@ -138,7 +138,41 @@ fn exists(conn: &mut DbConnection, kind: ResourceKind, id: &str) -> StoreResult<
     })
 }
 
-/// Every resource the write names must exist (and not be the resource itself).
+/// Whether following `attribute` up from `start` (a resource of `kind`)
+/// reaches `id`: the write would close a cycle.
+fn leads_back(
+    conn: &mut DbConnection,
+    kind: ResourceKind,
+    attribute: &str,
+    start: &str,
+    id: &str,
+) -> StoreResult<bool> {
+    let mut at = start.to_string();
+    // Each step is a resource; a chain never holds more than the table.
+    for _ in 0..100_000 {
+        if at == id {
+            return Ok(true);
+        }
+        let above = match get(conn, kind, &at) {
+            Ok(r) => r
+                .attributes
+                .get(attribute)
+                .and_then(|v| v.get("value"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        match above {
+            Some(next) => at = next,
+            None => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+/// Every resource the write names must exist, and a hierarchy (`parent`)
+/// must not lead back to the resource itself.
 fn check_references(
     conn: &mut DbConnection,
     kind: ResourceKind,
@@ -149,11 +183,18 @@ fn check_references(
         attribute,
         id: named,
         types,
+        hierarchy,
     } in references::named(kind, attrs)
     {
         if named == id && types.contains(&kind) {
             return Err(StoreError::Rejected(ScimError::invalid_value(format!(
                 "{attribute}: a resource cannot name itself"
+            ))));
+        }
+        if hierarchy && leads_back(conn, kind, attribute, &named, id)? {
+            return Err(StoreError::Rejected(ScimError::invalid_value(format!(
+                "{attribute}: \"{named}\" is under this {} already, so this would be a cycle",
+                kind.as_str()
             ))));
         }
         let mut found = false;
