@@ -24,6 +24,11 @@ use crate::store::{
 
 pub type Row = super::query::Row;
 
+/// Held until commit on PostgreSQL by a write that sets a hierarchy
+/// reference (`parent`), so two such writes never close a cycle between
+/// them (SQLite has one writer anyway).
+const HIERARCHY_LOCK_KEY: i64 = 0x5c1_4b0b_0004;
+
 pub const ROW: (
     resources::id,
     resources::data,
@@ -190,6 +195,12 @@ fn check_references(
             return Err(StoreError::Rejected(ScimError::invalid_value(format!(
                 "{attribute}: a resource cannot name itself"
             ))));
+        }
+        if hierarchy && let DbConnection::Pg(pg) = conn {
+            diesel::sql_query(format!(
+                "SELECT pg_advisory_xact_lock({HIERARCHY_LOCK_KEY})"
+            ))
+            .execute(pg)?;
         }
         if hierarchy && leads_back(conn, kind, attribute, &named, id)? {
             return Err(StoreError::Rejected(ScimError::invalid_value(format!(
