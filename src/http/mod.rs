@@ -120,9 +120,9 @@ fn public_endpoints() -> Vec<Endpoint> {
 fn scim_endpoints() -> Vec<Endpoint> {
     let (read, write) = (Some(SCOPE_READ), Some(SCOPE_WRITE));
     let mut all = discovery::endpoints();
-    all.extend(resources::endpoints::<resources::Users>());
-    all.extend(resources::endpoints::<resources::Groups>());
-    all.extend(resources::endpoints::<resources::Departments>());
+    for rt in &crate::scim::registry::registry().resource_types {
+        all.extend(resources::endpoints(rt.kind));
+    }
     all.push(Endpoint::new(Method::POST, "/Bulk", write, bulk));
     all.extend(me::endpoints());
     all.push(Endpoint::new(Method::GET, "/Changes", read, changes));

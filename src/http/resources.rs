@@ -1,5 +1,6 @@
-//! `/Users`, `/Groups` and `/Departments`: the same handlers, told apart
-//! by the `ResourceKind` each scope carries.
+//! Every resource type's endpoints (`/Users`, `/Groups`, `/Departments`,
+//! `/Agents`, …): the same handlers, told apart by the `ResourceKind` each
+//! route is declared with.
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -22,40 +23,58 @@ use crate::store::{RemoveMode, StoredUserText};
 
 type Handled = Result<HttpResponse, AppError>;
 
-/// Ties a handler to its resource type at compile time.
-pub trait Kind {
-    const KIND: ResourceKind;
-}
-
-pub struct Users;
-pub struct Groups;
-pub struct Departments;
-
-impl Kind for Users {
-    const KIND: ResourceKind = ResourceKind::User;
-}
-
-impl Kind for Groups {
-    const KIND: ResourceKind = ResourceKind::Group;
-}
-
-impl Kind for Departments {
-    const KIND: ResourceKind = ResourceKind::Department;
-}
-
-/// `/Users`, `/Groups` or `/Departments`: reads need `scim:read` (a `.search` POST is a
-/// read), changes `scim:write`.
-pub fn endpoints<K: Kind + 'static>() -> Vec<Endpoint> {
-    let base = format!("/{}", K::KIND.endpoint());
+/// One resource type's endpoints (`/Users`, `/Agents`, …): reads need
+/// `scim:read` (a `.search` POST is a read), changes `scim:write`. Every
+/// type in the registry gets the same handlers, told the type it serves.
+pub fn endpoints(kind: ResourceKind) -> Vec<Endpoint> {
+    type Data = web::Data<AppState>;
+    type Id = web::Path<String>;
+    let base = format!("/{}", kind.endpoint());
     let (read, write) = (Some(SCOPE_READ), Some(SCOPE_WRITE));
     vec![
-        Endpoint::new(Method::GET, &base, read, list::<K>),
-        Endpoint::new(Method::POST, &base, write, create::<K>),
-        Endpoint::new(Method::POST, format!("{base}/.search"), read, search::<K>),
-        Endpoint::new(Method::GET, format!("{base}/{{id}}"), read, get::<K>),
-        Endpoint::new(Method::PUT, format!("{base}/{{id}}"), write, replace::<K>),
-        Endpoint::new(Method::PATCH, format!("{base}/{{id}}"), write, patch::<K>),
-        Endpoint::new(Method::DELETE, format!("{base}/{{id}}"), write, delete::<K>),
+        Endpoint::new(Method::GET, &base, read, move |s: Data, r: HttpRequest| {
+            list(kind, s, r)
+        }),
+        Endpoint::new(
+            Method::POST,
+            &base,
+            write,
+            move |s: Data, c: Principal, r: HttpRequest, b: ScimJson| create(kind, s, c, r, b),
+        ),
+        Endpoint::new(
+            Method::POST,
+            format!("{base}/.search"),
+            read,
+            move |s: Data, r: HttpRequest, b: ScimJson| search(kind, s, r, b),
+        ),
+        Endpoint::new(
+            Method::GET,
+            format!("{base}/{{id}}"),
+            read,
+            move |s: Data, id: Id, r: HttpRequest| async move { get_one(&s, kind, &id, &r).await },
+        ),
+        Endpoint::new(
+            Method::PUT,
+            format!("{base}/{{id}}"),
+            write,
+            move |s: Data, id: Id, c: Principal, r: HttpRequest, ScimJson(b): ScimJson| async move {
+                replace_one(&s, kind, &id, &c, &r, b).await
+            },
+        ),
+        Endpoint::new(
+            Method::PATCH,
+            format!("{base}/{{id}}"),
+            write,
+            move |s: Data, id: Id, c: Principal, r: HttpRequest, ScimJson(b): ScimJson| async move {
+                patch_one(&s, kind, &id, &c, &r, b).await
+            },
+        ),
+        Endpoint::new(
+            Method::DELETE,
+            format!("{base}/{{id}}"),
+            write,
+            move |s: Data, id: Id, c: Principal, r: HttpRequest| delete(kind, s, id, c, r),
+        ),
     ]
 }
 
@@ -105,15 +124,11 @@ async fn fetch(
             let d = state.services.departments.get(id).await?;
             (d.to_scim(base), d.meta)
         }
+        ResourceKind::Plain(_) => {
+            let r = state.services.resources.get(kind, id).await?;
+            (r.to_scim(base), r.meta)
+        }
     })
-}
-
-async fn get<K: Kind>(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    req: HttpRequest,
-) -> Handled {
-    get_one(&state, K::KIND, &id, &req).await
 }
 
 pub(super) async fn get_one(
@@ -171,21 +186,30 @@ fn not_modified(meta: &ResourceMeta) -> HttpResponse {
     unchanged
 }
 
-async fn create<K: Kind>(
+async fn create(
+    kind: ResourceKind,
     state: web::Data<AppState>,
     caller: Principal,
     req: HttpRequest,
     ScimJson(body): ScimJson,
 ) -> Handled {
     let base = base_url(&req, &state);
-    let (body, meta) = match K::KIND {
+    let (body, meta) = match kind {
         ResourceKind::User => {
             let u = state
                 .services
                 .users
                 .create(&actor_of(&caller, &req), body)
                 .await?;
-            return user_response(StatusCode::CREATED, u, &base, &projection(K::KIND, &req)?);
+            return user_response(StatusCode::CREATED, u, &base, &projection(kind, &req)?);
+        }
+        ResourceKind::Plain(_) => {
+            let r = state
+                .services
+                .resources
+                .create(kind, &actor_of(&caller, &req), body)
+                .await?;
+            (r.to_scim(&base), r.meta)
         }
         ResourceKind::Group => {
             let g = state
@@ -204,7 +228,7 @@ async fn create<K: Kind>(
             (d.to_scim(&base), d.meta)
         }
     };
-    let body = projection(K::KIND, &req)?.apply(K::KIND, body);
+    let body = projection(kind, &req)?.apply(kind, body);
     Ok(response::resource(StatusCode::CREATED, &body, &meta))
 }
 
@@ -219,16 +243,6 @@ fn tags(req: &HttpRequest, name: header::HeaderName) -> Result<Option<TagList>, 
             Ok(Some(TagList::parse(text)?))
         }
     }
-}
-
-async fn replace<K: Kind>(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Principal,
-    req: HttpRequest,
-    ScimJson(body): ScimJson,
-) -> Handled {
-    replace_one(&state, K::KIND, &id, &caller, &req, body).await
 }
 
 pub(super) async fn replace_one(
@@ -266,6 +280,14 @@ pub(super) async fn replace_one(
                 .await?;
             (d.to_scim(&base), d.meta)
         }
+        ResourceKind::Plain(_) => {
+            let r = state
+                .services
+                .resources
+                .replace(kind, &actor_of(caller, req), id, body, if_match)
+                .await?;
+            (r.to_scim(&base), r.meta)
+        }
     };
     let body = projection(kind, req)?.apply(kind, body);
     Ok(response::resource(StatusCode::OK, &body, &meta))
@@ -273,16 +295,6 @@ pub(super) async fn replace_one(
 
 /// PATCH answers with the resource; a Group PATCH with no `attributes` /
 /// `excludedAttributes` asked answers 204 and never loads the members.
-async fn patch<K: Kind>(
-    state: web::Data<AppState>,
-    id: web::Path<String>,
-    caller: Principal,
-    req: HttpRequest,
-    ScimJson(body): ScimJson,
-) -> Handled {
-    patch_one(&state, K::KIND, &id, &caller, &req, body).await
-}
-
 pub(super) async fn patch_one(
     state: &AppState,
     kind: ResourceKind,
@@ -328,6 +340,14 @@ pub(super) async fn patch_one(
                 .await?;
             (d.to_scim(&base), d.meta)
         }
+        ResourceKind::Plain(_) => {
+            let r = state
+                .services
+                .resources
+                .patch(kind, &actor_of(caller, req), id, body, if_match)
+                .await?;
+            (r.to_scim(&base), r.meta)
+        }
     };
     Ok(response::resource(
         StatusCode::OK,
@@ -336,19 +356,27 @@ pub(super) async fn patch_one(
     ))
 }
 
-async fn delete<K: Kind>(
+async fn delete(
+    kind: ResourceKind,
     state: web::Data<AppState>,
     id: web::Path<String>,
     caller: Principal,
     req: HttpRequest,
 ) -> Handled {
     let if_match = tags(&req, header::IF_MATCH)?;
-    match K::KIND {
+    match kind {
         ResourceKind::User => {
             state
                 .services
                 .users
                 .delete(&actor_of(&caller, &req), &id, if_match)
+                .await?
+        }
+        ResourceKind::Plain(_) => {
+            state
+                .services
+                .resources
+                .delete(kind, &actor_of(&caller, &req), &id, if_match)
                 .await?
         }
         ResourceKind::Group => {
@@ -400,17 +428,18 @@ pub(crate) fn remove_mode(pairs: &[(String, String)]) -> Result<RemoveMode, AppE
     }
 }
 
-async fn list<K: Kind>(state: web::Data<AppState>, req: HttpRequest) -> Handled {
+async fn list(kind: ResourceKind, state: web::Data<AppState>, req: HttpRequest) -> Handled {
     let params = ListParams::from_pairs(&query_pairs(&req));
     let body = state
         .services
         .listing
-        .list_text(K::KIND, params, base_url(&req, &state))
+        .list_text(kind, params, base_url(&req, &state))
         .await?;
     Ok(response::json_text(StatusCode::OK, body))
 }
 
-async fn search<K: Kind>(
+async fn search(
+    kind: ResourceKind,
     state: web::Data<AppState>,
     req: HttpRequest,
     ScimJson(body): ScimJson,
@@ -419,7 +448,7 @@ async fn search<K: Kind>(
     let body = state
         .services
         .listing
-        .list(K::KIND, params, base_url(&req, &state))
+        .list(kind, params, base_url(&req, &state))
         .await?;
     Ok(response::json(StatusCode::OK, &body))
 }

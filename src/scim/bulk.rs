@@ -153,6 +153,11 @@ pub fn parse_target(path: &str) -> Result<(ResourceKind, Option<String>), ScimEr
         ResourceKind::User
     } else if kind.eq_ignore_ascii_case("Groups") {
         ResourceKind::Group
+    } else if let Some(plain) = super::registry::registry()
+        .plain_kinds()
+        .find(|k| k.endpoint().eq_ignore_ascii_case(kind))
+    {
+        plain
     } else {
         return Err(ScimError::bad_request(
             ScimType::InvalidPath,

@@ -154,7 +154,7 @@ mod tests {
     #[test]
     fn resource_types_and_schemas_come_from_the_registry() {
         let rts = resource_types("http://h/scim/v2");
-        assert_eq!(rts["totalResults"], 3);
+        assert_eq!(rts["totalResults"], 5);
         let user = resource_type("user", "http://h/scim/v2").unwrap();
         assert_eq!(user["endpoint"], "/Users");
         assert_eq!(
@@ -163,7 +163,13 @@ mod tests {
         );
         let department = resource_type("Department", "http://h/scim/v2").unwrap();
         assert_eq!(department["endpoint"], "/Departments");
-        assert_eq!(schemas("b")["totalResults"], 5);
+        let agent = resource_type("agent", "http://h/scim/v2").unwrap();
+        assert_eq!(agent["endpoint"], "/Agents");
+        assert_eq!(
+            agent["schema"],
+            "urn:ietf:params:scim:schemas:core:2.0:Agent"
+        );
+        assert_eq!(schemas("b")["totalResults"], 7);
         let s = schema("urn:ietf:params:scim:schemas:core:2.0:group", "b").unwrap();
         assert_eq!(s["name"], "Group");
     }

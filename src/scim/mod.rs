@@ -1,6 +1,7 @@
 //! The pure SCIM 2.0 protocol core (RFC 7643 / RFC 7644): schemas, validation,
 //! rendering, listing, discovery and PATCH. No HTTP, database, async runtime or IO here.
 
+pub mod agents;
 pub mod bulk;
 pub mod discovery;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod list;
 pub mod patch;
 pub mod path;
 pub mod projection;
+pub mod references;
 pub mod registry;
 pub mod render;
 pub mod resource;

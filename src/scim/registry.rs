@@ -26,12 +26,24 @@ pub const DEPARTMENT_SCHEMA: &str = "urn:scimhub:params:scim:schemas:core:2.0:De
 pub const ORGANIZATION_USER_SCHEMA: &str =
     "urn:scimhub:params:scim:schemas:extension:organization:2.0:User";
 
+/// A resource type that is data in the registry: its name and endpoint.
+/// Every such type is stored, listed, patched and logged by the one generic
+/// path (`store::diesel::resources`, `service::resources`); only Users,
+/// Groups and Departments have tables and rules of their own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PlainType {
+    pub name: &'static str,
+    pub endpoint: &'static str,
+}
+
 /// Which kind of resource a request is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
     User,
     Group,
     Department,
+    /// A resource type defined only by its registry entry.
+    Plain(PlainType),
 }
 
 impl ResourceKind {
@@ -40,6 +52,7 @@ impl ResourceKind {
             ResourceKind::User => "User",
             ResourceKind::Group => "Group",
             ResourceKind::Department => "Department",
+            ResourceKind::Plain(t) => t.name,
         }
     }
 
@@ -48,19 +61,22 @@ impl ResourceKind {
             ResourceKind::User => "Users",
             ResourceKind::Group => "Groups",
             ResourceKind::Department => "Departments",
+            ResourceKind::Plain(t) => t.endpoint,
         }
     }
 
+    /// The resource type called `name` (ignoring case) in the registry in force.
     pub fn parse(name: &str) -> Option<Self> {
-        if name.eq_ignore_ascii_case("User") {
-            Some(ResourceKind::User)
-        } else if name.eq_ignore_ascii_case("Group") {
-            Some(ResourceKind::Group)
-        } else if name.eq_ignore_ascii_case("Department") {
-            Some(ResourceKind::Department)
-        } else {
-            None
-        }
+        registry()
+            .resource_types
+            .iter()
+            .map(|rt| rt.kind)
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether this type is stored by the generic path.
+    pub fn is_plain(self) -> bool {
+        matches!(self, ResourceKind::Plain(_))
     }
 }
 
@@ -90,12 +106,19 @@ impl Registry {
     }
 
     pub fn resource_type(&self, kind: ResourceKind) -> &ResourceTypeDef {
-        // Every kind is defined below; the index mirrors `build()`.
-        match kind {
-            ResourceKind::User => &self.resource_types[0],
-            ResourceKind::Group => &self.resource_types[1],
-            ResourceKind::Department => &self.resource_types[2],
-        }
+        // Users come first (`build()`); a kind is only ever made from an entry.
+        self.resource_types
+            .iter()
+            .find(|rt| rt.kind == kind)
+            .unwrap_or(&self.resource_types[0])
+    }
+
+    /// The resource types stored by the generic path.
+    pub fn plain_kinds(&self) -> impl Iterator<Item = ResourceKind> + '_ {
+        self.resource_types
+            .iter()
+            .map(|rt| rt.kind)
+            .filter(|k| k.is_plain())
     }
 
     /// The core schema of a resource type.
@@ -610,6 +633,8 @@ fn build() -> Registry {
             group_schema(),
             department_schema(),
             organization_user_schema(),
+            super::agents::agent_schema(),
+            super::agents::agentic_application_schema(),
         ],
         resource_types: vec![
             ResourceTypeDef {
@@ -637,6 +662,18 @@ fn build() -> Registry {
                 kind: ResourceKind::Department,
                 description: "A department of the organization tree",
                 schema: DEPARTMENT_SCHEMA,
+                extensions: Vec::new(),
+            },
+            ResourceTypeDef {
+                kind: super::agents::AGENT,
+                description: "Agent identities",
+                schema: super::agents::AGENT_SCHEMA,
+                extensions: Vec::new(),
+            },
+            ResourceTypeDef {
+                kind: super::agents::AGENTIC_APPLICATION,
+                description: "Applications exposing agents to their users",
+                schema: super::agents::AGENTIC_APPLICATION_SCHEMA,
                 extensions: Vec::new(),
             },
         ],

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use serde_json::{Value, json};
 
 use super::groups::Groups;
+use super::resources::Resources;
 use super::users::Users;
 use crate::error::AppError;
 use crate::scim::bulk::references;
@@ -22,6 +23,7 @@ use crate::store::Actor;
 pub struct Bulk {
     users: Users,
     groups: Groups,
+    resources: Resources,
     pub max_operations: usize,
 }
 
@@ -33,10 +35,11 @@ struct Done {
 }
 
 impl Bulk {
-    pub fn new(users: Users, groups: Groups, max_operations: usize) -> Self {
+    pub fn new(users: Users, groups: Groups, resources: Resources, max_operations: usize) -> Self {
         Self {
             users,
             groups,
+            resources,
             max_operations,
         }
     }
@@ -154,16 +157,45 @@ impl Bulk {
             (BulkMethod::Post, _) if id.is_some() => {
                 return Err(ScimError::bad_request(
                     crate::scim::ScimType::InvalidPath,
-                    "POST goes to /Users or /Groups",
+                    "POST goes to a resource type's endpoint, without an id",
                 )
                 .into());
             }
             (_, ResourceKind::Department) => {
                 return Err(ScimError::bad_request(
                     crate::scim::ScimType::InvalidPath,
-                    "/Bulk writes Users and Groups; write Departments at /Departments",
+                    "/Bulk writes Users, Groups and the agent types; write Departments at /Departments",
                 )
                 .into());
+            }
+            (BulkMethod::Post, ResourceKind::Plain(_)) => (
+                201,
+                meta_of(self.resources.create(kind, actor, data).await?),
+            ),
+            (BulkMethod::Put, ResourceKind::Plain(_)) => (
+                200,
+                meta_of(
+                    self.resources
+                        .replace(kind, actor, &need_id()?, data, if_match)
+                        .await?,
+                ),
+            ),
+            (BulkMethod::Patch, ResourceKind::Plain(_)) => (
+                200,
+                meta_of(
+                    self.resources
+                        .patch(kind, actor, &need_id()?, data, if_match)
+                        .await?,
+                ),
+            ),
+            (BulkMethod::Delete, ResourceKind::Plain(_)) => {
+                let id = need_id()?;
+                self.resources.delete(kind, actor, &id, if_match).await?;
+                return Ok(Done {
+                    status: 204,
+                    id: Some(id),
+                    meta: None,
+                });
             }
             (BulkMethod::Post, ResourceKind::User) => {
                 (201, meta_of_user(self.users.create(actor, data).await?))
@@ -242,6 +274,10 @@ fn meta_of_user(u: crate::store::StoredUserText) -> (String, ResourceMeta) {
 
 fn meta_of_group(g: crate::store::StoredGroup) -> (String, ResourceMeta) {
     (g.id, g.meta)
+}
+
+fn meta_of(r: crate::store::StoredResource) -> (String, ResourceMeta) {
+    (r.id, r.meta)
 }
 
 /// One entry of the BulkResponse.

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use super::rewrites::replacing;
 use super::schemas::unique;
 use super::users::{check_body_id, check_id, not_found, validated};
 use super::{blocking, writing};
@@ -12,7 +13,6 @@ use crate::scim::ResourceKind;
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::patch::{MemberChanges, MemberType, apply, parse_patch_request};
-use crate::scim::resource::check_immutable;
 use crate::store::Actor;
 use crate::store::{
     MemberKind, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store, StoredGroup, WriteOp,
@@ -123,13 +123,7 @@ impl Groups {
         let store = self.store.clone();
         let (owner, id) = (actor.clone(), id.to_string());
         let group = writing(&self.store, move || {
-            let rewrite = Box::new(move |current: &StoredGroup| {
-                if let Some(tags) = &if_match {
-                    tags.require(&current.meta)?;
-                }
-                check_immutable(ResourceKind::Group, &current.attributes, &write.attributes)?;
-                Ok(write)
-            });
+            let rewrite = Box::new(replacing(ResourceKind::Group, write, if_match));
             store
                 .replace_group(&id, rewrite, &owner, WriteOp::Replace, true)
                 .map_err(not_found(ResourceKind::Group, &id))

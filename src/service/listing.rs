@@ -17,9 +17,10 @@ use crate::scim::list::{
 };
 use crate::scim::projection::Projection;
 use crate::scim::registry::registry;
+use crate::scim::sort::Position;
 use crate::scim::sort::SortSpec;
 use crate::scim::{ResourceKind, ScimError, ScimType};
-use crate::store::{ListQuery, Store, UserKey, Window};
+use crate::store::{ListPage, ListQuery, Store, UserKey, Window};
 
 /// Paging and filter bounds, from configuration.
 #[derive(Debug, Clone, Copy)]
@@ -88,6 +89,21 @@ fn user_name_equality(filter: &Filter) -> Option<&str> {
         }
         _ => None,
     }
+}
+
+/// A page's items as SCIM JSON, with what the paging answer needs.
+fn rendered<T>(
+    page: ListPage<T>,
+    render: impl Fn(&T) -> Value,
+) -> (u64, Vec<Value>, Vec<Position>, bool, bool) {
+    let items = page.items.iter().map(render).collect();
+    (
+        page.total,
+        items,
+        page.positions,
+        page.more_before,
+        page.more_after,
+    )
 }
 
 impl Listing {
@@ -263,33 +279,15 @@ impl Listing {
         };
         let store = self.store.clone();
         let page = blocking(move || {
+            let base = base_url.as_str();
             Ok(match kind {
-                ResourceKind::User => {
-                    let p = store.list_users(&query)?;
-                    let items = p
-                        .items
-                        .iter()
-                        .map(|u| u.to_scim(&base_url))
-                        .collect::<Vec<_>>();
-                    (p.total, items, p.positions, p.more_before, p.more_after)
-                }
-                ResourceKind::Group => {
-                    let p = store.list_groups(&query)?;
-                    let items = p
-                        .items
-                        .iter()
-                        .map(|g| g.to_scim(&base_url))
-                        .collect::<Vec<_>>();
-                    (p.total, items, p.positions, p.more_before, p.more_after)
-                }
+                ResourceKind::User => rendered(store.list_users(&query)?, |u| u.to_scim(base)),
+                ResourceKind::Group => rendered(store.list_groups(&query)?, |g| g.to_scim(base)),
                 ResourceKind::Department => {
-                    let p = store.list_departments(&query)?;
-                    let items = p
-                        .items
-                        .iter()
-                        .map(|d| d.to_scim(&base_url))
-                        .collect::<Vec<_>>();
-                    (p.total, items, p.positions, p.more_before, p.more_after)
+                    rendered(store.list_departments(&query)?, |d| d.to_scim(base))
+                }
+                ResourceKind::Plain(_) => {
+                    rendered(store.list_resources(kind, &query)?, |r| r.to_scim(base))
                 }
             })
         })
@@ -347,8 +345,8 @@ impl Listing {
         }
     }
 
-    /// POST `/.search` at the root: Users, Groups then Departments, filtered
-    /// alike.
+    /// POST `/.search` at the root: every resource type in registry order
+    /// (Users, Groups, Departments, then the plain types), filtered alike.
     pub async fn search_all(
         &self,
         params: ListParams,
@@ -369,11 +367,8 @@ impl Listing {
         // Each type contributes its whole window's worth; the union is then cut.
         let mut total = 0u64;
         let mut all: Vec<Value> = Vec::new();
-        for kind in [
-            ResourceKind::User,
-            ResourceKind::Group,
-            ResourceKind::Department,
-        ] {
+        let kinds: Vec<ResourceKind> = registry().resource_types.iter().map(|rt| rt.kind).collect();
+        for kind in kinds {
             let mut one = params.clone();
             one.start_index = Some("1".into());
             one.count = Some((page.offset() + page.count).to_string());

@@ -16,6 +16,8 @@ pub mod listing;
 pub mod notifications;
 pub mod operations;
 pub mod password;
+pub mod resources;
+mod rewrites;
 pub mod schemas;
 pub mod source_admin;
 pub mod subscription_admin;
@@ -42,6 +44,8 @@ pub struct Services {
     pub groups: groups::Groups,
     /// The organization tree.
     pub departments: departments::Departments,
+    /// Every resource type that is data in the registry (Agents, …).
+    pub resources: resources::Resources,
     pub auth: Authenticator,
     pub listing: listing::Listing,
     pub bulk: bulk::Bulk,
@@ -91,6 +95,7 @@ impl Services {
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         let departments = departments::Departments::new(store.clone(), config.max_patch_operations);
+        let resources = resources::Resources::new(store.clone(), config.max_patch_operations);
         let metrics = crate::metrics::Metrics::new();
         let auth = Authenticator::new(
             store.clone(),
@@ -138,10 +143,16 @@ impl Services {
             ),
             events,
             schemas,
-            bulk: bulk::Bulk::new(users.clone(), groups.clone(), config.bulk_max_operations),
+            bulk: bulk::Bulk::new(
+                users.clone(),
+                groups.clone(),
+                resources.clone(),
+                config.bulk_max_operations,
+            ),
             users,
             groups,
             departments,
+            resources,
             auth,
             store,
             metrics,

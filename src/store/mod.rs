@@ -7,7 +7,7 @@ pub mod diesel;
 mod error;
 mod model;
 mod render;
-pub use render::render_events;
+pub use render::{Current, current, render_events};
 mod schemas;
 mod sources;
 mod sync;
@@ -139,6 +139,42 @@ pub trait Store: Send + Sync + 'static {
     /// How many people have each department as their primary one
     /// (departments without any are left out).
     fn department_head_counts(&self) -> StoreResult<std::collections::HashMap<String, u64>>;
+
+    /// Creates a resource of a plain type (`ResourceKind::Plain`): its
+    /// unique attribute must be free and every resource it names must exist.
+    fn create_resource(
+        &self,
+        kind: crate::scim::ResourceKind,
+        write: ResourceWrite,
+        actor: &Actor,
+    ) -> StoreResult<StoredResource>;
+    fn get_resource(
+        &self,
+        kind: crate::scim::ResourceKind,
+        id: &str,
+    ) -> StoreResult<StoredResource>;
+    /// Rewrites a plain resource from its current state (PUT or PATCH),
+    /// under a row lock, with the checks of `create_resource`.
+    fn replace_resource(
+        &self,
+        kind: crate::scim::ResourceKind,
+        id: &str,
+        rewrite: Rewrite<'_, StoredResource>,
+        actor: &Actor,
+        op: WriteOp,
+    ) -> StoreResult<StoredResource>;
+    fn delete_resource(
+        &self,
+        kind: crate::scim::ResourceKind,
+        id: &str,
+        actor: &Actor,
+        if_match: Option<&TagList>,
+    ) -> StoreResult<()>;
+    fn list_resources(
+        &self,
+        kind: crate::scim::ResourceKind,
+        query: &ListQuery,
+    ) -> StoreResult<ListPage<StoredResource>>;
 
     /// Records an audit event that is not a resource change.
     fn record_audit(&self, event: AuditEvent) -> StoreResult<()>;

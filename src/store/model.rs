@@ -334,6 +334,38 @@ pub struct Pruned {
 }
 
 /// A department of the organization tree as stored: its attributes
+/// What a write's rewrite reads of the stored state: its attributes and
+/// meta (the ETag it checks `If-Match` against).
+pub trait Versioned {
+    fn attributes(&self) -> &Map<String, Value>;
+    fn meta(&self) -> &ResourceMeta;
+}
+
+macro_rules! versioned {
+    ($($t:ty),*) => {$(
+        impl Versioned for $t {
+            fn attributes(&self) -> &Map<String, Value> {
+                &self.attributes
+            }
+            fn meta(&self) -> &ResourceMeta {
+                &self.meta
+            }
+        }
+    )*};
+}
+
+versioned!(StoredUser, StoredGroup, StoredDepartment, StoredResource);
+
+/// A resource of a type stored by the generic path (`ResourceKind::Plain`):
+/// its attributes exactly as validated, nothing derived.
+#[derive(Debug, Clone)]
+pub struct StoredResource {
+    pub kind: crate::scim::ResourceKind,
+    pub id: String,
+    pub attributes: Map<String, Value>,
+    pub meta: ResourceMeta,
+}
+
 /// (`displayName`, `code`, `externalId`, `ordering`, `parent` with the
 /// parent's `display`, and the derived `path`).
 #[derive(Debug, Clone)]

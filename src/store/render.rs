@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::model::org;
 use super::{
     ChangeRecord, GroupMembership, MemberKind, Store, StoreError, StoredDepartment, StoredGroup,
-    StoredUser, StoredUserText,
+    StoredResource, StoredUser, StoredUserText,
 };
 use crate::scim::ResourceKind;
 use crate::scim::registry::ORGANIZATION_USER_SCHEMA;
@@ -28,6 +28,19 @@ impl StoredUser {
 impl StoredGroup {
     pub fn to_scim(&self, base_url: &str) -> Value {
         group(self, base_url)
+    }
+}
+
+impl StoredResource {
+    pub fn to_scim(&self, base_url: &str) -> Value {
+        render(
+            self.kind,
+            &self.id,
+            &self.attributes,
+            Map::new(),
+            &self.meta,
+            base_url,
+        )
     }
 }
 
@@ -173,6 +186,52 @@ fn group(g: &StoredGroup, base_url: &str) -> Value {
     )
 }
 
+/// A resource of any type as it is now: its SCIM JSON, version and
+/// `externalId`; None when there is none. What the change-log consumers
+/// (`/Changes`, subscriptions, SCIM events) read, so one place knows how
+/// each type is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Current {
+    /// As a GET answers it.
+    pub representation: Value,
+    pub version: i64,
+    pub external_id: Option<String>,
+}
+
+pub fn current(
+    store: &dyn Store,
+    kind: ResourceKind,
+    id: &str,
+    base_url: &str,
+) -> Result<Option<Current>, StoreError> {
+    let found = match kind {
+        ResourceKind::User => store
+            .get_user(id, true)
+            .map(|u| (u.to_scim(base_url), u.meta.version, u.attributes)),
+        ResourceKind::Group => store
+            .get_group(id, true)
+            .map(|g| (g.to_scim(base_url), g.meta.version, g.attributes)),
+        ResourceKind::Department => store
+            .get_department(id)
+            .map(|d| (d.to_scim(base_url), d.meta.version, d.attributes)),
+        ResourceKind::Plain(_) => store
+            .get_resource(kind, id)
+            .map(|r| (r.to_scim(base_url), r.meta.version, r.attributes)),
+    };
+    match found {
+        Ok((representation, version, attributes)) => Ok(Some(Current {
+            representation,
+            version,
+            external_id: attributes
+                .get("externalId")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        })),
+        Err(StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Change-log rows as events: the same shape for the pull API and for
 /// subscription webhooks. Upserts carry the resource as it is now
 /// (`base_url` ends in `/scim/v2`); deletions and vanished resources, null.
@@ -186,21 +245,8 @@ pub fn render_events(
         let kind = ResourceKind::parse(&r.resource_type);
         let resource = match (r.operation.as_str(), kind) {
             ("delete", _) | (_, None) => Value::Null,
-            (_, Some(ResourceKind::User)) => match store.get_user(&r.resource_id, true) {
-                Ok(u) => u.to_scim(base_url),
-                Err(StoreError::NotFound) => Value::Null,
-                Err(e) => return Err(e),
-            },
-            (_, Some(ResourceKind::Group)) => match store.get_group(&r.resource_id, true) {
-                Ok(g) => g.to_scim(base_url),
-                Err(StoreError::NotFound) => Value::Null,
-                Err(e) => return Err(e),
-            },
-            (_, Some(ResourceKind::Department)) => match store.get_department(&r.resource_id) {
-                Ok(d) => d.to_scim(base_url),
-                Err(StoreError::NotFound) => Value::Null,
-                Err(e) => return Err(e),
-            },
+            (_, Some(kind)) => current(store, kind, &r.resource_id, base_url)?
+                .map_or(Value::Null, |c| c.representation),
         };
         events.push(json!({
             "cursor": r.seq.to_string(),

@@ -25,14 +25,17 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
     );
 
     let rts = app.get("/ResourceTypes").await;
-    assert_eq!(rts.body["totalResults"], 3);
+    assert_eq!(rts.body["totalResults"], 5);
     let names: Vec<&str> = rts.body["Resources"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["name"].as_str().unwrap())
         .collect();
-    assert_eq!(names, ["User", "Group", "Department"]);
+    assert_eq!(
+        names,
+        ["User", "Group", "Department", "Agent", "AgenticApplication"]
+    );
     let user = app.get("/ResourceTypes/User").await;
     assert_eq!(user.body["endpoint"], "/Users");
     assert_eq!(
@@ -46,7 +49,7 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
             .ends_with("/scim/v2/ResourceTypes/User")
     );
 
-    // The five built-in schemas (tests running beside this one in the same
+    // The seven built-in schemas (tests running beside this one in the same
     // process may publish extension schemas of their own).
     let schemas = app.get("/Schemas").await;
     let ids: Vec<&str> = schemas.body["Resources"]
@@ -57,13 +60,15 @@ async fn discovery_documents_come_from_the_registry(app: TestApp) {
         .collect();
     assert_eq!(schemas.body["totalResults"], ids.len());
     assert_eq!(
-        ids[..5],
+        ids[..7],
         [
             "urn:ietf:params:scim:schemas:core:2.0:User",
             "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
             "urn:ietf:params:scim:schemas:core:2.0:Group",
             "urn:scimhub:params:scim:schemas:core:2.0:Department",
             "urn:scimhub:params:scim:schemas:extension:organization:2.0:User",
+            "urn:ietf:params:scim:schemas:core:2.0:Agent",
+            "urn:ietf:params:scim:schemas:core:2.0:AgenticApplication",
         ]
     );
     let user_schema = app

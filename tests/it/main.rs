@@ -8,6 +8,7 @@ mod access;
 mod admin;
 mod admin_failures;
 mod admin_sync;
+mod agents;
 mod audit;
 mod auth;
 mod backup;

@@ -708,9 +708,51 @@ async fn a_bad_signing_key_stops_serve_and_the_cli(app: TestApp) {
     assert!(app.hooks.list_subscriptions().unwrap().is_empty());
 }
 
+/// Agents are SCIM events like any resource: a subscription scoped to
+/// `Agents` gets the agent's SET (with the resource, in `full` mode) and
+/// not a user's.
+async fn agent_changes_are_scim_events(default: TestApp) {
+    let key = SigningKey::ec();
+    let app = start(&default, &key, |_| {}).await;
+    let admin = app.token_with("agents-admin", &["admin"]);
+    let body = json!({"name": "agents", "format": "set", "delivery": "poll", "mode": "full",
+                      "resourceTypes": ["Agents"]});
+    let r = app
+        .send(
+            Method::POST,
+            "/admin/v1/subscriptions",
+            Some(&admin),
+            Some(body.to_string().into_bytes()),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    assert_eq!(r.body["resourceTypes"], json!(["Agent"]));
+    let (id, secret) = (
+        r.body["id"].as_str().unwrap().to_string(),
+        r.body["secret"].as_str().unwrap().to_string(),
+    );
+    app.create_user("someone").await;
+    let agent = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Agent"],
+                       "name": "bot", "externalId": "ext-bot"});
+    let r = app.post("/Agents", &agent).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.text);
+    let agent_id = r.body["id"].as_str().unwrap().to_string();
+
+    let sets = drain(&app, &id, &secret).await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    assert_eq!(event_uris(&sets[0]), [format!("{PROV}:create:full")]);
+    assert_eq!(sets[0]["sub_id"]["uri"], format!("/Agents/{agent_id}"));
+    assert_eq!(sets[0]["sub_id"]["externalId"], "ext-bot");
+    assert_eq!(
+        sets[0]["events"][format!("{PROV}:create:full")]["data"]["name"],
+        "bot"
+    );
+}
+
 on_both_backends!(
     polled_sets_stay_until_acknowledged,
     full_and_notice_modes_and_activation,
+    agent_changes_are_scim_events,
     bad_input_changes_nothing,
     a_bad_signing_key_stops_serve_and_the_cli,
 );

@@ -59,6 +59,7 @@ fn search_filter(kind: ResourceKind, q: &str) -> String {
         ],
         ResourceKind::Group => &["displayName", "externalId"],
         ResourceKind::Department => &["displayName", "code", "externalId"],
+        ResourceKind::Plain(_) => &["name", "displayName", "externalId"],
     };
     attributes
         .iter()
@@ -175,6 +176,13 @@ pub(super) fn row(kind: ResourceKind, r: &Value) -> Row {
             detail: text(&r["parent"], "display"),
             active: String::new(),
         },
+        ResourceKind::Plain(_) => Row {
+            id: text(r, "id"),
+            name: text(r, "name"),
+            display: text(r, "displayName"),
+            detail: text(r, "description"),
+            active: String::new(),
+        },
     }
 }
 
@@ -239,6 +247,13 @@ pub(super) async fn list(
                 ("displayName", "name"),
                 ("path", "tree order"),
             ],
+        ),
+        // The console has no pages of its own for these (yet): listed from the overview.
+        ResourceKind::Plain(t) => (
+            t.endpoint,
+            "/console",
+            "overview",
+            vec![("", "default"), ("name", "name")],
         ),
     };
     let params = ListParams {
@@ -480,6 +495,7 @@ pub async fn names(
     let key = match kind {
         ResourceKind::User => "userName",
         ResourceKind::Group | ResourceKind::Department => "displayName",
+        ResourceKind::Plain(_) => "name",
     };
     let mut out = HashMap::new();
     for chunk in ids.chunks(NAMES_PER_SEARCH) {

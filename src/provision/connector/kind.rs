@@ -401,7 +401,9 @@ fn ldap_mapping(
     let required = |kind: ResourceKind| {
         let template = match kind {
             ResourceKind::User => ldap.user_template(),
-            ResourceKind::Group | ResourceKind::Department => ldap.group_template(),
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                ldap.group_template()
+            }
         };
         let attributes = match template {
             Ok(t) if syncs(settings, kind) => {

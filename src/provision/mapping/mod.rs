@@ -141,7 +141,7 @@ fn section_name(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "users",
         ResourceKind::Group => "groups",
-        ResourceKind::Department => "departments",
+        ResourceKind::Department | ResourceKind::Plain(_) => "departments",
     }
 }
 
@@ -164,7 +164,7 @@ pub fn is_reference(kind: ResourceKind, name: &str) -> bool {
     match kind {
         ResourceKind::User => is("groups") || is(PRIMARY_DEPARTMENT) || is(DEPARTMENTS),
         ResourceKind::Group => is("groups") || is("members"),
-        ResourceKind::Department => is("parent"),
+        ResourceKind::Department | ResourceKind::Plain(_) => is("parent"),
     }
 }
 
@@ -337,7 +337,7 @@ impl Reads {
 pub fn scim_required(kind: ResourceKind) -> Required {
     let name = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group | ResourceKind::Department => "displayName",
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => "displayName",
     };
     Required {
         attributes: vec![name.to_string()],
@@ -547,7 +547,7 @@ impl Mapping {
         match kind {
             ResourceKind::User => &self.users,
             ResourceKind::Group => &self.groups,
-            ResourceKind::Department => &self.departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => &self.departments,
         }
     }
 }

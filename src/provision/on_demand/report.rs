@@ -69,7 +69,9 @@ impl Step {
 fn scope_filter(target: &LoadedTarget, kind: ResourceKind) -> Option<&str> {
     match kind {
         ResourceKind::User => target.record.scope.as_deref(),
-        ResourceKind::Group | ResourceKind::Department => target.settings.group_scope.as_deref(),
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+            target.settings.group_scope.as_deref()
+        }
     }
 }
 

@@ -238,7 +238,7 @@ fn leftovers(
 pub fn display_name(kind: ResourceKind, resource: &Value) -> Option<String> {
     let key = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group | ResourceKind::Department => "displayName",
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => "displayName",
     };
     member_of(resource, key)
         .or_else(|| member_of(resource, "dn"))

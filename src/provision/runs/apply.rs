@@ -226,7 +226,9 @@ impl Applier {
         self.with(|t| {
             let map = match kind {
                 ResourceKind::User => &mut t.users,
-                ResourceKind::Group | ResourceKind::Department => &mut t.groups,
+                ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                    &mut t.groups
+                }
             };
             map.insert(local_id.to_string(), remote_id.to_string());
         });
@@ -235,7 +237,9 @@ impl Applier {
     fn remote_of(&self, kind: ResourceKind, local_id: &str) -> Option<String> {
         self.with(|t| match kind {
             ResourceKind::User => t.users.get(local_id).cloned(),
-            ResourceKind::Group | ResourceKind::Department => t.groups.get(local_id).cloned(),
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                t.groups.get(local_id).cloned()
+            }
         })
     }
 
@@ -291,7 +295,9 @@ impl Applier {
     fn stored_hash(&self, kind: ResourceKind, local_id: &str) -> Option<&String> {
         match kind {
             ResourceKind::User => self.user_hashes.get(local_id),
-            ResourceKind::Group | ResourceKind::Department => self.group_hashes.get(local_id),
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                self.group_hashes.get(local_id)
+            }
         }
     }
 
@@ -614,7 +620,7 @@ impl Applier {
         let key = match kind {
             ResourceKind::User => &matching.users,
             ResourceKind::Group => &matching.groups,
-            ResourceKind::Department => &matching.departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => &matching.departments,
         };
         let Some(value) = key.key(on_target(kind), resource) else {
             return false;
@@ -631,7 +637,9 @@ impl Applier {
         let claimed = self.with(|t| {
             let map = match kind {
                 ResourceKind::User => &t.users,
-                ResourceKind::Group | ResourceKind::Department => &t.groups,
+                ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                    &t.groups
+                }
             };
             map.values().any(|r| r == remote_id)
         });
@@ -895,6 +903,6 @@ fn phase(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::User => "users",
         ResourceKind::Group => "groups",
-        ResourceKind::Department => "departments",
+        ResourceKind::Department | ResourceKind::Plain(_) => "departments",
     }
 }

@@ -30,7 +30,7 @@ impl LocalState {
         let sources = match kind {
             ResourceKind::User => &self.users,
             ResourceKind::Group => &self.groups,
-            ResourceKind::Department => &self.departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => &self.departments,
         };
         sources.iter().map(|s| s.local_id.as_str()).collect()
     }
@@ -135,6 +135,7 @@ pub fn existing(
             ResourceKind::User => store.get_user(&id, false).map(|_| ()),
             ResourceKind::Group => store.get_group(&id, false).map(|_| ()),
             ResourceKind::Department => store.get_department(&id).map(|_| ()),
+            ResourceKind::Plain(_) => store.get_resource(kind, &id).map(|_| ()),
         };
         match exists {
             Ok(()) => {
@@ -179,7 +180,7 @@ pub fn load_one(
     match kind {
         ResourceKind::User => load_user(store, target, id, scope_groups),
         ResourceKind::Group => load_group(store, target, id),
-        ResourceKind::Department => load_department(store, target, id),
+        ResourceKind::Department | ResourceKind::Plain(_) => load_department(store, target, id),
     }
 }
 

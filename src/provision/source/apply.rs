@@ -706,7 +706,9 @@ impl Run<'_, '_> {
                     writes.patch_user(w.local_id.clone(), ops).await
                 }
                 ResourceKind::Group => writes.delete_group(w.local_id.clone()).await,
-                ResourceKind::Department => writes.delete_department(w.local_id.clone()).await,
+                ResourceKind::Department | ResourceKind::Plain(_) => {
+                    writes.delete_department(w.local_id.clone()).await
+                }
             };
             match result {
                 Ok(()) => {
@@ -714,7 +716,7 @@ impl Run<'_, '_> {
                     match kind {
                         ResourceKind::User => c.deactivated += 1,
                         ResourceKind::Group => c.deleted += 1,
-                        ResourceKind::Department => {
+                        ResourceKind::Department | ResourceKind::Plain(_) => {
                             c.deleted += 1;
                             c.departments.deleted += 1;
                         }

@@ -139,7 +139,7 @@ impl Intake {
         match kind {
             ResourceKind::User => &self.users,
             ResourceKind::Group => &self.groups,
-            ResourceKind::Department => &self.departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => &self.departments,
         }
     }
 }
@@ -174,7 +174,7 @@ fn prepare_all(
         let rules = match r.kind {
             ResourceKind::User => &users,
             ResourceKind::Group => &groups,
-            ResourceKind::Department => &departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => &departments,
         };
         let outcome = intake::prepare(rules, r);
         let (kind, key) = match &outcome {
@@ -649,7 +649,7 @@ impl ImportEngine {
             match w.resource_kind() {
                 ResourceKind::User => c.deactivated += 1,
                 ResourceKind::Group => c.deleted += 1,
-                ResourceKind::Department => {
+                ResourceKind::Department | ResourceKind::Plain(_) => {
                     c.deleted += 1;
                     c.departments.deleted += 1;
                 }
@@ -807,7 +807,9 @@ impl ImportEngine {
                     writes.patch_user(h.local_id.clone(), ops).await
                 }
                 ResourceKind::Group => writes.delete_group(h.local_id.clone()).await,
-                ResourceKind::Department => writes.delete_department(h.local_id.clone()).await,
+                ResourceKind::Department | ResourceKind::Plain(_) => {
+                    writes.delete_department(h.local_id.clone()).await
+                }
             };
             match result {
                 Ok(()) => {
@@ -815,7 +817,7 @@ impl ImportEngine {
                     match kind {
                         ResourceKind::User => c.deactivated += 1,
                         ResourceKind::Group => c.deleted += 1,
-                        ResourceKind::Department => {
+                        ResourceKind::Department | ResourceKind::Plain(_) => {
                             c.deleted += 1;
                             c.departments.deleted += 1;
                         }

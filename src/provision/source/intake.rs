@@ -105,7 +105,9 @@ impl Prepared {
     pub fn name(&self) -> String {
         let attr = match self.kind {
             ResourceKind::User => "userName",
-            ResourceKind::Group | ResourceKind::Department => "displayName",
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                "displayName"
+            }
         };
         self.attributes
             .get(attr)
@@ -207,7 +209,7 @@ fn key_of(
     }
     let name = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group | ResourceKind::Department => "displayName",
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => "displayName",
     };
     let external = mapped.get("externalId").and_then(text_of);
     let sets_external_id = rules
@@ -355,7 +357,7 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
             refs.groups = ref_list(take(&mut mapped, "groups"));
             refs.members = ref_list(take(&mut mapped, "members"));
         }
-        ResourceKind::Department => {
+        ResourceKind::Department | ResourceKind::Plain(_) => {
             refs.parent = ref_list(take(&mut mapped, "parent")).into_iter().next();
         }
     }
@@ -373,7 +375,7 @@ pub fn prepare(rules: &IntakeRules<'_>, record: RawRecord) -> Result<Prepared, B
     }
     let base = match kind {
         ResourceKind::User => "userName",
-        ResourceKind::Group | ResourceKind::Department => "displayName",
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => "displayName",
     };
     let resource = Value::Object(with_schemas(kind, mapped));
     let needed = std::iter::once(base).chain(

@@ -359,7 +359,9 @@ impl LdapReader {
             let (base, filter) = match kind {
                 ResourceKind::User => (&base, self.settings.user_filter.clone()),
                 ResourceKind::Group => (&base, self.settings.group_filter.clone()),
-                ResourceKind::Department => (&departments, self.settings.department_filter.clone()),
+                ResourceKind::Department | ResourceKind::Plain(_) => {
+                    (&departments, self.settings.department_filter.clone())
+                }
             };
             let filter = match &self.since {
                 Some(mark) => format!(
@@ -380,7 +382,7 @@ impl LdapReader {
             for entry in entries {
                 let mut fields = fields_of(&entry);
                 let placed = match kind {
-                    ResourceKind::Department => Some(PARENT_FIELD),
+                    ResourceKind::Department | ResourceKind::Plain(_) => Some(PARENT_FIELD),
                     ResourceKind::User => Some(DEPARTMENT_FIELD),
                     ResourceKind::Group => None,
                 };

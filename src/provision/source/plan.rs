@@ -134,7 +134,7 @@ impl PlanRules<'_> {
         match kind {
             ResourceKind::User => self.reads_users,
             ResourceKind::Group => self.reads_groups,
-            ResourceKind::Department => self.reads_departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => self.reads_departments,
         }
     }
 }
@@ -343,7 +343,7 @@ impl Resolvable<'_> {
         let batch = match kind {
             ResourceKind::User => &self.users,
             ResourceKind::Group => &self.groups,
-            ResourceKind::Department => &self.departments,
+            ResourceKind::Department | ResourceKind::Plain(_) => &self.departments,
         };
         batch.contains(key)
             || (self.kept(kind, key)
@@ -546,7 +546,7 @@ impl Index {
         match kind {
             ResourceKind::User => self.user_ids.contains(id),
             ResourceKind::Group => self.group_ids.contains(id),
-            ResourceKind::Department => self.department_ids.contains(id),
+            ResourceKind::Department | ResourceKind::Plain(_) => self.department_ids.contains(id),
         }
     }
 }
@@ -819,6 +819,7 @@ mod tests {
             ResourceKind::Department => index.department_ids.insert(id.into()),
             ResourceKind::Group => index.group_ids.insert(id.into()),
             ResourceKind::User => index.user_ids.insert(id.into()),
+            ResourceKind::Plain(_) => false,
         };
     }
 

@@ -183,7 +183,7 @@ impl SourceSettings {
         let set = match kind {
             ResourceKind::User => self.user_key.as_deref(),
             ResourceKind::Group => self.group_key.as_deref(),
-            ResourceKind::Department => self.department_key.as_deref(),
+            ResourceKind::Department | ResourceKind::Plain(_) => self.department_key.as_deref(),
         };
         set.or(match source {
             SourceKind::File => None,

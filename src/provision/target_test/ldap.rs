@@ -106,7 +106,9 @@ async fn base_dn(
     for &kind in kinds {
         let template = match kind {
             ResourceKind::User => settings.user_template(),
-            ResourceKind::Group | ResourceKind::Department => settings.group_template(),
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                settings.group_template()
+            }
         };
         let Some(container) = template.ok().and_then(|t| t.fixed_container()) else {
             continue;
@@ -186,7 +188,7 @@ fn section_problems(
 ) -> Vec<TypeProblem> {
     let section = match kind {
         ResourceKind::User => "users",
-        ResourceKind::Group | ResourceKind::Department => "groups",
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => "groups",
     };
     let rules = &subject.mapping.for_kind(kind).rules;
     let mut problems = Vec::new();
@@ -201,7 +203,7 @@ fn section_problems(
     }
     let (template, classes) = match kind {
         ResourceKind::User => (settings.user_template(), &settings.users.object_classes),
-        ResourceKind::Group | ResourceKind::Department => {
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
             (settings.group_template(), &settings.groups.object_classes)
         }
     };

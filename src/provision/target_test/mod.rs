@@ -301,7 +301,9 @@ fn read_samples(
 pub(crate) fn sample_label(kind: ResourceKind, resource: &Value) -> String {
     let name = match kind {
         ResourceKind::User => &resource["userName"],
-        ResourceKind::Group | ResourceKind::Department => &resource["displayName"],
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+            &resource["displayName"]
+        }
     };
     match name.as_str().or_else(|| resource["id"].as_str()) {
         Some(s) => format!("{s:?}"),

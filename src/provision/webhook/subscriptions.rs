@@ -84,15 +84,23 @@ fn invalid(message: impl Into<String>) -> AppError {
 
 /// `Users`/`User` → `User`, `Groups`/`Group` → `Group`, `Departments` /
 /// `Department` → `Department` (as the change log names them).
+/// A resource type of the registry by its name or endpoint (`User`, `Users`,
+/// `Agents`, any case).
 fn resource_type(name: &str) -> Result<&'static str, AppError> {
-    match name.trim().to_ascii_lowercase().as_str() {
-        "user" | "users" => Ok("User"),
-        "group" | "groups" => Ok("Group"),
-        "department" | "departments" => Ok("Department"),
-        _ => Err(invalid(format!(
-            "unknown resource type {name:?}: use Users, Groups and/or Departments"
-        ))),
-    }
+    let name = name.trim();
+    let types = &crate::scim::registry::registry().resource_types;
+    types
+        .iter()
+        .map(|rt| rt.kind)
+        .find(|k| k.as_str().eq_ignore_ascii_case(name) || k.endpoint().eq_ignore_ascii_case(name))
+        .map(|k| k.as_str())
+        .ok_or_else(|| {
+            let known: Vec<&str> = types.iter().map(|rt| rt.kind.endpoint()).collect();
+            invalid(format!(
+                "unknown resource type {name:?}: use {}",
+                known.join(", ")
+            ))
+        })
 }
 
 /// One of an enum's words, or an error listing them.

@@ -193,7 +193,7 @@ fn containers_now(
             }
             Ok(out)
         }
-        ResourceKind::Department => {
+        ResourceKind::Department | ResourceKind::Plain(_) => {
             let dept = match store.get_department(id) {
                 Ok(d) => d,
                 Err(StoreError::NotFound) => return Ok(Vec::new()),

@@ -329,7 +329,7 @@ impl Session {
                     self.sync_members(&source.local_id, &remote_id, &source.members)
                         .await?
                 }
-                ResourceKind::Department => {
+                ResourceKind::Department | ResourceKind::Plain(_) => {
                     self.sync_department_members(&source.local_id, &remote_id)
                         .await?
                 }
@@ -361,7 +361,7 @@ impl Session {
         let key = match kind {
             ResourceKind::User => &self.user_match,
             ResourceKind::Group => &self.group_match,
-            ResourceKind::Department => &self.department_match,
+            ResourceKind::Department | ResourceKind::Plain(_) => &self.department_match,
         };
         let kind = on_target(kind);
         if !self.capabilities.lookup {

@@ -10,15 +10,15 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
+use super::rewrites::{patching, replacing};
 use super::users::{check_body_id, check_id, not_found, validated};
 use super::{blocking, writing};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
-use crate::scim::patch::{apply, parse_patch_request};
+use crate::scim::patch::parse_patch_request;
 use crate::scim::registry::{DEPARTMENT_SCHEMA, common_attribute, registry};
-use crate::scim::resource::check_immutable;
 use crate::scim::resource::coerce;
 use crate::store::{
     Actor, DepartmentRemoval, RemoveMode, ResourceWrite, Store, StoredDepartment, WriteOp,
@@ -117,15 +117,8 @@ impl Departments {
         check_id(KIND, id)?;
         check_body_id(&body, id)?;
         let write = write_of(validated(KIND, &body)?.attributes);
-        let d = self
-            .rewrite(actor, id, WriteOp::Replace, move |current| {
-                if let Some(tags) = &if_match {
-                    tags.require(&current.meta)?;
-                }
-                check_immutable(KIND, &current.attributes, &write.attributes)?;
-                Ok(write)
-            })
-            .await?;
+        let rewrite = replacing(KIND, write, if_match);
+        let d = self.rewrite(actor, id, WriteOp::Replace, rewrite).await?;
         tracing::info!(target: AUDIT, actor = %actor.name, operation = "replace", resource_type = "Department", id = %d.id);
         Ok(d)
     }
@@ -139,14 +132,8 @@ impl Departments {
     ) -> Result<StoredDepartment, AppError> {
         check_id(KIND, id)?;
         let ops = parse_patch_request(&body, self.max_patch_operations)?;
-        let d = self
-            .rewrite(actor, id, WriteOp::Patch, move |current| {
-                if let Some(tags) = &if_match {
-                    tags.require(&current.meta)?;
-                }
-                Ok(write_of(apply(KIND, &current.attributes, &ops)?.attributes))
-            })
-            .await?;
+        let rewrite = patching(KIND, ops, if_match);
+        let d = self.rewrite(actor, id, WriteOp::Patch, rewrite).await?;
         tracing::info!(target: AUDIT, actor = %actor.name, operation = "patch", resource_type = "Department", id = %d.id);
         Ok(d)
     }

@@ -138,7 +138,7 @@ impl SchemaAdmin {
                             false,
                         )
                         .map(drop),
-                    ResourceKind::Department => Ok(()),
+                    ResourceKind::Department | ResourceKind::Plain(_) => Ok(()),
                 };
                 match written {
                     Ok(()) => changed += 1,

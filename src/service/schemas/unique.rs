@@ -111,7 +111,7 @@ pub async fn check(
                     .into_iter()
                     .map(|g| g.id)
                     .collect(),
-                ResourceKind::Department => Vec::new(),
+                ResourceKind::Department | ResourceKind::Plain(_) => Vec::new(),
             };
             if ids.iter().any(|id| Some(id) != except.as_ref()) {
                 let shown = match &claim.value {
@@ -149,7 +149,7 @@ pub async fn check_patch(
         let read = match kind {
             ResourceKind::User => reader.get_user(&owned, false).map(|u| u.attributes),
             ResourceKind::Group => reader.get_group(&owned, false).map(|g| g.attributes),
-            ResourceKind::Department => return Ok(None),
+            ResourceKind::Department | ResourceKind::Plain(_) => return Ok(None),
         };
         match read {
             Ok(attributes) => Ok(Some(attributes)),

@@ -48,13 +48,13 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
 pub fn ops() -> Ops<StoredDepartment> {
     Ops {
         kind: ResourceKind::Department,
-        exact,
-        count,
-        page,
-        keyset,
-        scan,
-        load: load_row,
-        get: get_with,
+        exact: Box::new(exact),
+        count: Box::new(count),
+        page: Box::new(page),
+        keyset: Box::new(keyset),
+        scan: Box::new(scan),
+        load: Box::new(load_row),
+        get: Box::new(get_with),
         render: |d| d.to_scim(""),
         id: |d| &d.id,
     }

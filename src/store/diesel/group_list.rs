@@ -50,13 +50,13 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
 pub fn ops() -> Ops<StoredGroup> {
     Ops {
         kind: ResourceKind::Group,
-        exact,
-        count,
-        page,
-        keyset,
-        scan,
-        load: load_row,
-        get: get_with,
+        exact: Box::new(exact),
+        count: Box::new(count),
+        page: Box::new(page),
+        keyset: Box::new(keyset),
+        scan: Box::new(scan),
+        load: Box::new(load_row),
+        get: Box::new(get_with),
         render: |g| g.to_scim(""),
         id: |g| &g.id,
     }

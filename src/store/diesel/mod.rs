@@ -20,6 +20,8 @@ mod members;
 pub(crate) mod page_window;
 mod query;
 mod regrouped;
+mod resource_list;
+mod resources;
 mod run;
 mod schema;
 mod schema_extensions;
@@ -56,12 +58,12 @@ pub use connection::{Backend, DbConnection, DieselStore, redact_url};
 use super::{
     Actor, AuditEvent, AuditQuery, AuditRecord, ChangeRecord, DepartmentRemoval, ListPage,
     ListQuery, MemberKind, NewToken, RemoveMode, ResourceWrite, Rewrite, Store, StoreError,
-    StoreResult, StoredDepartment, StoredGroup, StoredUser, StoredUserText, TokenRecord, UserKey,
-    WriteJob, WriteOp,
+    StoreResult, StoredDepartment, StoredGroup, StoredResource, StoredUser, StoredUserText,
+    TokenRecord, UserKey, WriteJob, WriteOp,
 };
-use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
+use crate::scim::{ResourceKind, ScimError};
 
 /// Now, at the millisecond precision `meta` renders, so a timestamp read back
 /// equals the one written and SQL comparisons agree with the rendered value.
@@ -93,6 +95,7 @@ pub fn sql_answers_exactly(
         crate::scim::ResourceKind::User => filter_sql::user_filter(filter).is_some(),
         crate::scim::ResourceKind::Group => filter_sql::group_filter(filter).is_some(),
         crate::scim::ResourceKind::Department => filter_sql::department_filter(filter).is_some(),
+        crate::scim::ResourceKind::Plain(_) => false,
     }
 }
 
@@ -329,6 +332,49 @@ impl Store for DieselStore {
 
     fn department_head_counts(&self) -> StoreResult<std::collections::HashMap<String, u64>> {
         user_org::head_counts(&mut *self.conn()?)
+    }
+
+    fn create_resource(
+        &self,
+        kind: ResourceKind,
+        write: ResourceWrite,
+        actor: &Actor,
+    ) -> StoreResult<StoredResource> {
+        let id = new_id();
+        self.write(|c| resources::create(c, kind, &id, write, actor))
+    }
+
+    fn get_resource(&self, kind: ResourceKind, id: &str) -> StoreResult<StoredResource> {
+        resources::get(&mut *self.conn()?, kind, id)
+    }
+
+    fn replace_resource(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        rewrite: Rewrite<'_, StoredResource>,
+        actor: &Actor,
+        op: WriteOp,
+    ) -> StoreResult<StoredResource> {
+        self.write(|c| resources::replace(c, kind, id, rewrite, actor, op))
+    }
+
+    fn delete_resource(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        actor: &Actor,
+        if_match: Option<&TagList>,
+    ) -> StoreResult<()> {
+        self.write(|c| resources::delete(c, kind, id, actor, if_match))
+    }
+
+    fn list_resources(
+        &self,
+        kind: ResourceKind,
+        query: &ListQuery,
+    ) -> StoreResult<ListPage<StoredResource>> {
+        query::list(&mut *self.conn()?, &resource_list::ops(kind), query)
     }
 
     fn record_audit(&self, event: AuditEvent) -> StoreResult<()> {

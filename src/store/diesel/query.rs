@@ -19,31 +19,38 @@ pub type Row = (String, String, NaiveDateTime, NaiveDateTime, i64);
 /// Rows scanned per batch on the in-memory path.
 pub const SCAN_BATCH: i64 = 1000;
 
-/// The table-specific parts of listing.
-type PageFn = fn(
-    &mut DbConnection,
-    Option<&Filter>,
-    Option<&SortSpec>,
-    i64,
-    i64,
-) -> StoreResult<Option<Vec<Row>>>;
+/// The table-specific parts of listing (closures: the generic table's
+/// capture the resource type they list).
+type ExactFn = Box<dyn Fn(Option<&Filter>) -> bool>;
+type CountFn = Box<dyn Fn(&mut DbConnection, Option<&Filter>) -> StoreResult<i64>>;
+type PageFn = Box<
+    dyn Fn(
+        &mut DbConnection,
+        Option<&Filter>,
+        Option<&SortSpec>,
+        i64,
+        i64,
+    ) -> StoreResult<Option<Vec<Row>>>,
+>;
 type KeysetFn =
-    fn(&mut DbConnection, Option<&Filter>, &Position, bool, i64) -> StoreResult<Vec<Row>>;
-type ScanFn = fn(&mut DbConnection, Option<&Filter>, &str, i64) -> StoreResult<Vec<Row>>;
+    Box<dyn Fn(&mut DbConnection, Option<&Filter>, &Position, bool, i64) -> StoreResult<Vec<Row>>>;
+type ScanFn = Box<dyn Fn(&mut DbConnection, Option<&Filter>, &str, i64) -> StoreResult<Vec<Row>>>;
+type LoadFn<T> = Box<dyn Fn(&mut DbConnection, Row, bool) -> StoreResult<T>>;
+type GetFn<T> = Box<dyn Fn(&mut DbConnection, &str, bool) -> StoreResult<T>>;
 
 pub struct Ops<T> {
     pub kind: ResourceKind,
     /// Whether SQL answers this filter exactly (None: no filter).
-    pub exact: fn(Option<&Filter>) -> bool,
-    pub count: fn(&mut DbConnection, Option<&Filter>) -> StoreResult<i64>,
+    pub exact: ExactFn,
+    pub count: CountFn,
     /// A page in SQL order; None when the sort cannot be done in SQL.
     pub page: PageFn,
     /// Default-order (created, id) rows after or before a position.
     pub keyset: KeysetFn,
     /// Candidate rows (narrowed by SQL where it can) with `id > after`, by id.
     pub scan: ScanFn,
-    pub load: fn(&mut DbConnection, Row, bool) -> StoreResult<T>,
-    pub get: fn(&mut DbConnection, &str, bool) -> StoreResult<T>,
+    pub load: LoadFn<T>,
+    pub get: GetFn<T>,
     pub render: fn(&T) -> Value,
     pub id: fn(&T) -> &str,
 }

@@ -175,6 +175,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    resources (id) {
+        id -> Text,
+        resource_type -> Text,
+        unique_value -> Nullable<Text>,
+        data -> Text,
+        created -> Timestamp,
+        last_modified -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     user_departments (user_id, department_id) {
         user_id -> Text,
         department_id -> Text,

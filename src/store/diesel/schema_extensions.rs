@@ -173,7 +173,7 @@ impl SchemaStore for DieselStore {
                 .filter(scim_groups::data.like(&pattern).escape('\\'))
                 .select((scim_groups::id, scim_groups::data))
                 .load(conn)?,
-            ResourceKind::Department => Vec::new(),
+            ResourceKind::Department | ResourceKind::Plain(_) => Vec::new(),
         };
         let mut out = Vec::new();
         for (id, data) in rows {

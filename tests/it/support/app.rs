@@ -85,6 +85,8 @@ pub struct Snapshot {
     users: Vec<(String, i64, Value)>,
     groups: Vec<(String, i64, Value, Vec<String>)>,
     departments: Vec<(String, i64, Value)>,
+    /// Resources of the plain types (Agents, AgenticApplications).
+    resources: Vec<(String, i64, Value)>,
     changes: Vec<ChangeRecord>,
 }
 
@@ -280,7 +282,17 @@ impl TestApp {
         let users = self.store.list_users(&all).expect("users");
         let groups = self.store.list_groups(&all).expect("groups");
         let departments = self.store.department_subtree(None).expect("departments");
+        let mut resources = Vec::new();
+        for kind in scimhub::scim::registry::registry().plain_kinds() {
+            let page = self.store.list_resources(kind, &all).expect("resources");
+            resources.extend(
+                page.items
+                    .into_iter()
+                    .map(|r| (r.id, r.meta.version, Value::Object(r.attributes))),
+            );
+        }
         Snapshot {
+            resources,
             users: users
                 .items
                 .into_iter()

@@ -134,7 +134,7 @@ pub fn to_object(
                 out.insert(ENTERPRISE.into(), json!({"manager": {"value": manager}}));
             }
         }
-        ResourceKind::Group | ResourceKind::Department => {
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
             let members: Vec<Value> = values(entry, &settings.member_attribute)
                 .iter()
                 .filter_map(id_of_dn)
@@ -154,7 +154,7 @@ pub fn referenced_dns(
 ) -> Vec<String> {
     match kind {
         ResourceKind::User => values(entry, MANAGER).to_vec(),
-        ResourceKind::Group | ResourceKind::Department => {
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
             values(entry, &settings.member_attribute).to_vec()
         }
     }

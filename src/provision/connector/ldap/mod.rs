@@ -84,14 +84,18 @@ impl LdapConnector {
     fn entries(&self, kind: ResourceKind) -> &EntrySettings {
         match kind {
             ResourceKind::User => &self.settings.users,
-            ResourceKind::Group | ResourceKind::Department => &self.settings.groups,
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                &self.settings.groups
+            }
         }
     }
 
     fn template(&self, kind: ResourceKind) -> Result<&dn::DnTemplate, ConnectorError> {
         match kind {
             ResourceKind::User => self.users.as_ref(),
-            ResourceKind::Group | ResourceKind::Department => self.groups.as_ref(),
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
+                self.groups.as_ref()
+            }
         }
         .ok_or_else(|| {
             ConnectorError::Config(format!(
@@ -541,7 +545,7 @@ impl Connector for LdapConnector {
                     }
                 }
             }
-            ResourceKind::Group | ResourceKind::Department => {
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
                 if let Some(placeholder) = &self.settings.empty_member {
                     set(&self.settings.member_attribute, vec![placeholder.clone()]);
                 }

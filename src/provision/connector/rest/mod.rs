@@ -40,7 +40,7 @@ impl RestConnector {
     fn endpoints(&self, kind: ResourceKind) -> Result<&Endpoints, ConnectorError> {
         match kind {
             ResourceKind::User => Ok(&self.settings.users),
-            ResourceKind::Group | ResourceKind::Department => {
+            ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
                 self.settings.groups.as_ref().ok_or_else(|| {
                     ConnectorError::Config(
                         "this REST target has no group endpoints (rest.groups)".into(),

@@ -99,7 +99,7 @@ impl SqlConnector {
 fn table(settings: &SqlSettings, kind: ResourceKind) -> Result<&TableSettings, ConnectorError> {
     match kind {
         ResourceKind::User => Ok(&settings.users),
-        ResourceKind::Group | ResourceKind::Department => {
+        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => {
             settings.groups.as_ref().ok_or_else(|| {
                 ConnectorError::Config("this SQL target has no groups table (sql.groups)".into())
             })
@@ -477,7 +477,7 @@ impl Connector for SqlConnector {
                 if let Some(m) = &membership {
                     let side = match kind {
                         ResourceKind::User => &m.member_column,
-                        ResourceKind::Group | ResourceKind::Department => &m.group_column,
+                        ResourceKind::Group | ResourceKind::Department | ResourceKind::Plain(_) => &m.group_column,
                     };
                     let sql = format!("DELETE FROM {} WHERE {} = {p1}", quoted(&m.table), quoted(side));
                     db.execute(sql, &[Some(id.clone())])?;

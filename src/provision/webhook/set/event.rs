@@ -26,13 +26,7 @@ pub const EVENT_URIS: &[&str] = &[
 ];
 
 /// The resource as it is now, when it still exists.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Current {
-    pub version: i64,
-    pub external_id: Option<String>,
-    /// As a GET answers it.
-    pub representation: Value,
-}
+pub use crate::store::Current;
 
 /// Who a SET is for and who issued it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -101,43 +101,11 @@ impl Publisher {
         store: &dyn Store,
         change: &ChangeRecord,
     ) -> Result<Option<Current>, StoreError> {
-        let found = match ResourceKind::parse(&change.resource_type) {
-            Some(ResourceKind::User) => {
-                store.get_user(&change.resource_id, true).map(|u| Current {
-                    version: u.meta.version,
-                    external_id: external_id(&u.attributes),
-                    representation: u.to_scim(&self.scim_base),
-                })
-            }
-            Some(ResourceKind::Group) => {
-                store.get_group(&change.resource_id, true).map(|g| Current {
-                    version: g.meta.version,
-                    external_id: external_id(&g.attributes),
-                    representation: g.to_scim(&self.scim_base),
-                })
-            }
-            Some(ResourceKind::Department) => {
-                store.get_department(&change.resource_id).map(|d| Current {
-                    version: d.meta.version,
-                    external_id: external_id(&d.attributes),
-                    representation: d.to_scim(&self.scim_base),
-                })
-            }
-            None => return Ok(None),
-        };
-        match found {
-            Ok(current) => Ok(Some(current)),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
+        match ResourceKind::parse(&change.resource_type) {
+            Some(kind) => crate::store::current(store, kind, &change.resource_id, &self.scim_base),
+            None => Ok(None),
         }
     }
-}
-
-fn external_id(attributes: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    attributes
-        .get("externalId")
-        .and_then(|v| v.as_str())
-        .map(str::to_string)
 }
 
 /// The SET's id: one per (subscription, change), the same on every retry.
