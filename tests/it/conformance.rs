@@ -42,6 +42,10 @@ fn assert_empty(app: &TestApp) {
         departments.is_empty(),
         "departments left behind: {departments:?}"
     );
+    for kind in scimhub::scim::registry::registry().plain_kinds() {
+        let left = app.store.list_resources(kind, &all).unwrap();
+        assert!(left.items.is_empty(), "{kind:?} left behind");
+    }
 }
 
 /// The extension schema `extensions/entra-custom-extension` needs, defined
