@@ -178,9 +178,11 @@ mod tests {
                 status: 409,
                 scim_type,
                 detail,
+                http,
             }) => {
                 assert_eq!(scim_type.as_deref(), Some("uniqueness"));
                 assert_eq!(detail, "userName taken");
+                assert!(http);
             }
             other => panic!("{other:?}"),
         }

@@ -15,6 +15,7 @@ pub(crate) fn rejected(status: u16, body: &[u8]) -> ConnectorError {
         status,
         scim_type,
         detail,
+        http: true,
     }
 }
 

@@ -86,6 +86,7 @@ impl ScimClient {
                 status,
                 scim_type: None,
                 detail,
+                http: true,
             }
             .into(),
             AnswerFault::Unauthorized(detail) => ConnectorError::Unauthorized {

@@ -5,15 +5,16 @@
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ConnectorError {
     /// 4xx other than 401/403/404-where-meaningful/408/429: not retried;
-    /// carries the target's SCIM error.
-    #[error(
-        "the target refused the request (HTTP {status}{}): {detail}",
-        scim_type_suffix(scim_type)
-    )]
+    /// carries the target's SCIM error. A directory's, a database's or the
+    /// connector's own refusal has a `status` too — how the engines act on
+    /// it (409: adopt the existing account; 404: gone) — but no HTTP answer
+    /// (`http: false`), so only its own words are shown.
+    #[error("the target refused the request{}: {detail}", refusal_label(*status, scim_type, *http))]
     Rejected {
         status: u16,
         scim_type: Option<String>,
         detail: String,
+        http: bool,
     },
     /// 401/403: credentials refused (the caller quarantines the target later).
     #[error("the target refused the credentials (HTTP {status}): {detail}")]
@@ -36,11 +37,15 @@ impl From<crate::blocking::TaskFailed> for ConnectorError {
     }
 }
 
-fn scim_type_suffix(scim_type: &Option<String>) -> String {
-    scim_type
-        .as_deref()
-        .map(|t| format!(", scimType {t}"))
-        .unwrap_or_default()
+/// ` (HTTP 409, scimType uniqueness)` for an HTTP answer; otherwise the
+/// kind of refusal where the detail does not already say it.
+fn refusal_label(status: u16, scim_type: &Option<String>, http: bool) -> String {
+    match (http, scim_type.as_deref()) {
+        (true, Some(t)) => format!(" (HTTP {status}, scimType {t})"),
+        (true, None) => format!(" (HTTP {status})"),
+        (false, Some(t)) => format!(" ({t})"),
+        (false, None) => String::new(),
+    }
 }
 
 impl ConnectorError {
@@ -83,6 +88,7 @@ mod tests {
             status: 422,
             scim_type: None,
             detail: "no".into(),
+            http: true,
         };
         assert!(rejected.is_permanent());
         assert_eq!(rejected.status(), Some(422));

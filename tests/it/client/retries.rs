@@ -157,10 +157,16 @@ async fn a_scim_refusal_is_rejected_with_its_detail_after_one_request() {
         status,
         scim_type,
         detail,
+        http,
     } = &err
     else {
         panic!("{err:?}")
     };
+    assert!(*http, "an HTTP answer");
+    assert!(
+        err.to_string().contains("(HTTP 409, scimType uniqueness)"),
+        "{err}"
+    );
     assert_eq!(*status, 409);
     assert_eq!(scim_type.as_deref(), Some("uniqueness"));
     assert_eq!(detail, "userName u1@example.com is taken");

@@ -87,6 +87,7 @@ pub fn from_result(r: &LdapResult) -> ConnectorError {
         status,
         scim_type: Some(name(r.rc).to_string()),
         detail: format!("LDAP {detail}"),
+        http: false,
     };
     match r.rc {
         32 => rejected(404),
@@ -113,6 +114,7 @@ pub fn refused(detail: impl Into<String>) -> ConnectorError {
         status: 400,
         scim_type: None,
         detail: detail.into(),
+        http: false,
     }
 }
 
@@ -122,6 +124,7 @@ pub fn gone(what: &str) -> ConnectorError {
         status: 404,
         scim_type: Some("noSuchObject".into()),
         detail: format!("no entry {what} on the target"),
+        http: false,
     }
 }
 
@@ -165,6 +168,11 @@ mod tests {
             from_ldap(result(65))
                 .to_string()
                 .contains("objectClassViolation (65): why")
+        );
+        // A directory's refusal is not dressed up as an HTTP answer.
+        assert_eq!(
+            from_ldap(result(68)).to_string(),
+            "the target refused the request (entryAlreadyExists): LDAP entryAlreadyExists (68): why"
         );
     }
 }

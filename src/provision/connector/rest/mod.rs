@@ -195,6 +195,7 @@ impl Connector for RestConnector {
                 status,
                 scim_type: None,
                 detail: format!("{} answered 404", e.create.path),
+                http: true,
             });
         }
         let pointer = e.created_id_pointer.as_ref().unwrap_or(&e.id_pointer);
@@ -225,6 +226,7 @@ impl Connector for RestConnector {
                 status: 404,
                 scim_type: None,
                 detail: format!("no object {id:?}"),
+                http: true,
             }),
             _ => Ok(()),
         }

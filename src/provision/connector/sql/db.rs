@@ -67,6 +67,7 @@ pub fn refused(e: DieselError) -> ConnectorError {
                     status: 409,
                     scim_type: Some("uniqueness".into()),
                     detail,
+                    http: false,
                 },
                 DatabaseErrorKind::ForeignKeyViolation
                 | DatabaseErrorKind::NotNullViolation
@@ -74,12 +75,14 @@ pub fn refused(e: DieselError) -> ConnectorError {
                     status: 400,
                     scim_type: None,
                     detail,
+                    http: false,
                 },
                 DatabaseErrorKind::ClosedConnection => unavailable(detail),
                 _ => ConnectorError::Rejected {
                     status: 400,
                     scim_type: None,
                     detail,
+                    http: false,
                 },
             }
         }

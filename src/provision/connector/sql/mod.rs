@@ -49,6 +49,7 @@ impl Open {
                 status: 404,
                 scim_type: None,
                 detail: format!("the database has no table {table}"),
+                http: false,
             });
         }
         self.columns.insert(table.to_string(), found.clone());
@@ -173,6 +174,7 @@ fn values(
                 status: 400,
                 scim_type: Some("invalidValue".into()),
                 detail: format!("the table {} has no column {key:?}", t.table),
+                http: false,
             });
         }
         out.push((key.clone(), value.clone()));
@@ -247,6 +249,7 @@ fn update_row(
             status: 404,
             scim_type: None,
             detail: format!("no row {id:?} in {}", t.table),
+            http: false,
         }),
         _ => Ok(()),
     }
