@@ -92,8 +92,8 @@ impl ManageConnection for Manager {
                 // WAL lets readers run beside the single writer; the busy
                 // timeout makes writers queue instead of failing; LIKE must
                 // be case-sensitive like PostgreSQL's (columns hold folded case);
-                // a 16 MiB page cache per connection keeps hot index pages
-                // out of the read() path.
+                // a 4 MiB page cache per connection (16 MiB measured no
+                // faster and cost the server's memory bound, BENCHMARKS.md).
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                      PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
