@@ -28,7 +28,7 @@ pub const ORGANIZATION_USER_SCHEMA: &str =
 
 /// A resource type that is data in the registry: its name and endpoint.
 /// Every such type is stored, listed, patched and logged by the one generic
-/// path (`store::diesel::resources`, `service::resources`); only Users,
+/// path (the store's resources table, `service::resources`); only Users,
 /// Groups and Departments have tables and rules of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PlainType {
