@@ -19,6 +19,7 @@ use crate::scim::render::{ResourceMeta, location};
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
 use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
+use crate::service::users::user_body;
 use crate::store::{RemoveMode, StoredUserText};
 
 type Handled = Result<HttpResponse, AppError>;
@@ -166,15 +167,11 @@ fn user_response(
     base: &str,
     projection: &Projection,
 ) -> Handled {
-    if projection.leaves_unchanged(ResourceKind::User, &user.data) {
-        let text = user.to_scim_text(base)?;
-        let location = location(base, ResourceKind::User, &user.id);
-        let location = (status == StatusCode::CREATED).then_some(location.as_str());
-        return Ok(response::resource_text(status, text, &user.meta, location));
-    }
-    let user = user.parse()?;
-    let body = projection.apply(ResourceKind::User, user.to_scim(base));
-    Ok(response::resource(status, &body, &user.meta))
+    let location = location(base, ResourceKind::User, &user.id);
+    let location = (status == StatusCode::CREATED).then_some(location.as_str());
+    let meta = user.meta.clone();
+    let body = user_body(user, base, projection)?;
+    Ok(response::resource_text(status, body, &meta, location))
 }
 
 /// 304 with the resource's ETag.

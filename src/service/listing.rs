@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::blocking;
 use super::cursor::{CursorCodec, CursorState, Direction, fingerprint};
-use super::users::read_user_text;
+use super::users::{read_user_text, user_body};
 use crate::error::AppError;
 use crate::scim::filter::{
     self, CompValue, CompareOp, Filter, FilterLimits, parse_attr_path, parse_filter,
@@ -205,16 +205,7 @@ impl Listing {
                 let total = u64::from(user.is_some());
                 let shown = match user {
                     Some(u) if page.offset() == 0 && page.count > 0 => {
-                        let whole = Projection::default();
-                        if whole.leaves_unchanged(kind, &u.data) {
-                            vec![u.to_scim_text(&base_url)?]
-                        } else {
-                            let user = u.parse()?.to_scim(&base_url);
-                            vec![
-                                serde_json::to_vec(&whole.apply(kind, user))
-                                    .map_err(|e| AppError::Internal(e.into()))?,
-                            ]
-                        }
+                        vec![user_body(u, &base_url, &Projection::default())?]
                     }
                     _ => Vec::new(),
                 };

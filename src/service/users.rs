@@ -11,6 +11,7 @@ use crate::scim::ResourceKind;
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::patch::{apply, parse_patch_request};
+use crate::scim::projection::Projection;
 use crate::scim::render::ResourceMeta;
 use crate::scim::resource::{ValidatedResource, check_immutable, validate};
 use crate::store::Actor;
@@ -68,6 +69,20 @@ fn password_write(plain: Option<String>) -> Result<PasswordWrite, AppError> {
     plain.map_or(Ok(PasswordWrite::Keep), |p| {
         password::hash(&p).map(PasswordWrite::Set)
     })
+}
+
+/// A user's response body: rendered straight from the stored text when
+/// `projection` leaves it whole, else parsed, rendered and projected.
+pub fn user_body(
+    user: StoredUserText,
+    base_url: &str,
+    projection: &Projection,
+) -> Result<Vec<u8>, AppError> {
+    if projection.leaves_unchanged(ResourceKind::User, &user.data) {
+        return Ok(user.to_scim_text(base_url)?);
+    }
+    let shown = projection.apply(ResourceKind::User, user.parse()?.to_scim(base_url));
+    serde_json::to_vec(&shown).map_err(|e| AppError::Internal(e.into()))
 }
 
 /// A user as stored JSON text, read here when the store answers at once
