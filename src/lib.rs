@@ -1,6 +1,7 @@
 //! scimhub: a SCIM 2.0 service provider and outbound provisioning hub.
 
 pub mod bench;
+pub mod allocator;
 pub mod blocking;
 pub mod cli;
 pub mod config;

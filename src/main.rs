@@ -2,7 +2,11 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
+    scimhub::allocator::return_freed_memory_at_once();
     let cli = scimhub::cli::Cli::parse();
     match scimhub::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
