@@ -1,12 +1,15 @@
 //! `/Bulk`: runs the operations of a BulkRequest in dependency order, each
 //! in its own transaction (RFC 7644 §3.7 is not atomic), and reports each.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use futures_util::future::join_all;
 
 use serde_json::{Value, json};
 
 use super::groups::Groups;
 use super::resources::Resources;
+use super::schemas::unique::any_unique;
 use super::users::Users;
 use crate::error::AppError;
 use crate::scim::bulk::references;
@@ -25,6 +28,9 @@ pub struct Bulk {
     groups: Groups,
     resources: Resources,
     pub max_operations: usize,
+    /// The store runs queued writes in submission order (SQLite's write
+    /// lane): a run of group PATCHes is queued at once and shares commits.
+    queue_group_patches: bool,
 }
 
 /// What one operation produced.
@@ -35,12 +41,19 @@ struct Done {
 }
 
 impl Bulk {
-    pub fn new(users: Users, groups: Groups, resources: Resources, max_operations: usize) -> Self {
+    pub fn new(
+        users: Users,
+        groups: Groups,
+        resources: Resources,
+        max_operations: usize,
+        queue_group_patches: bool,
+    ) -> Self {
         Self {
             users,
             groups,
             resources,
             max_operations,
+            queue_group_patches,
         }
     }
 
@@ -99,6 +112,37 @@ impl Bulk {
                         errors += 1;
                     }
                     results[k] = Some(report(op, outcome, base_url));
+                }
+                continue;
+            }
+            // Consecutive PATCHes of distinct groups, referring to no other
+            // operation, are queued together: the write lane still runs
+            // them one by one in this order, but they share its commits.
+            if request.fail_on_errors.is_none()
+                && self.queue_group_patches
+                && let Some(first) = queueable_group_patch(&request.ops[i])
+            {
+                let mut window = vec![i];
+                let mut groups = HashSet::from([first]);
+                while window.len() < BATCH
+                    && let Some(&next) = pending.peek()
+                    && let Some(group) = queueable_group_patch(&request.ops[next])
+                    && groups.insert(group)
+                {
+                    window.push(next);
+                    pending.next();
+                }
+                let outcomes = join_all(
+                    window
+                        .iter()
+                        .map(|&k| self.execute(actor, &request.ops[k], &created)),
+                )
+                .await;
+                for (k, outcome) in window.into_iter().zip(outcomes) {
+                    if outcome.is_err() {
+                        errors += 1;
+                    }
+                    results[k] = Some(report(&request.ops[k], outcome, base_url));
                 }
                 continue;
             }
@@ -266,6 +310,19 @@ fn batchable(op: &BulkOp) -> bool {
     op.method == BulkMethod::Post
         && matches!(parse_target(&op.path), Ok((ResourceKind::User, None)))
         && references(op).is_empty()
+}
+
+/// The group id of a `PATCH /Groups/{id}` that refers to no other operation
+/// and needs no uniqueness read before its write (which would let a later
+/// PATCH overtake it); None for any other operation.
+fn queueable_group_patch(op: &BulkOp) -> Option<String> {
+    if op.method != BulkMethod::Patch || any_unique(ResourceKind::Group) {
+        return None;
+    }
+    match parse_target(&op.path) {
+        Ok((ResourceKind::Group, Some(id))) if references(op).is_empty() => Some(id),
+        _ => None,
+    }
 }
 
 fn meta_of_user(u: crate::store::StoredUserText) -> (String, ResourceMeta) {

@@ -148,6 +148,7 @@ impl Services {
                 groups.clone(),
                 resources.clone(),
                 config.bulk_max_operations,
+                store.writes_in_submission_order(),
             ),
             users,
             groups,

@@ -51,6 +51,13 @@ pub trait Store: Send + Sync + 'static {
         Err(job)
     }
 
+    /// True when `submit_write` takes jobs: they then run one after another
+    /// in the order submitted, so a caller may queue several before awaiting
+    /// the first without changing what each one sees.
+    fn writes_in_submission_order(&self) -> bool {
+        false
+    }
+
     /// Answers when the database answers (used by `/healthz`).
     fn ping(&self) -> StoreResult<()>;
 

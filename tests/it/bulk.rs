@@ -152,6 +152,77 @@ async fn batched_creations_report_each_operation(app: TestApp) {
     );
 }
 
+/// PATCHes of distinct groups in a row are queued together (SQLite's write
+/// lane): each still gets its own outcome, in request order, and a refused
+/// one changes nothing.
+async fn group_patches_in_a_row_each_report_and_apply(app: TestApp) {
+    let id = |v: Value| v["id"].as_str().unwrap().to_string();
+    let users: Vec<String> = [
+        app.create_user("pa").await,
+        app.create_user("pb").await,
+        app.create_user("pc").await,
+    ]
+    .into_iter()
+    .map(id)
+    .collect();
+    let g1 = id(app.create_group("patched one", &[]).await);
+    let g2 = id(app.create_group("patched two", &[]).await);
+    let g3 = id(app.create_group("untouched", &[]).await);
+    let g3_before = app.get(&format!("/Groups/{g3}")).await.body;
+    let add = |group: &str, member: &str| {
+        json!({"method": "PATCH", "path": format!("/Groups/{group}"), "data": {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "add", "path": "members", "value": [{"value": member}]}]}})
+    };
+    let mut stale = add(&g2, &users[2]);
+    stale["version"] = json!("W/\"stale\"");
+    let body = json!({"schemas": [BULK], "Operations": [
+        add(&g1, &users[0]),
+        add(&g2, &users[1]),
+        add("no-such-group", &users[0]),
+        add(&g3, "no-such-user"),
+        add(&g1, &users[2]),
+        stale,
+    ]});
+    let r = app.post("/Bulk", &body).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let got: Vec<String> = statuses(&r.body).into_iter().map(|(_, s)| s).collect();
+    assert_eq!(
+        got,
+        vec!["200", "200", "404", "400", "200", "412"],
+        "{}",
+        r.text
+    );
+    let members = |body: &Value| -> Vec<String> {
+        let mut ids: Vec<String> = body["members"]
+            .as_array()
+            .map(|m| {
+                m.iter()
+                    .map(|m| m["value"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    };
+    let mut want = vec![users[0].clone(), users[2].clone()];
+    want.sort();
+    assert_eq!(members(&app.get(&format!("/Groups/{g1}")).await.body), want);
+    assert_eq!(
+        members(&app.get(&format!("/Groups/{g2}")).await.body),
+        vec![users[1].clone()]
+    );
+    assert_eq!(app.get(&format!("/Groups/{g3}")).await.body, g3_before);
+    let group_updates = app
+        .store
+        .changes_after(0, 1000)
+        .unwrap()
+        .iter()
+        .filter(|c| c.resource_type == "Group" && c.operation == "patch")
+        .count();
+    assert_eq!(group_updates, 3);
+}
+
 async fn me_serves_the_bound_user(app: TestApp) {
     let user = app.create_user("myself").await["id"]
         .as_str()
@@ -190,5 +261,6 @@ on_both_backends!(
     bulk_resolves_references_in_any_order,
     bulk_fail_on_errors_and_limits,
     batched_creations_report_each_operation,
+    group_patches_in_a_row_each_report_and_apply,
     me_serves_the_bound_user,
 );

@@ -142,6 +142,10 @@ impl Store for DieselStore {
         self.submit_to_lane(job)
     }
 
+    fn writes_in_submission_order(&self) -> bool {
+        self.has_write_lane()
+    }
+
     fn ping(&self) -> StoreResult<()> {
         use diesel::connection::SimpleConnection;
         self.conn()?.batch_execute("SELECT 1")?;
