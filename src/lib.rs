@@ -1,6 +1,5 @@
 //! scimhub: a SCIM 2.0 service provider and outbound provisioning hub.
 
-pub mod allocator;
 pub mod bench;
 pub mod blocking;
 pub mod cli;

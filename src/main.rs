@@ -2,11 +2,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc: glibc's malloc spent a quarter of large member changes' CPU in its own
+// bookkeeping (BENCHMARKS.md, "Full outbound sync of the tree").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    scimhub::allocator::return_freed_memory_at_once();
     let cli = scimhub::cli::Cli::parse();
     match scimhub::cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
