@@ -150,6 +150,12 @@ pub(super) fn audited(actor: &Actor, operation: &str, kind: ResourceKind, id: &s
     tracing::info!(target: AUDIT, actor = %actor.name, operation, resource_type = kind.as_str(), id);
 }
 
+impl<K: Hooks + Default> Flow<K> {
+    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
+        Self::with_hooks(store, max_patch_operations, K::default())
+    }
+}
+
 impl<K: Hooks> Flow<K> {
     pub fn with_hooks(store: Arc<dyn Store>, max_patch_operations: usize, hooks: K) -> Self {
         Self {

@@ -1,7 +1,5 @@
 //! Groups on the generic path (`flow`): their hooks, the members.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value};
 
 use super::flow::{Flow, Hooks};
@@ -66,12 +64,6 @@ fn member_diff(changes: MemberChanges) -> MembersWrite {
                 kind: m.member_type.map(kind),
             })
             .collect(),
-    }
-}
-
-impl Groups {
-    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
-        Flow::with_hooks(store, max_patch_operations, GroupHooks)
     }
 }
 

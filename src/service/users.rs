@@ -136,10 +136,6 @@ pub(super) async fn read_user_text(
 }
 
 impl Users {
-    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
-        Flow::with_hooks(store, max_patch_operations, UserHooks)
-    }
-
     /// Creates many users in one transaction (bulk imports); each body gets
     /// its own outcome, so one bad user does not sink the others.
     pub async fn create_many(

@@ -6,7 +6,6 @@
 mod tree;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -137,10 +136,6 @@ fn write_of(attributes: serde_json::Map<String, Value>) -> ResourceWrite {
 }
 
 impl Departments {
-    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
-        Flow::with_hooks(store, max_patch_operations, DepartmentHooks)
-    }
-
     /// Moves a department (with everything under it) under `parent`, or
     /// to the root with None.
     pub async fn move_to(
