@@ -222,7 +222,7 @@ pub(super) fn run(cmd: &DeptCommand, config: &Config) -> anyhow::Result<()> {
             print(&d, *json)?;
         }
         DeptCommand::Show { id, json, .. } => {
-            let d = door.block_on(departments.get(id))?;
+            let d = door.block_on(departments.get(id, true))?;
             print(&d, *json)?;
         }
         DeptCommand::Update {

@@ -18,9 +18,10 @@ use crate::scim::projection::Projection;
 use crate::scim::render::{ResourceMeta, location};
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
+use crate::service::resources::{Resource, derived_attribute};
 use crate::service::tokens::{SCOPE_READ, SCOPE_WRITE};
 use crate::service::users::user_body;
-use crate::store::{RemoveMode, StoredUserText};
+use crate::store::RemoveMode;
 
 type Handled = Result<HttpResponse, AppError>;
 
@@ -95,41 +96,10 @@ fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Reads one resource of either kind as (JSON, meta), loading derived
-/// attributes only when the projection shows them.
-async fn fetch(
-    state: &AppState,
-    kind: ResourceKind,
-    id: &str,
-    base: &str,
-    projection: &Projection,
-) -> Result<(Value, ResourceMeta), AppError> {
-    Ok(match kind {
-        ResourceKind::User => {
-            let u = state
-                .services
-                .users
-                .get(id, projection.shows("groups"))
-                .await?;
-            (u.to_scim(base), u.meta)
-        }
-        ResourceKind::Group => {
-            let g = state
-                .services
-                .groups
-                .get(id, projection.shows("members"))
-                .await?;
-            (g.to_scim(base), g.meta)
-        }
-        ResourceKind::Department => {
-            let d = state.services.departments.get(id).await?;
-            (d.to_scim(base), d.meta)
-        }
-        ResourceKind::Plain(_) => {
-            let r = state.services.resources.get(kind, id).await?;
-            (r.to_scim(base), r.meta)
-        }
-    })
+/// Whether the response shows the type's derived attribute (users'
+/// `groups`, groups' `members`): a read or write skips it otherwise.
+fn shows_derived(kind: ResourceKind, projection: &Projection) -> bool {
+    derived_attribute(kind).is_some_and(|name| projection.shows(name))
 }
 
 pub(super) async fn get_one(
@@ -141,37 +111,44 @@ pub(super) async fn get_one(
     let base = base_url(req, state);
     let projection = projection(kind, req)?;
     let if_none_match = tags(req, header::IF_NONE_MATCH)?;
-    if kind == ResourceKind::User && projection == Projection::default() {
-        let user = state.services.users.get_text(id, true).await?;
-        if if_none_match.is_some_and(|t| t.matches(&user.meta)) {
-            return Ok(not_modified(&user.meta));
-        }
-        return user_response(StatusCode::OK, user, &base, &projection);
+    let found = state
+        .services
+        .resources
+        .get(kind, id, shows_derived(kind, &projection))
+        .await?;
+    if if_none_match.is_some_and(|t| t.matches(found.meta())) {
+        return Ok(not_modified(found.meta()));
     }
-    let (body, meta) = fetch(state, kind, id, &base, &projection).await?;
-    if if_none_match.is_some_and(|t| t.matches(&meta)) {
-        return Ok(not_modified(&meta));
-    }
-    Ok(response::resource(
-        StatusCode::OK,
-        &projection.apply(kind, body),
-        &meta,
-    ))
+    respond(StatusCode::OK, kind, found, &base, &projection)
 }
 
-/// A user as a response: the whole user rendered from the stored text (no
-/// JSON tree); parsed and projected when the projection changes it.
-fn user_response(
+/// A resource as a response, projected: a user rendered from its stored
+/// text (no JSON tree) when the projection leaves it whole; a created one
+/// with its `Location`.
+fn respond(
     status: StatusCode,
-    user: StoredUserText,
+    kind: ResourceKind,
+    resource: Resource,
     base: &str,
     projection: &Projection,
 ) -> Handled {
-    let location = location(base, ResourceKind::User, &user.id);
-    let location = (status == StatusCode::CREATED).then_some(location.as_str());
-    let meta = user.meta.clone();
-    let body = user_body(user, base, projection)?;
-    Ok(response::resource_text(status, body, &meta, location))
+    let (body, meta) = match resource {
+        Resource::User(user) => {
+            let location = location(base, ResourceKind::User, &user.id);
+            let location = (status == StatusCode::CREATED).then_some(location.as_str());
+            let meta = user.meta.clone();
+            let body = user_body(user, base, projection)?;
+            return Ok(response::resource_text(status, body, &meta, location));
+        }
+        Resource::Group(g) => (g.to_scim(base), g.meta),
+        Resource::Department(d) => (d.to_scim(base), d.meta),
+        Resource::Plain(r) => (r.to_scim(base), r.meta),
+    };
+    Ok(response::resource(
+        status,
+        &projection.apply(kind, body),
+        &meta,
+    ))
 }
 
 /// 304 with the resource's ETag.
@@ -191,42 +168,10 @@ async fn create(
     ScimJson(body): ScimJson,
 ) -> Handled {
     let base = base_url(&req, &state);
-    let (body, meta) = match kind {
-        ResourceKind::User => {
-            let u = state
-                .services
-                .users
-                .create(&actor_of(&caller, &req), body)
-                .await?;
-            return user_response(StatusCode::CREATED, u, &base, &projection(kind, &req)?);
-        }
-        ResourceKind::Plain(_) => {
-            let r = state
-                .services
-                .resources
-                .create(kind, &actor_of(&caller, &req), body)
-                .await?;
-            (r.to_scim(&base), r.meta)
-        }
-        ResourceKind::Group => {
-            let g = state
-                .services
-                .groups
-                .create(&actor_of(&caller, &req), body)
-                .await?;
-            (g.to_scim(&base), g.meta)
-        }
-        ResourceKind::Department => {
-            let d = state
-                .services
-                .departments
-                .create(&actor_of(&caller, &req), body)
-                .await?;
-            (d.to_scim(&base), d.meta)
-        }
-    };
-    let body = projection(kind, &req)?.apply(kind, body);
-    Ok(response::resource(StatusCode::CREATED, &body, &meta))
+    let projection = projection(kind, &req)?;
+    let actor = actor_of(&caller, &req);
+    let created = state.services.resources.create(kind, &actor, body).await?;
+    respond(StatusCode::CREATED, kind, created, &base, &projection)
 }
 
 /// An entity-tag header (`If-Match` / `If-None-Match`), if sent.
@@ -252,42 +197,14 @@ pub(super) async fn replace_one(
 ) -> Handled {
     let base = base_url(req, state);
     let if_match = tags(req, header::IF_MATCH)?;
-    let (body, meta) = match kind {
-        ResourceKind::User => {
-            let u = state
-                .services
-                .users
-                .replace(&actor_of(caller, req), id, body, if_match)
-                .await?;
-            return user_response(StatusCode::OK, u, &base, &projection(kind, req)?);
-        }
-        ResourceKind::Group => {
-            let g = state
-                .services
-                .groups
-                .replace(&actor_of(caller, req), id, body, if_match)
-                .await?;
-            (g.to_scim(&base), g.meta)
-        }
-        ResourceKind::Department => {
-            let d = state
-                .services
-                .departments
-                .replace(&actor_of(caller, req), id, body, if_match)
-                .await?;
-            (d.to_scim(&base), d.meta)
-        }
-        ResourceKind::Plain(_) => {
-            let r = state
-                .services
-                .resources
-                .replace(kind, &actor_of(caller, req), id, body, if_match)
-                .await?;
-            (r.to_scim(&base), r.meta)
-        }
-    };
-    let body = projection(kind, req)?.apply(kind, body);
-    Ok(response::resource(StatusCode::OK, &body, &meta))
+    let projection = projection(kind, req)?;
+    let actor = actor_of(caller, req);
+    let with_derived = shows_derived(kind, &projection);
+    let replaced = state
+        .services
+        .resources
+        .replace(kind, &actor, id, body, if_match, with_derived);
+    respond(StatusCode::OK, kind, replaced.await?, &base, &projection)
 }
 
 /// PATCH answers with the resource; a Group PATCH with no `attributes` /
@@ -303,54 +220,22 @@ pub(super) async fn patch_one(
     let base = base_url(req, state);
     let if_match = tags(req, header::IF_MATCH)?;
     let projection = projection(kind, req)?;
-    let (body, meta) = match kind {
-        ResourceKind::User => {
-            let u = state
-                .services
-                .users
-                .patch(&actor_of(caller, req), id, body, if_match)
-                .await?;
-            return user_response(StatusCode::OK, u, &base, &projection);
+    let actor = actor_of(caller, req);
+    let no_content = kind == ResourceKind::Group && projection == Projection::default();
+    let with_derived = !no_content && shows_derived(kind, &projection);
+    let patched = state
+        .services
+        .resources
+        .patch(kind, &actor, id, body, if_match, with_derived);
+    let patched = patched.await?;
+    if no_content {
+        let mut done = HttpResponse::NoContent().finish();
+        if let Ok(v) = header::HeaderValue::from_str(&patched.meta().etag()) {
+            done.headers_mut().insert(header::ETAG, v);
         }
-        ResourceKind::Group => {
-            let asked = projection != Projection::default();
-            let with_members = asked && projection.shows("members");
-            let g = state
-                .services
-                .groups
-                .patch(&actor_of(caller, req), id, body, if_match, with_members)
-                .await?;
-            if !asked {
-                let mut done = HttpResponse::NoContent().finish();
-                if let Ok(v) = header::HeaderValue::from_str(&g.meta.etag()) {
-                    done.headers_mut().insert(header::ETAG, v);
-                }
-                return Ok(done);
-            }
-            (g.to_scim(&base), g.meta)
-        }
-        ResourceKind::Department => {
-            let d = state
-                .services
-                .departments
-                .patch(&actor_of(caller, req), id, body, if_match)
-                .await?;
-            (d.to_scim(&base), d.meta)
-        }
-        ResourceKind::Plain(_) => {
-            let r = state
-                .services
-                .resources
-                .patch(kind, &actor_of(caller, req), id, body, if_match)
-                .await?;
-            (r.to_scim(&base), r.meta)
-        }
-    };
-    Ok(response::resource(
-        StatusCode::OK,
-        &projection.apply(kind, body),
-        &meta,
-    ))
+        return Ok(done);
+    }
+    respond(StatusCode::OK, kind, patched, &base, &projection)
 }
 
 async fn delete(
@@ -361,37 +246,17 @@ async fn delete(
     req: HttpRequest,
 ) -> Handled {
     let if_match = tags(&req, header::IF_MATCH)?;
-    match kind {
-        ResourceKind::User => {
-            state
-                .services
-                .users
-                .delete(&actor_of(&caller, &req), &id, if_match)
-                .await?
-        }
-        ResourceKind::Plain(_) => {
-            state
-                .services
-                .resources
-                .delete(kind, &actor_of(&caller, &req), &id, if_match)
-                .await?
-        }
-        ResourceKind::Group => {
-            state
-                .services
-                .groups
-                .delete(&actor_of(&caller, &req), &id, if_match)
-                .await?
-        }
-        ResourceKind::Department => {
-            let mode = remove_mode(&query_pairs(&req))?;
-            state
-                .services
-                .departments
-                .delete(&actor_of(&caller, &req), &id, if_match, mode)
-                .await?;
-        }
-    }
+    // Only a department has anything under it to say what happens to.
+    let mode = match kind {
+        ResourceKind::Department => remove_mode(&query_pairs(&req))?,
+        _ => RemoveMode::Refuse,
+    };
+    let actor = actor_of(&caller, &req);
+    let deleted = state
+        .services
+        .resources
+        .delete(kind, &actor, &id, if_match, mode);
+    deleted.await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -7,7 +7,6 @@ use futures_util::future::join_all;
 
 use serde_json::{Value, json};
 
-use super::groups::Groups;
 use super::resources::Resources;
 use super::schemas::unique::any_unique;
 use super::users::Users;
@@ -20,12 +19,11 @@ use crate::scim::bulk::{
 use crate::scim::etag::TagList;
 use crate::scim::render::{ResourceMeta, location};
 use crate::scim::{ResourceKind, ScimError};
-use crate::store::Actor;
+use crate::store::{Actor, RemoveMode};
 
 #[derive(Clone)]
 pub struct Bulk {
     users: Users,
-    groups: Groups,
     resources: Resources,
     pub max_operations: usize,
     /// The store runs queued writes in submission order (SQLite's write
@@ -43,14 +41,12 @@ struct Done {
 impl Bulk {
     pub fn new(
         users: Users,
-        groups: Groups,
         resources: Resources,
         max_operations: usize,
         queue_group_patches: bool,
     ) -> Self {
         Self {
             users,
-            groups,
             resources,
             max_operations,
             queue_group_patches,
@@ -212,81 +208,27 @@ impl Bulk {
                 )
                 .into());
             }
-            (BulkMethod::Post, ResourceKind::Plain(_)) => (
-                201,
-                meta_of(self.resources.create(kind, actor, data).await?),
-            ),
-            (BulkMethod::Put, ResourceKind::Plain(_)) => (
-                200,
-                meta_of(
-                    self.resources
-                        .replace(kind, actor, &need_id()?, data, if_match)
-                        .await?,
-                ),
-            ),
-            (BulkMethod::Patch, ResourceKind::Plain(_)) => (
-                200,
-                meta_of(
-                    self.resources
-                        .patch(kind, actor, &need_id()?, data, if_match)
-                        .await?,
-                ),
-            ),
-            (BulkMethod::Delete, ResourceKind::Plain(_)) => {
+            (BulkMethod::Post, _) => (201, self.resources.create(kind, actor, data).await?),
+            (BulkMethod::Put, _) => {
                 let id = need_id()?;
-                self.resources.delete(kind, actor, &id, if_match).await?;
-                return Ok(Done {
-                    status: 204,
-                    id: Some(id),
-                    meta: None,
-                });
+                let written = self
+                    .resources
+                    .replace(kind, actor, &id, data, if_match, false);
+                (200, written.await?)
             }
-            (BulkMethod::Post, ResourceKind::User) => {
-                (201, meta_of_user(self.users.create(actor, data).await?))
-            }
-            (BulkMethod::Post, ResourceKind::Group) => {
-                (201, meta_of_group(self.groups.create(actor, data).await?))
-            }
-            (BulkMethod::Put, ResourceKind::User) => (
-                200,
-                meta_of_user(
-                    self.users
-                        .replace(actor, &need_id()?, data, if_match)
-                        .await?,
-                ),
-            ),
-            (BulkMethod::Put, ResourceKind::Group) => (
-                200,
-                meta_of_group(
-                    self.groups
-                        .replace(actor, &need_id()?, data, if_match)
-                        .await?,
-                ),
-            ),
-            (BulkMethod::Patch, ResourceKind::User) => (
-                200,
-                meta_of_user(self.users.patch(actor, &need_id()?, data, if_match).await?),
-            ),
-            (BulkMethod::Patch, ResourceKind::Group) => (
-                200,
-                meta_of_group(
-                    self.groups
-                        .patch(actor, &need_id()?, data, if_match, false)
-                        .await?,
-                ),
-            ),
-            (BulkMethod::Delete, ResourceKind::User) => {
+            (BulkMethod::Patch, _) => {
                 let id = need_id()?;
-                self.users.delete(actor, &id, if_match).await?;
-                return Ok(Done {
-                    status: 204,
-                    id: Some(id),
-                    meta: None,
-                });
+                let written = self
+                    .resources
+                    .patch(kind, actor, &id, data, if_match, false);
+                (200, written.await?)
             }
-            (BulkMethod::Delete, ResourceKind::Group) => {
+            (BulkMethod::Delete, _) => {
                 let id = need_id()?;
-                self.groups.delete(actor, &id, if_match).await?;
+                let mode = RemoveMode::Refuse;
+                self.resources
+                    .delete(kind, actor, &id, if_match, mode)
+                    .await?;
                 return Ok(Done {
                     status: 204,
                     id: Some(id),
@@ -296,8 +238,8 @@ impl Bulk {
         };
         Ok(Done {
             status,
-            id: Some(stored.0),
-            meta: Some(stored.1),
+            id: Some(stored.id().to_string()),
+            meta: Some(stored.meta().clone()),
         })
     }
 }
@@ -323,18 +265,6 @@ fn queueable_group_patch(op: &BulkOp) -> Option<String> {
         Ok((ResourceKind::Group, Some(id))) if references(op).is_empty() => Some(id),
         _ => None,
     }
-}
-
-fn meta_of_user(u: crate::store::StoredUserText) -> (String, ResourceMeta) {
-    (u.id, u.meta)
-}
-
-fn meta_of_group(g: crate::store::StoredGroup) -> (String, ResourceMeta) {
-    (g.id, g.meta)
-}
-
-fn meta_of(r: crate::store::StoredResource) -> (String, ResourceMeta) {
-    (r.id, r.meta)
 }
 
 /// One entry of the BulkResponse.

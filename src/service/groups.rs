@@ -1,29 +1,24 @@
-//! Group use cases. Members are taken out of the attributes and stored as rows.
-
-use std::sync::Arc;
+//! Groups on the generic path (`flow`): their hooks, the members.
 
 use serde_json::{Map, Value};
 
-use super::rewrites::replacing;
-use super::schemas::unique;
-use super::users::{check_body_id, check_id, not_found, validated};
-use super::{blocking, writing};
+use super::flow::{Flow, Hooks};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
-use crate::scim::patch::{MemberChanges, MemberType, apply, parse_patch_request};
-use crate::store::Actor;
+use crate::scim::patch::{MemberChanges, MemberType};
 use crate::store::{
-    MemberKind, MemberRef, MembersWrite, PasswordWrite, ResourceWrite, Store, StoredGroup, WriteOp,
+    Actor, MemberKind, MemberRef, MembersWrite, PasswordWrite, RemoveMode, ResourceWrite, Rewrite,
+    Store, StoreResult, StoredGroup, WriteOp,
 };
-use crate::telemetry::AUDIT;
 
-#[derive(Clone)]
-pub struct Groups {
-    store: Arc<dyn Store>,
-    max_patch_operations: usize,
-}
+/// Groups: members are taken out of the attributes and stored as rows;
+/// a PATCH's member operations touch only the rows they name.
+pub type Groups = Flow<GroupHooks>;
+
+#[derive(Clone, Copy, Default)]
+pub struct GroupHooks;
 
 /// Splits validated group attributes into stored attributes and member refs.
 fn split_members(mut attributes: Map<String, Value>) -> Result<ResourceWrite, AppError> {
@@ -72,125 +67,63 @@ fn member_diff(changes: MemberChanges) -> MembersWrite {
     }
 }
 
-impl Groups {
-    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
-        Self {
-            store,
-            max_patch_operations,
-        }
+impl Hooks for GroupHooks {
+    type Current = StoredGroup;
+    type Stored = StoredGroup;
+    type Removal = ();
+
+    fn kind(&self) -> ResourceKind {
+        ResourceKind::Group
     }
 
-    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredGroup, AppError> {
-        let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
-        unique::check(&self.store, ResourceKind::Group, &write.attributes, None).await?;
-        let store = self.store.clone();
-        let owner = actor.clone();
-        let group = writing(&self.store, move || Ok(store.create_group(write, &owner)?)).await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "Group", id = %group.id);
-        Ok(group)
+    fn id(stored: &StoredGroup) -> &str {
+        &stored.id
     }
 
-    /// `with_members: false` skips deriving what the response will not show.
-    pub async fn get(&self, id: &str, with_members: bool) -> Result<StoredGroup, AppError> {
-        check_id(ResourceKind::Group, id)?;
-        let store = self.store.clone();
-        let owned = id.to_string();
-        blocking(move || {
-            store
-                .get_group(&owned, with_members)
-                .map_err(not_found(ResourceKind::Group, &owned))
-        })
-        .await
+    fn write_of(&self, attributes: Map<String, Value>) -> Result<ResourceWrite, AppError> {
+        split_members(attributes)
     }
 
-    pub async fn replace(
+    fn members(&self, changes: MemberChanges) -> MembersWrite {
+        member_diff(changes)
+    }
+
+    fn create(
         &self,
+        store: &dyn Store,
+        write: ResourceWrite,
         actor: &Actor,
-        id: &str,
-        body: Value,
-        if_match: Option<TagList>,
-    ) -> Result<StoredGroup, AppError> {
-        check_id(ResourceKind::Group, id)?;
-        check_body_id(&body, id)?;
-        let write = split_members(validated(ResourceKind::Group, &body)?.attributes)?;
-        unique::check(
-            &self.store,
-            ResourceKind::Group,
-            &write.attributes,
-            Some(id),
-        )
-        .await?;
-        let store = self.store.clone();
-        let (owner, id) = (actor.clone(), id.to_string());
-        let group = writing(&self.store, move || {
-            let rewrite = Box::new(replacing(ResourceKind::Group, write, if_match));
-            store
-                .replace_group(&id, rewrite, &owner, WriteOp::Replace, true)
-                .map_err(not_found(ResourceKind::Group, &id))
-        })
-        .await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "replace", resource_type = "Group", id = %group.id);
-        Ok(group)
+    ) -> StoreResult<StoredGroup> {
+        store.create_group(write, actor)
     }
 
-    /// PATCH: member changes touch only the named member rows; the group's
-    /// other members are never loaded (unless `with_members` asks for them
-    /// in the response).
-    pub async fn patch(
+    fn get(&self, store: &dyn Store, id: &str, with_members: bool) -> StoreResult<StoredGroup> {
+        store.get_group(id, with_members)
+    }
+
+    /// The rewrite reads the group without its members; `with_members`
+    /// loads them for the answer.
+    fn replace(
         &self,
-        actor: &Actor,
+        store: &dyn Store,
         id: &str,
-        body: Value,
-        if_match: Option<TagList>,
+        rewrite: Rewrite<'_, StoredGroup>,
+        actor: &Actor,
+        op: WriteOp,
         with_members: bool,
-    ) -> Result<StoredGroup, AppError> {
-        check_id(ResourceKind::Group, id)?;
-        let ops = parse_patch_request(&body, self.max_patch_operations)?;
-        unique::check_patch(&self.store, ResourceKind::Group, id, &ops).await?;
-        let store = self.store.clone();
-        let (owner, id) = (actor.clone(), id.to_string());
-        let (group, changed) = writing(&self.store, move || {
-            let changed = std::sync::Mutex::new(Vec::new());
-            let rewrite = Box::new(|current: &StoredGroup| {
-                if let Some(tags) = &if_match {
-                    tags.require(&current.meta)?;
-                }
-                let outcome = apply(ResourceKind::Group, &current.attributes, &ops)?;
-                if let Ok(mut c) = changed.lock() {
-                    *c = outcome.changed.clone();
-                }
-                Ok(ResourceWrite {
-                    attributes: outcome.attributes,
-                    members: member_diff(outcome.members),
-                    password: PasswordWrite::Keep,
-                })
-            });
-            let group = store
-                .replace_group(&id, rewrite, &owner, WriteOp::Patch, with_members)
-                .map_err(not_found(ResourceKind::Group, &id))?;
-            Ok((group, changed.into_inner().unwrap_or_default()))
-        })
-        .await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "patch", resource_type = "Group", id = %group.id, changed = ?changed);
-        Ok(group)
+    ) -> StoreResult<StoredGroup> {
+        store.replace_group(id, rewrite, actor, op, with_members)
     }
 
-    pub async fn delete(
+    /// Its memberships go with it.
+    fn delete(
         &self,
-        actor: &Actor,
+        store: &dyn Store,
         id: &str,
-        if_match: Option<TagList>,
-    ) -> Result<(), AppError> {
-        check_id(ResourceKind::Group, id)?;
-        let store = self.store.clone();
-        let (actor_owned, id_owned) = (actor.clone(), id.to_string());
-        writing(&self.store, move || {
-            store
-                .delete_group(&id_owned, &actor_owned, if_match.as_ref())
-                .map_err(not_found(ResourceKind::Group, &id_owned))
-        })
-        .await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "delete", resource_type = "Group", id);
-        Ok(())
+        actor: &Actor,
+        if_match: Option<&TagList>,
+        _mode: &RemoveMode,
+    ) -> StoreResult<()> {
+        store.delete_group(id, actor, if_match)
     }
 }

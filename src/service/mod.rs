@@ -10,6 +10,7 @@ pub mod console;
 pub mod cursor;
 pub mod departments;
 pub mod event_feed;
+pub mod flow;
 pub mod groups;
 pub mod jwt;
 pub mod listing;
@@ -17,7 +18,6 @@ pub mod notifications;
 pub mod operations;
 pub mod password;
 pub mod resources;
-mod rewrites;
 pub mod schemas;
 pub mod source_admin;
 pub mod subscription_admin;
@@ -44,7 +44,7 @@ pub struct Services {
     pub groups: groups::Groups,
     /// The organization tree.
     pub departments: departments::Departments,
-    /// Every resource type that is data in the registry (Agents, …).
+    /// Every resource type's verbs, one entry point each (`flow` underneath).
     pub resources: resources::Resources,
     pub auth: Authenticator,
     pub listing: listing::Listing,
@@ -95,7 +95,13 @@ impl Services {
         let users = users::Users::new(store.clone(), config.max_patch_operations);
         let groups = groups::Groups::new(store.clone(), config.max_patch_operations);
         let departments = departments::Departments::new(store.clone(), config.max_patch_operations);
-        let resources = resources::Resources::new(store.clone(), config.max_patch_operations);
+        let resources = resources::Resources::new(
+            users.clone(),
+            groups.clone(),
+            departments.clone(),
+            store.clone(),
+            config.max_patch_operations,
+        );
         let metrics = crate::metrics::Metrics::new();
         let auth = Authenticator::new(
             store.clone(),
@@ -145,7 +151,6 @@ impl Services {
             schemas,
             bulk: bulk::Bulk::new(
                 users.clone(),
-                groups.clone(),
                 resources.clone(),
                 config.bulk_max_operations,
                 store.writes_in_submission_order(),

@@ -71,7 +71,7 @@ async fn add(
 }
 
 async fn show(state: web::Data<AppState>, req: HttpRequest, id: web::Path<String>) -> Handled {
-    let d = state.services.departments.get(&id).await?;
+    let d = state.services.departments.get(&id, true).await?;
     Ok(HttpResponse::Ok().json(d.to_scim(&base_url(&req, &state))))
 }
 

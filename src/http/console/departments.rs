@@ -194,7 +194,7 @@ async fn show_page(
     error: Option<String>,
 ) -> Page {
     let departments = &state.services.departments;
-    let d = departments.get(id).await?;
+    let d = departments.get(id, true).await?;
     let nodes = departments.tree(None).await?;
     let here = org_view::find(&nodes, &d.id);
     let subs = here.map(|n| org_view::list(&n.children)).unwrap_or(Listed {

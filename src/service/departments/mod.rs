@@ -6,22 +6,20 @@
 mod tree;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::rewrites::{patching, replacing};
-use super::users::{check_body_id, check_id, not_found, validated};
-use super::{blocking, writing};
+use super::blocking;
+use super::flow::{Flow, Hooks, audited, check_id, not_found};
 use crate::error::AppError;
 use crate::scim::ResourceKind;
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
-use crate::scim::patch::parse_patch_request;
 use crate::scim::registry::{DEPARTMENT_SCHEMA, common_attribute, registry};
 use crate::scim::resource::coerce;
 use crate::store::{
-    Actor, DepartmentRemoval, RemoveMode, ResourceWrite, Store, StoredDepartment, WriteOp,
+    Actor, DepartmentRemoval, RemoveMode, ResourceWrite, Rewrite, Store, StoreResult,
+    StoredDepartment, WriteOp,
 };
 use crate::telemetry::AUDIT;
 
@@ -32,10 +30,73 @@ const KIND: ResourceKind = ResourceKind::Department;
 /// The attributes an admin (CLI, admin API) may set in one go.
 const ADMIN_FIELDS: [&str; 4] = ["displayName", "code", "externalId", "ordering"];
 
-#[derive(Clone)]
-pub struct Departments {
-    store: Arc<dyn Store>,
-    max_patch_operations: usize,
+/// Departments: the store keeps the tree's rules; a deletion says what
+/// happens to what is under the department.
+pub type Departments = Flow<DepartmentHooks>;
+
+#[derive(Clone, Copy, Default)]
+pub struct DepartmentHooks;
+
+impl Hooks for DepartmentHooks {
+    type Current = StoredDepartment;
+    type Stored = StoredDepartment;
+    type Removal = DepartmentRemoval;
+
+    fn kind(&self) -> ResourceKind {
+        KIND
+    }
+
+    fn id(stored: &StoredDepartment) -> &str {
+        &stored.id
+    }
+
+    fn create(
+        &self,
+        store: &dyn Store,
+        write: ResourceWrite,
+        actor: &Actor,
+    ) -> StoreResult<StoredDepartment> {
+        store.create_department(write, actor)
+    }
+
+    fn get(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        _with_derived: bool,
+    ) -> StoreResult<StoredDepartment> {
+        store.get_department(id)
+    }
+
+    /// A different `parent` moves the department with its subtree.
+    fn replace(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        rewrite: Rewrite<'_, StoredDepartment>,
+        actor: &Actor,
+        op: WriteOp,
+        _with_derived: bool,
+    ) -> StoreResult<StoredDepartment> {
+        store.replace_department(id, rewrite, actor, op)
+    }
+
+    /// With people or sub-departments under it only when `mode` says to
+    /// cascade or move them.
+    fn delete(
+        &self,
+        store: &dyn Store,
+        id: &str,
+        actor: &Actor,
+        if_match: Option<&TagList>,
+        mode: &RemoveMode,
+    ) -> StoreResult<DepartmentRemoval> {
+        store.delete_department(id, actor, if_match, mode)
+    }
+
+    fn audit_delete(&self, actor: &Actor, id: &str, removal: &DepartmentRemoval) {
+        tracing::info!(target: AUDIT, actor = %actor.name, operation = "delete", resource_type = "Department", id, removed = removal.removed.len(), people = removal.people);
+    }
 }
 
 /// The admin fields given (not null), checked against the schema.
@@ -75,69 +136,6 @@ fn write_of(attributes: serde_json::Map<String, Value>) -> ResourceWrite {
 }
 
 impl Departments {
-    pub fn new(store: Arc<dyn Store>, max_patch_operations: usize) -> Self {
-        Self {
-            store,
-            max_patch_operations,
-        }
-    }
-
-    pub async fn create(&self, actor: &Actor, body: Value) -> Result<StoredDepartment, AppError> {
-        let write = write_of(validated(KIND, &body)?.attributes);
-        let store = self.store.clone();
-        let owner = actor.clone();
-        let d = writing(&self.store, move || {
-            Ok(store.create_department(write, &owner)?)
-        })
-        .await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "create", resource_type = "Department", id = %d.id);
-        Ok(d)
-    }
-
-    pub async fn get(&self, id: &str) -> Result<StoredDepartment, AppError> {
-        check_id(KIND, id)?;
-        let store = self.store.clone();
-        let owned = id.to_string();
-        blocking(move || {
-            store
-                .get_department(&owned)
-                .map_err(not_found(KIND, &owned))
-        })
-        .await
-    }
-
-    /// PUT: a different `parent` moves the department with its subtree.
-    pub async fn replace(
-        &self,
-        actor: &Actor,
-        id: &str,
-        body: Value,
-        if_match: Option<TagList>,
-    ) -> Result<StoredDepartment, AppError> {
-        check_id(KIND, id)?;
-        check_body_id(&body, id)?;
-        let write = write_of(validated(KIND, &body)?.attributes);
-        let rewrite = replacing(KIND, write, if_match);
-        let d = self.rewrite(actor, id, WriteOp::Replace, rewrite).await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "replace", resource_type = "Department", id = %d.id);
-        Ok(d)
-    }
-
-    pub async fn patch(
-        &self,
-        actor: &Actor,
-        id: &str,
-        body: Value,
-        if_match: Option<TagList>,
-    ) -> Result<StoredDepartment, AppError> {
-        check_id(KIND, id)?;
-        let ops = parse_patch_request(&body, self.max_patch_operations)?;
-        let rewrite = patching(KIND, ops, if_match);
-        let d = self.rewrite(actor, id, WriteOp::Patch, rewrite).await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "patch", resource_type = "Department", id = %d.id);
-        Ok(d)
-    }
-
     /// Moves a department (with everything under it) under `parent`, or
     /// to the root with None.
     pub async fn move_to(
@@ -147,8 +145,8 @@ impl Departments {
         parent: Option<String>,
     ) -> Result<StoredDepartment, AppError> {
         check_id(KIND, id)?;
-        let d = self
-            .rewrite(actor, id, WriteOp::Patch, move |current| {
+        let (d, _) = self
+            .rewrite(actor, id, WriteOp::Patch, true, move |current, _| {
                 let mut attributes = current.attributes.clone();
                 match parent {
                     Some(p) => attributes.insert("parent".into(), json!({"value": p})),
@@ -159,47 +157,6 @@ impl Departments {
             .await?;
         tracing::info!(target: AUDIT, actor = %actor.name, operation = "move", resource_type = "Department", id = %d.id, path = %d.path());
         Ok(d)
-    }
-
-    async fn rewrite(
-        &self,
-        actor: &Actor,
-        id: &str,
-        op: WriteOp,
-        rewrite: impl FnOnce(&StoredDepartment) -> crate::store::StoreResult<ResourceWrite>
-        + Send
-        + 'static,
-    ) -> Result<StoredDepartment, AppError> {
-        let store = self.store.clone();
-        let (owner, id) = (actor.clone(), id.to_string());
-        writing(&self.store, move || {
-            store
-                .replace_department(&id, Box::new(rewrite), &owner, op)
-                .map_err(not_found(KIND, &id))
-        })
-        .await
-    }
-
-    /// Deletes a department; with people or sub-departments under it only
-    /// when `mode` says to cascade or move them.
-    pub async fn delete(
-        &self,
-        actor: &Actor,
-        id: &str,
-        if_match: Option<TagList>,
-        mode: RemoveMode,
-    ) -> Result<DepartmentRemoval, AppError> {
-        check_id(KIND, id)?;
-        let store = self.store.clone();
-        let (owner, owned) = (actor.clone(), id.to_string());
-        let removal = writing(&self.store, move || {
-            store
-                .delete_department(&owned, &owner, if_match.as_ref(), &mode)
-                .map_err(not_found(KIND, &owned))
-        })
-        .await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "delete", resource_type = "Department", id, removed = removal.removed.len(), people = removal.people);
-        Ok(removal)
     }
 
     /// `root` and everything under it (the whole tree when None), each
@@ -267,8 +224,8 @@ impl Departments {
             .filter(|f| fields.get(**f).is_some_and(Value::is_null))
             .map(|f| f.to_string())
             .collect();
-        let d = self
-            .rewrite(actor, id, WriteOp::Patch, move |current| {
+        let (d, _) = self
+            .rewrite(actor, id, WriteOp::Patch, true, move |current, _| {
                 let mut attributes = current.attributes.clone();
                 for f in &removed {
                     attributes.remove(f);
@@ -277,7 +234,7 @@ impl Departments {
                 Ok(write_of(attributes))
             })
             .await?;
-        tracing::info!(target: AUDIT, actor = %actor.name, operation = "update", resource_type = "Department", id = %d.id);
+        audited(actor, "update", KIND, &d.id);
         Ok(d)
     }
 }

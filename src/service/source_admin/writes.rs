@@ -73,7 +73,7 @@ impl IntakeWrites for ServiceWrites {
         let me = self.clone();
         Box::pin(async move {
             me.users
-                .patch(&me.actor, &id, patch_body(operations), None)
+                .patch(&me.actor, &id, patch_body(operations), None, true)
                 .await
                 .map(drop)
                 .map_err(sorted)
@@ -104,7 +104,10 @@ impl IntakeWrites for ServiceWrites {
 
     fn delete_group(&self, id: String) -> Written<()> {
         let me = self.clone();
-        Box::pin(async move { me.groups.delete(&me.actor, &id, None).await.map_err(sorted) })
+        Box::pin(async move {
+            let deleted = me.groups.delete(&me.actor, &id, None, RemoveMode::Refuse);
+            deleted.await.map_err(sorted)
+        })
     }
 
     fn create_department(&self, body: Value) -> Written<String> {
@@ -122,7 +125,7 @@ impl IntakeWrites for ServiceWrites {
         let me = self.clone();
         Box::pin(async move {
             me.departments
-                .patch(&me.actor, &id, patch_body(operations), None)
+                .patch(&me.actor, &id, patch_body(operations), None, true)
                 .await
                 .map(drop)
                 .map_err(sorted)

@@ -84,6 +84,31 @@ pub struct Change<'a> {
     pub active: Option<bool>,
 }
 
+impl<'a> Change<'a> {
+    /// The row of a write that brings `resource_type`'s `resource_id` to
+    /// `version` (no news of `active`).
+    pub fn new(
+        resource_type: &'a str,
+        resource_id: &'a str,
+        operation: Operation,
+        version: i64,
+        at: DateTime<Utc>,
+        actor: &'a Actor,
+        attributes: Vec<String>,
+    ) -> Self {
+        Self {
+            resource_type,
+            resource_id,
+            operation,
+            version,
+            at,
+            actor,
+            attributes,
+            active: None,
+        }
+    }
+}
+
 /// `active` as a change leaves it, when `attributes` (what changed) names
 /// it; an absent `active` counts as true, as in the `users.active` column.
 pub fn active_change(

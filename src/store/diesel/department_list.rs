@@ -15,12 +15,17 @@ use crate::scim::registry::DEPARTMENT_SCHEMA;
 use crate::scim::sort::{Position, SortSpec, SortValue};
 use crate::store::{StoreResult, StoredDepartment};
 
-list_fns!(departments, department_filter);
+list_fns!(
+    departments,
+    department_filter,
+    ResourceKind::Department,
+    StoredDepartment
+);
 
 fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     use departments::dsl as d;
     let Some(sort) = sort else {
-        return Some(q.order_by(d::created.asc()).then_order_by(d::id.asc()));
+        return Some(default_order(q));
     };
     let desc = sort.descending;
     let p = &sort.path;
@@ -43,19 +48,4 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
         ("meta", Some("lastmodified")) => order_not_null!(q, d::last_modified, d::id, desc),
         _ => return None,
     })
-}
-
-pub fn ops() -> Ops<StoredDepartment> {
-    Ops {
-        kind: ResourceKind::Department,
-        exact: Box::new(exact),
-        count: Box::new(count),
-        page: Box::new(page),
-        keyset: Box::new(keyset),
-        scan: Box::new(scan),
-        load: Box::new(load_row),
-        get: Box::new(get_with),
-        render: |d| d.to_scim(""),
-        id: |d| &d.id,
-    }
 }

@@ -54,15 +54,17 @@ impl Log {
         let changes: Vec<Change<'_>> = self
             .entries
             .iter()
-            .map(|e| Change {
-                resource_type: e.resource_type,
-                resource_id: &e.id,
-                operation: e.operation,
-                version: e.version,
-                at,
-                actor,
-                attributes: e.attributes.clone(),
-                active: None,
+            .map(|e| {
+                let names = e.attributes.clone();
+                Change::new(
+                    e.resource_type,
+                    &e.id,
+                    e.operation,
+                    e.version,
+                    at,
+                    actor,
+                    names,
+                )
             })
             .collect();
         if changes.is_empty() {

@@ -14,14 +14,11 @@ use crate::scim::filter::Filter;
 use crate::scim::sort::{Position, SortSpec, SortValue};
 use crate::store::{StoreResult, StoredGroup};
 
-list_fns!(scim_groups, group_filter);
+list_fns!(scim_groups, group_filter, ResourceKind::Group, StoredGroup);
 
 fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     let Some(sort) = sort else {
-        return Some(
-            q.order_by(scim_groups::created.asc())
-                .then_order_by(scim_groups::id.asc()),
-        );
+        return Some(default_order(q));
     };
     let d = sort.descending;
     let p = &sort.path;
@@ -45,19 +42,4 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
         }
         _ => return None,
     })
-}
-
-pub fn ops() -> Ops<StoredGroup> {
-    Ops {
-        kind: ResourceKind::Group,
-        exact: Box::new(exact),
-        count: Box::new(count),
-        page: Box::new(page),
-        keyset: Box::new(keyset),
-        scan: Box::new(scan),
-        load: Box::new(load_row),
-        get: Box::new(get_with),
-        render: |g| g.to_scim(""),
-        id: |g| &g.id,
-    }
 }

@@ -6,10 +6,10 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
-use super::connection::{DbConnection, lock_row};
+use super::connection::DbConnection;
 use super::regrouped;
 use super::schema::scim_groups;
-use super::{members, now, parse_data, run, unique_violation};
+use super::{members, now, parse_data, run, unique_violation, written};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::render::ResourceMeta;
@@ -161,19 +161,8 @@ pub fn create(
     };
     let added_users = members::users_under(conn, &added)?;
     regrouped::record(conn, &added_users, actor, at)?;
-    changelog::append(
-        conn,
-        Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Create,
-            version: 1,
-            at,
-            actor,
-            attributes: names,
-            active: None,
-        },
-    )?;
+    let row = Change::new(RESOURCE_TYPE, id, Operation::Create, 1, at, actor, names);
+    changelog::append(conn, row)?;
     get(conn, id)
 }
 
@@ -185,8 +174,7 @@ pub fn replace(
     op: WriteOp,
     with_members: bool,
 ) -> StoreResult<StoredGroup> {
-    lock_row(conn, "scim_groups", id)?;
-    let current = get_with(conn, id, false)?;
+    let current = written::locked(conn, "scim_groups", id, None, |c| get_with(c, id, false))?;
     let write = rewrite(&current)?;
     let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
     let at = now();
@@ -223,19 +211,8 @@ pub fn replace(
         regrouped_ids.extend(members::users_under(conn, &under_this)?);
     }
     regrouped::record(conn, &regrouped_ids, actor, at)?;
-    changelog::append(
-        conn,
-        Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: op.into(),
-            version,
-            at,
-            actor,
-            attributes: names.clone(),
-            active: None,
-        },
-    )?;
+    let row = Change::new(RESOURCE_TYPE, id, op.into(), version, at, actor, names);
+    changelog::append(conn, row)?;
     // What was just stored, without reading the row back.
     Ok(StoredGroup {
         members: if with_members {
@@ -259,12 +236,9 @@ pub fn delete(
     actor: &Actor,
     if_match: Option<&TagList>,
 ) -> StoreResult<()> {
-    lock_row(conn, "scim_groups", id)?;
-    let current = get_with(conn, id, false)?;
-    if let Some(tags) = if_match {
-        tags.require(&current.meta)?;
-    }
-    let version = current.meta.version;
+    let current = written::locked(conn, "scim_groups", id, if_match, |c| {
+        get_with(c, id, false)
+    })?;
     let at = now();
     // Every user under this group loses it (and the groups above it).
     let removed = members::set_members(conn, id, &[])?;
@@ -272,17 +246,5 @@ pub fn delete(
     regrouped::record(conn, &removed_users, actor, at)?;
     members::remove_member_everywhere(conn, id, actor, at)?;
     diesel::delete(scim_groups::table.find(id)).execute(conn)?;
-    changelog::append(
-        conn,
-        Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Delete,
-            version: version + 1,
-            at,
-            actor,
-            attributes: Vec::new(),
-            active: None,
-        },
-    )
+    written::log_deleted(conn, RESOURCE_TYPE, id, &current, at, actor)
 }

@@ -1,6 +1,7 @@
-//! The SQL side of listing, shared by the users and groups tables: each
-//! table module invokes `list_fns!` and supplies its own `ordered` (which
-//! columns `sortBy` can use).
+//! The SQL side of listing, shared by the users, groups and departments
+//! tables: each table module invokes `list_fns!` and supplies its own
+//! `ordered` (which columns `sortBy` can use); `keyset_rows!` also serves
+//! the plain types' `resources` table.
 
 /// Orders by a nullable column: missing values last ascending, first
 /// descending, ties by id, all reversed when descending (as `scim::sort` does).
@@ -30,11 +31,51 @@ macro_rules! order_not_null {
     };
 }
 
-/// `base`, `exact`, `count`, `page`, `keyset` and `scan` for one table
-/// (`$table` is its schema module; `$translate` its filter translation).
-/// The invoking module defines `fn ordered(Query, Option<&SortSpec>) -> Option<Query>`.
+/// Rows of `$q` (a query on `$table`) after (`$forward`) or before the
+/// position `$at` in the default order (`created`, then `id`), at most
+/// `$limit`, in that order; none when the position holds no time.
+macro_rules! keyset_rows {
+    ($conn:expr, $q:expr, $table:ident, $at:expr, $forward:expr, $limit:expr) => {
+        match $at.value {
+            SortValue::Time(ms) => match DateTime::from_timestamp_millis(ms) {
+                None => Ok(Vec::new()),
+                Some(t) => {
+                    let (t, id) = (t.naive_utc(), $at.id.clone());
+                    let q = $q;
+                    let ordered = if $forward {
+                        q.filter(
+                            $table::created
+                                .gt(t)
+                                .or($table::created.eq(t).and($table::id.gt(id))),
+                        )
+                        .order_by($table::created.asc())
+                        .then_order_by($table::id.asc())
+                    } else {
+                        q.filter(
+                            $table::created
+                                .lt(t)
+                                .or($table::created.eq(t).and($table::id.lt(id))),
+                        )
+                        .order_by($table::created.desc())
+                        .then_order_by($table::id.desc())
+                    };
+                    $crate::store::diesel::page_window::page_window(ordered, 0, $limit)
+                        .load($conn)
+                        .map_err(Into::into)
+                }
+            },
+            _ => Ok(Vec::new()),
+        }
+    };
+}
+
+/// `base`, `exact`, `count`, `page`, `keyset`, `scan`, `default_order`
+/// and `ops` for one table (`$table` is its schema module; `$translate`
+/// its filter translation; `$kind` and `$stored` what it holds). The
+/// invoking module defines `fn ordered(Query, Option<&SortSpec>) ->
+/// Option<Query>` and brings `ROW`, `load_row` and `get_with` in scope.
 macro_rules! list_fns {
-    ($table:ident, $translate:path) => {
+    ($table:ident, $translate:path, $kind:expr, $stored:ty) => {
         type Query = $table::BoxedQuery<
             'static,
             MultiBackend,
@@ -97,34 +138,36 @@ macro_rules! list_fns {
             forward: bool,
             limit: i64,
         ) -> StoreResult<Vec<Row>> {
-            let SortValue::Time(ms) = at.value else {
-                return Ok(Vec::new());
-            };
-            let Some(t) = DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc()) else {
-                return Ok(Vec::new());
-            };
-            let (q, _) = base(filter);
-            let id = at.id.clone();
-            let ordered = if forward {
-                q.filter(
-                    $table::created
-                        .gt(t)
-                        .or($table::created.eq(t).and($table::id.gt(id))),
-                )
-                .order_by($table::created.asc())
+            $crate::store::diesel::list_sql::keyset_rows!(
+                conn,
+                base(filter).0,
+                $table,
+                at,
+                forward,
+                limit
+            )
+        }
+
+        /// The SQL parts of listing this table.
+        pub fn ops() -> Ops<$stored> {
+            Ops {
+                kind: $kind,
+                exact: Box::new(exact),
+                count: Box::new(count),
+                page: Box::new(page),
+                keyset: Box::new(keyset),
+                scan: Box::new(scan),
+                load: Box::new(load_row),
+                get: Box::new(get_with),
+                render: |r| r.to_scim(""),
+                id: |r| &r.id,
+            }
+        }
+
+        /// The default order: creation time, then id.
+        fn default_order(q: Query) -> Query {
+            q.order_by($table::created.asc())
                 .then_order_by($table::id.asc())
-            } else {
-                q.filter(
-                    $table::created
-                        .lt(t)
-                        .or($table::created.eq(t).and($table::id.lt(id))),
-                )
-                .order_by($table::created.desc())
-                .then_order_by($table::id.desc())
-            };
-            let rows =
-                $crate::store::diesel::page_window::page_window(ordered, 0, limit).load(conn)?;
-            Ok(rows)
         }
 
         fn scan(
@@ -142,4 +185,4 @@ macro_rules! list_fns {
     };
 }
 
-pub(super) use {list_fns, order, order_not_null};
+pub(super) use {keyset_rows, list_fns, order, order_not_null};

@@ -413,16 +413,15 @@ pub fn remove_member_everywhere(
             .get_result(conn)?;
         changelog::append(
             conn,
-            Change {
-                resource_type: "Group",
-                resource_id: &parent,
-                operation: Operation::Update,
+            Change::new(
+                "Group",
+                &parent,
+                Operation::Update,
                 version,
                 at,
                 actor,
-                attributes: vec!["members".to_string()],
-                active: None,
-            },
+                vec!["members".to_string()],
+            ),
         )?;
     }
     Ok(())

@@ -48,6 +48,7 @@ mod webhook_deliveries;
 mod webhook_subscriptions;
 mod webhooks;
 mod write_lane;
+mod written;
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};

@@ -36,15 +36,9 @@ pub fn record(
     let bumped = bump(conn, ids, at)?;
     let changes: Vec<Change<'_>> = bumped
         .iter()
-        .map(|(id, version)| Change {
-            resource_type: "User",
-            resource_id: id,
-            operation: Operation::Update,
-            version: *version,
-            at,
-            actor,
-            attributes: vec!["groups".to_string()],
-            active: None,
+        .map(|(id, version)| {
+            let groups = vec!["groups".to_string()];
+            Change::new("User", id, Operation::Update, *version, at, actor, groups)
         })
         .collect();
     changelog::append_many(conn, &changes)

@@ -7,13 +7,14 @@ use chrono::DateTime;
 use diesel::prelude::*;
 
 use super::connection::{DbConnection, MultiBackend};
+use super::list_sql::keyset_rows;
 use super::page_window::page_window;
-use super::query::{Ops, Row};
+use super::query::Ops;
 use super::resources::{ROW, get, load_row};
 use super::schema::resources;
 use crate::scim::ResourceKind;
 use crate::scim::sort::{Position, SortValue};
-use crate::store::{StoreResult, StoredResource};
+use crate::store::StoredResource;
 
 type Query = resources::BoxedQuery<
     'static,
@@ -32,42 +33,6 @@ fn of_type(kind: ResourceKind) -> Query {
         .select(ROW)
         .filter(resources::resource_type.eq(kind.as_str()))
         .into_boxed::<MultiBackend>()
-}
-
-/// Rows after (`forward`) or before a position in the default order.
-fn keyset(
-    conn: &mut DbConnection,
-    kind: ResourceKind,
-    at: &Position,
-    forward: bool,
-    limit: i64,
-) -> StoreResult<Vec<Row>> {
-    let SortValue::Time(ms) = at.value else {
-        return Ok(Vec::new());
-    };
-    let Some(t) = DateTime::from_timestamp_millis(ms).map(|t| t.naive_utc()) else {
-        return Ok(Vec::new());
-    };
-    let id = at.id.clone();
-    let q = of_type(kind);
-    let ordered = if forward {
-        q.filter(
-            resources::created
-                .gt(t)
-                .or(resources::created.eq(t).and(resources::id.gt(id))),
-        )
-        .order_by(resources::created.asc())
-        .then_order_by(resources::id.asc())
-    } else {
-        q.filter(
-            resources::created
-                .lt(t)
-                .or(resources::created.eq(t).and(resources::id.lt(id))),
-        )
-        .order_by(resources::created.desc())
-        .then_order_by(resources::id.desc())
-    };
-    Ok(page_window(ordered, 0, limit).load(conn)?)
 }
 
 pub fn ops(kind: ResourceKind) -> Ops<StoredResource> {
@@ -89,9 +54,11 @@ pub fn ops(kind: ResourceKind) -> Ops<StoredResource> {
                 .then_order_by(resources::id.asc());
             Ok(Some(page_window(q, offset, limit).load(conn)?))
         }),
-        keyset: Box::new(move |conn: &mut DbConnection, _, at, forward, limit| {
-            keyset(conn, kind, at, forward, limit)
-        }),
+        keyset: Box::new(
+            move |conn: &mut DbConnection, _, at: &Position, forward, limit| {
+                keyset_rows!(conn, of_type(kind), resources, at, forward, limit)
+            },
+        ),
         scan: Box::new(move |conn: &mut DbConnection, _, after: &str, limit| {
             let q = of_type(kind)
                 .filter(resources::id.gt(after.to_string()))

@@ -9,9 +9,9 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
-use super::connection::{DbConnection, lock_row};
+use super::connection::DbConnection;
 use super::schema::{departments, resources};
-use super::{members, now, parse_data, unique_violation};
+use super::{members, now, parse_data, unique_violation, written};
 use crate::scim::etag::TagList;
 use crate::scim::references::{self, Reference};
 use crate::scim::registry::registry;
@@ -258,28 +258,6 @@ fn clash(kind: ResourceKind) -> impl FnOnce() -> StoreError {
     }
 }
 
-/// The change-log (and audit) row of a write.
-fn change<'a>(
-    kind: ResourceKind,
-    id: &'a str,
-    operation: Operation,
-    version: i64,
-    at: DateTime<Utc>,
-    actor: &'a Actor,
-    attributes: Vec<String>,
-) -> Change<'a> {
-    Change {
-        resource_type: kind.as_str(),
-        resource_id: id,
-        operation,
-        version,
-        at,
-        actor,
-        attributes,
-        active: None,
-    }
-}
-
 pub fn create(
     conn: &mut DbConnection,
     kind: ResourceKind,
@@ -301,10 +279,8 @@ pub fn create(
         .execute(conn)
         .map_err(|e| unique_violation(e, clash(kind)))?;
     let names = changelog::changed_names(None, &attrs);
-    changelog::append(
-        conn,
-        change(kind, id, Operation::Create, 1, at, actor, names),
-    )?;
+    let row = Change::new(kind.as_str(), id, Operation::Create, 1, at, actor, names);
+    changelog::append(conn, row)?;
     Ok(StoredResource {
         kind,
         id: id.to_string(),
@@ -325,8 +301,7 @@ pub fn replace(
     actor: &Actor,
     op: WriteOp,
 ) -> StoreResult<StoredResource> {
-    lock_row(conn, "resources", id)?;
-    let current = get(conn, kind, id)?;
+    let current = written::locked(conn, "resources", id, None, |c| get(c, kind, id))?;
     let attrs = rewrite(&current)?.attributes;
     let names = changelog::changed_names(Some(&current.attributes), &attrs);
     if names.is_empty() {
@@ -340,7 +315,8 @@ pub fn replace(
         .set(&columns(unique, &attrs, at, version)?)
         .execute(conn)
         .map_err(|e| unique_violation(e, clash(kind)))?;
-    changelog::append(conn, change(kind, id, op.into(), version, at, actor, names))?;
+    let row = Change::new(kind.as_str(), id, op.into(), version, at, actor, names);
+    changelog::append(conn, row)?;
     Ok(StoredResource {
         kind,
         id: id.to_string(),
@@ -360,14 +336,7 @@ pub fn delete(
     actor: &Actor,
     if_match: Option<&TagList>,
 ) -> StoreResult<()> {
-    lock_row(conn, "resources", id)?;
-    let current = get(conn, kind, id)?;
-    if let Some(tags) = if_match {
-        tags.require(&current.meta)?;
-    }
+    let current = written::locked(conn, "resources", id, if_match, |c| get(c, kind, id))?;
     diesel::delete(resources::table.find(id)).execute(conn)?;
-    let version = current.meta.version + 1;
-    let at = now();
-    let row = change(kind, id, Operation::Delete, version, at, actor, Vec::new());
-    changelog::append(conn, row)
+    written::log_deleted(conn, kind.as_str(), id, &current, now(), actor)
 }

@@ -15,14 +15,11 @@ use crate::scim::registry::ENTERPRISE_USER_SCHEMA;
 use crate::scim::sort::{Position, SortSpec, SortValue};
 use crate::store::{StoreResult, StoredUser};
 
-list_fns!(users, user_filter);
+list_fns!(users, user_filter, ResourceKind::User, StoredUser);
 
 fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
     let Some(sort) = sort else {
-        return Some(
-            q.order_by(users::created.asc())
-                .then_order_by(users::id.asc()),
-        );
+        return Some(default_order(q));
     };
     let d = sort.descending;
     let p = &sort.path;
@@ -52,19 +49,4 @@ fn ordered(q: Query, sort: Option<&SortSpec>) -> Option<Query> {
         (true, "costcenter", None) => order!(q, users::cost_center_lower, users::id, d),
         _ => return None,
     })
-}
-
-pub fn ops() -> Ops<StoredUser> {
-    Ops {
-        kind: ResourceKind::User,
-        exact: Box::new(exact),
-        count: Box::new(count),
-        page: Box::new(page),
-        keyset: Box::new(keyset),
-        scan: Box::new(scan),
-        load: Box::new(load_row),
-        get: Box::new(get_with),
-        render: |u| u.to_scim(""),
-        id: |u| &u.id,
-    }
 }

@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
-use super::connection::{DbConnection, lock_row, per_backend};
+use super::connection::{DbConnection, per_backend};
 use super::schema::{user_emails, users};
 use super::stamp::Stamp;
-use super::{members, now, run, unique_violation, user_org};
+use super::{members, now, run, unique_violation, user_org, written};
 use crate::scim::ScimError;
 use crate::scim::etag::TagList;
 use crate::scim::registry::{ENTERPRISE_USER_SCHEMA, ORGANIZATION_USER_SCHEMA};
@@ -368,19 +368,9 @@ pub fn create(
     check_manager(conn, None, &write.attributes)?;
     write_emails(conn, id, &write.attributes, false)?;
     user_org::write_links(conn, id, &write.attributes, false)?;
-    changelog::append(
-        conn,
-        Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Create,
-            version: 1,
-            at,
-            actor,
-            active: changelog::active_change(&names, &write.attributes),
-            attributes: names,
-        },
-    )?;
+    let active = changelog::active_change(&names, &write.attributes);
+    let change = Change::new(RESOURCE_TYPE, id, Operation::Create, 1, at, actor, names);
+    changelog::append(conn, Change { active, ..change })?;
     // What was just stored, without reading it back: a new user is in no
     // group yet.
     Ok(StoredUserText {
@@ -446,16 +436,9 @@ pub fn insert_many(
         .iter()
         .map(|(id, attrs)| {
             let names = changelog::changed_names(None, attrs);
-            Change {
-                resource_type: RESOURCE_TYPE,
-                resource_id: id,
-                operation: Operation::Create,
-                version: 1,
-                at,
-                actor,
-                active: changelog::active_change(&names, attrs),
-                attributes: names,
-            }
+            let active = changelog::active_change(&names, attrs);
+            let row = Change::new(RESOURCE_TYPE, id, Operation::Create, 1, at, actor, names);
+            Change { active, ..row }
         })
         .collect();
     changelog::append_many(conn, &changes)?;
@@ -486,8 +469,7 @@ pub fn replace(
     actor: &Actor,
     op: WriteOp,
 ) -> StoreResult<StoredUserText> {
-    lock_row(conn, "users", id)?;
-    let current = get_with(conn, id, false)?;
+    let current = written::locked(conn, "users", id, None, |c| get_with(c, id, false))?;
     let mut write = rewrite(&current)?;
     user_org::derive(conn, Some(&current.attributes), &mut write.attributes)?;
     let mut names = changelog::changed_names(Some(&current.attributes), &write.attributes);
@@ -522,19 +504,9 @@ pub fn replace(
     if names.iter().any(|n| user_org::names_links(n)) {
         user_org::write_links(conn, id, &write.attributes, true)?;
     }
-    changelog::append(
-        conn,
-        Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: op.into(),
-            version,
-            at,
-            actor,
-            active: changelog::active_change(&names, &write.attributes),
-            attributes: names.clone(),
-        },
-    )?;
+    let active = changelog::active_change(&names, &write.attributes);
+    let row = Change::new(RESOURCE_TYPE, id, op.into(), version, at, actor, names);
+    changelog::append(conn, Change { active, ..row })?;
     // What was just stored, without reading it back; only the derived
     // `groups` are read.
     Ok(StoredUserText {
@@ -555,30 +527,13 @@ pub fn delete(
     actor: &Actor,
     if_match: Option<&TagList>,
 ) -> StoreResult<()> {
-    lock_row(conn, "users", id)?;
-    let current = get_with(conn, id, false)?;
-    if let Some(tags) = if_match {
-        tags.require(&current.meta)?;
-    }
-    let version = current.meta.version;
+    let current = written::locked(conn, "users", id, if_match, |c| get_with(c, id, false))?;
     let at = now();
     members::remove_member_everywhere(conn, id, actor, at)?;
     diesel::delete(user_emails::table.filter(user_emails::user_id.eq(id))).execute(conn)?;
     user_org::delete_links(conn, id)?;
     diesel::delete(users::table.find(id)).execute(conn)?;
-    changelog::append(
-        conn,
-        Change {
-            resource_type: RESOURCE_TYPE,
-            resource_id: id,
-            operation: Operation::Delete,
-            version: version + 1,
-            at,
-            actor,
-            attributes: Vec::new(),
-            active: None,
-        },
-    )
+    written::log_deleted(conn, RESOURCE_TYPE, id, &current, at, actor)
 }
 
 /// A user's attributes rewritten by a change elsewhere (its department
