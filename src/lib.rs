@@ -1,7 +1,7 @@
 //! scimhub: a SCIM 2.0 service provider and outbound provisioning hub.
 
-pub mod bench;
 pub mod allocator;
+pub mod bench;
 pub mod blocking;
 pub mod cli;
 pub mod config;
