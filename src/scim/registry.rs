@@ -672,7 +672,7 @@ fn build() -> Registry {
             },
             ResourceTypeDef {
                 kind: super::agents::AGENTIC_APPLICATION,
-                description: "Applications exposing agents to their users",
+                description: "Applications that host or provide access to agents",
                 schema: super::agents::AGENTIC_APPLICATION_SCHEMA,
                 extensions: Vec::new(),
             },

@@ -125,14 +125,15 @@ async fn crud_with_etags_and_put(app: TestApp) {
     let helpdesk = create(
         &app,
         "/AgenticApplications",
-        json!({"schemas": [APPLICATION], "name": "Helpdesk", "owners": [{"value": id(&team)}]}),
+        json!({"schemas": [APPLICATION], "name": "Helpdesk",
+               "applicationUrls": [{"type": "homepage", "value": "https://desk.example.org"}]}),
     )
     .await;
     let body = json!({
         "schemas": [AGENT],
         "name": "Helpdesk bot",
         "displayName": "Helpdesk",
-        "type": "Assistant",
+        "agentType": "Assistant",
         "active": true,
         "subject": "spiffe://example.org/helpdesk",
         "protocols": [{"type": "MCP-Server", "specificationUrl": "https://example.org/mcp.json"}],
@@ -281,7 +282,7 @@ async fn filters_sort_and_page(app: TestApp) {
         ("echo", "Assistant", "OpenAPI"),
     ] {
         let mut body = agent(name);
-        body["type"] = json!(kind);
+        body["agentType"] = json!(kind);
         body["protocols"] = json!([{"type": protocol}]);
         if name == "bravo" {
             body["owners"] = json!([{"value": id(&owner)}]);
@@ -312,7 +313,8 @@ async fn filters_sort_and_page(app: TestApp) {
         ["echo", "delta", "Charlie", "bravo", "alpha"]
     );
     let page =
-        list("filter=type%20eq%20%22Assistant%22&sortBy=name&startIndex=2&count=1".into()).await;
+        list("filter=agentType%20eq%20%22Assistant%22&sortBy=name&startIndex=2&count=1".into())
+            .await;
     assert_eq!(page["totalResults"], 3);
     assert_eq!(page["startIndex"], 2);
     assert_eq!(names(&page), ["Charlie"]);
@@ -339,7 +341,7 @@ async fn filters_sort_and_page(app: TestApp) {
         .await;
     assert_eq!(searched.status, StatusCode::OK, "{}", searched.text);
     assert_eq!(names(&searched.body), ["echo"]);
-    assert!(searched.body["Resources"][0].get("type").is_none());
+    assert!(searched.body["Resources"][0].get("agentType").is_none());
     // Users are not Agents: the user filter finds no agent.
     let none = list("filter=userName%20eq%20%22owner%40example.com%22".into()).await;
     assert_eq!(none["totalResults"], 0);
@@ -521,8 +523,190 @@ async fn bulk_and_root_search_reach_agents(app: TestApp) {
     assert_eq!(search.body["Resources"][0]["meta"]["resourceType"], "Agent");
 }
 
+/// The attribute named `name` of a `/Schemas` entry's attribute list.
+fn attribute(attrs: &Value, name: &str) -> Value {
+    attrs
+        .as_array()
+        .expect("attributes")
+        .iter()
+        .find(|a| a["name"] == name)
+        .cloned()
+        .unwrap_or_else(|| panic!("no attribute {name} in {attrs}"))
+}
+
+/// The characteristics draft-abbey-scim-agent-extension's schema JSON gives.
+async fn schemas_follow_the_draft(app: TestApp) {
+    let agent = app.get(&format!("/Schemas/{AGENT}")).await.body;
+    assert_eq!(agent["description"], "An AI agent");
+    let attrs = &agent["attributes"];
+    let names: Vec<&str> = attrs
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["name"].as_str())
+        .collect();
+    for expected in [
+        "name",
+        "displayName",
+        "active",
+        "description",
+        "agentType",
+        "entitlements",
+        "roles",
+        "groups",
+        "applications",
+        "subject",
+        "x509Certificates",
+        "protocols",
+        "parent",
+        "owners",
+    ] {
+        assert!(names.contains(&expected), "{expected} missing: {names:?}");
+    }
+    assert!(!names.contains(&"type"), "the draft names it agentType");
+    let groups = attribute(attrs, "groups");
+    assert_eq!(groups["mutability"], "readOnly");
+    assert_eq!(groups["multiValued"], true);
+    assert_eq!(
+        attribute(&groups["subAttributes"], "type")["canonicalValues"],
+        json!(["direct", "indirect"])
+    );
+    let certificates = attribute(attrs, "x509Certificates");
+    assert_eq!(
+        attribute(&certificates["subAttributes"], "value")["type"],
+        "binary"
+    );
+    let protocols = attribute(attrs, "protocols");
+    assert_eq!(
+        attribute(&protocols["subAttributes"], "type")["canonicalValues"],
+        json!(["A2A", "OpenAPI", "MCP-Server"])
+    );
+    assert_eq!(
+        attribute(&protocols["subAttributes"], "specificationUrl")["type"],
+        "string"
+    );
+    assert_eq!(attribute(attrs, "subject")["caseExact"], false);
+    let parent = attribute(attrs, "parent");
+    assert_eq!(
+        attribute(&parent["subAttributes"], "value")["required"],
+        false
+    );
+    assert_eq!(
+        attribute(&parent["subAttributes"], "$ref")["referenceTypes"],
+        json!(["Agent"])
+    );
+
+    let application = app.get(&format!("/Schemas/{APPLICATION}")).await.body;
+    let attrs = &application["attributes"];
+    assert!(
+        !attrs
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "owners"),
+        "the draft gives applications no owners"
+    );
+    let urls = attribute(attrs, "applicationUrls");
+    assert_eq!(
+        attribute(&urls["subAttributes"], "type")["canonicalValues"],
+        json!(["ssoEndpoint", "loginPage", "api", "homepage"])
+    );
+    let last = attribute(attrs, "lastAccessed");
+    assert_eq!(
+        (last["type"].clone(), last["mutability"].clone()),
+        (json!("dateTime"), json!("readOnly"))
+    );
+    let oauth = attribute(attrs, "oAuthConfiguration");
+    let redirect = attribute(&oauth["subAttributes"], "redirectUri");
+    assert_eq!(redirect["multiValued"], true);
+    assert_eq!(redirect["referenceTypes"], json!(["uri"]));
+    let agents = attribute(attrs, "agents");
+    assert_eq!(
+        attribute(&agents["subAttributes"], "type")["canonicalValues"],
+        json!(["owned", "authorized", "guest"])
+    );
+    assert_eq!(
+        attribute(&agents["subAttributes"], "$ref")["referenceTypes"],
+        json!(["Agent"])
+    );
+    let identifiers = attribute(attrs, "externalIdentifiers");
+    assert_eq!(identifiers["multiValued"], true);
+    let types = app.get("/ResourceTypes/AgenticApplication").await.body;
+    assert_eq!(
+        types["description"],
+        "Applications that host or provide access to agents"
+    );
+}
+
+/// The draft's AgenticApplication attributes round-trip, readOnly ones are
+/// ignored on input, `agents` must name Agents, and the filters the draft
+/// recommends (name, externalId, applicationUrls.value) find it.
+async fn agentic_applications_carry_the_draft_attributes(app: TestApp) {
+    let bot = create(&app, "/Agents", agent("support bot")).await;
+    let body = json!({
+        "schemas": [APPLICATION],
+        "externalId": "app-123456",
+        "name": "AI Assistant Platform",
+        "active": true,
+        "applicationUrls": [{"type": "homepage", "primary": true, "value": "https://assistant.example.com"}],
+        "oAuthConfiguration": [{"clientId": "0oa1qwerty", "issuerUri": "https://idp.example.com",
+                                "redirectUri": ["https://assistant.example.com/cb"]}],
+        "agents": [{"value": id(&bot), "type": "owned"}],
+        "externalIdentifiers": [{"type": "ssoTenantId", "value": "00abc123", "system": "https://idp.example.com"}],
+        "lastAccessed": "2024-06-20T17:45:00Z",
+    });
+    let created = create(&app, "/AgenticApplications", body.clone()).await;
+    for kept in [
+        "applicationUrls",
+        "oAuthConfiguration",
+        "agents",
+        "externalIdentifiers",
+    ] {
+        assert_eq!(created[kept], body[kept], "{kept}");
+    }
+    assert!(created.get("lastAccessed").is_none(), "readOnly: ignored");
+    for filter in [
+        "name%20eq%20%22ai%20assistant%20platform%22",
+        "externalId%20eq%20%22app-123456%22",
+        "applicationUrls.value%20eq%20%22https%3A%2F%2Fassistant.example.com%22",
+        "oAuthConfiguration.redirectUri%20eq%20%22https%3A%2F%2Fassistant.example.com%2Fcb%22",
+    ] {
+        let r = app
+            .get(&format!("/AgenticApplications?filter={filter}"))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{filter}: {}", r.text);
+        assert_eq!(names(&r.body), ["AI Assistant Platform"], "{filter}");
+    }
+
+    let before = app.snapshot();
+    let mut unknown_agent = body.clone();
+    unknown_agent["name"] = json!("other");
+    unknown_agent["agents"] = json!([{"value": NOWHERE}]);
+    app.post("/AgenticApplications", &unknown_agent)
+        .await
+        .assert_error(400, Some("invalidValue"));
+    let mut odd_kind = body.clone();
+    odd_kind["name"] = json!("other");
+    odd_kind["lastAccessed"] = json!("yesterday");
+    odd_kind["applicationUrls"] = json!([{"primary": "often"}]);
+    app.post("/AgenticApplications", &odd_kind)
+        .await
+        .assert_error(400, Some("invalidValue"));
+    // Groups are computed by the server: a client's value is ignored.
+    let mut grouped = agent("grouped");
+    grouped["groups"] = json!([{"value": NOWHERE}]);
+    grouped["agentType"] = json!("Researcher");
+    assert_eq!(app.snapshot(), before);
+    let r = app.post("/Agents", &grouped).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert!(r.body.get("groups").is_none(), "{}", r.text);
+    assert_eq!(r.body["agentType"], "Researcher");
+}
+
 on_both_backends!(
     discovery_lists_both_types,
+    schemas_follow_the_draft,
+    agentic_applications_carry_the_draft_attributes,
     crud_with_etags_and_put,
     patch_adds_replaces_and_removes,
     filters_sort_and_page,

@@ -52,6 +52,7 @@ mod pushdown;
 mod query;
 mod rate_limit;
 mod realtime;
+mod resource_pushdown;
 mod rest_connector;
 mod rest_target;
 mod schemas;

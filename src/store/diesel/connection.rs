@@ -152,6 +152,8 @@ impl DieselStore {
             .connect()
             .map_err(|e| anyhow::anyhow!("cannot open database {}: {e}", redact_url(url)))?;
         migrate(&mut first).map_err(|e| anyhow::anyhow!("cannot migrate database: {e}"))?;
+        super::resources::fill_search(&mut first)
+            .map_err(|e| anyhow::anyhow!("cannot index stored resources: {e}"))?;
         drop(first);
         // r2d2 checks a connection with `SELECT 1` at every check-out by
         // default: an extra statement per store call (a round trip on

@@ -60,7 +60,7 @@ fn key(kind: ResourceKind, path: &AttrPath) -> Option<(Scope, String, Option<Str
     ))
 }
 
-fn like_pattern(op: CompareOp, s: &str) -> String {
+pub(super) fn like_pattern(op: CompareOp, s: &str) -> String {
     let escaped = s
         .replace('\\', "\\\\")
         .replace('%', "\\%")
@@ -159,11 +159,11 @@ macro_rules! time_leaf {
     }};
 }
 
-fn never<T: 'static>() -> Pred<T> {
+pub(super) fn never<T: 'static>() -> Pred<T> {
     Box::new(Constant(false))
 }
 
-fn always<T: 'static>() -> Pred<T> {
+pub(super) fn always<T: 'static>() -> Pred<T> {
     Box::new(Constant(true))
 }
 
@@ -207,7 +207,7 @@ macro_rules! logic {
 }
 
 /// Leaves on attributes the schema does not define are unassigned: false.
-fn undefined(kind: ResourceKind, path: &AttrPath) -> bool {
+pub(super) fn undefined(kind: ResourceKind, path: &AttrPath) -> bool {
     resolve(kind, path, None).is_none()
 }
 
@@ -518,7 +518,7 @@ pub fn plan<T: 'static>(
     }
 }
 
-fn collect_conjuncts<'f>(filter: &'f Filter, out: &mut Vec<&'f Filter>) {
+pub(super) fn collect_conjuncts<'f>(filter: &'f Filter, out: &mut Vec<&'f Filter>) {
     match filter {
         Filter::And(a, b) => {
             collect_conjuncts(a, out);
@@ -527,3 +527,6 @@ fn collect_conjuncts<'f>(filter: &'f Filter, out: &mut Vec<&'f Filter>) {
         other => out.push(other),
     }
 }
+
+// The plain resource types' translation (resource_search.rs) reuses the leaves.
+pub(super) use {logic, meta_time, text_leaf, text_present, time_leaf};

@@ -21,6 +21,7 @@ pub(crate) mod page_window;
 mod query;
 mod regrouped;
 mod resource_list;
+mod resource_search;
 mod resources;
 mod run;
 mod schema;
@@ -96,7 +97,9 @@ pub fn sql_answers_exactly(
         crate::scim::ResourceKind::User => filter_sql::user_filter(filter).is_some(),
         crate::scim::ResourceKind::Group => filter_sql::group_filter(filter).is_some(),
         crate::scim::ResourceKind::Department => filter_sql::department_filter(filter).is_some(),
-        crate::scim::ResourceKind::Plain(_) => false,
+        kind @ crate::scim::ResourceKind::Plain(_) => {
+            resource_search::translate(kind, connection::Backend::Sqlite, filter).is_some()
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use super::changelog::{self, Change, Operation};
 use super::connection::DbConnection;
+use super::resource_search;
 use super::schema::{departments, resources};
 use super::{members, now, parse_data, unique_violation, written};
 use crate::scim::etag::TagList;
@@ -230,12 +231,14 @@ fn check_references(
 #[diesel(table_name = resources, treat_none_as_null = true)]
 struct Columns {
     unique_value: Option<String>,
+    search: Option<String>,
     data: String,
     last_modified: NaiveDateTime,
     version: i64,
 }
 
 fn columns(
+    kind: ResourceKind,
     unique_value: Option<String>,
     attrs: &Map<String, Value>,
     at: DateTime<Utc>,
@@ -243,6 +246,7 @@ fn columns(
 ) -> StoreResult<Columns> {
     Ok(Columns {
         unique_value,
+        search: Some(resource_search::document(kind, attrs)),
         data: serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         last_modified: at.naive_utc(),
         version,
@@ -271,7 +275,7 @@ pub fn create(
     let at = now();
     diesel::insert_into(resources::table)
         .values((
-            &columns(unique, &attrs, at, 1)?,
+            &columns(kind, unique, &attrs, at, 1)?,
             resources::id.eq(id),
             resources::resource_type.eq(kind.as_str()),
             resources::created.eq(at.naive_utc()),
@@ -312,7 +316,7 @@ pub fn replace(
     let at = now();
     let version = current.meta.version + 1;
     diesel::update(resources::table.find(id))
-        .set(&columns(unique, &attrs, at, version)?)
+        .set(&columns(kind, unique, &attrs, at, version)?)
         .execute(conn)
         .map_err(|e| unique_violation(e, clash(kind)))?;
     let row = Change::new(kind.as_str(), id, op.into(), version, at, actor, names);
@@ -339,4 +343,23 @@ pub fn delete(
     let current = written::locked(conn, "resources", id, if_match, |c| get(c, kind, id))?;
     diesel::delete(resources::table.find(id)).execute(conn)?;
     written::log_deleted(conn, kind.as_str(), id, &current, now(), actor)
+}
+
+/// Fills `search` for rows written before it existed (at start, once).
+pub fn fill_search(conn: &mut DbConnection) -> StoreResult<usize> {
+    let rows: Vec<(String, String, String)> = resources::table
+        .filter(resources::search.is_null())
+        .select((resources::id, resources::resource_type, resources::data))
+        .load(conn)?;
+    let mut filled = 0;
+    for (id, type_name, data) in rows {
+        let Some(kind) = ResourceKind::parse(&type_name) else {
+            continue;
+        };
+        let doc = resource_search::document(kind, &parse_data(&data)?);
+        filled += diesel::update(resources::table.filter(resources::id.eq(&id)))
+            .set(resources::search.eq(doc))
+            .execute(conn)?;
+    }
+    Ok(filled)
 }

@@ -183,6 +183,7 @@ diesel::table! {
         created -> Timestamp,
         last_modified -> Timestamp,
         version -> BigInt,
+        search -> Nullable<Text>,
     }
 }
 
