@@ -26,6 +26,8 @@ pub struct Case {
 
 /// Resource types (by `name` in `/ResourceTypes`) and schemas (by id in
 /// `/Schemas`) a case needs: beyond RFC 7643 a server may not offer them.
+/// `events`: the server signs SCIM events (RFC 9967), i.e. its origin's
+/// `/.well-known/jwks.json` lists at least one key.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Requires {
@@ -33,11 +35,13 @@ pub struct Requires {
     pub resource_types: Vec<String>,
     #[serde(default)]
     pub schemas: Vec<String>,
+    #[serde(default)]
+    pub events: bool,
 }
 
 impl Requires {
     pub fn is_empty(&self) -> bool {
-        self.resource_types.is_empty() && self.schemas.is_empty()
+        self.resource_types.is_empty() && self.schemas.is_empty() && !self.events
     }
 }
 
@@ -50,6 +54,9 @@ pub struct Step {
     pub method: String,
     /// Relative to the SCIM base URL, starting with `/`.
     pub path: String,
+    /// What `path` is relative to.
+    #[serde(default)]
+    pub base: Base,
     #[serde(default)]
     pub headers: Map<String, Value>,
     #[serde(default)]
@@ -65,6 +72,18 @@ pub struct Step {
     pub save: Option<String>,
     #[serde(default)]
     pub expect: Option<Expect>,
+}
+
+/// Where a step's `path` starts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Base {
+    /// The SCIM base URL (`--url`).
+    #[default]
+    Scim,
+    /// The base URL's scheme, host and port: well-known URIs (RFC 8615)
+    /// and endpoints outside the SCIM tree, such as the event poll endpoint.
+    Origin,
 }
 
 /// Which credential a step sends.

@@ -18,15 +18,19 @@ pub enum Suite {
     /// Resource types and schemas beyond RFC 7643, each case run where the
     /// server advertises what it needs.
     Extensions,
+    /// What a SCIM client can observe of SCIM events (RFC 9967) without a
+    /// subscription, run where the server publishes a signing key.
+    Events,
 }
 
 impl Suite {
-    pub const ALL: [Suite; 5] = [
+    pub const ALL: [Suite; 6] = [
         Suite::Rfc7644,
         Suite::Okta,
         Suite::Entra,
         Suite::Tolerance,
         Suite::Extensions,
+        Suite::Events,
     ];
 
     pub fn folder(self) -> &'static str {
@@ -36,6 +40,7 @@ impl Suite {
             Suite::Entra => "entra",
             Suite::Tolerance => "tolerance",
             Suite::Extensions => "extensions",
+            Suite::Events => "events",
         }
     }
 }
@@ -54,7 +59,9 @@ impl FromStr for Suite {
             .into_iter()
             .find(|suite| suite.folder().eq_ignore_ascii_case(s))
             .ok_or_else(|| {
-                format!("unknown suite {s:?}: use rfc7644, okta, entra, tolerance or extensions")
+                format!(
+                    "unknown suite {s:?}: use rfc7644, okta, entra, tolerance, extensions or events"
+                )
             })
     }
 }
@@ -88,7 +95,7 @@ pub fn load(only: Option<Suite>) -> Result<Vec<Case>, String> {
     };
     if let Some((stray, _)) = FILES.iter().find(|(f, _)| !known(f)) {
         return Err(format!(
-            "{stray}: case files belong in rfc7644/, okta/, entra/ or tolerance/"
+            "{stray}: case files belong in rfc7644/, okta/, entra/, tolerance/, extensions/ or events/"
         ));
     }
     Ok(cases)

@@ -21,7 +21,7 @@ pub struct ConformanceArgs {
     /// Bearer token with read access only (the scope cases are skipped without it).
     #[arg(long, env = "SCIMHUB_CONFORMANCE_READ_TOKEN", hide_env_values = true)]
     read_token: Option<String>,
-    /// Run one suite only: rfc7644, okta, entra, tolerance or extensions.
+    /// Run one suite only: rfc7644, okta, entra, tolerance, extensions or events.
     #[arg(long, value_name = "SUITE")]
     only: Option<Suite>,
 }

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use super::case::{Auth, Case, Step};
+use super::case::{Auth, Base, Case, Step};
 use super::http::{self, Exchange, Request};
 use super::report::{CaseResult, Outcome, Report};
 use super::template::Vars;
@@ -28,12 +28,17 @@ pub struct Runner {
 }
 
 /// The resource type names and schema ids of the server's discovery
-/// endpoints (empty where an endpoint did not answer a list).
+/// endpoints (empty where an endpoint did not answer a list), and how many
+/// keys its JWKS publishes for signing SCIM events.
 #[derive(Debug, Default)]
 struct Offered {
     resource_types: Vec<String>,
     schemas: Vec<String>,
+    event_keys: usize,
 }
+
+/// Where a server publishes the keys its SCIM events are signed with.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// Why a step did not pass.
 enum StepError {
@@ -127,6 +132,11 @@ impl Runner {
                 .cloned()
                 .collect()
         };
+        if case.requires.events && offered.event_keys == 0 {
+            return Some(format!(
+                "the server offers no SCIM events (RFC 9967): {JWKS_PATH} lists no signing key"
+            ));
+        }
         let types = absent(&case.requires.resource_types, &offered.resource_types);
         let schemas = absent(&case.requires.schemas, &offered.schemas);
         match (types.is_empty(), schemas.is_empty()) {
@@ -146,22 +156,40 @@ impl Runner {
         Offered {
             resource_types: self.listed("/ResourceTypes", "name").await,
             schemas: self.listed("/Schemas", "id").await,
+            event_keys: self.event_keys().await,
         }
+    }
+
+    /// The body of a GET of `path` (from `base`), `null` when it failed.
+    async fn read(&self, base: Base, path: &str, bearer: Option<String>) -> serde_json::Value {
+        let Ok(url) = self.url(base, path) else {
+            return serde_json::Value::Null;
+        };
+        let request = Request {
+            method: reqwest::Method::GET,
+            url,
+            headers: Vec::new(),
+            bearer,
+            body: None,
+        };
+        match http::send(&self.client, request).await {
+            Ok(response) if response.status == 200 => response.body,
+            _ => serde_json::Value::Null,
+        }
+    }
+
+    /// The keys of the origin's JWKS (public: read without a credential).
+    async fn event_keys(&self) -> usize {
+        let jwks = self.read(Base::Origin, JWKS_PATH, None).await;
+        jwks["keys"].as_array().map_or(0, Vec::len)
     }
 
     /// The `key` of each resource a discovery list answers with.
     async fn listed(&self, path: &str, key: &str) -> Vec<String> {
-        let request = Request {
-            method: reqwest::Method::GET,
-            url: format!("{}{path}", self.target.base_url.trim_end_matches('/')),
-            headers: Vec::new(),
-            bearer: Some(self.target.token.clone()),
-            body: None,
-        };
-        let Ok(response) = http::send(&self.client, request).await else {
-            return Vec::new();
-        };
-        let items = match &response.body {
+        let body = self
+            .read(Base::Scim, path, Some(self.target.token.clone()))
+            .await;
+        let items = match &body {
             serde_json::Value::Array(items) => items.clone(),
             other => other["Resources"].as_array().cloned().unwrap_or_default(),
         };
@@ -191,11 +219,24 @@ impl Runner {
         };
         Ok(Request {
             method,
-            url: format!("{}{path}", self.target.base_url.trim_end_matches('/')),
+            url: self.url(step.base, path)?,
             headers,
             bearer,
             body,
         })
+    }
+
+    /// `path` under the SCIM base URL or under its origin.
+    fn url(&self, base: Base, path: &str) -> Result<String, String> {
+        let scim = self.target.base_url.trim_end_matches('/');
+        match base {
+            Base::Scim => Ok(format!("{scim}{path}")),
+            Base::Origin => {
+                let url = reqwest::Url::parse(scim)
+                    .map_err(|e| format!("the base URL {scim:?} is not a URL: {e}"))?;
+                Ok(format!("{}{path}", url.origin().ascii_serialization()))
+            }
+        }
     }
 
     async fn step(&self, step: &Step, vars: &mut Vars, cleanup: bool) -> Result<(), StepError> {

@@ -1,16 +1,26 @@
-//! The shipped conformance suite against the in-process server: every case
-//! passes, twice in a row (unique names), and leaves no user or group
-//! behind (cleanup); every assertion in it can fail; and the CLI reports.
+//! The shipped conformance suite against the in-process server (with SCIM
+//! events signed, so the events cases run): every case passes, twice in a
+//! row (unique names), and leaves no user or group behind (cleanup); every
+//! assertion in it can fail; cases needing what a server lacks are skipped
+//! with the reason; and the CLI reports.
 
 use std::process::Command;
 
 use reqwest::Method;
 
-use scimhub::conformance::{Outcome, Runner, Target, load, mutate};
+use scimhub::conformance::{Outcome, Runner, Suite, Target, load, mutate};
 use scimhub::store::ListQuery;
 
 use crate::on_both_backends;
+use crate::support::events::SigningKey;
 use crate::support::{Backend, TestApp};
+
+/// A server on `backend` that signs SCIM events (the key file is read at
+/// start, so it may go once the server runs).
+async fn start_with_events(backend: Backend) -> Option<TestApp> {
+    let key = SigningKey::ec();
+    TestApp::start_with(backend, |c| key.configure(c)).await
+}
 
 fn target(app: &TestApp) -> Target {
     Target {
@@ -68,7 +78,9 @@ async fn define_the_conformance_extension(app: &TestApp) {
     assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
 }
 
-async fn every_case_passes_twice_and_cleans_up(app: TestApp) {
+async fn every_case_passes_twice_and_cleans_up(default: TestApp) {
+    let app = start_with_events(default.backend).await.unwrap();
+    drop(default);
     define_the_conformance_extension(&app).await;
     let cases = load(None).unwrap();
     assert!(cases.len() >= 60, "only {} cases", cases.len());
@@ -90,7 +102,7 @@ on_both_backends!(every_case_passes_twice_and_cleans_up);
 /// skipped by the runner, and cleanup still runs after a failure.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_assertion_can_fail() {
-    let app = TestApp::start(Backend::Sqlite).await.unwrap();
+    let app = start_with_events(Backend::Sqlite).await.unwrap();
     define_the_conformance_extension(&app).await;
     let runner = Runner::new(target(&app)).unwrap();
     let mut mutants = 0;
@@ -142,6 +154,35 @@ async fn a_case_needing_what_the_server_lacks_is_skipped() {
         Outcome::Pass
     ));
     assert_empty(&app);
+}
+
+/// Against a server that signs no SCIM events (its JWKS lists no key)
+/// every events case is skipped, saying so; with a key they all pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cases_are_skipped_where_the_server_offers_no_events() {
+    let cases = load(Some(Suite::Events)).unwrap();
+    assert!(cases.len() >= 2, "only {} events cases", cases.len());
+    assert!(cases.iter().all(|c| c.requires.events), "every case requires events");
+
+    let unsigned = TestApp::start(Backend::Sqlite).await.unwrap();
+    let report = Runner::new(target(&unsigned)).unwrap().run(&cases).await;
+    assert_eq!(report.skipped(), cases.len(), "{report}");
+    for result in &report.results {
+        match &result.outcome {
+            Outcome::Skip(why) => assert_eq!(
+                why,
+                "the server offers no SCIM events (RFC 9967): /.well-known/jwks.json lists no \
+                 signing key",
+                "{}",
+                result.id
+            ),
+            other => panic!("{}: {other:?}", result.id),
+        }
+    }
+
+    let signed = start_with_events(Backend::Sqlite).await.unwrap();
+    let report = Runner::new(target(&signed)).unwrap().run(&cases).await;
+    assert_eq!(report.passed(), cases.len(), "{report}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
