@@ -123,6 +123,11 @@ mod tests {
     fn authoring_mistakes_are_refused() {
         let ok = "name: n\nsteps:\n  - {method: GET, path: /Users, expect: {status: 200}}\n";
         assert!(parse("t.yaml", ok).is_ok());
+        let origin = "name: n\nrequires: {events: true}\nsteps:\n  \
+                      - {method: GET, base: origin, path: /j, expect: {status: 200}}\n";
+        let case = parse("t.yaml", origin).unwrap();
+        assert!(case.requires.events && !case.requires.is_empty());
+        assert_eq!(case.steps[0].base, crate::conformance::case::Base::Origin);
         for bad in [
             "name: n\nsteps: []\n",
             "name: n\nsteps:\n  - {method: GET, path: /Users}\n",
@@ -132,6 +137,8 @@ mod tests {
             "name: n\nsteps:\n  - {method: GET, path: /Users, expect: {status: {$gtee: 1}}}\n",
             "name: n\nsteps:\n  - {method: GET, path: /Users, save: run, expect: {status: 200}}\n",
             "name: n\nsteps:\n  - {method: GET, path: /U, expect: {status: 200, absent: [a..b]}}\n",
+            "name: n\nsteps:\n  - {method: GET, base: root, path: /U, expect: {status: 200}}\n",
+            "name: n\nrequires: {events: yes please}\nsteps:\n  - {method: GET, path: /U, expect: {status: 200}}\n",
         ] {
             assert!(parse("t.yaml", bad).is_err(), "{bad}");
         }

@@ -277,3 +277,33 @@ impl Runner {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_paths_drop_the_scim_base_path() {
+        let runner = Runner::new(Target {
+            base_url: "https://hub.example:8443/tenant/scim/v2/".into(),
+            token: "t".into(),
+            read_token: None,
+        })
+        .unwrap();
+        assert_eq!(
+            runner.url(Base::Scim, "/Users").unwrap(),
+            "https://hub.example:8443/tenant/scim/v2/Users"
+        );
+        assert_eq!(
+            runner.url(Base::Origin, JWKS_PATH).unwrap(),
+            "https://hub.example:8443/.well-known/jwks.json"
+        );
+        let broken = Runner::new(Target {
+            base_url: "not a url".into(),
+            token: "t".into(),
+            read_token: None,
+        })
+        .unwrap();
+        assert!(broken.url(Base::Origin, JWKS_PATH).is_err());
+    }
+}

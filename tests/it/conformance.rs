@@ -162,7 +162,10 @@ async fn a_case_needing_what_the_server_lacks_is_skipped() {
 async fn events_cases_are_skipped_where_the_server_offers_no_events() {
     let cases = load(Some(Suite::Events)).unwrap();
     assert!(cases.len() >= 2, "only {} events cases", cases.len());
-    assert!(cases.iter().all(|c| c.requires.events), "every case requires events");
+    assert!(
+        cases.iter().all(|c| c.requires.events),
+        "every case requires events"
+    );
 
     let unsigned = TestApp::start(Backend::Sqlite).await.unwrap();
     let report = Runner::new(target(&unsigned)).unwrap().run(&cases).await;
