@@ -183,6 +183,30 @@ async fn events_cases_are_skipped_where_the_server_offers_no_events() {
         }
     }
 
+    // The CLI says so too, and skipping is no failure.
+    let scim = format!("{}/scim/v2", unsigned.base);
+    let token = unsigned.token.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_scimhub"))
+            .args(["conformance", "--url", &scim, "--only", "events"])
+            .env("SCIMHUB_CONFORMANCE_TOKEN", token)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("SKIP    events/jwks-"), "{stdout}");
+    assert!(
+        stdout.contains("offers no SCIM events (RFC 9967)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with(&format!("0 passed, 0 failed, {} skipped\n", cases.len())),
+        "{stdout}"
+    );
+
     let signed = start_with_events(Backend::Sqlite).await.unwrap();
     let report = Runner::new(target(&signed)).unwrap().run(&cases).await;
     assert_eq!(report.passed(), cases.len(), "{report}");
