@@ -703,7 +703,87 @@ async fn agentic_applications_carry_the_draft_attributes(app: TestApp) {
     assert_eq!(r.body["agentType"], "Researcher");
 }
 
+/// Stores an Agent as releases before the draft's `agentType` did (under
+/// `type`, no search document), then runs the renaming migration's SQL.
+fn store_as_legacy_and_migrate(app: &TestApp, id: &str) {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+    #[derive(QueryableByName)]
+    struct Stored {
+        #[diesel(sql_type = Text)]
+        data: String,
+    }
+    let legacy = |data: String| -> String {
+        let mut v: Value = serde_json::from_str(&data).unwrap();
+        let kind = v.as_object_mut().unwrap().remove("agentType").unwrap();
+        v["type"] = kind;
+        v.to_string()
+    };
+    match app.backend {
+        crate::support::Backend::Sqlite => {
+            let path = app.database_url.trim_start_matches("sqlite://");
+            let mut conn = SqliteConnection::establish(path).unwrap();
+            let stored: Stored = diesel::sql_query("SELECT data FROM resources WHERE id = ?")
+                .bind::<Text, _>(id)
+                .get_result(&mut conn)
+                .unwrap();
+            diesel::sql_query("UPDATE resources SET data = ?, search = NULL WHERE id = ?")
+                .bind::<Text, _>(legacy(stored.data))
+                .bind::<Text, _>(id)
+                .execute(&mut conn)
+                .unwrap();
+            conn.batch_execute(include_str!(
+                "../../migrations/sqlite/2026-12-28-000001_agent_type/up.sql"
+            ))
+            .unwrap();
+        }
+        crate::support::Backend::Postgres => {
+            let mut conn = PgConnection::establish(&app.database_url).unwrap();
+            let stored: Stored = diesel::sql_query("SELECT data FROM resources WHERE id = $1")
+                .bind::<Text, _>(id)
+                .get_result(&mut conn)
+                .unwrap();
+            diesel::sql_query("UPDATE resources SET data = $1, search = NULL WHERE id = $2")
+                .bind::<Text, _>(legacy(stored.data))
+                .bind::<Text, _>(id)
+                .execute(&mut conn)
+                .unwrap();
+            conn.batch_execute(include_str!(
+                "../../migrations/postgres/2026-12-28-000001_agent_type/up.sql"
+            ))
+            .unwrap();
+        }
+    }
+}
+
+/// Agents stored under the pre-draft `type` keep their value as `agentType`
+/// after the upgrade, filterable once the server has started again.
+async fn agents_stored_under_the_old_type_name_are_migrated(app: TestApp) {
+    let mut body = agent("legacy-bot");
+    body["agentType"] = json!("Researcher");
+    body["description"] = json!("kept as it was");
+    let agent_id = id(&create(&app, "/Agents", body).await);
+    let other = id(&create(&app, "/Agents", agent("current-bot")).await);
+    let untouched = app.get(&format!("/Agents/{other}")).await.body;
+    store_as_legacy_and_migrate(&app, &agent_id);
+    // The search documents are rebuilt when a store opens.
+    scimhub::store::diesel::DieselStore::open(&app.database_url, 1).unwrap();
+    let got = app.get(&format!("/Agents/{agent_id}")).await.body;
+    assert_eq!(got["agentType"], "Researcher", "{got}");
+    assert!(got.get("type").is_none(), "{got}");
+    assert_eq!(got["description"], "kept as it was");
+    assert_eq!(app.get(&format!("/Agents/{other}")).await.body, untouched);
+    let found = app
+        .get("/Agents?filter=agentType%20eq%20%22researcher%22")
+        .await
+        .body;
+    assert_eq!(found["totalResults"], 1, "{found}");
+    assert_eq!(found["Resources"][0]["id"], agent_id.as_str());
+}
+
 on_both_backends!(
+    agents_stored_under_the_old_type_name_are_migrated,
     discovery_lists_both_types,
     schemas_follow_the_draft,
     agentic_applications_carry_the_draft_attributes,
