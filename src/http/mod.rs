@@ -97,6 +97,7 @@ impl AppState {
             default_page_size: self.services.listing.limits().default_page_size,
             bulk_max_operations: self.services.bulk.max_operations as u64,
             cursor_timeout_secs: self.services.listing.cursor_timeout_secs(),
+            security_events: self.services.events.publisher().is_some(),
         }
     }
 }

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::event_uris::EVENT_URIS;
 use super::list::{PageRequest, list_response};
 use super::registry::{ResourceTypeDef, registry};
 use super::schema::SchemaDef;
@@ -19,10 +20,13 @@ pub struct Capabilities {
     pub default_page_size: u64,
     pub cursor_timeout_secs: i64,
     pub bulk_max_operations: u64,
+    /// SCIM events are signed and served (RFC 9967 §4: `securityEvents`
+    /// is absent otherwise).
+    pub security_events: bool,
 }
 
 pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
-    json!({
+    let mut spc = json!({
         "schemas": [SPC_SCHEMA],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": true},
@@ -50,7 +54,12 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{base_url}/ServiceProviderConfig"),
         },
-    })
+    });
+    if caps.security_events {
+        // Requests always complete synchronously (no `Prefer: respond-async`).
+        spc["securityEvents"] = json!({"asyncRequest": "none", "eventUris": EVENT_URIS});
+    }
+    spc
 }
 
 fn resource_type_json(rt: &ResourceTypeDef, base_url: &str) -> Value {
@@ -141,8 +150,25 @@ mod tests {
             default_page_size: 50,
             cursor_timeout_secs: 60,
             bulk_max_operations: 7,
+            security_events: false,
         };
         let spc = service_provider_config(&caps, "http://h/scim/v2");
+        // RFC 9967 §4: absent when events are not configured.
+        assert!(spc.get("securityEvents").is_none());
+        let with_events = service_provider_config(
+            &Capabilities {
+                security_events: true,
+                ..caps.clone()
+            },
+            "http://h/scim/v2",
+        );
+        assert_eq!(with_events["securityEvents"]["asyncRequest"], "none");
+        assert_eq!(
+            with_events["securityEvents"]["eventUris"]
+                .as_array()
+                .map(Vec::len),
+            Some(EVENT_URIS.len())
+        );
         assert_eq!(spc["filter"]["maxResults"], 500);
         assert_eq!(spc["bulk"]["maxPayloadSize"], 1024);
         assert_eq!(spc["bulk"]["maxOperations"], 7);

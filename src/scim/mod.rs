@@ -6,6 +6,7 @@ pub mod bulk;
 pub mod discovery;
 pub mod error;
 pub mod etag;
+pub mod event_uris;
 pub mod extension_schema;
 pub mod filter;
 pub mod json;

@@ -134,6 +134,36 @@ fn seq(claims: &Value) -> i64 {
 /// may come out of order, `setErrs` acknowledge too and are shown to the
 /// admin, `maxEvents` bounds an answer and `moreAvailable` says what
 /// waits. RS256 here, verified against the published JWKS.
+/// RFC 9967 §4: `securityEvents` in the ServiceProviderConfig names the
+/// event URIs a server with a signing key issues, and is absent without one.
+async fn service_provider_config_advertises_events_only_when_signed(default: TestApp) {
+    let spc = default.get("/ServiceProviderConfig").await.body;
+    assert!(spc.get("securityEvents").is_none(), "{spc}");
+    let app = start(&default, &SigningKey::rsa(), |_| {}).await;
+    let spc = app.get("/ServiceProviderConfig").await.body;
+    assert_eq!(spc["securityEvents"]["asyncRequest"], "none", "{spc}");
+    let uris: Vec<&str> = spc["securityEvents"]["eventUris"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap())
+        .collect();
+    for op in [
+        "create:full",
+        "create:notice",
+        "patch:full",
+        "put:notice",
+        "delete",
+        "activate",
+        "deactivate",
+    ] {
+        assert!(
+            uris.contains(&format!("{PROV}:{op}").as_str()),
+            "{op} in {uris:?}"
+        );
+    }
+}
+
 async fn polled_sets_stay_until_acknowledged(default: TestApp) {
     let key = SigningKey::rsa();
     let app = start(&default, &key, |c| {
@@ -750,6 +780,7 @@ async fn agent_changes_are_scim_events(default: TestApp) {
 }
 
 on_both_backends!(
+    service_provider_config_advertises_events_only_when_signed,
     polled_sets_stay_until_acknowledged,
     full_and_notice_modes_and_activation,
     agent_changes_are_scim_events,

@@ -7,23 +7,7 @@ use serde_json::{Map, Value, json};
 use crate::scim::ResourceKind;
 use crate::store::{ChangeRecord, EventMode};
 
-pub const PROV: &str = "urn:ietf:params:scim:event:prov";
-pub const ACTIVATE: &str = "urn:ietf:params:scim:event:prov:activate";
-pub const DEACTIVATE: &str = "urn:ietf:params:scim:event:prov:deactivate";
-pub const DELETE: &str = "urn:ietf:params:scim:event:prov:delete";
-
-/// Every event URI scimhub issues.
-pub const EVENT_URIS: &[&str] = &[
-    "urn:ietf:params:scim:event:prov:create:full",
-    "urn:ietf:params:scim:event:prov:create:notice",
-    "urn:ietf:params:scim:event:prov:patch:full",
-    "urn:ietf:params:scim:event:prov:patch:notice",
-    "urn:ietf:params:scim:event:prov:put:full",
-    "urn:ietf:params:scim:event:prov:put:notice",
-    DELETE,
-    ACTIVATE,
-    DEACTIVATE,
-];
+pub use crate::scim::event_uris::{ACTIVATE, DEACTIVATE, DELETE, EVENT_URIS, PROV};
 
 /// The resource as it is now, when it still exists.
 pub use crate::store::Current;
