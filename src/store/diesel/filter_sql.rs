@@ -206,6 +206,44 @@ macro_rules! logic {
     };
 }
 
+/// How a per-column translation sees one node of a filter.
+pub(super) enum Node<'f> {
+    /// `and`, `or`, `not`: translate both sides (`logic!`).
+    Logic,
+    /// A leaf on an attribute the schema does not define: false.
+    Undefined,
+    /// A value filter (`emails[...]`): not a column comparison.
+    ValueFilter,
+    /// `path op value`, or `path pr` (no operator, value null).
+    Leaf {
+        path: &'f AttrPath,
+        op: Option<CompareOp>,
+        value: &'f CompValue,
+    },
+}
+
+pub(super) fn node<'f>(kind: ResourceKind, filter: &'f Filter) -> Node<'f> {
+    match filter {
+        Filter::And(..) | Filter::Or(..) | Filter::Not(..) => Node::Logic,
+        Filter::ValuePath { path, .. } | Filter::Present(path) | Filter::Compare { path, .. }
+            if undefined(kind, path) =>
+        {
+            Node::Undefined
+        }
+        Filter::ValuePath { .. } => Node::ValueFilter,
+        Filter::Present(path) => Node::Leaf {
+            path,
+            op: None,
+            value: &CompValue::Null,
+        },
+        Filter::Compare { path, op, value } => Node::Leaf {
+            path,
+            op: Some(*op),
+            value,
+        },
+    }
+}
+
 /// Leaves on attributes the schema does not define are unassigned: false.
 pub(super) fn undefined(kind: ResourceKind, path: &AttrPath) -> bool {
     resolve(kind, path, None).is_none()
@@ -463,18 +501,11 @@ fn member_filter(filter: &Filter) -> Option<Pred<group_members::table>> {
 pub fn department_filter(filter: &Filter) -> Option<Pred<departments::table>> {
     use departments::dsl as d;
     let kind = ResourceKind::Department;
-    match filter {
-        Filter::And(..) | Filter::Or(..) | Filter::Not(..) => logic!(filter, department_filter),
-        Filter::ValuePath { path, .. } if undefined(kind, path) => Some(never()),
-        Filter::ValuePath { .. } => None,
-        Filter::Present(path) | Filter::Compare { path, .. } => {
-            if undefined(kind, path) {
-                return Some(never());
-            }
-            let (op, value) = match filter {
-                Filter::Compare { op, value, .. } => (Some(*op), value),
-                _ => (None, &CompValue::Null),
-            };
+    match node(kind, filter) {
+        Node::Logic => logic!(filter, department_filter),
+        Node::Undefined => Some(never()),
+        Node::ValueFilter => None,
+        Node::Leaf { path, op, value } => {
             let (_, name, sub) = key(kind, path)?;
             macro_rules! text {
                 ($col:expr, $exact:expr) => {

@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::connection::{Backend, DbConnection, MultiBackend};
 use super::filter_sql::{
-    Pred, Pushdown, always, collect_conjuncts, like_pattern, logic, meta_time, never, prefix_end,
-    text_leaf, text_present, time_leaf, undefined,
+    Node, Pred, Pushdown, always, collect_conjuncts, like_pattern, logic, meta_time, never, node,
+    prefix_end, text_leaf, text_present, time_leaf,
 };
 use super::list_sql::{order, order_not_null};
 use super::schema::resources;
@@ -187,18 +187,11 @@ pub fn translate(
     filter: &Filter,
 ) -> Option<Pred<resources::table>> {
     let recurse = |f: &Filter| translate(kind, backend, f);
-    match filter {
-        Filter::And(..) | Filter::Or(..) | Filter::Not(..) => logic!(filter, recurse),
-        Filter::ValuePath { path, .. } if undefined(kind, path) => Some(never()),
-        Filter::ValuePath { .. } => None,
-        Filter::Present(path) | Filter::Compare { path, .. } => {
-            if undefined(kind, path) {
-                return Some(never());
-            }
-            let (op, value) = match filter {
-                Filter::Compare { op, value, .. } => (Some(*op), value),
-                _ => (None, &CompValue::Null),
-            };
+    match node(kind, filter) {
+        Node::Logic => logic!(filter, recurse),
+        Node::Undefined => Some(never()),
+        Node::ValueFilter => None,
+        Node::Leaf { path, op, value } => {
             macro_rules! text {
                 ($col:expr, $exact:expr) => {
                     match op {
