@@ -23,7 +23,7 @@ pub struct WriteBench {
     pub bulk_rounds: usize,
 }
 
-pub(super) const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+pub(super) use crate::scim::patch::PATCH_OP_SCHEMA as PATCH_OP;
 
 pub(super) fn members_op(op: &str, ids: &[String]) -> Value {
     let values: Vec<Value> = ids.iter().map(|id| json!({"value": id})).collect();

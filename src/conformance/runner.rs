@@ -8,6 +8,7 @@ use super::case::{Auth, Base, Case, Step};
 use super::http::{self, Exchange, Request};
 use super::report::{CaseResult, Outcome, Report};
 use super::template::Vars;
+use crate::scim::event_uris::JWKS_PATH;
 
 /// The server under test.
 #[derive(Debug, Clone)]
@@ -28,17 +29,14 @@ pub struct Runner {
 }
 
 /// The resource type names and schema ids of the server's discovery
-/// endpoints (empty where an endpoint did not answer a list), and how many
-/// keys its JWKS publishes for signing SCIM events.
+/// endpoints (empty where an endpoint did not answer a list), and whether
+/// its JWKS publishes a key for signing SCIM events.
 #[derive(Debug, Default)]
 struct Offered {
     resource_types: Vec<String>,
     schemas: Vec<String>,
-    event_keys: usize,
+    signs_events: bool,
 }
-
-/// Where a server publishes the keys its SCIM events are signed with.
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 /// Why a step did not pass.
 enum StepError {
@@ -132,7 +130,7 @@ impl Runner {
                 .cloned()
                 .collect()
         };
-        if case.requires.events && offered.event_keys == 0 {
+        if case.requires.events && !offered.signs_events {
             return Some(format!(
                 "the server offers no SCIM events (RFC 9967): {JWKS_PATH} lists no signing key"
             ));
@@ -156,7 +154,7 @@ impl Runner {
         Offered {
             resource_types: self.listed("/ResourceTypes", "name").await,
             schemas: self.listed("/Schemas", "id").await,
-            event_keys: self.event_keys().await,
+            signs_events: self.signs_events().await,
         }
     }
 
@@ -178,10 +176,10 @@ impl Runner {
         }
     }
 
-    /// The keys of the origin's JWKS (public: read without a credential).
-    async fn event_keys(&self) -> usize {
+    /// Whether the origin's JWKS (public: read without a credential) lists a key.
+    async fn signs_events(&self) -> bool {
         let jwks = self.read(Base::Origin, JWKS_PATH, None).await;
-        jwks["keys"].as_array().map_or(0, Vec::len)
+        jwks["keys"].as_array().is_some_and(|keys| !keys.is_empty())
     }
 
     /// The `key` of each resource a discovery list answers with.

@@ -16,7 +16,7 @@ use crate::service::event_feed::PollFailure;
 /// The credential a route under `/events/v1` needs, as the route table
 /// and docs/admin-api.md name it: not a token scope.
 pub const SUBSCRIPTION_SECRET: &str = "subscription secret";
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+use crate::scim::event_uris::JWKS_PATH;
 
 pub fn public_endpoints() -> Vec<Endpoint> {
     vec![Endpoint::new(Method::GET, JWKS_PATH, None, jwks)]

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::scim::etag::TagList;
 use crate::scim::list::ListParams;
 use crate::scim::projection::Projection;
-use crate::scim::render::{ResourceMeta, location};
+use crate::scim::render::location;
 use crate::scim::{ResourceKind, ScimError};
 use crate::service::Principal;
 use crate::service::resources::{Resource, derived_attribute};
@@ -117,7 +117,7 @@ pub(super) async fn get_one(
         .get(kind, id, shows_derived(kind, &projection))
         .await?;
     if if_none_match.is_some_and(|t| t.matches(found.meta())) {
-        return Ok(not_modified(found.meta()));
+        return Ok(response::etag_only(StatusCode::NOT_MODIFIED, found.meta()));
     }
     respond(StatusCode::OK, kind, found, &base, &projection)
 }
@@ -134,11 +134,16 @@ fn respond(
 ) -> Handled {
     let (body, meta) = match resource {
         Resource::User(user) => {
-            let location = location(base, ResourceKind::User, &user.id);
-            let location = (status == StatusCode::CREATED).then_some(location.as_str());
+            let created = (status == StatusCode::CREATED)
+                .then(|| location(base, ResourceKind::User, &user.id));
             let meta = user.meta.clone();
             let body = user_body(user, base, projection)?;
-            return Ok(response::resource_text(status, body, &meta, location));
+            return Ok(response::resource_text(
+                status,
+                body,
+                &meta,
+                created.as_deref(),
+            ));
         }
         Resource::Group(g) => (g.to_scim(base), g.meta),
         Resource::Department(d) => (d.to_scim(base), d.meta),
@@ -149,15 +154,6 @@ fn respond(
         &projection.apply(kind, body),
         &meta,
     ))
-}
-
-/// 304 with the resource's ETag.
-fn not_modified(meta: &ResourceMeta) -> HttpResponse {
-    let mut unchanged = HttpResponse::NotModified().finish();
-    if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
-        unchanged.headers_mut().insert(header::ETAG, v);
-    }
-    unchanged
 }
 
 async fn create(
@@ -229,11 +225,7 @@ pub(super) async fn patch_one(
         .patch(kind, &actor, id, body, if_match, with_derived);
     let patched = patched.await?;
     if no_content {
-        let mut done = HttpResponse::NoContent().finish();
-        if let Ok(v) = header::HeaderValue::from_str(&patched.meta().etag()) {
-            done.headers_mut().insert(header::ETAG, v);
-        }
-        return Ok(done);
+        return Ok(response::etag_only(StatusCode::NO_CONTENT, patched.meta()));
     }
     respond(StatusCode::OK, kind, patched, &base, &projection)
 }

@@ -52,6 +52,14 @@ pub fn resource_text(
     response
 }
 
+/// An answer without a body that still names the resource's version (304
+/// to a conditional GET, 204 to a group PATCH).
+pub fn etag_only(status: StatusCode, meta: &ResourceMeta) -> HttpResponse {
+    let mut response = HttpResponse::build(status).finish();
+    with_etag(&mut response, meta);
+    response
+}
+
 fn with_etag(response: &mut HttpResponse, meta: &ResourceMeta) {
     if let Ok(v) = header::HeaderValue::from_str(&meta.etag()) {
         response.headers_mut().insert(header::ETAG, v);

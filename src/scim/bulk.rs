@@ -149,16 +149,9 @@ pub fn parse_target(path: &str) -> Result<(ResourceKind, Option<String>), ScimEr
         Some((k, id)) => (k, Some(id.to_string())),
         None => (trimmed, None),
     };
-    let kind = if kind.eq_ignore_ascii_case("Users") {
-        ResourceKind::User
-    } else if kind.eq_ignore_ascii_case("Groups") {
-        ResourceKind::Group
-    } else if let Some(plain) = super::registry::registry()
-        .plain_kinds()
-        .find(|k| k.endpoint().eq_ignore_ascii_case(kind))
-    {
-        plain
-    } else {
+    // Departments are refused here: their writes go to /Departments.
+    let Some(kind) = ResourceKind::by_endpoint(kind).filter(|k| *k != ResourceKind::Department)
+    else {
         return Err(ScimError::bad_request(
             ScimType::InvalidPath,
             format!("unknown bulk path \"{path}\""),

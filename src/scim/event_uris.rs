@@ -1,4 +1,8 @@
-//! The SCIM event URIs (RFC 9967 §2.4, registered in its §7.4) scimhub issues.
+//! The SCIM event URIs (RFC 9967 §2.4, registered in its §7.4) scimhub
+//! issues, and where the keys that sign them are published.
+
+/// Where a server publishes the keys its SCIM events are signed with.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
 
 pub const PROV: &str = "urn:ietf:params:scim:event:prov";
 pub const ACTIVATE: &str = "urn:ietf:params:scim:event:prov:activate";

@@ -74,6 +74,15 @@ impl ResourceKind {
             .find(|k| k.as_str().eq_ignore_ascii_case(name))
     }
 
+    /// The resource type served at `/{endpoint}` (ignoring case).
+    pub fn by_endpoint(endpoint: &str) -> Option<Self> {
+        registry()
+            .resource_types
+            .iter()
+            .map(|rt| rt.kind)
+            .find(|k| k.endpoint().eq_ignore_ascii_case(endpoint))
+    }
+
     /// Whether this type is stored by the generic path.
     pub fn is_plain(self) -> bool {
         matches!(self, ResourceKind::Plain(_))

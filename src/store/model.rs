@@ -333,7 +333,6 @@ pub struct Pruned {
     pub kept_for: Vec<String>,
 }
 
-/// A department of the organization tree as stored: its attributes
 /// What a write's rewrite reads of the stored state: its attributes and
 /// meta (the ETag it checks `If-Match` against).
 pub trait Versioned {
@@ -366,6 +365,7 @@ pub struct StoredResource {
     pub meta: ResourceMeta,
 }
 
+/// A department of the organization tree as stored: its attributes
 /// (`displayName`, `code`, `externalId`, `ordering`, `parent` with the
 /// parent's `display`, and the derived `path`).
 #[derive(Debug, Clone)]

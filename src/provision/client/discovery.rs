@@ -11,7 +11,7 @@ pub const DEFAULT_BULK_PAYLOAD: usize = 256 * 1024;
 /// Page size asked for when the target does not announce a smaller maximum.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
 
-/// Largest page read by cursor, whatever the target allows.
+/// Largest page read, by cursor or index, whatever the target allows.
 pub const MAX_CURSOR_PAGE: usize = 1000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -8,7 +8,7 @@ use super::{ConnectorError, DEFAULT_PAGE_SIZE, ScimClient, check_resource, found
 use crate::scim::ResourceKind;
 
 /// Largest page size asked for, whatever the caller passes.
-const MAX_PAGE_SIZE: usize = 1000;
+const MAX_PAGE_SIZE: usize = super::discovery::MAX_CURSOR_PAGE;
 
 /// One ListResponse (RFC 7644 §3.4.2).
 struct Page {

@@ -27,6 +27,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap};
 use serde_json::{Value, json};
 
 use crate::provision::connector::ConnectorError;
+use crate::scim::patch::PATCH_OP_SCHEMA;
 pub use bulk::{BulkWrite, created_id};
 pub use discovery::{DEFAULT_PAGE_SIZE, TargetLimits};
 pub use headers::extra_headers;
@@ -49,7 +50,6 @@ use crate::settings::check_http_url;
 const SCIM_JSON: &str = "application/scim+json";
 const ACCEPT_SCIM: &str = "application/scim+json, application/json";
 const PLAIN_JSON: &str = "application/json";
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// `list_all` gives up on a target that is still paging after this many pages.
 pub const DEFAULT_MAX_PAGES: usize = 10_000;
@@ -257,7 +257,7 @@ impl ScimClient {
         operations: Vec<Value>,
     ) -> Result<Option<Value>, ConnectorError> {
         check_id(id)?;
-        let body = json!({"schemas": [PATCH_OP], "Operations": operations});
+        let body = json!({"schemas": [PATCH_OP_SCHEMA], "Operations": operations});
         let reply = self
             .execute(Method::PATCH, self.url(&[kind.endpoint(), id]), Some(&body))
             .await?;

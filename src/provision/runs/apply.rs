@@ -244,13 +244,7 @@ impl Applier {
     }
 
     async fn store_link(&self, kind: ResourceKind, link: LinkRecord) {
-        let sync = self.sync.clone();
-        let target = self.target_id.clone();
-        let local = link.local_id.clone();
-        let written = blocking(move || Ok(sync.put_link(&target, kind_name(kind), &link)?)).await;
-        if let Err(e) = written {
-            self.fail_local(kind, &local, "link", format!("id map write: {e}"));
-        }
+        self.store_links(kind, vec![link]).await;
     }
 
     async fn store_links(&self, kind: ResourceKind, links: Vec<LinkRecord>) {
@@ -786,35 +780,17 @@ impl Applier {
     pub async fn patch_members(&self, kind: ResourceKind, patches: Vec<MemberPatch>) {
         let total = patches.len();
         let done = std::sync::atomic::AtomicUsize::new(0);
-        if self.batch > 1 {
-            let mut batches = Vec::new();
-            let mut patches = patches.into_iter().peekable();
-            while patches.peek().is_some() {
-                batches.push(patches.by_ref().take(self.batch).collect::<Vec<_>>());
-            }
-            stream::iter(batches)
-                .for_each_concurrent(self.concurrency, |batch| {
-                    let done = &done;
-                    async move {
-                        let size = batch.len();
-                        if !self.aborted() {
-                            self.patch_batch(kind, batch).await;
-                        }
-                        let n = done.fetch_add(size, std::sync::atomic::Ordering::Relaxed) + size;
-                        self.tick("memberships", n, total);
-                    }
-                })
-                .await;
-            return;
-        }
+        // Batches of one where the target takes changes one by one.
         stream::iter(patches)
-            .for_each_concurrent(self.concurrency, |p| {
+            .chunks(self.batch.max(1))
+            .for_each_concurrent(self.concurrency, |batch| {
                 let done = &done;
                 async move {
+                    let size = batch.len();
                     if !self.aborted() {
-                        self.patch_group(kind, p).await;
+                        self.patch_batch(kind, batch).await;
                     }
-                    let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                    let n = done.fetch_add(size, std::sync::atomic::Ordering::Relaxed) + size;
                     self.tick("memberships", n, total);
                 }
             })
@@ -841,17 +817,6 @@ impl Applier {
             add: added,
             remove: p.remove.clone(),
         })
-    }
-
-    async fn patch_group(&self, kind: ResourceKind, p: MemberPatch) {
-        let Some(change) = self.resolve(kind, &p) else {
-            return;
-        };
-        let sent = self
-            .connector
-            .change_members(&change.group_id, &change.add, &change.remove)
-            .await;
-        self.patched(kind, &p.group_local_id, sent);
     }
 
     fn patched(&self, kind: ResourceKind, group_local_id: &str, sent: Result<(), ConnectorError>) {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::crypto;
 use crate::crypto::SecretKey;
 use crate::error::AppError;
-use crate::scim::ScimError;
+use crate::scim::{ResourceKind, ScimError};
 use crate::store::{Delivery, EventFormat, EventMode, Store, SubscriptionRecord, WebhookStore};
 
 /// What `subscription add` and `POST /admin/v1/subscriptions` get.
@@ -82,17 +82,13 @@ fn invalid(message: impl Into<String>) -> AppError {
     ScimError::invalid_value(message).into()
 }
 
-/// `Users`/`User` → `User`, `Groups`/`Group` → `Group`, `Departments` /
-/// `Department` → `Department` (as the change log names them).
 /// A resource type of the registry by its name or endpoint (`User`, `Users`,
 /// `Agents`, any case).
 fn resource_type(name: &str) -> Result<&'static str, AppError> {
     let name = name.trim();
     let types = &crate::scim::registry::registry().resource_types;
-    types
-        .iter()
-        .map(|rt| rt.kind)
-        .find(|k| k.as_str().eq_ignore_ascii_case(name) || k.endpoint().eq_ignore_ascii_case(name))
+    ResourceKind::parse(name)
+        .or_else(|| ResourceKind::by_endpoint(name))
         .map(|k| k.as_str())
         .ok_or_else(|| {
             let known: Vec<&str> = types.iter().map(|rt| rt.kind.endpoint()).collect();

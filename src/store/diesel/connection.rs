@@ -214,12 +214,12 @@ impl DieselStore {
         Some(read(&mut conn))
     }
 
-    /// Queues a job on the write lane (SQLite); gives it back when there is
-    /// none (PostgreSQL: writers run their own transactions in parallel).
     pub(super) fn has_write_lane(&self) -> bool {
         self.lane.is_some()
     }
 
+    /// Queues a job on the write lane (SQLite); gives it back when there is
+    /// none (PostgreSQL: writers run their own transactions in parallel).
     pub(super) fn submit_to_lane(&self, job: WriteJob) -> Result<(), WriteJob> {
         match &self.lane {
             Some(lane) => lane.submit(job),

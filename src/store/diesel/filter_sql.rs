@@ -245,7 +245,7 @@ pub(super) fn node<'f>(kind: ResourceKind, filter: &'f Filter) -> Node<'f> {
 }
 
 /// Leaves on attributes the schema does not define are unassigned: false.
-pub(super) fn undefined(kind: ResourceKind, path: &AttrPath) -> bool {
+fn undefined(kind: ResourceKind, path: &AttrPath) -> bool {
     resolve(kind, path, None).is_none()
 }
 
@@ -534,8 +534,8 @@ pub fn department_filter(filter: &Filter) -> Option<Pred<departments::table>> {
 /// it (a superset), or nothing.
 pub fn plan<T: 'static>(
     filter: &Filter,
-    translate: fn(&Filter) -> Option<Pred<T>>,
-    and: fn(Pred<T>, Pred<T>) -> Pred<T>,
+    translate: impl Fn(&Filter) -> Option<Pred<T>>,
+    and: impl Fn(Pred<T>, Pred<T>) -> Pred<T>,
 ) -> Pushdown<T> {
     if let Some(p) = translate(filter) {
         return Pushdown::Exact(p);
@@ -549,7 +549,7 @@ pub fn plan<T: 'static>(
     }
 }
 
-pub(super) fn collect_conjuncts<'f>(filter: &'f Filter, out: &mut Vec<&'f Filter>) {
+fn collect_conjuncts<'f>(filter: &'f Filter, out: &mut Vec<&'f Filter>) {
     match filter {
         Filter::And(a, b) => {
             collect_conjuncts(a, out);

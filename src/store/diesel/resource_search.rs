@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::connection::{Backend, DbConnection, MultiBackend};
 use super::filter_sql::{
-    Node, Pred, Pushdown, always, collect_conjuncts, like_pattern, logic, meta_time, never, node,
-    prefix_end, text_leaf, text_present, time_leaf,
+    self, Node, Pred, Pushdown, always, like_pattern, logic, meta_time, never, node, prefix_end,
+    text_leaf, text_present, time_leaf,
 };
 use super::list_sql::{order, order_not_null};
 use super::schema::resources;
@@ -238,19 +238,11 @@ pub fn translate(
 
 /// All of the filter in SQL, an `and`-ed part of it (a superset), or nothing.
 pub fn plan(kind: ResourceKind, backend: Backend, filter: &Filter) -> Pushdown<resources::table> {
-    if let Some(p) = translate(kind, backend, filter) {
-        return Pushdown::Exact(p);
-    }
-    let mut conjuncts = Vec::new();
-    collect_conjuncts(filter, &mut conjuncts);
-    let narrowing = conjuncts
-        .into_iter()
-        .filter_map(|f| translate(kind, backend, f))
-        .reduce(|a, b| Box::new(a.and(b)));
-    match narrowing {
-        Some(p) => Pushdown::Narrowed(p),
-        None => Pushdown::Nothing,
-    }
+    filter_sql::plan(
+        filter,
+        |f| translate(kind, backend, f),
+        |a, b| Box::new(a.and(b)),
+    )
 }
 
 pub type Query = resources::BoxedQuery<

@@ -5,6 +5,7 @@
 //! `referenceTypes`) must exist when it is written.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::Connection;
 use diesel::prelude::*;
 use serde_json::{Map, Value};
 
@@ -14,6 +15,7 @@ use super::resource_search;
 use super::schema::{departments, resources};
 use super::{members, now, parse_data, unique_violation, written};
 use crate::scim::etag::TagList;
+use crate::scim::filter::eval::fold;
 use crate::scim::references::{self, Reference};
 use crate::scim::registry::registry;
 use crate::scim::render::ResourceMeta;
@@ -82,15 +84,7 @@ fn unique_attribute(kind: ResourceKind) -> Option<(&'static str, bool)> {
 /// else lower-cased (so `Bot` and `bot` clash, as the filter `eq` agrees).
 fn unique_value(kind: ResourceKind, attrs: &Map<String, Value>) -> Option<(&'static str, String)> {
     let (name, exact) = unique_attribute(kind)?;
-    let value = attrs.get(name)?.as_str()?;
-    Some((
-        name,
-        if exact {
-            value.to_string()
-        } else {
-            value.to_lowercase()
-        },
-    ))
+    Some((name, fold(attrs.get(name)?.as_str()?, exact)))
 }
 
 fn taken(kind: ResourceKind, name: &str, value: &str) -> StoreError {
@@ -231,7 +225,7 @@ fn check_references(
 #[diesel(table_name = resources, treat_none_as_null = true)]
 struct Columns {
     unique_value: Option<String>,
-    search: Option<String>,
+    search: String,
     data: String,
     last_modified: NaiveDateTime,
     version: i64,
@@ -246,7 +240,7 @@ fn columns(
 ) -> StoreResult<Columns> {
     Ok(Columns {
         unique_value,
-        search: Some(resource_search::document(kind, attrs)),
+        search: resource_search::document(kind, attrs),
         data: serde_json::to_string(attrs).map_err(|e| StoreError::Corrupt(e.to_string()))?,
         last_modified: at.naive_utc(),
         version,
@@ -345,21 +339,23 @@ pub fn delete(
     written::log_deleted(conn, kind.as_str(), id, &current, now(), actor)
 }
 
-/// Fills `search` for rows written before it existed (at start, once).
-pub fn fill_search(conn: &mut DbConnection) -> StoreResult<usize> {
-    let rows: Vec<(String, String, String)> = resources::table
-        .filter(resources::search.is_null())
-        .select((resources::id, resources::resource_type, resources::data))
-        .load(conn)?;
-    let mut filled = 0;
-    for (id, type_name, data) in rows {
-        let Some(kind) = ResourceKind::parse(&type_name) else {
-            continue;
-        };
-        let doc = resource_search::document(kind, &parse_data(&data)?);
-        filled += diesel::update(resources::table.filter(resources::id.eq(&id)))
-            .set(resources::search.eq(doc))
-            .execute(conn)?;
-    }
-    Ok(filled)
+/// Fills `search` for rows written before it existed or cleared by a
+/// migration (at start), in one transaction.
+pub fn fill_search(conn: &mut DbConnection) -> StoreResult<()> {
+    conn.transaction(|c| {
+        let rows: Vec<(String, String, String)> = resources::table
+            .filter(resources::search.is_null())
+            .select((resources::id, resources::resource_type, resources::data))
+            .load(c)?;
+        for (id, type_name, data) in rows {
+            let Some(kind) = ResourceKind::parse(&type_name) else {
+                continue;
+            };
+            let doc = resource_search::document(kind, &parse_data(&data)?);
+            diesel::update(resources::table.filter(resources::id.eq(&id)))
+                .set(resources::search.eq(doc))
+                .execute(c)?;
+        }
+        Ok(())
+    })
 }

@@ -61,36 +61,16 @@ pub fn count(conn: &mut DbConnection, target: &str) -> StoreResult<usize> {
     Ok(usize::try_from(n).unwrap_or(usize::MAX))
 }
 
-/// Delete-then-insert: the enum connection cannot express an upsert, and
-/// a remote id now held by another local id (re-linked) is freed first.
+/// Delete-then-insert (`put_many` of one): the enum connection cannot
+/// express an upsert, and a remote id now held by another local id
+/// (re-linked) is freed first.
 pub fn put(
     conn: &mut DbConnection,
     target: &str,
     kind: &str,
     link: &LinkRecord,
 ) -> StoreResult<()> {
-    let mine = l::table
-        .filter(l::target_id.eq(target))
-        .filter(l::resource_type.eq(kind));
-    diesel::delete(
-        mine.filter(
-            l::local_id
-                .eq(&link.local_id)
-                .or(l::remote_id.eq(&link.remote_id)),
-        ),
-    )
-    .execute(conn)?;
-    diesel::insert_into(l::table)
-        .values((
-            l::target_id.eq(target),
-            l::resource_type.eq(kind),
-            l::local_id.eq(&link.local_id),
-            l::remote_id.eq(&link.remote_id),
-            l::state_hash.eq(&link.state_hash),
-            l::updated.eq(now().naive_utc()),
-        ))
-        .execute(conn)?;
-    Ok(())
+    put_many(conn, target, kind, std::slice::from_ref(link))
 }
 
 #[derive(Insertable)]

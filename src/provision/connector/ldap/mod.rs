@@ -437,7 +437,7 @@ impl Connector for LdapConnector {
         Ok(Capabilities {
             lookup: true,
             member_batch: MEMBER_BATCH,
-            batch: 1,
+            ..Capabilities::default()
         })
     }
 

@@ -128,7 +128,7 @@ impl Connector for RestConnector {
         Ok(Capabilities {
             lookup: self.settings.users.find.is_some(),
             member_batch: MEMBER_BATCH,
-            batch: 1,
+            ..Capabilities::default()
         })
     }
 

@@ -8,14 +8,13 @@ use super::{ScimConnector, writes};
 use crate::provision::client::{BulkWrite, TargetLimits, created_id};
 use crate::provision::connector::{ConnectorError, MemberChange};
 use crate::scim::ResourceKind;
+use crate::scim::patch::PATCH_OP_SCHEMA;
 
 /// Most writes sent in one `/Bulk` request, whatever the target allows.
 pub const MAX_BULK_WRITES: usize = 1000;
 
 /// Room left in a request body for the BulkRequest envelope.
 const ENVELOPE_BYTES: usize = 1024;
-
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
 /// Writes per `/Bulk` request the target takes (0: it offers no bulk).
 pub fn bulk_writes(limits: &TargetLimits) -> usize {
@@ -72,7 +71,7 @@ impl ScimConnector {
                     method: Method::PATCH,
                     kind: ResourceKind::Group,
                     id: Some(c.group_id.clone()),
-                    data: json!({"schemas": [PATCH_OP], "Operations": ops}),
+                    data: json!({"schemas": [PATCH_OP_SCHEMA], "Operations": ops}),
                 });
             }
         }
@@ -109,12 +108,13 @@ impl ScimConnector {
         let mut out = Vec::with_capacity(writes.len());
         let mut chunk: Vec<BulkWrite> = Vec::new();
         let mut size = 0;
-        let mut writes = writes.into_iter().peekable();
-        while let Some(w) = writes.next() {
-            size += w.size();
+        // Each write's size once: it serialises the whole resource.
+        let mut writes = writes.into_iter().map(|w| (w.size(), w)).peekable();
+        while let Some((bytes, w)) = writes.next() {
+            size += bytes;
             chunk.push(w);
             let full =
-                chunk.len() >= most || writes.peek().is_none_or(|next| size + next.size() > budget);
+                chunk.len() >= most || writes.peek().is_none_or(|(next, _)| size + next > budget);
             if full {
                 out.extend(self.send_chunk(&chunk).await);
                 chunk.clear();

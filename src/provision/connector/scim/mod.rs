@@ -88,11 +88,10 @@ impl Connector for ScimConnector {
         Ok(Capabilities {
             lookup: limits.filter,
             member_batch: member_batch(&limits),
-            batch: if self.client.is_recording() {
-                1
-            } else {
-                bulk::bulk_writes(&limits).max(1)
-            },
+            batch: self
+                .bulk_limits()
+                .await
+                .map_or(1, |l| bulk::bulk_writes(&l).max(1)),
         })
     }
 

@@ -330,7 +330,7 @@ impl Connector for SqlConnector {
         Ok(Capabilities {
             lookup: true,
             member_batch: MEMBER_BATCH,
-            batch: 1,
+            ..Capabilities::default()
         })
     }
 
